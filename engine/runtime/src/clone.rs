@@ -1,0 +1,152 @@
+//! Creating the child: `clone3` (or `clone` where `clone3` is filtered) with `CLONE_VM` on a
+//! private stack, entering [`crate::child_main`] through a tiny assembly trampoline.
+//!
+//! With `CLONE_VM` the child shares the parent's address space, so no page tables are
+//! copied and a host holding gigabytes spawns as fast as a small one. The child cannot
+//! return into the compiler's frame (its stack pointer was replaced), so right after the
+//! syscall it calls the entry function on the new stack and never comes back: the entry
+//! leaves only through `execve` or `exit_group`.
+
+use crate::plan::Plan;
+
+/// `struct clone_args` (size 88, `CLONE_ARGS_SIZE_VER2`).
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct CloneArgs {
+    /// Clone flags.
+    pub flags: u64,
+    /// Where the kernel stores the pidfd (`CLONE_PIDFD`).
+    pub pidfd: u64,
+    /// `CLONE_CHILD_SETTID` target.
+    pub child_tid: u64,
+    /// `CLONE_PARENT_SETTID` target.
+    pub parent_tid: u64,
+    /// Signal sent to the parent on exit.
+    pub exit_signal: u64,
+    /// Lowest address of the child's stack.
+    pub stack: u64,
+    /// Size of the child's stack.
+    pub stack_size: u64,
+    /// TLS (`CLONE_SETTLS`).
+    pub tls: u64,
+    /// PID selection.
+    pub set_tid: u64,
+    /// Length of `set_tid`.
+    pub set_tid_size: u64,
+    /// Cgroup fd (`CLONE_INTO_CGROUP`).
+    pub cgroup: u64,
+}
+
+// Clone flags (UAPI names).
+#[allow(missing_docs)]
+pub const CLONE_VM: u64 = 0x100;
+#[allow(missing_docs)]
+pub const CLONE_PIDFD: u64 = 0x1000;
+#[allow(missing_docs)]
+pub const CLONE_NEWCGROUP: u64 = 0x0200_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWUTS: u64 = 0x0400_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWIPC: u64 = 0x0800_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWUSER: u64 = 0x1000_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWPID: u64 = 0x2000_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWNET: u64 = 0x4000_0000;
+#[allow(missing_docs)]
+pub const CLONE_NEWNS: u64 = 0x0002_0000;
+#[allow(missing_docs)]
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+#[allow(missing_docs)]
+pub const SIGCHLD: u64 = 17;
+
+extern "C" fn entry(plan: *const Plan<'static>) -> ! {
+    // SAFETY: the parent passes a pointer to a Plan it keeps alive until the error pipe
+    // reports EOF, i.e. until this child has called execve or exit_group.
+    let plan = unsafe { &*plan };
+    crate::child_main(plan)
+}
+
+/// Create the child with `clone3`. Returns the child's pid; the pidfd is stored through
+/// `args.pidfd`.
+///
+/// # Safety
+/// `args.flags` must contain `CLONE_VM`, `args.stack`/`stack_size` must describe a private
+/// writable stack whose top is 16-byte aligned, and `plan` (with everything it borrows)
+/// must stay valid and unmodified until the child has called `execve` or exited. All signals
+/// should be blocked in the calling thread so that no handler runs on the shared memory.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32, i32> {
+    let ret: isize;
+    // SAFETY: see the function contract. The child branch switches to the new stack (the
+    // kernel set rsp) and calls `entry`, which never returns; `ud2` guards that.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "and rsp, -16",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") 435isize => ret,
+            in("rdi") args as *mut CloneArgs,
+            in("rsi") core::mem::size_of::<CloneArgs>(),
+            in("r12") plan,
+            in("r13") entry as extern "C" fn(*const Plan<'static>) -> !,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    if ret < 0 {
+        Err(-ret as i32)
+    } else {
+        Ok(ret as i32)
+    }
+}
+
+/// Create the child with the older `clone(2)` (for seccomp profiles that make `clone3`
+/// return ENOSYS). `pidfd` receives the pidfd when `flags` has `CLONE_PIDFD`.
+///
+/// # Safety
+/// As for [`clone3`]; `stack_top` is the 16-byte aligned top of the private stack.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn clone2(flags: u64, stack_top: *mut u8, pidfd: *mut i32, plan: *const Plan<'_>) -> Result<i32, i32> {
+    let ret: isize;
+    // SAFETY: see the function contract; x86_64 clone takes (flags, newsp, parent_tid,
+    // child_tid, tls) and CLONE_PIDFD stores the pidfd through parent_tid.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "and rsp, -16",
+            "mov rdi, r12",
+            "call r13",
+            "ud2",
+            "2:",
+            inlateout("rax") 56isize => ret,
+            in("rdi") flags,
+            in("rsi") stack_top,
+            in("rdx") pidfd,
+            in("r10") 0usize,
+            in("r8") 0usize,
+            in("r12") plan,
+            in("r13") entry as extern "C" fn(*const Plan<'static>) -> !,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    if ret < 0 {
+        Err(-ret as i32)
+    } else {
+        Ok(ret as i32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("hakoniwa-runtime: the clone trampoline is written for x86_64 only so far");

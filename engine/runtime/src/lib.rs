@@ -1,0 +1,123 @@
+//! The child side of hakoniwa: the code that runs between `clone` and `execve`.
+//!
+//! This crate is `#![no_std]` and does not link `alloc`, so the compiler proves that nothing
+//! here allocates. The child shares the parent's address space (`CLONE_VM`), so a call into
+//! the allocator, into libc (errno, locks, TLS) or a panic could corrupt the host: every
+//! operation is a raw system call on memory the parent prepared in a [`Plan`] before cloning.
+//! The child leaves only through `execve` or `exit_group`; on failure it writes one
+//! [`ErrorRecord`] to the error pipe first.
+//!
+//! Order of the steps (each depends on the ones before):
+//! 1. close the parent's pipe ends, reset signals, arm the parent-death signal;
+//! 2. wait until the parent has written the id maps (EOF instead = the parent gave up);
+//! 3. build the new root ([`mount`]) and switch to it;
+//! 4. host name, resource limits, new session keyring, new session;
+//! 5. bounding/ambient capabilities, identity switch, remaining capability sets;
+//! 6. `no_new_privs`, working directory, landlock (after the mounts: paths resolve in the
+//!    new root), file descriptors;
+//! 7. seccomp, last, so that the filter does not have to allow the setup's own syscalls;
+//! 8. `execve`.
+#![no_std]
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod caps;
+pub mod clone;
+pub mod exec;
+pub mod fail;
+pub mod fds;
+pub mod landlock;
+pub mod mount;
+pub mod path;
+pub mod plan;
+pub mod signals;
+pub mod stage;
+pub mod sys;
+
+pub use fail::Fail;
+pub use plan::*;
+pub use stage::{ErrorRecord, Stage, NO_INDEX, RECORD_MAGIC};
+
+use fail::Step;
+use path::PathBuf;
+
+/// Run the child: apply `plan` and `execve` the program. Never returns.
+pub fn child_main(plan: &Plan<'_>) -> ! {
+    let mut buf = PathBuf::new();
+    let fail = run(plan, &mut buf);
+    let _ = sys::write_all(plan.err_fd, &fail.record().to_bytes());
+    sys::exit_group(127)
+}
+
+fn run(plan: &Plan<'_>, buf: &mut PathBuf) -> Fail {
+    match setup(plan, buf) {
+        Err(f) => f,
+        Ok(()) => Fail::new(Stage::Exec, exec::exec(plan, buf), NO_INDEX),
+    }
+}
+
+fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
+    for fd in plan.close_first {
+        sys::close(*fd);
+    }
+    signals::reset().at(Stage::Signals, NO_INDEX)?;
+    if plan.die_with_parent {
+        sys::prctl(sys::PR_SET_PDEATHSIG, sys::SIGKILL, 0, 0, 0).at(Stage::Sync, NO_INDEX)?;
+    }
+    // The parent writes one byte once the id maps are in place. EOF means it is gone or
+    // gave up; this also closes the race of a parent dying before PR_SET_PDEATHSIG.
+    let mut go = [0u8; 1];
+    match sys::read(plan.sync_fd, &mut go) {
+        Ok(1) => {}
+        Ok(_) => sys::exit_group(127),
+        Err(e) => return Err(Fail::new(Stage::Sync, e, NO_INDEX)),
+    }
+    sys::close(plan.sync_fd);
+
+    if let Some(m) = plan.mount {
+        mount::setup(m, buf)?;
+    }
+    if let Some(name) = plan.hostname {
+        sys::sethostname(name).at(Stage::Hostname, NO_INDEX)?;
+    }
+    for (i, l) in plan.rlimits.iter().enumerate() {
+        sys::setrlimit(l.resource, l.soft, l.hard).at(Stage::Rlimit, i as u32)?;
+    }
+    if plan.new_keyring {
+        sys::join_new_session_keyring().at(Stage::Keyring, NO_INDEX)?;
+    }
+    if plan.new_session {
+        sys::setsid().at(Stage::Session, NO_INDEX)?;
+    }
+    if let Some(c) = &plan.caps {
+        caps::drop_bounding(c).at(Stage::Capabilities, NO_INDEX)?;
+    }
+    if let Some(c) = &plan.credentials {
+        if let Some(groups) = c.groups {
+            sys::setgroups(groups).at(Stage::Credentials, NO_INDEX)?;
+        }
+        sys::setresgid(c.gid).at(Stage::Credentials, NO_INDEX)?;
+        sys::setresuid(c.uid).at(Stage::Credentials, NO_INDEX)?;
+    }
+    if let Some(c) = &plan.caps {
+        // After a switch to a non-zero uid the kernel already cleared the sets.
+        if plan.credentials.is_none_or(|c| c.uid == 0) {
+            caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
+        }
+    }
+    if plan.no_new_privs {
+        sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).at(Stage::NoNewPrivs, NO_INDEX)?;
+    }
+    if let Some(dir) = plan.cwd {
+        sys::chdir(dir).at(Stage::Chdir, NO_INDEX)?;
+    }
+    if let Some(l) = plan.landlock {
+        landlock::apply(l)?;
+    }
+    fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
+    if let Some(filter) = plan.seccomp {
+        sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
+    }
+    Ok(())
+}

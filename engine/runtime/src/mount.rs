@@ -1,0 +1,346 @@
+//! Building the new root: private propagation, sources captured first, a detached tmpfs (or
+//! a clone of a host directory) attached at a scratch point, every mount made onto an fd
+//! resolved inside the new root, then `pivot_root(".", ".")` and a lazy detach of the old
+//! root so no host path stays reachable.
+//!
+//! Order matters, and each step says why:
+//! 1. `/` becomes `MS_REC|MS_PRIVATE` first: otherwise our mounts propagate back to the host
+//!    namespace and `pivot_root` fails with EINVAL on a shared root.
+//! 2. Every bind source is cloned with `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)` before any
+//!    mount covers anything, so attaching the root over a scratch directory (say `/tmp`)
+//!    cannot hide a source that lives below it.
+//! 3. procfs is mounted while the old root is still attached: the kernel only allows a new
+//!    procfs in a user namespace while a fully visible one exists in the mount namespace.
+//! 4. Flags are set with `mount_setattr` on the detached clone before it is attached, which
+//!    also covers submounts and never needs to repeat the locked flags (nosuid, nodev,
+//!    noexec, atime) of host mounts copied into a less privileged namespace.
+
+use core::cell::Cell;
+use core::ffi::CStr;
+
+use crate::fail::{Fail, Step};
+use crate::path::{self, PathBuf};
+use crate::plan::{MountKind, MountOp, MountPlan, RawFd, RootSpec, DEVFS_NODES};
+use crate::sys::{self, SysResult};
+use crate::stage::{Stage, NO_INDEX};
+
+/// Build the new root and switch to it. On return the process's root is the new root and
+/// its cwd is `/`.
+pub fn setup(plan: &MountPlan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
+    sys::mount_propagation(c"/", sys::MS_REC | sys::MS_PRIVATE).at(Stage::MountPrivate, NO_INDEX)?;
+
+    for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
+        let fd = sys::open_tree(
+            sys::AT_FDCWD,
+            src,
+            sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE,
+        )
+        .at(Stage::MountSource, i as u32)?;
+        slot.set(fd);
+    }
+    let source = |i: u32| -> Result<RawFd, Fail> {
+        plan.source_fds.get(i as usize).map(Cell::get).ok_or(Fail::new(Stage::Config, sys::EINVAL, i))
+    };
+
+    let root = match plan.root {
+        RootSpec::Tmpfs => new_fs(c"tmpfs", &[(c"mode", c"0755")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
+            .at(Stage::MountRoot, NO_INDEX)?,
+        RootSpec::Dir { source: s } => {
+            let fd = source(s)?;
+            sys::mount_setattr_fd(fd, true, sys::MOUNT_ATTR_NOSUID, 0, sys::MS_PRIVATE)
+                .at(Stage::MountRoot, s)?;
+            fd
+        }
+    };
+    attach_root(root, plan.attach_points).at(Stage::MountRoot, NO_INDEX)?;
+
+    for (i, op) in plan.ops.iter().enumerate() {
+        let mut created = 0u16;
+        let r = apply(root, op, &source, buf, &mut created);
+        if let Some(slot) = plan.created.get(i) {
+            slot.set(created);
+        }
+        r.map_err(|f| if f.index == NO_INDEX { Fail { index: i as u32, ..f } } else { f })?;
+    }
+
+    if !plan.root_writable {
+        sys::mount_setattr_fd(root, false, sys::MOUNT_ATTR_RDONLY, 0, 0).at(Stage::RemountRoot, NO_INDEX)?;
+    }
+
+    sys::fchdir(root).at(Stage::PivotRoot, NO_INDEX)?;
+    sys::pivot_root(c".", c".").at(Stage::PivotRoot, NO_INDEX)?;
+    sys::umount2(c".", sys::MNT_DETACH).at(Stage::PivotRoot, NO_INDEX)?;
+    sys::chdir(c"/").at(Stage::PivotRoot, NO_INDEX)?;
+
+    for slot in plan.source_fds {
+        sys::close(slot.get());
+    }
+    sys::close(root);
+    Ok(())
+}
+
+/// Attach the detached root at the first usable scratch point of the private host tree.
+fn attach_root(root: RawFd, points: &[&CStr]) -> SysResult<()> {
+    let mut last = sys::ENOENT;
+    for p in points {
+        match sys::move_mount_to_path(root, p) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// A new detached filesystem instance with string options.
+fn new_fs(fstype: &CStr, opts: &[(&CStr, &CStr)], attrs: u64) -> SysResult<RawFd> {
+    let fs = sys::fsopen(fstype)?;
+    let r = (|| {
+        for (k, v) in opts {
+            sys::fsconfig_string(fs, k, v)?;
+        }
+        sys::fsconfig_create(fs)?;
+        sys::fsmount(fs, attrs)
+    })();
+    sys::close(fs);
+    r
+}
+
+/// Move a detached mount onto `target`; closes `target` (the mount fd stays with the caller's
+/// bookkeeping: source fds are closed after `pivot_root`).
+fn attach(mnt: RawFd, target: RawFd) -> SysResult<()> {
+    let r = sys::move_mount_fd(mnt, target);
+    sys::close(target);
+    r
+}
+
+/// Like [`attach`], and also closes `mnt` (for mounts this module created itself).
+fn attach_owned(mnt: RawFd, target: RawFd) -> SysResult<()> {
+    let r = attach(mnt, target);
+    sys::close(mnt);
+    r
+}
+
+fn apply(
+    root: RawFd,
+    op: &MountOp<'_>,
+    source: &dyn Fn(u32) -> Result<RawFd, Fail>,
+    buf: &mut PathBuf,
+    created: &mut u16,
+) -> Result<(), Fail> {
+    let target = op.target.to_bytes();
+    match op.kind {
+        MountKind::Bind { source: s, readonly, file } => {
+            let src = source(s)?;
+            let mut set = sys::MOUNT_ATTR_NOSUID;
+            if readonly {
+                set |= sys::MOUNT_ATTR_RDONLY;
+            }
+            sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
+            let t = if file {
+                path::ensure_file(root, target, buf, created)
+            } else {
+                path::ensure_dir(root, target, buf, created)
+            }
+            .at(Stage::MountTarget, NO_INDEX)?;
+            attach(src, t).at(Stage::Mount, NO_INDEX)
+        }
+        MountKind::Tmpfs { size, mode, readonly } => {
+            let mut attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+            if readonly {
+                attrs |= sys::MOUNT_ATTR_RDONLY;
+            }
+            let mut opts: [(&CStr, &CStr); 2] = [(c"mode", c"0755"), (c"mode", c"0755")];
+            let mut n = 0;
+            for (k, v) in [(c"size", size), (c"mode", mode)] {
+                if let (Some(v), Some(slot)) = (v, opts.get_mut(n)) {
+                    *slot = (k, v);
+                    n += 1;
+                }
+            }
+            let mnt = new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+        }
+        MountKind::Proc => {
+            let mnt = new_fs(
+                c"proc",
+                &[],
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+            )
+            .at(Stage::Mount, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+        }
+        MountKind::Devfs { first_node, console } => {
+            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            devfs(t, first_node, console, source, buf)
+        }
+        MountKind::Dir { mode } => {
+            let fd = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
+            let r = sys::openat(fd, c".", sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
+                .and_then(|d| {
+                    let r = sys::fchmod(d, mode);
+                    sys::close(d);
+                    r
+                });
+            sys::close(fd);
+            r.at(Stage::MountTarget, NO_INDEX)
+        }
+        MountKind::File { contents, mode } => {
+            let rel = path::relative(target);
+            let (parent, _) = path::split_last(rel);
+            let dir = path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            sys::close(dir);
+            buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
+            let fd = path::open_in(
+                root,
+                buf.as_cstr(),
+                sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC | sys::O_NOCTTY,
+                u64::from(mode),
+            )
+            .at(Stage::MountTarget, NO_INDEX)?;
+            let r = sys::write_all(fd, contents).and_then(|()| sys::fchmod(fd, mode));
+            sys::close(fd);
+            r.at(Stage::MountTarget, NO_INDEX)
+        }
+        MountKind::Symlink { original } => {
+            let rel = path::relative(target);
+            let (parent, name) = path::split_last(rel);
+            let dir = path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let r = buf.set(name).and_then(|()| sys::symlinkat(original, dir, buf.as_cstr()));
+            sys::close(dir);
+            match r {
+                Ok(()) => {
+                    *created = created.saturating_add(1);
+                    Ok(())
+                }
+                Err(e) => Err(Fail::new(Stage::MountTarget, e, NO_INDEX)),
+            }
+        }
+        MountKind::Mask { null } => {
+            buf.set(path::relative(target)).at(Stage::ProcMask, NO_INDEX)?;
+            let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
+                Ok(fd) => fd,
+                Err(sys::ENOENT) => return Ok(()),
+                Err(e) => return Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+            };
+            let is_dir = sys::openat(t, c".", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
+                .map(sys::close)
+                .is_ok();
+            let mnt = if is_dir {
+                new_fs(
+                    c"tmpfs",
+                    &[(c"size", c"0"), (c"mode", c"0000")],
+                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+                )
+            } else {
+                // Each mask op has its own clone of /dev/null (a detached mount is used once).
+                let n = source(null)?;
+                sys::mount_setattr_fd(n, false, sys::MOUNT_ATTR_RDONLY, 0, 0).map(|()| n)
+            };
+            match mnt {
+                Ok(m) if is_dir => attach_owned(m, t).at(Stage::ProcMask, NO_INDEX),
+                Ok(m) => attach(m, t).at(Stage::ProcMask, NO_INDEX),
+                Err(e) => {
+                    sys::close(t);
+                    Err(Fail::new(Stage::ProcMask, e, NO_INDEX))
+                }
+            }
+        }
+        MountKind::ReadOnly => {
+            buf.set(path::relative(target)).at(Stage::ProcMask, NO_INDEX)?;
+            let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
+                Ok(fd) => fd,
+                Err(sys::ENOENT) => return Ok(()),
+                Err(e) => return Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+            };
+            let r = sys::open_tree(
+                t,
+                c"",
+                sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_EMPTY_PATH | sys::AT_RECURSIVE,
+            )
+            .and_then(|m| {
+                sys::mount_setattr_fd(m, true, sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID, 0, 0)
+                    .map(|()| m)
+            });
+            match r {
+                Ok(m) => attach_owned(m, t).at(Stage::ProcMask, NO_INDEX),
+                Err(e) => {
+                    sys::close(t);
+                    Err(Fail::new(Stage::ProcMask, e, NO_INDEX))
+                }
+            }
+        }
+    }
+}
+
+/// A minimal /dev on its own tmpfs (`nosuid,noexec`): host device nodes bound onto empty
+/// files (`mknod` is not allowed in a user namespace), a private devpts, `shm`, and links.
+fn devfs(
+    target: RawFd,
+    first_node: u32,
+    console: Option<u32>,
+    source: &dyn Fn(u32) -> Result<RawFd, Fail>,
+    buf: &mut PathBuf,
+) -> Result<(), Fail> {
+    let dev = match new_fs(c"tmpfs", &[(c"mode", c"0755")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC) {
+        Ok(fd) => fd,
+        Err(e) => {
+            sys::close(target);
+            return Err(Fail::new(Stage::Mount, e, NO_INDEX));
+        }
+    };
+    // Attach first so the fd can be used as a directory of the live tree.
+    sys::move_mount_fd(dev, target).at(Stage::Mount, NO_INDEX)?;
+    sys::close(target);
+    let r = devfs_fill(dev, first_node, console, source, buf);
+    sys::close(dev);
+    r
+}
+
+fn bind_node(dev: RawFd, name: &CStr, src: RawFd) -> SysResult<()> {
+    let f = sys::openat(dev, name, sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_CLOEXEC, 0o666)?;
+    let r = sys::mount_setattr_fd(src, false, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC, 0, 0);
+    r.and_then(|()| attach(src, f))
+}
+
+fn devfs_fill(
+    dev: RawFd,
+    first_node: u32,
+    console: Option<u32>,
+    source: &dyn Fn(u32) -> Result<RawFd, Fail>,
+    _buf: &mut PathBuf,
+) -> Result<(), Fail> {
+    for (i, name) in DEVFS_NODES.iter().enumerate() {
+        let src = source(first_node + i as u32)?;
+        bind_node(dev, name, src).at(Stage::Mount, NO_INDEX)?;
+    }
+    let at = |e: i32| Fail::new(Stage::Mount, e, NO_INDEX);
+    sys::mkdirat(dev, c"pts", 0o755).map_err(at)?;
+    let pts = new_fs(
+        c"devpts",
+        &[(c"ptmxmode", c"0666"), (c"mode", c"620")],
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+    )
+    .map_err(at)?;
+    let t = sys::openat(dev, c"pts", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0).map_err(at)?;
+    attach_owned(pts, t).map_err(at)?;
+    sys::mkdirat(dev, c"shm", 0o1777).map_err(at)?;
+    let shm = new_fs(c"tmpfs", &[(c"mode", c"1777")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV).map_err(at)?;
+    let t = sys::openat(dev, c"shm", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0).map_err(at)?;
+    attach_owned(shm, t).map_err(at)?;
+    for (link, to) in [
+        (c"ptmx", c"pts/ptmx"),
+        (c"fd", c"/proc/self/fd"),
+        (c"stdin", c"/proc/self/fd/0"),
+        (c"stdout", c"/proc/self/fd/1"),
+        (c"stderr", c"/proc/self/fd/2"),
+    ] {
+        sys::symlinkat(to, dev, link).map_err(at)?;
+    }
+    if let Some(c) = console {
+        bind_node(dev, c"console", source(c)?).map_err(at)?;
+    }
+    Ok(())
+}

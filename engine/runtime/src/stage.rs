@@ -1,0 +1,185 @@
+//! The setup stages and the fixed-size record a failing child sends to its parent.
+//!
+//! The child reports the first failure over a `CLOEXEC` pipe as one [`ErrorRecord`] and
+//! exits; a successful `execve` closes the pipe, so the parent reads EOF. This follows the
+//! model of `std::process` (errno plus footer over a CLOEXEC pipe), with the stage added.
+
+/// The step of sandbox setup that failed.
+///
+/// Values are stable: they cross the error pipe and the C ABI.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Validating the configuration in the parent (bad path, bad id, too many entries).
+    Config = 1,
+    /// `clone3`/`clone` creating the child and its namespaces.
+    Unshare = 2,
+    /// Writing `uid_map`/`gid_map`/`setgroups` (parent side, or `newuidmap`/`newgidmap`).
+    IdMap = 3,
+    /// Resetting signal dispositions and the signal mask.
+    Signals = 4,
+    /// Arming the parent-death signal or waiting for the parent's go-ahead.
+    Sync = 5,
+    /// Making the inherited mount tree private.
+    MountPrivate = 6,
+    /// Opening a bind-mount source on the host (`open_tree`).
+    MountSource = 7,
+    /// Creating or attaching the new root.
+    MountRoot = 8,
+    /// Creating a mount point or file inside the new root.
+    MountTarget = 9,
+    /// Mounting onto a target inside the new root.
+    Mount = 10,
+    /// `pivot_root` into the new root or detaching the old one.
+    PivotRoot = 11,
+    /// Making the root read-only after setup.
+    RemountRoot = 12,
+    /// `sethostname`.
+    Hostname = 13,
+    /// `prlimit64`.
+    Rlimit = 14,
+    /// Joining a new session keyring.
+    Keyring = 15,
+    /// `setsid` / controlling terminal.
+    Session = 16,
+    /// Switching to the requested uid/gid/supplementary groups.
+    Credentials = 17,
+    /// Dropping capabilities.
+    Capabilities = 18,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    NoNewPrivs = 19,
+    /// Changing to the working directory.
+    Chdir = 20,
+    /// Arranging the file descriptors the program inherits.
+    Fds = 21,
+    /// Building or applying the landlock ruleset.
+    Landlock = 22,
+    /// Installing the seccomp filter.
+    Seccomp = 23,
+    /// `execve` of the program.
+    Exec = 24,
+    /// Starting or configuring the network helper (pasta).
+    Network = 25,
+    /// Masking or locking paths of a procfs.
+    ProcMask = 26,
+}
+
+impl Stage {
+    /// Every stage, for tables and round-trip tests.
+    pub const ALL: [Stage; 26] = [
+        Stage::Config,
+        Stage::Unshare,
+        Stage::IdMap,
+        Stage::Signals,
+        Stage::Sync,
+        Stage::MountPrivate,
+        Stage::MountSource,
+        Stage::MountRoot,
+        Stage::MountTarget,
+        Stage::Mount,
+        Stage::PivotRoot,
+        Stage::RemountRoot,
+        Stage::Hostname,
+        Stage::Rlimit,
+        Stage::Keyring,
+        Stage::Session,
+        Stage::Credentials,
+        Stage::Capabilities,
+        Stage::NoNewPrivs,
+        Stage::Chdir,
+        Stage::Fds,
+        Stage::Landlock,
+        Stage::Seccomp,
+        Stage::Exec,
+        Stage::Network,
+        Stage::ProcMask,
+    ];
+
+    /// Decode a stage number; `None` for values this build does not know.
+    pub fn from_u32(v: u32) -> Option<Stage> {
+        Stage::ALL.iter().copied().find(|s| *s as u32 == v)
+    }
+
+    /// A short lowercase name for messages and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Config => "config",
+            Stage::Unshare => "unshare",
+            Stage::IdMap => "idmap",
+            Stage::Signals => "signals",
+            Stage::Sync => "sync",
+            Stage::MountPrivate => "mount-private",
+            Stage::MountSource => "mount-source",
+            Stage::MountRoot => "mount-root",
+            Stage::MountTarget => "mount-target",
+            Stage::Mount => "mount",
+            Stage::PivotRoot => "pivot-root",
+            Stage::RemountRoot => "remount-root",
+            Stage::Hostname => "hostname",
+            Stage::Rlimit => "rlimit",
+            Stage::Keyring => "keyring",
+            Stage::Session => "session",
+            Stage::Credentials => "credentials",
+            Stage::Capabilities => "capabilities",
+            Stage::NoNewPrivs => "no-new-privs",
+            Stage::Chdir => "chdir",
+            Stage::Fds => "fds",
+            Stage::Landlock => "landlock",
+            Stage::Seccomp => "seccomp",
+            Stage::Exec => "exec",
+            Stage::Network => "network",
+            Stage::ProcMask => "proc-mask",
+        }
+    }
+}
+
+/// Marker in every record, so a short or foreign write is never taken for a report.
+pub const RECORD_MAGIC: u32 = 0x484b_4e57; // "HKNW"
+
+/// What a failing child writes to the error pipe: 16 bytes, native endian.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorRecord {
+    /// Always [`RECORD_MAGIC`].
+    pub magic: u32,
+    /// A [`Stage`] as `u32`.
+    pub stage: u32,
+    /// The positive errno.
+    pub errno: i32,
+    /// Index of the plan entry concerned (mount op, source, rlimit, landlock rule), or
+    /// `u32::MAX` when none applies.
+    pub index: u32,
+}
+
+/// `index` value meaning "no particular entry".
+pub const NO_INDEX: u32 = u32::MAX;
+
+impl ErrorRecord {
+    /// Size on the wire.
+    pub const SIZE: usize = 16;
+
+    /// Encode to bytes.
+    pub fn to_bytes(&self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        let parts = [self.magic, self.stage, self.errno as u32, self.index];
+        for (chunk, v) in out.chunks_exact_mut(4).zip(parts) {
+            chunk.copy_from_slice(&v.to_ne_bytes());
+        }
+        out
+    }
+
+    /// Decode from bytes; `None` when the magic does not match.
+    pub fn from_bytes(b: &[u8; 16]) -> Option<Self> {
+        let mut v = [0u32; 4];
+        for (slot, chunk) in v.iter_mut().zip(b.chunks_exact(4)) {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(chunk);
+            *slot = u32::from_ne_bytes(w);
+        }
+        if v[0] != RECORD_MAGIC {
+            return None;
+        }
+        Some(ErrorRecord { magic: v[0], stage: v[1], errno: v[2] as i32, index: v[3] })
+    }
+}

@@ -1,0 +1,443 @@
+//! Raw system calls the child needs, as thin typed wrappers over the `syscalls` crate.
+//!
+//! Every function returns `Err(errno)` with a positive errno. No wrapper allocates, touches
+//! thread-local storage or `errno`, so all are safe to call in a `CLONE_VM` child.
+//! Constants are the kernel's UAPI values for Linux (x86_64 and aarch64 share them).
+
+#![allow(missing_docs)] // UAPI constants keep their kernel names; see the man pages.
+
+use core::ffi::{c_char, CStr};
+use syscalls::{syscall, Sysno};
+
+use crate::plan::{RawFd, SockFilter};
+
+/// Result of a raw syscall: the return value or a positive errno.
+pub type SysResult<T> = Result<T, i32>;
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_RECURSIVE: u32 = 0x8000;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+
+pub const O_RDONLY: u64 = 0;
+pub const O_WRONLY: u64 = 1;
+pub const O_RDWR: u64 = 2;
+pub const O_CREAT: u64 = 0o100;
+pub const O_EXCL: u64 = 0o200;
+pub const O_NOCTTY: u64 = 0o400;
+pub const O_TRUNC: u64 = 0o1000;
+pub const O_DIRECTORY: u64 = 0o200000;
+pub const O_NOFOLLOW: u64 = 0o400000;
+pub const O_CLOEXEC: u64 = 0o2000000;
+pub const O_PATH: u64 = 0o10000000;
+
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+
+pub const MS_RDONLY: u64 = 1;
+pub const MS_REC: u64 = 16384;
+pub const MS_PRIVATE: u64 = 1 << 18;
+
+pub const MNT_DETACH: u32 = 2;
+
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const OPEN_TREE_CLOEXEC: u32 = 0o2000000;
+
+pub const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x04;
+pub const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+
+pub const FSOPEN_CLOEXEC: u32 = 1;
+pub const FSMOUNT_CLOEXEC: u32 = 1;
+pub const FSCONFIG_SET_FLAG: u32 = 0;
+pub const FSCONFIG_SET_STRING: u32 = 1;
+pub const FSCONFIG_CMD_CREATE: u32 = 6;
+
+pub const MOUNT_ATTR_RDONLY: u64 = 0x01;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x02;
+pub const MOUNT_ATTR_NODEV: u64 = 0x04;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x08;
+
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+pub const F_SETFD: u32 = 2;
+pub const F_DUPFD_CLOEXEC: u32 = 1030;
+
+pub const PR_SET_PDEATHSIG: u64 = 1;
+pub const PR_CAPBSET_DROP: u64 = 24;
+pub const PR_SET_NO_NEW_PRIVS: u64 = 38;
+pub const PR_CAP_AMBIENT: u64 = 47;
+pub const PR_CAP_AMBIENT_CLEAR_ALL: u64 = 4;
+
+pub const SIGKILL: u64 = 9;
+pub const SIG_BLOCK: u64 = 0;
+pub const SIG_SETMASK: u64 = 2;
+
+pub const KEYCTL_JOIN_SESSION_KEYRING: u64 = 1;
+
+pub const SECCOMP_SET_MODE_FILTER: u64 = 1;
+
+pub const EEXIST: i32 = 17;
+pub const ENOENT: i32 = 2;
+pub const EINTR: i32 = 4;
+pub const EINVAL: i32 = 22;
+pub const ENOTDIR: i32 = 20;
+pub const EACCES: i32 = 13;
+pub const ENAMETOOLONG: i32 = 36;
+pub const EPIPE: i32 = 32;
+pub const ENOEXEC: i32 = 8;
+
+fn res(r: Result<usize, syscalls::Errno>) -> SysResult<usize> {
+    r.map_err(|e| e.into_raw())
+}
+
+/// `struct open_how` for `openat2`.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// `struct mount_attr` for `mount_setattr`.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// `struct sock_fprog`.
+#[repr(C)]
+struct SockFprog {
+    len: u16,
+    filter: *const SockFilter,
+}
+
+/// `read(2)`, retried on EINTR.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> SysResult<usize> {
+    loop {
+        // SAFETY: the pointer and length describe a live, writable buffer.
+        let r = res(unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), buf.len()) });
+        if r != Err(EINTR) {
+            return r;
+        }
+    }
+}
+
+/// `write(2)`, retried on EINTR, until everything is written.
+pub fn write_all(fd: RawFd, mut buf: &[u8]) -> SysResult<()> {
+    while !buf.is_empty() {
+        // SAFETY: the pointer and length describe a live buffer.
+        match res(unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) }) {
+            Ok(0) => return Err(EPIPE),
+            Ok(n) => buf = buf.get(n..).unwrap_or(&[]),
+            Err(EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `close(2)`; errors are not interesting to the child.
+pub fn close(fd: RawFd) {
+    // SAFETY: closing a descriptor number has no memory-safety effect.
+    let _ = unsafe { syscall!(Sysno::close, fd) };
+}
+
+/// `exit_group(2)`.
+pub fn exit_group(code: i32) -> ! {
+    loop {
+        // SAFETY: exit_group takes no pointers and does not return.
+        let _ = unsafe { syscall!(Sysno::exit_group, code) };
+    }
+}
+
+/// `openat2(2)` with a resolve mask.
+pub fn openat2(dirfd: RawFd, path: &CStr, flags: u64, mode: u64, resolve: u64) -> SysResult<RawFd> {
+    let how = OpenHow { flags, mode, resolve };
+    loop {
+        // SAFETY: `path` is NUL-terminated and `how` lives across the call; the size is exact.
+        let r = res(unsafe {
+            syscall!(Sysno::openat2, dirfd, path.as_ptr(), &how as *const OpenHow, core::mem::size_of::<OpenHow>())
+        });
+        if r != Err(EINTR) {
+            return r.map(|fd| fd as RawFd);
+        }
+    }
+}
+
+/// `openat(2)`.
+pub fn openat(dirfd: RawFd, path: &CStr, flags: u64, mode: u64) -> SysResult<RawFd> {
+    // SAFETY: `path` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::openat, dirfd, path.as_ptr(), flags, mode) }).map(|fd| fd as RawFd)
+}
+
+/// `mkdirat(2)`.
+pub fn mkdirat(dirfd: RawFd, path: &CStr, mode: u32) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::mkdirat, dirfd, path.as_ptr(), mode) }).map(drop)
+}
+
+/// `symlinkat(2)`.
+pub fn symlinkat(original: &CStr, dirfd: RawFd, link: &CStr) -> SysResult<()> {
+    // SAFETY: both strings are NUL-terminated.
+    res(unsafe { syscall!(Sysno::symlinkat, original.as_ptr(), dirfd, link.as_ptr()) }).map(drop)
+}
+
+/// `fchmod(2)`.
+pub fn fchmod(fd: RawFd, mode: u32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::fchmod, fd, mode) }).map(drop)
+}
+
+/// `mount(2)` used only for changing propagation (no source, type or data).
+pub fn mount_propagation(target: &CStr, flags: u64) -> SysResult<()> {
+    // SAFETY: `target` is NUL-terminated; the other pointers are NULL, which mount accepts
+    // for a propagation change.
+    res(unsafe { syscall!(Sysno::mount, 0usize, target.as_ptr(), 0usize, flags, 0usize) }).map(drop)
+}
+
+/// `umount2(2)`.
+pub fn umount2(target: &CStr, flags: u32) -> SysResult<()> {
+    // SAFETY: `target` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::umount2, target.as_ptr(), flags) }).map(drop)
+}
+
+/// `pivot_root(2)`.
+pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> SysResult<()> {
+    // SAFETY: both strings are NUL-terminated.
+    res(unsafe { syscall!(Sysno::pivot_root, new_root.as_ptr(), put_old.as_ptr()) }).map(drop)
+}
+
+/// `open_tree(2)`.
+pub fn open_tree(dirfd: RawFd, path: &CStr, flags: u32) -> SysResult<RawFd> {
+    // SAFETY: `path` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::open_tree, dirfd, path.as_ptr(), flags) }).map(|fd| fd as RawFd)
+}
+
+/// `move_mount(2)` between two fds (both with empty paths).
+pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
+    // SAFETY: the empty strings are static and NUL-terminated.
+    res(unsafe {
+        syscall!(
+            Sysno::move_mount,
+            from,
+            c"".as_ptr(),
+            to,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
+        )
+    })
+    .map(drop)
+}
+
+/// `move_mount(2)` from an fd onto a path.
+pub fn move_mount_to_path(from: RawFd, to: &CStr) -> SysResult<()> {
+    // SAFETY: both strings are NUL-terminated.
+    res(unsafe {
+        syscall!(Sysno::move_mount, from, c"".as_ptr(), AT_FDCWD, to.as_ptr(), MOVE_MOUNT_F_EMPTY_PATH)
+    })
+    .map(drop)
+}
+
+/// `mount_setattr(2)` on an fd (`AT_EMPTY_PATH`), optionally recursive.
+pub fn mount_setattr_fd(fd: RawFd, recursive: bool, set: u64, clr: u64, propagation: u64) -> SysResult<()> {
+    let attr = MountAttr { attr_set: set, attr_clr: clr, propagation, userns_fd: 0 };
+    let flags = AT_EMPTY_PATH | if recursive { AT_RECURSIVE } else { 0 };
+    // SAFETY: `attr` lives across the call and the size is exact.
+    res(unsafe {
+        syscall!(
+            Sysno::mount_setattr,
+            fd,
+            c"".as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>()
+        )
+    })
+    .map(drop)
+}
+
+/// `fsopen(2)`.
+pub fn fsopen(fstype: &CStr) -> SysResult<RawFd> {
+    // SAFETY: `fstype` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) }).map(|fd| fd as RawFd)
+}
+
+/// `fsconfig(FSCONFIG_SET_STRING)`.
+pub fn fsconfig_string(fd: RawFd, key: &CStr, value: &CStr) -> SysResult<()> {
+    // SAFETY: both strings are NUL-terminated.
+    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_SET_STRING, key.as_ptr(), value.as_ptr(), 0usize) })
+        .map(drop)
+}
+
+/// `fsconfig(FSCONFIG_SET_FLAG)`.
+pub fn fsconfig_flag(fd: RawFd, key: &CStr) -> SysResult<()> {
+    // SAFETY: `key` is NUL-terminated; value must be NULL for a flag.
+    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_SET_FLAG, key.as_ptr(), 0usize, 0usize) }).map(drop)
+}
+
+/// `fsconfig(FSCONFIG_CMD_CREATE)`.
+pub fn fsconfig_create(fd: RawFd) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_CMD_CREATE, 0usize, 0usize, 0usize) }).map(drop)
+}
+
+/// `fsmount(2)`.
+pub fn fsmount(fd: RawFd, attrs: u64) -> SysResult<RawFd> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::fsmount, fd, FSMOUNT_CLOEXEC, attrs) }).map(|fd| fd as RawFd)
+}
+
+/// `fchdir(2)`.
+pub fn fchdir(fd: RawFd) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::fchdir, fd) }).map(drop)
+}
+
+/// `chdir(2)`.
+pub fn chdir(path: &CStr) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::chdir, path.as_ptr()) }).map(drop)
+}
+
+/// `sethostname(2)`.
+pub fn sethostname(name: &[u8]) -> SysResult<()> {
+    // SAFETY: pointer and length describe a live buffer.
+    res(unsafe { syscall!(Sysno::sethostname, name.as_ptr(), name.len()) }).map(drop)
+}
+
+/// `prlimit64(0, resource, new, NULL)`.
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> SysResult<()> {
+    let lim = [soft, hard];
+    // SAFETY: `lim` is a live `struct rlimit64`; the old-limit pointer is NULL.
+    res(unsafe { syscall!(Sysno::prlimit64, 0usize, resource, lim.as_ptr(), 0usize) }).map(drop)
+}
+
+/// `prctl(2)` with integer arguments.
+pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult<usize> {
+    // SAFETY: only integer arguments are passed for the options used here.
+    res(unsafe { syscall!(Sysno::prctl, option, a2, a3, a4, a5) })
+}
+
+/// `rt_sigaction(sig, SIG_DFL)`.
+pub fn signal_default(sig: u32) -> SysResult<()> {
+    // Kernel `struct sigaction` on x86_64/aarch64: handler, flags, restorer, mask.
+    let act: [u64; 4] = [0, 0, 0, 0];
+    // SAFETY: `act` is a live kernel sigaction with SIG_DFL; the old-action pointer is NULL.
+    res(unsafe { syscall!(Sysno::rt_sigaction, sig, act.as_ptr(), 0usize, 8usize) }).map(drop)
+}
+
+/// `rt_sigprocmask(how, set)`.
+pub fn sigprocmask(how: u64, set: u64) -> SysResult<()> {
+    // SAFETY: `set` lives across the call; size is the kernel sigset size (8).
+    res(unsafe { syscall!(Sysno::rt_sigprocmask, how, &set as *const u64, 0usize, 8usize) }).map(drop)
+}
+
+/// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new anonymous session keyring.
+pub fn join_new_session_keyring() -> SysResult<()> {
+    // SAFETY: NULL name asks for an anonymous keyring.
+    res(unsafe { syscall!(Sysno::keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }).map(drop)
+}
+
+/// `setsid(2)`.
+pub fn setsid() -> SysResult<()> {
+    // SAFETY: no arguments.
+    res(unsafe { syscall!(Sysno::setsid) }).map(drop)
+}
+
+/// `setresuid(2)`.
+pub fn setresuid(uid: u32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::setresuid, uid, uid, uid) }).map(drop)
+}
+
+/// `setresgid(2)`.
+pub fn setresgid(gid: u32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::setresgid, gid, gid, gid) }).map(drop)
+}
+
+/// `setgroups(2)`.
+pub fn setgroups(groups: &[u32]) -> SysResult<()> {
+    // SAFETY: pointer and count describe a live array of gid_t.
+    res(unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }).map(drop)
+}
+
+/// `capset(2)` with version 3 (two 32-bit words per set).
+pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> SysResult<()> {
+    let header: [u32; 2] = [0x2008_0522, 0];
+    let data: [u32; 6] = [
+        effective as u32,
+        permitted as u32,
+        inheritable as u32,
+        (effective >> 32) as u32,
+        (permitted >> 32) as u32,
+        (inheritable >> 32) as u32,
+    ];
+    // SAFETY: header and data are live arrays of the layout capset expects.
+    res(unsafe { syscall!(Sysno::capset, header.as_ptr(), data.as_ptr()) }).map(drop)
+}
+
+/// `dup3(2)`.
+pub fn dup3(old: RawFd, new: RawFd) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::dup3, old, new, 0usize) }).map(drop)
+}
+
+/// `fcntl(2)` with an integer argument.
+pub fn fcntl(fd: RawFd, cmd: u32, arg: u64) -> SysResult<usize> {
+    // SAFETY: no pointers for the commands used here.
+    res(unsafe { syscall!(Sysno::fcntl, fd, cmd, arg) })
+}
+
+/// `close_range(2)`.
+pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::close_range, first, last, flags) }).map(drop)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)`.
+pub fn seccomp_set_filter(filter: &[SockFilter]) -> SysResult<()> {
+    let prog = SockFprog { len: filter.len() as u16, filter: filter.as_ptr() };
+    // SAFETY: `prog` points at a live instruction array; the kernel copies it.
+    res(unsafe { syscall!(Sysno::seccomp, SECCOMP_SET_MODE_FILTER, 0usize, &prog as *const SockFprog) })
+        .map(drop)
+}
+
+/// `execve(2)`; returns only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must be NULL-terminated arrays of NUL-terminated strings.
+pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> i32 {
+    // SAFETY: the caller guarantees the arrays; `path` is NUL-terminated.
+    match res(unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) }) {
+        Ok(_) => 0,
+        Err(e) => e,
+    }
+}
+
+/// `landlock_create_ruleset(2)`.
+///
+/// # Safety
+/// `attr` must point at `size` readable bytes (or be NULL with flags asking for the ABI).
+pub unsafe fn landlock_create_ruleset(attr: *const u8, size: usize, flags: u32) -> SysResult<usize> {
+    // SAFETY: forwarded from the caller.
+    res(unsafe { syscall!(Sysno::landlock_create_ruleset, attr, size, flags) })
+}
+
+/// `landlock_add_rule(2)`.
+///
+/// # Safety
+/// `attr` must point at the attribute struct matching `rule_type`.
+pub unsafe fn landlock_add_rule(ruleset: RawFd, rule_type: u32, attr: *const u8) -> SysResult<()> {
+    // SAFETY: forwarded from the caller.
+    res(unsafe { syscall!(Sysno::landlock_add_rule, ruleset, rule_type, attr, 0usize) }).map(drop)
+}
+
+/// `landlock_restrict_self(2)`.
+pub fn landlock_restrict_self(ruleset: RawFd, flags: u32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::landlock_restrict_self, ruleset, flags) }).map(drop)
+}

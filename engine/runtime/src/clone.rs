@@ -114,7 +114,12 @@ pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32,
 /// # Safety
 /// As for [`clone3`]; `stack_top` is the 16-byte aligned top of the private stack.
 #[cfg(target_arch = "x86_64")]
-pub unsafe fn clone2(flags: u64, stack_top: *mut u8, pidfd: *mut i32, plan: *const Plan<'_>) -> Result<i32, i32> {
+pub unsafe fn clone2(
+    flags: u64,
+    stack_top: *mut u8,
+    pidfd: *mut i32,
+    plan: *const Plan<'_>,
+) -> Result<i32, i32> {
     let ret: isize;
     // SAFETY: see the function contract; x86_64 clone takes (flags, newsp, parent_tid,
     // child_tid, tls) and CLONE_PIDFD stores the pidfd through parent_tid.

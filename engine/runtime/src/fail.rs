@@ -16,12 +16,21 @@ pub struct Fail {
 impl Fail {
     /// A failure at `stage`.
     pub const fn new(stage: Stage, errno: i32, index: u32) -> Self {
-        Fail { stage, errno, index }
+        Fail {
+            stage,
+            errno,
+            index,
+        }
     }
 
     /// The record sent to the parent.
     pub fn record(&self) -> ErrorRecord {
-        ErrorRecord { magic: RECORD_MAGIC, stage: self.stage as u32, errno: self.errno, index: self.index }
+        ErrorRecord {
+            magic: RECORD_MAGIC,
+            stage: self.stage as u32,
+            errno: self.errno,
+            index: self.index,
+        }
     }
 }
 

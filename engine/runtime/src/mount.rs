@@ -21,13 +21,14 @@ use core::ffi::CStr;
 use crate::fail::{Fail, Step};
 use crate::path::{self, PathBuf};
 use crate::plan::{MountKind, MountOp, MountPlan, RawFd, RootSpec, DEVFS_NODES};
-use crate::sys::{self, SysResult};
 use crate::stage::{Stage, NO_INDEX};
+use crate::sys::{self, SysResult};
 
 /// Build the new root and switch to it. On return the process's root is the new root and
 /// its cwd is `/`.
 pub fn setup(plan: &MountPlan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
-    sys::mount_propagation(c"/", sys::MS_REC | sys::MS_PRIVATE).at(Stage::MountPrivate, NO_INDEX)?;
+    sys::mount_propagation(c"/", sys::MS_REC | sys::MS_PRIVATE)
+        .at(Stage::MountPrivate, NO_INDEX)?;
 
     for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
         let fd = sys::open_tree(
@@ -39,12 +40,19 @@ pub fn setup(plan: &MountPlan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         slot.set(fd);
     }
     let source = |i: u32| -> Result<RawFd, Fail> {
-        plan.source_fds.get(i as usize).map(Cell::get).ok_or(Fail::new(Stage::Config, sys::EINVAL, i))
+        plan.source_fds
+            .get(i as usize)
+            .map(Cell::get)
+            .ok_or(Fail::new(Stage::Config, sys::EINVAL, i))
     };
 
     let root = match plan.root {
-        RootSpec::Tmpfs => new_fs(c"tmpfs", &[(c"mode", c"0755")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV)
-            .at(Stage::MountRoot, NO_INDEX)?,
+        RootSpec::Tmpfs => new_fs(
+            c"tmpfs",
+            &[(c"mode", c"0755")],
+            sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+        )
+        .at(Stage::MountRoot, NO_INDEX)?,
         RootSpec::Dir { source: s } => {
             let fd = source(s)?;
             sys::mount_setattr_fd(fd, true, sys::MOUNT_ATTR_NOSUID, 0, sys::MS_PRIVATE)
@@ -60,11 +68,21 @@ pub fn setup(plan: &MountPlan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         if let Some(slot) = plan.created.get(i) {
             slot.set(created);
         }
-        r.map_err(|f| if f.index == NO_INDEX { Fail { index: i as u32, ..f } } else { f })?;
+        r.map_err(|f| {
+            if f.index == NO_INDEX {
+                Fail {
+                    index: i as u32,
+                    ..f
+                }
+            } else {
+                f
+            }
+        })?;
     }
 
     if !plan.root_writable {
-        sys::mount_setattr_fd(root, false, sys::MOUNT_ATTR_RDONLY, 0, 0).at(Stage::RemountRoot, NO_INDEX)?;
+        sys::mount_setattr_fd(root, false, sys::MOUNT_ATTR_RDONLY, 0, 0)
+            .at(Stage::RemountRoot, NO_INDEX)?;
     }
 
     sys::fchdir(root).at(Stage::PivotRoot, NO_INDEX)?;
@@ -129,7 +147,11 @@ fn apply(
 ) -> Result<(), Fail> {
     let target = op.target.to_bytes();
     match op.kind {
-        MountKind::Bind { source: s, readonly, file } => {
+        MountKind::Bind {
+            source: s,
+            readonly,
+            file,
+        } => {
             let src = source(s)?;
             let mut set = sys::MOUNT_ATTR_NOSUID;
             if readonly {
@@ -144,7 +166,11 @@ fn apply(
             .at(Stage::MountTarget, NO_INDEX)?;
             attach(src, t).at(Stage::Mount, NO_INDEX)
         }
-        MountKind::Tmpfs { size, mode, readonly } => {
+        MountKind::Tmpfs {
+            size,
+            mode,
+            readonly,
+        } => {
             let mut attrs = sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
             if readonly {
                 attrs |= sys::MOUNT_ATTR_RDONLY;
@@ -157,8 +183,10 @@ fn apply(
                     n += 1;
                 }
             }
-            let mnt = new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let mnt =
+                new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
+            let t =
+                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Proc => {
@@ -168,29 +196,41 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let t =
+                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
-        MountKind::Devfs { first_node, console } => {
-            let t = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+        MountKind::Devfs {
+            first_node,
+            console,
+        } => {
+            let t =
+                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd = path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let fd =
+                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
-            let r = sys::openat(fd, c".", sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
-                .and_then(|d| {
-                    let r = sys::fchmod(d, mode);
-                    sys::close(d);
-                    r
-                });
+            let r = sys::openat(
+                fd,
+                c".",
+                sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC,
+                0,
+            )
+            .and_then(|d| {
+                let r = sys::fchmod(d, mode);
+                sys::close(d);
+                r
+            });
             sys::close(fd);
             r.at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::File { contents, mode } => {
             let rel = path::relative(target);
             let (parent, _) = path::split_last(rel);
-            let dir = path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let dir =
+                path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
             sys::close(dir);
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
             let fd = path::open_in(
@@ -207,8 +247,11 @@ fn apply(
         MountKind::Symlink { original } => {
             let rel = path::relative(target);
             let (parent, name) = path::split_last(rel);
-            let dir = path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
-            let r = buf.set(name).and_then(|()| sys::symlinkat(original, dir, buf.as_cstr()));
+            let dir =
+                path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let r = buf
+                .set(name)
+                .and_then(|()| sys::symlinkat(original, dir, buf.as_cstr()));
             sys::close(dir);
             match r {
                 Ok(()) => {
@@ -219,7 +262,8 @@ fn apply(
             }
         }
         MountKind::Mask { null } => {
-            buf.set(path::relative(target)).at(Stage::ProcMask, NO_INDEX)?;
+            buf.set(path::relative(target))
+                .at(Stage::ProcMask, NO_INDEX)?;
             let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
                 Ok(fd) => fd,
                 Err(sys::ENOENT) => return Ok(()),
@@ -232,7 +276,10 @@ fn apply(
                 new_fs(
                     c"tmpfs",
                     &[(c"size", c"0"), (c"mode", c"0000")],
-                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
+                    sys::MOUNT_ATTR_RDONLY
+                        | sys::MOUNT_ATTR_NOSUID
+                        | sys::MOUNT_ATTR_NODEV
+                        | sys::MOUNT_ATTR_NOEXEC,
                 )
             } else {
                 // Each mask op has its own clone of /dev/null (a detached mount is used once).
@@ -249,7 +296,8 @@ fn apply(
             }
         }
         MountKind::ReadOnly => {
-            buf.set(path::relative(target)).at(Stage::ProcMask, NO_INDEX)?;
+            buf.set(path::relative(target))
+                .at(Stage::ProcMask, NO_INDEX)?;
             let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
                 Ok(fd) => fd,
                 Err(sys::ENOENT) => return Ok(()),
@@ -258,11 +306,20 @@ fn apply(
             let r = sys::open_tree(
                 t,
                 c"",
-                sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_EMPTY_PATH | sys::AT_RECURSIVE,
+                sys::OPEN_TREE_CLONE
+                    | sys::OPEN_TREE_CLOEXEC
+                    | sys::AT_EMPTY_PATH
+                    | sys::AT_RECURSIVE,
             )
             .and_then(|m| {
-                sys::mount_setattr_fd(m, true, sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID, 0, 0)
-                    .map(|()| m)
+                sys::mount_setattr_fd(
+                    m,
+                    true,
+                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID,
+                    0,
+                    0,
+                )
+                .map(|()| m)
             });
             match r {
                 Ok(m) => attach_owned(m, t).at(Stage::ProcMask, NO_INDEX),
@@ -284,7 +341,11 @@ fn devfs(
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
 ) -> Result<(), Fail> {
-    let dev = match new_fs(c"tmpfs", &[(c"mode", c"0755")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC) {
+    let dev = match new_fs(
+        c"tmpfs",
+        &[(c"mode", c"0755")],
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+    ) {
         Ok(fd) => fd,
         Err(e) => {
             sys::close(target);
@@ -300,8 +361,19 @@ fn devfs(
 }
 
 fn bind_node(dev: RawFd, name: &CStr, src: RawFd) -> SysResult<()> {
-    let f = sys::openat(dev, name, sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_CLOEXEC, 0o666)?;
-    let r = sys::mount_setattr_fd(src, false, sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC, 0, 0);
+    let f = sys::openat(
+        dev,
+        name,
+        sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_CLOEXEC,
+        0o666,
+    )?;
+    let r = sys::mount_setattr_fd(
+        src,
+        false,
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+        0,
+        0,
+    );
     r.and_then(|()| attach(src, f))
 }
 
@@ -324,11 +396,28 @@ fn devfs_fill(
         sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
     )
     .map_err(at)?;
-    let t = sys::openat(dev, c"pts", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0).map_err(at)?;
+    let t = sys::openat(
+        dev,
+        c"pts",
+        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
+        0,
+    )
+    .map_err(at)?;
     attach_owned(pts, t).map_err(at)?;
     sys::mkdirat(dev, c"shm", 0o1777).map_err(at)?;
-    let shm = new_fs(c"tmpfs", &[(c"mode", c"1777")], sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV).map_err(at)?;
-    let t = sys::openat(dev, c"shm", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0).map_err(at)?;
+    let shm = new_fs(
+        c"tmpfs",
+        &[(c"mode", c"1777")],
+        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+    )
+    .map_err(at)?;
+    let t = sys::openat(
+        dev,
+        c"shm",
+        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
+        0,
+    )
+    .map_err(at)?;
     attach_owned(shm, t).map_err(at)?;
     for (link, to) in [
         (c"ptmx", c"pts/ptmx"),

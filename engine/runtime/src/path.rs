@@ -30,7 +30,10 @@ impl Default for PathBuf {
 impl PathBuf {
     /// An empty path.
     pub const fn new() -> Self {
-        PathBuf { buf: [0; PATH_MAX], len: 0 }
+        PathBuf {
+            buf: [0; PATH_MAX],
+            len: 0,
+        }
     }
 
     /// Replace the contents with `s` (without its NUL).
@@ -45,7 +48,10 @@ impl PathBuf {
         if end >= PATH_MAX {
             return Err(sys::ENAMETOOLONG);
         }
-        self.buf.get_mut(self.len..end).ok_or(sys::ENAMETOOLONG)?.copy_from_slice(s);
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(sys::ENAMETOOLONG)?
+            .copy_from_slice(s);
         self.len = end;
         if let Some(b) = self.buf.get_mut(end) {
             *b = 0;
@@ -101,7 +107,9 @@ pub fn relative(path: &[u8]) -> &[u8] {
 pub fn relative_cstr(path: &CStr) -> &CStr {
     let all = path.to_bytes_with_nul();
     let skip = all.iter().take_while(|&&b| b == b'/').count();
-    all.get(skip..).and_then(|b| CStr::from_bytes_with_nul(b).ok()).unwrap_or(c"")
+    all.get(skip..)
+        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+        .unwrap_or(c"")
 }
 
 /// Open `rel` (relative to `root`) without leaving `root`.
@@ -113,18 +121,29 @@ pub fn open_in(root: RawFd, rel: &CStr, flags: u64, mode: u64) -> SysResult<RawF
 /// Split the last component off `path` (no trailing slash expected).
 pub fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
     match path.iter().rposition(|&b| b == b'/') {
-        Some(i) => (path.get(..i).unwrap_or(&[]), path.get(i + 1..).unwrap_or(&[])),
+        Some(i) => (
+            path.get(..i).unwrap_or(&[]),
+            path.get(i + 1..).unwrap_or(&[]),
+        ),
         None => (&[], path),
     }
 }
 
 /// Make sure the directory `path` exists inside `root` (like `mkdir -p`) and return an
 /// `O_PATH` fd to it. `created` counts the components this call had to create.
-pub fn ensure_dir(root: RawFd, path: &[u8], buf: &mut PathBuf, created: &mut u16) -> SysResult<RawFd> {
+pub fn ensure_dir(
+    root: RawFd,
+    path: &[u8],
+    buf: &mut PathBuf,
+    created: &mut u16,
+) -> SysResult<RawFd> {
     let rel = relative(path);
     buf.set(b"")?;
     let mut dir = open_in(root, c".", sys::O_PATH | sys::O_DIRECTORY, 0)?;
-    for comp in rel.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+    for comp in rel
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+    {
         buf.push(comp)?;
         let next = match open_in(root, buf.as_cstr(), sys::O_PATH | sys::O_DIRECTORY, 0) {
             Ok(fd) => fd,
@@ -160,7 +179,12 @@ pub fn ensure_dir(root: RawFd, path: &[u8], buf: &mut PathBuf, created: &mut u16
 
 /// Make sure a non-directory exists at `path` inside `root` (an empty file is created when
 /// missing, with its parent directories) and return an `O_PATH` fd to it.
-pub fn ensure_file(root: RawFd, path: &[u8], buf: &mut PathBuf, created: &mut u16) -> SysResult<RawFd> {
+pub fn ensure_file(
+    root: RawFd,
+    path: &[u8],
+    buf: &mut PathBuf,
+    created: &mut u16,
+) -> SysResult<RawFd> {
     let rel = relative(path);
     let (parent, name) = split_last(rel);
     let dir = ensure_dir(root, parent, buf, created)?;

@@ -180,6 +180,11 @@ impl ErrorRecord {
         if v[0] != RECORD_MAGIC {
             return None;
         }
-        Some(ErrorRecord { magic: v[0], stage: v[1], errno: v[2] as i32, index: v[3] })
+        Some(ErrorRecord {
+            magic: v[0],
+            stage: v[1],
+            errno: v[2] as i32,
+            index: v[3],
+        })
     }
 }

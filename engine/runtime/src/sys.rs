@@ -155,11 +155,21 @@ pub fn exit_group(code: i32) -> ! {
 
 /// `openat2(2)` with a resolve mask.
 pub fn openat2(dirfd: RawFd, path: &CStr, flags: u64, mode: u64, resolve: u64) -> SysResult<RawFd> {
-    let how = OpenHow { flags, mode, resolve };
+    let how = OpenHow {
+        flags,
+        mode,
+        resolve,
+    };
     loop {
         // SAFETY: `path` is NUL-terminated and `how` lives across the call; the size is exact.
         let r = res(unsafe {
-            syscall!(Sysno::openat2, dirfd, path.as_ptr(), &how as *const OpenHow, core::mem::size_of::<OpenHow>())
+            syscall!(
+                Sysno::openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const OpenHow,
+                core::mem::size_of::<OpenHow>()
+            )
         });
         if r != Err(EINTR) {
             return r.map(|fd| fd as RawFd);
@@ -236,14 +246,32 @@ pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
 pub fn move_mount_to_path(from: RawFd, to: &CStr) -> SysResult<()> {
     // SAFETY: both strings are NUL-terminated.
     res(unsafe {
-        syscall!(Sysno::move_mount, from, c"".as_ptr(), AT_FDCWD, to.as_ptr(), MOVE_MOUNT_F_EMPTY_PATH)
+        syscall!(
+            Sysno::move_mount,
+            from,
+            c"".as_ptr(),
+            AT_FDCWD,
+            to.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH
+        )
     })
     .map(drop)
 }
 
 /// `mount_setattr(2)` on an fd (`AT_EMPTY_PATH`), optionally recursive.
-pub fn mount_setattr_fd(fd: RawFd, recursive: bool, set: u64, clr: u64, propagation: u64) -> SysResult<()> {
-    let attr = MountAttr { attr_set: set, attr_clr: clr, propagation, userns_fd: 0 };
+pub fn mount_setattr_fd(
+    fd: RawFd,
+    recursive: bool,
+    set: u64,
+    clr: u64,
+    propagation: u64,
+) -> SysResult<()> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: clr,
+        propagation,
+        userns_fd: 0,
+    };
     let flags = AT_EMPTY_PATH | if recursive { AT_RECURSIVE } else { 0 };
     // SAFETY: `attr` lives across the call and the size is exact.
     res(unsafe {
@@ -268,20 +296,49 @@ pub fn fsopen(fstype: &CStr) -> SysResult<RawFd> {
 /// `fsconfig(FSCONFIG_SET_STRING)`.
 pub fn fsconfig_string(fd: RawFd, key: &CStr, value: &CStr) -> SysResult<()> {
     // SAFETY: both strings are NUL-terminated.
-    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_SET_STRING, key.as_ptr(), value.as_ptr(), 0usize) })
-        .map(drop)
+    res(unsafe {
+        syscall!(
+            Sysno::fsconfig,
+            fd,
+            FSCONFIG_SET_STRING,
+            key.as_ptr(),
+            value.as_ptr(),
+            0usize
+        )
+    })
+    .map(drop)
 }
 
 /// `fsconfig(FSCONFIG_SET_FLAG)`.
 pub fn fsconfig_flag(fd: RawFd, key: &CStr) -> SysResult<()> {
     // SAFETY: `key` is NUL-terminated; value must be NULL for a flag.
-    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_SET_FLAG, key.as_ptr(), 0usize, 0usize) }).map(drop)
+    res(unsafe {
+        syscall!(
+            Sysno::fsconfig,
+            fd,
+            FSCONFIG_SET_FLAG,
+            key.as_ptr(),
+            0usize,
+            0usize
+        )
+    })
+    .map(drop)
 }
 
 /// `fsconfig(FSCONFIG_CMD_CREATE)`.
 pub fn fsconfig_create(fd: RawFd) -> SysResult<()> {
     // SAFETY: no pointers.
-    res(unsafe { syscall!(Sysno::fsconfig, fd, FSCONFIG_CMD_CREATE, 0usize, 0usize, 0usize) }).map(drop)
+    res(unsafe {
+        syscall!(
+            Sysno::fsconfig,
+            fd,
+            FSCONFIG_CMD_CREATE,
+            0usize,
+            0usize,
+            0usize
+        )
+    })
+    .map(drop)
 }
 
 /// `fsmount(2)`.
@@ -332,7 +389,16 @@ pub fn signal_default(sig: u32) -> SysResult<()> {
 /// `rt_sigprocmask(how, set)`.
 pub fn sigprocmask(how: u64, set: u64) -> SysResult<()> {
     // SAFETY: `set` lives across the call; size is the kernel sigset size (8).
-    res(unsafe { syscall!(Sysno::rt_sigprocmask, how, &set as *const u64, 0usize, 8usize) }).map(drop)
+    res(unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            how,
+            &set as *const u64,
+            0usize,
+            8usize
+        )
+    })
+    .map(drop)
 }
 
 /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new anonymous session keyring.
@@ -400,10 +466,20 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult<()> {
 
 /// `seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)`.
 pub fn seccomp_set_filter(filter: &[SockFilter]) -> SysResult<()> {
-    let prog = SockFprog { len: filter.len() as u16, filter: filter.as_ptr() };
+    let prog = SockFprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr(),
+    };
     // SAFETY: `prog` points at a live instruction array; the kernel copies it.
-    res(unsafe { syscall!(Sysno::seccomp, SECCOMP_SET_MODE_FILTER, 0usize, &prog as *const SockFprog) })
-        .map(drop)
+    res(unsafe {
+        syscall!(
+            Sysno::seccomp,
+            SECCOMP_SET_MODE_FILTER,
+            0usize,
+            &prog as *const SockFprog
+        )
+    })
+    .map(drop)
 }
 
 /// `execve(2)`; returns only on failure.
@@ -422,7 +498,11 @@ pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *cons
 ///
 /// # Safety
 /// `attr` must point at `size` readable bytes (or be NULL with flags asking for the ABI).
-pub unsafe fn landlock_create_ruleset(attr: *const u8, size: usize, flags: u32) -> SysResult<usize> {
+pub unsafe fn landlock_create_ruleset(
+    attr: *const u8,
+    size: usize,
+    flags: u32,
+) -> SysResult<usize> {
     // SAFETY: forwarded from the caller.
     res(unsafe { syscall!(Sysno::landlock_create_ruleset, attr, size, flags) })
 }

@@ -1,0 +1,333 @@
+//! `Child`: a running sandboxed program, supervised through its pidfd.
+//!
+//! The program is PID 1 of its PID namespace (when one is unshared): killing it with
+//! SIGKILL kills everything in the sandbox, double-forked daemons included. A `Child` that
+//! is dropped without `wait` is killed and reaped on drop (unlike `std::process::Child`),
+//! so a sandbox never outlives the handle that controls it.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use crate::error::{Error, Result};
+use crate::exit_status::{ExitReason, ExitStatus, Usage};
+use crate::sys;
+
+/// Captured output of a finished program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// The caller's end of a piped stdin.
+#[derive(Debug)]
+pub struct ChildStdin(pub(crate) File);
+/// The caller's end of a piped stdout.
+#[derive(Debug)]
+pub struct ChildStdout(pub(crate) File);
+/// The caller's end of a piped stderr.
+#[derive(Debug)]
+pub struct ChildStderr(pub(crate) File);
+
+impl Write for ChildStdin {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+impl Read for ChildStdout {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+impl Read for ChildStderr {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+impl AsFd for ChildStdin {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl AsFd for ChildStdout {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+impl AsFd for ChildStderr {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+/// Files and directories the engine created inside a host `rootdir` for its own mount
+/// points; removed (deepest first, only if still empty) once the sandbox has ended.
+#[derive(Debug, Default)]
+pub(crate) struct Cleanup {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
+}
+
+impl Cleanup {
+    pub(crate) fn run_now(&mut self) {
+        self.run()
+    }
+
+    fn run(&mut self) {
+        for f in self.files.drain(..) {
+            if std::fs::metadata(&f).map(|m| m.len() == 0).unwrap_or(false) {
+                let _ = std::fs::remove_file(&f);
+            }
+        }
+        for d in self.dirs.drain(..).rev() {
+            let _ = std::fs::remove_dir(&d);
+        }
+    }
+}
+
+/// A running sandboxed program.
+#[derive(Debug)]
+pub struct Child {
+    pub(crate) pid: i32,
+    pub(crate) pidfd: OwnedFd,
+    /// Piped stdin, if requested.
+    pub stdin: Option<ChildStdin>,
+    /// Piped stdout, if requested.
+    pub stdout: Option<ChildStdout>,
+    /// Piped stderr, if requested.
+    pub stderr: Option<ChildStderr>,
+    pub(crate) started: Instant,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) timed_out: bool,
+    pub(crate) status: Option<ExitStatus>,
+    pub(crate) cleanup: Cleanup,
+}
+
+fn timeval(sec: i64, usec: i64) -> Duration {
+    Duration::from_secs(sec.max(0) as u64) + Duration::from_micros(usec.max(0) as u64)
+}
+
+impl Child {
+    /// The program's pid in the caller's PID namespace.
+    pub fn id(&self) -> u32 {
+        self.pid as u32
+    }
+
+    /// The pidfd (valid until the `Child` is dropped).
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// Kill the sandbox (SIGKILL to its PID 1 ends the whole PID namespace).
+    pub fn kill(&mut self) -> Result<()> {
+        self.signal(9)
+    }
+
+    /// Send a signal to the program. A program that is PID 1 of its namespace ignores
+    /// signals it has no handler for, except SIGKILL and SIGSTOP.
+    pub fn signal(&mut self, sig: i32) -> Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        match sys::pidfd_send_signal(self.pidfd.as_fd(), sig) {
+            Ok(()) | Err(3) => Ok(()), // ESRCH: already gone
+            Err(e) => Err(Error::Io {
+                op: "pidfd_send_signal",
+                errno: e,
+            }),
+        }
+    }
+
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    fn expire(&mut self) -> Result<()> {
+        self.timed_out = true;
+        self.kill()
+    }
+
+    /// Wait until the pidfd is readable or the deadline passes (killing on expiry).
+    fn wait_ready(&mut self) -> Result<()> {
+        loop {
+            let timeout = match self.remaining() {
+                None => None,
+                Some(d) if d.is_zero() => {
+                    self.expire()?;
+                    return Ok(());
+                }
+                Some(d) => Some(Timespec::try_from(d).unwrap_or(Timespec {
+                    tv_sec: i64::MAX,
+                    tv_nsec: 0,
+                })),
+            };
+            let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(0) => continue, // loop re-checks the deadline
+                Ok(_) => return Ok(()),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::io("poll", e)),
+            }
+        }
+    }
+
+    fn reap(&mut self, options: usize) -> Result<Option<ExitStatus>> {
+        let w = sys::waitid_pidfd(self.pidfd.as_fd(), sys::WEXITED | options).map_err(|e| {
+            Error::Io {
+                op: "waitid",
+                errno: e,
+            }
+        })?;
+        if w.pid == 0 {
+            return Ok(None);
+        }
+        let ru = w.rusage;
+        let usage = Usage {
+            real_time: self.started.elapsed(),
+            user_time: timeval(ru[0], ru[1]),
+            system_time: timeval(ru[2], ru[3]),
+            max_rss_kb: ru[4].max(0) as u64,
+            minor_faults: ru[8].max(0) as u64,
+            major_faults: ru[9].max(0) as u64,
+            voluntary_switches: ru[16].max(0) as u64,
+            involuntary_switches: ru[17].max(0) as u64,
+        };
+        let (exit_code, signal, core_dumped) = match w.code {
+            sys::CLD_EXITED => (Some(w.status), None, false),
+            sys::CLD_DUMPED => (None, Some(w.status), true),
+            _ => (None, Some(w.status), false),
+        };
+        let reason = match (signal, self.timed_out) {
+            (None, _) => ExitReason::Exited,
+            (Some(9), true) => ExitReason::WallTimeExceeded,
+            (Some(24), _) => ExitReason::CpuTimeExceeded,
+            (Some(25), _) => ExitReason::FileSizeExceeded,
+            (Some(31), _) => ExitReason::SeccompViolation,
+            (Some(_), _) => ExitReason::Signaled,
+        };
+        let status = ExitStatus {
+            reason,
+            exit_code,
+            signal,
+            core_dumped,
+            usage,
+        };
+        self.status = Some(status);
+        self.cleanup.run();
+        Ok(Some(status))
+    }
+
+    /// Wait for the program to end (closing its stdin first). Calling it again returns the
+    /// same status.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        if let Some(s) = self.status {
+            return Ok(s);
+        }
+        drop(self.stdin.take());
+        self.wait_ready()?;
+        match self.reap(0)? {
+            Some(s) => Ok(s),
+            None => Err(Error::Io {
+                op: "waitid",
+                errno: 10,
+            }),
+        }
+    }
+
+    /// The status if the program has ended, without blocking (enforces the wall-clock limit).
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        if let Some(s) = self.status {
+            return Ok(Some(s));
+        }
+        if self.remaining().is_some_and(|d| d.is_zero()) {
+            self.expire()?;
+        }
+        self.reap(sys::WNOHANG)
+    }
+
+    /// Wait for the end while draining piped stdout and stderr concurrently.
+    pub fn wait_with_output(mut self) -> Result<Output> {
+        drop(self.stdin.take());
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let mut o = self.stdout.take().map(|s| s.0);
+        let mut e = self.stderr.take().map(|s| s.0);
+        let mut buf = vec![0u8; 64 * 1024];
+        while o.is_some() || e.is_some() {
+            let timeout = match self.remaining() {
+                None => None,
+                Some(d) if d.is_zero() => {
+                    self.expire()?;
+                    None
+                }
+                Some(d) => Some(Timespec::try_from(d).unwrap_or(Timespec {
+                    tv_sec: i64::MAX,
+                    tv_nsec: 0,
+                })),
+            };
+            let mut fds = Vec::with_capacity(2);
+            if let Some(f) = &o {
+                fds.push(PollFd::new(f, PollFlags::IN));
+            }
+            if let Some(f) = &e {
+                fds.push(PollFd::new(f, PollFlags::IN));
+            }
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(0) => continue,
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(x) => return Err(Error::io("poll", x)),
+            }
+            let ready: Vec<bool> = fds.iter().map(|p| !p.revents().is_empty()).collect();
+            drop(fds);
+            let mut idx = 0;
+            for (slot, sink) in [(&mut o, &mut out), (&mut e, &mut err)] {
+                if slot.is_none() {
+                    continue;
+                }
+                let r = ready[idx];
+                idx += 1;
+                if !r {
+                    continue;
+                }
+                let f = slot.as_mut().expect("checked above");
+                match f.read(&mut buf) {
+                    Ok(0) => *slot = None,
+                    Ok(n) => sink.extend_from_slice(&buf[..n]),
+                    Err(x) if x.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(x) => return Err(Error::io("read", x)),
+                }
+            }
+        }
+        let status = self.wait()?;
+        Ok(Output {
+            status,
+            stdout: out,
+            stderr: err,
+        })
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
+            let _ = self.reap(0);
+        }
+        self.cleanup.run();
+        let _ = self.pidfd.as_raw_fd();
+    }
+}

@@ -1,0 +1,196 @@
+//! `Command`: one program to run in a [`Container`], shaped like `std::process::Command`.
+//!
+//! Defaults: the environment is empty (nothing is inherited), the working directory is `/`
+//! when the sandbox has its own root, stdio is inherited for `spawn`/`status` and piped
+//! (stdin null) for `output`, no wall-clock limit.
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::child::{Child, Output};
+use crate::container::Container;
+use crate::error::Result;
+use crate::exit_status::ExitStatus;
+use crate::stdio::{Stdio, StdioKind};
+
+/// A program, its arguments and environment, bound to a sandbox configuration.
+///
+/// # Examples
+/// ```no_run
+/// use hakoniwa::Container;
+/// let out = Container::new().rootfs("/").command("/bin/echo").arg("hi").output().unwrap();
+/// assert_eq!(out.stdout, b"hi\n");
+/// ```
+#[derive(Debug)]
+pub struct Command {
+    pub(crate) container: Container,
+    pub(crate) program: OsString,
+    pub(crate) args: Vec<OsString>,
+    pub(crate) envs: Vec<(OsString, OsString)>,
+    pub(crate) cwd: Option<PathBuf>,
+    pub(crate) stdin: Option<Stdio>,
+    pub(crate) stdout: Option<Stdio>,
+    pub(crate) stderr: Option<Stdio>,
+    pub(crate) extra_fds: Vec<(OwnedFd, i32)>,
+    pub(crate) wait_timeout: Option<Duration>,
+}
+
+impl Command {
+    pub(crate) fn new(container: Container, program: &OsStr) -> Self {
+        Command {
+            container,
+            program: program.to_os_string(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            cwd: None,
+            stdin: None,
+            stdout: None,
+            stderr: None,
+            extra_fds: Vec::new(),
+            wait_timeout: None,
+        }
+    }
+
+    /// Add an argument.
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.args.push(arg.as_ref().to_os_string());
+        self
+    }
+
+    /// Add arguments.
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for a in args {
+            self.arg(a);
+        }
+        self
+    }
+
+    /// Set an environment variable (replacing an earlier value).
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        let key = key.as_ref().to_os_string();
+        self.envs.retain(|(k, _)| *k != key);
+        self.envs.push((key, value.as_ref().to_os_string()));
+        self
+    }
+
+    /// Set several environment variables.
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        for (k, v) in vars {
+            self.env(k, v);
+        }
+        self
+    }
+
+    /// Remove a variable set earlier.
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.envs.retain(|(k, _)| k != key.as_ref());
+        self
+    }
+
+    /// Remove all variables set earlier.
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.envs.clear();
+        self
+    }
+
+    /// Working directory inside the sandbox.
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cwd = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Standard input.
+    pub fn stdin(&mut self, s: impl Into<Stdio>) -> &mut Self {
+        self.stdin = Some(s.into());
+        self
+    }
+
+    /// Standard output.
+    pub fn stdout(&mut self, s: impl Into<Stdio>) -> &mut Self {
+        self.stdout = Some(s.into());
+        self
+    }
+
+    /// Standard error.
+    pub fn stderr(&mut self, s: impl Into<Stdio>) -> &mut Self {
+        self.stderr = Some(s.into());
+        self
+    }
+
+    /// Pass an open descriptor to the program as descriptor number `target` (>= 3).
+    pub fn preserve_fd(&mut self, fd: OwnedFd, target: i32) -> &mut Self {
+        self.extra_fds.retain(|(_, t)| *t != target);
+        self.extra_fds.push((fd, target));
+        self
+    }
+
+    /// Wall-clock limit (millisecond precision): when it expires the whole sandbox is
+    /// killed and the status reason is `WallTimeExceeded`.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.wait_timeout = Some(timeout);
+        self
+    }
+
+    /// The program as given.
+    pub fn get_program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// The arguments (without the program).
+    pub fn get_args(&self) -> impl Iterator<Item = &OsStr> {
+        self.args.iter().map(|a| a.as_os_str())
+    }
+
+    /// The container this command runs in.
+    pub fn container(&self) -> &Container {
+        &self.container
+    }
+
+    fn take_stdio(slot: &mut Option<Stdio>, default: fn() -> Stdio) -> StdioKind {
+        slot.take().unwrap_or_else(default).0
+    }
+
+    /// Start the program. Setup failures (before `execve`) are returned here as
+    /// [`crate::Error::Setup`] with the stage and errno.
+    pub fn spawn(&mut self) -> Result<Child> {
+        self.spawn_with(Stdio::inherit, Stdio::inherit, Stdio::inherit)
+    }
+
+    fn spawn_with(
+        &mut self,
+        i: fn() -> Stdio,
+        o: fn() -> Stdio,
+        e: fn() -> Stdio,
+    ) -> Result<Child> {
+        let stdio = [
+            Self::take_stdio(&mut self.stdin, i),
+            Self::take_stdio(&mut self.stdout, o),
+            Self::take_stdio(&mut self.stderr, e),
+        ];
+        let extra = std::mem::take(&mut self.extra_fds);
+        crate::spawn::spawn(self, stdio, extra)
+    }
+
+    /// Run to completion with inherited stdio and return the status.
+    pub fn status(&mut self) -> Result<ExitStatus> {
+        self.spawn()?.wait()
+    }
+
+    /// Run to completion, capturing stdout and stderr (stdin is `/dev/null` unless set).
+    /// Both streams are drained concurrently, so large outputs cannot deadlock.
+    pub fn output(&mut self) -> Result<Output> {
+        self.spawn_with(Stdio::null, Stdio::piped, Stdio::piped)?
+            .wait_with_output()
+    }
+}

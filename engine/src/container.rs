@@ -1,0 +1,345 @@
+//! `Container`: what the sandbox is — namespaces, id maps, filesystem, limits, policy.
+//!
+//! A `Container` is plain, cloneable configuration (`Clone + Send + Sync`). It does nothing
+//! until a [`Command`] made by [`Container::command`] is spawned, so one container can run
+//! many commands, from many threads at once. Builder methods never fail: invalid values are
+//! reported by `spawn()` as [`crate::Error::Config`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::command::Command;
+use crate::namespace::Namespace;
+use crate::rlimit::Rlimit;
+
+/// One range of an id map: `count` ids starting at `container_id` inside map to ids
+/// starting at `host_id` outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IdMap {
+    /// First id inside the sandbox.
+    pub container_id: u32,
+    /// First id on the host.
+    pub host_id: u32,
+    /// Number of ids.
+    pub count: u32,
+}
+
+/// Run-time switches (upstream hakoniwa's `Runctl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Runctl {
+    /// Do not set `no_new_privs` (setuid binaries and file capabilities take effect).
+    AllowNewPrivs,
+    /// Keep the root of the sandbox writable after setup.
+    RootdirRW,
+}
+
+/// One entry of the filesystem layout, in the order the caller added it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MountEntry {
+    Bind {
+        source: PathBuf,
+        target: PathBuf,
+        readonly: bool,
+    },
+    Tmpfs {
+        target: PathBuf,
+        size: Option<u64>,
+        mode: Option<u32>,
+    },
+    Proc {
+        target: PathBuf,
+    },
+    Devfs {
+        target: PathBuf,
+    },
+    Dir {
+        target: PathBuf,
+        mode: u32,
+    },
+    File {
+        target: PathBuf,
+        contents: Vec<u8>,
+    },
+    Symlink {
+        original: PathBuf,
+        target: PathBuf,
+    },
+}
+
+impl MountEntry {
+    pub(crate) fn target(&self) -> &Path {
+        match self {
+            MountEntry::Bind { target, .. }
+            | MountEntry::Tmpfs { target, .. }
+            | MountEntry::Proc { target }
+            | MountEntry::Devfs { target }
+            | MountEntry::Dir { target, .. }
+            | MountEntry::File { target, .. }
+            | MountEntry::Symlink { target, .. } => target,
+        }
+    }
+}
+
+/// The sandbox configuration. See the module docs.
+///
+/// # Examples
+/// ```no_run
+/// use hakoniwa::Container;
+/// let status = Container::new().rootfs("/").command("/bin/true").status().unwrap();
+/// assert!(status.success());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub(crate) namespaces: u8,
+    pub(crate) uidmaps: Option<Vec<IdMap>>,
+    pub(crate) gidmaps: Option<Vec<IdMap>>,
+    pub(crate) hostname: Option<String>,
+    pub(crate) rlimits: BTreeMap<Rlimit, (u64, u64)>,
+    pub(crate) rootfs: Option<PathBuf>,
+    pub(crate) rootdir: Option<(PathBuf, bool)>,
+    pub(crate) mounts: Vec<MountEntry>,
+    pub(crate) runctl: Vec<Runctl>,
+    pub(crate) die_with_parent: bool,
+}
+
+impl Default for Container {
+    fn default() -> Self {
+        Container::new()
+    }
+}
+
+impl Container {
+    /// A sandbox with new user, mount and PID namespaces; the caller's uid and gid map to
+    /// themselves; the root is an empty tmpfs with a procfs at `/proc`.
+    pub fn new() -> Self {
+        let mut c = Container::empty();
+        c.unshare(Namespace::User)
+            .unshare(Namespace::Mount)
+            .unshare(Namespace::Pid);
+        c.procfsmount("/proc");
+        c
+    }
+
+    /// No namespaces at all: the program runs in the host's filesystem and process tree,
+    /// confined only by limits, landlock and seccomp.
+    pub fn empty() -> Self {
+        Container {
+            namespaces: 0,
+            uidmaps: None,
+            gidmaps: None,
+            hostname: None,
+            rlimits: BTreeMap::new(),
+            rootfs: None,
+            rootdir: None,
+            mounts: Vec::new(),
+            runctl: Vec::new(),
+            die_with_parent: true,
+        }
+    }
+
+    /// Create a new namespace of this kind for the program.
+    pub fn unshare(&mut self, ns: Namespace) -> &mut Self {
+        self.namespaces |= ns.bit();
+        self
+    }
+
+    /// Share the caller's namespace of this kind (undo [`Container::unshare`]).
+    pub fn share(&mut self, ns: Namespace) -> &mut Self {
+        self.namespaces &= !ns.bit();
+        self
+    }
+
+    /// Whether a namespace is unshared.
+    pub fn is_unshared(&self, ns: Namespace) -> bool {
+        self.namespaces & ns.bit() != 0
+    }
+
+    /// Map one uid: the caller's uid appears as `container_id` inside.
+    pub fn uidmap(&mut self, container_id: u32) -> &mut Self {
+        let host_id = rustix::process::geteuid().as_raw();
+        self.uidmaps = Some(vec![IdMap {
+            container_id,
+            host_id,
+            count: 1,
+        }]);
+        self
+    }
+
+    /// Map one gid: the caller's gid appears as `container_id` inside.
+    pub fn gidmap(&mut self, container_id: u32) -> &mut Self {
+        let host_id = rustix::process::getegid().as_raw();
+        self.gidmaps = Some(vec![IdMap {
+            container_id,
+            host_id,
+            count: 1,
+        }]);
+        self
+    }
+
+    /// Map uid ranges `(container, host, count)`. Ranges other than the caller's own id
+    /// are written through the setuid `newuidmap` helper when the caller is not root.
+    pub fn uidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
+        self.uidmaps = Some(
+            maps.iter()
+                .map(|&(c, h, n)| IdMap {
+                    container_id: c,
+                    host_id: h,
+                    count: n,
+                })
+                .collect(),
+        );
+        self
+    }
+
+    /// Map gid ranges `(container, host, count)` (through `newgidmap` when needed).
+    pub fn gidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
+        self.gidmaps = Some(
+            maps.iter()
+                .map(|&(c, h, n)| IdMap {
+                    container_id: c,
+                    host_id: h,
+                    count: n,
+                })
+                .collect(),
+        );
+        self
+    }
+
+    /// Set the host name; implies a new UTS namespace.
+    pub fn hostname(&mut self, name: &str) -> &mut Self {
+        self.hostname = Some(name.to_string());
+        self.unshare(Namespace::Uts)
+    }
+
+    /// Set a resource limit (`u64::MAX` = unlimited).
+    pub fn setrlimit(&mut self, resource: Rlimit, soft: u64, hard: u64) -> &mut Self {
+        self.rlimits.insert(resource, (soft, hard));
+        self
+    }
+
+    /// Populate the root from another root directory: for `"/"` the host's `/bin /etc /lib
+    /// /lib32 /lib64 /libx32 /sbin /usr` (those that exist), for any other directory every
+    /// top-level entry. Directories are bound read-only; symlinks are recreated.
+    pub fn rootfs(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.rootfs = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Use an existing host directory as the root instead of a tmpfs (read-only unless
+    /// `rw`). Mount points the engine has to create in it are removed after the run.
+    pub fn rootdir(&mut self, dir: impl AsRef<Path>, rw: bool) -> &mut Self {
+        self.rootdir = Some((dir.as_ref().to_path_buf(), rw));
+        self
+    }
+
+    fn add_mount(&mut self, entry: MountEntry) -> &mut Self {
+        self.mounts.push(entry);
+        self
+    }
+
+    /// Bind a host path read-only (recursively) at `target`.
+    pub fn bindmount_ro(
+        &mut self,
+        source: impl AsRef<Path>,
+        target: impl AsRef<Path>,
+    ) -> &mut Self {
+        self.add_mount(MountEntry::Bind {
+            source: source.as_ref().into(),
+            target: target.as_ref().into(),
+            readonly: true,
+        })
+    }
+
+    /// Bind a host path read-write at `target`.
+    pub fn bindmount_rw(
+        &mut self,
+        source: impl AsRef<Path>,
+        target: impl AsRef<Path>,
+    ) -> &mut Self {
+        self.add_mount(MountEntry::Bind {
+            source: source.as_ref().into(),
+            target: target.as_ref().into(),
+            readonly: false,
+        })
+    }
+
+    /// A minimal /dev at `target`.
+    pub fn devfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
+        self.add_mount(MountEntry::Devfs {
+            target: target.as_ref().into(),
+        })
+    }
+
+    /// A new tmpfs at `target`.
+    pub fn tmpfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
+        self.add_mount(MountEntry::Tmpfs {
+            target: target.as_ref().into(),
+            size: None,
+            mode: None,
+        })
+    }
+
+    /// A new tmpfs with an optional size limit (bytes) and mode.
+    pub fn tmpfsmount_with(
+        &mut self,
+        target: impl AsRef<Path>,
+        size: Option<u64>,
+        mode: Option<u32>,
+    ) -> &mut Self {
+        self.add_mount(MountEntry::Tmpfs {
+            target: target.as_ref().into(),
+            size,
+            mode,
+        })
+    }
+
+    /// A new procfs (requires a new PID namespace).
+    pub fn procfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
+        self.add_mount(MountEntry::Proc {
+            target: target.as_ref().into(),
+        })
+    }
+
+    /// Create a directory (and its parents).
+    pub fn dir(&mut self, target: impl AsRef<Path>, mode: u32) -> &mut Self {
+        self.add_mount(MountEntry::Dir {
+            target: target.as_ref().into(),
+            mode,
+        })
+    }
+
+    /// Create a file with contents (and its parents).
+    pub fn file(&mut self, target: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> &mut Self {
+        self.add_mount(MountEntry::File {
+            target: target.as_ref().into(),
+            contents: contents.as_ref().to_vec(),
+        })
+    }
+
+    /// Create a symbolic link `link -> original`.
+    pub fn symlink(&mut self, original: impl AsRef<Path>, link: impl AsRef<Path>) -> &mut Self {
+        self.add_mount(MountEntry::Symlink {
+            original: original.as_ref().into(),
+            target: link.as_ref().into(),
+        })
+    }
+
+    /// Turn on a run-time switch.
+    pub fn runctl(&mut self, ctl: Runctl) -> &mut Self {
+        if !self.runctl.contains(&ctl) {
+            self.runctl.push(ctl);
+        }
+        self
+    }
+
+    pub(crate) fn has_runctl(&self, ctl: Runctl) -> bool {
+        self.runctl.contains(&ctl)
+    }
+
+    /// A command to run in this sandbox. The command holds its own copy of the container.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        Command::new(self.clone(), program.as_ref())
+    }
+}

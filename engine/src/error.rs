@@ -1,0 +1,161 @@
+//! The engine's error type: which stage failed, what it concerned, and the errno.
+//!
+//! A failure inside the sandbox before `execve` is always an [`Error::Setup`] returned by
+//! `spawn()`; it is never confused with the program itself exiting 125 or 127, because the
+//! child reports it over a dedicated pipe, not through its exit status.
+
+use std::fmt;
+
+pub use hakoniwa_runtime::Stage;
+
+/// Result alias for the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when spawning or supervising a sandboxed program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid (reported by `spawn()`, never by a builder method).
+    Config {
+        /// The setting concerned, e.g. `"bindmount"` or `"uidmap"`.
+        field: &'static str,
+        /// What is wrong, naming the offending value.
+        message: String,
+    },
+    /// A setup step failed, in the parent (clone, id maps) or in the child before `execve`.
+    Setup {
+        /// The stage that failed.
+        stage: Stage,
+        /// The path, limit or rule concerned, when there is one.
+        target: Option<String>,
+        /// The positive errno.
+        errno: i32,
+    },
+    /// A parent-side system call failed outside the setup (pipes, polling, waiting).
+    Io {
+        /// The operation, e.g. `"waitid"`.
+        op: &'static str,
+        /// The positive errno.
+        errno: i32,
+    },
+}
+
+impl Error {
+    /// The stage of a setup error ([`Stage::Config`] for configuration errors).
+    pub fn stage(&self) -> Option<Stage> {
+        match self {
+            Error::Config { .. } => Some(Stage::Config),
+            Error::Setup { stage, .. } => Some(*stage),
+            Error::Io { .. } => None,
+        }
+    }
+
+    /// The errno, when the error carries one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Config { .. } => None,
+            Error::Setup { errno, .. } | Error::Io { errno, .. } => Some(*errno),
+        }
+    }
+
+    /// The path or entry concerned, when there is one.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Error::Setup { target, .. } => target.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Config {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn io(op: &'static str, e: impl Into<std::io::Error>) -> Self {
+        Error::Io {
+            op,
+            errno: e.into().raw_os_error().unwrap_or(0),
+        }
+    }
+
+    pub(crate) fn setup(stage: Stage, target: Option<String>, errno: i32) -> Self {
+        Error::Setup {
+            stage,
+            target,
+            errno,
+        }
+    }
+}
+
+fn strerror(errno: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    // std appends " (os error N)"; keep only the text.
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Known causes worth a hint, keyed by stage and errno.
+fn hint(stage: Stage, errno: i32) -> Option<&'static str> {
+    const EPERM: i32 = 1;
+    const EACCES: i32 = 13;
+    const ENOSPC: i32 = 28;
+    const EINVAL: i32 = 22;
+    const ENOSYS: i32 = 38;
+    match (stage, errno) {
+        (Stage::Unshare, EPERM) | (Stage::Unshare, EACCES) => Some(
+            "unprivileged user namespaces look disabled: check sysctl kernel.unprivileged_userns_clone, \
+             kernel.apparmor_restrict_unprivileged_userns (AppArmor) and user.max_user_namespaces; \
+             `hakoniwa doctor` tells which",
+        ),
+        (Stage::Unshare, ENOSPC) => Some("user.max_user_namespaces (or another namespace count limit) is exhausted"),
+        (Stage::Unshare, EINVAL) => Some("the kernel rejected this namespace combination"),
+        (Stage::Landlock, ENOSYS) | (Stage::Landlock, 95) => Some("the kernel does not support landlock"),
+        (Stage::Seccomp, EINVAL) => Some("the kernel rejected the seccomp filter (CONFIG_SECCOMP_FILTER?)"),
+        (Stage::Exec, 2) => Some("the program does not exist inside the sandbox (is its directory mounted?)"),
+        (Stage::IdMap, EPERM) => Some("the id map is not allowed: ranges beyond your own id need newuidmap/newgidmap and /etc/subuid, /etc/subgid entries"),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { field, message } => {
+                write!(f, "invalid configuration ({field}): {message}")
+            }
+            Error::Setup {
+                stage,
+                target,
+                errno,
+            } => {
+                write!(f, "sandbox setup failed at stage {}", stage.name())?;
+                if let Some(t) = target {
+                    write!(f, " ({t})")?;
+                }
+                write!(f, ": {} (errno {errno})", strerror(*errno))?;
+                if let Some(h) = hint(*stage, *errno) {
+                    write!(f, "; hint: {h}")?;
+                }
+                Ok(())
+            }
+            Error::Io { op, errno } => {
+                write!(f, "{op} failed: {} (errno {errno})", strerror(*errno))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        match e.errno() {
+            Some(n) => std::io::Error::new(std::io::Error::from_raw_os_error(n).kind(), e),
+            None => std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Linux namespaces a sandbox can unshare.
+
+use hakoniwa_runtime::clone as c;
+
+/// A namespace kind. `Container::new()` unshares `User`, `Mount` and `Pid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[repr(u32)]
+pub enum Namespace {
+    /// Cgroup namespace (`CLONE_NEWCGROUP`).
+    Cgroup = 0,
+    /// System V IPC and POSIX message queues (`CLONE_NEWIPC`).
+    Ipc = 1,
+    /// Network stack (`CLONE_NEWNET`).
+    Network = 2,
+    /// Mount table (`CLONE_NEWNS`).
+    Mount = 3,
+    /// Process ids (`CLONE_NEWPID`): the program becomes PID 1.
+    Pid = 4,
+    /// User and group ids, capabilities (`CLONE_NEWUSER`).
+    User = 5,
+    /// Host and domain name (`CLONE_NEWUTS`).
+    Uts = 6,
+}
+
+impl Namespace {
+    /// Every namespace.
+    pub const ALL: [Namespace; 7] = [
+        Namespace::Cgroup,
+        Namespace::Ipc,
+        Namespace::Network,
+        Namespace::Mount,
+        Namespace::Pid,
+        Namespace::User,
+        Namespace::Uts,
+    ];
+
+    /// The `clone` flag.
+    pub fn clone_flag(self) -> u64 {
+        match self {
+            Namespace::Cgroup => c::CLONE_NEWCGROUP,
+            Namespace::Ipc => c::CLONE_NEWIPC,
+            Namespace::Network => c::CLONE_NEWNET,
+            Namespace::Mount => c::CLONE_NEWNS,
+            Namespace::Pid => c::CLONE_NEWPID,
+            Namespace::User => c::CLONE_NEWUSER,
+            Namespace::Uts => c::CLONE_NEWUTS,
+        }
+    }
+
+    /// The name under `/proc/<pid>/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            Namespace::Cgroup => "cgroup",
+            Namespace::Ipc => "ipc",
+            Namespace::Network => "net",
+            Namespace::Mount => "mnt",
+            Namespace::Pid => "pid",
+            Namespace::User => "user",
+            Namespace::Uts => "uts",
+        }
+    }
+
+    /// Parse a name as the CLI and profiles spell it (`cgroup`, `ipc`, `network`/`net`,
+    /// `mount`/`mnt`, `pid`, `user`, `uts`).
+    pub fn from_name(s: &str) -> Option<Namespace> {
+        Some(match s {
+            "cgroup" => Namespace::Cgroup,
+            "ipc" => Namespace::Ipc,
+            "network" | "net" => Namespace::Network,
+            "mount" | "mnt" | "ns" => Namespace::Mount,
+            "pid" => Namespace::Pid,
+            "user" => Namespace::User,
+            "uts" => Namespace::Uts,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn bit(self) -> u8 {
+        1 << (self as u32)
+    }
+}

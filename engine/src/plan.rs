@@ -1,0 +1,650 @@
+//! Parent-side compilation of a [`Command`] into the child's [`Plan`].
+//!
+//! Everything the child will read is built here, before `clone`: C strings, argv/envp
+//! pointer arrays, the ordered mount plan, limits. [`Storage`] owns it all; the borrowed
+//! [`Plan`] only exists inside [`Storage::with_plan`], whose caller keeps the frame alive
+//! until the child has exec'd or exited.
+
+use std::cell::Cell;
+use std::ffi::{c_char, CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use hakoniwa_runtime::{
+    FdMap, MountKind, MountOp, MountPlan, Plan, RawFd, RlimitSpec, RootSpec, DEVFS_NODES,
+};
+
+use crate::command::Command;
+use crate::container::{MountEntry, Runctl};
+use crate::error::{Error, Result};
+use crate::namespace::Namespace;
+
+/// Top-level directories `rootfs("/")` takes from the host.
+pub const HOST_ROOT_DIRS: [&str; 8] = [
+    "bin", "etc", "lib", "lib32", "lib64", "libx32", "sbin", "usr",
+];
+
+/// Where the new root is attached while it is built (in the private copy of the host tree).
+const ATTACH_POINTS: [&std::ffi::CStr; 5] = [c"/tmp", c"/mnt", c"/run", c"/var/tmp", c"/dev"];
+
+/// procfs entries made read-only in every procfs the engine mounts (the OCI default set).
+pub const PROC_READONLY: [&str; 5] = ["sys", "sysrq-trigger", "irq", "bus", "fs"];
+/// procfs entries masked in every procfs the engine mounts (the OCI default set).
+pub const PROC_MASKED: [&str; 7] = [
+    "kcore",
+    "keys",
+    "timer_list",
+    "latency_stats",
+    "sched_debug",
+    "acpi",
+    "scsi",
+];
+
+/// Default `PATH` for a program name without a slash when the command sets none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn cstring(field: &'static str, s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes())
+        .map_err(|_| Error::config(field, format!("contains a NUL byte: {:?}", s)))
+}
+
+/// Normalise an absolute in-sandbox path: no `..`, no `.`, no duplicate or trailing slash.
+pub(crate) fn normalize_target(field: &'static str, p: &Path) -> Result<PathBuf> {
+    if !p.is_absolute() {
+        return Err(Error::config(
+            field,
+            format!("path must be absolute: {}", p.display()),
+        ));
+    }
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                return Err(Error::config(
+                    field,
+                    format!("path must not contain '..': {}", p.display()),
+                ))
+            }
+            Component::Prefix(_) => unreachable!("no prefixes on Linux"),
+        }
+    }
+    Ok(out)
+}
+
+fn depth(p: &Path) -> usize {
+    p.components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count()
+}
+
+/// An owned mount step; turned into a borrowed [`MountOp`] in `with_plan`.
+#[derive(Debug)]
+pub(crate) enum OwnedKind {
+    Bind {
+        source: u32,
+        readonly: bool,
+        file: bool,
+    },
+    Tmpfs {
+        size: Option<CString>,
+        mode: Option<CString>,
+        readonly: bool,
+    },
+    Proc,
+    Devfs {
+        first_node: u32,
+        console: Option<u32>,
+    },
+    Dir {
+        mode: u32,
+    },
+    File {
+        contents: Vec<u8>,
+        mode: u32,
+    },
+    Symlink {
+        original: CString,
+    },
+    Mask {
+        null: u32,
+    },
+    ReadOnly,
+}
+
+#[derive(Debug)]
+pub(crate) struct OwnedOp {
+    pub(crate) target: PathBuf,
+    pub(crate) target_c: CString,
+    pub(crate) kind: OwnedKind,
+}
+
+/// The owned mount plan.
+#[derive(Debug)]
+pub(crate) struct MountStorage {
+    pub(crate) root: RootSpec,
+    pub(crate) root_writable: bool,
+    pub(crate) rootdir: Option<(PathBuf, bool)>,
+    pub(crate) sources: Vec<CString>,
+    pub(crate) source_paths: Vec<PathBuf>,
+    pub(crate) source_fds: Vec<Cell<RawFd>>,
+    pub(crate) ops: Vec<OwnedOp>,
+    pub(crate) created: Vec<Cell<u16>>,
+}
+
+impl MountStorage {
+    fn add_source(&mut self, p: &Path) -> Result<u32> {
+        self.sources.push(cstring("bindmount", p.as_os_str())?);
+        self.source_paths.push(p.to_path_buf());
+        self.source_fds.push(Cell::new(-1));
+        Ok((self.sources.len() - 1) as u32)
+    }
+
+    fn add_op(&mut self, target: PathBuf, kind: OwnedKind) -> Result<()> {
+        let target_c = cstring("mount target", target.as_os_str())?;
+        self.ops.push(OwnedOp {
+            target,
+            target_c,
+            kind,
+        });
+        Ok(())
+    }
+
+    /// The mount entries of a container, expanded (rootfs), de-duplicated (a later entry on
+    /// the same target replaces an earlier one) and ordered (shallow targets first; equal
+    /// depth keeps the caller's order).
+    fn build(cmd: &Command, console: Option<PathBuf>) -> Result<MountStorage> {
+        let c = &cmd.container;
+        let mut entries: Vec<MountEntry> = Vec::new();
+        if let Some(dir) = &c.rootfs {
+            entries.extend(expand_rootfs(dir)?);
+        }
+        entries.extend(c.mounts.iter().cloned());
+
+        let mut normalized: Vec<(PathBuf, MountEntry)> = Vec::new();
+        for e in entries {
+            let t = normalize_target("mount target", e.target())?;
+            if t == Path::new("/") {
+                return Err(Error::config(
+                    "mount target",
+                    "cannot mount over / (use rootdir or rootfs)",
+                ));
+            }
+            normalized.retain(|(old, _)| *old != t);
+            normalized.push((t, e));
+        }
+        normalized.sort_by_key(|(t, _)| depth(t));
+
+        let mut m = MountStorage {
+            root: RootSpec::Tmpfs,
+            root_writable: c.has_runctl(Runctl::RootdirRW),
+            rootdir: None,
+            sources: Vec::new(),
+            source_paths: Vec::new(),
+            source_fds: Vec::new(),
+            ops: Vec::new(),
+            created: Vec::new(),
+        };
+        if let Some((dir, rw)) = &c.rootdir {
+            let meta = std::fs::metadata(dir)
+                .map_err(|e| Error::config("rootdir", format!("{}: {}", dir.display(), e)))?;
+            if !meta.is_dir() {
+                return Err(Error::config(
+                    "rootdir",
+                    format!("not a directory: {}", dir.display()),
+                ));
+            }
+            let s = m.add_source(dir)?;
+            m.root = RootSpec::Dir { source: s };
+            m.root_writable |= *rw;
+            m.rootdir = Some((dir.clone(), *rw));
+        }
+        let has_pidns = c.is_unshared(Namespace::Pid);
+        for (target, e) in normalized {
+            let kind = match e {
+                MountEntry::Bind {
+                    source, readonly, ..
+                } => {
+                    let meta = std::fs::metadata(&source).map_err(|err| {
+                        Error::config("bindmount", format!("source {}: {}", source.display(), err))
+                    })?;
+                    let s = m.add_source(&source)?;
+                    OwnedKind::Bind {
+                        source: s,
+                        readonly,
+                        file: !meta.is_dir(),
+                    }
+                }
+                MountEntry::Tmpfs { size, mode, .. } => OwnedKind::Tmpfs {
+                    size: size.map(|s| CString::new(s.to_string()).expect("digits")),
+                    mode: mode.map(|m| CString::new(format!("{m:o}")).expect("digits")),
+                    readonly: false,
+                },
+                MountEntry::Proc { .. } => {
+                    if !has_pidns {
+                        return Err(Error::config(
+                            "procfsmount",
+                            format!(
+                                "a new procfs at {} needs a new PID namespace",
+                                target.display()
+                            ),
+                        ));
+                    }
+                    // Masks and read-only covers go right after the procfs they protect.
+                    m.add_op(target.clone(), OwnedKind::Proc)?;
+                    for name in PROC_READONLY {
+                        m.add_op(target.join(name), OwnedKind::ReadOnly)?;
+                    }
+                    for name in PROC_MASKED {
+                        let null = m.add_source(Path::new("/dev/null"))?;
+                        m.add_op(target.join(name), OwnedKind::Mask { null })?;
+                    }
+                    continue;
+                }
+                MountEntry::Devfs { .. } => {
+                    let first = m.sources.len() as u32;
+                    for n in DEVFS_NODES {
+                        m.add_source(&Path::new("/dev").join(OsStr::from_bytes(n.to_bytes())))?;
+                    }
+                    let console = match &console {
+                        Some(p) => Some(m.add_source(p)?),
+                        None => None,
+                    };
+                    OwnedKind::Devfs {
+                        first_node: first,
+                        console,
+                    }
+                }
+                MountEntry::Dir { mode, .. } => OwnedKind::Dir { mode },
+                MountEntry::File { contents, .. } => OwnedKind::File {
+                    contents,
+                    mode: 0o644,
+                },
+                MountEntry::Symlink { original, .. } => OwnedKind::Symlink {
+                    original: cstring("symlink", original.as_os_str())?,
+                },
+            };
+            m.add_op(target, kind)?;
+        }
+        m.created = (0..m.ops.len()).map(|_| Cell::new(0)).collect();
+        Ok(m)
+    }
+
+    /// Host paths the child created inside a `rootdir` for mount points (and, for a
+    /// read-only rootdir, for files/dirs/links), as (files, dirs) in creation order.
+    pub(crate) fn created_in_rootdir(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        let Some((root, rw)) = &self.rootdir else {
+            return (files, dirs);
+        };
+        for (op, n) in self.ops.iter().zip(&self.created) {
+            let n = n.get() as usize;
+            if n == 0 {
+                continue;
+            }
+            let scaffolding = !matches!(
+                op.kind,
+                OwnedKind::Dir { .. } | OwnedKind::File { .. } | OwnedKind::Symlink { .. }
+            );
+            if !scaffolding && *rw {
+                continue;
+            }
+            let comps: Vec<_> = op.target.components().skip(1).collect();
+            let first_created = comps.len().saturating_sub(n);
+            let mut p = root.clone();
+            let mut safe = true;
+            for (i, comp) in comps.iter().enumerate() {
+                p.push(comp);
+                // Never follow a symlink out of the rootdir while cleaning up.
+                if i < comps.len() - 1
+                    && std::fs::symlink_metadata(&p)
+                        .map(|m| m.file_type().is_symlink())
+                        .unwrap_or(true)
+                {
+                    safe = false;
+                    break;
+                }
+                if i >= first_created {
+                    let leaf_is_file = i == comps.len() - 1
+                        && matches!(
+                            op.kind,
+                            OwnedKind::Bind { file: true, .. }
+                                | OwnedKind::File { .. }
+                                | OwnedKind::Symlink { .. }
+                        );
+                    if leaf_is_file {
+                        files.push(p.clone());
+                    } else {
+                        dirs.push(p.clone());
+                    }
+                }
+            }
+            if !safe {
+                continue;
+            }
+        }
+        (files, dirs)
+    }
+}
+
+fn expand_rootfs(dir: &Path) -> Result<Vec<MountEntry>> {
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| Error::config("rootfs", format!("{}: {}", dir.display(), e)))?;
+    if !meta.is_dir() {
+        return Err(Error::config(
+            "rootfs",
+            format!("not a directory: {}", dir.display()),
+        ));
+    }
+    let names: Vec<std::ffi::OsString> = if dir == Path::new("/") {
+        HOST_ROOT_DIRS.iter().map(|s| s.into()).collect()
+    } else {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::config("rootfs", format!("{}: {}", dir.display(), e)))?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let host = dir.join(&name);
+        let target = Path::new("/").join(&name);
+        let Ok(meta) = std::fs::symlink_metadata(&host) else {
+            continue;
+        };
+        if meta.file_type().is_symlink() {
+            let original = std::fs::read_link(&host)
+                .map_err(|e| Error::config("rootfs", format!("{}: {}", host.display(), e)))?;
+            out.push(MountEntry::Symlink { original, target });
+        } else {
+            out.push(MountEntry::Bind {
+                source: host,
+                target,
+                readonly: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Everything the child reads, owned.
+#[derive(Debug)]
+pub(crate) struct Storage {
+    pub(crate) program: CString,
+    pub(crate) argv: Vec<CString>,
+    pub(crate) envp: Vec<CString>,
+    pub(crate) search_path: Vec<u8>,
+    pub(crate) cwd: Option<CString>,
+    pub(crate) hostname: Option<Vec<u8>>,
+    pub(crate) rlimits: Vec<RlimitSpec>,
+    pub(crate) mount: Option<MountStorage>,
+    pub(crate) no_new_privs: bool,
+    pub(crate) new_session: bool,
+    pub(crate) new_keyring: bool,
+    pub(crate) die_with_parent: bool,
+}
+
+impl Storage {
+    pub(crate) fn build(
+        cmd: &Command,
+        stdin_is_tty: bool,
+        console: Option<PathBuf>,
+    ) -> Result<Storage> {
+        let c = &cmd.container;
+        let program = cstring("program", &cmd.program)?;
+        if program.as_bytes().is_empty() {
+            return Err(Error::config("program", "empty program name"));
+        }
+        let mut argv = vec![program.clone()];
+        for a in &cmd.args {
+            argv.push(cstring("arg", a)?);
+        }
+        let mut envp = Vec::new();
+        let mut search_path = DEFAULT_PATH.as_bytes().to_vec();
+        for (k, v) in &cmd.envs {
+            if k.is_empty() || k.as_bytes().contains(&b'=') {
+                return Err(Error::config(
+                    "env",
+                    format!("invalid variable name: {:?}", k),
+                ));
+            }
+            let mut kv = k.as_bytes().to_vec();
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            envp.push(
+                CString::new(kv)
+                    .map_err(|_| Error::config("env", format!("NUL byte in {:?}", k)))?,
+            );
+            if k == "PATH" {
+                search_path = v.as_bytes().to_vec();
+            }
+        }
+        let has_mountns = c.is_unshared(Namespace::Mount);
+        let cwd = match &cmd.cwd {
+            Some(d) => Some(cstring("current_dir", d.as_os_str())?),
+            None if has_mountns => Some(c"/".to_owned()),
+            None => None,
+        };
+        let hostname = match &c.hostname {
+            Some(h) if h.len() > 64 || h.is_empty() => {
+                return Err(Error::config(
+                    "hostname",
+                    format!("must be 1 to 64 bytes: {h:?}"),
+                ))
+            }
+            Some(h) => Some(h.as_bytes().to_vec()),
+            None => None,
+        };
+        if hostname.is_some() && !c.is_unshared(Namespace::Uts) {
+            return Err(Error::config(
+                "hostname",
+                "setting the host name needs a UTS namespace",
+            ));
+        }
+        let rlimits = c
+            .rlimits
+            .iter()
+            .map(|(r, (soft, hard))| {
+                if soft > hard {
+                    Err(Error::config(
+                        "setrlimit",
+                        format!("{}: soft limit {soft} above hard limit {hard}", r.name()),
+                    ))
+                } else {
+                    Ok(RlimitSpec {
+                        resource: *r as u32,
+                        soft: *soft,
+                        hard: *hard,
+                    })
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mount = if has_mountns {
+            Some(MountStorage::build(cmd, console)?)
+        } else {
+            if !c.mounts.is_empty() || c.rootfs.is_some() || c.rootdir.is_some() {
+                return Err(Error::config(
+                    "mount",
+                    "mounts, rootfs and rootdir need a mount namespace",
+                ));
+            }
+            None
+        };
+        Ok(Storage {
+            program,
+            argv,
+            envp,
+            search_path,
+            cwd,
+            hostname,
+            rlimits,
+            mount,
+            no_new_privs: !c.has_runctl(Runctl::AllowNewPrivs),
+            new_session: !stdin_is_tty,
+            new_keyring: true,
+            die_with_parent: c.die_with_parent,
+        })
+    }
+
+    /// Build the borrowed [`Plan`] and run `f` with it. `f` must not return before the
+    /// child has exec'd or exited.
+    pub(crate) fn with_plan<R>(
+        &self,
+        err_fd: RawFd,
+        sync_fd: RawFd,
+        close_first: &[RawFd],
+        fds: &[FdMap],
+        f: impl FnOnce(&Plan<'_>) -> R,
+    ) -> R {
+        let argv: Vec<*const c_char> = self
+            .argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        let envp: Vec<*const c_char> = self
+            .envp
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        let fd_scratch: Vec<Cell<RawFd>> = fds.iter().map(|_| Cell::new(-1)).collect();
+        let sources: Vec<&std::ffi::CStr> = self
+            .mount
+            .iter()
+            .flat_map(|m| m.sources.iter().map(|s| s.as_c_str()))
+            .collect();
+        let ops: Vec<MountOp<'_>> = self
+            .mount
+            .iter()
+            .flat_map(|m| m.ops.iter())
+            .map(|op| MountOp {
+                target: &op.target_c,
+                kind: match &op.kind {
+                    OwnedKind::Bind {
+                        source,
+                        readonly,
+                        file,
+                    } => MountKind::Bind {
+                        source: *source,
+                        readonly: *readonly,
+                        file: *file,
+                    },
+                    OwnedKind::Tmpfs {
+                        size,
+                        mode,
+                        readonly,
+                    } => MountKind::Tmpfs {
+                        size: size.as_deref(),
+                        mode: mode.as_deref(),
+                        readonly: *readonly,
+                    },
+                    OwnedKind::Proc => MountKind::Proc,
+                    OwnedKind::Devfs {
+                        first_node,
+                        console,
+                    } => MountKind::Devfs {
+                        first_node: *first_node,
+                        console: *console,
+                    },
+                    OwnedKind::Dir { mode } => MountKind::Dir { mode: *mode },
+                    OwnedKind::File { contents, mode } => MountKind::File {
+                        contents,
+                        mode: *mode,
+                    },
+                    OwnedKind::Symlink { original } => MountKind::Symlink { original },
+                    OwnedKind::Mask { null } => MountKind::Mask { null: *null },
+                    OwnedKind::ReadOnly => MountKind::ReadOnly,
+                },
+            })
+            .collect();
+        let mount_plan = self.mount.as_ref().map(|m| MountPlan {
+            root: m.root,
+            root_writable: m.root_writable,
+            sources: &sources,
+            source_fds: &m.source_fds,
+            attach_points: &ATTACH_POINTS,
+            ops: &ops,
+            created: &m.created,
+        });
+        let plan = Plan {
+            err_fd,
+            sync_fd,
+            close_first,
+            die_with_parent: self.die_with_parent,
+            mount: mount_plan.as_ref(),
+            hostname: self.hostname.as_deref(),
+            rlimits: &self.rlimits,
+            new_keyring: self.new_keyring,
+            new_session: self.new_session,
+            credentials: None,
+            caps: None,
+            no_new_privs: self.no_new_privs,
+            cwd: self.cwd.as_deref(),
+            fds,
+            fd_scratch: &fd_scratch,
+            landlock: None,
+            seccomp: None,
+            program: &self.program,
+            search_path: &self.search_path,
+            argv: argv.as_ptr(),
+            envp: envp.as_ptr(),
+        };
+        f(&plan)
+    }
+
+    /// A readable name for the plan entry an error record points at.
+    pub(crate) fn describe(&self, stage: hakoniwa_runtime::Stage, index: u32) -> Option<String> {
+        use hakoniwa_runtime::Stage as S;
+        if index == hakoniwa_runtime::NO_INDEX {
+            return match stage {
+                S::Exec => Some(self.program.to_string_lossy().into_owned()),
+                S::Chdir => self.cwd.as_ref().map(|c| c.to_string_lossy().into_owned()),
+                S::Hostname => self
+                    .hostname
+                    .as_ref()
+                    .map(|h| String::from_utf8_lossy(h).into_owned()),
+                _ => None,
+            };
+        }
+        let i = index as usize;
+        match stage {
+            S::MountSource => self
+                .mount
+                .as_ref()?
+                .source_paths
+                .get(i)
+                .map(|p| p.display().to_string()),
+            S::MountRoot => self
+                .mount
+                .as_ref()?
+                .source_paths
+                .get(i)
+                .map(|p| p.display().to_string()),
+            S::Mount | S::MountTarget | S::ProcMask => {
+                let m = self.mount.as_ref()?;
+                let op = m.ops.get(i)?;
+                Some(match &op.kind {
+                    OwnedKind::Bind { source, .. } => format!(
+                        "{} -> {}",
+                        m.source_paths
+                            .get(*source as usize)
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        op.target.display()
+                    ),
+                    _ => op.target.display().to_string(),
+                })
+            }
+            S::Rlimit => self.rlimits.get(i).and_then(|r| {
+                crate::rlimit::Rlimit::ALL
+                    .get(r.resource as usize)
+                    .map(|r| format!("RLIMIT_{}", r.name().to_uppercase()))
+            }),
+            _ => None,
+        }
+    }
+}

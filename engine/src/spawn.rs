@@ -1,0 +1,396 @@
+//! Spawning: prepare, clone with `CLONE_VM` on a private stack, finish the parent's part
+//! (id maps), release the child, and learn from the error pipe whether `execve` happened.
+//!
+//! # The spawner thread
+//! `PR_SET_PDEATHSIG` fires when the parent *thread* exits, not the process. So that a
+//! sandbox spawned from a short-lived thread keeps running after that thread ends, but still
+//! dies with the host process, every `clone` is made by one long-lived engine thread (per
+//! process; re-created after a `fork` of the host). That thread blocks all signals, so no
+//! signal handler can run in the child on the shared address space before the child resets
+//! its signal state. The calling thread does everything else.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::Instant;
+
+use hakoniwa_runtime::clone::{self as rc, CloneArgs};
+use hakoniwa_runtime::{ErrorRecord, FdMap, Plan};
+use rustix::pipe::{pipe_with, PipeFlags};
+
+use crate::child::{Child, ChildStderr, ChildStdin, ChildStdout, Cleanup};
+use crate::command::Command;
+use crate::error::{Error, Result, Stage};
+use crate::idmap;
+use crate::namespace::Namespace;
+use crate::plan::Storage;
+use crate::stdio::StdioKind;
+
+const STACK_SIZE: usize = 256 * 1024;
+const GUARD: usize = 4096;
+
+/// A private stack for the child, with a guard page below it.
+struct Stack {
+    base: *mut std::ffi::c_void,
+    len: usize,
+}
+
+impl Stack {
+    fn new() -> Result<Stack> {
+        use rustix::mm::{mmap_anonymous, mprotect, MapFlags, MprotectFlags, ProtFlags};
+        let len = STACK_SIZE + GUARD;
+        // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
+        let base = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::NORESERVE | MapFlags::STACK,
+            )
+        }
+        .map_err(|e| Error::io("mmap", e))?;
+        // SAFETY: the guard page is the lowest page of the mapping made above.
+        unsafe { mprotect(base, GUARD, MprotectFlags::empty()) }
+            .map_err(|e| Error::io("mprotect", e))?;
+        Ok(Stack { base, len })
+    }
+
+    fn lowest_usable(&self) -> u64 {
+        self.base as u64 + GUARD as u64
+    }
+
+    fn top(&self) -> *mut u8 {
+        // SAFETY: one-past-the-end of our own mapping; 16-byte aligned (page aligned + size).
+        unsafe { (self.base as *mut u8).add(self.len) }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the mapping this value owns; the child no longer uses it
+        // (Stack is dropped only after EOF on the error pipe: execve or exit happened).
+        let _ = unsafe { rustix::mm::munmap(self.base, self.len) };
+    }
+}
+
+/// One clone request for the spawner thread.
+struct Job {
+    flags: u64,
+    stack_lo: u64,
+    stack_top: usize,
+    plan: usize,
+    reply: mpsc::SyncSender<std::result::Result<(i32, RawFd), i32>>,
+}
+
+// SAFETY: the raw addresses in a Job point at memory the submitting thread keeps alive
+// until it has received the reply and the child has exec'd or exited.
+unsafe impl Send for Job {}
+
+static SPAWNER: Mutex<Option<(u32, mpsc::Sender<Job>)>> = Mutex::new(None);
+static NO_CLONE3: AtomicBool = AtomicBool::new(false);
+
+fn spawner() -> Result<mpsc::Sender<Job>> {
+    let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    let mut g = SPAWNER.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((pid, tx)) = g.as_ref() {
+        if *pid == me {
+            return Ok(tx.clone());
+        }
+    }
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("hakoniwa-spawner".into())
+        .spawn(move || {
+            crate::sys::block_all_signals();
+            for job in rx {
+                let _ = job.reply.send(do_clone(&job));
+            }
+        })
+        .map_err(|e| Error::io("thread spawn", e))?;
+    *g = Some((me, tx.clone()));
+    Ok(tx)
+}
+
+fn do_clone(job: &Job) -> std::result::Result<(i32, RawFd), i32> {
+    let plan = job.plan as *const Plan<'static>;
+    let mut pidfd: i32 = -1;
+    if !NO_CLONE3.load(Ordering::Relaxed) {
+        let mut args = CloneArgs {
+            flags: job.flags | rc::CLONE_CLEAR_SIGHAND,
+            pidfd: &mut pidfd as *mut i32 as u64,
+            exit_signal: rc::SIGCHLD,
+            stack: job.stack_lo,
+            stack_size: (job.stack_top as u64) - job.stack_lo,
+            ..Default::default()
+        };
+        // SAFETY: CLONE_VM with a private stack owned by the submitting thread, which keeps
+        // the plan alive until the child has exec'd or exited; all signals are blocked here.
+        match unsafe { rc::clone3(&mut args, plan) } {
+            Ok(pid) => return Ok((pid, pidfd)),
+            Err(38) => NO_CLONE3.store(true, Ordering::Relaxed), // ENOSYS: seccomp'd host
+            Err(e) => return Err(e),
+        }
+    }
+    // SAFETY: as above, with the older clone(2) calling convention.
+    let pid = unsafe {
+        rc::clone2(
+            job.flags | rc::SIGCHLD,
+            job.stack_top as *mut u8,
+            &mut pidfd,
+            plan,
+        )
+    }?;
+    Ok((pid, pidfd))
+}
+
+fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: borrowing a descriptor number only for an fcntl query.
+    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_getfd(b).is_ok()
+}
+
+fn open_null() -> Result<OwnedFd> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|e| Error::io("open /dev/null", e))
+}
+
+fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
+    // SAFETY: borrowing a descriptor number for an isatty query.
+    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    if !fd_is_open(fd) || !rustix::termios::isatty(b) {
+        return None;
+    }
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .ok()
+        .filter(|p| p.starts_with("/dev/"))
+}
+
+pub(crate) fn spawn(
+    cmd: &Command,
+    stdio: [StdioKind; 3],
+    extra: Vec<(OwnedFd, i32)>,
+) -> Result<Child> {
+    let started = Instant::now();
+    let c = &cmd.container;
+
+    // Standard streams and passed descriptors: `keep` holds what must stay open until the
+    // clone has copied the descriptor table.
+    let mut keep: Vec<OwnedFd> = Vec::new();
+    let mut maps: Vec<FdMap> = Vec::new();
+    let mut parent_ends: [Option<std::fs::File>; 3] = [None, None, None];
+    let mut stdin_is_tty = false;
+    for (i, kind) in stdio.into_iter().enumerate() {
+        let dst = i as RawFd;
+        let src = match kind {
+            StdioKind::Inherit if fd_is_open(dst) => {
+                if i == 0 {
+                    stdin_is_tty = tty_path(0).is_some();
+                }
+                dst
+            }
+            StdioKind::Inherit | StdioKind::Null => {
+                let n = open_null()?;
+                let raw = n.as_raw_fd();
+                keep.push(n);
+                raw
+            }
+            StdioKind::Piped => {
+                let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
+                let (mine, theirs) = if i == 0 { (w, r) } else { (r, w) };
+                parent_ends[i] = Some(std::fs::File::from(mine));
+                let raw = theirs.as_raw_fd();
+                keep.push(theirs);
+                raw
+            }
+            StdioKind::Fd(fd) => {
+                if i == 0 {
+                    stdin_is_tty = rustix::termios::isatty(&fd);
+                }
+                let raw = fd.as_raw_fd();
+                keep.push(fd);
+                raw
+            }
+        };
+        maps.push(FdMap { src, dst });
+    }
+    for (fd, target) in extra {
+        if target < 3 {
+            return Err(Error::config(
+                "preserve_fd",
+                format!("target {target} must be 3 or higher (use stdin/stdout/stderr)"),
+            ));
+        }
+        maps.push(FdMap {
+            src: fd.as_raw_fd(),
+            dst: target,
+        });
+        keep.push(fd);
+    }
+    maps.sort_by_key(|m| m.dst);
+
+    let console = if c
+        .mounts
+        .iter()
+        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }))
+    {
+        tty_path(1)
+    } else {
+        None
+    };
+    let storage = Storage::build(cmd, stdin_is_tty, console)?;
+
+    let euid = rustix::process::geteuid().as_raw();
+    let egid = rustix::process::getegid().as_raw();
+    let userns = c.is_unshared(Namespace::User);
+    let (uidmaps, gidmaps) = if userns {
+        let u = idmap::effective(&c.uidmaps, euid);
+        let g = idmap::effective(&c.gidmaps, egid);
+        idmap::validate("uidmap", &u)?;
+        idmap::validate("gidmap", &g)?;
+        (u, g)
+    } else {
+        if c.uidmaps.is_some() || c.gidmaps.is_some() {
+            return Err(Error::config("uidmap", "id maps need a user namespace"));
+        }
+        (Vec::new(), Vec::new())
+    };
+
+    let flags = Namespace::ALL
+        .iter()
+        .filter(|ns| c.is_unshared(**ns))
+        .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
+
+    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
+    let (sync_r, sync_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
+    let stack = Stack::new()?;
+    let tx = spawner()?;
+
+    let close_first = [err_r.as_raw_fd(), sync_w.as_raw_fd()];
+    let mut err_r = std::fs::File::from(err_r);
+    let outcome = storage.with_plan(
+        err_w.as_raw_fd(),
+        sync_r.as_raw_fd(),
+        &close_first,
+        &maps,
+        |plan| {
+            let (rtx, rrx) = mpsc::sync_channel(1);
+            let job = Job {
+                flags,
+                stack_lo: stack.lowest_usable(),
+                stack_top: stack.top() as usize,
+                plan: plan as *const Plan<'_> as usize,
+                reply: rtx,
+            };
+            tx.send(job).map_err(|_| Error::Io {
+                op: "spawner thread",
+                errno: 32,
+            })?;
+            let (pid, pidfd) = rrx
+                .recv()
+                .map_err(|_| Error::Io {
+                    op: "spawner thread",
+                    errno: 32,
+                })?
+                .map_err(|e| Error::setup(Stage::Unshare, None, e))?;
+            // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+            // The child has its own copy of the descriptor table now.
+            drop(err_w);
+            drop(sync_r);
+            drop(std::mem::take(&mut keep));
+
+            let kill_and_reap = |pidfd: &OwnedFd| {
+                let _ = crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), 9);
+                let _ =
+                    crate::sys::waitid_pidfd(std::os::fd::AsFd::as_fd(pidfd), crate::sys::WEXITED);
+            };
+            if userns {
+                if let Err(e) = idmap::write(pid, &uidmaps, &gidmaps, euid, egid) {
+                    drop(sync_w);
+                    kill_and_reap(&pidfd);
+                    return Err(e);
+                }
+            }
+            let mut sync_w = std::fs::File::from(sync_w);
+            let go = std::io::Write::write_all(&mut sync_w, b"1");
+            drop(sync_w);
+            if let Err(e) = go {
+                kill_and_reap(&pidfd);
+                return Err(Error::io("go-ahead pipe", e));
+            }
+
+            // EOF: execve happened (the pipe is CLOEXEC) or the child exited without a report.
+            let mut rec = [0u8; ErrorRecord::SIZE];
+            let mut got = 0;
+            while got < rec.len() {
+                match err_r.read(&mut rec[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        kill_and_reap(&pidfd);
+                        return Err(Error::io("read error pipe", e));
+                    }
+                }
+            }
+            if got == 0 {
+                return Ok((pid, pidfd));
+            }
+            kill_and_reap(&pidfd);
+            match (got, ErrorRecord::from_bytes(&rec)) {
+                (ErrorRecord::SIZE, Some(r)) => {
+                    let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
+                    Err(Error::setup(
+                        stage,
+                        storage.describe(stage, r.index),
+                        r.errno,
+                    ))
+                }
+                _ => Err(Error::Io {
+                    op: "error pipe (short record)",
+                    errno: 5,
+                }),
+            }
+        },
+    );
+    // The child is past execve (or gone): its stack and the plan can go.
+    drop(stack);
+    let mut cleanup = Cleanup::default();
+    if let Some(m) = &storage.mount {
+        let (files, dirs) = m.created_in_rootdir();
+        cleanup.files = files;
+        cleanup.dirs = dirs;
+    }
+    let (pid, pidfd) = match outcome {
+        Ok(v) => v,
+        Err(e) => {
+            drop(cleanup); // nothing ran; remove scaffolding now
+            let (files, dirs) = storage
+                .mount
+                .as_ref()
+                .map(|m| m.created_in_rootdir())
+                .unwrap_or_default();
+            let mut c = Cleanup { files, dirs };
+            c.run_now();
+            return Err(e);
+        }
+    };
+    let [i, o, e] = parent_ends;
+    Ok(Child {
+        pid,
+        pidfd,
+        stdin: i.map(ChildStdin),
+        stdout: o.map(ChildStdout),
+        stderr: e.map(ChildStderr),
+        started,
+        deadline: cmd.wait_timeout.map(|d| started + d),
+        timed_out: false,
+        status: None,
+        cleanup,
+    })
+}

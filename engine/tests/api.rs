@@ -1,0 +1,316 @@
+//! Engine core: identity, namespaces, exit codes and typed setup errors (issue 2).
+mod common;
+
+use common::*;
+use hakoniwa::{Container, Error, ExitReason, Namespace, Rlimit, Stage};
+
+#[test]
+fn seed_example_runs_as_written() {
+    let out = std::process::Command::new(example("seed"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"echo seed-ok $$\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "seed-ok 1");
+}
+
+#[test]
+fn id_shows_caller_ids_by_default() {
+    let (code, out, _) = sh(&sandbox(), "id -u; id -g");
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{}\n{}\n", euid(), egid()));
+}
+
+#[test]
+fn uidmap_zero_makes_root() {
+    let mut c = sandbox();
+    c.uidmap(0).gidmap(0);
+    let (code, out, err) = sh(&c, "id");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("uid=0(root) gid=0(root)"), "{out}");
+}
+
+#[test]
+fn program_is_pid_1_and_sees_only_the_sandbox() {
+    let (code, out, err) = sh(&sandbox(), "echo $$; ps -e -o pid= -o comm=");
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("1"));
+    let procs: Vec<&str> = lines.map(str::trim).collect();
+    assert_eq!(procs.len(), 2, "{procs:?}");
+    assert!(procs[0].starts_with("1 sh"), "{procs:?}");
+    assert!(procs[1].ends_with("ps"), "{procs:?}");
+}
+
+#[test]
+fn hostname_with_uts_namespace() {
+    let mut c = sandbox();
+    c.hostname("hakoniwa-test");
+    let (code, out, _) = sh(&c, "cat /proc/sys/kernel/hostname");
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "hakoniwa-test");
+}
+
+#[test]
+fn namespaces_differ_exactly_when_unshared() {
+    let cases: [&[Namespace]; 3] = [
+        &[],
+        &[
+            Namespace::Cgroup,
+            Namespace::Ipc,
+            Namespace::Network,
+            Namespace::Uts,
+        ],
+        &[Namespace::Ipc],
+    ];
+    for extra in cases {
+        let mut c = sandbox();
+        for ns in extra {
+            c.unshare(*ns);
+        }
+        let names: Vec<&str> = Namespace::ALL.iter().map(|n| n.proc_name()).collect();
+        let script = names
+            .iter()
+            .map(|n| format!("readlink /proc/self/ns/{n}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        let (code, out, err) = sh(&c, &script);
+        assert_eq!(code, 0, "{err}");
+        for (ns, inside) in Namespace::ALL.iter().zip(out.lines()) {
+            let host = std::fs::read_link(format!("/proc/self/ns/{}", ns.proc_name())).unwrap();
+            let unshared = c.is_unshared(*ns);
+            assert_eq!(
+                inside != host.to_str().unwrap(),
+                unshared,
+                "{ns:?}: inside {inside}, host {host:?}, unshared {unshared}"
+            );
+        }
+    }
+}
+
+#[test]
+fn empty_container_shares_everything() {
+    let c = Container::empty();
+    let (code, out, _) = sh(
+        &c,
+        "readlink /proc/self/ns/mnt /proc/self/ns/pid /proc/self/ns/user",
+    );
+    assert_eq!(code, 0);
+    for (line, ns) in out.lines().zip(["mnt", "pid", "user"]) {
+        assert_eq!(
+            line,
+            std::fs::read_link(format!("/proc/self/ns/{ns}"))
+                .unwrap()
+                .to_str()
+                .unwrap()
+        );
+    }
+}
+
+#[test]
+fn exit_125_and_127_are_program_exits_not_setup_errors() {
+    for code in [0, 1, 125, 126, 127] {
+        let s = sandbox()
+            .command("/bin/sh")
+            .args(["-c", &format!("exit {code}")])
+            .status()
+            .unwrap();
+        assert_eq!(s.exit_code(), Some(code));
+        assert_eq!(s.code(), code);
+        assert_eq!(s.reason, ExitReason::Exited);
+    }
+}
+
+#[test]
+fn signal_death_is_128_plus_signal() {
+    let s = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "kill -TERM $$; sleep 1"])
+        .status()
+        .unwrap();
+    // PID 1 ignores signals without a handler, so use a subshell that is not PID 1.
+    let s2 = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "sh -c 'kill -TERM $$'; echo $?"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&s2.stdout).trim(), "143");
+    assert!(s.exit_code().is_some() || s.signal().is_some());
+    let mut child = sandbox().command("/bin/sleep").arg("10").spawn().unwrap();
+    child.kill().unwrap();
+    let st = child.wait().unwrap();
+    assert_eq!(st.signal(), Some(9));
+    assert_eq!(st.code(), 137);
+    assert_eq!(st.reason, ExitReason::Signaled);
+}
+
+#[test]
+fn exec_of_missing_program_is_a_typed_setup_error() {
+    let err = sandbox().command("/no/such/program").status().unwrap_err();
+    match &err {
+        Error::Setup {
+            stage: Stage::Exec,
+            target,
+            errno: 2,
+        } => {
+            assert_eq!(target.as_deref(), Some("/no/such/program"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("exec"), "{err}");
+}
+
+#[test]
+fn missing_working_directory_is_a_chdir_error() {
+    let err = sandbox()
+        .command("/bin/true")
+        .current_dir("/nonexistent")
+        .status()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Setup {
+                stage: Stage::Chdir,
+                errno: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn rlimit_that_cannot_be_raised_is_an_rlimit_error() {
+    let mut c = sandbox();
+    c.setrlimit(Rlimit::Nofile, 1 << 30, 1 << 30);
+    let err = c.command("/bin/true").status().unwrap_err();
+    match err {
+        Error::Setup {
+            stage: Stage::Rlimit,
+            target,
+            errno,
+        } => {
+            assert_eq!(target.as_deref(), Some("RLIMIT_NOFILE"));
+            assert_eq!(errno, 1);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn rlimits_apply_inside() {
+    let mut c = sandbox();
+    c.setrlimit(Rlimit::Nofile, 64, 128)
+        .setrlimit(Rlimit::Core, 0, 0);
+    let (code, out, _) = sh(&c, "ulimit -n; ulimit -H -n; ulimit -c");
+    assert_eq!(code, 0);
+    assert_eq!(out, "64\n128\n0\n");
+}
+
+#[test]
+fn configuration_errors_come_from_spawn() {
+    let mut c = sandbox();
+    c.bindmount_ro("/definitely/missing", "/x");
+    let err = c.command("/bin/true").status().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                field: "bindmount",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("/definitely/missing"), "{err}");
+
+    let mut c = sandbox();
+    c.uidmaps(&[(0, 1000, 0)]);
+    assert!(matches!(
+        c.command("/bin/true").status().unwrap_err(),
+        Error::Config {
+            field: "uidmap",
+            ..
+        }
+    ));
+
+    let mut c = Container::empty();
+    c.procfsmount("/proc");
+    assert!(matches!(
+        c.command("/bin/true").status().unwrap_err(),
+        Error::Config { .. }
+    ));
+}
+
+#[test]
+fn environment_is_not_inherited() {
+    std::env::set_var("HAKONIWA_SECRET", "leak");
+    let (code, out, _) = sh(&sandbox(), "env");
+    assert_eq!(code, 0);
+    assert!(!out.contains("HAKONIWA_SECRET"), "{out}");
+    let out = sandbox()
+        .command("/usr/bin/env")
+        .env("A", "1")
+        .env("B", "2=3")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut lines: Vec<&str> = s.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["A=1", "B=2=3"]);
+}
+
+#[test]
+fn program_name_is_searched_in_path_inside() {
+    let out = sandbox().command("echo").arg("found").output().unwrap();
+    assert_eq!(out.stdout, b"found\n");
+}
+
+#[test]
+fn wait_twice_returns_the_same_status() {
+    let mut child = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "exit 3"])
+        .spawn()
+        .unwrap();
+    let a = child.wait().unwrap();
+    let b = child.wait().unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.code(), 3);
+    assert_eq!(child.try_wait().unwrap(), Some(a));
+}
+
+#[test]
+fn try_wait_and_pidfd() {
+    let mut child = sandbox().command("/bin/sleep").arg("0.2").spawn().unwrap();
+    assert!(child.id() > 1);
+    let _ = child.pidfd();
+    assert_eq!(child.try_wait().unwrap(), None);
+    let s = child.wait().unwrap();
+    assert!(s.success());
+    assert!(s.usage.real_time >= std::time::Duration::from_millis(150));
+}
+
+#[test]
+fn usage_figures_are_filled() {
+    let s = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let u = s.usage;
+    assert!(
+        u.user_time + u.system_time > std::time::Duration::ZERO,
+        "{u:?}"
+    );
+    assert!(u.max_rss_kb > 0 && u.minor_faults > 0, "{u:?}");
+    assert!(u.voluntary_switches + u.involuntary_switches > 0, "{u:?}");
+}

@@ -1,0 +1,203 @@
+//! Process lifecycle: descriptors, signals, wall-clock limit, parent death, threads (issue 2).
+mod common;
+
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use common::*;
+use hakoniwa::{ExitReason, Stdio};
+
+#[test]
+fn non_cloexec_host_fd_is_not_visible_inside() {
+    // std opens with O_CLOEXEC; make a descriptor without it at a recognisable number.
+    let f = std::fs::File::open("/etc/hostname").unwrap();
+    let fd = rustix::io::dup(&f).unwrap();
+    let mut high = unsafe { std::os::fd::OwnedFd::from_raw_fd_checked(57) };
+    rustix::io::dup2(&fd, &mut high).unwrap();
+    assert!(
+        rustix::io::fcntl_getfd(&high).unwrap().is_empty(),
+        "fd 57 must be inheritable for this test"
+    );
+    let (code, out, _) = sh(&sandbox(), "ls /proc/self/fd");
+    assert_eq!(code, 0);
+    let fds: Vec<&str> = out.split_whitespace().collect();
+    assert!(!fds.contains(&"57"), "{fds:?}");
+    assert!(
+        fds.len() <= 4,
+        "only stdio (and ls's own directory fd) expected: {fds:?}"
+    );
+    drop(high);
+}
+
+trait FromRawChecked {
+    unsafe fn from_raw_fd_checked(fd: i32) -> Self;
+}
+impl FromRawChecked for std::os::fd::OwnedFd {
+    unsafe fn from_raw_fd_checked(fd: i32) -> Self {
+        use std::os::fd::FromRawFd;
+        // SAFETY: the test owns descriptor `fd` (it is dup2'd onto right after).
+        unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+    }
+}
+
+#[test]
+fn passed_fd_arrives_at_its_number() {
+    let (r, w) = rustix::pipe::pipe().unwrap();
+    let mut cmd = sandbox().command("/bin/sh");
+    cmd.args(["-c", "echo through-fd-5 >&5"]).preserve_fd(w, 5);
+    let s = cmd.status().unwrap();
+    assert!(s.success());
+    let mut buf = [0u8; 64];
+    let n = rustix::io::read(&r, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"through-fd-5\n");
+}
+
+#[test]
+fn signal_state_is_reset_for_the_program() {
+    // The Rust test harness runs with SIGPIPE ignored, like a Python host.
+    let (code, out, err) = sh(
+        &sandbox(),
+        "grep -E '^Sig(Blk|Ign)' /proc/self/status; yes | head -1",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\ny\n"
+    );
+    assert!(err.is_empty(), "yes must die of SIGPIPE quietly: {err}");
+}
+
+#[test]
+fn stdio_null_and_fd() {
+    let f = tempfile_path("stdio");
+    let file = std::fs::File::create(&f).unwrap();
+    let s = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "echo to-file; cat"])
+        .stdin(Stdio::null())
+        .stdout(file)
+        .status()
+        .unwrap();
+    assert!(s.success());
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "to-file\n");
+    std::fs::remove_file(f).unwrap();
+}
+
+fn tempfile_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hakoniwa-test-{tag}-{}", std::process::id()))
+}
+
+#[test]
+fn piped_stdin_round_trip() {
+    use std::io::{Read, Write};
+    let mut child = sandbox()
+        .command("/bin/cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello").unwrap();
+    let mut s = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut s).unwrap();
+    assert_eq!(s, "hello");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn output_drains_100_mib_on_each_stream_without_deadlock() {
+    let mut c = sandbox();
+    c.devfsmount("/dev");
+    let out = c
+        .command("/bin/sh")
+        .args([
+            "-c",
+            "head -c 104857600 /dev/zero & head -c 104857600 /dev/zero >&2; wait",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout.len(), 100 << 20);
+    assert_eq!(out.stderr.len(), 100 << 20);
+}
+
+#[test]
+fn wall_clock_limit_kills_the_whole_sandbox() {
+    let marker = format!("{}.{}", 4000 + std::process::id() % 1000, 271828);
+    let t = Instant::now();
+    let s = sandbox()
+        .command("/bin/sh")
+        // A double-forked daemon that would outlive its parent.
+        .args(["-c", &format!("(setsid sleep {marker} &) ; sleep 5")])
+        .wait_timeout(Duration::from_millis(300))
+        .status()
+        .unwrap();
+    let took = t.elapsed();
+    assert_eq!(s.reason, ExitReason::WallTimeExceeded);
+    assert_eq!(s.code(), 137);
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    // The PID namespace died with its PID 1: no daemon left on the host.
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(host_pids_with(&format!("sleep {marker}")).is_empty());
+}
+
+#[test]
+fn wall_clock_limit_applies_to_output_too() {
+    let out = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "echo started; sleep 5"])
+        .wait_timeout(Duration::from_millis(200))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.reason, ExitReason::WallTimeExceeded);
+    assert_eq!(out.stdout, b"started\n");
+}
+
+#[test]
+fn sandbox_outlives_the_thread_that_spawned_it() {
+    let child = std::thread::spawn(|| sandbox().command("/bin/sleep").arg("0.5").spawn().unwrap())
+        .join()
+        .unwrap();
+    let mut child = child;
+    std::thread::sleep(Duration::from_millis(100)); // the spawning thread is gone
+    let s = child.wait().unwrap();
+    assert!(s.success(), "{s:?}");
+}
+
+#[test]
+fn sandbox_dies_with_the_host_process() {
+    let marker = format!("{}.{}", 5000 + std::process::id() % 1000, 314159);
+    let mut host = std::process::Command::new(example("hold"))
+        .arg(&marker)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(host.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "spawned");
+    assert_eq!(host_pids_with(&format!("sleep {marker}")).len(), 1);
+    host.kill().unwrap();
+    host.wait().unwrap();
+    let t = Instant::now();
+    while !host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "sandbox survived its host"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn dropping_a_child_kills_and_reaps_it() {
+    let child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
+    let fd = child.pidfd().as_raw_fd();
+    assert!(fd > 2);
+    let pid = child.id();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    drop(child);
+    // Killed and reaped: the pid is gone entirely (not even a zombie).
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Spawn benchmarks: a small host and a host holding 1 GiB of touched memory (goal: within
+# 1.5x), against bubblewrap and unshare(1). Prints medians; no pass/fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p hakoniwa --example spawn_bench
+for mib in 0 1024; do
+  ./target/release/examples/spawn_bench "${1:-200}" "$mib"
+  echo
+done

@@ -45,17 +45,28 @@ fn attr_size(abi: u32) -> usize {
 }
 
 /// Apply `plan` to the calling thread.
+///
+/// A plan that handles nothing (no handled fs or net rights, no scopes) is a no-op: the
+/// kernel would refuse such a ruleset (`ENOMSG`), and there is nothing to enforce.
+/// A plan whose handled bits do not fit the ruleset attribute of its ABI (net rights below
+/// ABI 4, scopes below ABI 6) fails with `EINVAL` instead of silently losing them.
 pub fn apply(plan: &LandlockPlan<'_>) -> Result<(), Fail> {
+    if plan.handled_fs == 0 && plan.handled_net == 0 && plan.scoped == 0 {
+        return Ok(());
+    }
+    let size = attr_size(plan.abi);
+    if plan.abi == 0 || (size < 16 && plan.handled_net != 0) || (size < 24 && plan.scoped != 0) {
+        return Err(Fail::new(Stage::Landlock, sys::EINVAL, NO_INDEX));
+    }
     let attr = RulesetAttr {
         handled_access_fs: plan.handled_fs,
         handled_access_net: plan.handled_net,
         scoped: plan.scoped,
     };
-    // SAFETY: `attr` is live and at least `attr_size` bytes long.
-    let ruleset = unsafe {
-        sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, attr_size(plan.abi), 0)
-    }
-    .at(Stage::Landlock, NO_INDEX)? as i32;
+    // SAFETY: `attr` is live and 24 bytes long, `size` is at most 24.
+    let ruleset =
+        unsafe { sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, size, 0) }
+            .at(Stage::Landlock, NO_INDEX)? as i32;
     let r = add_rules(ruleset, plan).and_then(|()| {
         sys::landlock_restrict_self(ruleset, plan.restrict_flags).at(Stage::Landlock, NO_INDEX)
     });
@@ -67,8 +78,13 @@ fn add_rules(ruleset: i32, plan: &LandlockPlan<'_>) -> Result<(), Fail> {
     if plan.fs_rules.is_empty() {
         return add_net_rules(ruleset, plan);
     }
-    let root = sys::openat(sys::AT_FDCWD, c"/", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
-        .at(Stage::Landlock, NO_INDEX)?;
+    let root = sys::openat(
+        sys::AT_FDCWD,
+        c"/",
+        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
+        0,
+    )
+    .at(Stage::Landlock, NO_INDEX)?;
     let r = add_fs_rules(ruleset, root, plan);
     sys::close(root);
     r?;
@@ -78,7 +94,8 @@ fn add_rules(ruleset: i32, plan: &LandlockPlan<'_>) -> Result<(), Fail> {
 fn add_fs_rules(ruleset: i32, root: i32, plan: &LandlockPlan<'_>) -> Result<(), Fail> {
     for (i, rule) in plan.fs_rules.iter().enumerate() {
         let i = i as u32;
-        let fd = path::open_in(root, path::relative_cstr(rule.path), sys::O_PATH, 0).at(Stage::Landlock, i)?;
+        let fd = path::open_in(root, path::relative_cstr(rule.path), sys::O_PATH, 0)
+            .at(Stage::Landlock, i)?;
         let is_dir = sys::openat(fd, c".", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
             .map(sys::close)
             .is_ok();
@@ -86,10 +103,17 @@ fn add_fs_rules(ruleset: i32, root: i32, plan: &LandlockPlan<'_>) -> Result<(), 
         if !is_dir {
             access &= !DIR_ONLY;
         }
-        let attr = PathBeneath { allowed_access: access, parent_fd: fd };
+        let attr = PathBeneath {
+            allowed_access: access,
+            parent_fd: fd,
+        };
         // SAFETY: `attr` is a live landlock_path_beneath_attr.
         let r = unsafe {
-            sys::landlock_add_rule(ruleset, RULE_PATH_BENEATH, &attr as *const PathBeneath as *const u8)
+            sys::landlock_add_rule(
+                ruleset,
+                RULE_PATH_BENEATH,
+                &attr as *const PathBeneath as *const u8,
+            )
         };
         sys::close(fd);
         r.at(Stage::Landlock, i)?;
@@ -100,10 +124,15 @@ fn add_fs_rules(ruleset: i32, root: i32, plan: &LandlockPlan<'_>) -> Result<(), 
 fn add_net_rules(ruleset: i32, plan: &LandlockPlan<'_>) -> Result<(), Fail> {
     let base = plan.fs_rules.len() as u32;
     for (i, rule) in plan.net_rules.iter().enumerate() {
-        let attr = NetPort { allowed_access: rule.access & plan.handled_net, port: rule.port };
+        let attr = NetPort {
+            allowed_access: rule.access & plan.handled_net,
+            port: rule.port,
+        };
         // SAFETY: `attr` is a live landlock_net_port_attr.
-        unsafe { sys::landlock_add_rule(ruleset, RULE_NET_PORT, &attr as *const NetPort as *const u8) }
-            .at(Stage::Landlock, base + i as u32)?;
+        unsafe {
+            sys::landlock_add_rule(ruleset, RULE_NET_PORT, &attr as *const NetPort as *const u8)
+        }
+        .at(Stage::Landlock, base + i as u32)?;
     }
     Ok(())
 }

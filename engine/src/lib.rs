@@ -37,6 +37,7 @@ mod container;
 mod error;
 mod exit_status;
 mod idmap;
+pub mod landlock;
 mod namespace;
 mod plan;
 mod rlimit;

@@ -45,21 +45,28 @@ fn attr_size(abi: u32) -> usize {
 }
 
 /// Apply `plan` to the calling thread.
+///
+/// A plan that handles nothing (no handled fs or net rights, no scopes) is a no-op: the
+/// kernel would refuse such a ruleset (`ENOMSG`), and there is nothing to enforce.
+/// A plan whose handled bits do not fit the ruleset attribute of its ABI (net rights below
+/// ABI 4, scopes below ABI 6) fails with `EINVAL` instead of silently losing them.
 pub fn apply(plan: &LandlockPlan<'_>) -> Result<(), Fail> {
+    if plan.handled_fs == 0 && plan.handled_net == 0 && plan.scoped == 0 {
+        return Ok(());
+    }
+    let size = attr_size(plan.abi);
+    if plan.abi == 0 || (size < 16 && plan.handled_net != 0) || (size < 24 && plan.scoped != 0) {
+        return Err(Fail::new(Stage::Landlock, sys::EINVAL, NO_INDEX));
+    }
     let attr = RulesetAttr {
         handled_access_fs: plan.handled_fs,
         handled_access_net: plan.handled_net,
         scoped: plan.scoped,
     };
-    // SAFETY: `attr` is live and at least `attr_size` bytes long.
-    let ruleset = unsafe {
-        sys::landlock_create_ruleset(
-            &attr as *const RulesetAttr as *const u8,
-            attr_size(plan.abi),
-            0,
-        )
-    }
-    .at(Stage::Landlock, NO_INDEX)? as i32;
+    // SAFETY: `attr` is live and 24 bytes long, `size` is at most 24.
+    let ruleset =
+        unsafe { sys::landlock_create_ruleset(&attr as *const RulesetAttr as *const u8, size, 0) }
+            .at(Stage::Landlock, NO_INDEX)? as i32;
     let r = add_rules(ruleset, plan).and_then(|()| {
         sys::landlock_restrict_self(ruleset, plan.restrict_flags).at(Stage::Landlock, NO_INDEX)
     });

@@ -102,6 +102,7 @@ pub struct Container {
     pub(crate) mounts: Vec<MountEntry>,
     pub(crate) runctl: Vec<Runctl>,
     pub(crate) die_with_parent: bool,
+    pub(crate) landlock: Option<crate::landlock::Ruleset>,
 }
 
 impl Default for Container {
@@ -136,6 +137,7 @@ impl Container {
             mounts: Vec::new(),
             runctl: Vec::new(),
             die_with_parent: true,
+            landlock: None,
         }
     }
 
@@ -324,6 +326,13 @@ impl Container {
             original: original.as_ref().into(),
             target: link.as_ref().into(),
         })
+    }
+
+    /// Confine the program with a landlock ruleset (applied after the mounts, so rule
+    /// paths are paths inside the sandbox). See [`crate::landlock`].
+    pub fn landlock(&mut self, ruleset: crate::landlock::Ruleset) -> &mut Self {
+        self.landlock = Some(ruleset);
+        self
     }
 
     /// Turn on a run-time switch.

@@ -385,6 +385,7 @@ pub(crate) struct Storage {
     pub(crate) new_session: bool,
     pub(crate) new_keyring: bool,
     pub(crate) die_with_parent: bool,
+    pub(crate) landlock: Option<crate::landlock::Prepared>,
 }
 
 impl Storage {
@@ -473,7 +474,15 @@ impl Storage {
             }
             None
         };
+        let landlock = match &c.landlock {
+            Some(r) if !r.is_empty() => {
+                let abi = crate::landlock::kernel_abi().map_err(|e| Error::config("landlock", e.to_string()))?;
+                Some(r.prepare(abi).map_err(|e| Error::config("landlock", e.to_string()))?)
+            }
+            _ => None,
+        };
         Ok(Storage {
+            landlock,
             program,
             argv,
             envp,
@@ -570,6 +579,7 @@ impl Storage {
             ops: &ops,
             created: &m.created,
         });
+        let landlock = self.landlock.as_ref().map(|p| p.plan());
         let plan = Plan {
             err_fd,
             sync_fd,
@@ -586,7 +596,7 @@ impl Storage {
             cwd: self.cwd.as_deref(),
             fds,
             fd_scratch: &fd_scratch,
-            landlock: None,
+            landlock: landlock.as_ref(),
             seccomp: None,
             program: &self.program,
             search_path: &self.search_path,
@@ -638,6 +648,13 @@ impl Storage {
                     ),
                     _ => op.target.display().to_string(),
                 })
+            }
+            S::Landlock => {
+                let plan = self.landlock.as_ref()?.plan();
+                match plan.fs_rules.get(i) {
+                    Some(r) => Some(r.path.to_string_lossy().into_owned()),
+                    None => plan.net_rules.get(i - plan.fs_rules.len()).map(|r| format!("port {}", r.port)),
+                }
             }
             S::Rlimit => self.rlimits.get(i).and_then(|r| {
                 crate::rlimit::Rlimit::ALL

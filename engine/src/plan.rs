@@ -386,6 +386,18 @@ pub(crate) struct Storage {
     pub(crate) new_keyring: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Prepared>,
+    /// Inner (uid_map, gid_map) for the nested user namespace, when there is one.
+    pub(crate) nested: Option<(Vec<u8>, Vec<u8>)>,
+    pub(crate) host_proc: Cell<RawFd>,
+}
+
+/// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
+/// itself.
+pub(crate) fn identity_map(maps: &[crate::container::IdMap]) -> Vec<u8> {
+    maps.iter()
+        .map(|m| format!("{0} {0} {1}\n", m.container_id, m.count))
+        .collect::<String>()
+        .into_bytes()
 }
 
 impl Storage {
@@ -476,13 +488,19 @@ impl Storage {
         };
         let landlock = match &c.landlock {
             Some(r) if !r.is_empty() => {
-                let abi = crate::landlock::kernel_abi().map_err(|e| Error::config("landlock", e.to_string()))?;
-                Some(r.prepare(abi).map_err(|e| Error::config("landlock", e.to_string()))?)
+                let abi = crate::landlock::kernel_abi()
+                    .map_err(|e| Error::config("landlock", e.to_string()))?;
+                Some(
+                    r.prepare(abi)
+                        .map_err(|e| Error::config("landlock", e.to_string()))?,
+                )
             }
             _ => None,
         };
         Ok(Storage {
             landlock,
+            nested: None,
+            host_proc: Cell::new(-1),
             program,
             argv,
             envp,
@@ -586,6 +604,14 @@ impl Storage {
             close_first,
             die_with_parent: self.die_with_parent,
             mount: mount_plan.as_ref(),
+            nested_userns: self
+                .nested
+                .as_ref()
+                .map(|(u, g)| hakoniwa_runtime::NestedUserns {
+                    uid_map: u,
+                    gid_map: g,
+                }),
+            host_proc: &self.host_proc,
             hostname: self.hostname.as_deref(),
             rlimits: &self.rlimits,
             new_keyring: self.new_keyring,
@@ -653,7 +679,10 @@ impl Storage {
                 let plan = self.landlock.as_ref()?.plan();
                 match plan.fs_rules.get(i) {
                     Some(r) => Some(r.path.to_string_lossy().into_owned()),
-                    None => plan.net_rules.get(i - plan.fs_rules.len()).map(|r| format!("port {}", r.port)),
+                    None => plan
+                        .net_rules
+                        .get(i - plan.fs_rules.len())
+                        .map(|r| format!("port {}", r.port)),
                 }
             }
             S::Rlimit => self.rlimits.get(i).and_then(|r| {

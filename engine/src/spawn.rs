@@ -242,7 +242,7 @@ pub(crate) fn spawn(
     } else {
         None
     };
-    let storage = Storage::build(cmd, stdin_is_tty, console)?;
+    let mut storage = Storage::build(cmd, stdin_is_tty, console)?;
 
     let euid = rustix::process::geteuid().as_raw();
     let egid = rustix::process::getegid().as_raw();
@@ -252,6 +252,12 @@ pub(crate) fn spawn(
         let g = idmap::effective(&c.gidmaps, egid);
         idmap::validate("uidmap", &u)?;
         idmap::validate("gidmap", &g)?;
+        // The nested namespace maps itself from inside, which the kernel allows only for
+        // a single id; multi-range maps keep the mount flags unlocked (documented).
+        let single = |m: &[crate::container::IdMap]| m.len() == 1 && m[0].count == 1;
+        if c.is_unshared(Namespace::Mount) && single(&u) && single(&g) {
+            storage.nested = Some((crate::plan::identity_map(&u), crate::plan::identity_map(&g)));
+        }
         (u, g)
     } else {
         if c.uidmaps.is_some() || c.gidmaps.is_some() {

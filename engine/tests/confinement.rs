@@ -19,18 +19,32 @@ fn confined(rules: &[(&str, FsAccess)]) -> hakoniwa::Container {
 #[test]
 fn landlock_rules_apply_to_paths_inside_the_sandbox() {
     let rx = FsAccess::R | FsAccess::X;
-    let c = confined(&[("/usr", rx), ("/etc", FsAccess::R), ("/tmp", FsAccess::R | FsAccess::W)]);
-    let (code, out, err) = sh(&c, "echo ok > /tmp/f && cat /tmp/f; ls /proc >/dev/null 2>&1 || echo proc-denied");
+    let c = confined(&[
+        ("/usr", rx),
+        ("/etc", FsAccess::R),
+        ("/tmp", FsAccess::R | FsAccess::W),
+    ]);
+    let (code, out, err) = sh(
+        &c,
+        "echo ok > /tmp/f && cat /tmp/f; ls /proc >/dev/null 2>&1 || echo proc-denied",
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "ok\nproc-denied\n");
 }
 
 #[test]
 fn landlock_missing_rule_path_is_a_setup_error_naming_it() {
-    let c = confined(&[("/usr", FsAccess::R | FsAccess::X), ("/not/here", FsAccess::R)]);
+    let c = confined(&[
+        ("/usr", FsAccess::R | FsAccess::X),
+        ("/not/here", FsAccess::R),
+    ]);
     let err = c.command("/bin/true").status().unwrap_err();
     match &err {
-        Error::Setup { stage: Stage::Landlock, target, errno: 2 } => assert_eq!(target.as_deref(), Some("/not/here")),
+        Error::Setup {
+            stage: Stage::Landlock,
+            target,
+            errno: 2,
+        } => assert_eq!(target.as_deref(), Some("/not/here")),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -42,5 +56,14 @@ fn landlock_rule_without_restriction_is_an_error() {
     let mut c = sandbox();
     c.landlock(r);
     let err = c.command("/bin/true").status().unwrap_err();
-    assert!(matches!(err, Error::Config { field: "landlock", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                field: "landlock",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

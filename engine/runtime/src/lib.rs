@@ -62,6 +62,28 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf) -> Fail {
     }
 }
 
+/// Enter a user namespace nested in the sandbox's one and map the same ids through.
+fn nested_userns(n: &NestedUserns<'_>, proc_fd: RawFd) -> sys::SysResult<()> {
+    let r = (|| {
+        sys::unshare(clone::CLONE_NEWUSER)?;
+        // From inside, only a one-id map of our own ids is allowed, and the gid map needs
+        // setgroups denied first.
+        for (file, map) in [
+            (c"self/uid_map", n.uid_map),
+            (c"self/setgroups", b"deny" as &[u8]),
+            (c"self/gid_map", n.gid_map),
+        ] {
+            let fd = sys::openat(proc_fd, file, sys::O_WRONLY | sys::O_CLOEXEC, 0)?;
+            let w = sys::write_all(fd, map);
+            sys::close(fd);
+            w?;
+        }
+        Ok(())
+    })();
+    sys::close(proc_fd);
+    r
+}
+
 fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     for fd in plan.close_first {
         sys::close(*fd);
@@ -81,10 +103,13 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     sys::close(plan.sync_fd);
 
     if let Some(m) = plan.mount {
-        mount::setup(m, buf)?;
+        mount::setup(m, buf, plan.nested_userns.map(|_| plan.host_proc))?;
     }
     if let Some(name) = plan.hostname {
         sys::sethostname(name).at(Stage::Hostname, NO_INDEX)?;
+    }
+    if let Some(n) = plan.nested_userns {
+        nested_userns(&n, plan.host_proc.get()).at(Stage::IdMap, NO_INDEX)?;
     }
     for (i, l) in plan.rlimits.iter().enumerate() {
         sys::setrlimit(l.resource, l.soft, l.hard).at(Stage::Rlimit, i as u32)?;

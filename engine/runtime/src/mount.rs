@@ -26,9 +26,24 @@ use crate::sys::{self, SysResult};
 
 /// Build the new root and switch to it. On return the process's root is the new root and
 /// its cwd is `/`.
-pub fn setup(plan: &MountPlan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
+pub fn setup(
+    plan: &MountPlan<'_>,
+    buf: &mut PathBuf,
+    host_proc: Option<&Cell<RawFd>>,
+) -> Result<(), Fail> {
     sys::mount_propagation(c"/", sys::MS_REC | sys::MS_PRIVATE)
         .at(Stage::MountPrivate, NO_INDEX)?;
+    // Kept across pivot_root for the nested user namespace's maps (closed there).
+    if let Some(slot) = host_proc {
+        let fd = sys::openat(
+            sys::AT_FDCWD,
+            c"/proc",
+            sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
+            0,
+        )
+        .at(Stage::MountPrivate, NO_INDEX)?;
+        slot.set(fd);
+    }
 
     for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
         let fd = sys::open_tree(

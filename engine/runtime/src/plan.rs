@@ -207,6 +207,18 @@ pub struct LandlockNetRule {
     pub access: u64,
 }
 
+/// A user namespace entered after the mounts are built, so that the mount namespace is
+/// owned by a more privileged (outer) user namespace: the program, even as uid 0 with
+/// `CAP_SYS_ADMIN` in its own namespace, can no longer remount our read-only binds (and any
+/// mount namespace it creates gets the flags locked).
+#[derive(Clone, Copy, Debug)]
+pub struct NestedUserns<'a> {
+    /// Contents of the inner `uid_map` (identity of the outer map's inside ids).
+    pub uid_map: &'a [u8],
+    /// Contents of the inner `gid_map`.
+    pub gid_map: &'a [u8],
+}
+
 /// The complete input of the child.
 #[derive(Debug)]
 pub struct Plan<'a> {
@@ -221,6 +233,11 @@ pub struct Plan<'a> {
     pub die_with_parent: bool,
     /// Mount namespace plan (`None` without a new mount namespace).
     pub mount: Option<&'a MountPlan<'a>>,
+    /// Enter a nested user namespace after the mounts and the host name.
+    pub nested_userns: Option<NestedUserns<'a>>,
+    /// Scratch: a descriptor of the host's `/proc`, kept across `pivot_root` to write the
+    /// nested user namespace's maps.
+    pub host_proc: &'a Cell<RawFd>,
     /// Host name to set (requires a UTS namespace).
     pub hostname: Option<&'a [u8]>,
     /// Resource limits.

@@ -407,6 +407,12 @@ pub fn join_new_session_keyring() -> SysResult<()> {
     res(unsafe { syscall!(Sysno::keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }).map(drop)
 }
 
+/// `unshare(2)`.
+pub fn unshare(flags: u64) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::unshare, flags) }).map(drop)
+}
+
 /// `setsid(2)`.
 pub fn setsid() -> SysResult<()> {
     // SAFETY: no arguments.

@@ -1,0 +1,406 @@
+//! Filesystem isolation (issue 3): tmpfs root, rootfs, binds, devfs, tmpfs, procfs, safety.
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use hakoniwa::{Container, Error, HOST_ROOT_DIRS};
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hakoniwa-fs-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn mountinfo() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap()
+}
+
+/// Mount options of `target` as listed inside the sandbox's /proc/self/mountinfo.
+fn opts_of(mi: &str, target: &str) -> String {
+    mi.lines()
+        .filter(|l| l.split_whitespace().nth(4) == Some(target))
+        .last()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let sep = f.iter().position(|x| *x == "-").unwrap();
+            format!("{} {} {}", f[5], f[sep + 1], f[sep + 3])
+        })
+        .unwrap_or_else(|| panic!("{target} not mounted:\n{mi}"))
+}
+
+#[test]
+fn root_lists_exactly_the_host_system_dirs_plus_proc() {
+    let (code, out, _) = sh(&sandbox(), "ls -a /");
+    assert_eq!(code, 0);
+    let mut expected: Vec<String> = HOST_ROOT_DIRS
+        .iter()
+        .filter(|d| Path::new("/").join(d).symlink_metadata().is_ok())
+        .map(|d| d.to_string())
+        .chain([".".into(), "..".into(), "proc".into()])
+        .collect();
+    expected.sort();
+    let mut got: Vec<String> = out.lines().map(String::from).collect();
+    got.sort();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn host_symlinks_are_recreated_as_symlinks() {
+    for d in HOST_ROOT_DIRS {
+        let host = Path::new("/").join(d);
+        if let Ok(target) = std::fs::read_link(&host) {
+            let (_, out, _) = sh(&sandbox(), &format!("readlink /{d}"));
+            assert_eq!(out.trim(), target.to_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn system_dirs_and_root_are_read_only() {
+    let (code, out, _) = sh(
+        &sandbox(),
+        "touch /usr/x 2>&1; touch /x 2>&1; mkdir /y 2>&1; true",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("Read-only file system").count(), 3, "{out}");
+}
+
+#[test]
+fn read_only_bind_cannot_be_remounted_even_as_root_inside() {
+    let dir = scratch("remount");
+    std::fs::write(dir.join("f"), "x").unwrap();
+    let mut c = sandbox();
+    c.uidmap(0)
+        .gidmap(0)
+        .bindmount_ro(&dir, "/data")
+        .tmpfsmount("/tmp");
+    let script =
+        "mount -o remount,rw /data 2>/dev/null; mount -o remount,bind,rw /data 2>/dev/null; \
+                  unshare -Urm sh -c 'mount -o remount,bind,rw /data' 2>/dev/null; \
+                  echo owned > /data/f 2>/dev/null; touch /data/new 2>/dev/null; id -u";
+    let (code, out, _) = sh(&c, script);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "0");
+    assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "x");
+    assert!(!dir.join("new").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bind_rw_and_ro_options() {
+    let dir = scratch("binds");
+    std::fs::write(dir.join("file"), "content").unwrap();
+    let mut c = sandbox();
+    c.bindmount_rw(&dir, "/rw")
+        .bindmount_ro(&dir, "/ro")
+        .bindmount_ro(dir.join("file"), "/etc2/file");
+    c.devfsmount("/dev").tmpfsmount("/tmp");
+    let (code, out, err) = sh(
+        &c,
+        "cat /etc2/file; echo w > /rw/written; cat /proc/self/mountinfo",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("content"));
+    assert_eq!(std::fs::read_to_string(dir.join("written")).unwrap(), "w\n");
+    let rw = opts_of(&out, "/rw");
+    let ro = opts_of(&out, "/ro");
+    assert!(rw.starts_with("rw,nosuid"), "{rw}");
+    assert!(ro.starts_with("ro,nosuid"), "{ro}");
+    let dev = opts_of(&out, "/dev");
+    assert!(
+        dev.starts_with("rw,nosuid,noexec") && dev.contains("tmpfs"),
+        "{dev}"
+    );
+    let tmp = opts_of(&out, "/tmp");
+    assert!(
+        tmp.starts_with("rw,nosuid,nodev") && tmp.contains("tmpfs"),
+        "{tmp}"
+    );
+    let proc_ = opts_of(&out, "/proc");
+    assert!(
+        proc_.starts_with("rw,nosuid,nodev,noexec") && proc_.contains(" proc "),
+        "{proc_}"
+    );
+    assert!(opts_of(&out, "/dev/pts").contains("devpts"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn nested_targets_apply_in_any_order_and_later_replaces_earlier() {
+    let a = scratch("nest-a");
+    let b = scratch("nest-b");
+    std::fs::write(a.join("which"), "a").unwrap();
+    std::fs::write(b.join("which"), "b").unwrap();
+    // A mount point inside a read-only bind must exist in its source (nothing is created
+    // in a read-only host directory).
+    std::fs::create_dir(a.join("inner")).unwrap();
+    let mut c = sandbox();
+    // The deeper target is added first; it must still end up on top of /m.
+    c.bindmount_ro(&b, "/m/inner").bindmount_ro(&a, "/m");
+    let (_, out, _) = sh(&c, "cat /m/which /m/inner/which");
+    assert_eq!(out, "ab");
+    let mut c = sandbox();
+    c.bindmount_ro(&a, "/m").bindmount_ro(&b, "/m");
+    let (_, out, _) = sh(&c, "cat /m/which");
+    assert_eq!(out, "b");
+    std::fs::remove_dir_all(a).unwrap();
+    std::fs::remove_dir_all(b).unwrap();
+}
+
+#[test]
+fn recursive_read_only_covers_submounts() {
+    // Give a host directory a tmpfs submount inside `unshare -Urm` (works as root and as an
+    // unprivileged user), then bind the directory read-only with the engine from there.
+    let dir = scratch("rec");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let d = dir.display();
+    let probe = example("ro_probe");
+    let out = std::process::Command::new("unshare")
+        .args([
+            "-Urm",
+            "sh",
+            "-c",
+            &format!(
+                "mount -t tmpfs none {d}/sub && exec {} {d}",
+                probe.display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "sub: Read-only file system"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn devfs_has_exactly_the_expected_entries() {
+    let mut c = sandbox();
+    c.devfsmount("/dev");
+    let (code, out, err) = sh(&c, "ls -A /dev | sort | tr '\\n' ' '; echo; head -c 4 /dev/urandom | wc -c; echo x > /dev/null && readlink /dev/ptmx /dev/fd");
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    let entries = lines.next().unwrap().trim().to_string();
+    let console = if rustix::termios::isatty(std::io::stdout()) {
+        "console "
+    } else {
+        ""
+    };
+    assert_eq!(
+        entries,
+        format!("{console}fd full null ptmx pts random shm stderr stdin stdout tty urandom zero")
+    );
+    assert_eq!(lines.next().unwrap().trim(), "4");
+    assert_eq!(lines.next().unwrap(), "pts/ptmx");
+    assert_eq!(lines.next().unwrap(), "/proc/self/fd");
+}
+
+#[test]
+fn tmpfs_with_size_and_mode_and_files() {
+    let mut c = sandbox();
+    c.devfsmount("/dev")
+        .tmpfsmount_with("/scratch", Some(1 << 20), Some(0o1777))
+        .dir("/made/deep/dir", 0o750)
+        .file("/etc-extra/greeting", "hello\n")
+        .symlink("/etc-extra/greeting", "/link");
+    let (code, out, err) = sh(
+        &c,
+        "stat -c %a /scratch /made/deep/dir; cat /link; dd if=/dev/zero of=/scratch/big bs=1024 count=2048 2>&1 | grep -c 'No space'",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1777\n750\nhello\n1\n");
+}
+
+#[test]
+fn procfs_needs_a_pid_namespace() {
+    let mut c = sandbox();
+    c.share(hakoniwa::Namespace::Pid);
+    let err = c.command("/bin/true").status().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                field: "procfsmount",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn host_proc_is_not_reachable_inside() {
+    let (code, out, _) = sh(&sandbox(), "cat /proc/self/mountinfo");
+    assert_eq!(code, 0);
+    let proc_mounts: Vec<&str> = out.lines().filter(|l| l.contains(" proc ")).collect();
+    // Our procfs at /proc and its read-only covers; none of the host's mounts.
+    assert!(proc_mounts
+        .iter()
+        .all(|l| l.split_whitespace().nth(4).unwrap().starts_with("/proc")));
+    assert!(
+        !out.contains(" /tmp "),
+        "the scratch attach point must not be visible:\n{out}"
+    );
+    let host_root_mounts = mountinfo().lines().count();
+    assert!(out.lines().count() < host_root_mounts + 40);
+}
+
+#[test]
+fn custom_rootfs_from_a_busybox_tree() {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.exists() {
+        panic!("busybox-static is required (installed by .ci/setup)");
+    }
+    let tree = scratch("busybox");
+    std::fs::create_dir_all(tree.join("bin")).unwrap();
+    // An empty placeholder with the real binary bound over it: copying the binary would race
+    // with other tests' fork+exec holding the copy's write descriptor (ETXTBSY).
+    std::fs::File::create(tree.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", tree.join("bin/sh")).unwrap();
+    std::os::unix::fs::symlink("busybox", tree.join("bin/ls")).unwrap();
+    let mut c = Container::new();
+    c.rootfs(&tree).bindmount_ro(busybox, "/bin/busybox");
+    let out = c
+        .command("/bin/sh")
+        .args(["-c", "echo ok; ls /"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\nbin\nproc\n");
+    let mut c = Container::new();
+    c.rootfs(tree.join("missing"));
+    let err = c.command("/bin/sh").status().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                field: "rootfs",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("missing"));
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
+#[test]
+fn rootdir_twice_leaves_nothing_behind() {
+    let root = scratch("rootdir");
+    for d in ["usr", "etc"] {
+        std::fs::create_dir(root.join(d)).unwrap();
+    }
+    std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    std::os::unix::fs::symlink("usr/lib64", root.join("lib64")).unwrap();
+    let before: Vec<_> = walk(&root);
+    for rw in [true, true, false] {
+        let mut c = Container::new();
+        c.rootdir(&root, rw)
+            .bindmount_ro("/usr", "/usr")
+            .devfsmount("/dev")
+            .tmpfsmount("/tmp");
+        let (code, out, err) = sh(&c, "ls /dev/null /tmp /proc/self >/dev/null && echo ran");
+        assert_eq!((code, out.as_str()), (0, "ran\n"), "{err}");
+        assert_eq!(walk(&root), before, "rootdir changed (rw={rw})");
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+fn walk(p: &Path) -> Vec<PathBuf> {
+    let mut v = vec![];
+    for e in std::fs::read_dir(p).unwrap().flatten() {
+        v.push(e.path());
+        if e.file_type().unwrap().is_dir() {
+            v.extend(walk(&e.path()));
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn symlink_in_writable_rootdir_cannot_escape() {
+    let root = scratch("escape");
+    std::fs::create_dir(root.join("usr")).unwrap();
+    std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    std::os::unix::fs::symlink("usr/lib64", root.join("lib64")).unwrap();
+    std::os::unix::fs::symlink("/", root.join("etc")).unwrap();
+    let marker = format!("hakoniwa-escape-{}", std::process::id());
+    let mut c = Container::new();
+    c.rootdir(&root, true)
+        .bindmount_ro("/usr", "/usr")
+        .file(format!("/etc/{marker}"), "x")
+        .bindmount_ro("/etc/hostname", format!("/etc/{marker}-bind"));
+    let (code, _, err) = sh(&c, "true");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !Path::new("/").join(&marker).exists(),
+        "escaped to the host's /"
+    );
+    assert!(
+        !Path::new("/").join(format!("{marker}-bind")).exists(),
+        "escaped to the host's /"
+    );
+    // It landed inside the root instead (etc -> / resolves to the rootdir itself).
+    assert!(root.join(&marker).exists());
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn locked_host_flags_and_device_binds_work() {
+    // /dev/shm or /run are nosuid,nodev host mounts; binding them must not trip on locked flags.
+    let mut c = sandbox();
+    c.bindmount_rw("/dev/null", "/null")
+        .bindmount_ro("/sys", "/sys")
+        .bindmount_ro("/dev/shm", "/shm");
+    let (code, out, err) = sh(
+        &c,
+        "echo x > /null && ls /sys/kernel >/null && ls /shm >/null && echo ok",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "ok\n");
+}
+
+#[test]
+fn many_runs_leave_no_mounts_files_or_processes() {
+    let mi_before = mountinfo();
+    let tmp_before: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let mut c = sandbox();
+    c.devfsmount("/dev").tmpfsmount("/tmp");
+    for i in 0..200 {
+        if i % 4 == 0 {
+            // Killed right after spawn, while the program may still be starting.
+            let mut child = c.command("/bin/sleep").arg("10").spawn().unwrap();
+            child.kill().unwrap();
+            child.wait().unwrap();
+        } else {
+            assert!(c.command("/bin/true").status().unwrap().success());
+        }
+    }
+    assert_eq!(mountinfo(), mi_before);
+    let tmp_after: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let new: Vec<_> = tmp_after
+        .iter()
+        .filter(|p| {
+            !tmp_before.contains(p)
+                && p.to_string_lossy().contains("hakoniwa")
+                && !p.to_string_lossy().contains("hakoniwa-fs-")
+                && !p.to_string_lossy().contains("hakoniwa-test")
+        })
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+}

@@ -20,8 +20,7 @@ fn mountinfo() -> String {
 /// Mount options of `target` as listed inside the sandbox's /proc/self/mountinfo.
 fn opts_of(mi: &str, target: &str) -> String {
     mi.lines()
-        .filter(|l| l.split_whitespace().nth(4) == Some(target))
-        .last()
+        .rfind(|l| l.split_whitespace().nth(4) == Some(target))
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             let sep = f.iter().position(|x| *x == "-").unwrap();

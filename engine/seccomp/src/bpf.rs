@@ -119,6 +119,7 @@ impl Asm {
             }
             let mut changed = false;
             let mut pos = 0usize;
+            let laid_out = far.clone();
             for (i, item) in self.items.iter().enumerate() {
                 match item {
                     Item::Bind(_) => {}
@@ -126,7 +127,7 @@ impl Asm {
                     Item::Cond { jt, jf, .. } => {
                         let too_far = |target: &Label| {
                             let t = at[target.0];
-                            assert!(t != usize::MAX && t > pos, "BPF jumps must go forward");
+                            assert!(t != usize::MAX && t > pos, "BPF jumps must go forward: label {} at {t}, jump at {pos}", target.0);
                             t - (pos + 1) > u8::MAX as usize
                         };
                         let (ft, ff) = (too_far(jt), too_far(jf));
@@ -134,7 +135,7 @@ impl Asm {
                             far[i] = (far[i].0 || ft, far[i].1 || ff);
                             changed = true;
                         }
-                        pos += 1 + far[i].0 as usize + far[i].1 as usize;
+                        pos += 1 + laid_out[i].0 as usize + laid_out[i].1 as usize;
                     }
                 }
             }

@@ -45,7 +45,12 @@ pub const fn off_arg_hi(i: u8) -> u32 {
 
 /// A statement (no jump).
 pub const fn stmt(code: u16, k: u32) -> SockFilter {
-    SockFilter { code, jt: 0, jf: 0, k }
+    SockFilter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 /// A jump with raw offsets.
@@ -59,7 +64,12 @@ pub struct Label(usize);
 
 enum Item {
     Stmt(SockFilter),
-    Cond { code: u16, k: u32, jt: Label, jf: Label },
+    Cond {
+        code: u16,
+        k: u32,
+        jt: Label,
+        jf: Label,
+    },
     Ja(Label),
     Bind(Label),
 }
@@ -127,7 +137,11 @@ impl Asm {
                     Item::Cond { jt, jf, .. } => {
                         let too_far = |target: &Label| {
                             let t = at[target.0];
-                            assert!(t != usize::MAX && t > pos, "BPF jumps must go forward: label {} at {t}, jump at {pos}", target.0);
+                            assert!(
+                                t != usize::MAX && t > pos,
+                                "BPF jumps must go forward: label {} at {t}, jump at {pos}",
+                                target.0
+                            );
                             t - (pos + 1) > u8::MAX as usize
                         };
                         let (ft, ff) = (too_far(jt), too_far(jf));

@@ -48,7 +48,11 @@ static CAPS: &[&str] = &[
 /// prefix is optional.
 pub fn cap_number(name: &str) -> Option<u32> {
     let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
     CAPS.iter().position(|c| *c == full).map(|i| i as u32)
 }
 

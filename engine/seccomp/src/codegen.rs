@@ -143,15 +143,23 @@ impl Gen {
 
 /// Compile `policy` to one program.
 pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
-    let mut g = Gen { asm: Asm::default(), rets: Vec::new() };
+    let mut g = Gen {
+        asm: Asm::default(),
+        rets: Vec::new(),
+    };
     let default = g.ret(policy.default_action());
     let bad_arch = g.ret(policy.bad_arch_action());
 
     // Architecture check.
     let native = g.asm.label();
     g.asm.stmt(LD_W_ABS, OFF_ARCH);
-    for audit in std::iter::once(policy.native_arch().audit()).chain(policy.foreign_audit_arches()) {
-        let target = if audit == policy.native_arch().audit() { native } else { default };
+    for audit in std::iter::once(policy.native_arch().audit()).chain(policy.foreign_audit_arches())
+    {
+        let target = if audit == policy.native_arch().audit() {
+            native
+        } else {
+            default
+        };
         let next = g.asm.label();
         g.asm.cond(JEQ_K, audit, target, next);
         g.asm.bind(next);

@@ -25,7 +25,12 @@ pub struct SeccompData {
 impl SeccompData {
     /// A native call on `arch` with the given number and arguments.
     pub fn new(arch: u32, nr: u32, args: [u64; 6]) -> Self {
-        SeccompData { nr: nr as i32, arch, instruction_pointer: 0, args }
+        SeccompData {
+            nr: nr as i32,
+            arch,
+            instruction_pointer: 0,
+            args,
+        }
     }
 
     fn word(&self, off: u32) -> Option<u32> {

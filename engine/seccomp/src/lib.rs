@@ -119,7 +119,10 @@ impl fmt::Display for Error {
                 write!(f, "invalid seccomp profile: `{field}`: {message}")
             }
             Error::TooLarge(n) => {
-                write!(f, "seccomp program too large: {n} instructions (at most 4096)")
+                write!(
+                    f,
+                    "seccomp program too large: {n} instructions (at most 4096)"
+                )
             }
         }
     }

@@ -42,7 +42,10 @@ fn target_arch(arch: Arch) -> Result<TargetArch, Error> {
 pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
     let backend = |e: seccompiler::BackendError| match e {
         seccompiler::BackendError::FilterTooLarge(n) => Error::TooLarge(n),
-        e => Error::InvalidProfile { field: "seccompiler".to_owned(), message: e.to_string() },
+        e => Error::InvalidProfile {
+            field: "seccompiler".to_owned(),
+            message: e.to_string(),
+        },
     };
     let arch = target_arch(policy.native_arch())?;
 
@@ -99,7 +102,9 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
     for layer in 0..depth {
         let mut by_action: Vec<(Action, BTreeMap<i64, Vec<SeccompRule>>)> = Vec::new();
         for (&nr, v) in &runs {
-            let Some((action, conds)) = v.get(layer) else { continue };
+            let Some((action, conds)) = v.get(layer) else {
+                continue;
+            };
             let idx = match by_action.iter().position(|(a, _)| a == action) {
                 Some(i) => i,
                 None => {
@@ -107,7 +112,9 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
                     by_action.len() - 1
                 }
             };
-            by_action[idx].1.insert(nr.into(), conds.clone().unwrap_or_default());
+            by_action[idx]
+                .1
+                .insert(nr.into(), conds.clone().unwrap_or_default());
         }
         for (action, rules) in by_action {
             let filter = SeccompFilter::new(
@@ -123,7 +130,12 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
                 if ins.code == RET_K && ins.k == sentinel.ret_value() {
                     out.push(stmt(JA, (n - i - 1) as u32));
                 } else {
-                    out.push(SockFilter { code: ins.code, jt: ins.jt, jf: ins.jf, k: ins.k });
+                    out.push(SockFilter {
+                        code: ins.code,
+                        jt: ins.jt,
+                        jf: ins.jf,
+                        k: ins.k,
+                    });
                 }
             }
         }

@@ -11,10 +11,17 @@ use crate::{Error, Warning};
 const EPERM: u32 = 1;
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::InvalidProfile { field: field.to_owned(), message: message.into() }
+    Error::InvalidProfile {
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
-fn get_str<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<Option<&'a str>, Error> {
+fn get_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a str>, Error> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -44,12 +51,16 @@ fn strings<'a>(obj: &'a Map<String, Value>, key: &str, path: &str) -> Result<Vec
     get_array(obj, key, path)?
         .iter()
         .enumerate()
-        .map(|(i, v)| v.as_str().ok_or_else(|| invalid(&format!("{path}{key}[{i}]"), "expected a string")))
+        .map(|(i, v)| {
+            v.as_str()
+                .ok_or_else(|| invalid(&format!("{path}{key}[{i}]"), "expected a string"))
+        })
         .collect()
 }
 
 fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Error> {
-    v.as_object().ok_or_else(|| invalid(path, "expected an object"))
+    v.as_object()
+        .ok_or_else(|| invalid(path, "expected an object"))
 }
 
 fn action(name: &str, errno: Option<u64>, field: &str, errno_field: &str) -> Result<Action, Error> {
@@ -69,7 +80,10 @@ fn action(name: &str, errno: Option<u64>, field: &str, errno_field: &str) -> Res
         "SCMP_ACT_TRAP" => Action::Trap,
         "SCMP_ACT_TRACE" => Action::Trace(data()?),
         "SCMP_ACT_NOTIFY" => {
-            return Err(invalid(field, "SCMP_ACT_NOTIFY is not supported (no user-notify listener)"))
+            return Err(invalid(
+                field,
+                "SCMP_ACT_NOTIFY is not supported (no user-notify listener)",
+            ))
         }
         other => return Err(invalid(field, format!("unknown action `{other}`"))),
     })
@@ -80,7 +94,12 @@ fn caps_of(obj: &Map<String, Value>, path: &str) -> Result<Vec<u32>, Error> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            cap_number(c).ok_or_else(|| invalid(&format!("{path}caps[{i}]"), format!("unknown capability `{c}`")))
+            cap_number(c).ok_or_else(|| {
+                invalid(
+                    &format!("{path}caps[{i}]"),
+                    format!("unknown capability `{c}`"),
+                )
+            })
         })
         .collect()
 }
@@ -95,13 +114,14 @@ fn caps_of(obj: &Map<String, Value>, path: &str) -> Result<Vec<u32>, Error> {
 /// on the native architecture are reported as warnings. `SCMP_ACT_NOTIFY` and anything
 /// malformed is an error naming the field.
 pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Error> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| invalid("(document)", e.to_string()))?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| invalid("(document)", e.to_string()))?;
     let root = object(&doc, "(document)")?;
     let native = Arch::native();
     let mut warnings = Vec::new();
 
-    let default_name = get_str(root, "defaultAction", "")?
-        .ok_or_else(|| invalid("defaultAction", "missing"))?;
+    let default_name =
+        get_str(root, "defaultAction", "")?.ok_or_else(|| invalid("defaultAction", "missing"))?;
     let default = action(
         default_name,
         get_u64(root, "defaultErrnoRet", "")?,
@@ -124,7 +144,11 @@ pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Er
             .ok_or_else(|| invalid(&format!("{path}architecture"), "missing"))?;
         if Arch::from_oci(arch) == Some(native) {
             arch_names.push(arch.to_owned());
-            arch_names.extend(strings(m, "subArchitectures", &path)?.into_iter().map(str::to_owned));
+            arch_names.extend(
+                strings(m, "subArchitectures", &path)?
+                    .into_iter()
+                    .map(str::to_owned),
+            );
         }
     }
     for name in &arch_names {
@@ -172,12 +196,16 @@ pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Er
             let index = get_u64(a, "index", &apath)?
                 .ok_or_else(|| invalid(&format!("{apath}index"), "missing"))?;
             if index > 5 {
-                return Err(invalid(&format!("{apath}index"), format!("{index} is not 0..=5")));
+                return Err(invalid(
+                    &format!("{apath}index"),
+                    format!("{index} is not 0..=5"),
+                ));
             }
             let value = get_u64(a, "value", &apath)?
                 .ok_or_else(|| invalid(&format!("{apath}value"), "missing"))?;
             let value_two = get_u64(a, "valueTwo", &apath)?.unwrap_or(0);
-            let op = get_str(a, "op", &apath)?.ok_or_else(|| invalid(&format!("{apath}op"), "missing"))?;
+            let op = get_str(a, "op", &apath)?
+                .ok_or_else(|| invalid(&format!("{apath}op"), "missing"))?;
             let (op, value) = match op {
                 "SCMP_CMP_NE" => (CmpOp::Ne, value),
                 "SCMP_CMP_LT" => (CmpOp::Lt, value),
@@ -187,9 +215,19 @@ pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Er
                 "SCMP_CMP_GT" => (CmpOp::Gt, value),
                 // libseccomp: (arg & datum_a) == datum_b, i.e. value = mask, valueTwo = datum.
                 "SCMP_CMP_MASKED_EQ" => (CmpOp::MaskedEq(value), value_two),
-                other => return Err(invalid(&format!("{apath}op"), format!("unknown operator `{other}`"))),
+                other => {
+                    return Err(invalid(
+                        &format!("{apath}op"),
+                        format!("unknown operator `{other}`"),
+                    ))
+                }
             };
-            conds.push(Condition { arg: index as u8, op, value, len: ArgLen::Qword });
+            conds.push(Condition {
+                arg: index as u8,
+                op,
+                value,
+                len: ArgLen::Qword,
+            });
         }
 
         let empty = Map::new();
@@ -203,7 +241,10 @@ pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Er
         };
         let (ipath, epath) = (format!("{path}includes."), format!("{path}excludes."));
         let (inc_caps, exc_caps) = (caps_of(inc, &ipath)?, caps_of(exc, &epath)?);
-        let (inc_arches, exc_arches) = (strings(inc, "arches", &ipath)?, strings(exc, "arches", &epath)?);
+        let (inc_arches, exc_arches) = (
+            strings(inc, "arches", &ipath)?,
+            strings(exc, "arches", &epath)?,
+        );
         let filter = Filter {
             includes_caps: &inc_caps,
             excludes_caps: &exc_caps,

@@ -149,19 +149,32 @@ pub struct Condition {
 impl Condition {
     /// A 64-bit comparison.
     pub fn qword(arg: u8, op: CmpOp, value: u64) -> Self {
-        Condition { arg, op, value, len: ArgLen::Qword }
+        Condition {
+            arg,
+            op,
+            value,
+            len: ArgLen::Qword,
+        }
     }
 
     /// A comparison of the low 32-bit word.
     pub fn dword(arg: u8, op: CmpOp, value: u32) -> Self {
-        Condition { arg, op, value: value.into(), len: ArgLen::Dword }
+        Condition {
+            arg,
+            op,
+            value: value.into(),
+            len: ArgLen::Dword,
+        }
     }
 
     /// Evaluate on a concrete argument vector (the semantics the generated code implements).
     pub fn holds(&self, args: &[u64; 6]) -> bool {
         let (a, v) = match self.len {
             ArgLen::Qword => (args[self.arg as usize], self.value),
-            ArgLen::Dword => (args[self.arg as usize] & 0xffff_ffff, self.value & 0xffff_ffff),
+            ArgLen::Dword => (
+                args[self.arg as usize] & 0xffff_ffff,
+                self.value & 0xffff_ffff,
+            ),
         };
         match self.op {
             CmpOp::Eq => a == v,
@@ -319,7 +332,10 @@ impl Policy {
         conditions: Vec<Condition>,
         action: Action,
     ) -> Result<&mut Self, Error> {
-        let invalid = |message: String| Error::InvalidRule { syscall: name.clone(), message };
+        let invalid = |message: String| Error::InvalidRule {
+            syscall: name.clone(),
+            message,
+        };
         action.validate().map_err(invalid)?;
         let checked = if conditions.is_empty() {
             None
@@ -333,9 +349,17 @@ impl Policy {
         };
         self.syscalls
             .entry(nr)
-            .or_insert_with(|| SyscallRules { nr, name: name.clone(), rules: Vec::new() })
+            .or_insert_with(|| SyscallRules {
+                nr,
+                name: name.clone(),
+                rules: Vec::new(),
+            })
             .rules
-            .push(Rule { conditions, action, checked });
+            .push(Rule {
+                conditions,
+                action,
+                checked,
+            });
         Ok(self)
     }
 

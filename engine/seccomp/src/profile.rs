@@ -33,8 +33,14 @@ impl Filter<'_> {
         self.includes_caps.iter().all(has)
             && !self.excludes_caps.iter().any(has)
             && (self.includes_arches.is_empty()
-                || self.includes_arches.iter().any(|a| native.matches_go_name(a)))
-            && !self.excludes_arches.iter().any(|a| native.matches_go_name(a))
+                || self
+                    .includes_arches
+                    .iter()
+                    .any(|a| native.matches_go_name(a)))
+            && !self
+                .excludes_arches
+                .iter()
+                .any(|a| native.matches_go_name(a))
     }
 }
 
@@ -53,7 +59,12 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub fn new(default: Action, native: Arch) -> Self {
-        Builder { default, native, syscalls: BTreeMap::new(), warnings: Vec::new() }
+        Builder {
+            default,
+            native,
+            syscalls: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
     }
 
     /// Add one rule for `name`. Unknown names are reported as warnings.
@@ -73,7 +84,10 @@ impl Builder {
         };
         self.syscalls
             .entry(nr)
-            .or_insert_with(|| Pending { name: name.to_owned(), rules: Vec::new() })
+            .or_insert_with(|| Pending {
+                name: name.to_owned(),
+                rules: Vec::new(),
+            })
             .rules
             .push((conditions.to_vec(), action));
     }

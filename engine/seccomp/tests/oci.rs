@@ -56,19 +56,45 @@ fn loads_actions_args_and_errno() {
     assert_eq!(decide(&p, nr("kexec_load"), [0; 6]), Action::KillThread);
     assert_eq!(decide(&p, nr("reboot"), [0; 6]), Action::KillProcess);
     assert_eq!(decide(&p, nr("uselib"), [0; 6]), Action::KillThread);
-    assert_eq!(decide(&p, nr("chroot"), [0; 6]), Action::Errno(1), "errnoRet defaults to EPERM");
-    assert_eq!(decide(&p, nr("ioctl"), [0, 0x5412, 0, 0, 0, 0]), Action::Errno(1));
-    assert_eq!(decide(&p, nr("ioctl"), [0, 0x1_0000_5412, 0, 0, 0, 0]), Action::Errno(1), "masked");
-    assert_eq!(decide(&p, nr("ioctl"), [0, 0x5413, 0, 0, 0, 0]), Action::Allow);
+    assert_eq!(
+        decide(&p, nr("chroot"), [0; 6]),
+        Action::Errno(1),
+        "errnoRet defaults to EPERM"
+    );
+    assert_eq!(
+        decide(&p, nr("ioctl"), [0, 0x5412, 0, 0, 0, 0]),
+        Action::Errno(1)
+    );
+    assert_eq!(
+        decide(&p, nr("ioctl"), [0, 0x1_0000_5412, 0, 0, 0, 0]),
+        Action::Errno(1),
+        "masked"
+    );
+    assert_eq!(
+        decide(&p, nr("ioctl"), [0, 0x5413, 0, 0, 0, 0]),
+        Action::Allow
+    );
     // AND within an entry, OR across entries.
     assert_eq!(decide(&p, nr("mmap"), [0, 0, 3, 34, 0, 0]), Action::Allow);
-    assert_eq!(decide(&p, nr("mmap"), [0, 0, 4, 34, 0, 0]), Action::Errno(38));
-    assert_eq!(decide(&p, nr("mmap"), [0, 0, 3, 35, 0, 0]), Action::Errno(38));
+    assert_eq!(
+        decide(&p, nr("mmap"), [0, 0, 4, 34, 0, 0]),
+        Action::Errno(38)
+    );
+    assert_eq!(
+        decide(&p, nr("mmap"), [0, 0, 3, 35, 0, 0]),
+        Action::Errno(38)
+    );
     assert_eq!(decide(&p, nr("mmap"), [4096, 0, 9, 9, 0, 0]), Action::Allow);
     assert_eq!(decide(&p, nr("kill"), [0, 9, 0, 0, 0, 0]), Action::Allow);
-    assert_eq!(decide(&p, nr("kill"), [0, 10, 0, 0, 0, 0]), Action::Errno(38));
+    assert_eq!(
+        decide(&p, nr("kill"), [0, 10, 0, 0, 0, 0]),
+        Action::Errno(38)
+    );
     assert_eq!(decide(&p, nr("tkill"), [0, 10, 0, 0, 0, 0]), Action::Allow);
-    assert_eq!(decide(&p, nr("tkill"), [0, 9, 0, 0, 0, 0]), Action::Errno(38));
+    assert_eq!(
+        decide(&p, nr("tkill"), [0, 9, 0, 0, 0, 0]),
+        Action::Errno(38)
+    );
     // No x32 / i386 unless listed.
     assert_eq!(p.arches(), vec![Arch::X86_64]);
 }
@@ -124,7 +150,11 @@ fn architectures_and_arch_map() {
     let text = r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM"]}"#;
     let (p, w) = from_oci_json(text, 0).unwrap();
     assert_eq!(p.arches(), vec![Arch::X86_64, Arch::X32]);
-    assert!(w.iter().any(|w| w.0.contains("SCMP_ARCH_X32") && w.0.contains("not filtered")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|w| w.0.contains("SCMP_ARCH_X32") && w.0.contains("not filtered")),
+        "{w:?}"
+    );
     assert!(w.iter().any(|w| w.0.contains("SCMP_ARCH_ARM")), "{w:?}");
 }
 
@@ -152,30 +182,62 @@ fn errors_name_the_field() {
     assert_eq!(field_of("{"), "(document)");
     assert_eq!(field_of("[]"), "(document)");
     assert_eq!(field_of(r#"{"syscalls": []}"#), "defaultAction");
-    assert_eq!(field_of(r#"{"defaultAction": "SCMP_ACT_NOPE"}"#), "defaultAction");
-    assert_eq!(field_of(r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}"#), "defaultErrnoRet");
-    let entries = r#"{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {"names": ["write"], "action": "SCMP_ACT_ALLOW"}, {"names": ["close"], "action": "SCMP_ACT_ALLOW"}"#;
-    let with = |fourth: &str| format!(r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{entries}, {fourth}]}}"#);
-    assert_eq!(field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_FOO"}"#)), "syscalls[3].action");
-    assert_eq!(field_of(&with(r#"{"names": ["dup"]}"#)), "syscalls[3].action");
-    assert_eq!(field_of(&with(r#"{"action": "SCMP_ACT_ALLOW"}"#)), "syscalls[3].names");
-    assert_eq!(field_of(&with(r#"{"names": "dup", "action": "SCMP_ACT_ALLOW"}"#)), "syscalls[3].names");
     assert_eq!(
-        field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_SOMETIMES"}]}"#)),
+        field_of(r#"{"defaultAction": "SCMP_ACT_NOPE"}"#),
+        "defaultAction"
+    );
+    assert_eq!(
+        field_of(r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}"#),
+        "defaultErrnoRet"
+    );
+    let entries = r#"{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {"names": ["write"], "action": "SCMP_ACT_ALLOW"}, {"names": ["close"], "action": "SCMP_ACT_ALLOW"}"#;
+    let with = |fourth: &str| {
+        format!(r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{entries}, {fourth}]}}"#)
+    };
+    assert_eq!(
+        field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_FOO"}"#)),
+        "syscalls[3].action"
+    );
+    assert_eq!(
+        field_of(&with(r#"{"names": ["dup"]}"#)),
+        "syscalls[3].action"
+    );
+    assert_eq!(
+        field_of(&with(r#"{"action": "SCMP_ACT_ALLOW"}"#)),
+        "syscalls[3].names"
+    );
+    assert_eq!(
+        field_of(&with(r#"{"names": "dup", "action": "SCMP_ACT_ALLOW"}"#)),
+        "syscalls[3].names"
+    );
+    assert_eq!(
+        field_of(&with(
+            r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_SOMETIMES"}]}"#
+        )),
         "syscalls[3].args[0].op"
     );
     assert_eq!(
-        field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}"#)),
+        field_of(&with(
+            r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}"#
+        )),
         "syscalls[3].args[0].index"
     );
     assert_eq!(
-        field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_EQ"}]}"#)),
+        field_of(&with(
+            r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "op": "SCMP_CMP_EQ"}]}"#
+        )),
         "syscalls[3].args[0].value"
     );
     assert_eq!(
-        field_of(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_FLY"]}}"#)),
+        field_of(&with(
+            r#"{"names": ["dup"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_FLY"]}}"#
+        )),
         "syscalls[3].includes.caps[0]"
     );
-    let e = from_oci_json(&with(r#"{"names": ["dup"], "action": "SCMP_ACT_NOTIFY"}"#), 0).unwrap_err();
+    let e = from_oci_json(
+        &with(r#"{"names": ["dup"], "action": "SCMP_ACT_NOTIFY"}"#),
+        0,
+    )
+    .unwrap_err();
     assert_eq!(e.to_string(), "invalid seccomp profile: `syscalls[3].action`: SCMP_ACT_NOTIFY is not supported (no user-notify listener)");
 }

@@ -12,7 +12,10 @@ use hakoniwa_seccomp::{from_oci_json, podman_default, Action, Arch, Policy};
 const X86_64: u32 = 0xc000_003e;
 
 fn podman_json() -> Option<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/seccomp/podman.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/seccomp/podman.json"
+    );
     match std::fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) => {
@@ -72,7 +75,10 @@ fn compare(caps: u64, text: &str) {
         }
     }
     // The TIOCSTI/TIOCLINUX difference must actually be there.
-    assert!(differences >= 4, "caps {caps:#x}: only {differences} differences");
+    assert!(
+        differences >= 4,
+        "caps {caps:#x}: only {differences} differences"
+    );
 }
 
 #[test]
@@ -109,17 +115,35 @@ fn podman_default_decisions() {
     assert_eq!(decide(&none, "read", [0; 6]), Action::Allow);
     assert_eq!(decide(&none, "kexec_load", [0; 6]), Action::Errno(1));
     assert_eq!(decide(&none, "add_key", [0; 6]), Action::Errno(38));
-    assert_eq!(decide(&none, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]), Action::Allow);
-    assert_eq!(decide(&none, "personality", [0x1, 0, 0, 0, 0, 0]), Action::Errno(38));
-    assert_eq!(decide(&none, "socket", [16, 3, 9, 0, 0, 0]), Action::Errno(22));
+    assert_eq!(
+        decide(&none, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
+        Action::Allow
+    );
+    assert_eq!(
+        decide(&none, "personality", [0x1, 0, 0, 0, 0, 0]),
+        Action::Errno(38)
+    );
+    assert_eq!(
+        decide(&none, "socket", [16, 3, 9, 0, 0, 0]),
+        Action::Errno(22)
+    );
     assert_eq!(decide(&none, "socket", [16, 3, 0, 0, 0, 0]), Action::Allow);
     assert_eq!(decide(&none, "socket", [2, 1, 9, 0, 0, 0]), Action::Allow);
     assert_eq!(decide(&none, "chroot", [0; 6]), Action::Errno(1));
     assert_eq!(decide(&none, "mount", [0; 6]), Action::Allow);
     assert_eq!(decide(&none, "arch_prctl", [0; 6]), Action::Allow);
-    assert_eq!(decide(&none, "ioctl", [0, 0x5412, 0, 0, 0, 0]), Action::Errno(1));
-    assert_eq!(decide(&none, "ioctl", [0, 0x1_0000_541c, 0, 0, 0, 0]), Action::Errno(1));
-    assert_eq!(decide(&none, "ioctl", [0, 0x5413, 0, 0, 0, 0]), Action::Allow);
+    assert_eq!(
+        decide(&none, "ioctl", [0, 0x5412, 0, 0, 0, 0]),
+        Action::Errno(1)
+    );
+    assert_eq!(
+        decide(&none, "ioctl", [0, 0x1_0000_541c, 0, 0, 0, 0]),
+        Action::Errno(1)
+    );
+    assert_eq!(
+        decide(&none, "ioctl", [0, 0x5413, 0, 0, 0, 0]),
+        Action::Allow
+    );
     let podman = podman_default(cap_mask(PODMAN_DEFAULT_CAPS));
     assert_eq!(decide(&podman, "chroot", [0; 6]), Action::Allow);
     assert_eq!(decide(&podman, "sethostname", [0; 6]), Action::Errno(1));

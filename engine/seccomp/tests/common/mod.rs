@@ -7,7 +7,15 @@ use hakoniwa_seccomp::{Action, Arch, CmpOp, Policy, SockFilter};
 
 /// Numbers beyond the table that are still checked.
 pub const OUT_OF_RANGE: &[u32] = &[
-    1000, 4095, 0x3fff_ffff, 0x4000_0000, 0x4000_0001, 0x4000_0027, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff,
+    1000,
+    4095,
+    0x3fff_ffff,
+    0x4000_0000,
+    0x4000_0001,
+    0x4000_0027,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
 ];
 
 /// Interesting 64-bit values around `v`.
@@ -87,13 +95,24 @@ fn show(v: u32) -> String {
 
 /// Compare `ours`, `reference` and the policy model itself for every number, arch and
 /// argument vector. Returns how many inputs were checked.
-pub fn assert_equivalent(policy: &Policy, ours: &[SockFilter], reference: &[SockFilter], args: &[[u64; 6]]) -> usize {
+pub fn assert_equivalent(
+    policy: &Policy,
+    ours: &[SockFilter],
+    reference: &[SockFilter],
+    args: &[[u64; 6]],
+) -> usize {
     let mut checked = 0;
     for &arch in ARCHES {
         for nr in numbers() {
             // Conditions only matter for syscalls that have rules; others get two vectors.
-            let has_rules = policy.syscalls().any(|s| s.nr == nr && s.rules.iter().any(|r| !r.conditions.is_empty()));
-            let vectors: &[[u64; 6]] = if has_rules && arch == 0xc000_003e { args } else { &args[..2] };
+            let has_rules = policy
+                .syscalls()
+                .any(|s| s.nr == nr && s.rules.iter().any(|r| !r.conditions.is_empty()));
+            let vectors: &[[u64; 6]] = if has_rules && arch == 0xc000_003e {
+                args
+            } else {
+                &args[..2]
+            };
             for a in vectors {
                 let d = SeccompData::new(arch, nr, *a);
                 let x = run(ours, &d).expect("our program runs");

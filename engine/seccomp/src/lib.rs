@@ -16,7 +16,10 @@
 //! per unconditional system call), so the average path of a 370-syscall allowlist is
 //! hundreds of instructions. [`Policy::compile`] emits one program that searches the sorted
 //! system call numbers with `jge` on the median and ends in leaves of at most four `jeq`,
-//! so every number is decided in about 12 instructions. All branches share one `ret` per
+//! so every number is decided in a few instructions. For the default profile on x86_64 the
+//! mean path is 15 instructions (longest 22, including the arch and x32 checks and long-jump
+//! trampolines) against 458 for seccompiler's layout; installing it measured ~120 µs
+//! against ~600 µs (`examples/seccomp_install_bench.rs`). All branches share one `ret` per
 //! distinct action at the end of the program. Argument checks are emitted only for system
 //! calls that have conditions; 64-bit comparisons are done on the high and low 32-bit words
 //! of `seccomp_data.args[i]`, high word first. Branches farther than 255 instructions get a

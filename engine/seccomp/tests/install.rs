@@ -66,7 +66,7 @@ struct PodmanResults {
 
 fn podman_checks() -> PodmanResults {
     let byte = b'x';
-    // SAFETY (all calls below): arguments are plain integers, null pointers the kernel
+    // SAFETY: every call below passes plain integers, null pointers the kernel
     // rejects before using them, or a pointer to a live local byte.
     unsafe {
         let unix = errno(syscall!(Sysno::socket, 1, 1, 0));

@@ -1,0 +1,134 @@
+//! Seccomp policies for hakoniwa.
+//!
+//! A [`Policy`] is a default [`Action`], per-syscall rule lists (each rule: AND-ed argument
+//! [`Condition`]s and an action; the rules of one system call are tried in order and the
+//! first match decides, so several rules of one system call are OR-ed) and the allowed
+//! architectures. Conditions are validated with seccompiler's types, and
+//! [`Policy::compile_linear_seccompiler`] builds a reference program with seccompiler (see
+//! [`linear`] for how several actions are chained).
+//!
+//! # Why a binary search
+//!
+//! When a filter is installed the kernel emulates it once for every system call number of
+//! every architecture to build its allow-cache (numbers whose result is ALLOW whatever the
+//! arguments skip the filter later). Install time is therefore proportional to the average
+//! path length through the program. seccompiler's layout is a linear chain (5 instructions
+//! per unconditional system call), so the average path of a 370-syscall allowlist is
+//! hundreds of instructions. [`Policy::compile`] emits one program that searches the sorted
+//! system call numbers with `jge` on the median and ends in leaves of at most four `jeq`,
+//! so every number is decided in a few instructions. For the default profile on x86_64 the
+//! mean path is 15 instructions (longest 22, including the arch and x32 checks and long-jump
+//! trampolines) against 458 for seccompiler's layout; installing it measured ~120 µs
+//! against ~600 µs (`examples/seccomp_install_bench.rs`). All branches share one `ret` per
+//! distinct action at the end of the program. Argument checks are emitted only for system
+//! calls that have conditions; 64-bit comparisons are done on the high and low 32-bit words
+//! of `seccomp_data.args[i]`, high word first. Branches farther than 255 instructions get a
+//! `ja` trampoline; programs over 4096 instructions are refused with [`Error::TooLarge`].
+//!
+//! # Architectures
+//!
+//! The program first loads `seccomp_data.arch`:
+//! - the native architecture (x86_64) proceeds to the search;
+//! - an extra architecture allowed with [`Policy::allow_arch`] that this crate has no
+//!   system call table for (i386) gets the policy's **default action** for every system
+//!   call. That is the documented meaning of allowing i386 here: for a deny-by-default
+//!   policy i386 code fails every call, for an allow-by-default policy i386 calls bypass the
+//!   rules, which is why it must be asked for explicitly;
+//! - any other architecture gets the bad-arch action (default `KillProcess`).
+//!
+//! x32 system calls arrive with the x86_64 audit value and numbers `>= 0x40000000`. Unless
+//! x32 is allowed they return `ERRNO(ENOSYS)` — not the default action (which may be
+//! ALLOW in a deny-list, the classic x32 bypass) and not KILL (a binary probing for x32
+//! support should see "no such system call"). If x32 is allowed, its calls get the default
+//! action, like i386.
+//!
+//! # Profiles
+//!
+//! [`podman_default`] is the containers/common default profile written as Rust data, plus
+//! `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` denied with EPERM. [`from_oci_json`] loads OCI /
+//! Docker / Podman JSON profiles. [`audit`] logs everything. "Unconfined" is the engine not
+//! installing a program.
+
+pub mod arch;
+pub mod bpf;
+pub mod caps;
+pub mod codegen;
+pub mod interp;
+pub mod linear;
+mod oci;
+mod policy;
+mod profile;
+mod profile_default;
+mod table_x86_64;
+
+use std::fmt;
+
+pub use arch::Arch;
+pub use hakoniwa_runtime::SockFilter;
+pub use oci::from_oci_json;
+pub use policy::{
+    ret, Action, ArgLen, CmpOp, Condition, Policy, Program, Rule, SyscallRules, ENOSYS,
+};
+pub use profile_default::podman_default;
+
+/// A policy that allows and logs every system call (`SECCOMP_RET_LOG`).
+pub fn audit() -> Policy {
+    let mut p = Policy::new(Action::Log);
+    p.set_name("audit");
+    p
+}
+
+/// Something the caller should know about a loaded profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning(pub String);
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Errors building or compiling a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A system call name the native architecture does not have.
+    UnknownSyscall(String),
+    /// A rule seccompiler's validation (or ours) refused.
+    InvalidRule {
+        /// System call name.
+        syscall: String,
+        /// Why.
+        message: String,
+    },
+    /// A profile document is invalid.
+    InvalidProfile {
+        /// Path of the offending field, e.g. `syscalls[3].action`.
+        field: String,
+        /// Why.
+        message: String,
+    },
+    /// The program would have this many instructions (more than 4096).
+    TooLarge(usize),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnknownSyscall(name) => write!(f, "unknown system call `{name}`"),
+            Error::InvalidRule { syscall, message } => {
+                write!(f, "invalid rule for `{syscall}`: {message}")
+            }
+            Error::InvalidProfile { field, message } => {
+                write!(f, "invalid seccomp profile: `{field}`: {message}")
+            }
+            Error::TooLarge(n) => {
+                write!(
+                    f,
+                    "seccomp program too large: {n} instructions (at most 4096)"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

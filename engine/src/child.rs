@@ -113,6 +113,7 @@ pub struct Child {
     pub(crate) timed_out: bool,
     pub(crate) status: Option<ExitStatus>,
     pub(crate) cleanup: Cleanup,
+    pub(crate) warnings: Vec<String>,
 }
 
 fn timeval(sec: i64, usec: i64) -> Duration {
@@ -123,6 +124,12 @@ impl Child {
     /// The program's pid in the caller's PID namespace.
     pub fn id(&self) -> u32 {
         self.pid as u32
+    }
+
+    /// What setup reported without failing: e.g. a seccomp profile naming a system call this
+    /// architecture does not know, or landlock rights a `BestEffort` ruleset had to drop.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The pidfd (valid until the `Child` is dropped).

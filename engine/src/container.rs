@@ -103,6 +103,7 @@ pub struct Container {
     pub(crate) runctl: Vec<Runctl>,
     pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Ruleset>,
+    pub(crate) seccomp: crate::seccomp::Seccomp,
 }
 
 impl Default for Container {
@@ -138,6 +139,7 @@ impl Container {
             runctl: Vec::new(),
             die_with_parent: true,
             landlock: None,
+            seccomp: crate::seccomp::Seccomp::Podman,
         }
     }
 
@@ -332,6 +334,12 @@ impl Container {
     /// paths are paths inside the sandbox). See [`crate::landlock`].
     pub fn landlock(&mut self, ruleset: crate::landlock::Ruleset) -> &mut Self {
         self.landlock = Some(ruleset);
+        self
+    }
+
+    /// Choose the seccomp filter (default: [`crate::seccomp::Seccomp::Podman`]).
+    pub fn seccomp(&mut self, profile: crate::seccomp::Seccomp) -> &mut Self {
+        self.seccomp = profile;
         self
     }
 

@@ -41,6 +41,7 @@ pub mod landlock;
 mod namespace;
 mod plan;
 mod rlimit;
+pub mod seccomp;
 mod spawn;
 mod stdio;
 mod sys;

@@ -388,6 +388,7 @@ pub(crate) struct Storage {
     pub(crate) landlock: Option<crate::landlock::Prepared>,
     /// Inner (uid_map, gid_map) for the nested user namespace, when there is one.
     pub(crate) nested: Option<(Vec<u8>, Vec<u8>)>,
+    pub(crate) seccomp: Option<std::sync::Arc<crate::seccomp::Compiled>>,
     pub(crate) host_proc: Cell<RawFd>,
 }
 
@@ -500,6 +501,7 @@ impl Storage {
         Ok(Storage {
             landlock,
             nested: None,
+            seccomp: None,
             host_proc: Cell::new(-1),
             program,
             argv,
@@ -623,7 +625,10 @@ impl Storage {
             fds,
             fd_scratch: &fd_scratch,
             landlock: landlock.as_ref(),
-            seccomp: None,
+            seccomp: self
+                .seccomp
+                .as_ref()
+                .map(|c| c.program.instructions.as_slice()),
             program: &self.program,
             search_path: &self.search_path,
             argv: argv.as_ptr(),

@@ -266,6 +266,23 @@ pub(crate) fn spawn(
         (Vec::new(), Vec::new())
     };
 
+    // Capability conditions of the filter follow what the program will really hold: all of
+    // them as uid 0 (in its own user namespace, or as real root), none otherwise.
+    let uid_inside = if userns {
+        uidmaps
+            .iter()
+            .find(|m| euid >= m.host_id && euid - m.host_id < m.count)
+            .map(|m| m.container_id + (euid - m.host_id))
+    } else {
+        Some(euid)
+    };
+    let caps = if uid_inside == Some(0) {
+        crate::seccomp::all_caps()
+    } else {
+        0
+    };
+    storage.seccomp = crate::seccomp::compile(&c.seccomp, caps)?;
+
     let flags = Namespace::ALL
         .iter()
         .filter(|ns| c.is_unshared(**ns))
@@ -387,6 +404,19 @@ pub(crate) fn spawn(
         }
     };
     let [i, o, e] = parent_ends;
+    let mut warnings: Vec<String> = storage
+        .seccomp
+        .iter()
+        .flat_map(|c| c.warnings.iter().cloned())
+        .collect();
+    if let Some(l) = &storage.landlock {
+        warnings.extend(
+            l.report()
+                .dropped
+                .iter()
+                .map(|d| format!("landlock: not enforced: {d}")),
+        );
+    }
     Ok(Child {
         pid,
         pidfd,
@@ -398,5 +428,6 @@ pub(crate) fn spawn(
         timed_out: false,
         status: None,
         cleanup,
+        warnings,
     })
 }

@@ -67,3 +67,92 @@ fn landlock_rule_without_restriction_is_an_error() {
         "{err:?}"
     );
 }
+
+/// `perl -e 'syscall(...)'` as a probe: prints the errno (0 on success).
+fn probe(c: &hakoniwa::Container, call: &str) -> String {
+    let script = format!("$r = syscall({call}); print $r == -1 ? $! + 0 : 0");
+    let out = c
+        .command("/usr/bin/perl")
+        .args(["-e", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn default_seccomp_profile_decisions() {
+    let mut c = sandbox();
+    c.uidmap(1000).gidmap(1000).devfsmount("/dev"); // not root inside: no capabilities
+    assert_eq!(
+        probe(&c, "246, 0, 0, 0, 0"),
+        "1",
+        "kexec_load must give EPERM"
+    );
+    assert_eq!(probe(&c, "323, 0"), "1", "userfaultfd must give EPERM");
+    assert_eq!(
+        probe(&c, "248, 0, 0, 0, 0, 0"),
+        "38",
+        "an unlisted syscall (add_key) gives ENOSYS"
+    );
+    assert_eq!(
+        probe(&c, "135, 0xffffffff"),
+        "0",
+        "personality(0xffffffff) works"
+    );
+    assert_eq!(
+        probe(&c, "41, 16, 3, 9"),
+        "22",
+        "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT) gives EINVAL"
+    );
+    assert_eq!(probe(&c, "39"), "0", "getpid works");
+}
+
+#[test]
+fn unconfined_has_no_filter_and_default_has_one() {
+    let (_, out, _) = sh(&sandbox(), "grep Seccomp: /proc/self/status");
+    assert_eq!(out.trim(), "Seccomp:\t2");
+    let mut c = sandbox();
+    c.seccomp(hakoniwa::seccomp::Seccomp::Unconfined);
+    let (_, out, _) = sh(&c, "grep Seccomp: /proc/self/status");
+    assert_eq!(out.trim(), "Seccomp:\t0");
+}
+
+#[test]
+fn kill_process_action_reports_seccomp_violation() {
+    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#;
+    let mut c = sandbox();
+    c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
+        name: "kill-getpid".into(),
+        json: json.into(),
+    });
+    let s = c
+        .command("/usr/bin/perl")
+        .args(["-e", "print $$"])
+        .status()
+        .unwrap();
+    assert_eq!(s.signal(), Some(31));
+    assert_eq!(s.reason, hakoniwa::ExitReason::SeccompViolation);
+}
+
+#[test]
+fn invalid_oci_profile_is_a_config_error_naming_the_field() {
+    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_BOGUS"}]}"#;
+    let mut c = sandbox();
+    c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
+        name: "bad.json".into(),
+        json: json.into(),
+    });
+    let err = c.command("/bin/true").status().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config {
+                field: "seccomp",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("syscalls[0].action"), "{err}");
+}

@@ -1,0 +1,87 @@
+//! Seccomp profiles for the sandbox: which filter the child installs last, right before
+//! `execve`. The policy model, the binary-search code generator and the OCI loader live in
+//! the `hakoniwa-seccomp` crate (re-exported as [`filter`]); this module chooses a profile,
+//! evaluates capability conditions against what the program will really have, and caches
+//! compiled programs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use hakoniwa_seccomp as filter;
+
+use crate::error::{Error, Result};
+
+/// Which seccomp filter the program gets.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Seccomp {
+    /// The built-in default: the containers/common (Podman) decisions, plus `ioctl(TIOCSTI)`
+    /// and `ioctl(TIOCLINUX)` denied. Capability conditions follow the program's real set.
+    Podman,
+    /// Log every system call (nothing is denied).
+    Audit,
+    /// No filter.
+    Unconfined,
+    /// An OCI/Docker/Podman JSON profile: a name for reports and the JSON text.
+    Oci {
+        /// Name reported (usually the file path).
+        name: String,
+        /// The JSON document.
+        json: String,
+    },
+}
+
+/// A compiled filter and what compiling it reported.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) program: filter::Program,
+    pub(crate) warnings: Vec<String>,
+}
+
+type Cache = Mutex<HashMap<(Seccomp, u64), Arc<Compiled>>>;
+static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+
+/// Compile `profile` for a program holding capabilities `caps` (bit n = capability n).
+pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compiled>>> {
+    if *profile == Seccomp::Unconfined {
+        return Ok(None);
+    }
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (profile.clone(), caps);
+    if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Some(c.clone()));
+    }
+    let (policy, warnings) = match profile {
+        Seccomp::Podman => (filter::podman_default(caps), Vec::new()),
+        Seccomp::Audit => (filter::audit(), Vec::new()),
+        Seccomp::Oci { name, json } => {
+            let (mut p, w) = filter::from_oci_json(json, caps)
+                .map_err(|e| Error::config("seccomp", format!("{name}: {e}")))?;
+            p.set_name(name);
+            (p, w.into_iter().map(|w| w.0).collect())
+        }
+        Seccomp::Unconfined => unreachable!("handled above"),
+    };
+    let program = policy
+        .compile()
+        .map_err(|e| Error::config("seccomp", e.to_string()))?;
+    let c = Arc::new(Compiled { program, warnings });
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, c.clone());
+    Ok(Some(c))
+}
+
+/// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`).
+pub(crate) fn all_caps() -> u64 {
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40);
+    if last >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    }
+}

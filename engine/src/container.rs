@@ -104,6 +104,7 @@ pub struct Container {
     pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Ruleset>,
     pub(crate) seccomp: crate::seccomp::Seccomp,
+    pub(crate) caps: u64,
 }
 
 impl Default for Container {
@@ -140,6 +141,7 @@ impl Container {
             die_with_parent: true,
             landlock: None,
             seccomp: crate::seccomp::Seccomp::Podman,
+            caps: crate::caps::DEFAULT,
         }
     }
 
@@ -340,6 +342,25 @@ impl Container {
     /// Choose the seccomp filter (default: [`crate::seccomp::Seccomp::Podman`]).
     pub fn seccomp(&mut self, profile: crate::seccomp::Seccomp) -> &mut Self {
         self.seccomp = profile;
+        self
+    }
+
+    /// Give a uid-0 program a capability beyond the default set (number, see
+    /// [`crate::caps::from_name`]). Unknown numbers are reported by `spawn()`.
+    pub fn cap_add(&mut self, cap: u32) -> &mut Self {
+        self.caps |= 1u64.checked_shl(cap).unwrap_or(1 << 63);
+        self
+    }
+
+    /// Take a capability away from a uid-0 program.
+    pub fn cap_drop(&mut self, cap: u32) -> &mut Self {
+        self.caps &= !1u64.checked_shl(cap).unwrap_or(0);
+        self
+    }
+
+    /// Keep exactly these capabilities for a uid-0 program (`0` drops all).
+    pub fn capabilities(&mut self, mask: u64) -> &mut Self {
+        self.caps = mask;
         self
     }
 

@@ -389,6 +389,7 @@ pub(crate) struct Storage {
     /// Inner (uid_map, gid_map) for the nested user namespace, when there is one.
     pub(crate) nested: Option<(Vec<u8>, Vec<u8>)>,
     pub(crate) seccomp: Option<std::sync::Arc<crate::seccomp::Compiled>>,
+    pub(crate) caps: Option<hakoniwa_runtime::CapPlan>,
     pub(crate) host_proc: Cell<RawFd>,
 }
 
@@ -502,6 +503,7 @@ impl Storage {
             landlock,
             nested: None,
             seccomp: None,
+            caps: None,
             host_proc: Cell::new(-1),
             program,
             argv,
@@ -619,7 +621,7 @@ impl Storage {
             new_keyring: self.new_keyring,
             new_session: self.new_session,
             credentials: None,
-            caps: None,
+            caps: self.caps,
             no_new_privs: self.no_new_privs,
             cwd: self.cwd.as_deref(),
             fds,

@@ -266,8 +266,8 @@ pub(crate) fn spawn(
         (Vec::new(), Vec::new())
     };
 
-    // Capability conditions of the filter follow what the program will really hold: all of
-    // them as uid 0 (in its own user namespace, or as real root), none otherwise.
+    // Capability conditions of the filter follow what the program will really hold: the
+    // container's set as uid 0 (in its own user namespace, or as real root), none otherwise.
     let uid_inside = if userns {
         uidmaps
             .iter()
@@ -276,8 +276,21 @@ pub(crate) fn spawn(
     } else {
         Some(euid)
     };
+    // A uid-0 program keeps only the container's capability set (Podman's by default).
+    let all = crate::seccomp::all_caps();
+    if c.caps & !all != 0 {
+        return Err(Error::config(
+            "capabilities",
+            format!("unknown capability bits {:#x}", c.caps & !all),
+        ));
+    }
     let caps = if uid_inside == Some(0) {
-        crate::seccomp::all_caps()
+        let last_cap = all.count_ones().saturating_sub(1);
+        storage.caps = Some(hakoniwa_runtime::CapPlan {
+            keep: c.caps,
+            last_cap,
+        });
+        c.caps
     } else {
         0
     };

@@ -114,6 +114,7 @@ pub struct Child {
     pub(crate) status: Option<ExitStatus>,
     pub(crate) cleanup: Cleanup,
     pub(crate) warnings: Vec<String>,
+    pub(crate) pasta: Option<crate::network::PastaProc>,
 }
 
 fn timeval(sec: i64, usec: i64) -> Duration {
@@ -233,6 +234,7 @@ impl Child {
             usage,
         };
         self.status = Some(status);
+        self.pasta = None; // stops pasta
         self.cleanup.run();
         Ok(Some(status))
     }

@@ -105,6 +105,7 @@ pub struct Container {
     pub(crate) landlock: Option<crate::landlock::Ruleset>,
     pub(crate) seccomp: crate::seccomp::Seccomp,
     pub(crate) caps: u64,
+    pub(crate) network: Option<crate::network::Network>,
 }
 
 impl Default for Container {
@@ -142,6 +143,7 @@ impl Container {
             landlock: None,
             seccomp: crate::seccomp::Seccomp::Podman,
             caps: crate::caps::DEFAULT,
+            network: None,
         }
     }
 
@@ -361,6 +363,18 @@ impl Container {
     /// Keep exactly these capabilities for a uid-0 program (`0` drops all).
     pub fn capabilities(&mut self, mask: u64) -> &mut Self {
         self.caps = mask;
+        self
+    }
+
+    /// Choose the network: `Network::None` (new namespace, `lo` up), `Network::Host` (share
+    /// the caller's, even if unshared before) or pasta (`Pasta::default().args([...])`).
+    pub fn network(&mut self, network: impl Into<crate::network::Network>) -> &mut Self {
+        let network = network.into();
+        match network {
+            crate::network::Network::Host => self.share(Namespace::Network),
+            _ => self.unshare(Namespace::Network),
+        };
+        self.network = Some(network);
         self
     }
 

@@ -391,6 +391,7 @@ pub(crate) struct Storage {
     pub(crate) seccomp: Option<std::sync::Arc<crate::seccomp::Compiled>>,
     pub(crate) caps: Option<hakoniwa_runtime::CapPlan>,
     pub(crate) host_proc: Cell<RawFd>,
+    pub(crate) loopback_up: bool,
 }
 
 /// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
@@ -505,6 +506,7 @@ impl Storage {
             seccomp: None,
             caps: None,
             host_proc: Cell::new(-1),
+            loopback_up: c.is_unshared(Namespace::Network),
             program,
             argv,
             envp,
@@ -616,6 +618,7 @@ impl Storage {
                     gid_map: g,
                 }),
             host_proc: &self.host_proc,
+            loopback_up: self.loopback_up,
             hostname: self.hostname.as_deref(),
             rlimits: &self.rlimits,
             new_keyring: self.new_keyring,

@@ -352,6 +352,19 @@ pub(crate) fn spawn(
                     return Err(e);
                 }
             }
+            let pasta = match &c.network {
+                Some(crate::network::Network::Pasta(p)) => {
+                    match crate::network::start_pasta(p, pid, euid == 0) {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            drop(sync_w);
+                            kill_and_reap(&pidfd);
+                            return Err(e);
+                        }
+                    }
+                }
+                _ => None,
+            };
             let mut sync_w = std::fs::File::from(sync_w);
             let go = std::io::Write::write_all(&mut sync_w, b"1");
             drop(sync_w);
@@ -375,7 +388,7 @@ pub(crate) fn spawn(
                 }
             }
             if got == 0 {
-                return Ok((pid, pidfd));
+                return Ok((pid, pidfd, pasta));
             }
             kill_and_reap(&pidfd);
             match (got, ErrorRecord::from_bytes(&rec)) {
@@ -402,7 +415,7 @@ pub(crate) fn spawn(
         cleanup.files = files;
         cleanup.dirs = dirs;
     }
-    let (pid, pidfd) = match outcome {
+    let (pid, pidfd, pasta) = match outcome {
         Ok(v) => v,
         Err(e) => {
             drop(cleanup); // nothing ran; remove scaffolding now
@@ -442,5 +455,6 @@ pub(crate) fn spawn(
         status: None,
         cleanup,
         warnings,
+        pasta,
     })
 }

@@ -105,6 +105,9 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     if let Some(m) = plan.mount {
         mount::setup(m, buf, plan.nested_userns.map(|_| plan.host_proc))?;
     }
+    if plan.loopback_up {
+        sys::loopback_up().at(Stage::Network, NO_INDEX)?;
+    }
     if let Some(name) = plan.hostname {
         sys::sethostname(name).at(Stage::Hostname, NO_INDEX)?;
     }

@@ -238,6 +238,8 @@ pub struct Plan<'a> {
     /// Scratch: a descriptor of the host's `/proc`, kept across `pivot_root` to write the
     /// nested user namespace's maps.
     pub host_proc: &'a Cell<RawFd>,
+    /// Bring `lo` up (new network namespace).
+    pub loopback_up: bool,
     /// Host name to set (requires a UTS namespace).
     pub hostname: Option<&'a [u8]>,
     /// Resource limits.

@@ -413,6 +413,32 @@ pub fn unshare(flags: u64) -> SysResult<()> {
     res(unsafe { syscall!(Sysno::unshare, flags) }).map(drop)
 }
 
+/// Bring the loopback interface of the current network namespace up
+/// (`SIOCGIFFLAGS`/`SIOCSIFFLAGS` on a datagram socket).
+pub fn loopback_up() -> SysResult<()> {
+    const AF_INET: u64 = 2;
+    const SOCK_DGRAM_CLOEXEC: u64 = 2 | 0o2000000;
+    const SIOCGIFFLAGS: u64 = 0x8913;
+    const SIOCSIFFLAGS: u64 = 0x8914;
+    const IFF_UP: u16 = 1;
+    // SAFETY: no pointers.
+    let fd = res(unsafe { syscall!(Sysno::socket, AF_INET, SOCK_DGRAM_CLOEXEC, 0usize) })? as RawFd;
+    // struct ifreq: 16-byte name, then the flags (short) at offset 16; 40 bytes in all.
+    let mut ifr = [0u8; 40];
+    ifr[0] = b'l';
+    ifr[1] = b'o';
+    let r = (|| {
+        // SAFETY: `ifr` is a live, writable struct ifreq.
+        res(unsafe { syscall!(Sysno::ioctl, fd, SIOCGIFFLAGS, ifr.as_mut_ptr()) })?;
+        let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | IFF_UP;
+        ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
+        // SAFETY: as above.
+        res(unsafe { syscall!(Sysno::ioctl, fd, SIOCSIFFLAGS, ifr.as_ptr()) }).map(drop)
+    })();
+    close(fd);
+    r
+}
+
 /// `setsid(2)`.
 pub fn setsid() -> SysResult<()> {
     // SAFETY: no arguments.

@@ -417,6 +417,15 @@ pub fn render(file: &Path, dir: &Path, source: &str) -> Result<String, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
+    // TOML spells booleans in lowercase (minijinja prints Python's True/False).
+    env.set_formatter(|out, state, value| {
+        match (value.kind() == minijinja::value::ValueKind::Bool).then(|| value.is_true()) {
+            Some(b) => out
+                .write_str(if b { "true" } else { "false" })
+                .map_err(Into::into),
+            None => minijinja::escape_formatter(out, state, value),
+        }
+    });
     env.add_function("os_env", |name: String| {
         std::env::var(name).unwrap_or_default()
     });

@@ -151,7 +151,7 @@ fn syscall_probe(name: &'static str, nr: Sysno, what: &str) -> Check {
 
 fn cgroup() -> Check {
     let is_cg2 = rustix::fs::statfs("/sys/fs/cgroup")
-        .map(|s| s.f_type as i64 == 0x6367_7270)
+        .map(|s| s.f_type == 0x6367_7270)
         .unwrap_or(false);
     if !is_cg2 {
         return check(

@@ -636,7 +636,9 @@ pub fn subid_range(file: &str, id: u32, name: Option<&str>) -> Option<(u32, u32)
     })
 }
 
-fn userns_auto_maps() -> Res<(Vec<(u32, u32, u32)>, Vec<(u32, u32, u32)>)> {
+type Maps = Vec<(u32, u32, u32)>;
+
+fn userns_auto_maps() -> Res<(Maps, Maps)> {
     let (uid, gid) = (caller_uid(), caller_gid());
     let name = user_name(uid);
     let who = name.clone().unwrap_or_else(|| uid.to_string());

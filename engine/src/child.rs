@@ -87,7 +87,12 @@ impl Cleanup {
 
     fn run(&mut self) {
         for f in self.files.drain(..) {
-            if std::fs::metadata(&f).map(|m| m.len() == 0).unwrap_or(false) {
+            // Symlinks the engine created are removed as they are (never followed); mount
+            // point files only while still empty.
+            let removable = std::fs::symlink_metadata(&f)
+                .map(|m| m.file_type().is_symlink() || (m.is_file() && m.len() == 0))
+                .unwrap_or(false);
+            if removable {
                 let _ = std::fs::remove_file(&f);
             }
         }

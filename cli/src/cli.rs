@@ -1,0 +1,169 @@
+//! Command-line definitions (clap derive). The flag names follow upstream hakoniwa 1.x.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Run programs in a Linux sandbox built from namespaces, mounts and limits.
+#[derive(Debug, Parser)]
+#[command(name = "hakoniwa", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run a command in a sandbox
+    Run(Box<RunArgs>),
+    /// Check what this host supports (user namespaces, landlock, pasta, id maps, ...)
+    Doctor {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script
+    Completion {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of hakoniwa or of one subcommand
+    Man {
+        /// Subcommand (run, doctor, completion)
+        subcommand: Option<String>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Create new CGROUP, IPC, NETWORK and UTS namespaces as well
+    #[arg(long)]
+    pub unshare_all: bool,
+    /// Create a new CGROUP namespace
+    #[arg(long)]
+    pub unshare_cgroup: bool,
+    /// Create a new IPC namespace
+    #[arg(long)]
+    pub unshare_ipc: bool,
+    /// Create a new NETWORK namespace
+    #[arg(long)]
+    pub unshare_network: bool,
+    /// Create a new UTS namespace
+    #[arg(long)]
+    pub unshare_uts: bool,
+
+    /// Use a host directory as the root (read-only unless `:rw`)
+    #[arg(long, value_name = "DIR[:rw]")]
+    pub rootdir: Option<String>,
+    /// Populate the root from a directory's top-level entries, or `none` [default: /]
+    #[arg(long, value_name = "PATH|none")]
+    pub rootfs: Option<String>,
+    /// Bind mount a host path read-only
+    #[arg(short = 'b', long, value_name = "HOST[:CONTAINER]")]
+    pub bindmount_ro: Vec<String>,
+    /// Bind mount a host path read-write
+    #[arg(short = 'B', long, value_name = "HOST[:CONTAINER]")]
+    pub bindmount_rw: Vec<String>,
+    /// Mount a minimal devfs
+    #[arg(long, value_name = "PATH")]
+    pub devfs: Vec<PathBuf>,
+    /// Mount a new tmpfs
+    #[arg(long, value_name = "PATH")]
+    pub tmpfs: Vec<PathBuf>,
+    /// Create a directory (mode 0700)
+    #[arg(long, value_name = "PATH")]
+    pub dir: Vec<PathBuf>,
+    /// Create a symbolic link LINK pointing to ORIGINAL
+    #[arg(long, value_name = "ORIGINAL:LINK")]
+    pub symlink: Vec<String>,
+
+    /// Map root to the caller and 1.. to the caller's /etc/subuid and /etc/subgid range
+    #[arg(long, value_name = "auto", value_parser = ["auto"])]
+    pub userns: Option<String>,
+    /// Map uids: CONTAINER[:HOST[:COUNT]] (HOST defaults to the caller's uid, COUNT to 1)
+    #[arg(short = 'u', long, value_name = "C[:H[:N]]")]
+    pub uidmap: Vec<String>,
+    /// Map gids: CONTAINER[:HOST[:COUNT]] (HOST defaults to the caller's gid, COUNT to 1)
+    #[arg(short = 'g', long, value_name = "C[:H[:N]]")]
+    pub gidmap: Vec<String>,
+    /// Run as a user of the sandbox's /etc/passwd (not supported yet)
+    #[arg(long, value_name = "USER[:GROUP[:SUPP,...]]")]
+    pub user: Option<String>,
+    /// Set the host name (implies --unshare-uts)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Network mode: none (new namespace), host (share it), pasta[:OPT,...]
+    #[arg(long, value_name = "none|host|pasta[:OPT,...]")]
+    pub network: Option<String>,
+
+    /// Set an environment variable; a bare NAME copies the host's value
+    #[arg(short = 'e', long, value_name = "NAME=VALUE|NAME|NAME=")]
+    pub setenv: Vec<String>,
+    /// Bind HOST_PATH read-write at the same path and change to it; `:PATH` only changes to it
+    #[arg(short = 'w', long, value_name = "HOST_PATH|:CONTAINER_PATH")]
+    pub workdir: Option<String>,
+
+    /// Limit the address space (bytes; K, M, G suffixes)
+    #[arg(long, value_name = "SIZE")]
+    pub limit_as: Option<String>,
+    /// Limit core dump size (bytes; K, M, G suffixes)
+    #[arg(long, value_name = "SIZE")]
+    pub limit_core: Option<String>,
+    /// Limit CPU time (seconds)
+    #[arg(long, value_name = "SECONDS")]
+    pub limit_cpu: Option<String>,
+    /// Limit the size of written files (bytes; K, M, G suffixes)
+    #[arg(long, value_name = "SIZE")]
+    pub limit_fsize: Option<String>,
+    /// Limit open files
+    #[arg(long, value_name = "N")]
+    pub limit_nofile: Option<String>,
+    /// Limit processes
+    #[arg(long, value_name = "N")]
+    pub limit_nproc: Option<String>,
+    /// Limit wall-clock time (seconds, fractions allowed); the sandbox is killed on expiry
+    #[arg(long, value_name = "SECONDS")]
+    pub limit_walltime: Option<String>,
+
+    /// Restrict with landlock: fs, tcp.bind, tcp.connect (comma separated)
+    #[arg(long, value_name = "RESOURCES")]
+    pub landlock_restrict: Option<String>,
+    /// Allow reading these paths (`,` or `:` separated; implies restricting fs)
+    #[arg(long, value_name = "PATHS")]
+    pub landlock_fs_ro: Vec<String>,
+    /// Allow reading and writing these paths (implies restricting fs)
+    #[arg(long, value_name = "PATHS")]
+    pub landlock_fs_rw: Vec<String>,
+    /// Allow reading and executing these paths (implies restricting fs)
+    #[arg(long, value_name = "PATHS")]
+    pub landlock_fs_rx: Vec<String>,
+    /// Allow binding these TCP ports (implies restricting tcp.bind)
+    #[arg(long, value_name = "PORTS")]
+    pub landlock_tcp_bind: Vec<String>,
+    /// Allow connecting to these TCP ports (implies restricting tcp.connect)
+    #[arg(long, value_name = "PORTS")]
+    pub landlock_tcp_connect: Vec<String>,
+    /// Seccomp profile: podman (default), audit, unconfined, or an OCI JSON file
+    #[arg(long, value_name = "podman|audit|unconfined|FILE")]
+    pub seccomp: Option<String>,
+
+    /// Do not set no_new_privs (setuid programs work)
+    #[arg(long)]
+    pub allow_new_privs: bool,
+    /// Load a profile (TOML rendered as a template)
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log each step to stderr (-v debug, -vv trace)
+    #[arg(short = 'v', long, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Print no messages of hakoniwa's own, only errors
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Write the exit status as JSON to FILE, or to stdout with `-`
+    #[arg(long, value_name = "FILE|-")]
+    pub json_status: Option<String>,
+
+    /// The command and its arguments [default: /bin/sh]
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    pub argv: Vec<String>,
+}

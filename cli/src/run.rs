@@ -1,0 +1,995 @@
+//! `hakoniwa run`: resolve the profile and the flags into one [`Settings`], then into a
+//! `Container` and a `Command`, run it and report.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl, HOST_ROOT_DIRS};
+
+use crate::cli::RunArgs;
+use crate::config::{self, LandlockResource, LimitType, MountType, NetworkMode, Profile};
+use crate::confine::{apply_confinement, LandlockConfig, SeccompChoice};
+use crate::exit_code::CliError;
+use crate::json_status::Report;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    Bind {
+        source: PathBuf,
+        target: PathBuf,
+        rw: bool,
+    },
+    Devfs(PathBuf),
+    Tmpfs(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Network {
+    None,
+    Host,
+    Pasta(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSpec {
+    pub user: String,
+    pub group: Option<String>,
+    pub supplementary: Vec<String>,
+}
+
+/// Everything `run` needs, after merging the profile and the flags (flags win).
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// Namespace switches in order: `true` unshares, `false` shares.
+    pub namespaces: Vec<(Namespace, bool)>,
+    pub rootfs: Option<String>,
+    pub rootdir: Option<(PathBuf, bool)>,
+    pub mounts: Vec<Mount>,
+    pub dirs: Vec<(PathBuf, u32)>,
+    pub files: Vec<(PathBuf, String)>,
+    pub symlinks: Vec<(PathBuf, PathBuf)>,
+    pub userns_auto: bool,
+    pub uidmaps: Vec<(u32, u32, u32)>,
+    pub gidmaps: Vec<(u32, u32, u32)>,
+    pub user: Option<UserSpec>,
+    pub hostname: Option<String>,
+    pub network: Option<Network>,
+    pub envs: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+    pub limits: BTreeMap<Rlimit, u64>,
+    pub walltime: Option<Duration>,
+    pub landlock: LandlockConfig,
+    pub seccomp: SeccompChoice,
+    pub allow_new_privs: bool,
+    pub argv: Vec<String>,
+}
+
+type Res<T> = Result<T, CliError>;
+
+fn invalid<T>(msg: impl Into<String>) -> Res<T> {
+    Err(CliError::invalid(msg))
+}
+
+fn caller_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+fn caller_gid() -> u32 {
+    rustix::process::getgid().as_raw()
+}
+
+/// `C[:H[:N]]`, H defaulting to `default_host`, N to 1.
+pub fn parse_idmap(kind: &str, s: &str, default_host: u32) -> Res<(u32, u32, u32)> {
+    let bad = |why: &str| CliError::invalid(format!("invalid {kind} map {s:?}: {why}"));
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() > 3 {
+        return Err(bad("expected CONTAINER[:HOST[:COUNT]]"));
+    }
+    let num = |p: &str, what: &str| {
+        p.parse::<u32>()
+            .map_err(|_| bad(&format!("{what} {p:?} is not a number")))
+    };
+    let c = num(parts[0], "container id")?;
+    let h = match parts.get(1) {
+        Some(p) => num(p, "host id")?,
+        None => default_host,
+    };
+    let n = match parts.get(2) {
+        Some(p) => num(p, "count")?,
+        None => 1,
+    };
+    if n == 0 {
+        return Err(bad("count must be at least 1"));
+    }
+    Ok((c, h, n))
+}
+
+/// A size or count with an optional K, M, G (or T) suffix (powers of 1024), or `unlimited`.
+pub fn parse_size(flag: &str, s: &str) -> Res<u64> {
+    let t = s.trim();
+    if t == "unlimited" || t == "infinity" {
+        return Ok(hakoniwa::RLIM_INFINITY);
+    }
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return invalid(format!("invalid value for {flag}: {s:?} (unknown suffix)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| {
+            CliError::invalid(format!(
+                "invalid value for {flag}: {s:?} (expected a number, optionally with K, M or G)"
+            ))
+        })
+}
+
+pub fn parse_walltime(flag: &str, s: &str) -> Res<Duration> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1e12 => Ok(Duration::from_secs_f64(x)),
+        _ => invalid(format!(
+            "invalid value for {flag}: {s:?} (expected a positive number of seconds)"
+        )),
+    }
+}
+
+fn parse_port(s: &str) -> Res<u16> {
+    s.trim().parse::<u16>().map_err(|_| {
+        CliError::invalid(format!(
+            "invalid port {s:?}: expected a number from 0 to 65535"
+        ))
+    })
+}
+
+fn split_list(s: &str, seps: &[char]) -> Vec<String> {
+    s.split(|c| seps.contains(&c))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn parse_user(s: &str) -> Res<UserSpec> {
+    let mut parts = s.splitn(3, ':');
+    let user = parts.next().unwrap_or_default().to_string();
+    if user.is_empty() {
+        return invalid(format!(
+            "invalid --user {s:?}: expected USER[:GROUP[:SUPP,...]]"
+        ));
+    }
+    let group = parts.next().filter(|g| !g.is_empty()).map(str::to_string);
+    let supplementary = parts
+        .next()
+        .map(|p| split_list(p, &[',']))
+        .unwrap_or_default();
+    Ok(UserSpec {
+        user,
+        group,
+        supplementary,
+    })
+}
+
+fn parse_network(s: &str) -> Res<Network> {
+    let (mode, opts) = match s.split_once(':') {
+        Some((m, o)) => (m, Some(o)),
+        None => (s, None),
+    };
+    match (mode, opts) {
+        ("none", None) => Ok(Network::None),
+        ("host", None) => Ok(Network::Host),
+        ("pasta", o) => Ok(Network::Pasta(
+            o.map(|o| split_list(o, &[','])).unwrap_or_default(),
+        )),
+        _ => invalid(format!(
+            "invalid --network {s:?}: expected none, host or pasta[:OPT,...]"
+        )),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn container_path(flag: &str, p: &Path) -> Res<PathBuf> {
+    if !p.is_absolute() {
+        return invalid(format!(
+            "invalid {flag} {}: the path in the sandbox must be absolute",
+            p.display()
+        ));
+    }
+    Ok(p.to_path_buf())
+}
+
+/// `HOST[:CONTAINER]`; HOST must exist.
+fn parse_bind(flag: &str, s: &str, rw: bool) -> Res<Mount> {
+    let (host, target) = match s.split_once(':') {
+        Some((h, t)) => (h, Some(t)),
+        None => (s, None),
+    };
+    if host.is_empty() {
+        return invalid(format!("invalid {flag} {s:?}: empty host path"));
+    }
+    let source = absolute(Path::new(host));
+    if std::fs::symlink_metadata(&source).is_err() {
+        return invalid(format!(
+            "{flag}: bind mount source does not exist: {}",
+            source.display()
+        ));
+    }
+    let target = match target {
+        Some(t) if !t.is_empty() => container_path(flag, Path::new(t))?,
+        _ => source.clone(),
+    };
+    Ok(Mount::Bind { source, target, rw })
+}
+
+fn parse_rootdir(s: &str) -> Res<(PathBuf, bool)> {
+    let (dir, rw) = match s.rsplit_once(':') {
+        Some((d, "rw")) => (d, true),
+        Some((d, "ro")) => (d, false),
+        _ => (s, false),
+    };
+    let dir = absolute(Path::new(dir));
+    if !dir.is_dir() {
+        return invalid(format!(
+            "--rootdir: not an existing directory: {}",
+            dir.display()
+        ));
+    }
+    Ok((dir, rw))
+}
+
+impl Settings {
+    fn set_workdir(&mut self, flag: &str, s: &str) -> Res<()> {
+        if let Some(inner) = s.strip_prefix(':') {
+            self.cwd = Some(container_path(flag, Path::new(inner))?);
+            return Ok(());
+        }
+        let host = absolute(Path::new(s));
+        if !host.is_dir() {
+            return invalid(format!(
+                "{flag}: working directory does not exist on the host: {}",
+                host.display()
+            ));
+        }
+        self.mounts.push(Mount::Bind {
+            source: host.clone(),
+            target: host.clone(),
+            rw: true,
+        });
+        self.cwd = Some(host);
+        Ok(())
+    }
+
+    fn add_env(&mut self, s: &str) -> Res<()> {
+        let (name, value) = match s.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (s.to_string(), None),
+        };
+        if name.is_empty() {
+            return invalid(format!("invalid --setenv {s:?}: empty variable name"));
+        }
+        self.add_env_pair(name, value);
+        Ok(())
+    }
+
+    fn add_env_pair(&mut self, name: String, value: Option<String>) {
+        let value = match value {
+            Some(v) => v,
+            None => match std::env::var(&name) {
+                Ok(v) => v,
+                Err(_) => {
+                    log::debug!("Env: {name} is not set on the host; not passed");
+                    return;
+                }
+            },
+        };
+        self.envs.retain(|(k, _)| *k != name);
+        self.envs.push((name, value));
+    }
+
+    fn set_limit(&mut self, kind: LimitType, flag: &str, value: &str) -> Res<()> {
+        let r = match kind {
+            LimitType::Walltime => {
+                self.walltime = Some(parse_walltime(flag, value)?);
+                return Ok(());
+            }
+            LimitType::As => Rlimit::As,
+            LimitType::Core => Rlimit::Core,
+            LimitType::Cpu => Rlimit::Cpu,
+            LimitType::Fsize => Rlimit::Fsize,
+            LimitType::Nofile => Rlimit::Nofile,
+            LimitType::Nproc => Rlimit::Nproc,
+        };
+        self.limits.insert(r, parse_size(flag, value)?);
+        Ok(())
+    }
+
+    fn apply_profile(&mut self, p: Profile, file: &Path) -> Res<()> {
+        let ctx = |e: CliError| CliError {
+            code: e.code,
+            message: format!("{}: {}", file.display(), e.message),
+        };
+        for ns in p.namespaces {
+            self.namespaces.push((ns.kind, !ns.share));
+        }
+        for m in p.mounts {
+            let target = PathBuf::from(&m.destination);
+            container_path("mounts.destination", &target).map_err(ctx)?;
+            self.mounts.push(match m.kind {
+                MountType::Bind => {
+                    let src = if m.source.is_empty() {
+                        m.destination.clone()
+                    } else {
+                        m.source.clone()
+                    };
+                    let mut b = parse_bind("mounts.source", &src, m.rw).map_err(ctx)?;
+                    if let Mount::Bind { target: t, .. } = &mut b {
+                        *t = target;
+                    }
+                    b
+                }
+                MountType::Devfs => Mount::Devfs(target),
+                MountType::Tmpfs => Mount::Tmpfs(target),
+            });
+        }
+        for f in p.filesystem.files {
+            let t = container_path("filesystem.files", Path::new(&f.destination)).map_err(ctx)?;
+            self.files.push((t, f.contents));
+        }
+        for d in p.filesystem.dirs {
+            let t = container_path("filesystem.dirs", Path::new(&d.destination)).map_err(ctx)?;
+            self.dirs.push((t, d.mode));
+        }
+        for s in p.filesystem.symlinks {
+            let t = container_path("filesystem.symlinks", Path::new(&s.link)).map_err(ctx)?;
+            self.symlinks.push((PathBuf::from(s.original), t));
+        }
+        for e in p.envs {
+            if e.name.is_empty() || e.name.contains('=') {
+                return Err(ctx(CliError::invalid(format!(
+                    "invalid environment variable name {:?}",
+                    e.name
+                ))));
+            }
+            self.add_env_pair(e.name, e.value);
+        }
+        if let Some(n) = p.network {
+            self.network = Some(match n.mode {
+                NetworkMode::None => Network::None,
+                NetworkMode::Host => Network::Host,
+                NetworkMode::Pasta => Network::Pasta(n.options),
+            });
+        }
+        self.landlock.restrict.extend(p.landlock.resources);
+        for f in p.landlock.fs {
+            self.landlock.restrict.insert(LandlockResource::Fs);
+            self.landlock.fs.push((PathBuf::from(f.path), f.access));
+        }
+        for n in p.landlock.net {
+            match n.mode {
+                LandlockResource::TcpBind => self.landlock.tcp_bind.push(n.port),
+                LandlockResource::TcpConnect => self.landlock.tcp_connect.push(n.port),
+                LandlockResource::Fs => {
+                    return Err(ctx(CliError::invalid(
+                        "landlock.net mode must be tcp.bind or tcp.connect",
+                    )))
+                }
+            }
+            self.landlock.restrict.insert(n.mode);
+        }
+        if let Some(r) = p.rootdir {
+            self.rootdir = Some(parse_rootdir(&r.path).map_err(ctx)?);
+            self.rootdir.as_mut().expect("just set").1 = r.rw;
+        }
+        if let Some(r) = p.rootfs {
+            self.rootfs = Some(r);
+        }
+        for m in p.uidmaps {
+            self.uidmaps.push((
+                m.container_id,
+                m.host_id.unwrap_or_else(caller_uid),
+                m.count.unwrap_or(1),
+            ));
+        }
+        for m in p.gidmaps {
+            self.gidmaps.push((
+                m.container_id,
+                m.host_id.unwrap_or_else(caller_gid),
+                m.count.unwrap_or(1),
+            ));
+        }
+        if let Some(h) = p.hostname {
+            self.hostname = Some(h);
+        }
+        for l in p.limits {
+            let flag = format!("limits ({:?})", l.kind).to_lowercase();
+            self.set_limit(l.kind, &flag, &l.value.to_string())
+                .map_err(ctx)?;
+        }
+        if let Some(s) = p.seccomp {
+            self.seccomp = SeccompChoice::parse(&s.path)
+                .map_err(CliError::invalid)
+                .map_err(ctx)?;
+        }
+        if let Some(c) = p.command {
+            self.argv = c.cmdline;
+            if let Some(cwd) = c.cwd {
+                self.cwd = Some(container_path("command.cwd", Path::new(&cwd)).map_err(ctx)?);
+            }
+        }
+        if let Some(u) = p.user {
+            self.user = Some(parse_user(&u).map_err(ctx)?);
+        }
+        if p.userns.is_some() {
+            self.userns_auto = true;
+        }
+        if let Some(a) = p.allow_new_privs {
+            self.allow_new_privs = a;
+        }
+        if let Some(w) = p.workdir {
+            self.set_workdir("workdir", &w).map_err(ctx)?;
+        }
+        Ok(())
+    }
+
+    fn apply_args(&mut self, a: &RunArgs) -> Res<()> {
+        if a.unshare_all {
+            for ns in [
+                Namespace::Cgroup,
+                Namespace::Ipc,
+                Namespace::Network,
+                Namespace::Uts,
+            ] {
+                self.namespaces.push((ns, true));
+            }
+        }
+        for (on, ns) in [
+            (a.unshare_cgroup, Namespace::Cgroup),
+            (a.unshare_ipc, Namespace::Ipc),
+            (a.unshare_network, Namespace::Network),
+            (a.unshare_uts, Namespace::Uts),
+        ] {
+            if on {
+                self.namespaces.push((ns, true));
+            }
+        }
+        if let Some(r) = &a.rootdir {
+            self.rootdir = Some(parse_rootdir(r)?);
+        }
+        if let Some(r) = &a.rootfs {
+            self.rootfs = Some(r.clone());
+        }
+        for b in &a.bindmount_ro {
+            self.mounts.push(parse_bind("--bindmount-ro", b, false)?);
+        }
+        for b in &a.bindmount_rw {
+            self.mounts.push(parse_bind("--bindmount-rw", b, true)?);
+        }
+        for d in &a.devfs {
+            self.mounts
+                .push(Mount::Devfs(container_path("--devfs", d)?));
+        }
+        for t in &a.tmpfs {
+            self.mounts
+                .push(Mount::Tmpfs(container_path("--tmpfs", t)?));
+        }
+        for d in &a.dir {
+            self.dirs.push((container_path("--dir", d)?, 0o700));
+        }
+        for s in &a.symlink {
+            let Some((orig, link)) = s
+                .split_once(':')
+                .filter(|(o, l)| !o.is_empty() && !l.is_empty())
+            else {
+                return invalid(format!("invalid --symlink {s:?}: expected ORIGINAL:LINK"));
+            };
+            self.symlinks.push((
+                PathBuf::from(orig),
+                container_path("--symlink", Path::new(link))?,
+            ));
+        }
+        if a.userns.is_some() {
+            self.userns_auto = true;
+        }
+        for m in &a.uidmap {
+            self.uidmaps.push(parse_idmap("uid", m, caller_uid())?);
+        }
+        for m in &a.gidmap {
+            self.gidmaps.push(parse_idmap("gid", m, caller_gid())?);
+        }
+        if let Some(u) = &a.user {
+            self.user = Some(parse_user(u)?);
+        }
+        if let Some(h) = &a.hostname {
+            if h.is_empty() || h.len() > 64 {
+                return invalid(format!("invalid --hostname {h:?}: must be 1 to 64 bytes"));
+            }
+            self.hostname = Some(h.clone());
+        }
+        if let Some(n) = &a.network {
+            self.network = Some(parse_network(n)?);
+        }
+        for e in &a.setenv {
+            self.add_env(e)?;
+        }
+        if let Some(w) = &a.workdir {
+            self.set_workdir("--workdir", w)?;
+        }
+        for (v, kind, flag) in [
+            (&a.limit_as, LimitType::As, "--limit-as"),
+            (&a.limit_core, LimitType::Core, "--limit-core"),
+            (&a.limit_cpu, LimitType::Cpu, "--limit-cpu"),
+            (&a.limit_fsize, LimitType::Fsize, "--limit-fsize"),
+            (&a.limit_nofile, LimitType::Nofile, "--limit-nofile"),
+            (&a.limit_nproc, LimitType::Nproc, "--limit-nproc"),
+            (&a.limit_walltime, LimitType::Walltime, "--limit-walltime"),
+        ] {
+            if let Some(v) = v {
+                self.set_limit(kind, flag, v)?;
+            }
+        }
+        if let Some(r) = &a.landlock_restrict {
+            for item in split_list(r, &[',']) {
+                match LandlockResource::parse(&item) {
+                    Some(res) => {
+                        self.landlock.restrict.insert(res);
+                    }
+                    None => {
+                        return invalid(format!(
+                            "invalid --landlock-restrict resource {item:?}: expected fs, tcp.bind or tcp.connect"
+                        ))
+                    }
+                }
+            }
+        }
+        for (list, access) in [
+            (&a.landlock_fs_ro, "r"),
+            (&a.landlock_fs_rw, "rw"),
+            (&a.landlock_fs_rx, "rx"),
+        ] {
+            let access = config::FsAccess::parse(access).expect("valid literal");
+            for item in list {
+                for p in split_list(item, &[',', ':']) {
+                    self.landlock.fs.push((PathBuf::from(p), access));
+                    self.landlock.restrict.insert(LandlockResource::Fs);
+                }
+            }
+        }
+        for (list, res) in [
+            (&a.landlock_tcp_bind, LandlockResource::TcpBind),
+            (&a.landlock_tcp_connect, LandlockResource::TcpConnect),
+        ] {
+            for item in list {
+                for p in split_list(item, &[',']) {
+                    let port = parse_port(&p)?;
+                    match res {
+                        LandlockResource::TcpBind => self.landlock.tcp_bind.push(port),
+                        _ => self.landlock.tcp_connect.push(port),
+                    }
+                    self.landlock.restrict.insert(res);
+                }
+            }
+        }
+        if let Some(s) = &a.seccomp {
+            self.seccomp = SeccompChoice::parse(s).map_err(CliError::invalid)?;
+        }
+        if a.allow_new_privs {
+            self.allow_new_privs = true;
+        }
+        if !a.argv.is_empty() {
+            self.argv = a.argv.clone();
+        }
+        Ok(())
+    }
+}
+
+/// Merge the profile (if any) and the flags.
+pub fn resolve(args: &RunArgs) -> Res<Settings> {
+    let mut s = Settings::default();
+    if let Some(path) = &args.config {
+        let profile = config::load(path).map_err(CliError::invalid)?;
+        s.apply_profile(profile, path)?;
+    }
+    s.apply_args(args)?;
+    if s.userns_auto && (!s.uidmaps.is_empty() || !s.gidmaps.is_empty()) {
+        return invalid("--userns auto conflicts with --uidmap/--gidmap (and profile uidmaps/gidmaps): use one or the other");
+    }
+    if s.argv.is_empty() {
+        s.argv = vec!["/bin/sh".into()];
+    }
+    Ok(s)
+}
+
+/// The caller's user name from the host's /etc/passwd.
+fn user_name(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+    })
+}
+
+/// The caller's first range in /etc/subuid or /etc/subgid: `(start, count)`.
+pub fn subid_range(file: &str, id: u32, name: Option<&str>) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.trim().split(':').collect();
+        if f.len() != 3 {
+            return None;
+        }
+        if f[0] == id.to_string() || Some(f[0]) == name {
+            Some((f[1].parse().ok()?, f[2].parse().ok()?))
+        } else {
+            None
+        }
+    })
+}
+
+type Maps = Vec<(u32, u32, u32)>;
+
+fn userns_auto_maps() -> Res<(Maps, Maps)> {
+    let (uid, gid) = (caller_uid(), caller_gid());
+    let name = user_name(uid);
+    let who = name.clone().unwrap_or_else(|| uid.to_string());
+    let Some((us, un)) = subid_range("/etc/subuid", uid, name.as_deref()) else {
+        return Err(CliError::setup(format!(
+            "--userns auto: no range for {who} in /etc/subuid"
+        )));
+    };
+    let Some((gs, gn)) = subid_range("/etc/subgid", gid, name.as_deref()) else {
+        return Err(CliError::setup(format!(
+            "--userns auto: no range for {who} in /etc/subgid"
+        )));
+    };
+    Ok((
+        vec![(0, uid, 1), (1, us, un)],
+        vec![(0, gid, 1), (1, gs, gn)],
+    ))
+}
+
+/// Look a program name without a slash up on the host's PATH.
+pub fn find_program(name: &str) -> Res<String> {
+    if name.contains('/') {
+        return Ok(name.to_string());
+    }
+    if name.is_empty() {
+        return invalid("empty program name");
+    }
+    let path = std::env::var("PATH").unwrap_or_else(|_| hakoniwa::DEFAULT_PATH.to_string());
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let candidate = Path::new(dir).join(name);
+        if rustix::fs::access(&candidate, rustix::fs::Access::EXEC_OK).is_ok()
+            && candidate.is_file()
+        {
+            return Ok(absolute(&candidate).display().to_string());
+        }
+    }
+    Err(CliError::not_found(format!(
+        "command not found on the host PATH: {name}"
+    )))
+}
+
+/// The container, the command, and what to log and report about them.
+pub struct Prepared {
+    pub command: hakoniwa::Command,
+    pub namespaces: Vec<String>,
+    pub walltime: Option<Duration>,
+}
+
+fn log_mounts(s: &Settings, rootfs: Option<&Path>) {
+    if let Some((d, rw)) = &s.rootdir {
+        log::debug!(
+            "Mount: {} -> / (bind, {})",
+            d.display(),
+            if *rw { "rw" } else { "ro" }
+        );
+    } else {
+        log::debug!("Mount: tmpfs -> / (tmpfs, ro after setup)");
+    }
+    if let Some(r) = rootfs {
+        let names: Vec<String> = if r == Path::new("/") {
+            HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
+        } else {
+            let mut v: Vec<String> = std::fs::read_dir(r)
+                .map(|it| {
+                    it.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        for n in names {
+            let host = r.join(&n);
+            match std::fs::symlink_metadata(&host) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let t = std::fs::read_link(&host).unwrap_or_default();
+                    log::debug!("Symlink: /{n} -> {}", t.display());
+                }
+                Ok(_) => log::debug!("Mount: {} -> /{n} (bind, ro)", host.display()),
+                Err(_) => {}
+            }
+        }
+    }
+    log::debug!("Mount: proc -> /proc (proc, rw)");
+    for m in &s.mounts {
+        match m {
+            Mount::Bind { source, target, rw } => log::debug!(
+                "Mount: {} -> {} (bind, {})",
+                source.display(),
+                target.display(),
+                if *rw { "rw" } else { "ro" }
+            ),
+            Mount::Devfs(t) => log::debug!("Mount: devfs -> {} (tmpfs+devices, rw)", t.display()),
+            Mount::Tmpfs(t) => log::debug!("Mount: tmpfs -> {} (tmpfs, rw)", t.display()),
+        }
+    }
+    for (d, mode) in &s.dirs {
+        log::debug!("Dir: {} (mode {mode:o})", d.display());
+    }
+    for (f, _) in &s.files {
+        log::debug!("File: {}", f.display());
+    }
+    for (o, l) in &s.symlinks {
+        log::debug!("Symlink: {} -> {}", l.display(), o.display());
+    }
+}
+
+/// Build the container and command from the settings.
+pub fn prepare(s: &Settings) -> Res<Prepared> {
+    let mut c = Container::new();
+    for (ns, on) in &s.namespaces {
+        if *on {
+            c.unshare(*ns);
+        } else {
+            c.share(*ns);
+        }
+    }
+    if let Some(h) = &s.hostname {
+        c.hostname(h);
+    }
+    match &s.network {
+        Some(Network::None) => {
+            c.unshare(Namespace::Network);
+        }
+        Some(Network::Host) => {
+            c.share(Namespace::Network);
+        }
+        Some(Network::Pasta(opts)) => {
+            return Err(CliError::setup(format!(
+                "pasta networking is not available yet (--network pasta{}{})",
+                if opts.is_empty() { "" } else { ":" },
+                opts.join(",")
+            )))
+        }
+        None => {}
+    }
+    if let Some(u) = &s.user {
+        return Err(CliError::setup(format!(
+            "--user {} is not supported yet (the engine cannot switch credentials)",
+            u.user
+        )));
+    }
+    let namespaces: Vec<String> = Namespace::ALL
+        .iter()
+        .filter(|ns| c.is_unshared(**ns))
+        .map(|ns| format!("{ns:?}").to_lowercase())
+        .collect();
+    log::debug!("Unshare namespaces: {}", namespaces.join(", "));
+    if let Some(h) = &s.hostname {
+        log::debug!("Hostname: {h}");
+    }
+
+    if let Some((d, rw)) = &s.rootdir {
+        c.rootdir(d, *rw);
+    }
+    let rootfs: Option<PathBuf> = match s.rootfs.as_deref() {
+        Some("none") => None,
+        Some(p) => {
+            let p = absolute(Path::new(p));
+            if !p.is_dir() {
+                return invalid(format!(
+                    "--rootfs: not an existing directory: {}",
+                    p.display()
+                ));
+            }
+            Some(p)
+        }
+        None => match &s.rootdir {
+            Some((d, _)) if d.join("bin").exists() => None,
+            _ => Some(PathBuf::from("/")),
+        },
+    };
+    if let Some(r) = &rootfs {
+        c.rootfs(r);
+    }
+    log_mounts(s, rootfs.as_deref());
+    for m in &s.mounts {
+        match m {
+            Mount::Bind {
+                source,
+                target,
+                rw: true,
+            } => c.bindmount_rw(source, target),
+            Mount::Bind { source, target, .. } => c.bindmount_ro(source, target),
+            Mount::Devfs(t) => c.devfsmount(t),
+            Mount::Tmpfs(t) => c.tmpfsmount(t),
+        };
+    }
+    for (d, mode) in &s.dirs {
+        c.dir(d, *mode);
+    }
+    for (f, contents) in &s.files {
+        c.file(f, contents);
+    }
+    for (o, l) in &s.symlinks {
+        c.symlink(o, l);
+    }
+
+    let (uidmaps, gidmaps) = if s.userns_auto {
+        userns_auto_maps()?
+    } else {
+        (s.uidmaps.clone(), s.gidmaps.clone())
+    };
+    if !uidmaps.is_empty() {
+        c.uidmaps(&uidmaps);
+    }
+    if !gidmaps.is_empty() {
+        c.gidmaps(&gidmaps);
+    }
+    let show = |m: &[(u32, u32, u32)], own: u32| -> String {
+        if m.is_empty() {
+            format!("{own} -> {own} (count 1)")
+        } else {
+            m.iter()
+                .map(|(c, h, n)| format!("{c} -> {h} (count {n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    log::debug!("UidMap: {}", show(&uidmaps, caller_uid()));
+    log::debug!("GidMap: {}", show(&gidmaps, caller_gid()));
+
+    for (r, v) in &s.limits {
+        log::debug!("Limit: {} = {v}", r.name());
+        c.setrlimit(*r, *v, *v);
+    }
+    if let Some(w) = s.walltime {
+        log::debug!("Limit: walltime = {}s", w.as_secs_f64());
+    }
+    if s.allow_new_privs {
+        log::debug!("NoNewPrivs: off (--allow-new-privs)");
+        c.runctl(Runctl::AllowNewPrivs);
+    }
+    apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::setup)?;
+
+    let program = find_program(&s.argv[0])?;
+    let mut cmd = c.command(&program);
+    cmd.args(&s.argv[1..]);
+    for (k, v) in &s.envs {
+        log::debug!("Env: {k}={v}");
+        cmd.env(k, v);
+    }
+    if let Some(d) = &s.cwd {
+        log::debug!("Workdir: {}", d.display());
+        cmd.current_dir(d);
+    }
+    if let Some(w) = s.walltime {
+        cmd.wait_timeout(w);
+    }
+    let mut argv = vec![program.clone()];
+    argv.extend(s.argv[1..].iter().cloned());
+    log::debug!("Execve: {program:?}, {argv:?}");
+    Ok(Prepared {
+        command: cmd,
+        namespaces,
+        walltime: s.walltime,
+    })
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
+
+/// `hakoniwa run`: returns the exit code.
+pub fn main(args: &RunArgs) -> i32 {
+    let report_err = |e: CliError, ns: Vec<String>| {
+        eprintln!("hakoniwa: {e}");
+        if let Some(dest) = &args.json_status {
+            if let Err(w) = Report::setup_failed(e.code, e.message.clone(), ns).write(dest) {
+                eprintln!("hakoniwa: --json-status {dest}: {w}");
+            }
+        }
+        e.code
+    };
+    let settings = match resolve(args) {
+        Ok(s) => s,
+        Err(e) => return report_err(e, Vec::new()),
+    };
+    let mut prepared = match prepare(&settings) {
+        Ok(p) => p,
+        Err(e) => return report_err(e, Vec::new()),
+    };
+    let status = match prepared.command.status() {
+        Ok(s) => s,
+        Err(e) => return report_err(CliError::from(e), prepared.namespaces),
+    };
+    let u = status.usage();
+    log::debug!(
+        "Exited: {} (code {}), wall {}, user {}, system {}, peak memory {} KiB",
+        status.reason.name(),
+        status.code(),
+        secs(u.real_time),
+        secs(u.user_time),
+        secs(u.system_time),
+        u.max_rss_kb
+    );
+    if !args.quiet {
+        match status.reason {
+            ExitReason::WallTimeExceeded => eprintln!(
+                "hakoniwa: killed: wall-clock limit of {}s exceeded (--limit-walltime)",
+                prepared
+                    .walltime
+                    .map(|w| w.as_secs_f64())
+                    .unwrap_or_default()
+            ),
+            ExitReason::CpuTimeExceeded => {
+                eprintln!("hakoniwa: killed: CPU time limit exceeded (--limit-cpu)")
+            }
+            ExitReason::FileSizeExceeded => {
+                eprintln!("hakoniwa: killed: file size limit exceeded (--limit-fsize)")
+            }
+            _ => {}
+        }
+    }
+    if let Some(dest) = &args.json_status {
+        if let Err(e) = Report::from_status(&status, prepared.namespaces).write(dest) {
+            eprintln!("hakoniwa: --json-status {dest}: {e}");
+        }
+    }
+    status.code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idmaps() {
+        assert_eq!(parse_idmap("uid", "0", 7).unwrap(), (0, 7, 1));
+        assert_eq!(parse_idmap("uid", "0:5:3", 7).unwrap(), (0, 5, 3));
+        assert!(parse_idmap("uid", "a", 7).is_err());
+        assert!(parse_idmap("uid", "0:1:2:3", 7).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("x", "64M").unwrap(), 64 << 20);
+        assert_eq!(parse_size("x", "2G").unwrap(), 2 << 30);
+        assert_eq!(parse_size("x", "512K").unwrap(), 512 << 10);
+        assert_eq!(parse_size("x", "10").unwrap(), 10);
+        assert!(parse_size("x", "10Q").is_err());
+        assert!(parse_size("x", "-1").is_err());
+    }
+
+    #[test]
+    fn walltime() {
+        assert_eq!(
+            parse_walltime("x", "0.5").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert!(parse_walltime("x", "0").is_err());
+    }
+}

@@ -1,0 +1,251 @@
+//! Profiles (`--config`): template, includes, merging and error reporting.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn verbose_logs_config_and_includes() {
+    let shell = profiles_dir().join("examples/shell.toml");
+    let out = hk(&["run", "-v", "--config", s(&shell), "--", "hostname"]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), "hakoniwa");
+    assert!(
+        out.stderr.contains(&format!("CONFIG: {}", s(&shell))),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("CONFIG: Including "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("abstractions/base.toml"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn example_profiles_run() {
+    let offline = profiles_dir().join("examples/offline.toml");
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&offline),
+        "--",
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/net; ulimit -n; echo $PATH",
+    ]);
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_ne!(lines[0], host_ns("net"));
+    assert_eq!(lines[1], "256");
+    assert_eq!(lines[2], "/usr/local/bin:/usr/bin:/bin");
+}
+
+#[test]
+fn profile_command_and_override() {
+    let d = scratch("cmd");
+    let p = d.join("p.toml");
+    write(
+        &p,
+        "command = { cmdline = [\"/bin/echo\", \"from-profile\"], cwd = \"/usr\" }\n",
+    );
+    let out = hk(&["run", "-c", s(&p)]);
+    out.ok();
+    assert_eq!(out.stdout, "from-profile\n");
+    let out = hk(&["run", "-c", s(&p), "--", "pwd"]);
+    out.ok();
+    assert_eq!(out.stdout, "/usr\n");
+}
+
+#[test]
+fn template_functions_and_dir() {
+    let d = scratch("tmpl");
+    write(&d.join("a.txt"), "");
+    write(&d.join("b.txt"), "");
+    let p = d.join("p.toml");
+    write(
+        &p,
+        r#"envs = [
+  { name = "DIR", value = "{{ __dir__ }}" },
+  { name = "FROM_ENV", value = "{{ os_env('HK_TMPL') }}" },
+  { name = "EXISTS", value = "{{ path_exists('/usr') }}/{{ path_is_dir('/usr') }}/{{ path_exists('/nope-hk') }}" },
+  { name = "GLOB", value = "{{ fs_glob(__dir__ ~ '/*.txt') | length }}" },
+  { name = "MK", value = "{{ fs_mkdir(__dir__ ~ '/made') }}" },
+  { name = "TOUCH", value = "{{ fs_touch(__dir__ ~ '/touched') }}" },
+]
+{% if path_is_symlink('/proc/self') %}hostname = "linked"{% endif %}
+"#,
+    );
+    let out = hk_with(
+        &[
+            "run",
+            "-c",
+            s(&p),
+            "--",
+            "sh",
+            "-c",
+            "echo $DIR; echo $FROM_ENV; echo $EXISTS; echo $GLOB; hostname",
+        ],
+        &[("HK_TMPL", "tv")],
+    );
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let canon = std::fs::canonicalize(&d).unwrap();
+    assert_eq!(lines[0], s(&canon));
+    assert_eq!(lines[1], "tv");
+    assert_eq!(lines[2], "true/true/false");
+    assert_eq!(lines[3], "2");
+    assert_eq!(lines[4], "linked");
+    assert!(d.join("made").is_dir());
+    assert!(d.join("touched").is_file());
+}
+
+#[test]
+fn includes_merge_lists_and_override_scalars() {
+    let d = scratch("merge");
+    write(
+        &d.join("inc/base.toml"),
+        "hostname = \"base\"\nenvs = [{ name = \"A\", value = \"1\" }]\n",
+    );
+    write(
+        &d.join("top.toml"),
+        "\"@include\" = [\"inc/base.toml\"]\nhostname = \"top\"\nenvs = [{ name = \"B\", value = \"2\" }]\n",
+    );
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&d.join("top.toml")),
+        "--",
+        "sh",
+        "-c",
+        "hostname; echo $A$B",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "top\n12\n");
+}
+
+#[test]
+fn include_cycle_is_named() {
+    let d = scratch("cycle");
+    write(&d.join("a.toml"), "\"@include\" = [\"b.toml\"]\n");
+    write(&d.join("b.toml"), "\"@include\" = [\"a.toml\"]\n");
+    let out = hk(&["run", "-c", s(&d.join("a.toml")), "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("include cycle"), "{}", out.stderr);
+    assert!(out.stderr.contains("a.toml -> "), "{}", out.stderr);
+    assert!(out.stderr.contains("b.toml -> "), "{}", out.stderr);
+}
+
+fn profile_error(text: &str) -> String {
+    let d = scratch("bad");
+    let p = d.join("bad.toml");
+    write(&p, text);
+    let out = hk(&["run", "-c", s(&p), "--", "true"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("bad.toml:"), "{}", out.stderr);
+    out.stderr
+}
+
+#[test]
+fn unknown_namespace_names_line_and_column() {
+    let e = profile_error("hostname = \"x\"\nnamespaces = [{ type = \"bogus\" }]\n");
+    assert!(e.contains("bad.toml:2:"), "{e}");
+    assert!(e.contains("bogus"), "{e}");
+}
+
+#[test]
+fn malformed_profile_names_line_and_column() {
+    let e = profile_error("hostname = \"x\"\n\nrootfs = = \"/\"\n");
+    assert!(e.contains("bad.toml:3:"), "{e}");
+}
+
+#[test]
+fn unknown_key_is_rejected() {
+    let e = profile_error("hostnme = \"x\"\n");
+    assert!(e.contains("bad.toml:1:1"), "{e}");
+    assert!(e.contains("hostnme"), "{e}");
+}
+
+#[test]
+fn bad_values_in_profile() {
+    let e = profile_error("landlock = { fs = [{ path = \"/usr\", access = \"q\" }] }\n");
+    assert!(e.contains("invalid access"), "{e}");
+    let e = profile_error("landlock = { net = [{ port = 70000, mode = \"tcp.bind\" }] }\n");
+    assert!(e.contains("bad.toml:1:"), "{e}");
+    let e = profile_error("limits = [{ type = \"stack\", value = 1 }]\n");
+    assert!(e.contains("stack"), "{e}");
+    let e = profile_error("mounts = [{ source = \"/no/such/src-hk\", destination = \"/x\" }]\n");
+    assert!(e.contains("/no/such/src-hk"), "{e}");
+    let e = profile_error("{{ undefined_thing }}\n");
+    assert!(e.contains("template"), "{e}");
+}
+
+#[test]
+fn profile_keys_apply() {
+    let d = scratch("keys");
+    write(&d.join("data/f"), "bound");
+    let p = d.join("p.toml");
+    write(
+        &p,
+        &format!(
+            r#"namespaces = [{{ type = "uts" }}, {{ type = "network", share = true }}]
+mounts = [
+  {{ source = "{data}", destination = "/data" }},
+  {{ destination = "/t", type = "tmpfs" }},
+  {{ destination = "/dev", type = "devfs" }},
+]
+filesystem = {{ files = [{{ destination = "/etc2/motd", contents = "hi" }}], dirs = [{{ destination = "/w", mode = 0o750 }}], symlinks = [{{ original = "/data/f", link = "/lnk" }}] }}
+uidmaps = [{{ container_id = 0 }}]
+gidmaps = [{{ container_id = 0 }}]
+hostname = "keys"
+limits = [{{ type = "nofile", value = 100 }}, {{ type = "as", value = "1G" }}, {{ type = "walltime", value = 30 }}]
+seccomp = {{ path = "podman" }}
+allow_new_privs = true
+"#,
+            data = s(&d.join("data"))
+        ),
+    );
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&p),
+        "--",
+        "sh",
+        "-c",
+        "cat /data/f; echo; cat /etc2/motd; echo; stat -c %a /w; cat /lnk; echo; id -u; hostname; ulimit -n; ls /dev/null; readlink /proc/self/ns/net; echo x > /t/x",
+    ]);
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        &lines[..8],
+        [
+            "bound",
+            "hi",
+            "750",
+            "bound",
+            "0",
+            "keys",
+            "100",
+            "/dev/null"
+        ]
+    );
+    assert_eq!(lines[8], host_ns("net"));
+}
+
+#[test]
+fn profile_landlock_is_the_pending_integration() {
+    let d = scratch("ll");
+    let p = d.join("p.toml");
+    write(
+        &p,
+        "landlock = { resources = [\"fs\"], fs = [{ path = \"/usr\", access = \"rx\" }], net = [{ port = 443, mode = \"tcp.connect\" }] }\n",
+    );
+    let out = hk(&["run", "-c", s(&p), "--", "true"]);
+    assert_eq!(out.code, 125);
+    assert!(
+        out.stderr.contains("not available in this build"),
+        "{}",
+        out.stderr
+    );
+}

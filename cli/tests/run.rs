@@ -1,0 +1,691 @@
+//! `hakoniwa run`: flags, defaults and exit codes, through the real binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+
+#[test]
+fn seed_session_root_proc_and_pid1() {
+    hk(&["run", "--", "sh", "-c", "pwd; ls /; ls /proc; ps aux"]).ok();
+    let out = hk(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "pwd; echo @@; ls /; echo @@; ls /proc; echo @@; ps aux",
+    ]);
+    out.ok();
+    let parts: Vec<&str> = out.stdout.split("@@\n").collect();
+    assert_eq!(parts.len(), 4, "{}", out.stdout);
+    assert_eq!(parts[0].trim(), "/");
+    let got: BTreeSet<&str> = parts[1].lines().collect();
+    let mut want: BTreeSet<&str> = [
+        "bin", "etc", "lib", "lib32", "lib64", "libx32", "sbin", "usr",
+    ]
+    .into_iter()
+    .filter(|d| std::path::Path::new("/").join(d).exists())
+    .collect();
+    want.insert("proc");
+    assert_eq!(got, want);
+    let proc: BTreeSet<&str> = parts[2].lines().collect();
+    for e in ["1", "self", "meminfo", "cpuinfo"] {
+        assert!(proc.contains(e), "/proc lacks {e}: {proc:?}");
+    }
+    let pid1 = parts[3]
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("1"))
+        .expect("a PID 1 line");
+    let cols: Vec<&str> = pid1.split_whitespace().collect();
+    assert_eq!(cols[0], whoami(), "{pid1}");
+    assert!(pid1.contains("sh -c"), "{pid1}");
+}
+
+#[test]
+fn default_command_is_bin_sh() {
+    let out = hk(&["run"]);
+    out.ok();
+}
+
+#[test]
+fn devfs_tmpfs_unshare_all_dd() {
+    hk(&[
+        "run",
+        "--unshare-all",
+        "--devfs",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--",
+        "dd",
+        "if=/dev/random",
+        "of=/tmp/o",
+        "count=1",
+        "bs=4",
+    ])
+    .ok();
+}
+
+#[test]
+fn walltime_kill_is_137_with_message() {
+    let out = hk(&["run", "--limit-walltime", "1", "--", "sleep", "2"]);
+    assert_eq!(out.code, 137, "{}", out.stderr);
+    assert!(out.stderr.contains("--limit-walltime"), "{}", out.stderr);
+    assert!(out.stderr.contains("wall-clock"), "{}", out.stderr);
+}
+
+#[test]
+fn walltime_fractional_and_quiet() {
+    hk(&["run", "--limit-walltime", "0.5", "--", "true"]).ok();
+    let out = hk(&["run", "-q", "--limit-walltime", "0.2", "--", "sleep", "1"]);
+    assert_eq!(out.code, 137);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let bad = hk(&["run", "--limit-walltime", "soon", "--", "true"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--limit-walltime"), "{}", bad.stderr);
+}
+
+#[test]
+fn program_exit_125_is_passed_through_silently() {
+    let out = hk(&["run", "--", "sh", "-c", "exit 125"]);
+    assert_eq!(out.code, 125);
+    assert!(!out.stderr.contains("sandbox"), "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(hk(&["run", "--", "sh", "-c", "exit 7"]).code, 7);
+}
+
+#[test]
+fn file_size_limit_is_enforced() {
+    let out = hk(&[
+        "run",
+        "--devfs",
+        "/dev",
+        "--tmpfs",
+        "/t",
+        "--limit-fsize",
+        "1K",
+        "--json-status",
+        "-",
+        "--",
+        "dd",
+        "if=/dev/zero",
+        "of=/t/x",
+        "bs=4K",
+        "count=1",
+    ]);
+    // dd is PID 1 of its namespace, which ignores SIGXFSZ: the write fails instead.
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("File too large"), "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["reason"], "exited");
+}
+
+#[test]
+fn setup_failure_is_125_with_stage() {
+    let out = hk(&["run", "--rootfs", "none", "--", "/bin/true"]);
+    assert_eq!(out.code, 125, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sandbox setup failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("errno"), "{}", out.stderr);
+}
+
+#[test]
+fn program_not_on_path_is_127() {
+    let out = hk(&["run", "--", "no-such-program-hk"]);
+    assert_eq!(out.code, 127);
+    assert!(out.stderr.contains("no-such-program-hk"), "{}", out.stderr);
+}
+
+#[test]
+fn usage_error_is_2() {
+    assert_eq!(hk(&["run", "--no-such-flag"]).code, 2);
+    assert_eq!(hk(&["run", "--userns", "manual"]).code, 2);
+}
+
+#[test]
+fn bindmount_ro_and_rw() {
+    let d = scratch("bind");
+    write(&d.join("f"), "hello");
+    let out = hk(&[
+        "run",
+        "-b",
+        &format!("{}:/data", s(&d)),
+        "--",
+        "cat",
+        "/data/f",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "hello");
+    let out = hk(&[
+        "run",
+        "-b",
+        s(&d),
+        "--",
+        "sh",
+        "-c",
+        &format!("echo x > {}/g", s(&d)),
+    ]);
+    assert_ne!(out.code, 0, "read-only bind was writable");
+    hk(&[
+        "run",
+        "-B",
+        &format!("{}:/data", s(&d)),
+        "--",
+        "sh",
+        "-c",
+        "echo w > /data/g",
+    ])
+    .ok();
+    assert_eq!(std::fs::read_to_string(d.join("g")).unwrap(), "w\n");
+}
+
+#[test]
+fn bindmount_missing_source_is_named() {
+    let out = hk(&["run", "-b", "/no/such/dir-hk", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("/no/such/dir-hk"), "{}", out.stderr);
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    let out = hk(&["run", "-B", "/no/such/rw-hk:/x", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("/no/such/rw-hk"), "{}", out.stderr);
+}
+
+#[test]
+fn tmpfs_dir_symlink() {
+    let out = hk(&[
+        "run",
+        "--tmpfs",
+        "/scratch",
+        "--dir",
+        "/made/here",
+        "--symlink",
+        "/usr/bin:/ubin",
+        "--",
+        "sh",
+        "-c",
+        "echo a > /scratch/a && cat /scratch/a && stat -c %a /made/here && readlink /ubin && /ubin/true",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "a\n700\n/usr/bin\n");
+    let bad = hk(&["run", "--symlink", "nocolon", "--", "true"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("ORIGINAL:LINK"), "{}", bad.stderr);
+    let rel = hk(&["run", "--tmpfs", "relative", "--", "true"]);
+    assert_eq!(rel.code, 1);
+}
+
+#[test]
+fn rootdir_ro_and_rw() {
+    let d = scratch("rootdir");
+    write(&d.join("marker"), "m");
+    let out = hk(&["run", "--rootdir", s(&d), "--", "cat", "/marker"]);
+    out.ok();
+    assert_eq!(out.stdout, "m");
+    let ro = hk(&["run", "--rootdir", s(&d), "--", "sh", "-c", "echo x > /new"]);
+    assert_ne!(ro.code, 0);
+    // The mount points and symlinks made for --rootfs / are cleaned up afterwards.
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&d), ["marker"]);
+    hk(&[
+        "run",
+        "--rootdir",
+        &format!("{}:rw", s(&d)),
+        "--",
+        "sh",
+        "-c",
+        "echo x > /new",
+    ])
+    .ok();
+    assert_eq!(std::fs::read_to_string(d.join("new")).unwrap(), "x\n");
+    assert!(names(&d).contains(&"new".to_string()));
+    let missing = hk(&["run", "--rootdir", "/no/such/root-hk", "--", "true"]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("/no/such/root-hk"));
+}
+
+#[test]
+fn rootfs_other_dir() {
+    let d = scratch("rootfs");
+    std::os::unix::fs::symlink("/usr/bin", d.join("bin")).unwrap();
+    std::fs::create_dir(d.join("usr")).unwrap();
+    let out = hk(&[
+        "run",
+        "--rootfs",
+        s(&d),
+        "-b",
+        "/usr",
+        "-b",
+        "/lib",
+        "--",
+        "/bin/ls",
+        "/",
+    ]);
+    // /lib may be a symlink on merged-/usr hosts; the bind then follows it.
+    if out.code == 0 {
+        assert!(out.stdout.contains("bin"), "{}", out.stdout);
+    } else {
+        assert_eq!(out.code, 125, "{}", out.stderr);
+    }
+    let bad = hk(&["run", "--rootfs", "/no/such/rootfs-hk", "--", "true"]);
+    assert_eq!(bad.code, 1);
+}
+
+#[test]
+fn namespaces_by_flag() {
+    for (flag, ns) in [
+        ("--unshare-cgroup", "cgroup"),
+        ("--unshare-ipc", "ipc"),
+        ("--unshare-network", "net"),
+        ("--unshare-uts", "uts"),
+    ] {
+        let path = format!("/proc/self/ns/{ns}");
+        let shared = hk(&["run", "--", "readlink", &path]);
+        shared.ok();
+        assert_eq!(
+            shared.stdout.trim(),
+            host_ns(ns),
+            "{ns} should be shared by default"
+        );
+        let new = hk(&["run", flag, "--", "readlink", &path]);
+        new.ok();
+        assert_ne!(new.stdout.trim(), host_ns(ns), "{flag}");
+    }
+    let all = hk(&[
+        "run",
+        "--unshare-all",
+        "--",
+        "sh",
+        "-c",
+        "for n in cgroup ipc net uts; do readlink /proc/self/ns/$n; done",
+    ]);
+    all.ok();
+    for (line, ns) in all.stdout.lines().zip(["cgroup", "ipc", "net", "uts"]) {
+        assert_ne!(line, host_ns(ns));
+    }
+}
+
+#[test]
+fn network_modes() {
+    let host = hk(&[
+        "run",
+        "--unshare-all",
+        "--network",
+        "host",
+        "--",
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    host.ok();
+    assert_eq!(host.stdout.trim(), host_ns("net"));
+    let none = hk(&[
+        "run",
+        "--network",
+        "none",
+        "--",
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    none.ok();
+    assert_ne!(none.stdout.trim(), host_ns("net"));
+    let pasta = hk(&["run", "--network", "pasta:-T,80", "--", "true"]);
+    assert_eq!(pasta.code, 125);
+    assert!(
+        pasta
+            .stderr
+            .contains("pasta networking is not available yet"),
+        "{}",
+        pasta.stderr
+    );
+    let bad = hk(&["run", "--network", "bridge", "--", "true"]);
+    assert_eq!(bad.code, 1);
+}
+
+#[test]
+fn hostname_implies_uts() {
+    let out = hk(&[
+        "run",
+        "--hostname",
+        "hk-box",
+        "--",
+        "sh",
+        "-c",
+        "hostname; readlink /proc/self/ns/uts",
+    ]);
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "hk-box");
+    assert_ne!(lines[1], host_ns("uts"));
+}
+
+#[test]
+fn id_maps() {
+    let out = hk(&[
+        "run",
+        "-u",
+        "0",
+        "-g",
+        "0",
+        "--",
+        "sh",
+        "-c",
+        "id -u; id -g",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "0\n0\n");
+    let out = hk(&[
+        "run",
+        "--uidmap",
+        "1234",
+        "--gidmap",
+        "4321",
+        "--",
+        "sh",
+        "-c",
+        "id -u; id -g",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "1234\n4321\n");
+    for bad in ["x", "0:y", "0:1:2:3", "0:0:0"] {
+        let out = hk(&["run", "-u", bad, "--", "true"]);
+        assert_eq!(out.code, 1, "{bad}");
+        assert!(out.stderr.contains("invalid uid map"), "{}", out.stderr);
+    }
+    let out = hk(&["run", "-g", "nope", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("invalid gid map"), "{}", out.stderr);
+}
+
+#[test]
+fn userns_auto() {
+    let conflict = hk(&["run", "--userns", "auto", "-u", "0", "--", "true"]);
+    assert_eq!(conflict.code, 1);
+    assert!(conflict.stderr.contains("conflicts"), "{}", conflict.stderr);
+    let out = hk(&["run", "--userns", "auto", "--", "cat", "/proc/self/uid_map"]);
+    let me = whoami();
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    let uid = String::from_utf8_lossy(&uid.stdout).trim().to_string();
+    let has_range = std::fs::read_to_string("/etc/subuid")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| {
+            l.split(':').next() == Some(me.as_str()) || l.split(':').next() == Some(uid.as_str())
+        });
+    if has_range {
+        out.ok();
+        assert!(out.stdout.lines().count() >= 2, "{}", out.stdout);
+    } else {
+        assert_eq!(out.code, 125);
+        assert!(out.stderr.contains("/etc/subuid"), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn user_switch_not_supported_yet() {
+    let out = hk(&["run", "--user", "nobody:nogroup:a,b", "--", "true"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.contains("not supported yet"), "{}", out.stderr);
+    let bad = hk(&["run", "--user", ":grp", "--", "true"]);
+    assert_eq!(bad.code, 1);
+}
+
+#[test]
+fn environment() {
+    let out = hk_with(
+        &[
+            "run",
+            "-e",
+            "A=1",
+            "-e",
+            "B=x=y",
+            "-e",
+            "C=",
+            "-e",
+            "HK_FROM_HOST",
+            "-e",
+            "HK_UNSET_VAR",
+            "--",
+            "env",
+        ],
+        &[("HK_FROM_HOST", "copied")],
+    );
+    out.ok();
+    let mut lines: Vec<&str> = out.stdout.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["A=1", "B=x=y", "C=", "HK_FROM_HOST=copied"]);
+    let bad = hk(&["run", "-e", "=v", "--", "true"]);
+    assert_eq!(bad.code, 1);
+}
+
+#[test]
+fn workdir() {
+    let d = scratch("workdir");
+    let out = hk(&["run", "-w", s(&d), "--", "sh", "-c", "pwd; echo hi > here"]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), s(&d));
+    assert_eq!(std::fs::read_to_string(d.join("here")).unwrap(), "hi\n");
+    let out = hk(&["run", "-w", ":/usr", "--", "pwd"]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), "/usr");
+    let bad = hk(&["run", "-w", "/no/such/wd-hk", "--", "pwd"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("/no/such/wd-hk"));
+}
+
+fn limit_line(limits: &str, name: &str) -> Vec<String> {
+    let line = limits.lines().find(|l| l.starts_with(name)).unwrap();
+    line[name.len()..]
+        .split_whitespace()
+        .take(2)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn rlimits() {
+    let out = hk(&[
+        "run",
+        "--limit-as",
+        "64M",
+        "--limit-core",
+        "0",
+        "--limit-cpu",
+        "5",
+        "--limit-fsize",
+        "512K",
+        "--limit-nofile",
+        "64",
+        "--limit-nproc",
+        "1000",
+        "--",
+        "cat",
+        "/proc/self/limits",
+    ]);
+    out.ok();
+    let l = &out.stdout;
+    assert_eq!(limit_line(l, "Max address space"), ["67108864", "67108864"]);
+    assert_eq!(limit_line(l, "Max core file size"), ["0", "0"]);
+    assert_eq!(limit_line(l, "Max cpu time"), ["5", "5"]);
+    assert_eq!(limit_line(l, "Max file size"), ["524288", "524288"]);
+    assert_eq!(limit_line(l, "Max open files"), ["64", "64"]);
+    assert_eq!(limit_line(l, "Max processes"), ["1000", "1000"]);
+    let out = hk(&["run", "--limit-as", "2G", "--", "cat", "/proc/self/limits"]);
+    out.ok();
+    assert_eq!(
+        limit_line(&out.stdout, "Max address space")[0],
+        "2147483648"
+    );
+    let bad = hk(&["run", "--limit-nofile", "many", "--", "true"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--limit-nofile"), "{}", bad.stderr);
+}
+
+#[test]
+fn no_new_privs_default_and_allow() {
+    let out = hk(&["run", "--", "grep", "NoNewPrivs", "/proc/self/status"]);
+    out.ok();
+    assert!(out.stdout.contains('1'), "{}", out.stdout);
+    let out = hk(&[
+        "run",
+        "--allow-new-privs",
+        "--",
+        "grep",
+        "NoNewPrivs",
+        "/proc/self/status",
+    ]);
+    out.ok();
+    assert!(out.stdout.contains('0'), "{}", out.stdout);
+}
+
+#[test]
+fn landlock_and_seccomp_flags_are_validated() {
+    for args in [
+        vec!["--landlock-tcp-bind", "70000"],
+        vec!["--landlock-tcp-connect", "80,http"],
+    ] {
+        let mut a = vec!["run"];
+        a.extend(args);
+        a.extend(["--", "true"]);
+        let out = hk(&a);
+        assert_eq!(out.code, 1, "{a:?}");
+        assert!(out.stderr.contains("invalid port"), "{}", out.stderr);
+    }
+    let out = hk(&["run", "--landlock-restrict", "fs,udp", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("udp"), "{}", out.stderr);
+    let out = hk(&["run", "--seccomp", "/no/such/profile.json", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("/no/such/profile.json"));
+    // Valid but not yet available in the engine.
+    for args in [
+        vec!["--landlock-fs-ro", "/usr:/etc,/bin"],
+        vec!["--landlock-restrict", "fs,tcp.bind,tcp.connect"],
+        vec!["--landlock-tcp-connect", "80,443"],
+        vec!["--seccomp", "audit"],
+    ] {
+        let mut a = vec!["run"];
+        a.extend(args);
+        a.extend(["--", "true"]);
+        let out = hk(&a);
+        assert_eq!(out.code, 125, "{a:?}");
+        assert!(
+            out.stderr.contains("not available in this build"),
+            "{}",
+            out.stderr
+        );
+    }
+    hk(&["run", "--seccomp", "podman", "--", "true"]).ok();
+    hk(&["run", "--seccomp", "unconfined", "--", "true"]).ok();
+}
+
+#[test]
+fn json_status() {
+    let d = scratch("json");
+    let f = d.join("status.json");
+    hk(&[
+        "run",
+        "--unshare-ipc",
+        "--json-status",
+        s(&f),
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    assert_eq!(v["reason"], "exited");
+    assert_eq!(v["code"], 3);
+    assert_eq!(v["exit_code"], 3);
+    assert!(v["signal"].is_null());
+    assert!(v["limit"].is_null());
+    assert!(v["real_time"].as_f64().unwrap() >= 0.0);
+    assert!(v["max_rss_kb"].as_u64().is_some());
+    assert!(v["minor_faults"].as_u64().is_some());
+    assert!(v["voluntary_switches"].as_u64().is_some());
+    let ns: Vec<&str> = v["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    for want in ["ipc", "mount", "pid", "user"] {
+        assert!(ns.contains(&want), "{ns:?}");
+    }
+    assert!(v["landlock"].is_null() && v["seccomp"].is_null());
+
+    let out = hk(&[
+        "run",
+        "--limit-walltime",
+        "0.3",
+        "--json-status",
+        "-",
+        "--",
+        "sleep",
+        "2",
+    ]);
+    assert_eq!(out.code, 137);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["reason"], "wall_time_exceeded");
+    assert_eq!(v["limit"], "walltime");
+    assert_eq!(v["signal"], 9);
+
+    let out = hk(&[
+        "run",
+        "--rootfs",
+        "none",
+        "--json-status",
+        "-",
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(out.code, 125);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["reason"], "setup_failed");
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .contains("sandbox setup failed"));
+}
+
+#[test]
+fn verbose_logs_steps() {
+    let out = hk(&[
+        "run",
+        "-v",
+        "--tmpfs",
+        "/tmp",
+        "-u",
+        "0",
+        "--limit-nofile",
+        "32",
+        "--",
+        "true",
+    ]);
+    out.ok();
+    let e = &out.stderr;
+    for want in [
+        "[hakoniwa] Unshare namespaces:",
+        "Mount: tmpfs -> /tmp (tmpfs, rw)",
+        "Mount: proc -> /proc",
+        "/usr -> /usr (bind, ro)",
+        "UidMap: 0 -> ",
+        "Limit: nofile = 32",
+        "Execve: \"",
+        "Exited: exited (code 0), wall ",
+        "peak memory",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+    let quiet = hk(&["run", "--", "true"]);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}

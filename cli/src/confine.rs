@@ -1,9 +1,8 @@
 //! Landlock and seccomp: the parsed, validated settings and their mapping to the engine.
 //!
-//! [`apply_confinement`] is the single integration point with the engine's planned
-//! `hakoniwa::landlock` and `Container::seccomp` APIs. Until they land, it accepts the
-//! defaults (no landlock, the `podman` seccomp profile, or `unconfined`) and rejects
-//! anything else with a clear error instead of silently running unconfined.
+//! [`apply_confinement`] maps them onto `hakoniwa::landlock::Ruleset` and
+//! `Container::seccomp`; nothing is silently dropped (a rule for a resource that is not
+//! restricted, or a kernel that cannot enforce a resource, is an error).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -82,31 +81,60 @@ impl SeccompChoice {
 
 /// Map the landlock and seccomp settings onto the container.
 ///
-/// INTEGRATION POINT: when the engine gains `Container::landlock(Ruleset)` and
-/// `Container::seccomp(profile)`, build the `Ruleset` here (`restrict` per resource, one
-/// `add_fs_rule` per `fs` entry, `add_net_rule` per port) and pass the seccomp choice on.
+/// Every listed resource is restricted in `Enforce` mode (a kernel that cannot enforce it is
+/// an error); `r`, `w` and `x` map onto the full access sets of the running landlock ABI.
 pub fn apply_confinement(
-    _container: &mut Container,
+    container: &mut Container,
     landlock: &LandlockConfig,
     seccomp: &SeccompChoice,
 ) -> Result<(), String> {
+    use hakoniwa::landlock::{self as ll, CompatMode, Resource, Ruleset};
     if !landlock.is_empty() {
-        return Err(
-            "landlock/seccomp are not available in this build (landlock rules were given)".into(),
+        let mut r = Ruleset::new();
+        for res in &landlock.restrict {
+            let res = match res {
+                LandlockResource::Fs => Resource::Fs,
+                LandlockResource::TcpBind => Resource::TcpBind,
+                LandlockResource::TcpConnect => Resource::TcpConnect,
+            };
+            r.restrict(res, CompatMode::Enforce);
+        }
+        for (path, access) in &landlock.fs {
+            let mut a = ll::FsAccess::empty();
+            a.set(ll::FsAccess::R, access.r);
+            a.set(ll::FsAccess::W, access.w);
+            a.set(ll::FsAccess::X, access.x);
+            r.add_fs_rule(path.clone(), a);
+        }
+        for port in &landlock.tcp_bind {
+            r.add_net_rule(*port, Resource::TcpBind);
+        }
+        for port in &landlock.tcp_connect {
+            r.add_net_rule(*port, Resource::TcpConnect);
+        }
+        log::debug!(
+            "Landlock: restrict {:?}, {} path rule(s), tcp.bind {:?}, tcp.connect {:?}",
+            landlock.restrict,
+            landlock.fs.len(),
+            landlock.tcp_bind,
+            landlock.tcp_connect
         );
+        container.landlock(r);
     }
-    match seccomp {
-        SeccompChoice::Podman => {
-            log::debug!("Seccomp: podman (default profile; not enforced by this build's engine)");
-            Ok(())
+    let profile = match seccomp {
+        SeccompChoice::Podman => hakoniwa::seccomp::Seccomp::Podman,
+        SeccompChoice::Audit => hakoniwa::seccomp::Seccomp::Audit,
+        SeccompChoice::Unconfined => hakoniwa::seccomp::Seccomp::Unconfined,
+        SeccompChoice::File(p) => {
+            let json = std::fs::read_to_string(p)
+                .map_err(|e| format!("seccomp profile {}: {e}", p.display()))?;
+            hakoniwa::seccomp::Seccomp::Oci {
+                name: p.display().to_string(),
+                json,
+            }
         }
-        SeccompChoice::Unconfined => {
-            log::debug!("Seccomp: unconfined");
-            Ok(())
-        }
-        other => Err(format!(
-            "landlock/seccomp are not available in this build (seccomp profile {})",
-            other.name()
-        )),
-    }
+    };
+    log::debug!("Seccomp: {}", seccomp.name());
+    container.seccomp(profile);
+    Ok(())
 }

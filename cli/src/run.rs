@@ -762,17 +762,14 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     }
     match &s.network {
         Some(Network::None) => {
-            c.unshare(Namespace::Network);
+            c.network(hakoniwa::Network::None);
         }
         Some(Network::Host) => {
-            c.share(Namespace::Network);
+            c.network(hakoniwa::Network::Host);
         }
         Some(Network::Pasta(opts)) => {
-            return Err(CliError::setup(format!(
-                "pasta networking is not available yet (--network pasta{}{})",
-                if opts.is_empty() { "" } else { ":" },
-                opts.join(",")
-            )))
+            log::debug!("Network: pasta {}", opts.join(" "));
+            c.network(hakoniwa::Pasta::default().args(opts.iter().cloned()));
         }
         None => {}
     }

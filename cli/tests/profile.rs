@@ -234,18 +234,23 @@ allow_new_privs = true
 }
 
 #[test]
-fn profile_landlock_is_the_pending_integration() {
+fn profile_landlock_is_enforced() {
     let d = scratch("ll");
     let p = d.join("p.toml");
     write(
         &p,
         "landlock = { resources = [\"fs\"], fs = [{ path = \"/usr\", access = \"rx\" }], net = [{ port = 443, mode = \"tcp.connect\" }] }\n",
     );
-    let out = hk(&["run", "-c", s(&p), "--", "true"]);
-    assert_eq!(out.code, 125);
-    assert!(
-        out.stderr.contains("not available in this build"),
-        "{}",
-        out.stderr
-    );
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&p),
+        "--",
+        "/bin/sh",
+        "-c",
+        "ls /usr >/dev/null; ls / || echo denied",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("denied"), "{}", out.stdout);
+    assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
 }

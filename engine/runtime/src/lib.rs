@@ -133,11 +133,15 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         sys::setresgid(c.gid).at(Stage::Credentials, NO_INDEX)?;
         sys::setresuid(c.uid).at(Stage::Credentials, NO_INDEX)?;
     }
-    if let Some(c) = &plan.caps {
-        // After a switch to a non-zero uid the kernel already cleared the sets.
-        if plan.credentials.is_none_or(|c| c.uid == 0) {
-            caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
-        }
+    // After a switch to a non-zero uid the kernel already cleared the sets. Without
+    // no_new_privs, installing the seccomp filter needs CAP_SYS_ADMIN, so the final capset
+    // then waits until the filter is in place (and must be allowed by it: fail closed).
+    let final_caps = plan
+        .caps
+        .filter(|_| plan.credentials.is_none_or(|c| c.uid == 0));
+    let defer_caps = plan.seccomp.is_some() && !plan.no_new_privs;
+    if let (Some(c), false) = (&final_caps, defer_caps) {
+        caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
     }
     if plan.no_new_privs {
         sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).at(Stage::NoNewPrivs, NO_INDEX)?;
@@ -151,6 +155,9 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
     if let Some(filter) = plan.seccomp {
         sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
+    }
+    if let (Some(c), true) = (&final_caps, defer_caps) {
+        caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
     }
     Ok(())
 }

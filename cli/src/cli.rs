@@ -150,6 +150,12 @@ pub struct RunArgs {
     /// Do not set no_new_privs (setuid programs work)
     #[arg(long)]
     pub allow_new_privs: bool,
+    /// Give a uid-0 program a capability beyond the default set (e.g. SYS_ADMIN); repeatable
+    #[arg(long, value_name = "NAME")]
+    pub cap_add: Vec<String>,
+    /// Take a capability from a uid-0 program (NAME or ALL); repeatable
+    #[arg(long, value_name = "NAME|ALL")]
+    pub cap_drop: Vec<String>,
     /// Load a profile (TOML rendered as a template)
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,

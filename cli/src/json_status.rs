@@ -27,9 +27,11 @@ pub struct Report {
     pub involuntary_switches: Option<u64>,
     /// Namespaces unshared.
     pub namespaces: Vec<String>,
-    /// Landlock details (null until the engine supports landlock).
+    /// Capabilities kept for a uid-0 program (null when the program is not uid 0).
+    pub capabilities: Option<Vec<String>>,
+    /// Landlock: ABI, handled access sets, rule counts, what was dropped (null when off).
     pub landlock: Option<serde_json::Value>,
-    /// Seccomp details (null until the engine supports seccomp).
+    /// Seccomp: profile, filter length, architectures (null when unconfined).
     pub seccomp: Option<serde_json::Value>,
     /// The setup error, when the sandbox could not be set up.
     pub error: Option<String>,
@@ -64,6 +66,7 @@ impl Report {
             voluntary_switches: Some(u.voluntary_switches),
             involuntary_switches: Some(u.involuntary_switches),
             namespaces,
+            capabilities: None,
             landlock: None,
             seccomp: None,
             error: None,
@@ -87,6 +90,7 @@ impl Report {
             voluntary_switches: None,
             involuntary_switches: None,
             namespaces,
+            capabilities: None,
             landlock: None,
             seccomp: None,
             error: Some(error),

@@ -62,6 +62,8 @@ pub struct Settings {
     pub landlock: LandlockConfig,
     pub seccomp: SeccompChoice,
     pub allow_new_privs: bool,
+    /// Capabilities kept for a uid-0 program (default: the engine's Podman set).
+    pub caps: u64,
     pub argv: Vec<String>,
 }
 
@@ -587,6 +589,22 @@ impl Settings {
         if a.allow_new_privs {
             self.allow_new_privs = true;
         }
+        for name in &a.cap_drop {
+            if name.eq_ignore_ascii_case("all") {
+                self.caps = 0;
+            } else {
+                let n = hakoniwa::caps::from_name(name).ok_or_else(|| {
+                    CliError::invalid(format!("unknown capability {name:?} in --cap-drop"))
+                })?;
+                self.caps &= !(1u64 << n);
+            }
+        }
+        for name in &a.cap_add {
+            let n = hakoniwa::caps::from_name(name).ok_or_else(|| {
+                CliError::invalid(format!("unknown capability {name:?} in --cap-add"))
+            })?;
+            self.caps |= 1u64 << n;
+        }
         if !a.argv.is_empty() {
             self.argv = a.argv.clone();
         }
@@ -596,7 +614,10 @@ impl Settings {
 
 /// Merge the profile (if any) and the flags.
 pub fn resolve(args: &RunArgs) -> Res<Settings> {
-    let mut s = Settings::default();
+    let mut s = Settings {
+        caps: hakoniwa::caps::DEFAULT,
+        ..Settings::default()
+    };
     if let Some(path) = &args.config {
         let profile = config::load(path).map_err(CliError::invalid)?;
         s.apply_profile(profile, path)?;
@@ -870,6 +891,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         log::debug!("NoNewPrivs: off (--allow-new-privs)");
         c.runctl(Runctl::AllowNewPrivs);
     }
+    c.capabilities(s.caps);
     apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::setup)?;
 
     let program = find_program(&s.argv[0])?;
@@ -900,6 +922,34 @@ fn secs(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
 
+fn log_enforcement(e: &hakoniwa::Enforcement) {
+    if let Some(c) = e.capabilities {
+        log::debug!("Capabilities: {}", hakoniwa::caps::names(c).join(", "));
+    }
+    match &e.landlock {
+        Some(l) => log::debug!(
+            "Landlock: ABI {}, handled fs {:#x}, net {:#x}, scoped {:#x}, {} path rule(s), {} port rule(s){}",
+            l.abi,
+            l.handled_fs,
+            l.handled_net,
+            l.scoped,
+            l.fs_rules,
+            l.net_rules,
+            if l.dropped.is_empty() { String::new() } else { format!(", dropped: {}", l.dropped.join(", ")) }
+        ),
+        None => log::debug!("Landlock: off"),
+    }
+    match &e.seccomp {
+        Some(s) => log::debug!(
+            "Seccomp: profile {}, {} BPF instructions, architectures {}",
+            s.profile,
+            s.instructions,
+            s.architectures.join(", ")
+        ),
+        None => log::debug!("Seccomp: unconfined"),
+    }
+}
+
 /// `hakoniwa run`: returns the exit code.
 pub fn main(args: &RunArgs) -> i32 {
     let report_err = |e: CliError, ns: Vec<String>| {
@@ -919,7 +969,16 @@ pub fn main(args: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_err(e, Vec::new()),
     };
-    let status = match prepared.command.status() {
+    let mut child = match prepared.command.spawn() {
+        Ok(c) => c,
+        Err(e) => return report_err(CliError::from(e), prepared.namespaces),
+    };
+    let enforcement = child.enforcement().clone();
+    log_enforcement(&enforcement);
+    for w in child.warnings() {
+        log::warn!("{w}");
+    }
+    let status = match child.wait() {
         Ok(s) => s,
         Err(e) => return report_err(CliError::from(e), prepared.namespaces),
     };
@@ -952,7 +1011,22 @@ pub fn main(args: &RunArgs) -> i32 {
         }
     }
     if let Some(dest) = &args.json_status {
-        if let Err(e) = Report::from_status(&status, prepared.namespaces).write(dest) {
+        let mut report = Report::from_status(&status, prepared.namespaces);
+        report.landlock = enforcement
+            .landlock
+            .as_ref()
+            .and_then(|l| serde_json::to_value(l).ok());
+        report.seccomp = enforcement
+            .seccomp
+            .as_ref()
+            .and_then(|l| serde_json::to_value(l).ok());
+        report.capabilities = enforcement.capabilities.map(|c| {
+            hakoniwa::caps::names(c)
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        });
+        if let Err(e) = report.write(dest) {
             eprintln!("hakoniwa: --json-status {dest}: {e}");
         }
     }

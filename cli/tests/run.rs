@@ -645,7 +645,8 @@ fn json_status() {
     for want in ["ipc", "mount", "pid", "user"] {
         assert!(ns.contains(&want), "{ns:?}");
     }
-    assert!(v["landlock"].is_null() && v["seccomp"].is_null());
+    assert!(v["landlock"].is_null(), "no landlock was asked for");
+    assert_eq!(v["seccomp"]["profile"], "podman-default");
 
     let out = hk(&[
         "run",
@@ -712,4 +713,87 @@ fn verbose_logs_steps() {
     }
     let quiet = hk(&["run", "--", "true"]);
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}
+
+#[test]
+fn capability_flags() {
+    let caps = |args: &[&str]| {
+        let mut a = vec!["run", "--uidmap", "0", "--gidmap", "0"];
+        a.extend(args);
+        a.extend(["--", "grep", "CapBnd", "/proc/self/status"]);
+        let out = hk(&a);
+        out.ok();
+        u64::from_str_radix(out.stdout.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    assert_eq!(caps(&[]), hakoniwa::caps::DEFAULT);
+    assert_eq!(
+        caps(&["--cap-add", "SYS_ADMIN"]),
+        hakoniwa::caps::DEFAULT | (1 << 21)
+    );
+    assert_eq!(
+        caps(&["--cap-drop", "ALL", "--cap-add", "CAP_KILL"]),
+        1 << 5
+    );
+    let out = hk(&["run", "--cap-add", "NOT_A_CAP", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("NOT_A_CAP"), "{}", out.stderr);
+}
+
+#[test]
+fn json_status_reports_what_is_enforced() {
+    let out = hk(&[
+        "run",
+        "--landlock-fs-rx",
+        "/usr",
+        "--json-status",
+        "-",
+        "--",
+        "true",
+    ]);
+    out.ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["landlock"]["fs_rules"], 1);
+    assert!(v["landlock"]["abi"].as_u64().unwrap() >= 1);
+    assert_eq!(v["seccomp"]["profile"], "podman-default");
+    assert!(v["seccomp"]["instructions"].as_u64().unwrap() > 100);
+    assert_eq!(v["seccomp"]["architectures"][0], "x86_64");
+    let out = hk(&[
+        "run",
+        "--seccomp",
+        "unconfined",
+        "--json-status",
+        "-",
+        "--",
+        "true",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(v["seccomp"].is_null() && v["landlock"].is_null());
+}
+
+#[test]
+fn pasta_network_round_trip() {
+    use std::io::Write;
+    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = host.accept().unwrap();
+        s.write_all(b"via pasta\n").unwrap();
+    });
+    let script = format!(
+        "use IO::Socket::INET; my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => {port}) or die $!; print scalar <$c>"
+    );
+    let out = hk(&[
+        "run",
+        "--devfs",
+        "/dev",
+        "--network",
+        &format!("pasta:-T,{port}"),
+        "--",
+        "perl",
+        "-e",
+        &script,
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "via pasta\n");
+    server.join().unwrap();
 }

@@ -120,6 +120,7 @@ pub struct Child {
     pub(crate) cleanup: Cleanup,
     pub(crate) warnings: Vec<String>,
     pub(crate) pasta: Option<crate::network::PastaProc>,
+    pub(crate) enforcement: crate::enforcement::Enforcement,
 }
 
 fn timeval(sec: i64, usec: i64) -> Duration {
@@ -136,6 +137,11 @@ impl Child {
     /// architecture does not know, or landlock rights a `BestEffort` ruleset had to drop.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// What this sandbox enforces (namespaces, capabilities, landlock, seccomp).
+    pub fn enforcement(&self) -> &crate::enforcement::Enforcement {
+        &self.enforcement
     }
 
     /// The pidfd (valid until the `Child` is dropped).

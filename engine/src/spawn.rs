@@ -430,6 +430,41 @@ pub(crate) fn spawn(
         }
     };
     let [i, o, e] = parent_ends;
+    let enforcement = crate::enforcement::Enforcement {
+        namespaces: Namespace::ALL
+            .iter()
+            .copied()
+            .filter(|ns| c.is_unshared(*ns))
+            .collect(),
+        capabilities: storage.caps.map(|p| p.keep),
+        landlock: storage.landlock.as_ref().map(|l| {
+            let r = l.report();
+            let plan = l.plan();
+            crate::enforcement::LandlockReport {
+                abi: r.abi,
+                handled_fs: r.handled_fs,
+                handled_net: r.handled_net,
+                scoped: r.scoped,
+                fs_rules: plan.fs_rules.len(),
+                net_rules: plan.net_rules.len(),
+                dropped: r.dropped.clone(),
+            }
+        }),
+        seccomp: storage
+            .seccomp
+            .as_ref()
+            .map(|s| crate::enforcement::SeccompReport {
+                profile: s.program.profile.clone(),
+                instructions: s.program.instructions.len(),
+                architectures: s
+                    .program
+                    .arches
+                    .iter()
+                    .map(|a| format!("{a:?}").to_lowercase())
+                    .collect(),
+            }),
+        no_new_privs: storage.no_new_privs,
+    };
     let mut warnings: Vec<String> = storage
         .seccomp
         .iter()
@@ -456,5 +491,6 @@ pub(crate) fn spawn(
         cleanup,
         warnings,
         pasta,
+        enforcement,
     })
 }

@@ -1,0 +1,213 @@
+//! Networking (issue 6): none, host and pasta; loopback only, no internet.
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::*;
+use hakoniwa::{Error, Network, Pasta, Stage};
+
+fn net(n: impl Into<Network>) -> hakoniwa::Container {
+    let mut c = sandbox();
+    c.devfsmount("/dev").network(n);
+    c
+}
+
+/// A free TCP port on the host's loopback.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const PERL_SERVER: &str = r#"use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0], Listen => 1, ReuseAddr => 1) or die "listen: $!"; print STDOUT "listening\n"; STDOUT->flush; my $c = $s->accept; print $c "hello from inside\n"; close $c;"#;
+const PERL_CLIENT: &str = r#"use IO::Socket::INET; my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Timeout => 3); if ($c) { print scalar <$c> } else { print "refused: $!\n" }"#;
+
+fn pasta_count() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .map(|c| c.starts_with("passt") || c.starts_with("pasta"))
+                .unwrap_or(false)
+                && std::fs::read_to_string(e.path().join("stat"))
+                    .map(|s| !s.contains(") Z "))
+                    .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn none_has_only_loopback_up_and_local_traffic_works() {
+    let c = net(Network::None);
+    let (code, out, err) = sh(&c, "ip -o link | awk '{print $2, $3}'");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("lo: <LOOPBACK,UP,LOWER_UP>"), "{out}");
+    let port = 23456;
+    let script = format!(
+        "perl -e '{PERL_SERVER}' {port} > /dev/null & sleep 0.3; perl -e '{PERL_CLIENT}' {port}; wait"
+    );
+    let (code, out, err) = sh(&c, &script);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hello from inside\n");
+}
+
+#[test]
+fn none_cannot_reach_the_host() {
+    let host = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let (code, out, err) = sh(
+        &net(Network::None),
+        &format!("perl -e '{PERL_CLIENT}' {port}"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("refused"), "{out}");
+}
+
+#[test]
+fn host_mode_shares_the_host_interfaces() {
+    let mut c = net(Network::Host);
+    c.unshare(hakoniwa::Namespace::Network)
+        .network(Network::Host); // host overrides unshare
+    let (code, out, _) = sh(&c, "readlink /proc/self/ns/net");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        std::fs::read_link("/proc/self/ns/net")
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+}
+
+#[test]
+fn pasta_inbound_forwarding_reaches_a_server_inside() {
+    let port = free_port();
+    let mut child = net(Pasta::default().args(["-t", &port.to_string()]))
+        .command("/usr/bin/perl")
+        .args(["-e", PERL_SERVER, &port.to_string()])
+        .stdout(hakoniwa::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = [0u8; 10];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut line)
+        .unwrap();
+    assert_eq!(&line, b"listening\n");
+    let t = Instant::now();
+    let mut got = String::new();
+    while t.elapsed() < Duration::from_secs(10) {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            got.clear();
+            let _ = s.read_to_string(&mut got);
+            if !got.is_empty() {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(got, "hello from inside\n");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn pasta_outbound_forwarding_reaches_a_host_server() {
+    let host = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = host.accept().unwrap();
+        s.write_all(b"hello from the host\n").unwrap();
+    });
+    let (code, out, err) = sh(
+        &net(Pasta::default().args(["-T", &port.to_string()])),
+        &format!("perl -e '{PERL_CLIENT}' {port}"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hello from the host\n");
+    server.join().unwrap();
+}
+
+#[test]
+fn pasta_errors_carry_pastas_message() {
+    let err = net(Pasta::default().program("/no/such/pasta"))
+        .command("/bin/true")
+        .status()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Setup {
+                stage: Stage::Network,
+                errno: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("/no/such/pasta"), "{err}");
+    let err = net(Pasta::default().args(["--definitely-not-an-option"]))
+        .command("/bin/true")
+        .status()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Setup {
+                stage: Stage::Network,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("definitely-not-an-option"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fifty_pasta_runs_leave_no_pasta_behind() {
+    let before = pasta_count();
+    let c = net(Pasta::default());
+    for _ in 0..50 {
+        assert!(c.command("/bin/true").status().unwrap().success());
+    }
+    let t = Instant::now();
+    while pasta_count() > before && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pasta_count(), before);
+}
+
+#[test]
+fn landlock_tcp_rules_compose_with_pasta() {
+    use hakoniwa::landlock::{CompatMode, Resource, Ruleset};
+    let host = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = host.local_addr().unwrap().port();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    let mut r = Ruleset::new();
+    r.restrict(Resource::TcpConnect, CompatMode::Enforce)
+        .add_net_rule(port, Resource::TcpConnect);
+    let mut c = net(Pasta::default().args(["-T", &format!("{port},{other_port}")]));
+    c.landlock(r);
+    let script = format!("perl -e '{PERL_CLIENT}' {other_port}; perl -e '{PERL_CLIENT}' {port}");
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = host.accept().unwrap();
+        s.write_all(b"allowed\n").unwrap();
+    });
+    let (code, out, err) = sh(&c, &script);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "refused: Permission denied\nallowed\n");
+    server.join().unwrap();
+    drop(other);
+}

@@ -181,6 +181,58 @@ fn parse_user(s: &str) -> Res<UserSpec> {
     })
 }
 
+/// Look a user (and groups) up in a sandbox's `passwd` and `group` files; numeric ids are
+/// taken as they are.
+fn resolve_user(u: &UserSpec, etc: &Path) -> Res<(u32, u32, Option<Vec<u32>>)> {
+    let read = |name: &str| std::fs::read_to_string(etc.join(name)).unwrap_or_default();
+    let passwd = read("passwd");
+    let group = read("group");
+    let find = |text: &str, name: &str, field: usize| -> Option<u32> {
+        text.lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&name))
+            .and_then(|f| f.get(field)?.parse().ok())
+    };
+    let (uid, primary) = match u.user.parse::<u32>() {
+        Ok(n) => (n, None),
+        Err(_) => {
+            let uid = find(&passwd, &u.user, 2).ok_or_else(|| {
+                CliError::invalid(format!(
+                    "--user: no user {:?} in {}",
+                    u.user,
+                    etc.join("passwd").display()
+                ))
+            })?;
+            (uid, find(&passwd, &u.user, 3))
+        }
+    };
+    let gid_of = |g: &str| -> Res<u32> {
+        g.parse::<u32>().or_else(|_| {
+            find(&group, g, 2).ok_or_else(|| {
+                CliError::invalid(format!(
+                    "--user: no group {g:?} in {}",
+                    etc.join("group").display()
+                ))
+            })
+        })
+    };
+    let gid = match &u.group {
+        Some(g) => gid_of(g)?,
+        None => primary.unwrap_or(uid),
+    };
+    let groups = if u.supplementary.is_empty() {
+        None
+    } else {
+        Some(
+            u.supplementary
+                .iter()
+                .map(|g| gid_of(g))
+                .collect::<Res<Vec<u32>>>()?,
+        )
+    };
+    Ok((uid, gid, groups))
+}
+
 fn parse_network(s: &str) -> Res<Network> {
     let (mode, opts) = match s.split_once(':') {
         Some((m, o)) => (m, Some(o)),
@@ -794,12 +846,6 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         }
         None => {}
     }
-    if let Some(u) = &s.user {
-        return Err(CliError::setup(format!(
-            "--user {} is not supported yet (the engine cannot switch credentials)",
-            u.user
-        )));
-    }
     let namespaces: Vec<String> = Namespace::ALL
         .iter()
         .filter(|ns| c.is_unshared(**ns))
@@ -832,6 +878,21 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     };
     if let Some(r) = &rootfs {
         c.rootfs(r);
+    }
+    if let Some(u) = &s.user {
+        // The sandbox's own /etc: the rootdir's, else the rootfs's.
+        let etc = match (&s.rootdir, &rootfs) {
+            (Some((d, _)), _) if d.join("etc").is_dir() => d.join("etc"),
+            (_, Some(r)) => r.join("etc"),
+            _ => {
+                return invalid(
+                    "--user needs an /etc/passwd in the sandbox (--rootfs or --rootdir)",
+                )
+            }
+        };
+        let (uid, gid, groups) = resolve_user(u, &etc)?;
+        log::debug!("User: uid {uid}, gid {gid}, groups {groups:?}");
+        c.user(uid, gid, groups.as_deref());
     }
     log_mounts(s, rootfs.as_deref());
     for m in &s.mounts {

@@ -106,6 +106,7 @@ pub struct Container {
     pub(crate) seccomp: crate::seccomp::Seccomp,
     pub(crate) caps: u64,
     pub(crate) network: Option<crate::network::Network>,
+    pub(crate) credentials: Option<(u32, u32, Option<Vec<u32>>)>,
 }
 
 impl Default for Container {
@@ -144,6 +145,7 @@ impl Container {
             seccomp: crate::seccomp::Seccomp::Podman,
             caps: crate::caps::DEFAULT,
             network: None,
+            credentials: None,
         }
     }
 
@@ -375,6 +377,15 @@ impl Container {
             _ => self.unshare(Namespace::Network),
         };
         self.network = Some(network);
+        self
+    }
+
+    /// Run the program as `uid`/`gid` of the sandbox's user namespace (those ids must be
+    /// mapped, e.g. with [`Container::uidmaps`]). `groups` sets the supplementary groups;
+    /// `None` clears them where the user namespace allows `setgroups` and leaves them
+    /// otherwise.
+    pub fn user(&mut self, uid: u32, gid: u32, groups: Option<&[u32]>) -> &mut Self {
+        self.credentials = Some((uid, gid, groups.map(<[u32]>::to_vec)));
         self
     }
 

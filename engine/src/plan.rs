@@ -392,6 +392,8 @@ pub(crate) struct Storage {
     pub(crate) caps: Option<hakoniwa_runtime::CapPlan>,
     pub(crate) host_proc: Cell<RawFd>,
     pub(crate) loopback_up: bool,
+    pub(crate) credentials: Option<(u32, u32, Vec<u32>, bool)>,
+    pub(crate) initial_ids: Option<(u32, u32)>,
 }
 
 /// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
@@ -507,6 +509,10 @@ impl Storage {
             caps: None,
             host_proc: Cell::new(-1),
             loopback_up: c.is_unshared(Namespace::Network),
+            initial_ids: None,
+            credentials: c.credentials.as_ref().map(|(u, g, groups)| {
+                (*u, *g, groups.clone().unwrap_or_default(), groups.is_none())
+            }),
             program,
             argv,
             envp,
@@ -618,12 +624,23 @@ impl Storage {
                     gid_map: g,
                 }),
             host_proc: &self.host_proc,
+            initial_ids: self.initial_ids,
             loopback_up: self.loopback_up,
             hostname: self.hostname.as_deref(),
             rlimits: &self.rlimits,
             new_keyring: self.new_keyring,
             new_session: self.new_session,
-            credentials: None,
+            credentials: self
+                .credentials
+                .as_ref()
+                .map(
+                    |(uid, gid, groups, optional)| hakoniwa_runtime::Credentials {
+                        uid: *uid,
+                        gid: *gid,
+                        groups: Some(groups),
+                        groups_optional: *optional,
+                    },
+                ),
             caps: self.caps,
             no_new_privs: self.no_new_privs,
             cwd: self.cwd.as_deref(),

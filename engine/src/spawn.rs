@@ -252,6 +252,22 @@ pub(crate) fn spawn(
         let g = idmap::effective(&c.gidmaps, egid);
         idmap::validate("uidmap", &u)?;
         idmap::validate("gidmap", &g)?;
+        // When the caller's own ids are not mapped, the child could not create a single
+        // file; it switches to an id of the namespace first (0 if mapped, else the lowest).
+        let mapped = |m: &[crate::container::IdMap], id: u32| {
+            m.iter()
+                .any(|r| id >= r.host_id && id - r.host_id < r.count)
+        };
+        let pick = |m: &[crate::container::IdMap]| {
+            if m.iter().any(|r| r.container_id == 0) {
+                0
+            } else {
+                m.iter().map(|r| r.container_id).min().unwrap_or(0)
+            }
+        };
+        if !mapped(&u, euid) || !mapped(&g, egid) {
+            storage.initial_ids = Some((pick(&u), pick(&g)));
+        }
         // The nested namespace maps itself from inside, which the kernel allows only for
         // a single id; multi-range maps keep the mount flags unlocked (documented).
         let single = |m: &[crate::container::IdMap]| m.len() == 1 && m[0].count == 1;
@@ -273,8 +289,13 @@ pub(crate) fn spawn(
             .iter()
             .find(|m| euid >= m.host_id && euid - m.host_id < m.count)
             .map(|m| m.container_id + (euid - m.host_id))
+            .or(storage.initial_ids.map(|(u, _)| u))
     } else {
         Some(euid)
+    };
+    let uid_inside = match &c.credentials {
+        Some((uid, _, _)) => Some(*uid),
+        None => uid_inside,
     };
     // A uid-0 program keeps only the container's capability set (Podman's by default).
     let all = crate::seccomp::all_caps();

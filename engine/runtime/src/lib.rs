@@ -101,6 +101,10 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         Err(e) => return Err(Fail::new(Stage::Sync, e, NO_INDEX)),
     }
     sys::close(plan.sync_fd);
+    if let Some((uid, gid)) = plan.initial_ids {
+        sys::setresgid(gid).at(Stage::IdMap, NO_INDEX)?;
+        sys::setresuid(uid).at(Stage::IdMap, NO_INDEX)?;
+    }
 
     if let Some(m) = plan.mount {
         mount::setup(m, buf, plan.nested_userns.map(|_| plan.host_proc))?;
@@ -128,7 +132,10 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     }
     if let Some(c) = &plan.credentials {
         if let Some(groups) = c.groups {
-            sys::setgroups(groups).at(Stage::Credentials, NO_INDEX)?;
+            match sys::setgroups(groups) {
+                Err(1) if c.groups_optional => {}
+                r => r.at(Stage::Credentials, NO_INDEX)?,
+            }
         }
         sys::setresgid(c.gid).at(Stage::Credentials, NO_INDEX)?;
         sys::setresuid(c.uid).at(Stage::Credentials, NO_INDEX)?;

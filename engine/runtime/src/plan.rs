@@ -56,6 +56,9 @@ pub struct Credentials<'a> {
     /// Supplementary groups (`setgroups`); `None` leaves them alone (needed when
     /// `setgroups` is denied in the user namespace).
     pub groups: Option<&'a [u32]>,
+    /// Ignore `EPERM` from `setgroups` (when the groups were not asked for explicitly and
+    /// the user namespace denies `setgroups`).
+    pub groups_optional: bool,
 }
 
 /// Capability sets to keep; everything else is dropped from all five sets.
@@ -233,6 +236,10 @@ pub struct Plan<'a> {
     pub die_with_parent: bool,
     /// Mount namespace plan (`None` without a new mount namespace).
     pub mount: Option<&'a MountPlan<'a>>,
+    /// Ids to switch to right after the id maps are written, when the caller's own ids are
+    /// not mapped (e.g. root mapping `0 100000 65536`): the child becomes that uid/gid of
+    /// its namespace (normally 0) and keeps its capabilities there.
+    pub initial_ids: Option<(u32, u32)>,
     /// Enter a nested user namespace after the mounts and the host name.
     pub nested_userns: Option<NestedUserns<'a>>,
     /// Scratch: a descriptor of the host's `/proc`, kept across `pivot_root` to write the

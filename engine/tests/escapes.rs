@@ -380,13 +380,20 @@ fn tty_probe(mut c: Container) -> (BTreeMap<String, String>, Vec<u8>) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let mut echoed = vec![0u8; 256];
-    let n = match master.read(&mut echoed) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-        Err(e) => panic!("read master: {e}"),
-    };
-    echoed.truncate(n);
+    // Echoes reach the master through the pty's flip buffer (a work queue), so poll: until
+    // an `x` shows up, or for half a second when it does not.
+    let mut echoed = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    while !echoed.contains(&b'x') && std::time::Instant::now() < deadline {
+        let mut buf = [0u8; 256];
+        match master.read(&mut buf) {
+            Ok(n) => echoed.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(e) => panic!("read master: {e}"),
+        }
+    }
     drop(keep);
     (kv(&String::from_utf8_lossy(&out.stdout)), echoed)
 }

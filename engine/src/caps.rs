@@ -2,8 +2,9 @@
 //!
 //! A uid-0 program would hold every capability in its user namespace; by default it gets
 //! the set container runtimes use (Podman's default), dropped from the bounding, effective,
-//! permitted, inheritable and ambient sets. The seccomp profile's capability conditions
-//! follow the final set.
+//! permitted, inheritable and ambient sets. A program with any other uid in its own user
+//! namespace holds no capability and gets an empty bounding set too. The seccomp profile's
+//! capability conditions follow the final set.
 
 /// Linux capability names in number order (`CAP_` prefix omitted).
 pub const NAMES: [&str; 41] = [

@@ -313,6 +313,15 @@ pub(crate) fn spawn(
         });
         c.caps
     } else {
+        // Any other program loses its effective and permitted sets at `execve`, but the
+        // bounding set would stay full; empty it (the child still holds CAP_SETPCAP in the
+        // user namespace it was cloned into).
+        if userns {
+            storage.caps = Some(hakoniwa_runtime::CapPlan {
+                keep: 0,
+                last_cap: all.count_ones().saturating_sub(1),
+            });
+        }
         0
     };
     storage.seccomp = crate::seccomp::compile(&c.seccomp, caps)?;

@@ -447,10 +447,37 @@ fn userns_auto() {
 }
 
 #[test]
-fn user_switch_not_supported_yet() {
-    let out = hk(&["run", "--user", "nobody:nogroup:a,b", "--", "true"]);
+fn user_switch() {
+    // A range of ids that includes nobody (65534) is needed: as root map one directly,
+    // as an unprivileged user take the subordinate range (--userns auto).
+    let root = rustix::process::geteuid().is_root();
+    let maps: Vec<&str> = if root {
+        vec!["-u", "0:100000:65536", "-g", "0:100000:65536"]
+    } else {
+        vec!["--userns", "auto"]
+    };
+    let mut a = vec!["run"];
+    a.extend(&maps);
+    a.extend(["--user", "nobody:nogroup", "--", "id"]);
+    let out = hk(&a);
+    out.ok();
+    assert!(
+        out.stdout
+            .starts_with("uid=65534(nobody) gid=65534(nogroup)"),
+        "{}",
+        out.stdout
+    );
+    // An unmapped user: a setup error naming the stage, with a hint.
+    let out = hk(&["run", "--user", "nobody", "--", "true"]);
     assert_eq!(out.code, 125);
-    assert!(out.stderr.contains("not supported yet"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stage credentials") && out.stderr.contains("not mapped"),
+        "{}",
+        out.stderr
+    );
+    let out = hk(&["run", "--user", "no-such-user-here", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no-such-user-here"), "{}", out.stderr);
     let bad = hk(&["run", "--user", ":grp", "--", "true"]);
     assert_eq!(bad.code, 1);
 }

@@ -301,8 +301,6 @@ fn the_callers_session_key_is_not_readable_inside() {
 }
 
 #[test]
-#[ignore = "engine limitation: keyctl is allowed and the program has the caller's kuid, \
-            so keys of the caller are reachable by serial number (see the report)"]
 fn the_callers_keys_are_not_reachable_by_serial() {
     // describe needs only the "view" permission that a key gives its owner's uid; with
     // `keyctl setperm` granting the user "read", even the payload is readable.

@@ -10,6 +10,9 @@
 //! - `ioctl(fd, TIOCSTI, ..)` and `ioctl(fd, TIOCLINUX, ..)` return EPERM (the request is an
 //!   `int`, compared as the masked low 32-bit word), since both let a sandboxed program
 //!   inject input into the controlling terminal.
+//! - `add_key`, `keyctl` and `request_key` return EPERM (as in Docker's default profile):
+//!   the program runs with the caller's host uid, so without this any key the caller owns
+//!   would be reachable by its serial number, new session keyring or not.
 //!
 //! Like upstream (whose `archMap` maps x86_64 to x86 and x32), i386 and x32 are allowed
 //! architectures; see the crate docs for what that means here (default action, ENOSYS).
@@ -670,6 +673,13 @@ pub fn podman_default(caps_held: u64) -> Policy {
         if native.syscall_nr("ioctl").is_some() {
             policy
                 .rule("ioctl", vec![cond], Action::Errno(EPERM))
+                .expect("valid built-in rule");
+        }
+    }
+    for name in ["add_key", "keyctl", "request_key"] {
+        if native.syscall_nr(name).is_some() {
+            policy
+                .rule(name, vec![], Action::Errno(EPERM))
                 .expect("valid built-in rule");
         }
     }

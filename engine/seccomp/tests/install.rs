@@ -57,6 +57,7 @@ fn errno(r: Result<usize, Errno>) -> Result<usize, i32> {
 struct PodmanResults {
     kexec_load: Result<usize, i32>,
     add_key: Result<usize, i32>,
+    unlisted_io_uring: Result<usize, i32>,
     personality_query: bool,
     netlink_audit: Result<usize, i32>,
     unix_socket: bool,
@@ -80,6 +81,7 @@ fn podman_checks() -> PodmanResults {
         PodmanResults {
             kexec_load: errno(syscall!(Sysno::kexec_load, 0, 0, 0, 0)),
             add_key: errno(syscall!(Sysno::add_key, 0, 0, 0, 0, 0)),
+            unlisted_io_uring: errno(syscall!(Sysno::io_uring_setup, 0, 0)),
             personality_query: syscall!(Sysno::personality, 0xffff_ffffusize).is_ok(),
             netlink_audit: netlink,
             unix_socket: unix.is_ok(),
@@ -97,7 +99,8 @@ fn podman_default_installed_in_a_thread() {
         r,
         PodmanResults {
             kexec_load: Err(EPERM),
-            add_key: Err(ENOSYS),
+            add_key: Err(EPERM),
+            unlisted_io_uring: Err(ENOSYS),
             personality_query: true,
             netlink_audit: Err(EINVAL),
             unix_socket: true,
@@ -112,7 +115,8 @@ fn seccompiler_reference_program_installs_too() {
     let prog = podman_default(0).compile_linear_seccompiler().unwrap();
     let r = in_filtered_thread(prog, podman_checks);
     assert_eq!(r.kexec_load, Err(EPERM));
-    assert_eq!(r.add_key, Err(ENOSYS));
+    assert_eq!(r.add_key, Err(EPERM));
+    assert_eq!(r.unlisted_io_uring, Err(ENOSYS));
     assert_eq!(r.netlink_audit, Err(EINVAL));
     assert!(r.personality_query && r.unix_socket && r.getpid);
     // Same policy, so the TIOCSTI rule is in the reference program as well.

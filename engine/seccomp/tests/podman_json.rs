@@ -30,10 +30,18 @@ fn intended_difference(nr: u32, args: &[u64; 6], ours: Action, theirs: Action) -
     let ioctl = Arch::X86_64.syscall_nr("ioctl").unwrap();
     // ioctl(fd, TIOCSTI) and ioctl(fd, TIOCLINUX): EPERM instead of allowed (request is an
     // int: only the low 32 bits count).
-    nr == ioctl
+    let tty = nr == ioctl
         && matches!(args[1] & 0xffff_ffff, 0x5412 | 0x541c)
         && ours == Action::Errno(1)
-        && theirs == Action::Allow
+        && theirs == Action::Allow;
+    // add_key, keyctl, request_key: EPERM instead of allowed (or ENOSYS where unlisted):
+    // the caller's keys would otherwise be reachable by serial number.
+    let keys = ["add_key", "keyctl", "request_key"]
+        .iter()
+        .any(|n| Arch::X86_64.syscall_nr(n) == Some(nr))
+        && ours == Action::Errno(1)
+        && matches!(theirs, Action::Allow | Action::Errno(38));
+    tty || keys
 }
 
 fn compare(caps: u64, text: &str) {
@@ -114,7 +122,8 @@ fn podman_default_decisions() {
     assert_eq!(none.name(), "podman-default");
     assert_eq!(decide(&none, "read", [0; 6]), Action::Allow);
     assert_eq!(decide(&none, "kexec_load", [0; 6]), Action::Errno(1));
-    assert_eq!(decide(&none, "add_key", [0; 6]), Action::Errno(38));
+    assert_eq!(decide(&none, "add_key", [0; 6]), Action::Errno(1));
+    assert_eq!(decide(&none, "io_uring_setup", [0; 6]), Action::Errno(38));
     assert_eq!(
         decide(&none, "personality", [0xffff_ffff, 0, 0, 0, 0, 0]),
         Action::Allow

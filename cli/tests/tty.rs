@@ -1,0 +1,72 @@
+//! An interactive shell under a real terminal keeps job control (tmux drives it).
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(sock: &str, args: &[&str]) -> String {
+    let out = Command::new("tmux")
+        .args(["-S", sock])
+        .args(args)
+        .output()
+        .expect("tmux is required (.ci/setup)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(sock: &str, needle: &str) -> String {
+    let t = Instant::now();
+    loop {
+        let screen = tmux(sock, &["capture-pane", "-t", "hk", "-p"]);
+        if screen.contains(needle) {
+            return screen;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{needle:?} never appeared:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
+    let sock = std::env::temp_dir().join(format!("hakoniwa-tty-{}", std::process::id()));
+    let sock = sock.to_str().unwrap();
+    let cmd = format!("{} run -- sh -i", env!("CARGO_BIN_EXE_hakoniwa"));
+    tmux(
+        sock,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "hk",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ],
+    );
+    // The prompt is "# " for root and "$ " otherwise (capture-pane trims the space).
+    let prompt = if rustix::process::geteuid().is_root() {
+        "#"
+    } else {
+        "$"
+    };
+    wait_for(sock, prompt);
+    tmux(sock, &["send-keys", "-t", "hk", "sleep 30", "Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(sock, &["send-keys", "-t", "hk", "C-c"]);
+    tmux(sock, &["send-keys", "-t", "hk", "echo rc=$?", "Enter"]);
+    wait_for(sock, "rc=130");
+    tmux(sock, &["send-keys", "-t", "hk", "sleep 31", "Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(sock, &["send-keys", "-t", "hk", "C-z"]);
+    let screen = wait_for(sock, "Stopped");
+    assert!(screen.contains("sleep 31"), "{screen}");
+    tmux(
+        sock,
+        &["send-keys", "-t", "hk", "kill -9 %1; echo killed", "Enter"],
+    );
+    wait_for(sock, "killed");
+    tmux(sock, &["kill-server"]);
+    let _ = std::fs::remove_file(sock);
+}

@@ -86,7 +86,7 @@ pub struct RunArgs {
     /// Map gids: CONTAINER[:HOST[:COUNT]] (HOST defaults to the caller's gid, COUNT to 1)
     #[arg(short = 'g', long, value_name = "C[:H[:N]]")]
     pub gidmap: Vec<String>,
-    /// Run as a user of the sandbox's /etc/passwd (not supported yet)
+    /// Run as a user (and groups) of the sandbox's own /etc/passwd and /etc/group; the ids must be mapped
     #[arg(long, value_name = "USER[:GROUP[:SUPP,...]]")]
     pub user: Option<String>,
     /// Set the host name (implies --unshare-uts)

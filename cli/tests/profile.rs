@@ -254,3 +254,21 @@ fn profile_landlock_is_enforced() {
     assert!(out.stdout.contains("denied"), "{}", out.stdout);
     assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
 }
+
+/// Every shipped profile renders, parses and runs a trivial command.
+#[test]
+fn shipped_profiles_all_load_and_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let mut n = 0;
+    for dir in ["abstractions", "examples"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let out = hk(&["run", "-c", p.to_str().unwrap(), "--", "/bin/true"]);
+                assert_eq!(out.code, 0, "{}: {}", p.display(), out.stderr);
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 10, "only {n} profiles");
+}

@@ -47,6 +47,58 @@ fn main() {
             .unwrap()
             .success());
     });
+    // Networking: the sandbox with pasta against a bare `pasta --config-net -- /bin/true`
+    // (pasta's own start-up), and the sandbox with only a network namespace (no pasta).
+    let mut none = hakoniwa::Container::new();
+    none.rootfs("/").network(hakoniwa::Network::None);
+    let netns = time(n, || {
+        assert!(none.command("/bin/true").status().unwrap().success());
+    });
+    let mut with_pasta = hakoniwa::Container::new();
+    with_pasta.rootfs("/").network(hakoniwa::Pasta::default());
+    let pasta_ok = with_pasta
+        .command("/bin/true")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let pasta = pasta_ok.then(|| {
+        time(n.min(50), || {
+            assert!(with_pasta.command("/bin/true").status().unwrap().success());
+        })
+    });
+    // As root pasta drops to "nobody" and then cannot set up its namespace; stay root as
+    // the engine does.
+    let mut bare_args = vec![
+        "--config-net",
+        "--quiet",
+        "-t",
+        "none",
+        "-u",
+        "none",
+        "-T",
+        "none",
+        "-U",
+        "none",
+    ];
+    if rustix::process::geteuid().is_root() {
+        bare_args.extend(["--runas", "0"]);
+    }
+    bare_args.extend(["--", "/bin/true"]);
+    let bare_pasta = std::process::Command::new("pasta")
+        .args(&bare_args)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+        .then(|| {
+            time(n.min(50), || {
+                assert!(std::process::Command::new("pasta")
+                    .args(&bare_args)
+                    .status()
+                    .unwrap()
+                    .success());
+            })
+        });
     println!("host_mib={mib} iterations={n}");
     println!(
         "hakoniwa sandbox (user+mnt+pid, rootfs /): {:>8.3} ms",
@@ -60,6 +112,30 @@ fn main() {
         "std::process::Command /bin/true:           {:>8.3} ms",
         std_spawn.as_secs_f64() * 1e3
     );
+    println!(
+        "hakoniwa sandbox + new network namespace:  {:>8.3} ms",
+        netns.as_secs_f64() * 1e3
+    );
+    if let Some(p) = pasta {
+        println!(
+            "hakoniwa sandbox + pasta:                  {:>8.3} ms",
+            p.as_secs_f64() * 1e3
+        );
+        println!(
+            "  of which pasta start-up (vs. netns only): {:>8.3} ms",
+            (p.saturating_sub(netns)).as_secs_f64() * 1e3
+        );
+    }
+    if let (Some(p), Some(b)) = (pasta, bare_pasta) {
+        println!(
+            "bare `pasta --config-net -- /bin/true`:    {:>8.3} ms",
+            b.as_secs_f64() * 1e3
+        );
+        println!(
+            "  our overhead on top of bare pasta:        {:>8.3} ms",
+            (p.as_secs_f64() - b.as_secs_f64()) * 1e3
+        );
+    }
     let external = [
         (
             "bwrap",

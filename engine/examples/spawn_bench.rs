@@ -94,6 +94,7 @@ fn main() {
             time(n.min(50), || {
                 assert!(std::process::Command::new("pasta")
                     .args(&bare_args)
+                    .stderr(std::process::Stdio::null())
                     .status()
                     .unwrap()
                     .success());

@@ -27,6 +27,9 @@ pub struct Report {
     pub involuntary_switches: Option<u64>,
     /// Namespaces unshared.
     pub namespaces: Vec<String>,
+    /// Setup time per part, in milliseconds (prepare, clone, idmap, network, mounts,
+    /// identity, confine, exec, total).
+    pub setup_ms: Option<std::collections::BTreeMap<&'static str, f64>>,
     /// Capabilities kept for a uid-0 program (null when the program is not uid 0).
     pub capabilities: Option<Vec<String>>,
     /// Landlock: ABI, handled access sets, rule counts, what was dropped (null when off).
@@ -66,6 +69,7 @@ impl Report {
             voluntary_switches: Some(u.voluntary_switches),
             involuntary_switches: Some(u.involuntary_switches),
             namespaces,
+            setup_ms: None,
             capabilities: None,
             landlock: None,
             seccomp: None,
@@ -90,6 +94,7 @@ impl Report {
             voluntary_switches: None,
             involuntary_switches: None,
             namespaces,
+            setup_ms: None,
             capabilities: None,
             landlock: None,
             seccomp: None,

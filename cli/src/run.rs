@@ -984,6 +984,20 @@ fn secs(d: Duration) -> String {
 }
 
 fn log_enforcement(e: &hakoniwa::Enforcement) {
+    let t = &e.timings;
+    let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
+    log::debug!(
+        "Setup: {} ms total (prepare {}, clone {}, idmap {}, network {}, mounts {}, identity {}, confine {}, exec {})",
+        ms(t.total),
+        ms(t.prepare),
+        ms(t.clone),
+        ms(t.idmap),
+        ms(t.network),
+        ms(t.mounts),
+        ms(t.identity),
+        ms(t.confine),
+        ms(t.exec)
+    );
     if let Some(c) = e.capabilities {
         log::debug!("Capabilities: {}", hakoniwa::caps::names(c).join(", "));
     }
@@ -1081,6 +1095,23 @@ pub fn main(args: &RunArgs) -> i32 {
             .seccomp
             .as_ref()
             .and_then(|l| serde_json::to_value(l).ok());
+        let t = &enforcement.timings;
+        report.setup_ms = Some(
+            [
+                ("prepare", t.prepare),
+                ("clone", t.clone),
+                ("idmap", t.idmap),
+                ("network", t.network),
+                ("mounts", t.mounts),
+                ("identity", t.identity),
+                ("confine", t.confine),
+                ("exec", t.exec),
+                ("total", t.total),
+            ]
+            .into_iter()
+            .map(|(k, d)| (k, d.as_secs_f64() * 1e3))
+            .collect(),
+        );
         report.capabilities = enforcement.capabilities.map(|c| {
             hakoniwa::caps::names(c)
                 .iter()

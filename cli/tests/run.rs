@@ -784,6 +784,22 @@ fn json_status_reports_what_is_enforced() {
     assert_eq!(v["seccomp"]["profile"], "podman-default");
     assert!(v["seccomp"]["instructions"].as_u64().unwrap() > 100);
     assert_eq!(v["seccomp"]["architectures"][0], "x86_64");
+    let total = v["setup_ms"]["total"].as_f64().unwrap();
+    let parts: f64 = [
+        "prepare", "clone", "idmap", "network", "mounts", "identity", "confine", "exec",
+    ]
+    .iter()
+    .map(|k| v["setup_ms"][k].as_f64().unwrap())
+    .sum();
+    assert!(
+        total > 0.0 && v["setup_ms"]["mounts"].as_f64().unwrap() > 0.0,
+        "{}",
+        v["setup_ms"]
+    );
+    assert!(
+        (parts - total).abs() <= total * 0.05 + 0.05,
+        "parts {parts} vs total {total}"
+    );
     let out = hk(&[
         "run",
         "--seccomp",

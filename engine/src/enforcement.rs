@@ -2,7 +2,69 @@
 //! handled access sets, seccomp profile and filter length. Every front end reports this
 //! alike (the CLI's `-v` log and `--json-status`).
 
+use std::time::Duration;
+
 use crate::namespace::Namespace;
+
+/// How long each part of the setup took (from `spawn()` to the program's `execve`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SetupTimings {
+    /// Building the plan in the parent (paths, mount plan, seccomp program, landlock).
+    pub prepare: Duration,
+    /// `clone3` with the namespaces.
+    pub clone: Duration,
+    /// Writing the id maps.
+    pub idmap: Duration,
+    /// Starting pasta and waiting until it configured the namespace.
+    pub network: Duration,
+    /// Building the new root and `pivot_root` (child).
+    pub mounts: Duration,
+    /// Host name, nested user namespace, limits, keyring, session, credentials,
+    /// capabilities (child).
+    pub identity: Duration,
+    /// no_new_privs, working directory, landlock, descriptors, seccomp (child).
+    pub confine: Duration,
+    /// From the end of setup until the parent saw `execve` succeed.
+    pub exec: Duration,
+    /// Everything, from `spawn()` to `execve`.
+    pub total: Duration,
+}
+
+/// Nanoseconds of `CLOCK_MONOTONIC`, as the child records them.
+pub(crate) fn now_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (t.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(t.tv_nsec as u64)
+}
+
+impl SetupTimings {
+    /// From parent marks `[start, prepared, cloned, mapped, network, exec]` and the child's
+    /// `[released, mounted, identity, confined]` (0 = not reached).
+    pub(crate) fn from_marks(p: [u64; 6], c: [u64; 4]) -> Self {
+        let d = |a: u64, b: u64| {
+            if a == 0 || b == 0 {
+                Duration::ZERO
+            } else {
+                Duration::from_nanos(b.saturating_sub(a))
+            }
+        };
+        let [start, prepared, cloned, mapped, network, exec] = p;
+        let [released, mounted, identity, confined] = c;
+        SetupTimings {
+            prepare: d(start, prepared),
+            clone: d(prepared, cloned),
+            idmap: d(cloned, mapped),
+            network: d(mapped, network),
+            mounts: d(released, mounted),
+            identity: d(mounted, identity),
+            confine: d(identity, confined),
+            exec: d(confined, exec),
+            total: d(start, exec),
+        }
+    }
+}
 
 /// The landlock part of [`Enforcement`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,4 +112,6 @@ pub struct Enforcement {
     pub seccomp: Option<SeccompReport>,
     /// `no_new_privs` set.
     pub no_new_privs: bool,
+    /// How long the setup took, part by part.
+    pub timings: SetupTimings,
 }

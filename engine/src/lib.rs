@@ -52,7 +52,7 @@ mod sys;
 pub use child::{Child, ChildStderr, ChildStdin, ChildStdout, Output};
 pub use command::Command;
 pub use container::{Container, IdMap, Runctl};
-pub use enforcement::{Enforcement, LandlockReport, SeccompReport};
+pub use enforcement::{Enforcement, LandlockReport, SeccompReport, SetupTimings};
 pub use error::{Error, Result, Stage};
 pub use exit_status::{ExitReason, ExitStatus, Usage};
 pub use namespace::Namespace;

@@ -394,6 +394,7 @@ pub(crate) struct Storage {
     pub(crate) loopback_up: bool,
     pub(crate) credentials: Option<(u32, u32, Vec<u32>, bool)>,
     pub(crate) initial_ids: Option<(u32, u32)>,
+    pub(crate) timings: [Cell<u64>; 4],
 }
 
 /// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
@@ -510,6 +511,7 @@ impl Storage {
             host_proc: Cell::new(-1),
             loopback_up: c.is_unshared(Namespace::Network),
             initial_ids: None,
+            timings: Default::default(),
             credentials: c.credentials.as_ref().map(|(u, g, groups)| {
                 (*u, *g, groups.clone().unwrap_or_default(), groups.is_none())
             }),
@@ -625,6 +627,7 @@ impl Storage {
                 }),
             host_proc: &self.host_proc,
             initial_ids: self.initial_ids,
+            timings: &self.timings,
             loopback_up: self.loopback_up,
             hostname: self.hostname.as_deref(),
             rlimits: &self.rlimits,

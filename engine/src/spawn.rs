@@ -176,6 +176,7 @@ pub(crate) fn spawn(
     extra: Vec<(OwnedFd, i32)>,
 ) -> Result<Child> {
     let started = Instant::now();
+    let mut marks = [crate::enforcement::now_ns(), 0, 0, 0, 0, 0];
     let c = &cmd.container;
 
     // Standard streams and passed descriptors: `keep` holds what must stay open until the
@@ -331,6 +332,7 @@ pub(crate) fn spawn(
         .filter(|ns| c.is_unshared(**ns))
         .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
 
+    marks[1] = crate::enforcement::now_ns();
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
     let (sync_r, sync_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
     let stack = Stack::new()?;
@@ -363,6 +365,7 @@ pub(crate) fn spawn(
                     errno: 32,
                 })?
                 .map_err(|e| Error::setup(Stage::Unshare, None, e))?;
+            marks[2] = crate::enforcement::now_ns();
             // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
             // The child has its own copy of the descriptor table now.
@@ -382,6 +385,7 @@ pub(crate) fn spawn(
                     return Err(e);
                 }
             }
+            marks[3] = crate::enforcement::now_ns();
             let pasta = match &c.network {
                 Some(crate::network::Network::Pasta(p)) => {
                     match crate::network::start_pasta(p, pid, euid == 0) {
@@ -395,6 +399,7 @@ pub(crate) fn spawn(
                 }
                 _ => None,
             };
+            marks[4] = crate::enforcement::now_ns();
             let mut sync_w = std::fs::File::from(sync_w);
             let go = std::io::Write::write_all(&mut sync_w, b"1");
             drop(sync_w);
@@ -418,6 +423,7 @@ pub(crate) fn spawn(
                 }
             }
             if got == 0 {
+                marks[5] = crate::enforcement::now_ns();
                 return Ok((pid, pidfd, pasta));
             }
             kill_and_reap(&pidfd);
@@ -494,6 +500,10 @@ pub(crate) fn spawn(
                     .collect(),
             }),
         no_new_privs: storage.no_new_privs,
+        timings: crate::enforcement::SetupTimings::from_marks(
+            marks,
+            storage.timings.each_ref().map(|c| c.get()),
+        ),
     };
     let mut warnings: Vec<String> = storage
         .seccomp

@@ -84,6 +84,13 @@ fn nested_userns(n: &NestedUserns<'_>, proc_fd: RawFd) -> sys::SysResult<()> {
     r
 }
 
+/// Record the time of setup point `i` (see [`plan::TIMING_POINTS`]).
+fn mark(plan: &Plan<'_>, i: usize) {
+    if let Some(slot) = plan.timings.get(i) {
+        slot.set(sys::monotonic_ns());
+    }
+}
+
 fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     for fd in plan.close_first {
         sys::close(*fd);
@@ -101,6 +108,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         Err(e) => return Err(Fail::new(Stage::Sync, e, NO_INDEX)),
     }
     sys::close(plan.sync_fd);
+    mark(plan, 0);
     if let Some((uid, gid)) = plan.initial_ids {
         sys::setresgid(gid).at(Stage::IdMap, NO_INDEX)?;
         sys::setresuid(uid).at(Stage::IdMap, NO_INDEX)?;
@@ -109,6 +117,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     if let Some(m) = plan.mount {
         mount::setup(m, buf, plan.nested_userns.map(|_| plan.host_proc))?;
     }
+    mark(plan, 1);
     if plan.loopback_up {
         sys::loopback_up().at(Stage::Network, NO_INDEX)?;
     }
@@ -150,6 +159,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     if let (Some(c), false) = (&final_caps, defer_caps) {
         caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
     }
+    mark(plan, 2);
     if plan.no_new_privs {
         sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).at(Stage::NoNewPrivs, NO_INDEX)?;
     }
@@ -166,5 +176,6 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     if let (Some(c), true) = (&final_caps, defer_caps) {
         caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
     }
+    mark(plan, 3);
     Ok(())
 }

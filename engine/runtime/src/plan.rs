@@ -222,6 +222,10 @@ pub struct NestedUserns<'a> {
     pub gid_map: &'a [u8],
 }
 
+/// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in
+/// [`Plan::timings`], in order.
+pub const TIMING_POINTS: [&str; 4] = ["released", "mounted", "identity", "confined"];
+
 /// The complete input of the child.
 #[derive(Debug)]
 pub struct Plan<'a> {
@@ -240,6 +244,8 @@ pub struct Plan<'a> {
     /// not mapped (e.g. root mapping `0 100000 65536`): the child becomes that uid/gid of
     /// its namespace (normally 0) and keeps its capabilities there.
     pub initial_ids: Option<(u32, u32)>,
+    /// Scratch: `CLOCK_MONOTONIC` nanoseconds at each of [`TIMING_POINTS`] (may be empty).
+    pub timings: &'a [Cell<u64>],
     /// Enter a nested user namespace after the mounts and the host name.
     pub nested_userns: Option<NestedUserns<'a>>,
     /// Scratch: a descriptor of the host's `/proc`, kept across `pivot_root` to write the

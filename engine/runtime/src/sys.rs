@@ -439,6 +439,18 @@ pub fn loopback_up() -> SysResult<()> {
     r
 }
 
+/// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds (0 on failure).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` is a live struct timespec.
+    match res(unsafe { syscall!(Sysno::clock_gettime, 1usize, ts.as_mut_ptr()) }) {
+        Ok(_) => (ts[0] as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(ts[1] as u64),
+        Err(_) => 0,
+    }
+}
+
 /// `setsid(2)`.
 pub fn setsid() -> SysResult<()> {
     // SAFETY: no arguments.

@@ -121,6 +121,7 @@ pub struct Child {
     pub(crate) warnings: Vec<String>,
     pub(crate) pasta: Option<crate::network::PastaProc>,
     pub(crate) enforcement: crate::enforcement::Enforcement,
+    pub(crate) peak: Option<crate::exit_hook::Peak>,
 }
 
 fn timeval(sec: i64, usec: i64) -> Duration {
@@ -151,6 +152,7 @@ impl Child {
 
     /// Kill the sandbox (SIGKILL to its PID 1 ends the whole PID namespace).
     pub fn kill(&mut self) -> Result<()> {
+        self.note_peak();
         self.signal(9)
     }
 
@@ -172,6 +174,13 @@ impl Child {
     fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Remember the program's own peak memory before killing it (no exit hook runs then).
+    fn note_peak(&self) {
+        if let (Some(p), Some(kb)) = (&self.peak, crate::exit_hook::vm_hwm(self.pid, self.pid)) {
+            p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn expire(&mut self) -> Result<()> {
@@ -218,7 +227,16 @@ impl Child {
             real_time: self.started.elapsed(),
             user_time: timeval(ru[0], ru[1]),
             system_time: timeval(ru[2], ru[3]),
-            max_rss_kb: ru[4].max(0) as u64,
+            // The exit hook's reading is the program's own; ru_maxrss includes the host's
+            // peak (see exit_hook.rs).
+            max_rss_kb: match self
+                .peak
+                .as_ref()
+                .map(|p| p.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                Some(kb) if kb > 0 => kb,
+                _ => ru[4].max(0) as u64,
+            },
             minor_faults: ru[8].max(0) as u64,
             major_faults: ru[9].max(0) as u64,
             voluntary_switches: ru[16].max(0) as u64,
@@ -244,6 +262,10 @@ impl Child {
             core_dumped,
             usage,
         };
+        let pidns = self.enforcement.namespaces.contains(&crate::Namespace::Pid);
+        if let (Some(p), true) = (&self.peak, pidns) {
+            crate::exit_hook::unwatch(p);
+        }
         self.status = Some(status);
         self.pasta = None; // stops pasta
         self.cleanup.run();

@@ -24,10 +24,10 @@
 //! back over a close-on-exec pipe as (stage, errno, entry) records: see [`Error`].
 //!
 //! # Peak memory
-//! `ExitStatus::usage().max_rss_kb` is the kernel's `ru_maxrss` for the program. Because the
-//! child shares the host's address space until `execve`, the kernel folds the host's
-//! high-water mark into that figure at `execve`: a program spawned from a large host reports
-//! at least the host's peak. See the README ("Known limitations").
+//! `ExitStatus::usage().max_rss_kb` is the program's own peak (`VmHWM` read at its
+//! `exit_group` through a seccomp user notification, or before the engine kills it), not
+//! the kernel's `ru_maxrss`, which includes the host's peak because the child shared the
+//! host's address space until `execve`. See `exit_hook.rs` and the README.
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -37,6 +37,7 @@ mod command;
 mod container;
 mod enforcement;
 mod error;
+mod exit_hook;
 mod exit_status;
 mod idmap;
 pub mod landlock;

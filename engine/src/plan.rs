@@ -538,6 +538,7 @@ impl Storage {
         sync_fd: RawFd,
         close_first: &[RawFd],
         fds: &[FdMap],
+        exit_hook_socket: Option<RawFd>,
         f: impl FnOnce(&Plan<'_>) -> R,
     ) -> R {
         let argv: Vec<*const c_char> = self
@@ -650,6 +651,10 @@ impl Storage {
             fds,
             fd_scratch: &fd_scratch,
             landlock: landlock.as_ref(),
+            exit_hook: exit_hook_socket.map(|socket| hakoniwa_runtime::ExitHook {
+                filter: &crate::exit_hook::FILTER,
+                socket,
+            }),
             seccomp: self
                 .seccomp
                 .as_ref()

@@ -170,6 +170,31 @@ fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
         .filter(|p| p.starts_with("/dev/"))
 }
 
+/// Receive the exit hook's listener (sent by the child with `SCM_RIGHTS` before `execve`).
+fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+    let mut anc = RecvAncillaryBuffer::new(&mut space);
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    rustix::net::recvmsg(
+        sock,
+        &mut iov,
+        &mut anc,
+        RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC,
+    )
+    .ok()?;
+    let mut out = None;
+    for msg in anc.drain() {
+        if let RecvAncillaryMessage::ScmRights(fds) = msg {
+            for fd in fds {
+                out.get_or_insert(fd);
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn spawn(
     cmd: &Command,
     stdio: [StdioKind; 3],
@@ -338,13 +363,31 @@ pub(crate) fn spawn(
     let stack = Stack::new()?;
     let tx = spawner()?;
 
-    let close_first = [err_r.as_raw_fd(), sync_w.as_raw_fd()];
+    // The exit hook rides along with a seccomp filter (unconfined means no filter at all).
+    let hook = match storage.seccomp {
+        Some(_) => Some(
+            rustix::net::socketpair(
+                rustix::net::AddressFamily::UNIX,
+                rustix::net::SocketType::SEQPACKET,
+                rustix::net::SocketFlags::CLOEXEC,
+                None,
+            )
+            .map_err(|e| Error::io("socketpair", e))?,
+        ),
+        None => None,
+    };
+    let mut close_first = vec![err_r.as_raw_fd(), sync_w.as_raw_fd()];
+    if let Some((mine, _)) = &hook {
+        close_first.push(mine.as_raw_fd());
+    }
+    let hook_child = hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
     let mut err_r = std::fs::File::from(err_r);
     let outcome = storage.with_plan(
         err_w.as_raw_fd(),
         sync_r.as_raw_fd(),
         &close_first,
         &maps,
+        hook_child,
         |plan| {
             let (rtx, rrx) = mpsc::sync_channel(1);
             let job = Job {
@@ -372,6 +415,7 @@ pub(crate) fn spawn(
             drop(err_w);
             drop(sync_r);
             drop(std::mem::take(&mut keep));
+            let hook_mine = hook.map(|(mine, _theirs)| mine);
 
             let kill_and_reap = |pidfd: &OwnedFd| {
                 let _ = crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), 9);
@@ -424,7 +468,10 @@ pub(crate) fn spawn(
             }
             if got == 0 {
                 marks[5] = crate::enforcement::now_ns();
-                return Ok((pid, pidfd, pasta));
+                let peak = hook_mine
+                    .and_then(|s| receive_fd(&s))
+                    .and_then(|l| crate::exit_hook::watch(l, pid));
+                return Ok((pid, pidfd, pasta, peak));
             }
             kill_and_reap(&pidfd);
             match (got, ErrorRecord::from_bytes(&rec)) {
@@ -451,7 +498,7 @@ pub(crate) fn spawn(
         cleanup.files = files;
         cleanup.dirs = dirs;
     }
-    let (pid, pidfd, pasta) = match outcome {
+    let (pid, pidfd, pasta, peak) = match outcome {
         Ok(v) => v,
         Err(e) => {
             drop(cleanup); // nothing ran; remove scaffolding now
@@ -532,5 +579,6 @@ pub(crate) fn spawn(
         warnings,
         pasta,
         enforcement,
+        peak,
     })
 }

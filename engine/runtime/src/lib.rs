@@ -170,6 +170,23 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         landlock::apply(l)?;
     }
     fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
+    if let Some(hook) = plan.exit_hook {
+        // Best effort: an enclosing sandbox may already hold the one listener a filter
+        // stack can have (EBUSY); the parent then falls back to ru_maxrss.
+        const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 1 << 3;
+        const EBUSY: i32 = 16;
+        match sys::seccomp_set_filter_flags(hook.filter, SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+            Ok(listener) => {
+                let listener = listener as RawFd;
+                let sent = sys::send_fd(hook.socket, listener);
+                sys::close(listener);
+                sent.at(Stage::Seccomp, NO_INDEX)?;
+            }
+            Err(EBUSY) => {}
+            Err(e) => return Err(Fail::new(Stage::Seccomp, e, NO_INDEX)),
+        }
+        sys::close(hook.socket);
+    }
     if let Some(filter) = plan.seccomp {
         sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
     }

@@ -222,6 +222,17 @@ pub struct NestedUserns<'a> {
     pub gid_map: &'a [u8],
 }
 
+/// The exit hook: a second seccomp filter that turns `exit_group` into a user notification,
+/// so the parent can read the program's own peak memory (`VmHWM`) while its address space
+/// still exists. The listener descriptor travels to the parent over `socket`.
+#[derive(Clone, Copy, Debug)]
+pub struct ExitHook<'a> {
+    /// The hook filter (prepared by the parent).
+    pub filter: &'a [SockFilter],
+    /// The child's end of a `SOCK_SEQPACKET` pair to the parent.
+    pub socket: RawFd,
+}
+
 /// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in
 /// [`Plan::timings`], in order.
 pub const TIMING_POINTS: [&str; 4] = ["released", "mounted", "identity", "confined"];
@@ -275,6 +286,8 @@ pub struct Plan<'a> {
     pub fd_scratch: &'a [Cell<RawFd>],
     /// Landlock ruleset.
     pub landlock: Option<&'a LandlockPlan<'a>>,
+    /// Exit hook, installed right before the seccomp program.
+    pub exit_hook: Option<ExitHook<'a>>,
     /// Seccomp program, installed last.
     pub seccomp: Option<&'a [SockFilter]>,
     /// Program: an absolute path, or a name searched in `search_path`.

@@ -510,6 +510,12 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> SysResult<()> {
 
 /// `seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)`.
 pub fn seccomp_set_filter(filter: &[SockFilter]) -> SysResult<()> {
+    seccomp_set_filter_flags(filter, 0).map(drop)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, prog)`; returns the listener with
+/// `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+pub fn seccomp_set_filter_flags(filter: &[SockFilter], flags: u64) -> SysResult<usize> {
     let prog = SockFprog {
         len: filter.len() as u16,
         filter: filter.as_ptr(),
@@ -519,11 +525,51 @@ pub fn seccomp_set_filter(filter: &[SockFilter]) -> SysResult<()> {
         syscall!(
             Sysno::seccomp,
             SECCOMP_SET_MODE_FILTER,
-            0usize,
+            flags,
             &prog as *const SockFprog
         )
     })
-    .map(drop)
+}
+
+/// Send one descriptor over a unix socket (`SCM_RIGHTS`) with a one-byte payload.
+pub fn send_fd(sock: RawFd, fd: RawFd) -> SysResult<()> {
+    #[repr(C)]
+    struct Iovec {
+        base: *const u8,
+        len: usize,
+    }
+    #[repr(C)]
+    struct Msghdr {
+        name: usize,
+        namelen: u32,
+        iov: *const Iovec,
+        iovlen: usize,
+        control: *const u8,
+        controllen: usize,
+        flags: i32,
+    }
+    // struct cmsghdr { size_t len; int level; int type; } then one int, padded to 8 bytes.
+    let mut cmsg = [0u8; 24];
+    cmsg[..8].copy_from_slice(&20u64.to_ne_bytes());
+    cmsg[8..12].copy_from_slice(&1i32.to_ne_bytes()); // SOL_SOCKET
+    cmsg[12..16].copy_from_slice(&1i32.to_ne_bytes()); // SCM_RIGHTS
+    cmsg[16..20].copy_from_slice(&fd.to_ne_bytes());
+    let byte = [b'L'];
+    let iov = Iovec {
+        base: byte.as_ptr(),
+        len: 1,
+    };
+    let msg = Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: &iov,
+        iovlen: 1,
+        control: cmsg.as_ptr(),
+        controllen: 24,
+        flags: 0,
+    };
+    // SAFETY: `msg` and everything it points at live across the call.
+    res(unsafe { syscall!(Sysno::sendmsg, sock, &msg as *const Msghdr, 0usize) }).map(drop)
 }
 
 /// `execve(2)`; returns only on failure.

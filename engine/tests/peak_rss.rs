@@ -1,0 +1,43 @@
+//! The peak-memory figure is the program's own, not the host's (issue 2). One test per
+//! binary: the host deliberately holds 500 MiB.
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[test]
+fn peak_rss_is_the_programs_own_even_from_a_large_host() {
+    let ballast = vec![0x5au8; 500 << 20]; // memset: every page touched
+    std::hint::black_box(&ballast);
+    let mut c = sandbox();
+    c.devfsmount("/dev");
+
+    // Uses little: far below the host's 500 MiB.
+    let s = c.command("/bin/true").status().unwrap();
+    assert!(s.success());
+    assert!(s.usage.max_rss_kb < 50 * 1024, "{} KiB", s.usage.max_rss_kb);
+
+    // Uses about 100 MiB itself: reported as such (and still below the host's).
+    let s = c
+        .command("/usr/bin/perl")
+        .args(["-e", "my $x = 'a' x (100 * 1024 * 1024); print length $x"])
+        .stdout(hakoniwa::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let kb = s.usage.max_rss_kb;
+    assert!((100 * 1024..400 * 1024).contains(&kb), "{kb} KiB");
+
+    // Killed by the wall-clock limit after allocating: the reading taken before the kill.
+    let s = c
+        .command("/usr/bin/perl")
+        .args(["-e", "my $x = 'b' x (60 * 1024 * 1024); sleep 10"])
+        .wait_timeout(Duration::from_millis(1500))
+        .status()
+        .unwrap();
+    assert_eq!(s.reason, hakoniwa::ExitReason::WallTimeExceeded);
+    let kb = s.usage.max_rss_kb;
+    assert!((60 * 1024..400 * 1024).contains(&kb), "{kb} KiB");
+    drop(ballast);
+}

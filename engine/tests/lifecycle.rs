@@ -12,6 +12,7 @@ fn non_cloexec_host_fd_is_not_visible_inside() {
     // std opens with O_CLOEXEC; make a descriptor without it at a recognisable number.
     let f = std::fs::File::open("/etc/hostname").unwrap();
     let fd = rustix::io::dup(&f).unwrap();
+    // SAFETY: descriptor 57 is unused by the test process; dup2 below makes it ours.
     let mut high = unsafe { std::os::fd::OwnedFd::from_raw_fd_checked(57) };
     rustix::io::dup2(&fd, &mut high).unwrap();
     assert!(

@@ -82,6 +82,16 @@ impl MountEntry {
     }
 }
 
+fn ranges(maps: &[(u32, u32, u32)]) -> Vec<IdMap> {
+    maps.iter()
+        .map(|&(container_id, host_id, count)| IdMap {
+            container_id,
+            host_id,
+            count,
+        })
+        .collect()
+}
+
 /// The sandbox configuration. See the module docs.
 ///
 /// # Examples
@@ -191,29 +201,13 @@ impl Container {
     /// Map uid ranges `(container, host, count)`. Ranges other than the caller's own id
     /// are written through the setuid `newuidmap` helper when the caller is not root.
     pub fn uidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
-        self.uidmaps = Some(
-            maps.iter()
-                .map(|&(c, h, n)| IdMap {
-                    container_id: c,
-                    host_id: h,
-                    count: n,
-                })
-                .collect(),
-        );
+        self.uidmaps = Some(ranges(maps));
         self
     }
 
     /// Map gid ranges `(container, host, count)` (through `newgidmap` when needed).
     pub fn gidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
-        self.gidmaps = Some(
-            maps.iter()
-                .map(|&(c, h, n)| IdMap {
-                    container_id: c,
-                    host_id: h,
-                    count: n,
-                })
-                .collect(),
-        );
+        self.gidmaps = Some(ranges(maps));
         self
     }
 

@@ -392,6 +392,31 @@ fn bind_node(dev: RawFd, name: &CStr, src: RawFd) -> SysResult<()> {
     r.and_then(|()| attach(src, f))
 }
 
+/// A new `nosuid` filesystem on a new directory `name` of `dev`.
+fn submount(
+    dev: RawFd,
+    name: &CStr,
+    mode: u32,
+    fstype: &CStr,
+    opts: &[(&CStr, &CStr)],
+    attrs: u64,
+) -> SysResult<()> {
+    sys::mkdirat(dev, name, mode)?;
+    let mnt = new_fs(fstype, opts, sys::MOUNT_ATTR_NOSUID | attrs)?;
+    match sys::openat(
+        dev,
+        name,
+        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
+        0,
+    ) {
+        Ok(t) => attach_owned(mnt, t),
+        Err(e) => {
+            sys::close(mnt);
+            Err(e)
+        }
+    }
+}
+
 fn devfs_fill(
     dev: RawFd,
     first_node: u32,
@@ -404,36 +429,24 @@ fn devfs_fill(
         bind_node(dev, name, src).at(Stage::Mount, NO_INDEX)?;
     }
     let at = |e: i32| Fail::new(Stage::Mount, e, NO_INDEX);
-    sys::mkdirat(dev, c"pts", 0o755).map_err(at)?;
-    let pts = new_fs(
-        c"devpts",
-        &[(c"ptmxmode", c"0666"), (c"mode", c"620")],
-        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
-    )
-    .map_err(at)?;
-    let t = sys::openat(
+    submount(
         dev,
         c"pts",
-        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
-        0,
+        0o755,
+        c"devpts",
+        &[(c"ptmxmode", c"0666"), (c"mode", c"620")],
+        sys::MOUNT_ATTR_NOEXEC,
     )
     .map_err(at)?;
-    attach_owned(pts, t).map_err(at)?;
-    sys::mkdirat(dev, c"shm", 0o1777).map_err(at)?;
-    let shm = new_fs(
-        c"tmpfs",
-        &[(c"mode", c"1777")],
-        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-    )
-    .map_err(at)?;
-    let t = sys::openat(
+    submount(
         dev,
         c"shm",
-        sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC,
-        0,
+        0o1777,
+        c"tmpfs",
+        &[(c"mode", c"1777")],
+        sys::MOUNT_ATTR_NODEV,
     )
     .map_err(at)?;
-    attach_owned(shm, t).map_err(at)?;
     for (link, to) in [
         (c"ptmx", c"pts/ptmx"),
         (c"fd", c"/proc/self/fd"),

@@ -55,7 +55,7 @@ pub use command::Command;
 pub use container::{Container, IdMap, Runctl};
 pub use enforcement::{Enforcement, LandlockReport, SeccompReport, SetupTimings};
 pub use error::{Error, Result, Stage};
-pub use exit_status::{ExitReason, ExitStatus, Usage};
+pub use exit_status::{Enforced, ExitReason, ExitStatus, Usage};
 pub use namespace::Namespace;
 pub use network::{Network, Pasta};
 pub use plan::{DEFAULT_PATH, HOST_ROOT_DIRS};

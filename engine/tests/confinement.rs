@@ -156,3 +156,32 @@ fn invalid_oci_profile_is_a_config_error_naming_the_field() {
     );
     assert!(err.to_string().contains("syscalls[0].action"), "{err}");
 }
+
+#[test]
+fn exit_status_reports_what_was_enforced() {
+    let c = confined(&[("/usr", FsAccess::R | FsAccess::X)]);
+    let s = c.command("/bin/true").status().unwrap();
+    assert!(s.success());
+    assert!(
+        s.enforced.landlock_abi >= 1 && s.enforced.landlock_fs != 0,
+        "{:?}",
+        s.enforced
+    );
+    assert!(s.enforced.seccomp_instructions > 100, "{:?}", s.enforced);
+    assert!(s.enforced.no_new_privs);
+    let ns = s.enforced.namespaces;
+    for n in [
+        hakoniwa::Namespace::User,
+        hakoniwa::Namespace::Mount,
+        hakoniwa::Namespace::Pid,
+    ] {
+        assert!(ns & (1 << n as u32) != 0, "{ns:#b}");
+    }
+    let mut c = sandbox();
+    c.seccomp(hakoniwa::seccomp::Seccomp::Unconfined);
+    let s = c.command("/bin/true").status().unwrap();
+    assert_eq!(
+        (s.enforced.seccomp_instructions, s.enforced.landlock_abi),
+        (0, 0)
+    );
+}

@@ -202,3 +202,38 @@ fn dropping_a_child_kills_and_reaps_it() {
     // Killed and reaped: the pid is gone entirely (not even a zombie).
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
 }
+
+#[test]
+fn host_killed_mid_setup_leaves_nothing_behind() {
+    let mountinfo = || std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let before = mountinfo();
+    let marker = format!("{}.{}", 6000 + std::process::id() % 1000, 161803);
+    for i in 0..40u64 {
+        let mut host = std::process::Command::new(example("hold"))
+            .arg(&marker)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // From right away to a few milliseconds: many kills land during the sandbox's setup.
+        std::thread::sleep(Duration::from_micros((i % 8) * 400));
+        host.kill().unwrap();
+        host.wait().unwrap();
+    }
+    let t = Instant::now();
+    while !host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "a sandbox outlived its killed host"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(mountinfo(), before);
+}
+
+#[test]
+fn container_is_clone_send_sync() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<hakoniwa::Container>();
+    check::<hakoniwa::ExitStatus>();
+    check::<hakoniwa::Error>();
+}

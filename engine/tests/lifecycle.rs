@@ -237,3 +237,11 @@ fn container_is_clone_send_sync() {
     check::<hakoniwa::ExitStatus>();
     check::<hakoniwa::Error>();
 }
+
+#[test]
+fn passed_fds_cannot_displace_the_error_pipe() {
+    let out = std::process::Command::new(example("fd_collision"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{out:?}");
+}

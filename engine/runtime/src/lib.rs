@@ -50,13 +50,15 @@ use path::PathBuf;
 /// Run the child: apply `plan` and `execve` the program. Never returns.
 pub fn child_main(plan: &Plan<'_>) -> ! {
     let mut buf = PathBuf::new();
-    let fail = run(plan, &mut buf);
-    let _ = sys::write_all(plan.err_fd, &fail.record().to_bytes());
+    // The error pipe may have to move out of the way of the program's descriptors.
+    let mut err_fd = plan.err_fd;
+    let fail = run(plan, &mut buf, &mut err_fd);
+    let _ = sys::write_all(err_fd, &fail.record().to_bytes());
     sys::exit_group(127)
 }
 
-fn run(plan: &Plan<'_>, buf: &mut PathBuf) -> Fail {
-    match setup(plan, buf) {
+fn run(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Fail {
+    match setup(plan, buf, err_fd) {
         Err(f) => f,
         Ok(()) => Fail::new(Stage::Exec, exec::exec(plan, buf), NO_INDEX),
     }
@@ -91,7 +93,7 @@ fn mark(plan: &Plan<'_>, i: usize) {
     }
 }
 
-fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
+fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), Fail> {
     for fd in plan.close_first {
         sys::close(*fd);
     }
@@ -169,7 +171,6 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
     if let Some(l) = plan.landlock {
         landlock::apply(l)?;
     }
-    fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
     if let Some(hook) = plan.exit_hook {
         // Best effort: an enclosing sandbox may already hold the one listener a filter
         // stack can have (EBUSY); the parent then falls back to ru_maxrss.
@@ -187,6 +188,14 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf) -> Result<(), Fail> {
         }
         sys::close(hook.socket);
     }
+    // The program's descriptors are put in place with dup3: keep the error pipe (a parent
+    // with closed stdio may have given it a low number) above every target first.
+    let top = plan.fds.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
+    if *err_fd <= top {
+        *err_fd = sys::fcntl(*err_fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)
+            .at(Stage::Fds, NO_INDEX)? as RawFd;
+    }
+    fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
     if let Some(filter) = plan.seccomp {
         sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
     }

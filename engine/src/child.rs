@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -74,8 +74,15 @@ impl AsFd for ChildStderr {
 
 /// Files and directories the engine created inside a host `rootdir` for its own mount
 /// points; removed (deepest first, only if still empty) once the sandbox has ended.
+///
+/// The program may have rearranged a writable rootdir meanwhile (say, replaced a created
+/// directory by a symlink to somewhere else on the host), so every path is resolved again
+/// from a descriptor of the rootdir with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, and the
+/// removal is relative to the parent's descriptor: nothing outside the rootdir can be hit.
 #[derive(Debug, Default)]
 pub(crate) struct Cleanup {
+    /// The rootdir; paths below are relative to it.
+    pub(crate) root: Option<PathBuf>,
     pub(crate) files: Vec<PathBuf>,
     pub(crate) dirs: Vec<PathBuf>,
 }
@@ -86,18 +93,55 @@ impl Cleanup {
     }
 
     fn run(&mut self) {
-        for f in self.files.drain(..) {
+        use rustix::fs::{
+            openat2, statat, unlinkat, AtFlags, FileType, Mode, OFlags, ResolveFlags,
+        };
+        let Some(root) = self.root.take() else { return };
+        let files = std::mem::take(&mut self.files);
+        let dirs = std::mem::take(&mut self.dirs);
+        let Ok(root_fd) = rustix::fs::open(
+            &root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
+            return;
+        };
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        let parent_of = |rel: &Path| {
+            let parent = rel
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            openat2(
+                &root_fd,
+                parent,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+                resolve,
+            )
+            .ok()
+        };
+        for f in files {
+            let (Some(dir), Some(name)) = (parent_of(&f), f.file_name()) else {
+                continue;
+            };
             // Symlinks the engine created are removed as they are (never followed); mount
             // point files only while still empty.
-            let removable = std::fs::symlink_metadata(&f)
-                .map(|m| m.file_type().is_symlink() || (m.is_file() && m.len() == 0))
+            let removable = statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                .map(|st| {
+                    let t = FileType::from_raw_mode(st.st_mode);
+                    t == FileType::Symlink || (t == FileType::RegularFile && st.st_size == 0)
+                })
                 .unwrap_or(false);
             if removable {
-                let _ = std::fs::remove_file(&f);
+                let _ = unlinkat(&dir, name, AtFlags::empty());
             }
         }
-        for d in self.dirs.drain(..).rev() {
-            let _ = std::fs::remove_dir(&d);
+        for d in dirs.into_iter().rev() {
+            if let (Some(dir), Some(name)) = (parent_of(&d), d.file_name()) {
+                let _ = unlinkat(&dir, name, AtFlags::REMOVEDIR); // only if empty
+            }
         }
     }
 }

@@ -273,12 +273,12 @@ impl MountStorage {
 
     /// Host paths the child created inside a `rootdir` for mount points (and, for a
     /// read-only rootdir, for files/dirs/links), as (files, dirs) in creation order.
-    pub(crate) fn created_in_rootdir(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
-        let mut files = Vec::new();
-        let mut dirs = Vec::new();
+    pub(crate) fn created_in_rootdir(&self) -> crate::child::Cleanup {
+        let mut c = crate::child::Cleanup::default();
         let Some((root, rw)) = &self.rootdir else {
-            return (files, dirs);
+            return c;
         };
+        c.root = Some(root.clone());
         for (op, n) in self.ops.iter().zip(&self.created) {
             let n = n.get() as usize;
             if n == 0 {
@@ -291,21 +291,12 @@ impl MountStorage {
             if !scaffolding && *rw {
                 continue;
             }
+            // Relative to the rootdir; resolved again (without symlinks) at removal time.
             let comps: Vec<_> = op.target.components().skip(1).collect();
             let first_created = comps.len().saturating_sub(n);
-            let mut p = root.clone();
-            let mut safe = true;
+            let mut p = PathBuf::new();
             for (i, comp) in comps.iter().enumerate() {
                 p.push(comp);
-                // Never follow a symlink out of the rootdir while cleaning up.
-                if i < comps.len() - 1
-                    && std::fs::symlink_metadata(&p)
-                        .map(|m| m.file_type().is_symlink())
-                        .unwrap_or(true)
-                {
-                    safe = false;
-                    break;
-                }
                 if i >= first_created {
                     let leaf_is_file = i == comps.len() - 1
                         && matches!(
@@ -315,17 +306,14 @@ impl MountStorage {
                                 | OwnedKind::Symlink { .. }
                         );
                     if leaf_is_file {
-                        files.push(p.clone());
+                        c.files.push(p.clone());
                     } else {
-                        dirs.push(p.clone());
+                        c.dirs.push(p.clone());
                     }
                 }
             }
-            if !safe {
-                continue;
-            }
         }
-        (files, dirs)
+        c
     }
 }
 

@@ -19,7 +19,7 @@ use hakoniwa_runtime::clone::{self as rc, CloneArgs};
 use hakoniwa_runtime::{ErrorRecord, FdMap, Plan};
 use rustix::pipe::{pipe_with, PipeFlags};
 
-use crate::child::{Child, ChildStderr, ChildStdin, ChildStdout, Cleanup};
+use crate::child::{Child, ChildStderr, ChildStdin, ChildStdout};
 use crate::command::Command;
 use crate::error::{Error, Result, Stage};
 use crate::idmap;
@@ -492,23 +492,16 @@ pub(crate) fn spawn(
     );
     // The child is past execve (or gone): its stack and the plan can go.
     drop(stack);
-    let mut cleanup = Cleanup::default();
-    if let Some(m) = &storage.mount {
-        let (files, dirs) = m.created_in_rootdir();
-        cleanup.files = files;
-        cleanup.dirs = dirs;
-    }
+    let mut cleanup = storage
+        .mount
+        .as_ref()
+        .map(|m| m.created_in_rootdir())
+        .unwrap_or_default();
     let (pid, pidfd, pasta, peak) = match outcome {
         Ok(v) => v,
         Err(e) => {
-            drop(cleanup); // nothing ran; remove scaffolding now
-            let (files, dirs) = storage
-                .mount
-                .as_ref()
-                .map(|m| m.created_in_rootdir())
-                .unwrap_or_default();
-            let mut c = Cleanup { files, dirs };
-            c.run_now();
+            // The sandbox never ran: remove the scaffolding now.
+            cleanup.run_now();
             return Err(e);
         }
     };

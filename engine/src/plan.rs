@@ -512,7 +512,10 @@ impl Storage {
             rlimits,
             mount,
             no_new_privs: !c.has_runctl(Runctl::AllowNewPrivs),
-            new_session: !stdin_is_tty,
+            // With a terminal on stdin the program stays in the caller's session (job
+            // control); seccomp then denies TIOCSTI/TIOCLINUX. Without any filter, a new
+            // session is the only protection left.
+            new_session: !stdin_is_tty || c.seccomp == crate::seccomp::Seccomp::Unconfined,
             new_keyring: true,
             die_with_parent: c.die_with_parent,
         })

@@ -51,7 +51,7 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
     }
-    let (policy, warnings) = match profile {
+    let (mut policy, warnings) = match profile {
         Seccomp::Podman => (filter::podman_default(caps), Vec::new()),
         Seccomp::Audit => (filter::audit(), Vec::new()),
         Seccomp::Oci { name, json } => {
@@ -62,6 +62,12 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
         }
         Seccomp::Unconfined => unreachable!("handled above"),
     };
+    // Terminal injection is denied on top of every profile, not only the built-in one: the
+    // program keeps the caller's terminal (for job control) when stdin is one.
+    if !matches!(profile, Seccomp::Podman) {
+        deny_terminal_injection(&mut policy)
+            .map_err(|e| Error::config("seccomp", e.to_string()))?;
+    }
     let program = policy
         .compile()
         .map_err(|e| Error::config("seccomp", e.to_string()))?;
@@ -71,6 +77,21 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, c.clone());
     Ok(Some(c))
+}
+
+/// `ioctl(fd, TIOCSTI | TIOCLINUX, ..)` → EPERM, tried before the profile's own ioctl rules
+/// (the request is an `int`: compared as the masked low 32 bits).
+fn deny_terminal_injection(policy: &mut filter::Policy) -> std::result::Result<(), filter::Error> {
+    for request in [0x5412u64, 0x541c] {
+        let cond = filter::Condition {
+            arg: 1,
+            op: filter::CmpOp::MaskedEq(0xffff_ffff),
+            value: request,
+            len: filter::ArgLen::Dword,
+        };
+        policy.rule_first("ioctl", vec![cond], filter::Action::Errno(1))?;
+    }
+    Ok(())
 }
 
 /// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`).

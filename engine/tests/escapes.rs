@@ -495,3 +495,45 @@ fn uid0_can_chown_and_chmod_in_its_own_tmpfs() {
     );
     assert_eq!(out, "0:0 4750\n0:0 700\nonly-id-0-is-mapped\n", "{err}");
 }
+
+#[test]
+fn tiocsti_is_denied_under_every_profile_and_unconfined_gets_a_new_session() {
+    // Audit and OCI profiles (here one that allows every ioctl) get the denial on top.
+    let allow_all = Seccomp::Oci {
+        name: "allow-all".into(),
+        json: r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ioctl"],"action":"SCMP_ACT_ALLOW"}]}"#.into(),
+    };
+    for profile in [Seccomp::Audit, allow_all] {
+        let mut c = base();
+        c.seccomp(profile.clone());
+        let (r, echoed) = tty_probe(c);
+        assert_eq!(r["sctty"], "0", "{profile:?}: {r:?}");
+        assert_eq!(
+            r["tiocsti"], "1",
+            "{profile:?}: TIOCSTI must give EPERM: {r:?}"
+        );
+        assert_eq!(
+            r["tioclinux"], "1",
+            "{profile:?}: TIOCLINUX must give EPERM: {r:?}"
+        );
+        assert!(!echoed.contains(&b'x'), "{profile:?}: injected: {echoed:?}");
+    }
+    // Unconfined: no filter, so the program must not share the caller's session.
+    let (_master, slave) = pty();
+    let mut c = base();
+    c.seccomp(Seccomp::Unconfined);
+    let out = c
+        .command("/bin/sh")
+        .args(["-c", "cut -d' ' -f6 /proc/self/stat; echo $$"])
+        .stdin(hakoniwa::Stdio::from(slave))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let (sid, pid) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+    assert_eq!(
+        (sid, pid),
+        ("1", "1"),
+        "the session must be the sandbox's own: {out:?}"
+    );
+}

@@ -410,18 +410,27 @@ fn rootdir_cleanup_never_follows_symlinks_the_program_planted() {
     let root = base.join("root");
     let victim = base.join("victim");
     std::fs::create_dir_all(root.join("usr")).unwrap();
-    for (l, t) in [("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")] {
+    for (l, t) in [
+        ("bin", "usr/bin"),
+        ("lib", "usr/lib"),
+        ("lib64", "usr/lib64"),
+    ] {
         std::os::unix::fs::symlink(t, root.join(l)).unwrap();
     }
     std::fs::create_dir_all(victim.join("b")).unwrap();
     std::fs::write(victim.join("b/f"), "").unwrap(); // empty, like a mount point file
     let mut c = Container::new();
-    c.rootdir(&root, true).bindmount_ro("/usr", "/usr").bindmount_ro("/etc/hostname", "/a/b/f");
+    c.rootdir(&root, true)
+        .bindmount_ro("/usr", "/usr")
+        .bindmount_ro("/etc/hostname", "/a/b/f");
     // The program swaps the directory the engine created for a symlink to a host directory.
     let script = format!("mv /a /a2 && ln -s {} /a && echo swapped", victim.display());
     let (code, out, err) = sh(&c, &script);
     assert_eq!((code, out.as_str()), (0, "swapped\n"), "{err}");
-    assert!(victim.join("b/f").exists(), "cleanup deleted a host file through a planted symlink");
+    assert!(
+        victim.join("b/f").exists(),
+        "cleanup deleted a host file through a planted symlink"
+    );
     assert!(victim.join("b").is_dir());
     std::fs::remove_dir_all(base).unwrap();
 }

@@ -5,7 +5,8 @@
 //! ```text
 //!   ld  arch
 //!   jeq NATIVE            -> native
-//!   jeq FOREIGN_i         -> ret(default)      (allowed extra arches without a table)
+//!   jeq FOREIGN_i         -> ret(foreign)      (allowed extra arches without a table: the
+//!                                              default, or ENOSYS if that would allow)
 //!   ja                    -> ret(bad_arch)
 //! native:
 //!   ld  nr
@@ -148,6 +149,7 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
         rets: Vec::new(),
     };
     let default = g.ret(policy.default_action());
+    let foreign = g.ret(policy.foreign_action());
     let bad_arch = g.ret(policy.bad_arch_action());
 
     // Architecture check.
@@ -158,7 +160,7 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
         let target = if audit == policy.native_arch().audit() {
             native
         } else {
-            default
+            foreign
         };
         let next = g.asm.label();
         g.asm.cond(JEQ_K, audit, target, next);

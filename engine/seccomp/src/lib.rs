@@ -30,17 +30,17 @@
 //! The program first loads `seccomp_data.arch`:
 //! - the native architecture (x86_64) proceeds to the search;
 //! - an extra architecture allowed with [`Policy::allow_arch`] that this crate has no
-//!   system call table for (i386) gets the policy's **default action** for every system
-//!   call. That is the documented meaning of allowing i386 here: for a deny-by-default
-//!   policy i386 code fails every call, for an allow-by-default policy i386 calls bypass the
-//!   rules, which is why it must be asked for explicitly;
+//!   system call table for (i386) gets [`Policy::foreign_action`] for every system call:
+//!   the default action when it denies, `ERRNO(ENOSYS)` when the default would allow
+//!   (`Allow`, `Log`) — the rules cannot be applied without a table, and an allowing
+//!   default would let i386 calls bypass a deny-list, so it fails closed;
 //! - any other architecture gets the bad-arch action (default `KillProcess`).
 //!
 //! x32 system calls arrive with the x86_64 audit value and numbers `>= 0x40000000`. Unless
 //! x32 is allowed they return `ERRNO(ENOSYS)` — not the default action (which may be
 //! ALLOW in a deny-list, the classic x32 bypass) and not KILL (a binary probing for x32
-//! support should see "no such system call"). If x32 is allowed, its calls get the default
-//! action, like i386.
+//! support should see "no such system call"). If x32 is allowed, its calls get
+//! [`Policy::foreign_action`], like i386.
 //!
 //! # Profiles
 //!

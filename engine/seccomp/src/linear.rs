@@ -88,7 +88,7 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
     out.push(jump(JEQ_K, native, (2 * foreign.len() + 1) as u8, 0));
     for audit in &foreign {
         out.push(jump(JEQ_K, *audit, 0, 1));
-        out.push(stmt(RET_K, policy.default_action().ret_value()));
+        out.push(stmt(RET_K, policy.foreign_action().ret_value()));
     }
     out.push(stmt(RET_K, policy.bad_arch_action().ret_value()));
     out.push(stmt(LD_W_ABS, OFF_NR));

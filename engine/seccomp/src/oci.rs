@@ -158,8 +158,9 @@ pub fn from_oci_json(text: &str, caps: u64) -> Result<(Policy, Vec<Warning>), Er
                 policy.allow_arch(a);
                 if matches!(default, Action::Allow | Action::Log) {
                     warnings.push(Warning(format!(
-                        "architecture {name} is allowed and gets the default action {default:?}: \
-                         its system calls are not filtered"
+                        "architecture {name} is allowed, but its system calls cannot be matched \
+                         against the rules here: they fail with ENOSYS instead of the default \
+                         action {default:?}"
                     )));
                 }
             }

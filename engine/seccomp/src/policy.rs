@@ -305,6 +305,27 @@ impl Policy {
         self.add(nr, syscall.to_owned(), conditions, action)
     }
 
+    /// Add a rule for `syscall` that is tried before every rule added earlier (used to put
+    /// the engine's own denials, such as `ioctl(TIOCSTI)`, on top of a loaded profile).
+    pub fn rule_first(
+        &mut self,
+        syscall: &str,
+        conditions: Vec<Condition>,
+        action: Action,
+    ) -> Result<&mut Self, Error> {
+        let nr = self
+            .native
+            .syscall_nr(syscall)
+            .ok_or_else(|| Error::UnknownSyscall(syscall.to_owned()))?;
+        self.add(nr, syscall.to_owned(), conditions, action)?;
+        if let Some(s) = self.syscalls.get_mut(&nr) {
+            if let Some(r) = s.rules.pop() {
+                s.rules.insert(0, r);
+            }
+        }
+        Ok(self)
+    }
+
     /// Add a rule by system call number (see [`Policy::rule`]).
     pub fn rule_nr(
         &mut self,
@@ -389,10 +410,21 @@ impl Policy {
         self.syscalls.values()
     }
 
+    /// Action for system calls of an allowed foreign architecture (i386) or of x32: there
+    /// is no table for them here, so their rules cannot be applied. A denying default
+    /// applies as it is; an allowing default (`Allow`, `Log`) would leave them unfiltered —
+    /// the classic deny-list bypass — so they fail closed with ENOSYS instead.
+    pub fn foreign_action(&self) -> Action {
+        match self.default {
+            Action::Allow | Action::Log => Action::Errno(ENOSYS),
+            other => other,
+        }
+    }
+
     /// Action taken when x32 numbers arrive under the x86_64 audit arch.
     pub fn x32_action(&self) -> Action {
         if self.allows_arch(Arch::X32) {
-            self.default
+            self.foreign_action()
         } else {
             Action::Errno(ENOSYS)
         }
@@ -416,7 +448,7 @@ impl Policy {
     pub fn decide(&self, data: &SeccompData) -> u32 {
         if data.arch != self.native.audit() {
             return if self.foreign_audit_arches().contains(&data.arch) {
-                self.default.ret_value()
+                self.foreign_action().ret_value()
             } else {
                 self.bad_arch.ret_value()
             };

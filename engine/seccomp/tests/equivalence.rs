@@ -200,13 +200,19 @@ fn arch_checks() {
     assert_eq!(r(X86_64, 246), Action::Errno(1));
     assert_eq!(r(X86_64, 0x4000_0000 | 246), Action::Errno(ENOSYS));
     assert_eq!(r(I386, 283), Action::KillProcess);
-    // Explicitly allowed x32: default action.
-    deny.allow_arch(Arch::X32);
+    // Explicitly allowed x32 and i386 under an allowing default: still no bypass. There is
+    // no table to apply the deny rules to them, so they fail closed with ENOSYS.
+    deny.allow_arch(Arch::X32).allow_arch(Arch::X86);
     let prog = deny.compile().unwrap().instructions;
     assert_eq!(
         run(&prog, &SeccompData::new(X86_64, 0x4000_0000 | 246, [0; 6])).unwrap(),
-        Action::Allow.ret_value()
+        Action::Errno(ENOSYS).ret_value()
     );
+    assert_eq!(
+        run(&prog, &SeccompData::new(I386, 283, [0; 6])).unwrap(),
+        Action::Errno(ENOSYS).ret_value()
+    );
+    check(&deny);
 }
 
 #[test]

@@ -13,7 +13,7 @@
 //! otherwise `ru_maxrss` (documented as an upper bound).
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -73,14 +73,18 @@ const FLAG_CONTINUE: u32 = 1;
 pub(crate) type Peak = Arc<AtomicU64>;
 
 struct Watched {
-    listener: OwnedFd,
+    listener: Arc<OwnedFd>,
     pid: i32,
     peak: Peak,
 }
 
+/// Entries are keyed by a never-reused id (the epoll data), not by descriptor number: a
+/// listener closed by `unwatch` between `epoll_wait` and `serve` must not be confused with
+/// a new one that got the same number (the thread would block on it).
 struct Notifier {
     epoll: OwnedFd,
-    watched: Mutex<HashMap<RawFd, Watched>>,
+    watched: Mutex<HashMap<u64, Watched>>,
+    next_id: AtomicU64,
 }
 
 static NOTIFIER: OnceLock<Option<Notifier>> = OnceLock::new();
@@ -109,6 +113,7 @@ fn notifier() -> Option<&'static Notifier> {
             let n = Notifier {
                 epoll,
                 watched: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
             };
             std::thread::Builder::new()
                 .name("hakoniwa-exit-hook".into())
@@ -121,34 +126,27 @@ fn notifier() -> Option<&'static Notifier> {
 
 /// Start watching a sandbox's listener; the returned cell receives PID 1's peak RSS.
 pub(crate) fn watch(listener: OwnedFd, pid: i32) -> Option<Peak> {
+    use rustix::event::epoll;
     let n = notifier()?;
     let peak: Peak = Arc::new(AtomicU64::new(0));
-    let fd = listener.as_raw_fd();
-    n.watched.lock().unwrap_or_else(|e| e.into_inner()).insert(
-        fd,
+    let id = n.next_id.fetch_add(1, Ordering::Relaxed);
+    let listener = Arc::new(listener);
+    let mut g = n.watched.lock().unwrap_or_else(|e| e.into_inner());
+    epoll::add(
+        &n.epoll,
+        &*listener,
+        epoll::EventData::new_u64(id),
+        epoll::EventFlags::IN,
+    )
+    .ok()?;
+    g.insert(
+        id,
         Watched {
             listener,
             pid,
             peak: peak.clone(),
         },
     );
-    let ev = rustix::event::epoll::Event {
-        flags: rustix::event::epoll::EventFlags::IN,
-        data: rustix::event::epoll::EventData::new_u64(fd as u64),
-    };
-    let guard = n.watched.lock().unwrap_or_else(|e| e.into_inner());
-    let ok = guard
-        .get(&fd)
-        .map(|w| rustix::event::epoll::add(&n.epoll, &w.listener, ev.data, ev.flags).is_ok())
-        .unwrap_or(false);
-    drop(guard);
-    if !ok {
-        n.watched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&fd);
-        return None;
-    }
     Some(peak)
 }
 
@@ -159,16 +157,17 @@ pub(crate) fn unwatch(peak: &Peak) {
         return;
     };
     let mut g = n.watched.lock().unwrap_or_else(|e| e.into_inner());
-    let fd = g
+    let id = g
         .iter()
         .find(|(_, w)| Arc::ptr_eq(&w.peak, peak))
-        .map(|(fd, _)| *fd);
-    if let Some(w) = fd.and_then(|fd| g.remove(&fd)) {
-        let _ = rustix::event::epoll::delete(&n.epoll, &w.listener);
+        .map(|(id, _)| *id);
+    if let Some(w) = id.and_then(|id| g.remove(&id)) {
+        let _ = rustix::event::epoll::delete(&n.epoll, &*w.listener);
     }
 }
 
 fn run() {
+    use rustix::event::epoll::EventFlags as F;
     // The notifier is initialised before this thread can observe it.
     let n = loop {
         if let Some(Some(n)) = NOTIFIER.get() {
@@ -186,19 +185,27 @@ fn run() {
         }
         for ev in events.iter() {
             let (flags, data) = (ev.flags, ev.data); // copies out of the packed struct
-            let fd = data.u64() as RawFd;
-            use rustix::event::epoll::EventFlags as F;
+            let id = data.u64();
+            let entry = n
+                .watched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&id)
+                .map(|w| (w.listener.clone(), w.pid, w.peak.clone()));
+            let Some((listener, pid, peak)) = entry else {
+                continue;
+            }; // unwatched meanwhile
             if flags.contains(F::IN) {
-                serve(n, fd);
+                serve(&listener, pid, &peak);
             } else if flags.intersects(F::HUP | F::ERR) {
                 // Every process with the filter is gone.
                 if let Some(w) = n
                     .watched
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .remove(&fd)
+                    .remove(&id)
                 {
-                    let _ = rustix::event::epoll::delete(&n.epoll, &w.listener);
+                    let _ = rustix::event::epoll::delete(&n.epoll, &*w.listener);
                 }
             }
         }
@@ -206,25 +213,19 @@ fn run() {
 }
 
 /// Answer one notification: record PID 1's `VmHWM`, then let `exit_group` continue.
-fn serve(n: &Notifier, fd: RawFd) {
+fn serve(listener: &OwnedFd, pid: i32, peak: &Peak) {
+    let fd = listener.as_raw_fd();
     // struct seccomp_notif: id (u64), pid (u32), flags (u32), seccomp_data (64 bytes).
     let mut notif = [0u64; 10];
-    // SAFETY: `notif` is a zeroed struct seccomp_notif the kernel fills.
+    // SAFETY: `notif` is a zeroed struct seccomp_notif the kernel fills; `fd` is kept open by
+    // the caller's reference for the duration of the call.
     if unsafe { syscall!(Sysno::ioctl, fd, NOTIF_RECV, notif.as_mut_ptr()) }.is_err() {
         return; // ENOENT: the task died meanwhile
     }
     let id = notif[0];
     let tid = (notif[1] & 0xffff_ffff) as i32;
-    let target = n
-        .watched
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&fd)
-        .map(|w| (w.pid, w.peak.clone()));
-    if let Some((pid, peak)) = target {
-        if let Some(kb) = vm_hwm(tid, pid) {
-            peak.fetch_max(kb, Ordering::Relaxed);
-        }
+    if let Some(kb) = vm_hwm(tid, pid) {
+        peak.fetch_max(kb, Ordering::Relaxed);
     }
     // struct seccomp_notif_resp: id (u64), val (i64), error (i32), flags (u32).
     let resp: [u64; 3] = [id, 0, (FLAG_CONTINUE as u64) << 32];

@@ -313,15 +313,14 @@ impl Policy {
         conditions: Vec<Condition>,
         action: Action,
     ) -> Result<&mut Self, Error> {
-        let nr = self
-            .native
-            .syscall_nr(syscall)
-            .ok_or_else(|| Error::UnknownSyscall(syscall.to_owned()))?;
-        self.add(nr, syscall.to_owned(), conditions, action)?;
-        if let Some(s) = self.syscalls.get_mut(&nr) {
-            if let Some(r) = s.rules.pop() {
-                s.rules.insert(0, r);
-            }
+        self.rule(syscall, conditions, action)?;
+        let nr = self.native.syscall_nr(syscall).expect("checked by rule()");
+        if let Some(r) = self.syscalls.get_mut(&nr).and_then(|s| s.rules.pop()) {
+            self.syscalls
+                .get_mut(&nr)
+                .expect("just popped")
+                .rules
+                .insert(0, r);
         }
         Ok(self)
     }

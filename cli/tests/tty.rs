@@ -26,10 +26,21 @@ fn wait_for(sock: &str, needle: &str) -> String {
     }
 }
 
+/// Kills the tmux server (and with it the sandbox) however the test ends.
+struct Server(String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        tmux(&self.0, &["kill-server"]);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[test]
 fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
     let sock = std::env::temp_dir().join(format!("hakoniwa-tty-{}", std::process::id()));
-    let sock = sock.to_str().unwrap();
+    let server = Server(sock.to_str().unwrap().to_string());
+    let sock = server.0.as_str();
     let cmd = format!("{} run -- sh -i", env!("CARGO_BIN_EXE_hakoniwa"));
     tmux(
         sock,
@@ -67,6 +78,4 @@ fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
         &["send-keys", "-t", "hk", "kill -9 %1; echo killed", "Enter"],
     );
     wait_for(sock, "killed");
-    tmux(sock, &["kill-server"]);
-    let _ = std::fs::remove_file(sock);
 }

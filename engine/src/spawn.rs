@@ -444,9 +444,10 @@ pub(crate) fn spawn(
                 _ => None,
             };
             marks[4] = crate::enforcement::now_ns();
+            // Kept open until the child has exec'd or failed: a hung-up pipe after the byte
+            // tells the child that this process died before its PR_SET_PDEATHSIG took hold.
             let mut sync_w = std::fs::File::from(sync_w);
             let go = std::io::Write::write_all(&mut sync_w, b"1");
-            drop(sync_w);
             if let Err(e) = go {
                 kill_and_reap(&pidfd);
                 return Err(Error::io("go-ahead pipe", e));

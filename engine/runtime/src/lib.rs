@@ -101,13 +101,18 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     if plan.die_with_parent {
         sys::prctl(sys::PR_SET_PDEATHSIG, sys::SIGKILL, 0, 0, 0).at(Stage::Sync, NO_INDEX)?;
     }
-    // The parent writes one byte once the id maps are in place. EOF means it is gone or
-    // gave up; this also closes the race of a parent dying before PR_SET_PDEATHSIG.
+    // The parent writes one byte once the id maps are in place, and keeps its end open until
+    // it has seen this child exec or fail. EOF means it is gone or gave up. The byte may
+    // have been written by a parent that died before PR_SET_PDEATHSIG above took effect
+    // (getppid() says nothing in a new PID namespace): a hung-up pipe after the byte tells.
     let mut go = [0u8; 1];
     match sys::read(plan.sync_fd, &mut go) {
         Ok(1) => {}
         Ok(_) => sys::exit_group(127),
         Err(e) => return Err(Fail::new(Stage::Sync, e, NO_INDEX)),
+    }
+    if sys::hung_up(plan.sync_fd) {
+        sys::exit_group(127);
     }
     sys::close(plan.sync_fd);
     mark(plan, 0);

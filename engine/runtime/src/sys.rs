@@ -145,11 +145,26 @@ pub fn close(fd: RawFd) {
     let _ = unsafe { syscall!(Sysno::close, fd) };
 }
 
-/// `exit_group(2)`.
+/// `exit_group(2)`; falls back to `exit(2)` (the child has one thread) when it returns,
+/// which it does under the exit-hook filter once nobody listens (ENOSYS).
 pub fn exit_group(code: i32) -> ! {
     loop {
         // SAFETY: exit_group takes no pointers and does not return.
         let _ = unsafe { syscall!(Sysno::exit_group, code) };
+        // SAFETY: as above; ends the calling (only) thread and so the process.
+        let _ = unsafe { syscall!(Sysno::exit, code) };
+    }
+}
+
+/// Whether the other end of a pipe is closed (`poll` with no timeout reports `POLLHUP`).
+pub fn hung_up(fd: RawFd) -> bool {
+    const POLLHUP: i16 = 0x10;
+    // struct pollfd { int fd; short events; short revents; }
+    let mut pfd: [i32; 2] = [fd, 0];
+    // SAFETY: `pfd` is one live struct pollfd; a zero timeout never blocks.
+    match res(unsafe { syscall!(Sysno::poll, pfd.as_mut_ptr(), 1usize, 0usize) }) {
+        Ok(_) => ((pfd[1] >> 16) as i16) & POLLHUP != 0,
+        Err(_) => false,
     }
 }
 

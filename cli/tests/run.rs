@@ -96,6 +96,26 @@ fn program_exit_125_is_passed_through_silently() {
 }
 
 #[test]
+fn cpu_limit_is_reported_as_such() {
+    let out = hk(&[
+        "run",
+        "--limit-cpu",
+        "1",
+        "--json-status",
+        "-",
+        "--",
+        "sh",
+        "-c",
+        "while :; do :; done",
+    ]);
+    assert_eq!(out.code, 137, "{}", out.stderr);
+    assert!(out.stderr.contains("--limit-cpu"), "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["reason"], "cpu_time_exceeded");
+    assert_eq!(v["limit"], "cpu");
+}
+
+#[test]
 fn file_size_limit_is_enforced() {
     let out = hk(&[
         "run",

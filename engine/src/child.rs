@@ -159,6 +159,8 @@ pub struct Child {
     pub stderr: Option<ChildStderr>,
     pub(crate) started: Instant,
     pub(crate) deadline: Option<Instant>,
+    /// `RLIMIT_CPU` soft limit in seconds, to recognise its SIGKILL (soft = hard).
+    pub(crate) cpu_limit: Option<u64>,
     pub(crate) timed_out: bool,
     pub(crate) status: Option<ExitStatus>,
     pub(crate) cleanup: Cleanup,
@@ -295,6 +297,16 @@ impl Child {
             (None, _) => ExitReason::Exited,
             (Some(9), true) => ExitReason::WallTimeExceeded,
             (Some(24), _) => ExitReason::CpuTimeExceeded,
+            // At the hard limit the kernel sends SIGKILL instead (the CLI sets soft = hard).
+            (Some(9), _)
+                if self.cpu_limit.is_some_and(|l| {
+                    // rusage samples CPU time; allow a tick of difference to the kernel's count.
+                    usage.user_time + usage.system_time + Duration::from_millis(100)
+                        >= Duration::from_secs(l)
+                }) =>
+            {
+                ExitReason::CpuTimeExceeded
+            }
             (Some(25), _) => ExitReason::FileSizeExceeded,
             (Some(31), _) => ExitReason::SeccompViolation,
             (Some(_), _) => ExitReason::Signaled,

@@ -567,6 +567,10 @@ pub(crate) fn spawn(
         stderr: e.map(ChildStderr),
         started,
         deadline: cmd.wait_timeout.map(|d| started + d),
+        cpu_limit: c
+            .rlimits
+            .get(&crate::rlimit::Rlimit::Cpu)
+            .map(|(soft, _)| *soft),
         timed_out: false,
         status: None,
         cleanup,

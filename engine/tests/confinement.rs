@@ -70,7 +70,8 @@ fn landlock_rule_without_restriction_is_an_error() {
 
 /// `perl -e 'syscall(...)'` as a probe: prints the errno (0 on success).
 fn probe(c: &hakoniwa::Container, call: &str) -> String {
-    let script = format!("$r = syscall({call}); print $r == -1 ? $! + 0 : 0");
+    // `$d` is a writable "/" for calls that take a path (perl refuses string literals there).
+    let script = format!("my $d = \"/\"; $r = syscall({call}); print $r == -1 ? $! + 0 : 0");
     let out = c
         .command("/usr/bin/perl")
         .args(["-e", &script])
@@ -184,4 +185,46 @@ fn exit_status_reports_what_was_enforced() {
         (s.enforced.seccomp_instructions, s.enforced.landlock_abi),
         (0, 0)
     );
+}
+
+#[test]
+fn capability_conditions_follow_the_programs_real_capabilities() {
+    // socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT): the kernel lets anyone create it, the
+    // profile only with CAP_AUDIT_WRITE (EINVAL otherwise). So the result is the filter's
+    // decision, made with the capabilities the program really holds (upstream assumed all).
+    let audit = "41, 16, 3, 9";
+    let mut user = sandbox();
+    user.uidmap(1000).gidmap(1000).devfsmount("/dev");
+    assert_eq!(
+        probe(&user, audit),
+        "22",
+        "no capabilities: denied by the filter"
+    );
+    let mut root = sandbox();
+    root.uidmap(0).gidmap(0).devfsmount("/dev");
+    assert_eq!(
+        probe(&root, audit),
+        "22",
+        "uid 0 with the default set (no AUDIT_WRITE)"
+    );
+    let mut added = sandbox();
+    added
+        .uidmap(0)
+        .gidmap(0)
+        .devfsmount("/dev")
+        .cap_add(hakoniwa::caps::from_name("AUDIT_WRITE").unwrap());
+    assert_eq!(
+        probe(&added, audit),
+        "0",
+        "cap_add(AUDIT_WRITE) reaches the filter"
+    );
+    // chroot: allowed with CAP_SYS_CHROOT, which uid 0 has by default.
+    assert_eq!(probe(&root, "161, $d"), "0");
+    let mut dropped = sandbox();
+    dropped
+        .uidmap(0)
+        .gidmap(0)
+        .devfsmount("/dev")
+        .cap_drop(hakoniwa::caps::from_name("SYS_CHROOT").unwrap());
+    assert_eq!(probe(&dropped, "161, $d"), "1");
 }

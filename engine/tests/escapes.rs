@@ -537,3 +537,32 @@ fn tiocsti_is_denied_under_every_profile_and_unconfined_gets_a_new_session() {
         "the session must be the sandbox's own: {out:?}"
     );
 }
+
+#[test]
+fn more_proc_paths_are_read_only_and_every_procfs_is_covered() {
+    // A second procfs at another path gets the same covers as /proc.
+    let mut c = base();
+    c.uidmap(0).gidmap(0).procfsmount("/proc2");
+    let script = "for p in /proc /proc2; do for d in irq bus fs sys; do \
+                  if [ -d $p/$d ]; then touch $p/$d/x 2>/dev/null && echo $p/$d=writable || echo $p/$d=ro; fi; done; \
+                  ( : >> $p/sysrq-trigger ) 2>/dev/null && echo $p/sysrq=writable || echo $p/sysrq=ro; \
+                  grep -c . $p/timer_list 2>/dev/null || echo $p/timer_list=masked; done";
+    let out = c.command("/bin/sh").args(["-c", script]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("writable"), "{text}");
+    for p in ["/proc", "/proc2"] {
+        assert!(text.contains(&format!("{p}/sys=ro")), "{text}");
+        assert!(text.contains(&format!("{p}/sysrq=ro")), "{text}");
+    }
+}
+
+#[test]
+fn stdin_not_a_terminal_means_a_new_session_under_the_default_profile() {
+    let out = base()
+        .command("/bin/sh")
+        .args(["-c", "cut -d' ' -f6 /proc/self/stat"])
+        .stdin(hakoniwa::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "{out:?}");
+}

@@ -374,12 +374,13 @@ fn many_runs_leave_no_mounts_files_or_processes() {
         .flatten()
         .map(|e| e.path())
         .collect();
+    let marker = format!("{}.{}", 7000 + std::process::id() % 1000, 141421);
     let mut c = sandbox();
     c.devfsmount("/dev").tmpfsmount("/tmp");
     for i in 0..200 {
         if i % 4 == 0 {
             // Killed right after spawn, while the program may still be starting.
-            let mut child = c.command("/bin/sleep").arg("10").spawn().unwrap();
+            let mut child = c.command("/bin/sleep").arg(&marker).spawn().unwrap();
             child.kill().unwrap();
             child.wait().unwrap();
         } else {
@@ -402,6 +403,7 @@ fn many_runs_leave_no_mounts_files_or_processes() {
         })
         .collect();
     assert!(new.is_empty(), "{new:?}");
+    assert!(host_pids_with(&marker).is_empty(), "leftover processes");
 }
 
 #[test]

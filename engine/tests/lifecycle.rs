@@ -207,8 +207,19 @@ fn dropping_a_child_kills_and_reaps_it() {
 fn host_killed_mid_setup_leaves_nothing_behind() {
     let mountinfo = || std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let before = mountinfo();
+    let tmp = || -> Vec<_> {
+        let mut v: Vec<_> = std::fs::read_dir("/tmp")
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        v.retain(|n| !n.to_string_lossy().starts_with("hakoniwa-test-"));
+        v.sort();
+        v
+    };
+    let tmp_before = tmp();
     let marker = format!("{}.{}", 6000 + std::process::id() % 1000, 161803);
-    for i in 0..40u64 {
+    for i in 0..100u64 {
         let mut host = std::process::Command::new(example("hold"))
             .arg(&marker)
             .stdout(std::process::Stdio::null())
@@ -228,6 +239,7 @@ fn host_killed_mid_setup_leaves_nothing_behind() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(mountinfo(), before);
+    assert_eq!(tmp(), tmp_before, "new entries in /tmp");
 }
 
 #[test]

@@ -174,8 +174,67 @@ fn pasta_errors_carry_pastas_message() {
     );
 }
 
+/// Distinct network namespaces held by any process.
+fn netns_count() -> usize {
+    let mut set = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(l) = std::fs::read_link(e.path().join("ns/net")) {
+            set.insert(l);
+        }
+    }
+    set.len()
+}
+
+#[test]
+fn pasta_defaults_forward_nothing_and_keep_the_gateway_unmapped() {
+    let args = Pasta::default().command_line(42, false);
+    for pair in [
+        ["-t", "none"],
+        ["-u", "none"],
+        ["-T", "none"],
+        ["-U", "none"],
+    ] {
+        assert!(args.windows(2).any(|w| w == pair), "{args:?}");
+    }
+    assert!(args.contains(&"--no-map-gw".to_string()), "{args:?}");
+    assert!(
+        args.ends_with(&["--pid".into(), "/proc/self/fd/0".into(), "42".into()]),
+        "{args:?}"
+    );
+    // A caller's forwarding replaces the default for that direction only; --map-gw wins.
+    let args = Pasta::default()
+        .args(["-t", "8080", "--map-gw"])
+        .command_line(1, true);
+    assert!(!args.windows(2).any(|w| w == ["-t", "none"]), "{args:?}");
+    assert!(args.windows(2).any(|w| w == ["-T", "none"]), "{args:?}");
+    assert!(
+        !args.iter().any(|a| a == "--no-map-gw" || a == "--map-gw"),
+        "{args:?}"
+    );
+    assert!(args.windows(2).any(|w| w == ["--runas", "0"]), "{args:?}");
+}
+
+#[test]
+fn landlock_tcp_rules_compose_with_none_and_host() {
+    use hakoniwa::landlock::{CompatMode, Resource, Ruleset};
+    for mode in [Network::None, Network::Host] {
+        let mut r = Ruleset::new();
+        r.restrict(Resource::TcpBind, CompatMode::Enforce)
+            .add_net_rule(23457, Resource::TcpBind);
+        let mut c = net(mode.clone());
+        c.landlock(r);
+        let bind = |port: u16| {
+            format!("perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalAddr => \"127.0.0.1\", LocalPort => {port}, Listen => 1) and print \"ok\\n\" or print \"$!\\n\"'")
+        };
+        let (code, out, err) = sh(&c, &format!("{}; {}", bind(23457), bind(23458)));
+        assert_eq!(code, 0, "{mode:?}: {err}");
+        assert_eq!(out, "ok\nPermission denied\n", "{mode:?}");
+    }
+}
+
 #[test]
 fn fifty_pasta_runs_leave_no_pasta_behind() {
+    let netns_before = netns_count();
     let before = pasta_count();
     let c = net(Pasta::default());
     for _ in 0..50 {
@@ -186,6 +245,12 @@ fn fifty_pasta_runs_leave_no_pasta_behind() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(pasta_count(), before);
+    // No network namespace is left either (none is pinned by a leftover process).
+    assert!(
+        netns_count() <= netns_before,
+        "{} network namespaces, {netns_before} before",
+        netns_count()
+    );
 }
 
 #[test]

@@ -100,7 +100,21 @@ fn main() {
                     .success());
             })
         });
+    // Wall-clock limit: `sleep 5` with a 300 ms limit (goal: ends within 500 ms).
+    let walltime = time(5, || {
+        let s = c
+            .command("/bin/sleep")
+            .arg("5")
+            .wait_timeout(std::time::Duration::from_millis(300))
+            .status()
+            .unwrap();
+        assert_eq!(s.reason, hakoniwa::ExitReason::WallTimeExceeded);
+    });
     println!("host_mib={mib} iterations={n}");
+    println!(
+        "`sleep 5` with a 300 ms wall-clock limit:   {:>8.3} ms",
+        walltime.as_secs_f64() * 1e3
+    );
     println!(
         "hakoniwa sandbox (user+mnt+pid, rootfs /): {:>8.3} ms",
         ours.as_secs_f64() * 1e3

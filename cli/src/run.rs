@@ -987,12 +987,13 @@ fn log_enforcement(e: &hakoniwa::Enforcement) {
     let t = &e.timings;
     let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
     log::debug!(
-        "Setup: {} ms total (prepare {}, clone {}, idmap {}, network {}, mounts {}, identity {}, confine {}, exec {})",
+        "Setup: {} ms total (prepare {}, clone {}, idmap {}, network {}, release {}, mounts {}, identity {}, confine {}, exec {})",
         ms(t.total),
         ms(t.prepare),
         ms(t.clone),
         ms(t.idmap),
         ms(t.network),
+        ms(t.release),
         ms(t.mounts),
         ms(t.identity),
         ms(t.confine),
@@ -1102,6 +1103,7 @@ pub fn main(args: &RunArgs) -> i32 {
                 ("clone", t.clone),
                 ("idmap", t.idmap),
                 ("network", t.network),
+                ("release", t.release),
                 ("mounts", t.mounts),
                 ("identity", t.identity),
                 ("confine", t.confine),

@@ -806,7 +806,7 @@ fn json_status_reports_what_is_enforced() {
     assert_eq!(v["seccomp"]["architectures"][0], "x86_64");
     let total = v["setup_ms"]["total"].as_f64().unwrap();
     let parts: f64 = [
-        "prepare", "clone", "idmap", "network", "mounts", "identity", "confine", "exec",
+        "prepare", "clone", "idmap", "network", "release", "mounts", "identity", "confine", "exec",
     ]
     .iter()
     .map(|k| v["setup_ms"][k].as_f64().unwrap())

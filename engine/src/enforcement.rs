@@ -18,6 +18,8 @@ pub struct SetupTimings {
     pub idmap: Duration,
     /// Starting pasta and waiting until it configured the namespace.
     pub network: Duration,
+    /// From the go-ahead until the child ran again (scheduling).
+    pub release: Duration,
     /// Building the new root and `pivot_root` (child).
     pub mounts: Duration,
     /// Host name, nested user namespace, limits, keyring, session, credentials,
@@ -57,6 +59,7 @@ impl SetupTimings {
             clone: d(prepared, cloned),
             idmap: d(cloned, mapped),
             network: d(mapped, network),
+            release: d(network, released),
             mounts: d(released, mounted),
             identity: d(mounted, identity),
             confine: d(identity, confined),

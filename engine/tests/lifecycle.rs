@@ -123,22 +123,50 @@ fn output_drains_100_mib_on_each_stream_without_deadlock() {
 
 #[test]
 fn wall_clock_limit_kills_the_whole_sandbox() {
+    use std::io::BufRead;
     let marker = format!("{}.{}", 4000 + std::process::id() % 1000, 271828);
     let t = Instant::now();
-    let s = sandbox()
+    let mut c = sandbox();
+    c.devfsmount("/dev"); // the shell starts background jobs with stdin from /dev/null
+    let mut child = c
         .command("/bin/sh")
         // A double-forked daemon that would outlive its parent.
-        .args(["-c", &format!("(setsid sleep {marker} &) ; sleep 5")])
-        .wait_timeout(Duration::from_millis(300))
-        .status()
+        .args([
+            "-c",
+            &format!("(setsid sleep {marker} &) ; echo started; sleep 5"),
+        ])
+        .stdout(Stdio::piped())
+        .wait_timeout(Duration::from_millis(1000))
+        .spawn()
         .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "started\n");
+    // The daemon really runs (so its absence below means something).
+    let seen = Instant::now();
+    while host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            seen.elapsed() < Duration::from_millis(900),
+            "the daemon never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let s = child.wait().unwrap();
     let took = t.elapsed();
     assert_eq!(s.reason, ExitReason::WallTimeExceeded);
     assert_eq!(s.code(), 137);
     assert!(took < Duration::from_secs(4), "took {took:?}");
     // The PID namespace died with its PID 1: no daemon left on the host.
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(host_pids_with(&format!("sleep {marker}")).is_empty());
+    let gone = Instant::now();
+    while !host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            gone.elapsed() < Duration::from_secs(2),
+            "the daemon survived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]

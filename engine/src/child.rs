@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -441,6 +441,5 @@ impl Drop for Child {
             let _ = self.reap(0);
         }
         self.cleanup.run();
-        let _ = self.pidfd.as_raw_fd();
     }
 }

@@ -22,6 +22,13 @@ pub(crate) fn effective(maps: &Option<Vec<IdMap>>, own: u32) -> Vec<IdMap> {
     })
 }
 
+/// The id inside the sandbox that host id `host` maps to, if any range covers it.
+pub(crate) fn inside(maps: &[IdMap], host: u32) -> Option<u32> {
+    maps.iter()
+        .find(|m| host >= m.host_id && host - m.host_id < m.count)
+        .map(|m| m.container_id + (host - m.host_id))
+}
+
 /// Check ranges: non-empty, no overflow, no overlap inside or outside, at most 340 lines.
 pub(crate) fn validate(field: &'static str, maps: &[IdMap]) -> Result<()> {
     if maps.is_empty() || maps.len() > 340 {

@@ -94,15 +94,19 @@ fn deny_terminal_injection(policy: &mut filter::Policy) -> std::result::Result<(
     Ok(())
 }
 
-/// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`).
+/// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`, read
+/// once per process: it cannot change while the kernel runs).
 pub(crate) fn all_caps() -> u64 {
-    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40);
-    if last >= 63 {
-        u64::MAX
-    } else {
-        (1u64 << (last + 1)) - 1
-    }
+    static ALL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ALL.get_or_init(|| {
+        let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40);
+        if last >= 63 {
+            u64::MAX
+        } else {
+            (1u64 << (last + 1)) - 1
+        }
+    })
 }

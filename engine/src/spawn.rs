@@ -280,10 +280,6 @@ pub(crate) fn spawn(
         idmap::validate("gidmap", &g)?;
         // When the caller's own ids are not mapped, the child could not create a single
         // file; it switches to an id of the namespace first (0 if mapped, else the lowest).
-        let mapped = |m: &[crate::container::IdMap], id: u32| {
-            m.iter()
-                .any(|r| id >= r.host_id && id - r.host_id < r.count)
-        };
         let pick = |m: &[crate::container::IdMap]| {
             if m.iter().any(|r| r.container_id == 0) {
                 0
@@ -291,7 +287,7 @@ pub(crate) fn spawn(
                 m.iter().map(|r| r.container_id).min().unwrap_or(0)
             }
         };
-        if !mapped(&u, euid) || !mapped(&g, egid) {
+        if idmap::inside(&u, euid).is_none() || idmap::inside(&g, egid).is_none() {
             storage.initial_ids = Some((pick(&u), pick(&g)));
         }
         // The nested namespace maps itself from inside, which the kernel allows only for
@@ -311,11 +307,7 @@ pub(crate) fn spawn(
     // Capability conditions of the filter follow what the program will really hold: the
     // container's set as uid 0 (in its own user namespace, or as real root), none otherwise.
     let uid_inside = if userns {
-        uidmaps
-            .iter()
-            .find(|m| euid >= m.host_id && euid - m.host_id < m.count)
-            .map(|m| m.container_id + (euid - m.host_id))
-            .or(storage.initial_ids.map(|(u, _)| u))
+        idmap::inside(&uidmaps, euid).or(storage.initial_ids.map(|(u, _)| u))
     } else {
         Some(euid)
     };

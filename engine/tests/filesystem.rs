@@ -71,18 +71,25 @@ fn read_only_bind_cannot_be_remounted_even_as_root_inside() {
     let dir = scratch("remount");
     std::fs::write(dir.join("f"), "x").unwrap();
     let mut c = sandbox();
+    std::fs::write(dir.join("single"), "y").unwrap();
     c.uidmap(0)
         .gidmap(0)
         .bindmount_ro(&dir, "/data")
+        .bindmount_ro(dir.join("single"), "/file")
         .tmpfsmount("/tmp");
     let script =
-        "mount -o remount,rw /data 2>/dev/null; mount -o remount,bind,rw /data 2>/dev/null; \
-                  unshare -Urm sh -c 'mount -o remount,bind,rw /data' 2>/dev/null; \
-                  echo owned > /data/f 2>/dev/null; touch /data/new 2>/dev/null; id -u";
+        "for t in /data /file; do mount -o remount,rw $t 2>/dev/null; mount -o remount,bind,rw $t 2>/dev/null; \
+                  unshare -Urm sh -c \"mount -o remount,bind,rw $t\" 2>/dev/null; done; \
+                  echo owned > /data/f 2>/dev/null; echo owned > /file 2>/dev/null; touch /data/new 2>/dev/null; id -u";
     let (code, out, _) = sh(&c, script);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "0");
     assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "x");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("single")).unwrap(),
+        "y",
+        "a file bind was made writable"
+    );
     assert!(!dir.join("new").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -2,14 +2,72 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// `--version`: the crate version and the git commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("HAKONIWA_GIT_COMMIT"),
+    ")"
+);
+
+/// A free-form string whose common values shell completions offer (`--network pasta:...`
+/// accepts more than its completions list, so clap must not reject other values; `run`
+/// validates them and names the flag).
+#[derive(Clone, Copy)]
+pub struct Suggest(&'static [(&'static str, &'static str)]);
+
+impl TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0
+                .iter()
+                .map(|(v, help)| PossibleValue::new(*v).help(*help)),
+        ))
+    }
+}
+
+const NETWORK_VALUES: Suggest = Suggest(&[
+    ("none", "a new network namespace with lo up"),
+    ("host", "the host's network"),
+    ("pasta", "a new namespace connected through pasta (pasta:OPT,... passes options)"),
+]);
+const SECCOMP_VALUES: Suggest = Suggest(&[
+    ("podman", "the built-in profile with Podman's decisions"),
+    ("audit", "log instead of blocking"),
+    ("unconfined", "no filter"),
+]);
+const LANDLOCK_VALUES: Suggest = Suggest(&[
+    ("fs", "file system access"),
+    ("tcp.bind", "binding TCP ports"),
+    ("tcp.connect", "connecting to TCP ports"),
+]);
 
 /// Run programs in a Linux sandbox built from namespaces, mounts and limits.
 #[derive(Debug, Parser)]
-#[command(name = "hakoniwa", version, about, propagate_version = true)]
+#[command(name = "hakoniwa", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Commands,
+    /// Log each step to stderr (-v debug, -vv trace); before or after the subcommand
+    #[arg(short = 'v', long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print no messages of hakoniwa's own, only errors
+    #[arg(short = 'q', long, conflicts_with = "verbose", global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +151,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
     /// Network mode: none (new namespace), host (share it), pasta[:OPT,...]
-    #[arg(long, value_name = "none|host|pasta[:OPT,...]")]
+    #[arg(long, value_name = "none|host|pasta[:OPT,...]", value_parser = NETWORK_VALUES, hide_possible_values = true)]
     pub network: Option<String>,
 
     /// Set an environment variable; a bare NAME copies the host's value
@@ -126,7 +184,7 @@ pub struct RunArgs {
     pub limit_walltime: Option<String>,
 
     /// Restrict with landlock: fs, tcp.bind, tcp.connect (comma separated)
-    #[arg(long, value_name = "RESOURCES")]
+    #[arg(long, value_name = "RESOURCES", value_parser = LANDLOCK_VALUES, hide_possible_values = true)]
     pub landlock_restrict: Option<String>,
     /// Allow reading these paths (`,` or `:` separated; implies restricting fs)
     #[arg(long, value_name = "PATHS")]
@@ -144,7 +202,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PORTS")]
     pub landlock_tcp_connect: Vec<String>,
     /// Seccomp profile: podman (default), audit, unconfined, or an OCI JSON file
-    #[arg(long, value_name = "podman|audit|unconfined|FILE")]
+    #[arg(long, value_name = "podman|audit|unconfined|FILE", value_parser = SECCOMP_VALUES, hide_possible_values = true)]
     pub seccomp: Option<String>,
 
     /// Do not set no_new_privs (setuid programs work)
@@ -159,11 +217,11 @@ pub struct RunArgs {
     /// Load a profile (TOML rendered as a template)
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Log each step to stderr (-v debug, -vv trace)
-    #[arg(short = 'v', long, action = ArgAction::Count)]
+    /// `-v` count, set from the global flag (`hakoniwa -v run` and `hakoniwa run -v` alike).
+    #[arg(skip)]
     pub verbose: u8,
-    /// Print no messages of hakoniwa's own, only errors
-    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    /// `-q`, set from the global flag.
+    #[arg(skip)]
     pub quiet: bool,
     /// Write the exit status as JSON to FILE, or to stdout with `-`
     #[arg(long, value_name = "FILE|-")]

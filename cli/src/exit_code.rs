@@ -1,14 +1,28 @@
 //! Exit codes of the `hakoniwa` binary and the error type that carries them.
+//!
+//! Decided once, documented in the README and the man page (EXIT STATUS):
+//!
+//! | code | meaning |
+//! |---|---|
+//! | the program's | the program exited |
+//! | 128+N | the program was killed by signal N (137 for a wall-clock kill) |
+//! | 1 | something the user wrote is wrong: a flag value, a profile, or a configuration the engine rejects before it starts (`Error::Config`) |
+//! | 2 | command-line usage error (unknown flag, missing value) |
+//! | 125 | the sandbox could not be set up for another reason (kernel, permissions, pasta) |
+//! | 126 | the program was found but cannot be executed (permission, format, missing `#!` interpreter or dynamic loader) |
+//! | 127 | the program was not found inside the sandbox (by name on `PATH`, or by path) |
 
 use std::fmt;
 
-/// An invalid command-line value or profile.
+/// Something the user wrote is wrong (flag value, profile, configuration).
 pub const INVALID: i32 = 1;
 /// Clap usage errors.
 pub const USAGE: i32 = 2;
 /// The sandbox could not be set up (or a requested feature is not available).
 pub const SETUP_FAILED: i32 = 125;
-/// The program was not found on the host `PATH`.
+/// The program exists but cannot be executed.
+pub const NOT_EXECUTABLE: i32 = 126;
+/// The program was not found inside the sandbox.
 pub const NOT_FOUND: i32 = 127;
 
 /// An error of the front end, with the exit code it maps to.
@@ -19,25 +33,19 @@ pub struct CliError {
 }
 
 impl CliError {
-    pub fn invalid(message: impl Into<String>) -> Self {
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
         CliError {
-            code: INVALID,
+            code,
             message: message.into(),
         }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        CliError::new(INVALID, message)
     }
 
     pub fn setup(message: impl Into<String>) -> Self {
-        CliError {
-            code: SETUP_FAILED,
-            message: message.into(),
-        }
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        CliError {
-            code: NOT_FOUND,
-            message: message.into(),
-        }
+        CliError::new(SETUP_FAILED, message)
     }
 }
 
@@ -47,8 +55,15 @@ impl fmt::Display for CliError {
     }
 }
 
+/// The exit code for an engine error without further context: a configuration the engine
+/// rejects is the user's mistake (1), anything else a setup failure (125). Exec failures are
+/// refined by `run` (126, 127), which knows the sandbox's file tree.
 impl From<hakoniwa::Error> for CliError {
     fn from(e: hakoniwa::Error) -> Self {
-        CliError::setup(e.to_string())
+        let code = match e {
+            hakoniwa::Error::Config { .. } => INVALID,
+            _ => SETUP_FAILED,
+        };
+        CliError::new(code, e.to_string())
     }
 }

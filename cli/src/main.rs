@@ -3,9 +3,14 @@
 mod cli;
 mod config;
 mod confine;
+mod death;
+mod default_env;
 mod doctor;
 mod exit_code;
 mod json_status;
+mod lookup;
+mod man;
+mod network_error;
 mod run;
 
 use std::io::Write;
@@ -44,30 +49,6 @@ fn init_logger(verbose: u8, quiet: bool) {
     log::set_max_level(level);
 }
 
-fn man(sub: Option<&str>) -> i32 {
-    let mut cmd = Cli::command();
-    cmd.build();
-    let page = match sub {
-        None => cmd,
-        Some(name) => match cmd.find_subcommand(name) {
-            Some(c) => c
-                .clone()
-                .name(String::leak(format!("hakoniwa-{name}")) as &str),
-            None => {
-                eprintln!("hakoniwa: no such subcommand: {name}");
-                return exit_code::INVALID;
-            }
-        },
-    };
-    let mut out = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(page).render(&mut out) {
-        eprintln!("hakoniwa: man: {e}");
-        return exit_code::INVALID;
-    }
-    let _ = std::io::stdout().write_all(&out);
-    0
-}
-
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -77,7 +58,9 @@ fn main() {
         }
     };
     let code = match cli.command {
-        Commands::Run(args) => {
+        Commands::Run(mut args) => {
+            args.verbose = cli.verbose;
+            args.quiet = cli.quiet;
             init_logger(args.verbose, args.quiet);
             run::main(&args)
         }
@@ -91,7 +74,7 @@ fn main() {
             );
             0
         }
-        Commands::Man { subcommand } => man(subcommand.as_deref()),
+        Commands::Man { subcommand } => man::main(subcommand.as_deref()),
     };
     std::process::exit(code);
 }

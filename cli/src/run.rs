@@ -10,8 +10,11 @@ use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl, HOST_ROOT_DIRS}
 use crate::cli::RunArgs;
 use crate::config::{self, LandlockResource, LimitType, MountType, NetworkMode, Profile};
 use crate::confine::{apply_confinement, LandlockConfig, SeccompChoice};
-use crate::exit_code::CliError;
+use crate::default_env::{default_env, stdin_is_terminal};
+use crate::death;
+use crate::exit_code::{self, CliError};
 use crate::json_status::Report;
+use crate::lookup::{Missing, SandboxView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mount {
@@ -279,6 +282,16 @@ fn parse_bind(flag: &str, s: &str, rw: bool) -> Res<Mount> {
             "{flag}: bind mount source does not exist: {}",
             source.display()
         ));
+    }
+    // `-b /src:/b:ro` (bwrap, docker habit) or `-b /src:ro`.
+    let suffix = target.map(|t| t.rsplit_once(':').map_or(t, |(_, m)| m));
+    if let Some(mode) = suffix {
+        if mode == "ro" || mode == "rw" {
+            return invalid(format!(
+                "invalid {flag} {s:?}: hakoniwa takes no :{mode} suffix (it would be part of the path); \
+                 use -b/--bindmount-ro HOST:CONTAINER for read-only and -B/--bindmount-rw HOST:CONTAINER for read-write"
+            ));
+        }
     }
     let target = match target {
         Some(t) if !t.is_empty() => container_path(flag, Path::new(t))?,
@@ -731,33 +744,15 @@ fn userns_auto_maps() -> Res<(Maps, Maps)> {
     ))
 }
 
-/// Look a program name without a slash up on the host's PATH.
-pub fn find_program(name: &str) -> Res<String> {
-    if name.contains('/') {
-        return Ok(name.to_string());
-    }
-    if name.is_empty() {
-        return invalid("empty program name");
-    }
-    let path = std::env::var("PATH").unwrap_or_else(|_| hakoniwa::DEFAULT_PATH.to_string());
-    for dir in path.split(':').filter(|d| !d.is_empty()) {
-        let candidate = Path::new(dir).join(name);
-        if rustix::fs::access(&candidate, rustix::fs::Access::EXEC_OK).is_ok()
-            && candidate.is_file()
-        {
-            return Ok(absolute(&candidate).display().to_string());
-        }
-    }
-    Err(CliError::not_found(format!(
-        "command not found on the host PATH: {name}"
-    )))
-}
-
 /// The container, the command, and what to log and report about them.
 pub struct Prepared {
     pub command: hakoniwa::Command,
     pub namespaces: Vec<String>,
     pub walltime: Option<Duration>,
+    /// The sandbox's file tree as the host sees it (for messages about the program).
+    pub view: SandboxView,
+    /// The `PATH` the program is searched on inside the sandbox.
+    pub search_path: String,
 }
 
 fn log_mounts(s: &Settings, rootfs: Option<&Path>) {
@@ -820,6 +815,117 @@ fn log_mounts(s: &Settings, rootfs: Option<&Path>) {
     }
 }
 
+impl Prepared {
+    /// The program as the sandbox found it (`/usr/bin/python3` for `python3`), else as given.
+    fn program_display(&self) -> String {
+        let given = self.command.get_program().to_string_lossy().into_owned();
+        match self.view.find_program(&given, &self.search_path) {
+            Some((inside, _)) => inside.display().to_string(),
+            None => given,
+        }
+    }
+}
+
+/// The sandbox's file tree as the host sees it: the root, the rootfs entries, the mounts
+/// and the symlinks, in the order the engine applies them.
+fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
+    let mut v = SandboxView::new(s.rootdir.as_ref().map(|(d, _)| d.as_path()));
+    if let Some(r) = rootfs {
+        let names: Vec<String> = if r == Path::new("/") {
+            HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
+        } else {
+            std::fs::read_dir(r)
+                .map(|it| {
+                    it.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for n in names {
+            v.bind(&r.join(&n), &Path::new("/").join(&n));
+        }
+    }
+    for m in &s.mounts {
+        match m {
+            Mount::Bind { source, target, .. } => v.bind(source, target),
+            Mount::Devfs(t) | Mount::Tmpfs(t) => v.empty(t),
+        }
+    }
+    for (o, l) in &s.symlinks {
+        v.symlink(o, l);
+    }
+    if let Some(d) = &s.cwd {
+        v.set_cwd(d);
+    }
+    v
+}
+
+/// `strerror` without std's " (os error N)" suffix.
+fn strerror(errno: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// The error for a failed spawn: exec failures get 126/127 and, for `ENOENT`, what is
+/// missing (the program, its `#!` interpreter or its dynamic loader).
+fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
+    const ENOENT: i32 = 2;
+    const ENOTDIR: i32 = 20;
+    let hakoniwa::Error::Setup {
+        stage: hakoniwa::Stage::Exec,
+        errno,
+        ..
+    } = &e
+    else {
+        return crate::network_error::explain(e);
+    };
+    let program = p.command.get_program().to_string_lossy().into_owned();
+    let by_name = !program.contains('/');
+    match *errno {
+        ENOENT | ENOTDIR => match p.view.explain_enoent(&program, &p.search_path) {
+            Missing::Program if by_name => CliError::new(
+                exit_code::NOT_FOUND,
+                format!(
+                    "{program}: command not found inside the sandbox (PATH={})",
+                    p.search_path
+                ),
+            ),
+            Missing::Program => CliError::new(
+                exit_code::NOT_FOUND,
+                format!("{program}: no such file inside the sandbox (is its directory mounted?)"),
+            ),
+            Missing::Interpreter {
+                program,
+                interpreter,
+            } => CliError::new(
+                exit_code::NOT_EXECUTABLE,
+                format!(
+                    "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox",
+                    program.display()
+                ),
+            ),
+            Missing::Loader { program, loader } => CliError::new(
+                exit_code::NOT_EXECUTABLE,
+                format!(
+                    "{}: its dynamic loader {loader} (ELF PT_INTERP) does not exist inside the sandbox",
+                    program.display()
+                ),
+            ),
+        },
+        _ => CliError::new(
+            exit_code::NOT_EXECUTABLE,
+            format!(
+                "{program}: cannot execute inside the sandbox: {} (errno {errno})",
+                strerror(*errno)
+            ),
+        ),
+    }
+}
+
 /// Build the container and command from the settings.
 pub fn prepare(s: &Settings) -> Res<Prepared> {
     let mut c = Container::new();
@@ -842,6 +948,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         }
         Some(Network::Pasta(opts)) => {
             log::debug!("Network: pasta {}", opts.join(" "));
+            crate::network_error::check_tun(Path::new("/dev/net/tun"), caller_uid() == 0)?;
             c.network(hakoniwa::Pasta::default().args(opts.iter().cloned()));
         }
         None => {}
@@ -953,15 +1060,25 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         c.runctl(Runctl::AllowNewPrivs);
     }
     c.capabilities(s.caps);
-    apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::setup)?;
+    apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::invalid)?;
 
-    let program = find_program(&s.argv[0])?;
+    // The name is looked up inside the sandbox, on the command's PATH (by the engine).
+    let program = s.argv[0].clone();
+    if program.is_empty() {
+        return invalid("empty program name");
+    }
     let mut cmd = c.command(&program);
     cmd.args(&s.argv[1..]);
-    for (k, v) in &s.envs {
+    let envs = default_env(&s.envs, stdin_is_terminal());
+    for (k, v) in &envs {
         log::debug!("Env: {k}={v}");
         cmd.env(k, v);
     }
+    let search_path = envs
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
     if let Some(d) = &s.cwd {
         log::debug!("Workdir: {}", d.display());
         cmd.current_dir(d);
@@ -976,6 +1093,8 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         command: cmd,
         namespaces,
         walltime: s.walltime,
+        view: sandbox_view(s, rootfs.as_deref()),
+        search_path,
     })
 }
 
@@ -1047,8 +1166,12 @@ pub fn main(args: &RunArgs) -> i32 {
     };
     let mut child = match prepared.command.spawn() {
         Ok(c) => c,
-        Err(e) => return report_err(CliError::from(e), prepared.namespaces),
+        Err(e) => {
+            let err = spawn_error(e, &prepared);
+            return report_err(err, prepared.namespaces);
+        }
     };
+    let pid = child.id();
     let enforcement = child.enforcement().clone();
     log_enforcement(&enforcement);
     for w in child.warnings() {
@@ -1056,7 +1179,7 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     let status = match child.wait() {
         Ok(s) => s,
-        Err(e) => return report_err(CliError::from(e), prepared.namespaces),
+        Err(e) => return report_err(crate::network_error::explain(e), prepared.namespaces),
     };
     let u = status.usage();
     log::debug!(
@@ -1082,6 +1205,19 @@ pub fn main(args: &RunArgs) -> i32 {
             }
             ExitReason::FileSizeExceeded => {
                 eprintln!("hakoniwa: killed: file size limit exceeded (--limit-fsize)")
+            }
+            ExitReason::SeccompViolation => {
+                eprintln!(
+                    "hakoniwa: {}",
+                    death::seccomp_message(&prepared.program_display(), pid)
+                )
+            }
+            ExitReason::Signaled => {
+                let sig = status.signal.unwrap_or_default();
+                let prog = prepared.program_display();
+                if let Some(m) = death::signal_message(&prog, sig, status.core_dumped) {
+                    eprintln!("hakoniwa: {m}");
+                }
             }
             _ => {}
         }

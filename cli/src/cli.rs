@@ -43,7 +43,10 @@ impl TypedValueParser for Suggest {
 const NETWORK_VALUES: Suggest = Suggest(&[
     ("none", "a new network namespace with lo up"),
     ("host", "the host's network"),
-    ("pasta", "a new namespace connected through pasta (pasta:OPT,... passes options)"),
+    (
+        "pasta",
+        "a new namespace connected through pasta (pasta:OPT,... passes options)",
+    ),
 ]);
 const SECCOMP_VALUES: Suggest = Suggest(&[
     ("podman", "the built-in profile with Podman's decisions"),

@@ -17,10 +17,37 @@ use hakoniwa::seccomp::filter::Arch;
 
 /// Signal names on x86_64 (1..=31).
 const NAMES: [&str; 31] = [
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-    "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ",
-    "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 /// `SIGSEGV` for 11, `SIGRTMIN+2` for 36, `signal 99` otherwise.
@@ -75,8 +102,7 @@ fn seccomp_syscall_from_kmsg(pid: u32) -> Result<String, String> {
         match kmsg.read(&mut buf) {
             Ok(n) => {
                 let rec = String::from_utf8_lossy(&buf[..n]);
-                if rec.contains("type=1326") && rec.contains(&needle) && rec.contains(" sig=31 ")
-                {
+                if rec.contains("type=1326") && rec.contains(&needle) && rec.contains(" sig=31 ") {
                     found = Some(rec.into_owned()); // keep the newest
                 }
             }

@@ -1,5 +1,6 @@
 //! `hakoniwa doctor`: what this host supports, checked by trying it where possible.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command as HostCommand;
 
@@ -69,11 +70,14 @@ fn userns() -> Check {
             };
             // Not the engine's Display: its hint points back to `hakoniwa doctor`.
             let what = match (e.stage(), e.errno()) {
-                (Some(stage), Some(errno)) => format!(
-                    "sandbox setup failed at stage {} ({})",
-                    stage.name(),
-                    std::io::Error::from_raw_os_error(errno)
-                ),
+                (Some(stage), Some(errno)) => {
+                    let text = std::io::Error::from_raw_os_error(errno).to_string();
+                    let text = text.split(" (os error").next().unwrap_or_default();
+                    format!(
+                        "sandbox setup failed at stage {}: {text} (errno {errno})",
+                        stage.name()
+                    )
+                }
                 _ => e.to_string(),
             };
             check("user namespaces", "fail", format!("{what}; {why}"))
@@ -303,15 +307,20 @@ pub fn checks() -> Vec<Check> {
 /// `hakoniwa doctor`: 0 when nothing failed, 1 otherwise.
 pub fn main(json: bool) -> i32 {
     let checks = checks();
+    // Written, not println!'d: `hakoniwa doctor | head` must not panic on a closed pipe.
+    let mut out = std::io::stdout().lock();
     if json {
-        println!(
+        let _ = writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&checks).expect("plain data serializes")
         );
     } else {
         let w = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &checks {
-            println!("{:<w$}  {:<4}  {}", c.name, c.status, c.detail);
+            if writeln!(out, "{:<w$}  {:<4}  {}", c.name, c.status, c.detail).is_err() {
+                break;
+            }
         }
     }
     if checks.iter().any(|c| c.status == "fail") {

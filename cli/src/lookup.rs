@@ -38,7 +38,10 @@ pub enum Missing {
     /// No such file (given by path) or no match on `PATH` (given by name).
     Program,
     /// The program (at this sandbox path) exists, its `#!` interpreter does not.
-    Interpreter { program: PathBuf, interpreter: String },
+    Interpreter {
+        program: PathBuf,
+        interpreter: String,
+    },
     /// The program (at this sandbox path) exists, its ELF dynamic loader does not.
     Loader { program: PathBuf, loader: String },
 }
@@ -309,7 +312,10 @@ mod tests {
         let (inside, host) = v.find_program("sh", hakoniwa::DEFAULT_PATH).unwrap();
         assert!(inside.ends_with("sh"), "{inside:?}");
         assert!(host.is_file());
-        assert!(v.resolve(Path::new("/tmp")).is_none(), "/tmp is not in the sandbox");
+        assert!(
+            v.resolve(Path::new("/tmp")).is_none(),
+            "/tmp is not in the sandbox"
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl, HOST_ROOT_DIRS}
 use crate::cli::RunArgs;
 use crate::config::{self, LandlockResource, LimitType, MountType, NetworkMode, Profile};
 use crate::confine::{apply_confinement, LandlockConfig, SeccompChoice};
-use crate::default_env::{default_env, stdin_is_terminal};
 use crate::death;
+use crate::default_env::{default_env, stdin_is_terminal};
 use crate::exit_code::{self, CliError};
 use crate::json_status::Report;
 use crate::lookup::{Missing, SandboxView};

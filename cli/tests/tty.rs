@@ -79,3 +79,43 @@ fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
     );
     wait_for(sock, "killed");
 }
+
+#[test]
+fn term_is_passed_when_stdin_is_a_terminal() {
+    let sock = std::env::temp_dir().join(format!("hakoniwa-tty-term-{}", std::process::id()));
+    let server = Server(sock.to_str().unwrap().to_string());
+    let sock = server.0.as_str();
+    // HAKONIWA_TEST_BIN: check this test against an older build (see common/mod.rs).
+    let bin = std::env::var("HAKONIWA_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").to_string());
+    let cmd = format!("{bin} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'");
+    tmux(
+        sock,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "hk",
+            "-x",
+            "200",
+            "-y",
+            "30",
+            &cmd,
+        ],
+    );
+    let screen = wait_for(sock, "PATH=[");
+    // tmux sets TERM for what it runs (screen or tmux-256color, by its configuration).
+    let term = screen
+        .split("TERM=[")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .unwrap_or_default();
+    assert!(
+        term == "screen" || term.starts_with("screen-") || term.starts_with("tmux"),
+        "TERM inside was {term:?}:\n{screen}"
+    );
+    assert!(
+        screen.contains("PATH=[/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin]"),
+        "{screen}"
+    );
+}

@@ -23,8 +23,10 @@ impl Out {
     }
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_hakoniwa")
+/// The binary under test: this build's, or `HAKONIWA_TEST_BIN` (to check that a new test
+/// fails against an older build).
+pub fn bin() -> String {
+    std::env::var("HAKONIWA_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").into())
 }
 
 pub fn hk_with(args: &[&str], envs: &[(&str, &str)]) -> Out {
@@ -33,7 +35,15 @@ pub fn hk_with(args: &[&str], envs: &[(&str, &str)]) -> Out {
     for (k, v) in envs {
         c.env(k, v);
     }
-    let o = c.output().expect("run hakoniwa");
+    out_of(&mut c)
+}
+
+/// Run a prepared command (stdin null) and collect its output.
+pub fn out_of(c: &mut Command) -> Out {
+    let o = c
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run hakoniwa");
     Out {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -43,6 +53,34 @@ pub fn hk_with(args: &[&str], envs: &[(&str, &str)]) -> Out {
 
 pub fn hk(args: &[&str]) -> Out {
     hk_with(args, &[])
+}
+
+/// Run in a directory.
+pub fn hk_in(dir: &Path, args: &[&str]) -> Out {
+    let mut c = Command::new(bin());
+    c.args(args).current_dir(dir);
+    out_of(&mut c)
+}
+
+/// Whether the test runs as root.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Compile a C program with the host's cc into `dir/name`.
+pub fn compile_c(dir: &Path, name: &str, source: &str, extra: &[&str]) -> PathBuf {
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).unwrap();
+    let exe = dir.join(name);
+    let st = Command::new("cc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .args(extra)
+        .status()
+        .expect("cc is required (.ci/setup installs gcc)");
+    assert!(st.success(), "cc {name}.c failed");
+    exe
 }
 
 static N: AtomicUsize = AtomicUsize::new(0);

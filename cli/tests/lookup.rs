@@ -1,0 +1,198 @@
+//! Program lookup inside the sandbox, the default environment, and what is named when a
+//! program cannot start (the program, its `#!` interpreter, its dynamic loader).
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+fn executable(path: &std::path::Path, text: &str) {
+    write(path, text);
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_shim_first_on_the_host_path_is_not_used_for_a_name() {
+    // A pyenv-style shim directory first on the caller's PATH, outside the sandbox.
+    let shims = scratch("shims");
+    executable(&shims.join("echo"), "#!/bin/sh\necho from-the-host-shim\n");
+    let path = format!("{}:/usr/bin:/bin", s(&shims));
+    let out = hk_with(
+        &["run", "--", "echo", "from-the-sandbox"],
+        &[("PATH", &path)],
+    );
+    out.ok();
+    assert_eq!(out.stdout, "from-the-sandbox\n");
+    let _ = std::fs::remove_dir_all(&shims);
+}
+
+#[test]
+fn a_name_with_a_rootdir_runs_the_rootdirs_program() {
+    // R has its own static busybox in /bin and no /usr: the host's /usr/bin/busybox is not
+    // reachable inside, so only R's can answer.
+    let r = scratch("rootdir-busybox");
+    std::fs::create_dir_all(r.join("bin")).unwrap();
+    std::fs::copy("/bin/busybox", r.join("bin/busybox")).expect("busybox-static (.ci/setup)");
+    let out = hk(&["run", "--rootdir", s(&r), "--", "busybox", "echo", "from R"]);
+    out.ok();
+    assert_eq!(out.stdout, "from R\n");
+    let _ = std::fs::remove_dir_all(&r);
+}
+
+#[test]
+fn the_default_environment_is_path_only_without_a_terminal() {
+    let out = hk_with(&["run", "--", "env"], &[("TERM", "xterm-test")]);
+    out.ok();
+    assert_eq!(
+        out.stdout,
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+    );
+}
+
+#[test]
+fn a_given_path_replaces_the_default() {
+    let out = hk(&["run", "-e", "PATH=/usr/bin", "--", "/usr/bin/env"]);
+    out.ok();
+    assert_eq!(out.stdout, "PATH=/usr/bin\n");
+}
+
+#[test]
+fn cc_compiles_in_the_working_directory() {
+    let d = scratch("cc");
+    write(
+        &d.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    );
+    let out = hk_in(
+        &d,
+        &["run", "-w", ".", "--", "cc", "-o", "hello", "hello.c"],
+    );
+    out.ok();
+    let run = std::process::Command::new(d.join("hello"))
+        .output()
+        .unwrap();
+    assert_eq!(run.stdout, b"hello\n");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_missing_program_by_name_is_127_and_says_inside_the_sandbox() {
+    let out = hk(&["run", "--", "no-such-program-hk"]);
+    assert_eq!(out.code, 127, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no-such-program-hk: command not found inside the sandbox (PATH="),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_missing_program_by_path_is_127() {
+    let out = hk(&["run", "--", "/no/such/program-hk"]);
+    assert_eq!(out.code, 127, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("/no/such/program-hk: no such file inside the sandbox"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_host_file_that_is_not_mounted_is_127() {
+    // It exists on the host, not in the sandbox (its directory is not bound).
+    let d = scratch("unmounted");
+    executable(&d.join("prog"), "#!/bin/sh\necho hi\n");
+    let out = hk(&["run", "--", s(&d.join("prog"))]);
+    assert_eq!(out.code, 127, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no such file inside the sandbox"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_missing_shebang_interpreter_is_named_and_126() {
+    let d = scratch("shebang");
+    executable(&d.join("script"), "#!/no/such/interpreter -x\necho hi\n");
+    let out = hk_in(&d, &["run", "-w", ".", "--", "./script"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{}: its interpreter /no/such/interpreter (the #! line) does not exist inside the sandbox",
+            s(&d.join("script"))
+        )),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_missing_shebang_interpreter_of_a_program_found_by_name_is_named() {
+    // The interpreter exists on the host (the scratch dir) but not inside the sandbox.
+    let d = scratch("shebang-name");
+    executable(&d.join("interp"), "#!/bin/sh\n");
+    executable(&d.join("tool-hk"), &format!("#!{}\n", s(&d.join("interp"))));
+    let bind = format!("{}:/opt/t", s(&d));
+    let out = hk(&[
+        "run",
+        "-b",
+        &bind,
+        "-e",
+        "PATH=/opt/t:/usr/bin",
+        "--",
+        "tool-hk",
+    ]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "/opt/t/tool-hk: its interpreter {} (the #! line) does not exist inside the sandbox",
+            s(&d.join("interp"))
+        )),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_missing_dynamic_loader_is_named_and_126() {
+    let d = scratch("loader");
+    compile_c(
+        &d,
+        "noloader",
+        "int main(void) { return 0; }\n",
+        &["-Wl,--dynamic-linker=/no/such/ld-hk.so"],
+    );
+    let out = hk_in(&d, &["run", "-w", ".", "--", "./noloader"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{}: its dynamic loader /no/such/ld-hk.so (ELF PT_INTERP) does not exist inside the sandbox",
+            s(&d.join("noloader"))
+        )),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_file_without_execute_permission_is_126() {
+    let d = scratch("noexec");
+    write(&d.join("data"), "#!/bin/sh\necho hi\n");
+    let out = hk_in(&d, &["run", "-w", ".", "--", "./data"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot execute inside the sandbox: Permission denied"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

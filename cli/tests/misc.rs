@@ -150,7 +150,15 @@ fn the_version_names_the_git_commit_it_was_built_from() {
                 "--version says {commit}, HEAD is {head}"
             );
         }
-        _ => assert_eq!(commit, "unknown"),
+        // No git here (or git refuses the tree, as for another user): check the form only.
+        _ => assert!(
+            commit == "unknown"
+                || commit
+                    .trim_end_matches("-dirty")
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit()),
+            "{commit}"
+        ),
     }
 }
 

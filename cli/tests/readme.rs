@@ -1,0 +1,238 @@
+//! Every shell example of the README's "Command line" section, run exactly as printed
+//! (`sh -c LINE`) from a scratch directory holding what they use: `hello.c`, `./untrusted`,
+//! and `cli/` (for `-c cli/profiles/...`), with `hakoniwa` first on `PATH` and `HOME` in the
+//! scratch directory (the install lines write under `~`).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The lines of the ```sh blocks between "## Command line" and the next "## ".
+fn readme_examples() -> Vec<String> {
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let text = std::fs::read_to_string(readme).unwrap();
+    let section = text
+        .split("\n## Command line\n")
+        .nth(1)
+        .expect("a Command line section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut in_block = false;
+    for l in section.lines() {
+        match (in_block, l.trim_end()) {
+            (false, "```sh") => in_block = true,
+            (true, "```") => in_block = false,
+            (true, l) if !l.trim().is_empty() => lines.push(l.to_string()),
+            _ => {}
+        }
+    }
+    lines
+}
+
+struct Place {
+    dir: PathBuf,
+    home: PathBuf,
+    path: String,
+}
+
+fn place() -> Place {
+    let dir = scratch("readme");
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::os::unix::fs::symlink(Path::new(env!("CARGO_MANIFEST_DIR")), work.join("cli")).unwrap();
+    write(
+        &work.join("hello.c"),
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    );
+    write(&work.join("untrusted"), "#!/bin/sh\necho untrusted ran\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        work.join("untrusted"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let exe = bin();
+    let bindir = Path::new(&exe).parent().unwrap().display().to_string();
+    Place {
+        dir,
+        home,
+        path: format!("{bindir}:/usr/local/bin:/usr/bin:/bin"),
+    }
+}
+
+fn shell(p: &Place, line: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args(["-c", line])
+        .current_dir(p.dir.join("work"))
+        .env_clear()
+        .env("PATH", &p.path)
+        .env("HOME", &p.home)
+        .stdin(Stdio::null());
+    c
+}
+
+fn caller_has_subuid_range() -> bool {
+    let me = whoami();
+    let uid = rustix::process::getuid().as_raw().to_string();
+    std::fs::read_to_string("/etc/subuid")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| matches!(l.split(':').next(), Some(n) if n == me || n == uid))
+}
+
+/// Descendants of `pid` (via /proc/PID/task/*/children).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{p}/task"))
+            .into_iter()
+            .flatten();
+        for t in tasks.flatten() {
+            let kids = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for k in kids.split_whitespace().filter_map(|k| k.parse().ok()) {
+                out.push(k);
+                todo.push(k);
+            }
+        }
+    }
+    out
+}
+
+fn port_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// The pasta example serves forever: fetch a page through the forwarded port, then kill the
+/// server (SIGKILL from the host reaches the sandbox's PID 1) so hakoniwa ends normally
+/// (137) and stops pasta, which frees the port.
+fn run_http_server_example(p: &Place, line: &str) {
+    let t = Instant::now();
+    while !port_free(8080) {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "port 8080 stayed busy on the host: cannot run {line:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut child = shell(p, line)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let page = loop {
+        let got = TcpStream::connect(("127.0.0.1", 8080))
+            .ok()
+            .and_then(|mut s| {
+                s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+                s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+                let mut r = String::new();
+                s.read_to_string(&mut r).ok()?;
+                r.starts_with("HTTP/1.0 200").then_some(r)
+            });
+        if let Some(r) = got {
+            break r;
+        }
+        if t.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let mut e = String::new();
+            child.stderr.take().unwrap().read_to_string(&mut e).unwrap();
+            panic!("{line:?} never served a page: {e}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(page.contains("Directory listing"), "{page}");
+    let python: Vec<u32> = descendants(child.id())
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.starts_with("python3"))
+        })
+        .collect();
+    assert_eq!(python.len(), 1, "one python3 server: {python:?}");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(python[0] as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(137), "{line:?}");
+    let t = Instant::now();
+    while !port_free(8080) {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "pasta still holds port 8080"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn every_command_line_example_of_the_readme_runs_as_printed() {
+    let lines = readme_examples();
+    assert!(lines.len() >= 12, "{lines:?}");
+    let p = place();
+    for line in &lines {
+        if line.contains("python3 -m http.server 8080") {
+            run_http_server_example(&p, line);
+            continue;
+        }
+        let out = out_of(&mut shell(&p, line));
+        if line.contains("--userns auto") && !caller_has_subuid_range() {
+            // Documented: a caller without a subordinate range gets 125 naming the file.
+            assert_eq!(out.code, 125, "{line}: {}", out.stderr);
+            assert!(out.stderr.contains("/etc/subuid"), "{line}: {}", out.stderr);
+            continue;
+        }
+        assert_eq!(
+            out.code, 0,
+            "{line}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+        if line.contains("./untrusted") {
+            assert_eq!(out.stdout, "untrusted ran\n");
+        }
+        if line.contains("cc -o hello") {
+            let hello = Command::new(p.dir.join("work/hello")).output().unwrap();
+            assert_eq!(hello.stdout, b"hello\n");
+        }
+    }
+    // The install lines put the completions and man pages where the README says.
+    for f in [
+        ".local/share/bash-completion/completions/hakoniwa",
+        ".zfunc/_hakoniwa",
+        ".config/fish/completions/hakoniwa.fish",
+        ".local/share/man/man1/hakoniwa.1",
+        ".local/share/man/man1/hakoniwa-run.1",
+    ] {
+        let len = std::fs::metadata(p.home.join(f))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 0, "~/{f} was not written");
+    }
+    let _ = std::fs::remove_dir_all(&p.dir);
+}
+
+#[test]
+fn the_man_page_examples_are_the_readme_examples() {
+    let man = hk(&["man"]);
+    man.ok();
+    let text = man.stdout.replace("\\-", "-").replace("\\e", "\\");
+    for line in readme_examples()
+        .iter()
+        .filter(|l| l.starts_with("hakoniwa "))
+    {
+        assert!(text.contains(line.as_str()), "man page lacks {line:?}");
+    }
+}

@@ -92,7 +92,12 @@ fn seccomp_syscall_from_kmsg(pid: u32) -> Result<String, String> {
         .read(true)
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open("/dev/kmsg")
-        .map_err(|e| format!("/dev/kmsg: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "/dev/kmsg: {}",
+                crate::run::strerror(e.raw_os_error().unwrap_or(0))
+            )
+        })?;
     let needle = format!(" pid={pid} ");
     // kauditd prints the record shortly after the kill: keep reading new records a little.
     let deadline = Instant::now() + Duration::from_millis(300);

@@ -70,14 +70,11 @@ fn userns() -> Check {
             };
             // Not the engine's Display: its hint points back to `hakoniwa doctor`.
             let what = match (e.stage(), e.errno()) {
-                (Some(stage), Some(errno)) => {
-                    let text = std::io::Error::from_raw_os_error(errno).to_string();
-                    let text = text.split(" (os error").next().unwrap_or_default();
-                    format!(
-                        "sandbox setup failed at stage {}: {text} (errno {errno})",
-                        stage.name()
-                    )
-                }
+                (Some(stage), Some(errno)) => format!(
+                    "sandbox setup failed at stage {}: {} (errno {errno})",
+                    stage.name(),
+                    crate::run::strerror(errno)
+                ),
                 _ => e.to_string(),
             };
             check("user namespaces", "fail", format!("{what}; {why}"))

@@ -68,7 +68,13 @@ pub fn explain(e: hakoniwa::Error) -> CliError {
             .and_then(|r| r.split_once("): "))
             .map(|(status, msg)| format!("pasta failed ({status}): {msg}"))
             .unwrap_or(detail);
-        return CliError::setup(format!("--network pasta: {detail}"));
+        // Pasta opens /dev/net/tun inside the sandbox's user namespace (see check_tun).
+        let hint = if detail.contains("tun") {
+            "; pasta could not use /dev/net/tun: rootless pasta needs it readable and writable by others (mode 0666)"
+        } else {
+            ""
+        };
+        return CliError::setup(format!("--network pasta: {detail}{hint}"));
     }
     CliError::from(e)
 }

@@ -862,7 +862,7 @@ fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
 }
 
 /// `strerror` without std's " (os error N)" suffix.
-fn strerror(errno: i32) -> String {
+pub fn strerror(errno: i32) -> String {
     let s = std::io::Error::from_raw_os_error(errno).to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),

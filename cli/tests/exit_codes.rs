@@ -44,11 +44,10 @@ fn a_relative_landlock_path_is_a_user_error() {
 
 #[test]
 fn a_malformed_seccomp_json_is_a_user_error() {
-    let d = scratch("bad-seccomp");
+    let d = temp_dir("bad-seccomp");
     let f = d.join("bad.json");
     write(&f, "{bad");
     user_error(&["--seccomp", s(&f)], "invalid seccomp profile");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

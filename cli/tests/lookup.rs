@@ -15,7 +15,7 @@ fn executable(path: &std::path::Path, text: &str) {
 #[test]
 fn a_shim_first_on_the_host_path_is_not_used_for_a_name() {
     // A pyenv-style shim directory first on the caller's PATH, outside the sandbox.
-    let shims = scratch("shims");
+    let shims = temp_dir("shims");
     executable(&shims.join("echo"), "#!/bin/sh\necho from-the-host-shim\n");
     let path = format!("{}:/usr/bin:/bin", s(&shims));
     let out = hk_with(
@@ -24,20 +24,18 @@ fn a_shim_first_on_the_host_path_is_not_used_for_a_name() {
     );
     out.ok();
     assert_eq!(out.stdout, "from-the-sandbox\n");
-    let _ = std::fs::remove_dir_all(&shims);
 }
 
 #[test]
 fn a_name_with_a_rootdir_runs_the_rootdirs_program() {
     // R has its own static busybox in /bin and no /usr: the host's /usr/bin/busybox is not
     // reachable inside, so only R's can answer.
-    let r = scratch("rootdir-busybox");
+    let r = temp_dir("rootdir-busybox");
     std::fs::create_dir_all(r.join("bin")).unwrap();
     std::fs::copy("/bin/busybox", r.join("bin/busybox")).expect("busybox-static (.ci/setup)");
     let out = hk(&["run", "--rootdir", s(&r), "--", "busybox", "echo", "from R"]);
     out.ok();
     assert_eq!(out.stdout, "from R\n");
-    let _ = std::fs::remove_dir_all(&r);
 }
 
 #[test]
@@ -59,7 +57,7 @@ fn a_given_path_replaces_the_default() {
 
 #[test]
 fn cc_compiles_in_the_working_directory() {
-    let d = scratch("cc");
+    let d = temp_dir("cc");
     write(
         &d.join("hello.c"),
         "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
@@ -73,7 +71,6 @@ fn cc_compiles_in_the_working_directory() {
         .output()
         .unwrap();
     assert_eq!(run.stdout, b"hello\n");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -103,7 +100,7 @@ fn a_missing_program_by_path_is_127() {
 #[test]
 fn a_host_file_that_is_not_mounted_is_127() {
     // It exists on the host, not in the sandbox (its directory is not bound).
-    let d = scratch("unmounted");
+    let d = temp_dir("unmounted");
     executable(&d.join("prog"), "#!/bin/sh\necho hi\n");
     let out = hk(&["run", "--", s(&d.join("prog"))]);
     assert_eq!(out.code, 127, "{}", out.stderr);
@@ -112,12 +109,11 @@ fn a_host_file_that_is_not_mounted_is_127() {
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_missing_shebang_interpreter_is_named_and_126() {
-    let d = scratch("shebang");
+    let d = temp_dir("shebang");
     executable(&d.join("script"), "#!/no/such/interpreter -x\necho hi\n");
     let out = hk_in(&d, &["run", "-w", ".", "--", "./script"]);
     assert_eq!(out.code, 126, "{}", out.stderr);
@@ -129,13 +125,12 @@ fn a_missing_shebang_interpreter_is_named_and_126() {
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_missing_shebang_interpreter_of_a_program_found_by_name_is_named() {
     // The interpreter exists on the host (the scratch dir) but not inside the sandbox.
-    let d = scratch("shebang-name");
+    let d = temp_dir("shebang-name");
     executable(&d.join("interp"), "#!/bin/sh\n");
     executable(&d.join("tool-hk"), &format!("#!{}\n", s(&d.join("interp"))));
     let bind = format!("{}:/opt/t", s(&d));
@@ -157,12 +152,11 @@ fn a_missing_shebang_interpreter_of_a_program_found_by_name_is_named() {
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_missing_dynamic_loader_is_named_and_126() {
-    let d = scratch("loader");
+    let d = temp_dir("loader");
     compile_c(
         &d,
         "noloader",
@@ -179,12 +173,11 @@ fn a_missing_dynamic_loader_is_named_and_126() {
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_file_without_execute_permission_is_126() {
-    let d = scratch("noexec");
+    let d = temp_dir("noexec");
     write(&d.join("data"), "#!/bin/sh\necho hi\n");
     let out = hk_in(&d, &["run", "-w", ".", "--", "./data"]);
     assert_eq!(out.code, 126, "{}", out.stderr);
@@ -194,5 +187,4 @@ fn a_file_without_execute_permission_is_126() {
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -40,19 +40,19 @@ fn a_quiet_run_does_not_name_the_signal() {
 }
 
 /// An OCI profile that kills the process on getppid (dash calls it at start-up for $PPID).
-fn kill_on_getppid() -> std::path::PathBuf {
-    let d = scratch("seccomp-kill");
-    let f = d.join("kill.json");
+fn kill_on_getppid() -> TempDir {
+    let d = temp_dir("seccomp-kill");
     write(
-        &f,
+        &d.join("kill.json"),
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#,
     );
-    f
+    d
 }
 
 #[test]
 fn a_seccomp_kill_is_159_and_names_the_system_call_when_the_kernel_log_is_readable() {
-    let profile = kill_on_getppid();
+    let dir = kill_on_getppid();
+    let profile = dir.join("kill.json");
     let args = [
         "run",
         "--seccomp",
@@ -94,7 +94,6 @@ fn a_seccomp_kill_is_159_and_names_the_system_call_when_the_kernel_log_is_readab
             out.stderr
         );
     }
-    let _ = std::fs::remove_dir_all(profile.parent().unwrap());
 }
 
 #[test]
@@ -180,7 +179,7 @@ fn doctor_hints_never_point_back_to_doctor() {
     // Inside a sandbox whose filter makes clone(CLONE_NEWUSER) fail with EPERM (and clone3
     // ENOSYS, so everything falls back to clone): the engine's hint for that error says
     // "`hakoniwa doctor` tells which", which doctor itself must not repeat.
-    let d = scratch("doctor-eperm");
+    let d = temp_dir("doctor-eperm");
     let f = d.join("no-userns.json");
     write(
         &f,
@@ -218,7 +217,6 @@ fn doctor_hints_never_point_back_to_doctor() {
             "{c}"
         );
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

@@ -38,13 +38,13 @@ fn readme_examples() -> Vec<String> {
 }
 
 struct Place {
-    dir: PathBuf,
+    dir: TempDir,
     home: PathBuf,
     path: String,
 }
 
 fn place() -> Place {
-    let dir = scratch("readme");
+    let dir = temp_dir("readme");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let work = dir.join("work");
@@ -221,7 +221,6 @@ fn every_command_line_example_of_the_readme_runs_as_printed() {
             .unwrap_or(0);
         assert!(len > 0, "~/{f} was not written");
     }
-    let _ = std::fs::remove_dir_all(&p.dir);
 }
 
 #[test]

@@ -263,7 +263,7 @@ fn rootdir_ro_and_rw() {
 
 #[test]
 fn a_rootfs_directory_gives_its_top_level_entries() {
-    let d = scratch("rootfs");
+    let d = temp_dir("rootfs");
     std::os::unix::fs::symlink("/usr/bin", d.join("bin")).unwrap();
     std::fs::create_dir(d.join("usr")).unwrap();
     let out = hk(&[
@@ -661,7 +661,7 @@ fn landlock_and_seccomp_flags_are_validated() {
 
 #[test]
 fn json_status_reports_exits_walltime_kills_and_setup_failures() {
-    let d = scratch("json");
+    let d = temp_dir("json");
     let f = d.join("status.json");
     hk(&[
         "run",

@@ -94,6 +94,27 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// A scratch directory removed when dropped, also when the test fails.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// [`scratch`], removed when the returned guard is dropped.
+pub fn temp_dir(name: &str) -> TempDir {
+    TempDir(scratch(name))
+}
+
 pub fn write(path: &Path, text: &str) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();

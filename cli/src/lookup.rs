@@ -44,6 +44,9 @@ pub enum Missing {
     },
     /// The program (at this sandbox path) exists, its ELF dynamic loader does not.
     Loader { program: PathBuf, loader: String },
+    /// The program (at this sandbox path) seems to exist and what it needs too: the host's
+    /// view of the sandbox cannot tell what is missing (e.g. the interpreter's own loader).
+    Unexplained { program: PathBuf },
 }
 
 const MAX_HOPS: usize = 40;
@@ -194,21 +197,34 @@ impl SandboxView {
         let Some((inside, host)) = self.find_program(program, search_path) else {
             return Missing::Program;
         };
-        match interpreter_of(&host) {
-            Some(Interp::Shebang(interp)) if self.resolve(Path::new(&interp)).is_none() => {
-                Missing::Interpreter {
-                    program: inside,
-                    interpreter: interp,
+        // Follow the chain the kernel follows: a `#!` interpreter may itself be a script
+        // or an ELF file with a loader (binfmt allows a few levels; 4 here, like the kernel's
+        // limit of 5 including the program).
+        let (mut file, mut host) = (inside.clone(), host);
+        for _ in 0..4 {
+            match interpreter_of(&host) {
+                Some(Interp::Shebang(interp)) => match self.resolve(Path::new(&interp)) {
+                    None => {
+                        return Missing::Interpreter {
+                            program: file,
+                            interpreter: interp,
+                        }
+                    }
+                    Some((_, h)) => {
+                        file = PathBuf::from(interp);
+                        host = h;
+                    }
+                },
+                Some(Interp::Elf(loader)) if self.resolve(Path::new(&loader)).is_none() => {
+                    return Missing::Loader {
+                        program: file,
+                        loader,
+                    }
                 }
+                _ => break,
             }
-            Some(Interp::Elf(loader)) if self.resolve(Path::new(&loader)).is_none() => {
-                Missing::Loader {
-                    program: inside,
-                    loader,
-                }
-            }
-            _ => Missing::Program,
         }
+        Missing::Unexplained { program: inside }
     }
 }
 

@@ -885,6 +885,15 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
     };
     let program = p.command.get_program().to_string_lossy().into_owned();
     let by_name = !program.contains('/');
+    // When what is missing belongs to an interpreter, say which program needed it.
+    let found = p
+        .view
+        .find_program(&program, &p.search_path)
+        .map(|(f, _)| f);
+    let needed_by = |file: &Path| match &found {
+        Some(f) if f != file => format!(" (needed to run {})", f.display()),
+        _ => String::new(),
+    };
     match *errno {
         ENOENT | ENOTDIR => match p.view.explain_enoent(&program, &p.search_path) {
             Missing::Program if by_name => CliError::new(
@@ -904,15 +913,25 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
             } => CliError::new(
                 exit_code::NOT_EXECUTABLE,
                 format!(
-                    "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox",
+                    "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox{}",
+                    program.display(),
+                    needed_by(&program)
+                ),
+            ),
+            Missing::Unexplained { program } => CliError::new(
+                exit_code::NOT_EXECUTABLE,
+                format!(
+                    "{}: exists inside the sandbox but execve said \"No such file or directory\": \
+                     something it needs (an interpreter or loader, or theirs) is missing inside the sandbox",
                     program.display()
                 ),
             ),
             Missing::Loader { program, loader } => CliError::new(
                 exit_code::NOT_EXECUTABLE,
                 format!(
-                    "{}: its dynamic loader {loader} (ELF PT_INTERP) does not exist inside the sandbox",
-                    program.display()
+                    "{}: its dynamic loader {loader} (ELF PT_INTERP) does not exist inside the sandbox{}",
+                    program.display(),
+                    needed_by(&program)
                 ),
             ),
         },

@@ -188,3 +188,26 @@ fn a_file_without_execute_permission_is_126() {
         out.stderr
     );
 }
+
+#[test]
+fn a_missing_loader_of_the_shebang_interpreter_is_named() {
+    // script -> #!/opt/i/interp (exists) -> its ELF loader /no/such/ld-hk.so (missing).
+    let d = temp_dir("nested-interp");
+    compile_c(
+        &d,
+        "interp",
+        "int main(void) { return 0; }\n",
+        &["-Wl,--dynamic-linker=/no/such/ld-hk.so"],
+    );
+    executable(&d.join("script"), "#!/opt/i/interp\n");
+    let bind = format!("{}:/opt/i", s(&d));
+    let out = hk(&["run", "-b", &bind, "--", "/opt/i/script"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "/opt/i/interp: its dynamic loader /no/such/ld-hk.so (ELF PT_INTERP) does not exist inside the sandbox (needed to run /opt/i/script)"
+        ),
+        "{}",
+        out.stderr
+    );
+}

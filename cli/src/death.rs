@@ -73,9 +73,17 @@ pub fn signal_message(program: &str, sig: i32, core_dumped: bool) -> Option<Stri
     ))
 }
 
-/// The line for a seccomp kill of host pid `pid`.
-pub fn seccomp_message(program: &str, pid: u32) -> String {
-    match seccomp_syscall_from_kmsg(pid) {
+/// Microseconds of `CLOCK_MONOTONIC`, the clock of `/dev/kmsg` time stamps (both count
+/// from boot without suspend).
+pub fn monotonic_us() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
+}
+
+/// The line for a seccomp kill of host pid `pid`, spawned at `since_us` (see
+/// [`monotonic_us`]): older records of a reused pid are not taken for this one.
+pub fn seccomp_message(program: &str, pid: u32, since_us: u64) -> String {
+    match seccomp_syscall_from_kmsg(pid, since_us) {
         Ok(name) => format!(
             "process {program} was killed by the seccomp filter (SIGSYS) for calling {name}"
         ),
@@ -87,7 +95,7 @@ pub fn seccomp_message(program: &str, pid: u32) -> String {
 }
 
 /// Find the audit record of the seccomp kill of `pid` in the kernel log.
-fn seccomp_syscall_from_kmsg(pid: u32) -> Result<String, String> {
+fn seccomp_syscall_from_kmsg(pid: u32, since_us: u64) -> Result<String, String> {
     let mut kmsg = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
@@ -107,7 +115,20 @@ fn seccomp_syscall_from_kmsg(pid: u32) -> Result<String, String> {
         match kmsg.read(&mut buf) {
             Ok(n) => {
                 let rec = String::from_utf8_lossy(&buf[..n]);
-                if rec.contains("type=1326") && rec.contains(&needle) && rec.contains(" sig=31 ") {
+                // "PRIO,SEQ,TIMESTAMP_US,FLAGS;MESSAGE"
+                let stamp: u64 = rec
+                    .split(';')
+                    .next()
+                    .and_then(|h| h.split(',').nth(2))
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                // A small margin: the kernel's log clock and CLOCK_MONOTONIC may differ by
+                // less than a millisecond.
+                if stamp + 1000 >= since_us
+                    && rec.contains("type=1326")
+                    && rec.contains(&needle)
+                    && rec.contains(" sig=31 ")
+                {
                     found = Some(rec.into_owned()); // keep the newest
                 }
             }

@@ -1183,6 +1183,7 @@ pub fn main(args: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_err(e, Vec::new()),
     };
+    let spawned_us = death::monotonic_us();
     let mut child = match prepared.command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -1228,7 +1229,7 @@ pub fn main(args: &RunArgs) -> i32 {
             ExitReason::SeccompViolation => {
                 eprintln!(
                     "hakoniwa: {}",
-                    death::seccomp_message(&prepared.program_display(), pid)
+                    death::seccomp_message(&prepared.program_display(), pid, spawned_us)
                 )
             }
             ExitReason::Signaled => {

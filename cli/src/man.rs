@@ -22,9 +22,14 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("127", "the program was not found inside the sandbox, by name on the sandbox's PATH or by path"),
 ];
 
-const ENVIRONMENT: &str = "The program's environment is clean: nothing of the caller's is passed except what -e/--setenv and a profile's envs ask for, and two defaults: PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin unless given, and TERM (the caller's value) when standard input is a terminal and TERM is set and not given. A program name without a slash is looked up on that PATH inside the sandbox, never on the host's.
+fn environment() -> String {
+    format!(
+        "The program's environment is clean: nothing of the caller's is passed except what -e/--setenv and a profile's envs ask for, and two defaults: PATH={} unless given, and TERM (the caller's value) when standard input is a terminal and TERM is set and not given. A program name without a slash is looked up on that PATH inside the sandbox, never on the host's.
 
-hakoniwa itself reads PATH to find pasta, newuidmap and newgidmap, and TERM as above.";
+hakoniwa itself reads PATH to find pasta, newuidmap and newgidmap, and TERM as above.",
+        hakoniwa::DEFAULT_PATH
+    )
+}
 
 const FILES: &str = "/etc/subuid, /etc/subgid: the caller's subordinate ranges (--userns auto).
 /dev/net/tun: opened by pasta (--network pasta); it must be a character device others may read and write (mode 0666) for an unprivileged caller.
@@ -62,7 +67,7 @@ fn extra_sections(out: &mut Vec<u8>) {
     for (code, what) in EXIT_STATUS {
         let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff(code), roff(what));
     }
-    section(out, "ENVIRONMENT", ENVIRONMENT);
+    section(out, "ENVIRONMENT", &environment());
     section(out, "FILES", FILES);
     let _ = writeln!(out, ".SH EXAMPLES\n.nf");
     for line in EXAMPLES.lines() {

@@ -235,3 +235,18 @@ fn the_man_page_examples_are_the_readme_examples() {
         assert!(text.contains(line.as_str()), "man page lacks {line:?}");
     }
 }
+
+#[test]
+fn the_readme_and_the_man_page_state_the_engines_default_path() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let want = format!("PATH={}", hakoniwa::DEFAULT_PATH);
+    assert!(readme.contains(&want), "the README does not say {want}");
+    let man = hk(&["man", "run"]);
+    man.ok();
+    assert!(
+        man.stdout.replace("\\-", "-").contains(&want),
+        "the man page does not say {want}"
+    );
+}

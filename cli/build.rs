@@ -17,14 +17,23 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     let commit = git(&["describe", "--always", "--dirty", "--abbrev=12"]);
+    // Only files that exist: cargo reruns the script on every build for a missing one.
+    let watch = |path: String| {
+        if std::path::Path::new(&path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    };
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={dir}/HEAD");
-        println!("cargo:rerun-if-changed={dir}/index");
+        watch(format!("{dir}/HEAD"));
+        watch(format!("{dir}/index"));
+        let common = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"])
+            .unwrap_or(dir.clone());
+        watch(format!("{common}/packed-refs"));
         if let Some(r) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            let common = git(&["rev-parse", "--git-common-dir"]).unwrap_or(dir.clone());
-            println!("cargo:rerun-if-changed={common}/{r}");
+            watch(format!("{common}/{r}"));
         }
     }
+    println!("cargo:rerun-if-changed=build.rs");
     println!(
         "cargo:rustc-env=HAKONIWA_GIT_COMMIT={}",
         commit.unwrap_or_else(|| "unknown".into())

@@ -221,6 +221,28 @@ fn every_command_line_example_of_the_readme_runs_as_printed() {
             .unwrap_or(0);
         assert!(len > 0, "~/{f} was not written");
     }
+    // And they work from there: bash loads the completion, man finds the pages (man-db
+    // derives ~/.local/share/man from ~/.local/bin on PATH, as the README says).
+    let completion = p
+        .home
+        .join(".local/share/bash-completion/completions/hakoniwa");
+    let bash = out_of(Command::new("bash").args([
+        "-c",
+        &format!(". {} && complete -p hakoniwa", completion.display()),
+    ]));
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    assert!(bash.stdout.contains("hakoniwa"), "{}", bash.stdout);
+    let path = format!("{}/.local/bin:{}", p.home.display(), p.path);
+    let man = out_of(shell(&p, "man -w hakoniwa-run").env("PATH", path));
+    assert_eq!(
+        man.stdout.trim(),
+        p.home
+            .join(".local/share/man/man1/hakoniwa-run.1")
+            .display()
+            .to_string(),
+        "{}",
+        man.stderr
+    );
 }
 
 #[test]

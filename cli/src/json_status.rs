@@ -10,7 +10,8 @@ use serde::Serialize;
 pub struct Report {
     /// `exited`, `signaled`, `wall_time_exceeded`, ... or `setup_failed`.
     pub reason: String,
-    /// The exit code of `hakoniwa` (the program's, 128+signal, or 125).
+    /// The exit code of `hakoniwa` (the program's, 128+signal, or 1, 125, 126, 127 when the
+    /// program did not start: see exit_code.rs).
     pub code: i32,
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,

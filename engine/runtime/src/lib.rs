@@ -11,11 +11,12 @@
 //! 1. close the parent's pipe ends, reset signals, arm the parent-death signal;
 //! 2. wait until the parent has written the id maps (EOF instead = the parent gave up);
 //! 3. build the new root ([`mount`]) and switch to it;
-//! 4. host name, resource limits, new session keyring, new session;
+//! 4. host name, new session keyring, new session;
 //! 5. bounding/ambient capabilities, identity switch, remaining capability sets;
 //! 6. `no_new_privs`, working directory, landlock (after the mounts: paths resolve in the
 //!    new root), file descriptors;
-//! 7. seccomp, last, so that the filter does not have to allow the setup's own syscalls;
+//! 7. resource limits (after every descriptor the setup opens), then seccomp, last, so that
+//!    the filter does not have to allow the setup's own syscalls;
 //! 8. `execve`.
 #![no_std]
 #![warn(missing_docs)]
@@ -134,9 +135,6 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     if let Some(n) = plan.nested_userns {
         nested_userns(&n, plan.host_proc.get()).at(Stage::IdMap, NO_INDEX)?;
     }
-    for (i, l) in plan.rlimits.iter().enumerate() {
-        sys::setrlimit(l.resource, l.soft, l.hard).at(Stage::Rlimit, i as u32)?;
-    }
     if plan.new_keyring {
         sys::join_new_session_keyring().at(Stage::Keyring, NO_INDEX)?;
     }
@@ -201,6 +199,14 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
             .at(Stage::Fds, NO_INDEX)? as RawFd;
     }
     fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
+    // Limits bind the program, not this setup: applied after every descriptor the setup
+    // needs is open (a low RLIMIT_NOFILE would fail the landlock ruleset, the exit-hook
+    // listener or the descriptor moves above) and before the filter, which need not allow
+    // prlimit64. Nothing is lost by setting them this late: raising a hard limit needs
+    // CAP_SYS_RESOURCE in the initial user namespace, which this process never has.
+    for (i, l) in plan.rlimits.iter().enumerate() {
+        sys::setrlimit(l.resource, l.soft, l.hard).at(Stage::Rlimit, i as u32)?;
+    }
     if let Some(filter) = plan.seccomp {
         sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
     }

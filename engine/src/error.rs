@@ -135,18 +135,20 @@ impl fmt::Display for Error {
                 target,
                 errno,
             } => {
-                write!(f, "sandbox setup failed at stage {}", stage.name())?;
+                // The line ends with the error's text, as the original's did (scripts match
+                // the end); a hint for a known cause follows on a line of its own.
+                write!(f, "sandbox setup failed at stage {} (", stage.name())?;
                 if let Some(t) = target {
-                    write!(f, " ({t})")?;
+                    write!(f, "{t}, ")?;
                 }
-                write!(f, ": {} (errno {errno})", strerror(*errno))?;
+                write!(f, "errno {errno}): {}", strerror(*errno))?;
                 if let Some(h) = hint(*stage, *errno) {
-                    write!(f, "; hint: {h}")?;
+                    write!(f, "\nhint: {h}")?;
                 }
                 Ok(())
             }
             Error::Io { op, errno } => {
-                write!(f, "{op} failed: {} (errno {errno})", strerror(*errno))
+                write!(f, "{op} failed (errno {errno}): {}", strerror(*errno))
             }
         }
     }

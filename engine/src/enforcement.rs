@@ -22,10 +22,11 @@ pub struct SetupTimings {
     pub release: Duration,
     /// Building the new root and `pivot_root` (child).
     pub mounts: Duration,
-    /// Host name, nested user namespace, limits, keyring, session, credentials,
-    /// capabilities (child).
+    /// Host name, nested user namespace, keyring, session, credentials, capabilities
+    /// (child).
     pub identity: Duration,
-    /// no_new_privs, working directory, landlock, descriptors, seccomp (child).
+    /// no_new_privs, working directory, landlock, descriptors, resource limits, seccomp
+    /// (child).
     pub confine: Duration,
     /// From the end of setup until the parent saw `execve` succeed.
     pub exec: Duration,
@@ -97,6 +98,8 @@ pub struct SeccompReport {
     pub profile: String,
     /// Number of BPF instructions installed.
     pub instructions: usize,
+    /// Rules the profile selected (one per system call name of each applying entry).
+    pub rules: usize,
     /// Architectures the filter accepts (native first).
     pub architectures: Vec<String>,
 }

@@ -36,6 +36,8 @@ pub enum Seccomp {
 pub(crate) struct Compiled {
     pub(crate) program: filter::Program,
     pub(crate) warnings: Vec<String>,
+    /// Rules of the policy (for reports).
+    pub(crate) rules: usize,
 }
 
 type Cache = Mutex<HashMap<(Seccomp, u64), Arc<Compiled>>>;
@@ -71,7 +73,12 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
     let program = policy
         .compile()
         .map_err(|e| Error::config("seccomp", e.to_string()))?;
-    let c = Arc::new(Compiled { program, warnings });
+    let rules = policy.profile_rules();
+    let c = Arc::new(Compiled {
+        program,
+        warnings,
+        rules,
+    });
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -525,6 +525,7 @@ pub(crate) fn spawn(
             .map(|s| crate::enforcement::SeccompReport {
                 profile: s.program.profile.clone(),
                 instructions: s.program.instructions.len(),
+                rules: s.rules,
                 architectures: s
                     .program
                     .arches

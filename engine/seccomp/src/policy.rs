@@ -242,6 +242,7 @@ pub struct Policy {
     bad_arch: Action,
     extra_arches: Vec<Arch>,
     syscalls: BTreeMap<u32, SyscallRules>,
+    profile_rules: usize,
 }
 
 impl Policy {
@@ -254,6 +255,7 @@ impl Policy {
             bad_arch: Action::KillProcess,
             extra_arches: Vec::new(),
             syscalls: BTreeMap::new(),
+            profile_rules: 0,
         }
     }
 
@@ -402,6 +404,17 @@ impl Policy {
     /// Whether `arch` is allowed.
     pub fn allows_arch(&self, arch: Arch) -> bool {
         arch == self.native || self.extra_arches.contains(&arch)
+    }
+
+    /// How many rules the profile this policy was loaded from selected: one per system call
+    /// name of every entry that applies, before merging (the count the original hakoniwa
+    /// and libseccomp users report); 0 for a policy built rule by rule.
+    pub fn profile_rules(&self) -> usize {
+        self.profile_rules
+    }
+
+    pub(crate) fn add_profile_rules(&mut self, n: usize) {
+        self.profile_rules += n;
     }
 
     /// The per-syscall rule lists, by number.

@@ -55,6 +55,8 @@ pub(crate) struct Builder {
     native: Arch,
     syscalls: BTreeMap<u32, Pending>,
     pub warnings: Vec<Warning>,
+    /// Rules offered with [`Builder::add`], before any is dropped or merged.
+    offered: usize,
 }
 
 impl Builder {
@@ -64,11 +66,13 @@ impl Builder {
             native,
             syscalls: BTreeMap::new(),
             warnings: Vec::new(),
+            offered: 0,
         }
     }
 
     /// Add one rule for `name`. Unknown names are reported as warnings.
     pub fn add(&mut self, name: &str, conditions: &[Condition], action: Action) {
+        self.offered += 1;
         if action == self.default {
             return;
         }
@@ -94,6 +98,7 @@ impl Builder {
 
     /// Add the merged rules to `policy`.
     pub fn finish(mut self, policy: &mut Policy) -> Result<Vec<Warning>, Error> {
+        policy.add_profile_rules(self.offered);
         for p in self.syscalls.values() {
             let uncond = p.rules.iter().find(|(c, _)| c.is_empty()).map(|&(_, a)| a);
             if let Some(action) = uncond {

@@ -83,6 +83,8 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// List the profiles `run -c NAME` finds, with where each comes from
+    Profiles,
     /// Print a shell completion script
     Completion {
         /// The shell
@@ -217,9 +219,12 @@ pub struct RunArgs {
     /// Take a capability from a uid-0 program (NAME or ALL); repeatable
     #[arg(long, value_name = "NAME|ALL")]
     pub cap_drop: Vec<String>,
-    /// Load a profile (TOML rendered as a template)
-    #[arg(short = 'c', long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Load a profile: a FILE, a NAME (see `hakoniwa profiles`), or `-` for standard input
+    #[arg(short = 'c', long, value_name = "FILE|NAME|-")]
+    pub config: Option<String>,
+    /// Print the resolved sandbox as a profile and exit without running it
+    #[arg(long, visible_alias = "dry-run")]
+    pub print_config: bool,
     /// `-v` count, set from the global flag (`hakoniwa -v run` and `hakoniwa run -v` alike).
     #[arg(skip)]
     pub verbose: u8,

@@ -2,11 +2,13 @@
 //! (unknown keys are errors) and merged with their `@include`s.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hakoniwa::Namespace;
 use minijinja::{context, Environment, UndefinedBehavior};
 use serde::{Deserialize, Deserializer};
+
+use crate::profiles::Origin;
 
 /// A complete profile, after includes are merged.
 #[derive(Debug, Default, Deserialize)]
@@ -62,12 +64,14 @@ pub enum MountType {
     Tmpfs,
 }
 
+/// `[[mounts]]`: `source` (may be `""` for devfs and tmpfs), `destination` (defaults to
+/// `source`), `type`, `rw`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MountCfg {
     #[serde(default)]
     pub source: String,
-    pub destination: String,
+    pub destination: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: MountType,
     #[serde(default)]
@@ -147,6 +151,15 @@ pub enum LandlockResource {
 }
 
 impl LandlockResource {
+    /// The name as spelled in profiles and flags.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fs => "fs",
+            Self::TcpBind => "tcp.bind",
+            Self::TcpConnect => "tcp.connect",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "fs" => Some(Self::Fs),
@@ -166,6 +179,8 @@ pub struct FsAccess {
 }
 
 impl FsAccess {
+    /// Any string of `r`, `w`, `x` and `-`, in any case (`"r-x"`, `"RW-"`, `"rx"`); `"---"`
+    /// grants nothing.
     pub fn parse(s: &str) -> Option<Self> {
         let mut a = FsAccess {
             r: false,
@@ -176,18 +191,28 @@ impl FsAccess {
             return None;
         }
         for c in s.chars() {
-            let slot = match c {
-                'r' => &mut a.r,
-                'w' => &mut a.w,
-                'x' => &mut a.x,
+            match c.to_ascii_lowercase() {
+                'r' => a.r = true,
+                'w' => a.w = true,
+                'x' => a.x = true,
+                '-' => {}
                 _ => return None,
-            };
-            if *slot {
-                return None;
             }
-            *slot = true;
         }
         Some(a)
+    }
+
+    /// The original's spelling: `"r-x"`.
+    pub fn mode_string(&self) -> String {
+        [(self.r, 'r'), (self.w, 'w'), (self.x, 'x')]
+            .iter()
+            .map(|&(on, c)| if on { c } else { '-' })
+            .collect()
+    }
+
+    /// Whether the access grants nothing (`"---"`).
+    pub fn is_empty(&self) -> bool {
+        !(self.r || self.w || self.x)
     }
 }
 
@@ -207,9 +232,37 @@ impl<'de> Deserialize<'de> for FsAccess {
         let s = String::deserialize(d)?;
         FsAccess::parse(&s).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "invalid access {s:?}: expected a combination of r, w, x (e.g. \"r\", \"rw\", \"rx\")"
+                "invalid access {s:?}: expected the characters r, w, x and - (e.g. \"r-x\", \"rw-\", \"rx\")"
             ))
         })
+    }
+}
+
+/// An entry of `landlock.resources`: the original's table `{ type, unrestrict }`, or just
+/// the resource's name (restrict it).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum ResourceEntry {
+    Name(LandlockResource),
+    Table(ResourceTable),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceTable {
+    #[serde(rename = "type")]
+    pub kind: LandlockResource,
+    #[serde(default)]
+    pub unrestrict: bool,
+}
+
+impl ResourceEntry {
+    /// The resource and whether it is restricted (`false`: `unrestrict = true`).
+    pub fn get(self) -> (LandlockResource, bool) {
+        match self {
+            ResourceEntry::Name(r) => (r, true),
+            ResourceEntry::Table(t) => (t.kind, !t.unrestrict),
+        }
     }
 }
 
@@ -217,7 +270,7 @@ impl<'de> Deserialize<'de> for FsAccess {
 #[serde(deny_unknown_fields)]
 pub struct LandlockCfg {
     #[serde(default)]
-    pub resources: Vec<LandlockResource>,
+    pub resources: Vec<ResourceEntry>,
     #[serde(default)]
     pub fs: Vec<LandlockFsCfg>,
     #[serde(default)]
@@ -235,7 +288,9 @@ pub struct LandlockFsCfg {
 #[serde(deny_unknown_fields)]
 pub struct LandlockNetCfg {
     pub port: u16,
-    pub mode: LandlockResource,
+    /// `"tcp.bind"` or `"tcp.connect"` (the original's key; `mode` is our older spelling).
+    #[serde(alias = "mode")]
+    pub access: LandlockResource,
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,42 +425,46 @@ pub fn parse(file: &Path, text: &str) -> Result<Profile, String> {
 }
 
 /// Load a profile and everything it includes.
-pub fn load(path: &Path) -> Result<Profile, String> {
+pub fn load(origin: &Origin) -> Result<Profile, String> {
     let mut stack = Vec::new();
-    load_inner(path, &mut stack, false)
+    load_inner(origin, &mut stack, false)
 }
 
-fn load_inner(path: &Path, stack: &mut Vec<PathBuf>, included: bool) -> Result<Profile, String> {
-    let canon = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if let Some(i) = stack.iter().position(|p| *p == canon) {
+fn load_inner(origin: &Origin, stack: &mut Vec<Origin>, included: bool) -> Result<Profile, String> {
+    if let Some(i) = stack.iter().position(|p| p == origin) {
         let chain: Vec<String> = stack[i..]
             .iter()
-            .chain(std::iter::once(&canon))
-            .map(|p| p.display().to_string())
+            .chain(std::iter::once(origin))
+            .map(|p| p.to_string())
             .collect();
         return Err(format!("include cycle: {}", chain.join(" -> ")));
     }
     if included {
-        log::debug!("CONFIG: Including {}", canon.display());
+        log::debug!("CONFIG: Including {origin}");
     } else {
-        log::debug!("CONFIG: {}", canon.display());
+        log::debug!("CONFIG: {origin}");
     }
-    let source =
-        std::fs::read_to_string(&canon).map_err(|e| format!("{}: {e}", canon.display()))?;
-    let dir = canon.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let text = render(&canon, &dir, &source)?;
-    log::trace!("CONFIG: rendered {}:\n{text}", canon.display());
-    let mut profile = parse(&canon, &text)?;
+    let source = origin.read()?;
+    let dir = origin.dir();
+    let name = origin.to_string();
+    let text = render(Path::new(&name), &dir, &source)?;
+    log::trace!("CONFIG: rendered {name}:\n{text}");
+    let mut profile = parse(Path::new(&name), &text)?;
     if let Some(s) = &mut profile.seccomp {
+        // A relative file is looked for next to the profile, then (as the original did)
+        // from the current directory.
         if !matches!(s.path.as_str(), "podman" | "audit" | "unconfined") {
-            s.path = dir.join(&s.path).display().to_string();
+            let next_to = dir.join(&s.path);
+            if next_to.exists() || !Path::new(&s.path).exists() {
+                s.path = next_to.display().to_string();
+            }
         }
     }
-    stack.push(canon);
+    stack.push(origin.clone());
     let mut merged = Profile::default();
     for inc in std::mem::take(&mut profile.include) {
-        let sub = load_inner(&dir.join(&inc), stack, true)?;
-        merged.merge(sub);
+        let sub = origin.include(&inc)?;
+        merged.merge(load_inner(&sub, stack, true)?);
     }
     stack.pop();
     merged.merge(profile);
@@ -437,16 +496,7 @@ pub fn render(file: &Path, dir: &Path, source: &str) -> Result<String, String> {
             .map(|t| t.display().to_string())
             .map_err(|e| tmpl_err(format!("fs_read_link({p}): {e}")))
     });
-    env.add_function("fs_glob", |pattern: String| {
-        let paths =
-            glob::glob(&pattern).map_err(|e| tmpl_err(format!("fs_glob({pattern}): {e}")))?;
-        Ok::<_, minijinja::Error>(
-            paths
-                .filter_map(|p| p.ok())
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>(),
-        )
-    });
+    env.add_function("fs_glob", |pattern: String| glob_paths("fs_glob", &pattern));
     env.add_function("fs_findup", |name: String| {
         let mut d = std::env::current_dir().ok();
         while let Some(dir) = d {
@@ -463,27 +513,78 @@ pub fn render(file: &Path, dir: &Path, source: &str) -> Result<String, String> {
             .map(|_| p.clone())
             .map_err(|e| tmpl_err(format!("fs_mkdir({p}): {e}")))
     });
-    env.add_function("fs_touch", |p: String| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&p)
-            .map(|_| p.clone())
-            .map_err(|e| tmpl_err(format!("fs_touch({p}): {e}")))
-    });
+    env.add_function("fs_touch", |p: String| touch("fs_touch", &p).map(|()| p));
     env.add_function("fs_xdg_user_dir", |name: String| xdg_user_dir(&name));
+    add_original_functions(&mut env);
     let name = file.display().to_string();
+    let undefined = |env: &Environment<'_>| -> Vec<String> {
+        let Ok(t) = env.get_template(&name) else {
+            return Vec::new();
+        };
+        let mut v: Vec<String> = t
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|n| n != "__dir__" && env.globals().all(|(g, _)| g != n.as_str()))
+            .collect();
+        v.sort();
+        v
+    };
     env.add_template_owned(name.clone(), source.to_string())
         .and_then(|_| env.get_template(&name)?.render(context! { __dir__ => dir }))
         .map_err(|e| {
             let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-            let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            let mut detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            if e.kind() == minijinja::ErrorKind::UndefinedError {
+                let names = undefined(&env);
+                if !names.is_empty() {
+                    detail = format!(": {} is not defined", names.join(", "));
+                }
+            }
             format!(
                 "{}{line}: template error: {}{detail}",
                 file.display(),
                 e.kind()
             )
         })
+}
+
+/// The template functions of the original hakoniwa, under its names (profiles written for
+/// it render unchanged): `printenv`, `mkdir_p`, `touch`, `find`, `readlink`,
+/// `xdg_user_dir`. `mkdir_p` and `touch` render as nothing.
+fn add_original_functions(env: &mut Environment<'_>) {
+    env.add_function("printenv", |name: String| {
+        std::env::var(name).unwrap_or_default()
+    });
+    env.add_function("mkdir_p", |p: String| {
+        std::fs::create_dir_all(&p).map_err(|e| tmpl_err(format!("mkdir_p({p:?}) => {e}")))
+    });
+    env.add_function("touch", |p: String| touch("touch", &p));
+    env.add_function("find", |pattern: String| glob_paths("find", &pattern));
+    env.add_function("readlink", |p: String| {
+        std::fs::read_link(&p)
+            .map(|t| t.display().to_string())
+            .map_err(|e| tmpl_err(format!("readlink({p:?}) => {e}")))
+    });
+    env.add_function("xdg_user_dir", |name: String| xdg_user_dir(&name));
+}
+
+/// The paths matching a glob pattern (`fs_glob`, `find`).
+fn glob_paths(func: &str, pattern: &str) -> Result<Vec<String>, minijinja::Error> {
+    let paths = glob::glob(pattern).map_err(|e| tmpl_err(format!("{func}({pattern:?}): {e}")))?;
+    Ok(paths
+        .filter_map(|p| p.ok())
+        .map(|p| p.display().to_string())
+        .collect())
+}
+
+/// Create a file if it does not exist (`fs_touch`, `touch`).
+fn touch(func: &str, p: &str) -> Result<(), minijinja::Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map(drop)
+        .map_err(|e| tmpl_err(format!("{func}({p:?}): {e}")))
 }
 
 fn tmpl_err(msg: String) -> minijinja::Error {
@@ -523,9 +624,25 @@ mod tests {
     }
 
     #[test]
-    fn access_parses() {
-        assert!(FsAccess::parse("rwx").is_some());
-        assert!(FsAccess::parse("rr").is_none());
-        assert!(FsAccess::parse("q").is_none());
+    fn access_strings_of_every_shape_parse() {
+        let a = |s: &str| FsAccess::parse(s).map(|a| a.mode_string());
+        for (s, want) in [
+            ("r--", "r--"),
+            ("r-x", "r-x"),
+            ("rw-", "rw-"),
+            ("-w-", "-w-"),
+            ("-wx", "-wx"),
+            ("rwx", "rwx"),
+            ("R-X", "r-x"),
+            ("Rw-", "rw-"),
+            ("rx", "r-x"),
+            ("---", "---"),
+        ] {
+            assert_eq!(a(s).as_deref(), Some(want), "{s}");
+        }
+        assert!(FsAccess::parse("---").unwrap().is_empty());
+        assert_eq!(a(""), None);
+        assert_eq!(a("q"), None);
+        assert_eq!(a("r-q"), None);
     }
 }

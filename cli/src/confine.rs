@@ -16,6 +16,8 @@ use crate::config::{FsAccess, LandlockResource};
 pub struct LandlockConfig {
     /// Resources to restrict (explicit, or implied by a rule).
     pub restrict: BTreeSet<LandlockResource>,
+    /// Resources a profile left unrestricted (`unrestrict = true`): their rules are ignored.
+    pub unrestricted: BTreeSet<LandlockResource>,
     /// File-system rules: path and access.
     pub fs: Vec<(PathBuf, FsAccess)>,
     /// TCP ports that may be bound.
@@ -25,6 +27,34 @@ pub struct LandlockConfig {
 }
 
 impl LandlockConfig {
+    /// Drop the rules of resources a profile unrestricted and nothing restricted again (the
+    /// original ignores rules of a resource that is not restricted).
+    pub fn drop_unrestricted_rules(&mut self) {
+        let off =
+            |r: LandlockResource| self.unrestricted.contains(&r) && !self.restrict.contains(&r);
+        let (fs, bind, connect) = (
+            off(LandlockResource::Fs),
+            off(LandlockResource::TcpBind),
+            off(LandlockResource::TcpConnect),
+        );
+        for (gone, what) in [(fs, "fs"), (bind, "tcp.bind"), (connect, "tcp.connect")] {
+            if gone {
+                log::debug!(
+                    "Landlock: {what} is unrestricted by the profile; its rules are ignored"
+                );
+            }
+        }
+        if fs {
+            self.fs.clear();
+        }
+        if bind {
+            self.tcp_bind.clear();
+        }
+        if connect {
+            self.tcp_connect.clear();
+        }
+    }
+
     /// Whether nothing is restricted.
     pub fn is_empty(&self) -> bool {
         self.restrict.is_empty()
@@ -112,13 +142,6 @@ pub fn apply_confinement(
         for port in &landlock.tcp_connect {
             r.add_net_rule(*port, Resource::TcpConnect);
         }
-        log::debug!(
-            "Landlock: restrict {:?}, {} path rule(s), tcp.bind {:?}, tcp.connect {:?}",
-            landlock.restrict,
-            landlock.fs.len(),
-            landlock.tcp_bind,
-            landlock.tcp_connect
-        );
         container.landlock(r);
     }
     let profile = match seccomp {
@@ -134,7 +157,6 @@ pub fn apply_confinement(
             }
         }
     };
-    log::debug!("Seccomp: {}", seccomp.name());
     container.seccomp(profile);
     Ok(())
 }

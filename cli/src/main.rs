@@ -11,7 +11,10 @@ mod json_status;
 mod lookup;
 mod man;
 mod network_error;
+mod print_config;
+mod profiles;
 mod run;
+mod verbose;
 
 use std::io::Write;
 
@@ -65,6 +68,7 @@ fn main() {
             run::main(&args)
         }
         Commands::Doctor { json } => doctor::main(json),
+        Commands::Profiles => profiles::main(),
         Commands::Completion { shell } => {
             clap_complete::generate(
                 shell,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl, HOST_ROOT_DIRS};
+use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl};
 
 use crate::cli::RunArgs;
 use crate::config::{self, LandlockResource, LimitType, MountType, NetworkMode, Profile};
@@ -185,8 +185,13 @@ fn parse_user(s: &str) -> Res<UserSpec> {
 }
 
 /// Look a user (and groups) up in a sandbox's `passwd` and `group` files; numeric ids are
-/// taken as they are.
-fn resolve_user(u: &UserSpec, etc: &Path) -> Res<(u32, u32, Option<Vec<u32>>)> {
+/// taken as they are. Without explicit supplementary groups the user gets those
+/// `/etc/group` lists it in (that `gid_mapped` says the sandbox maps).
+fn resolve_user(
+    u: &UserSpec,
+    etc: &Path,
+    gid_mapped: impl Fn(u32) -> bool,
+) -> Res<(u32, u32, Option<Vec<u32>>)> {
     let read = |name: &str| std::fs::read_to_string(etc.join(name)).unwrap_or_default();
     let passwd = read("passwd");
     let group = read("group");
@@ -224,7 +229,26 @@ fn resolve_user(u: &UserSpec, etc: &Path) -> Res<(u32, u32, Option<Vec<u32>>)> {
         None => primary.unwrap_or(uid),
     };
     let groups = if u.supplementary.is_empty() {
-        None
+        // As su and runuser do (initgroups): the groups of /etc/group that list the user,
+        // plus the primary group. Groups the sandbox does not map cannot be set: they are
+        // left out (logged), and with none left the supplementary groups are just cleared.
+        let mut member: Vec<u32> = Vec::new();
+        for f in group.lines().map(|l| l.split(':').collect::<Vec<_>>()) {
+            let listed = f
+                .get(3)
+                .is_some_and(|m| m.split(',').any(|n| n.trim() == u.user));
+            if let (true, Some(g)) = (listed, f.get(2).and_then(|g| g.parse::<u32>().ok())) {
+                if g == gid || member.contains(&g) {
+                    continue;
+                }
+                if gid_mapped(g) {
+                    member.push(g);
+                } else {
+                    log::debug!("User: group {} ({g}) is not mapped; not set", f[0]);
+                }
+            }
+        }
+        (!member.is_empty()).then(|| std::iter::once(gid).chain(member).collect())
     } else {
         Some(
             u.supplementary
@@ -300,7 +324,8 @@ fn parse_bind(flag: &str, s: &str, rw: bool) -> Res<Mount> {
     Ok(Mount::Bind { source, target, rw })
 }
 
-fn parse_rootdir(s: &str) -> Res<(PathBuf, bool)> {
+/// `DIR[:rw|:ro]`; `what` names the flag or profile key in errors.
+fn parse_rootdir(what: &str, s: &str) -> Res<(PathBuf, bool)> {
     let (dir, rw) = match s.rsplit_once(':') {
         Some((d, "rw")) => (d, true),
         Some((d, "ro")) => (d, false),
@@ -309,7 +334,7 @@ fn parse_rootdir(s: &str) -> Res<(PathBuf, bool)> {
     let dir = absolute(Path::new(dir));
     if !dir.is_dir() {
         return invalid(format!(
-            "--rootdir: not an existing directory: {}",
+            "{what}: not an existing directory: {}",
             dir.display()
         ));
     }
@@ -382,25 +407,30 @@ impl Settings {
         Ok(())
     }
 
-    fn apply_profile(&mut self, p: Profile, file: &Path) -> Res<()> {
+    fn apply_profile(&mut self, p: Profile, file: &str) -> Res<()> {
         let ctx = |e: CliError| CliError {
             code: e.code,
-            message: format!("{}: {}", file.display(), e.message),
+            message: format!("{file}: {}", e.message),
         };
         for ns in p.namespaces {
             self.namespaces.push((ns.kind, !ns.share));
         }
         for m in p.mounts {
-            let target = PathBuf::from(&m.destination);
-            container_path("mounts.destination", &target).map_err(ctx)?;
+            let dest = m.destination.clone().unwrap_or_else(|| m.source.clone());
+            if dest.is_empty() {
+                return Err(ctx(CliError::invalid(
+                    "mounts: an entry needs a source or a destination",
+                )));
+            }
+            let target = container_path("mounts.destination", Path::new(&dest)).map_err(ctx)?;
             self.mounts.push(match m.kind {
                 MountType::Bind => {
-                    let src = if m.source.is_empty() {
-                        m.destination.clone()
-                    } else {
-                        m.source.clone()
-                    };
-                    let mut b = parse_bind("mounts.source", &src, m.rw).map_err(ctx)?;
+                    if m.source.is_empty() {
+                        return Err(ctx(CliError::invalid(format!(
+                            "mounts: the bind mount at {dest} needs a source"
+                        ))));
+                    }
+                    let mut b = parse_bind("mounts.source", &m.source, m.rw).map_err(ctx)?;
                     if let Mount::Bind { target: t, .. } = &mut b {
                         *t = target;
                     }
@@ -429,7 +459,11 @@ impl Settings {
                     e.name
                 ))));
             }
-            self.add_env_pair(e.name, e.value);
+            // As the original: no value means the host's value, or empty when it is unset.
+            let value = e
+                .value
+                .unwrap_or_else(|| std::env::var(&e.name).unwrap_or_default());
+            self.add_env_pair(e.name, Some(value));
         }
         if let Some(n) = p.network {
             self.network = Some(match n.mode {
@@ -438,26 +472,50 @@ impl Settings {
                 NetworkMode::Pasta => Network::Pasta(n.options),
             });
         }
-        self.landlock.restrict.extend(p.landlock.resources);
+        // Entries apply in order (includes first): a later `unrestrict = true` wins over an
+        // earlier restriction, and the other way round.
+        let ll = &mut self.landlock;
+        for e in p.landlock.resources {
+            let (res, on) = e.get();
+            if on {
+                ll.restrict.insert(res);
+                ll.unrestricted.remove(&res);
+            } else {
+                ll.restrict.remove(&res);
+                ll.unrestricted.insert(res);
+            }
+        }
+        // A rule implies restricting its resource (our extension), unless the profile
+        // explicitly unrestricted it.
+        let imply = |ll: &mut LandlockConfig, r: LandlockResource| {
+            if !ll.unrestricted.contains(&r) {
+                ll.restrict.insert(r);
+            }
+        };
         for f in p.landlock.fs {
-            self.landlock.restrict.insert(LandlockResource::Fs);
+            imply(&mut self.landlock, LandlockResource::Fs);
+            if f.access.is_empty() {
+                log::debug!("Landlock: rule {} grants nothing (\"---\")", f.path);
+                continue;
+            }
             self.landlock.fs.push((PathBuf::from(f.path), f.access));
         }
         for n in p.landlock.net {
-            match n.mode {
+            match n.access {
                 LandlockResource::TcpBind => self.landlock.tcp_bind.push(n.port),
                 LandlockResource::TcpConnect => self.landlock.tcp_connect.push(n.port),
                 LandlockResource::Fs => {
                     return Err(ctx(CliError::invalid(
-                        "landlock.net mode must be tcp.bind or tcp.connect",
+                        "landlock.net access must be tcp.bind or tcp.connect",
                     )))
                 }
             }
-            self.landlock.restrict.insert(n.mode);
+            imply(&mut self.landlock, n.access);
         }
         if let Some(r) = p.rootdir {
-            self.rootdir = Some(parse_rootdir(&r.path).map_err(ctx)?);
-            self.rootdir.as_mut().expect("just set").1 = r.rw;
+            // The path as it is (a profile says rw with its own key).
+            let (dir, _) = parse_rootdir("rootdir.path", &format!("{}:ro", r.path)).map_err(ctx)?;
+            self.rootdir = Some((dir, r.rw));
         }
         if let Some(r) = p.rootfs {
             self.rootfs = Some(r);
@@ -532,7 +590,7 @@ impl Settings {
             }
         }
         if let Some(r) = &a.rootdir {
-            self.rootdir = Some(parse_rootdir(r)?);
+            self.rootdir = Some(parse_rootdir("--rootdir", r)?);
         }
         if let Some(r) = &a.rootfs {
             self.rootfs = Some(r.clone());
@@ -683,11 +741,13 @@ pub fn resolve(args: &RunArgs) -> Res<Settings> {
         caps: hakoniwa::caps::DEFAULT,
         ..Settings::default()
     };
-    if let Some(path) = &args.config {
-        let profile = config::load(path).map_err(CliError::invalid)?;
-        s.apply_profile(profile, path)?;
+    if let Some(arg) = &args.config {
+        let origin = crate::profiles::locate(arg).map_err(CliError::invalid)?;
+        let profile = config::load(&origin).map_err(CliError::invalid)?;
+        s.apply_profile(profile, &origin.to_string())?;
     }
     s.apply_args(args)?;
+    s.landlock.drop_unrestricted_rules();
     if s.userns_auto && (!s.uidmaps.is_empty() || !s.gidmaps.is_empty()) {
         return invalid("--userns auto conflicts with --uidmap/--gidmap (and profile uidmaps/gidmaps): use one or the other");
     }
@@ -753,66 +813,12 @@ pub struct Prepared {
     pub view: SandboxView,
     /// The `PATH` the program is searched on inside the sandbox.
     pub search_path: String,
-}
-
-fn log_mounts(s: &Settings, rootfs: Option<&Path>) {
-    if let Some((d, rw)) = &s.rootdir {
-        log::debug!(
-            "Mount: {} -> / (bind, {})",
-            d.display(),
-            if *rw { "rw" } else { "ro" }
-        );
-    } else {
-        log::debug!("Mount: tmpfs -> / (tmpfs, ro after setup)");
-    }
-    if let Some(r) = rootfs {
-        let names: Vec<String> = if r == Path::new("/") {
-            HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
-        } else {
-            let mut v: Vec<String> = std::fs::read_dir(r)
-                .map(|it| {
-                    it.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            v.sort();
-            v
-        };
-        for n in names {
-            let host = r.join(&n);
-            match std::fs::symlink_metadata(&host) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    let t = std::fs::read_link(&host).unwrap_or_default();
-                    log::debug!("Symlink: /{n} -> {}", t.display());
-                }
-                Ok(_) => log::debug!("Mount: {} -> /{n} (bind, ro)", host.display()),
-                Err(_) => {}
-            }
-        }
-    }
-    log::debug!("Mount: proc -> /proc (proc, rw)");
-    for m in &s.mounts {
-        match m {
-            Mount::Bind { source, target, rw } => log::debug!(
-                "Mount: {} -> {} (bind, {})",
-                source.display(),
-                target.display(),
-                if *rw { "rw" } else { "ro" }
-            ),
-            Mount::Devfs(t) => log::debug!("Mount: devfs -> {} (tmpfs+devices, rw)", t.display()),
-            Mount::Tmpfs(t) => log::debug!("Mount: tmpfs -> {} (tmpfs, rw)", t.display()),
-        }
-    }
-    for (d, mode) in &s.dirs {
-        log::debug!("Dir: {} (mode {mode:o})", d.display());
-    }
-    for (f, _) in &s.files {
-        log::debug!("File: {}", f.display());
-    }
-    for (o, l) in &s.symlinks {
-        log::debug!("Symlink: {} -> {}", l.display(), o.display());
-    }
+    /// The namespaces the sandbox gets.
+    pub unshared: Vec<Namespace>,
+    /// The directory the root is populated from.
+    pub rootfs: Option<PathBuf>,
+    /// The program's arguments (without argv\[0\]), for the `Execve` line.
+    pub args: Vec<String>,
 }
 
 impl Prepared {
@@ -831,18 +837,7 @@ impl Prepared {
 fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
     let mut v = SandboxView::new(s.rootdir.as_ref().map(|(d, _)| d.as_path()));
     if let Some(r) = rootfs {
-        let names: Vec<String> = if r == Path::new("/") {
-            HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
-        } else {
-            std::fs::read_dir(r)
-                .map(|it| {
-                    it.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        for n in names {
+        for (n, _) in crate::verbose::rootfs_entries(r) {
             v.bind(&r.join(&n), &Path::new("/").join(&n));
         }
     }
@@ -966,21 +961,20 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
             c.network(hakoniwa::Network::Host);
         }
         Some(Network::Pasta(opts)) => {
-            log::debug!("Network: pasta {}", opts.join(" "));
             crate::network_error::check_tun(Path::new("/dev/net/tun"), caller_uid() == 0)?;
             c.network(hakoniwa::Pasta::default().args(opts.iter().cloned()));
         }
         None => {}
     }
-    let namespaces: Vec<String> = Namespace::ALL
+    let unshared: Vec<Namespace> = Namespace::ALL
         .iter()
-        .filter(|ns| c.is_unshared(**ns))
+        .copied()
+        .filter(|ns| c.is_unshared(*ns))
+        .collect();
+    let namespaces: Vec<String> = unshared
+        .iter()
         .map(|ns| format!("{ns:?}").to_lowercase())
         .collect();
-    log::debug!("Unshare namespaces: {}", namespaces.join(", "));
-    if let Some(h) = &s.hostname {
-        log::debug!("Hostname: {h}");
-    }
 
     if let Some((d, rw)) = &s.rootdir {
         c.rootdir(d, *rw);
@@ -1005,6 +999,11 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     if let Some(r) = &rootfs {
         c.rootfs(r);
     }
+    let (uidmaps, gidmaps) = if s.userns_auto {
+        userns_auto_maps()?
+    } else {
+        (s.uidmaps.clone(), s.gidmaps.clone())
+    };
     if let Some(u) = &s.user {
         // The sandbox's own /etc: the rootdir's, else the rootfs's.
         let etc = match (&s.rootdir, &rootfs) {
@@ -1016,11 +1015,13 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
                 )
             }
         };
-        let (uid, gid, groups) = resolve_user(u, &etc)?;
-        log::debug!("User: uid {uid}, gid {gid}, groups {groups:?}");
+        let gid_mapped = |g: u32| match gidmaps.is_empty() {
+            true => g == caller_gid(),
+            false => gidmaps.iter().any(|&(c, _, n)| g >= c && g - c < n),
+        };
+        let (uid, gid, groups) = resolve_user(u, &etc, gid_mapped)?;
         c.user(uid, gid, groups.as_deref());
     }
-    log_mounts(s, rootfs.as_deref());
     for m in &s.mounts {
         match m {
             Mount::Bind {
@@ -1043,39 +1044,34 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         c.symlink(o, l);
     }
 
-    let (uidmaps, gidmaps) = if s.userns_auto {
-        userns_auto_maps()?
-    } else {
-        (s.uidmaps.clone(), s.gidmaps.clone())
-    };
     if !uidmaps.is_empty() {
         c.uidmaps(&uidmaps);
     }
     if !gidmaps.is_empty() {
         c.gidmaps(&gidmaps);
     }
-    let show = |m: &[(u32, u32, u32)], own: u32| -> String {
+    // Without maps the sandbox maps the caller's own ids.
+    let own = |m: &Maps, id: u32| -> Maps {
         if m.is_empty() {
-            format!("{own} -> {own} (count 1)")
+            vec![(id, id, 1)]
         } else {
-            m.iter()
-                .map(|(c, h, n)| format!("{c} -> {h} (count {n})"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            m.clone()
         }
     };
-    log::debug!("UidMap: {}", show(&uidmaps, caller_uid()));
-    log::debug!("GidMap: {}", show(&gidmaps, caller_gid()));
+    let envs = default_env(&s.envs, stdin_is_terminal());
+    crate::verbose::plan(
+        s,
+        &unshared,
+        rootfs.as_deref(),
+        &own(&uidmaps, caller_uid()),
+        &own(&gidmaps, caller_gid()),
+        &envs,
+    );
 
     for (r, v) in &s.limits {
-        log::debug!("Limit: {} = {v}", r.name());
         c.setrlimit(*r, *v, *v);
     }
-    if let Some(w) = s.walltime {
-        log::debug!("Limit: walltime = {}s", w.as_secs_f64());
-    }
     if s.allow_new_privs {
-        log::debug!("NoNewPrivs: off (--allow-new-privs)");
         c.runctl(Runctl::AllowNewPrivs);
     }
     c.capabilities(s.caps);
@@ -1088,9 +1084,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     }
     let mut cmd = c.command(&program);
     cmd.args(&s.argv[1..]);
-    let envs = default_env(&s.envs, stdin_is_terminal());
     for (k, v) in &envs {
-        log::debug!("Env: {k}={v}");
         cmd.env(k, v);
     }
     let search_path = envs
@@ -1099,75 +1093,30 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     if let Some(d) = &s.cwd {
-        log::debug!("Workdir: {}", d.display());
         cmd.current_dir(d);
     }
     if let Some(w) = s.walltime {
         cmd.wait_timeout(w);
     }
-    let mut argv = vec![program.clone()];
-    argv.extend(s.argv[1..].iter().cloned());
-    log::debug!("Execve: {program:?}, {argv:?}");
     Ok(Prepared {
         command: cmd,
         namespaces,
         walltime: s.walltime,
         view: sandbox_view(s, rootfs.as_deref()),
         search_path,
+        unshared,
+        rootfs,
+        args: s.argv[1..].to_vec(),
     })
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.3}s", d.as_secs_f64())
-}
-
-fn log_enforcement(e: &hakoniwa::Enforcement) {
-    let t = &e.timings;
-    let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
-    log::debug!(
-        "Setup: {} ms total (prepare {}, clone {}, idmap {}, network {}, release {}, mounts {}, identity {}, confine {}, exec {})",
-        ms(t.total),
-        ms(t.prepare),
-        ms(t.clone),
-        ms(t.idmap),
-        ms(t.network),
-        ms(t.release),
-        ms(t.mounts),
-        ms(t.identity),
-        ms(t.confine),
-        ms(t.exec)
-    );
-    if let Some(c) = e.capabilities {
-        log::debug!("Capabilities: {}", hakoniwa::caps::names(c).join(", "));
-    }
-    match &e.landlock {
-        Some(l) => log::debug!(
-            "Landlock: ABI {}, handled fs {:#x}, net {:#x}, scoped {:#x}, {} path rule(s), {} port rule(s){}",
-            l.abi,
-            l.handled_fs,
-            l.handled_net,
-            l.scoped,
-            l.fs_rules,
-            l.net_rules,
-            if l.dropped.is_empty() { String::new() } else { format!(", dropped: {}", l.dropped.join(", ")) }
-        ),
-        None => log::debug!("Landlock: off"),
-    }
-    match &e.seccomp {
-        Some(s) => log::debug!(
-            "Seccomp: profile {}, {} BPF instructions, architectures {}",
-            s.profile,
-            s.instructions,
-            s.architectures.join(", ")
-        ),
-        None => log::debug!("Seccomp: unconfined"),
-    }
 }
 
 /// `hakoniwa run`: returns the exit code.
 pub fn main(args: &RunArgs) -> i32 {
     let report_err = |e: CliError, ns: Vec<String>| {
-        eprintln!("hakoniwa: {e}");
+        // A hint comes on a line of its own: the first line ends with the error's text.
+        for line in e.message.lines() {
+            eprintln!("hakoniwa: {line}");
+        }
         if let Some(dest) = &args.json_status {
             if let Err(w) = Report::setup_failed(e.code, e.message.clone(), ns).write(dest) {
                 eprintln!("hakoniwa: --json-status {dest}: {w}");
@@ -1183,17 +1132,30 @@ pub fn main(args: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_err(e, Vec::new()),
     };
+    if args.print_config {
+        print!(
+            "{}",
+            crate::print_config::render(&settings, &prepared.unshared, prepared.rootfs.as_deref())
+        );
+        return 0;
+    }
     let spawned_us = death::monotonic_us();
     let mut child = match prepared.command.spawn() {
         Ok(c) => c,
         Err(e) => {
+            crate::verbose::seccomp_and_execve(None, &prepared.program_display(), &prepared.args);
             let err = spawn_error(e, &prepared);
             return report_err(err, prepared.namespaces);
         }
     };
     let pid = child.id();
     let enforcement = child.enforcement().clone();
-    log_enforcement(&enforcement);
+    crate::verbose::seccomp_and_execve(
+        Some(&enforcement),
+        &prepared.program_display(),
+        &prepared.args,
+    );
+    crate::verbose::enforcement(&enforcement);
     for w in child.warnings() {
         log::warn!("{w}");
     }
@@ -1201,16 +1163,7 @@ pub fn main(args: &RunArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return report_err(crate::network_error::explain(e), prepared.namespaces),
     };
-    let u = status.usage();
-    log::debug!(
-        "Exited: {} (code {}), wall {}, user {}, system {}, peak memory {} KiB",
-        status.reason.name(),
-        status.code(),
-        secs(u.real_time),
-        secs(u.user_time),
-        secs(u.system_time),
-        u.max_rss_kb
-    );
+    crate::verbose::exited(&status);
     if !args.quiet {
         match status.reason {
             ExitReason::WallTimeExceeded => eprintln!(

@@ -748,14 +748,14 @@ fn verbose_logs_steps() {
     let e = &out.stderr;
     for want in [
         "[hakoniwa] Unshare namespaces:",
-        "Mount: tmpfs -> /tmp (tmpfs, rw)",
-        "Mount: proc -> /proc",
-        "/usr -> /usr (bind, ro)",
-        "UidMap: 0 -> ",
-        "Limit: nofile = 32",
+        "Mount:   tmpfs: /tmp",
+        "Mount:    proc: /proc",
+        "Mount: bind_ro: /usr -> /usr",
+        "UID mapping: container_id: 0, host_id: ",
+        "Rlimit: nofile",
         "Execve: \"",
-        "Exited: exited (code 0), wall ",
-        "peak memory",
+        "Exited: exited (code 0)",
+        "Metric:         VmHWM: ",
     ] {
         assert!(e.contains(want), "missing {want:?} in:\n{e}");
     }

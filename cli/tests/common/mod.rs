@@ -51,6 +51,33 @@ pub fn out_of(c: &mut Command) -> Out {
     }
 }
 
+/// Run `hakoniwa` from `dir` with extra variables and `stdin` as standard input.
+pub fn hk_in(dir: &Path, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Out {
+    use std::io::Write;
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().expect("run hakoniwa");
+    // A program that does not read its input may be gone before it is written.
+    let _ = child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(stdin.as_bytes());
+    let o = child.wait_with_output().expect("wait for hakoniwa");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
 pub fn hk(args: &[&str]) -> Out {
     hk_with(args, &[])
 }

@@ -1,0 +1,348 @@
+//! Finding profiles: `-c FILE`, `-c NAME` (looked up in the user's and the system's profile
+//! directories, then among the profiles built into the binary), `-c -` (standard input), and
+//! `hakoniwa profiles`, which lists what `-c NAME` can find.
+
+use std::path::{Component, Path, PathBuf};
+
+/// The shipped abstractions and examples (`cli/profiles`), embedded in the binary. Every
+/// `.toml` file under `cli/profiles` must be listed (a test checks it).
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "abstractions/audio.toml",
+        include_str!("../profiles/abstractions/audio.toml"),
+    ),
+    (
+        "abstractions/base.toml",
+        include_str!("../profiles/abstractions/base.toml"),
+    ),
+    (
+        "abstractions/dbus.toml",
+        include_str!("../profiles/abstractions/dbus.toml"),
+    ),
+    (
+        "abstractions/devices.toml",
+        include_str!("../profiles/abstractions/devices.toml"),
+    ),
+    (
+        "abstractions/network.toml",
+        include_str!("../profiles/abstractions/network.toml"),
+    ),
+    (
+        "abstractions/network-none.toml",
+        include_str!("../profiles/abstractions/network-none.toml"),
+    ),
+    (
+        "abstractions/network-pasta.toml",
+        include_str!("../profiles/abstractions/network-pasta.toml"),
+    ),
+    (
+        "abstractions/wayland.toml",
+        include_str!("../profiles/abstractions/wayland.toml"),
+    ),
+    (
+        "abstractions/x11.toml",
+        include_str!("../profiles/abstractions/x11.toml"),
+    ),
+    (
+        "examples/offline.toml",
+        include_str!("../profiles/examples/offline.toml"),
+    ),
+    (
+        "examples/shell.toml",
+        include_str!("../profiles/examples/shell.toml"),
+    ),
+    (
+        "examples/web-client.toml",
+        include_str!("../profiles/examples/web-client.toml"),
+    ),
+];
+
+/// Where a profile's text comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file on the host (canonical path).
+    File(PathBuf),
+    /// A built-in profile, by its path under `cli/profiles` (`examples/shell.toml`).
+    Builtin(String),
+    /// Standard input (`-c -`); includes are relative to the current directory.
+    Stdin,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "{}", p.display()),
+            Origin::Builtin(p) => write!(f, "<built-in>/{p}"),
+            Origin::Stdin => f.write_str("<stdin>"),
+        }
+    }
+}
+
+impl Origin {
+    /// The profile's text.
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            Origin::File(p) => {
+                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+            }
+            Origin::Builtin(p) => builtin(p)
+                .map(str::to_string)
+                .ok_or_else(|| format!("no built-in profile {p}")),
+            Origin::Stdin => {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| format!("<stdin>: {e}"))?;
+                Ok(s)
+            }
+        }
+    }
+
+    /// The directory `__dir__` names and relative paths start from (a built-in profile has
+    /// none on the host: its `__dir__` is the current directory).
+    pub fn dir(&self) -> PathBuf {
+        match self {
+            Origin::File(p) => p.parent().unwrap_or(Path::new("/")).to_path_buf(),
+            Origin::Builtin(_) | Origin::Stdin => {
+                std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+            }
+        }
+    }
+
+    /// Resolve an `@include` of this profile.
+    pub fn include(&self, name: &str) -> Result<Origin, String> {
+        let missing = |what: String| format!("{self}: cannot include {name:?}: {what}");
+        match self {
+            Origin::Builtin(p) => {
+                let parent = Path::new(p).parent().unwrap_or(Path::new(""));
+                let joined = normalize(&parent.join(name));
+                builtin(&joined)
+                    .map(|_| Origin::Builtin(joined.clone()))
+                    .ok_or_else(|| missing(format!("no built-in profile {joined}")))
+            }
+            _ => {
+                let path = self.dir().join(name);
+                std::fs::canonicalize(&path)
+                    .map(Origin::File)
+                    .map_err(|e| missing(format!("{}: {}", path.display(), io_text(&e))))
+            }
+        }
+    }
+}
+
+/// An I/O error's text without std's " (os error N)".
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// `a/b/../c` → `a/c` (without touching the file system).
+fn normalize(p: &Path) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(s) => out.push(s.to_str().unwrap_or_default()),
+            _ => {}
+        }
+    }
+    out.join("/")
+}
+
+fn builtin(path: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(p, _)| *p == path).map(|(_, t)| *t)
+}
+
+/// The name `-c NAME` finds a built-in profile by: `examples/shell.toml` → `shell`,
+/// `abstractions/base.toml` → `abstractions/base`.
+fn builtin_name(path: &str) -> String {
+    let p = path.strip_suffix(".toml").unwrap_or(path);
+    p.strip_prefix("examples/").unwrap_or(p).to_string()
+}
+
+/// The profile directories searched by name, in order, with a label for listings.
+pub fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(c) = config {
+        dirs.push(c.join("hakoniwa/profiles"));
+    }
+    dirs.push(PathBuf::from("/etc/hakoniwa/profiles"));
+    dirs
+}
+
+/// Find a profile by name in `dirs`, then among the built-in ones.
+fn find_by_name(name: &str, dirs: &[PathBuf]) -> Option<Origin> {
+    let name = name.strip_suffix(".toml").unwrap_or(name);
+    if name.is_empty()
+        || Path::new(name)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return None;
+    }
+    for d in dirs {
+        let p = d.join(format!("{name}.toml"));
+        if p.is_file() {
+            return std::fs::canonicalize(&p).ok().map(Origin::File);
+        }
+    }
+    BUILTIN
+        .iter()
+        .find(|(p, _)| builtin_name(p) == name)
+        .map(|(p, _)| Origin::Builtin(p.to_string()))
+}
+
+/// What `-c ARG` means: `-` is standard input; an existing file is that file; anything else
+/// is a profile name.
+pub fn locate(arg: &str) -> Result<Origin, String> {
+    if arg == "-" {
+        return Ok(Origin::Stdin);
+    }
+    let path = Path::new(arg);
+    if path.is_file() {
+        return std::fs::canonicalize(path)
+            .map(Origin::File)
+            .map_err(|e| format!("{arg}: {e}"));
+    }
+    let dirs = search_dirs();
+    find_by_name(arg, &dirs).ok_or_else(|| {
+        let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        format!(
+            "no profile {arg:?}: not a file, and not a name found in {} or the built-in profiles (`hakoniwa profiles` lists them)",
+            searched.join(", ")
+        )
+    })
+}
+
+/// Every `NAME.toml` under `dir` (recursively), as `(NAME, path)`, sorted.
+fn list_dir(dir: &Path) -> Vec<(String, PathBuf)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                if let Ok(rel) = p.strip_prefix(root) {
+                    let name = rel.with_extension("").display().to_string();
+                    out.push((name, p));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// `hakoniwa profiles`: every profile `-c NAME` can find, with where it comes from; a name
+/// found in several places is listed once per place, the shadowed ones marked.
+pub fn main() -> i32 {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut add = |name: String, source: String| {
+        let shadowed = !seen.insert(name.clone());
+        let source = if shadowed {
+            format!("{source} (shadowed)")
+        } else {
+            source
+        };
+        rows.push((name, source));
+    };
+    for d in search_dirs() {
+        for (name, p) in list_dir(&d) {
+            add(name, p.display().to_string());
+        }
+    }
+    for (p, _) in BUILTIN {
+        add(builtin_name(p), format!("built-in ({p})"));
+    }
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (name, source) in rows {
+        out.push_str(&format!("{name:width$}  {source}\n"));
+    }
+    print!("{out}");
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_profile_is_built_in() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+        let mut on_disk: Vec<String> = list_dir(&root)
+            .into_iter()
+            .map(|(n, _)| format!("{n}.toml"))
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<String> = BUILTIN.iter().map(|(p, _)| p.to_string()).collect();
+        let mut sorted = built_in.clone();
+        sorted.sort();
+        assert_eq!(on_disk, sorted);
+        for (p, text) in BUILTIN {
+            assert_eq!(std::fs::read_to_string(root.join(p)).unwrap(), *text);
+        }
+    }
+
+    #[test]
+    fn a_name_is_looked_up_in_order_then_built_in() {
+        let base = std::env::temp_dir().join(format!("hk-profiles-unit-{}", std::process::id()));
+        let (a, b) = (base.join("a"), base.join("b"));
+        std::fs::create_dir_all(a.join("sub")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("p.toml"), "").unwrap();
+        std::fs::write(b.join("shell.toml"), "").unwrap();
+        std::fs::write(a.join("sub/p.toml"), "").unwrap();
+        let dirs = [a.clone(), b.clone()];
+        let canon = |p: PathBuf| Origin::File(std::fs::canonicalize(p).unwrap());
+        assert_eq!(find_by_name("p", &dirs), Some(canon(b.join("p.toml"))));
+        assert_eq!(
+            find_by_name("sub/p", &dirs),
+            Some(canon(a.join("sub/p.toml")))
+        );
+        // A user's profile shadows a built-in one of the same name.
+        assert_eq!(
+            find_by_name("shell", &dirs),
+            Some(canon(b.join("shell.toml")))
+        );
+        assert_eq!(
+            find_by_name("offline", &dirs),
+            Some(Origin::Builtin("examples/offline.toml".into()))
+        );
+        assert_eq!(
+            find_by_name("abstractions/base", &dirs),
+            Some(Origin::Builtin("abstractions/base.toml".into()))
+        );
+        assert_eq!(find_by_name("../b/p", &dirs), None);
+        assert_eq!(find_by_name("nope", &dirs), None);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn built_in_includes_resolve_inside_the_built_in_tree() {
+        let o = Origin::Builtin("examples/shell.toml".into());
+        assert_eq!(
+            o.include("../abstractions/base.toml").unwrap(),
+            Origin::Builtin("abstractions/base.toml".into())
+        );
+        let e = o.include("../abstractions/nope.toml").unwrap_err();
+        assert!(
+            e.starts_with("<built-in>/examples/shell.toml: cannot include"),
+            "{e}"
+        );
+    }
+}

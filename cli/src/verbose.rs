@@ -1,0 +1,248 @@
+//! The `-v` / `-vv` log: first the lines the original hakoniwa printed, in its wording and
+//! order (`Unshare namespaces`, `Mount`, `FsOperation`, `UID mapping`, `GID mapping`, `Env`,
+//! `Rlimit`, `Landlock`, `Seccomp: Load N rules ...`, `Execve`, `Exited`, `Metric`), then
+//! ours (setup timings, capabilities, the landlock ABI and the filter actually installed).
+
+use std::path::{Path, PathBuf};
+
+use hakoniwa::{Namespace, HOST_ROOT_DIRS};
+
+use crate::config::LandlockResource;
+use crate::run::{Mount, Settings};
+
+/// What a `rootfs` puts at the top of the new root: `(name, Some(link target))` for a
+/// symbolic link, `(name, None)` for a read-only bind of the host entry.
+pub fn rootfs_entries(r: &Path) -> Vec<(String, Option<PathBuf>)> {
+    let names: Vec<String> = if r == Path::new("/") {
+        HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
+    } else {
+        let mut v: Vec<String> = std::fs::read_dir(r)
+            .map(|it| {
+                it.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let host = r.join(&n);
+            match std::fs::symlink_metadata(&host) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    Some((n, Some(std::fs::read_link(&host).unwrap_or_default())))
+                }
+                Ok(_) => Some((n, None)),
+                Err(_) => None,
+            }
+        })
+        .collect()
+}
+
+/// The original's names of namespaces (`CGROUP`, `MOUNT`, ...), sorted as it sorted them.
+pub fn namespace_names(unshared: &[Namespace]) -> Vec<String> {
+    let mut v: Vec<String> = unshared
+        .iter()
+        .map(|ns| format!("{ns:?}").to_uppercase())
+        .collect();
+    v.sort();
+    v
+}
+
+fn idmap_lines(what: &str, maps: &[(u32, u32, u32)]) {
+    for (c, h, n) in maps {
+        log::debug!("{what} mapping: container_id: {c}, host_id: {h}, count: {n}");
+    }
+}
+
+/// Everything known before the spawn, in the original's order.
+pub fn plan(
+    s: &Settings,
+    unshared: &[Namespace],
+    rootfs: Option<&Path>,
+    uidmaps: &[(u32, u32, u32)],
+    gidmaps: &[(u32, u32, u32)],
+    envs: &[(String, String)],
+) {
+    if !log::log_enabled!(log::Level::Debug) {
+        return;
+    }
+    log::debug!(
+        "Unshare namespaces: {}",
+        namespace_names(unshared).join(", ")
+    );
+    match &s.rootdir {
+        Some((d, rw)) => log::debug!(
+            "Mount:  <root>: {} (rootdir, {})",
+            d.display(),
+            if *rw { "rw" } else { "ro" }
+        ),
+        None => log::debug!("Mount:  <root>: tmpfs (read-only after setup)"),
+    }
+    let mut symlinks: Vec<(String, String)> = Vec::new();
+    if let Some(r) = rootfs {
+        for (n, link) in rootfs_entries(r) {
+            match link {
+                Some(t) => symlinks.push((format!("/{n}"), t.display().to_string())),
+                None => log::debug!("Mount: bind_ro: {} -> /{n}", r.join(&n).display()),
+            }
+        }
+    }
+    log::debug!("Mount:    proc: /proc");
+    for m in &s.mounts {
+        match m {
+            Mount::Bind { source, target, rw } => log::debug!(
+                "Mount: bind_{}: {} -> {}",
+                if *rw { "rw" } else { "ro" },
+                source.display(),
+                target.display()
+            ),
+            Mount::Devfs(t) => log::debug!("Mount:   devfs: {}", t.display()),
+            Mount::Tmpfs(t) => log::debug!("Mount:   tmpfs: {}", t.display()),
+        }
+    }
+    for (link, target) in &symlinks {
+        log::debug!("FsOperation: symlink: {link} -> {target}");
+    }
+    for (f, _) in &s.files {
+        log::debug!("FsOperation:   write: {}", f.display());
+    }
+    for (d, _) in &s.dirs {
+        log::debug!("FsOperation:   mkdir: {}", d.display());
+    }
+    for (o, l) in &s.symlinks {
+        log::debug!("FsOperation: symlink: {} -> {}", l.display(), o.display());
+    }
+    idmap_lines("UID", uidmaps);
+    idmap_lines("GID", gidmaps);
+    for (k, v) in envs {
+        log::debug!("Env: {k}={v}");
+    }
+    if !s.limits.is_empty() {
+        let names: Vec<&str> = s.limits.keys().map(|r| r.name()).collect();
+        log::debug!("Rlimit: {}", names.join(", "));
+        for (r, v) in &s.limits {
+            log::trace!("Rlimit rule: {:>7}: ({v}, {v})", r.name());
+        }
+    }
+    let ll = &s.landlock;
+    if !ll.restrict.is_empty() {
+        let names: Vec<&str> = ll.restrict.iter().map(|r| r.name()).collect();
+        log::debug!("Landlock: {}", names.join(", "));
+        if ll.restrict.contains(&LandlockResource::Fs) {
+            for (p, a) in &ll.fs {
+                log::trace!("Landlock FS rule: {} {}", a.mode_string(), p.display());
+            }
+        }
+        for (ports, r) in [
+            (&ll.tcp_bind, LandlockResource::TcpBind),
+            (&ll.tcp_connect, LandlockResource::TcpConnect),
+        ] {
+            for p in ports {
+                log::trace!("Landlock NET rule: {} {p}", r.name());
+            }
+        }
+    }
+    // Ours.
+    if let Some(h) = &s.hostname {
+        log::debug!("Hostname: {h}");
+    }
+    if let Some(w) = s.walltime {
+        log::debug!("Limit: walltime = {}s", w.as_secs_f64());
+    }
+    if s.allow_new_privs {
+        log::debug!("NoNewPrivs: off (--allow-new-privs)");
+    }
+    if let Some(d) = &s.cwd {
+        log::debug!("Workdir: {}", d.display());
+    }
+}
+
+/// The original's seccomp and `Execve` lines, from what the spawn reported.
+pub fn seccomp_and_execve(e: Option<&hakoniwa::Enforcement>, program: &str, args: &[String]) {
+    if let Some(s) = e.and_then(|e| e.seccomp.as_ref()) {
+        // The original's names (libseccomp's ScmpArch debug names), sorted as it did.
+        let mut arches: Vec<String> = s
+            .architectures
+            .iter()
+            .map(|a| match a.as_str() {
+                "x86_64" => "X8664".to_string(),
+                "x86" | "i386" => "X86".to_string(),
+                "x32" => "X32".to_string(),
+                other => other.to_uppercase(),
+            })
+            .collect();
+        arches.sort();
+        log::debug!(
+            "Seccomp: Load {} rules for architectures({})",
+            s.rules + 1,
+            arches.join(", ")
+        );
+    }
+    log::debug!("Execve: {program:?}, {args:?}");
+}
+
+/// Ours, after the spawn: timings, capabilities, landlock and the installed filter.
+pub fn enforcement(e: &hakoniwa::Enforcement) {
+    let t = &e.timings;
+    let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
+    log::debug!(
+        "Setup: {} ms total (prepare {}, clone {}, idmap {}, network {}, release {}, mounts {}, identity {}, confine {}, exec {})",
+        ms(t.total),
+        ms(t.prepare),
+        ms(t.clone),
+        ms(t.idmap),
+        ms(t.network),
+        ms(t.release),
+        ms(t.mounts),
+        ms(t.identity),
+        ms(t.confine),
+        ms(t.exec)
+    );
+    if let Some(c) = e.capabilities {
+        log::debug!("Capabilities: {}", hakoniwa::caps::names(c).join(", "));
+    }
+    match &e.landlock {
+        Some(l) => log::debug!(
+            "Landlock ABI: {}, handled fs {:#x}, net {:#x}, scoped {:#x}, {} path rule(s), {} port rule(s){}",
+            l.abi,
+            l.handled_fs,
+            l.handled_net,
+            l.scoped,
+            l.fs_rules,
+            l.net_rules,
+            if l.dropped.is_empty() { String::new() } else { format!(", dropped: {}", l.dropped.join(", ")) }
+        ),
+        None => log::debug!("Landlock ABI: off"),
+    }
+    match &e.seccomp {
+        Some(s) => log::debug!(
+            "Seccomp filter: profile {}, {} BPF instructions, architectures {}",
+            s.profile,
+            s.instructions,
+            s.architectures.join(", ")
+        ),
+        None => log::debug!("Seccomp filter: none (unconfined)"),
+    }
+}
+
+/// The original's `Exited` and `Metric` lines, then ours.
+pub fn exited(status: &hakoniwa::ExitStatus) {
+    let u = status.usage();
+    log::debug!("Exited: {} (code {})", status.reason.name(), status.code());
+    log::debug!(
+        "Metric:      RealTime: {:>12} sec",
+        u.real_time.as_secs_f64()
+    );
+    log::debug!(
+        "Metric:      UserTime: {:>12} sec",
+        u.user_time.as_secs_f64()
+    );
+    log::debug!(
+        "Metric:       SysTime: {:>12} sec",
+        u.system_time.as_secs_f64()
+    );
+    log::debug!("Metric:         VmHWM: {:>12} kB", u.max_rss_kb);
+}

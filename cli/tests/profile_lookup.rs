@@ -1,0 +1,188 @@
+//! Profiles people can find: `-c NAME`, `hakoniwa profiles`, `-c -`, `--print-config`, and
+//! profile errors that name what is wrong.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+#[test]
+fn a_profile_is_found_by_name_in_the_user_config_dir_then_among_the_built_in_ones() {
+    let d = scratch("xdg");
+    let xdg = s(&d);
+    write(
+        &d.join("hakoniwa/profiles/mine.toml"),
+        "hostname = \"mine\"\ncommand = { cmdline = [\"/bin/sh\", \"-c\", \"cat /proc/sys/kernel/hostname\"] }\n",
+    );
+    let out = hk_with(&["run", "-c", "mine"], &[("XDG_CONFIG_HOME", xdg)]);
+    out.ok();
+    assert_eq!(out.stdout, "mine\n");
+    let hostname_under = |profile: &str| {
+        let args = [
+            "run",
+            "-c",
+            profile,
+            "--",
+            "cat",
+            "/proc/sys/kernel/hostname",
+        ];
+        let out = hk_with(&args, &[("XDG_CONFIG_HOME", xdg)]);
+        out.ok();
+        out.stdout
+    };
+    // A built-in example, with its built-in includes.
+    assert_eq!(hostname_under("shell"), "hakoniwa\n");
+    // The user's profile of the same name wins over the built-in one.
+    write(
+        &d.join("hakoniwa/profiles/shell.toml"),
+        "hostname = \"users\"\n",
+    );
+    assert_eq!(hostname_under("shell"), "users\n");
+    let out = hk_with(
+        &["run", "-c", "no-such-profile", "--", "true"],
+        &[("XDG_CONFIG_HOME", xdg)],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no profile \"no-such-profile\"")
+            && out.stderr.contains(&format!("{xdg}/hakoniwa/profiles"))
+            && out.stderr.contains("/etc/hakoniwa/profiles"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn profiles_lists_every_name_with_its_source() {
+    let d = scratch("list");
+    write(&d.join("hakoniwa/profiles/mine.toml"), "");
+    write(&d.join("hakoniwa/profiles/offline.toml"), "");
+    let out = hk_with(&["profiles"], &[("XDG_CONFIG_HOME", s(&d))]);
+    out.ok();
+    let line = |name: &str| -> Vec<String> {
+        out.stdout
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(name))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(line("mine")[0].ends_with(&format!("{}/hakoniwa/profiles/mine.toml", s(&d))));
+    assert!(line("shell")[0].contains("built-in (examples/shell.toml)"));
+    assert!(line("abstractions/base")[0].contains("built-in"));
+    let offline = line("offline");
+    assert_eq!(offline.len(), 2, "{}", out.stdout);
+    assert!(!offline[0].contains("shadowed") && offline[1].ends_with("(shadowed)"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_profile_is_read_from_standard_input_with_a_dash() {
+    let out = hk_in(
+        Path::new("/"),
+        &["run", "-c", "-"],
+        &[],
+        "envs = [{ name = \"X\", value = \"from-stdin\" }]\ncommand = { cmdline = [\"/bin/sh\", \"-c\", \"echo $X\"] }\n",
+    );
+    out.ok();
+    assert_eq!(out.stdout, "from-stdin\n");
+}
+
+#[test]
+fn print_config_shows_the_resolved_sandbox_without_running_it() {
+    let d = scratch("dry");
+    let marker = d.join("ran");
+    let script = format!("touch {}", s(&marker));
+    for flag in ["--print-config", "--dry-run"] {
+        let out = hk(&[
+            "run",
+            flag,
+            "-B",
+            s(&d),
+            "--uidmap",
+            "0",
+            "--limit-nofile",
+            "64",
+            "--landlock-fs-rx",
+            "/usr",
+            "--landlock-tcp-connect",
+            "443",
+            "--",
+            "/bin/sh",
+            "-c",
+            &script,
+        ]);
+        out.ok();
+        assert!(!marker.exists(), "{flag} ran the program");
+        for want in [
+            &format!(
+                "{{ source = \"{0}\", destination = \"{0}\", rw = true }}",
+                s(&d)
+            ) as &str,
+            "{ container_id = 0, host_id = ",
+            "{ type = \"nofile\", value = 64 }",
+            "{ type = \"fs\" }",
+            "{ path = \"/usr\", access = \"r-x\" }",
+            "{ port = 443, access = \"tcp.connect\" }",
+            "#   bind_ro /usr -> /usr",
+            "path = \"podman\"",
+        ] {
+            assert!(
+                out.stdout.contains(want),
+                "{flag}: {want:?} missing:\n{}",
+                out.stdout
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn profile_error(text: &str) -> String {
+    let d = scratch("err");
+    let p = d.join("p.toml");
+    write(&p, text);
+    let out = hk(&["run", "-c", s(&p), "--", "true"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&d);
+    out.stderr.replace(s(&d), "DIR")
+}
+
+#[test]
+fn a_wrong_type_names_line_and_column() {
+    let e = profile_error("hostname = \"h\"\nlimits = [{ type = \"nofile\", value = [1] }]\n");
+    assert!(e.contains("DIR/p.toml:2:"), "{e}");
+    let e = profile_error("mounts = [\n  { source = 1 },\n]\n");
+    assert!(
+        e.contains("DIR/p.toml:2:14: invalid type: integer `1`, expected a string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_missing_include_names_the_including_file() {
+    let e = profile_error("\"@include\" = [\"nope.toml\"]\n");
+    assert!(
+        e.contains(
+            "DIR/p.toml: cannot include \"nope.toml\": DIR/nope.toml: No such file or directory"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_undefined_template_variable_is_named() {
+    let e = profile_error("hostname = \"{{ hostname_from_nowhere }}\"\n");
+    assert!(e.contains("DIR/p.toml:1: template error"), "{e}");
+    assert!(e.contains("hostname_from_nowhere is not defined"), "{e}");
+}
+
+#[test]
+fn a_profile_rootdir_error_names_the_key() {
+    let e = profile_error("rootdir = { path = \"/no/such/root/dir\" }\n");
+    assert!(
+        e.contains("DIR/p.toml: rootdir.path: not an existing directory: /no/such/root/dir"),
+        "{e}"
+    );
+    assert!(!e.contains("--rootdir"), "{e}");
+}

@@ -269,3 +269,341 @@ fn user_root_gets_the_supplementary_groups_etc_group_lists() {
     assert_eq!(out.stdout.trim(), "0 10");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// What the original's parser accepts (its keys, required keys and value types), as a
+/// checklist: `None` on success, else what it would reject. `include` selects the smaller
+/// set of keys the original allows in an included file.
+fn original_format_error(v: &toml::Value, include: bool) -> Option<String> {
+    use toml::Value as V;
+    type Check = fn(&V) -> bool;
+    let strings: Check = |v| v.as_array().is_some_and(|a| a.iter().all(V::is_str));
+    // (key, required, check) per table kind.
+    let fields = |kind: &str| -> &'static [(&'static str, bool, Check)] {
+        match kind {
+            "namespace" => &[
+                ("type", true, |v| v.is_str()),
+                ("share", false, |v| v.is_bool()),
+            ],
+            "mount" => &[
+                ("source", true, |v| v.is_str()),
+                ("destination", false, |v| v.is_str()),
+                ("type", false, |v| {
+                    matches!(v.as_str(), Some("" | "devfs" | "tmpfs"))
+                }),
+                ("rw", false, |v| v.is_bool()),
+            ],
+            "env" => &[
+                ("name", true, |v| v.is_str()),
+                ("value", false, |v| v.is_str()),
+            ],
+            "network" => &[
+                ("mode", true, |v| {
+                    matches!(v.as_str(), Some("none" | "host" | "pasta"))
+                }),
+                ("options", false, |v| {
+                    v.as_array().is_some_and(|a| a.iter().all(|x| x.is_str()))
+                }),
+            ],
+            "file" => &[
+                ("destination", true, |v| v.is_str()),
+                ("contents", true, |v| v.is_str()),
+            ],
+            "dir" => &[("destination", true, |v| v.is_str())],
+            "symlink" => &[
+                ("original", true, |v| v.is_str()),
+                ("link", true, |v| v.is_str()),
+            ],
+            "resource" => &[
+                ("type", true, |v| {
+                    matches!(v.as_str(), Some("fs" | "tcp.bind" | "tcp.connect"))
+                }),
+                ("unrestrict", false, |v| v.is_bool()),
+            ],
+            "fs-rule" => &[
+                ("path", true, |v| v.is_str()),
+                ("access", true, |v| {
+                    v.as_str()
+                        .is_some_and(|s| s.chars().all(|c| "rwxRWX-".contains(c)))
+                }),
+            ],
+            "net-rule" => &[
+                ("port", true, |v| {
+                    v.as_integer().is_some_and(|p| (0..65536).contains(&p))
+                }),
+                ("access", true, |v| {
+                    matches!(v.as_str(), Some("tcp.bind" | "tcp.connect"))
+                }),
+            ],
+            "rootdir" => &[
+                ("path", true, |v| v.is_str()),
+                ("rw", false, |v| v.is_bool()),
+            ],
+            "idmap" => &[
+                ("container_id", true, |v| v.is_integer()),
+                ("host_id", false, |v| v.is_integer()),
+                ("count", false, |v| v.is_integer()),
+            ],
+            "limit" => &[
+                ("type", true, |v| {
+                    matches!(
+                        v.as_str(),
+                        Some("as" | "core" | "cpu" | "fsize" | "nofile" | "walltime")
+                    )
+                }),
+                ("value", true, |v| v.as_integer().is_some_and(|n| n >= 0)),
+            ],
+            "seccomp" => &[("path", false, |v| v.is_str())],
+            "command" => &[
+                ("cmdline", true, |v| {
+                    v.as_array().is_some_and(|a| a.iter().all(|x| x.is_str()))
+                }),
+                ("cwd", false, |v| v.is_str()),
+            ],
+            _ => unreachable!("{kind}"),
+        }
+    };
+    fn table(v: &V, kind: &str, spec: &[(&str, bool, Check)]) -> Option<String> {
+        let t = v.as_table().map(Some).unwrap_or(None)?;
+        for k in t.keys() {
+            if !spec.iter().any(|(n, _, _)| n == k) {
+                return Some(format!("{kind}: unknown key {k:?}"));
+            }
+        }
+        for (n, required, check) in spec {
+            match t.get(*n) {
+                None if *required => return Some(format!("{kind}: missing {n:?}")),
+                Some(x) if !check(x) => return Some(format!("{kind}: bad {n} {x}")),
+                _ => {}
+            }
+        }
+        None
+    }
+    let list = |v: &V, kind: &str| -> Option<String> {
+        let Some(a) = v.as_array() else {
+            return Some(format!("{kind}: not an array"));
+        };
+        a.iter().find_map(|x| match x.as_table() {
+            Some(_) => table(x, kind, fields(kind)),
+            None => Some(format!("{kind}: not a table: {x}")),
+        })
+    };
+    let sub = |v: &V, kinds: &[(&str, &str)]| -> Option<String> {
+        let t = v.as_table()?;
+        for k in t.keys() {
+            match kinds.iter().find(|(n, _)| n == k) {
+                Some((_, kind)) => {
+                    if let Some(e) = list(&t[k], kind) {
+                        return Some(e);
+                    }
+                }
+                None => return Some(format!("unknown key {k:?}")),
+            }
+        }
+        None
+    };
+    let top = v.as_table()?;
+    for (k, x) in top {
+        let e = match k.as_str() {
+            "namespaces" => list(x, "namespace"),
+            "mounts" => list(x, "mount"),
+            "envs" => list(x, "env"),
+            "network" => table(x, "network", fields("network")),
+            "filesystem" => sub(
+                x,
+                &[("files", "file"), ("dirs", "dir"), ("symlinks", "symlink")],
+            ),
+            "landlock" => sub(
+                x,
+                &[
+                    ("resources", "resource"),
+                    ("fs", "fs-rule"),
+                    ("net", "net-rule"),
+                ],
+            ),
+            _ if include => Some(format!("key {k:?} is not allowed in an included file")),
+            "@include" => (!strings(x)).then(|| "@include: not a list of strings".to_string()),
+            "rootdir" => table(x, "rootdir", fields("rootdir")),
+            "uidmaps" | "gidmaps" => list(x, "idmap"),
+            "hostname" => (!x.is_str()).then(|| "hostname: not a string".to_string()),
+            "limits" => list(x, "limit"),
+            "seccomp" => table(x, "seccomp", fields("seccomp")),
+            "command" => table(x, "command", fields("command")),
+            _ => Some(format!("unknown key {k:?}")),
+        };
+        if e.is_some() {
+            return e;
+        }
+    }
+    None
+}
+
+/// Each file's rendered text, from the `-vv` log of a run of `profile`.
+fn rendered(dir: &Path, profile: &Path) -> Vec<(String, String)> {
+    let out = hk_compat(
+        dir,
+        &["run", "-vv", "-c", s(profile), "--", "/bin/true"],
+        "",
+    );
+    out.ok();
+    out.stderr
+        .split("\n[hakoniwa] ")
+        .filter_map(|chunk| {
+            chunk
+                .trim_start_matches("[hakoniwa] ")
+                .strip_prefix("CONFIG: rendered ")
+        })
+        .filter_map(|c| c.split_once(":\n"))
+        .map(|(name, text)| (name.to_string(), text.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_compat_and_shipped_profiles_use_only_the_original_format() {
+    let compat = compat_dir();
+    let shipped = profiles_dir();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for d in [
+        compat.clone(),
+        shipped.join("abstractions"),
+        shipped.join("examples"),
+    ] {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "toml") {
+                files.push(e.path());
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    for f in &files {
+        for (name, text) in rendered(&compat, f) {
+            let include = name.contains("/part-") || name.contains("/abstractions/");
+            let v: toml::Value = match toml::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
+            if let Some(e) = original_format_error(&v, include) {
+                problems.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    assert!(files.len() > 40);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_format_checklist_rejects_what_the_original_rejects() {
+    let check =
+        |text: &str, include: bool| original_format_error(&toml::from_str(text).unwrap(), include);
+    assert_eq!(
+        check("rootfs = \"/\"", false).unwrap(),
+        "unknown key \"rootfs\""
+    );
+    assert!(check("hostname = \"h\"", true).is_some());
+    assert!(check(
+        "mounts = [{ destination = \"/dev\", type = \"devfs\" }]",
+        true
+    )
+    .is_some());
+    assert!(check("landlock = { resources = [\"fs\"] }", true).is_some());
+    assert!(check(
+        "landlock = { net = [{ port = 1, mode = \"tcp.bind\" }] }",
+        true
+    )
+    .is_some());
+    assert!(check("limits = [{ type = \"walltime\", value = 1.5 }]", false).is_some());
+    assert!(check(
+        "mounts = [{ source = \"\", destination = \"/dev\", type = \"devfs\" }]",
+        true
+    )
+    .is_none());
+}
+
+#[test]
+fn the_originals_landlock_restrict_flags_are_accepted() {
+    let cat = ["--", "/usr/bin/cat", "/etc/hostname"];
+    let run = |flags: &[&str]| {
+        let mut a = vec!["run"];
+        a.extend(flags);
+        a.extend(cat);
+        hk(&a)
+    };
+    // Restricted fs with only /usr allowed: /etc is out of reach.
+    for flag in ["--landlock-restrict-fs", "--landlock-restrict-all"] {
+        let out = run(&[flag, "--landlock-fs-rx", "/usr"]);
+        assert_eq!(out.code, 1, "{flag}: {}", out.stderr);
+        assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+    }
+    // Only the network restricted: the file is readable, and a connect is not allowed.
+    let out = run(&[
+        "--landlock-restrict-tcp-bind",
+        "--landlock-restrict-tcp-connect",
+    ]);
+    out.ok();
+    let out = hk(&[
+        "run",
+        "--network",
+        "none",
+        "--landlock-restrict-tcp-connect",
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        "import socket\ntry:\n socket.create_connection(('127.0.0.1', 9))\nexcept PermissionError:\n print('denied')",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), "denied");
+}
+
+#[test]
+fn the_documented_differences_from_the_original_hold() {
+    // lo is up in a new network namespace: a loopback server and client work.
+    let out = hk(&[
+        "run",
+        "--network",
+        "none",
+        "--",
+        "/usr/bin/python3",
+        "-c",
+        "import socket\ns = socket.create_server(('127.0.0.1', 0))\nc = socket.create_connection(s.getsockname())\nprint('connected')",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), "connected");
+    // A rootdir is mounted nosuid (nodev: the mount helper's change, tested with it).
+    let out = hk(&[
+        "run",
+        "--rootdir",
+        "/",
+        "--",
+        "/bin/sh",
+        "-c",
+        "awk '$5 == \"/\" { print $6 }' /proc/self/mountinfo",
+    ]);
+    out.ok();
+    let opts = out.stdout.lines().last().unwrap_or_default().to_string();
+    assert!(opts.contains("nosuid"), "{}", out.stdout);
+    // uid 0 inside has Podman's capabilities: no CAP_SYS_ADMIN to set the host name.
+    let out = hk(&[
+        "run",
+        "--uidmap",
+        "0",
+        "--unshare-uts",
+        "--",
+        "/bin/sh",
+        "-c",
+        "hostname compat-name",
+    ]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let out = hk(&[
+        "run",
+        "--uidmap",
+        "0",
+        "--hostname",
+        "compat-name",
+        "--",
+        "hostname",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), "compat-name");
+}

@@ -191,6 +191,18 @@ pub struct RunArgs {
     /// Restrict with landlock: fs, tcp.bind, tcp.connect (comma separated)
     #[arg(long, value_name = "RESOURCES", value_parser = LANDLOCK_VALUES, hide_possible_values = true)]
     pub landlock_restrict: Option<String>,
+    /// Restrict fs, tcp.bind and tcp.connect (the original's spelling)
+    #[arg(long)]
+    pub landlock_restrict_all: bool,
+    /// Restrict fs (the original's spelling of `--landlock-restrict fs`)
+    #[arg(long)]
+    pub landlock_restrict_fs: bool,
+    /// Restrict tcp.bind (the original's spelling)
+    #[arg(long)]
+    pub landlock_restrict_tcp_bind: bool,
+    /// Restrict tcp.connect (the original's spelling)
+    #[arg(long)]
+    pub landlock_restrict_tcp_connect: bool,
     /// Allow reading these paths (`,` or `:` separated; implies restricting fs)
     #[arg(long, value_name = "PATHS")]
     pub landlock_fs_ro: Vec<String>,

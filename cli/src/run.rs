@@ -678,6 +678,19 @@ impl Settings {
                 }
             }
         }
+        let all = a.landlock_restrict_all;
+        for (on, res) in [
+            (a.landlock_restrict_fs, LandlockResource::Fs),
+            (a.landlock_restrict_tcp_bind, LandlockResource::TcpBind),
+            (
+                a.landlock_restrict_tcp_connect,
+                LandlockResource::TcpConnect,
+            ),
+        ] {
+            if on || all {
+                self.landlock.restrict.insert(res);
+            }
+        }
         for (list, access) in [
             (&a.landlock_fs_ro, "r"),
             (&a.landlock_fs_rw, "rw"),

@@ -19,6 +19,18 @@ fn qp(p: &Path) -> String {
     q(&p.display().to_string())
 }
 
+/// `key = [ ... ]`, one item a line; nothing for an empty list.
+fn array(w: &mut String, key: &str, items: Vec<String>) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "{key} = [");
+    for i in items {
+        let _ = writeln!(w, "  {i},");
+    }
+    let _ = writeln!(w, "]");
+}
+
 /// The profile text for `s`: `unshared` are the namespaces the sandbox gets, `rootfs` the
 /// directory the root is populated from.
 pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> String {
@@ -78,12 +90,15 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         "# Capabilities of a uid-0 program: {}",
         hakoniwa::caps::names(s.caps).join(", ")
     );
-    let _ = writeln!(w, "\nnamespaces = [");
-    for (ns, on) in &s.namespaces {
-        let name = format!("{ns:?}").to_lowercase();
-        let _ = writeln!(w, "  {{ type = {}, share = {} }},", q(&name), !on);
-    }
-    let _ = writeln!(w, "]");
+    let namespaces = s
+        .namespaces
+        .iter()
+        .map(|(ns, on)| {
+            let name = format!("{ns:?}").to_lowercase();
+            format!("{{ type = {}, share = {} }}", q(&name), !on)
+        })
+        .collect();
+    array(w, "namespaces", namespaces);
     if let Some(n) = &s.network {
         let _ = match n {
             Network::None => writeln!(w, "network = {{ mode = \"none\" }}"),
@@ -98,44 +113,45 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
             }
         };
     }
-    let _ = writeln!(w, "mounts = [");
-    for m in &s.mounts {
-        let _ = match m {
-            Mount::Bind { source, target, rw } => writeln!(
-                w,
-                "  {{ source = {}, destination = {}, rw = {rw} }},",
+    let mounts = s
+        .mounts
+        .iter()
+        .map(|m| match m {
+            Mount::Bind { source, target, rw } => format!(
+                "{{ source = {}, destination = {}, rw = {rw} }}",
                 qp(source),
                 qp(target)
             ),
-            Mount::Devfs(t) => writeln!(
-                w,
-                "  {{ source = \"\", destination = {}, type = \"devfs\" }},",
+            Mount::Devfs(t) => format!(
+                "{{ source = \"\", destination = {}, type = \"devfs\" }}",
                 qp(t)
             ),
-            Mount::Tmpfs(t) => writeln!(
-                w,
-                "  {{ source = \"\", destination = {}, type = \"tmpfs\" }},",
+            Mount::Tmpfs(t) => format!(
+                "{{ source = \"\", destination = {}, type = \"tmpfs\" }}",
                 qp(t)
             ),
-        };
-    }
-    let _ = writeln!(w, "]");
+        })
+        .collect();
+    array(w, "mounts", mounts);
     for (key, maps) in [("uidmaps", &s.uidmaps), ("gidmaps", &s.gidmaps)] {
-        let _ = writeln!(w, "{key} = [");
-        for (c, h, n) in maps {
-            let _ = writeln!(w, "  {{ container_id = {c}, host_id = {h}, count = {n} }},");
-        }
-        let _ = writeln!(w, "]");
+        let maps = maps
+            .iter()
+            .map(|(c, h, n)| format!("{{ container_id = {c}, host_id = {h}, count = {n} }}"))
+            .collect();
+        array(w, key, maps);
     }
-    let _ = writeln!(w, "limits = [");
-    for (r, v) in &s.limits {
-        let value = if *v == hakoniwa::RLIM_INFINITY {
-            "\"unlimited\"".to_string()
-        } else {
-            v.to_string()
-        };
-        let _ = writeln!(w, "  {{ type = {}, value = {value} }},", q(r.name()));
-    }
+    let mut limits: Vec<String> = s
+        .limits
+        .iter()
+        .map(|(r, v)| {
+            let value = if *v == hakoniwa::RLIM_INFINITY {
+                "\"unlimited\"".to_string()
+            } else {
+                v.to_string()
+            };
+            format!("{{ type = {}, value = {value} }}", q(r.name()))
+        })
+        .collect();
     if let Some(t) = s.walltime {
         let secs = t.as_secs_f64();
         let value = if secs.fract() == 0.0 {
@@ -143,62 +159,70 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         } else {
             format!("{secs}")
         };
-        let _ = writeln!(w, "  {{ type = \"walltime\", value = {value} }},");
+        limits.push(format!("{{ type = \"walltime\", value = {value} }}"));
     }
-    let _ = writeln!(w, "]");
-    let _ = writeln!(w, "envs = [");
-    for (k, v) in &s.envs {
-        let _ = writeln!(w, "  {{ name = {}, value = {} }},", q(k), q(v));
-    }
-    let _ = writeln!(w, "]");
+    array(w, "limits", limits);
+    let envs = s
+        .envs
+        .iter()
+        .map(|(k, v)| format!("{{ name = {}, value = {} }}", q(k), q(v)))
+        .collect();
+    array(w, "envs", envs);
     if !(s.dirs.is_empty() && s.files.is_empty() && s.symlinks.is_empty()) {
         let _ = writeln!(w, "\n[filesystem]");
-        let _ = writeln!(w, "dirs = [");
-        for (d, mode) in &s.dirs {
-            let _ = writeln!(w, "  {{ destination = {}, mode = 0o{mode:o} }},", qp(d));
-        }
-        let _ = writeln!(w, "]\nfiles = [");
-        for (f, contents) in &s.files {
-            let _ = writeln!(
-                w,
-                "  {{ destination = {}, contents = {} }},",
-                qp(f),
-                q(contents)
-            );
-        }
-        let _ = writeln!(w, "]\nsymlinks = [");
-        for (orig, link) in &s.symlinks {
-            let _ = writeln!(w, "  {{ original = {}, link = {} }},", qp(orig), qp(link));
-        }
-        let _ = writeln!(w, "]");
+        let dirs = s
+            .dirs
+            .iter()
+            .map(|(d, mode)| format!("{{ destination = {}, mode = 0o{mode:o} }}", qp(d)))
+            .collect();
+        array(w, "dirs", dirs);
+        let files = s
+            .files
+            .iter()
+            .map(|(f, c)| format!("{{ destination = {}, contents = {} }}", qp(f), q(c)))
+            .collect();
+        array(w, "files", files);
+        let symlinks = s
+            .symlinks
+            .iter()
+            .map(|(o, l)| format!("{{ original = {}, link = {} }}", qp(o), qp(l)))
+            .collect();
+        array(w, "symlinks", symlinks);
     }
     let ll = &s.landlock;
-    let _ = writeln!(w, "\n[landlock]\nresources = [");
-    for r in &ll.restrict {
-        let _ = writeln!(w, "  {{ type = {} }},", q(r.name()));
-    }
-    for r in ll.unrestricted.iter().filter(|r| !ll.restrict.contains(r)) {
-        let _ = writeln!(w, "  {{ type = {}, unrestrict = true }},", q(r.name()));
-    }
-    let _ = writeln!(w, "]\nfs = [");
-    for (p, a) in &ll.fs {
-        let _ = writeln!(
-            w,
-            "  {{ path = {}, access = {} }},",
-            qp(p),
-            q(&a.mode_string())
-        );
-    }
-    let _ = writeln!(w, "]\nnet = [");
-    for (ports, r) in [
-        (&ll.tcp_bind, LandlockResource::TcpBind),
-        (&ll.tcp_connect, LandlockResource::TcpConnect),
-    ] {
-        for p in ports {
-            let _ = writeln!(w, "  {{ port = {p}, access = {} }},", q(r.name()));
+    let mut resources: Vec<String> = ll
+        .restrict
+        .iter()
+        .map(|r| format!("{{ type = {} }}", q(r.name())))
+        .collect();
+    resources.extend(
+        ll.unrestricted
+            .iter()
+            .filter(|r| !ll.restrict.contains(r))
+            .map(|r| format!("{{ type = {}, unrestrict = true }}", q(r.name()))),
+    );
+    if !resources.is_empty() {
+        let _ = writeln!(w, "\n[landlock]");
+        array(w, "resources", resources);
+        let fs = ll
+            .fs
+            .iter()
+            .map(|(p, a)| format!("{{ path = {}, access = {} }}", qp(p), q(&a.mode_string())))
+            .collect();
+        array(w, "fs", fs);
+        let mut net = Vec::new();
+        for (ports, r) in [
+            (&ll.tcp_bind, LandlockResource::TcpBind),
+            (&ll.tcp_connect, LandlockResource::TcpConnect),
+        ] {
+            net.extend(
+                ports
+                    .iter()
+                    .map(|p| format!("{{ port = {p}, access = {} }}", q(r.name()))),
+            );
         }
+        array(w, "net", net);
     }
-    let _ = writeln!(w, "]");
     let _ = writeln!(w, "\n[seccomp]\npath = {}", q(&s.seccomp.name()));
     let argv: Vec<String> = s.argv.iter().map(|a| q(a)).collect();
     let _ = writeln!(w, "\n[command]\ncmdline = [{}]", argv.join(", "));

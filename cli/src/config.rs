@@ -516,6 +516,9 @@ pub fn render(file: &Path, dir: &Path, source: &str) -> Result<String, String> {
     env.add_function("fs_touch", |p: String| touch("fs_touch", &p).map(|()| p));
     env.add_function("fs_xdg_user_dir", |name: String| xdg_user_dir(&name));
     add_original_functions(&mut env);
+    // `{% include "x" %}` and `{% import %}` read files next to the profile, as the
+    // original's templates could.
+    env.set_loader(minijinja::path_loader(dir));
     let name = file.display().to_string();
     let undefined = |env: &Environment<'_>| -> Vec<String> {
         let Ok(t) = env.get_template(&name) else {

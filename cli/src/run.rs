@@ -1028,9 +1028,13 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
                 )
             }
         };
-        let gid_mapped = |g: u32| match gidmaps.is_empty() {
-            true => g == caller_gid(),
-            false => gidmaps.iter().any(|&(c, _, n)| g >= c && g - c < n),
+        // Without gid maps the sandbox maps only the caller's own gid.
+        let gid_mapped = |g: u32| {
+            if gidmaps.is_empty() {
+                g == caller_gid()
+            } else {
+                gidmaps.iter().any(|&(c, _, n)| g >= c && g - c < n)
+            }
         };
         let (uid, gid, groups) = resolve_user(u, &etc, gid_mapped)?;
         c.user(uid, gid, groups.as_deref());

@@ -71,7 +71,7 @@ fn userns() -> Check {
             // Not the engine's Display: its hint points back to `hakoniwa doctor`.
             let what = match (e.stage(), e.errno()) {
                 (Some(stage), Some(errno)) => format!(
-                    "sandbox setup failed at stage {}: {} (errno {errno})",
+                    "sandbox setup failed at stage {} (errno {errno}): {}",
                     stage.name(),
                     crate::run::strerror(errno)
                 ),

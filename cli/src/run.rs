@@ -943,13 +943,19 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
                 ),
             ),
         },
-        _ => CliError::new(
-            exit_code::NOT_EXECUTABLE,
-            format!(
-                "{program}: cannot execute inside the sandbox: {} (errno {errno})",
-                strerror(*errno)
-            ),
-        ),
+        // The original's line (ending with the error's text, as scripts match it), then why.
+        _ => {
+            let path = found.map_or(program.clone(), |f| f.display().to_string());
+            CliError::new(
+                exit_code::NOT_EXECUTABLE,
+                format!(
+                    "sandbox setup failed at stage exec ({path}, errno {errno}): {}\n\
+                     hint: {path} cannot be executed inside the sandbox (no execute permission, \
+                     a noexec mount, or denied by landlock)",
+                    strerror(*errno)
+                ),
+            )
+        }
     }
 }
 

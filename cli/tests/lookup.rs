@@ -182,8 +182,8 @@ fn a_file_without_execute_permission_is_126() {
     let out = hk_in(&d, &["run", "-w", ".", "--", "./data"]);
     assert_eq!(out.code, 126, "{}", out.stderr);
     assert!(
-        out.stderr
-            .contains("cannot execute inside the sandbox: Permission denied"),
+        out.stderr.contains("errno 13): Permission denied\n")
+            && out.stderr.contains("cannot be executed inside the sandbox"),
         "{}",
         out.stderr
     );

@@ -208,7 +208,7 @@ fn doctor_hints_never_point_back_to_doctor() {
     assert_eq!(userns["status"], "fail", "{userns}");
     let detail = userns["detail"].as_str().unwrap();
     assert!(
-        detail.contains("stage unshare: Operation not permitted"),
+        detail.contains("stage unshare (errno 1): Operation not permitted"),
         "{detail}"
     );
     for c in checks.as_array().unwrap() {

@@ -79,7 +79,7 @@ fn profiles_lists_every_name_with_its_source() {
 
 #[test]
 fn a_profile_is_read_from_standard_input_with_a_dash() {
-    let out = hk_in(
+    let out = hk_piped(
         Path::new("/"),
         &["run", "-c", "-"],
         &[],

@@ -649,7 +649,7 @@ fn landlock_and_seccomp_flags_are_validated() {
     assert_eq!(out.code, 126, "{}", out.stderr);
     assert!(
         out.stderr
-            .contains("true: cannot execute inside the sandbox: Permission denied"),
+            .contains("stage exec (/usr/bin/true, errno 13): Permission denied\n"),
         "{}",
         out.stderr
     );

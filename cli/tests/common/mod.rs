@@ -52,7 +52,7 @@ pub fn out_of(c: &mut Command) -> Out {
 }
 
 /// Run `hakoniwa` from `dir` with extra variables and `stdin` as standard input.
-pub fn hk_in(dir: &Path, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Out {
+pub fn hk_piped(dir: &Path, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Out {
     use std::io::Write;
     let mut c = Command::new(bin());
     c.args(args)

@@ -121,10 +121,13 @@ pub fn plan(
         log::debug!("Env: {k}={v}");
     }
     if !s.limits.is_empty() {
-        let names: Vec<&str> = s.limits.keys().map(|r| r.name()).collect();
+        // Sorted by name, as the original did.
+        let mut limits: Vec<(&str, u64)> = s.limits.iter().map(|(r, v)| (r.name(), *v)).collect();
+        limits.sort();
+        let names: Vec<&str> = limits.iter().map(|(n, _)| *n).collect();
         log::debug!("Rlimit: {}", names.join(", "));
-        for (r, v) in &s.limits {
-            log::trace!("Rlimit rule: {:>7}: ({v}, {v})", r.name());
+        for (n, v) in limits {
+            log::trace!("Rlimit rule: {n:>7}: ({v}, {v})");
         }
     }
     let ll = &s.landlock;

@@ -351,6 +351,24 @@ fn pty() -> (std::fs::File, OwnedFd) {
     (master, slave)
 }
 
+/// Read the (non-blocking) pty master until `want` shows up, for at most `ms` milliseconds
+/// otherwise, or until the pty reports an error (e.g. EIO once every slave is closed).
+fn read_master_until(master: &mut std::fs::File, want: &[u8], ms: u64) -> Vec<u8> {
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while !got.windows(want.len()).any(|w| w == want) && std::time::Instant::now() < deadline {
+        let mut buf = [0u8; 256];
+        match master.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Err(_) => break,
+        }
+    }
+    got
+}
+
 mod libc_flags {
     pub const O_RDWR: i32 = 0o2;
     pub const O_NOCTTY: i32 = 0o400;
@@ -380,18 +398,7 @@ fn tty_probe(mut c: Container) -> (BTreeMap<String, String>, Vec<u8>) {
     assert!(out.status.success(), "{out:?}");
     // Echoes reach the master through the pty's flip buffer (a work queue), so poll: until
     // an `x` shows up, or for half a second when it does not.
-    let mut echoed = Vec::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
-    while !echoed.contains(&b'x') && std::time::Instant::now() < deadline {
-        let mut buf = [0u8; 256];
-        match master.read(&mut buf) {
-            Ok(n) => echoed.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(std::time::Duration::from_millis(10))
-            }
-            Err(e) => panic!("read master: {e}"),
-        }
-    }
+    let echoed = read_master_until(&mut master, b"x", 500);
     drop(keep);
     (kv(&String::from_utf8_lossy(&out.stdout)), echoed)
 }
@@ -494,6 +501,81 @@ fn uid0_can_chown_and_chmod_in_its_own_tmpfs() {
          chown 1:1 /tmp/f 2>/dev/null || echo only-id-0-is-mapped",
     );
     assert_eq!(out, "0:0 4750\n0:0 700\nonly-id-0-is-mapped\n", "{err}");
+}
+
+/// `perl /probe/ldisc.pl`: on stdout (the pty), try the requests that change the terminal
+/// for everyone (TIOCSETD to N_NULL, TIOCEXCL, TIOCVHANGUP, KDSETMODE, VT_ACTIVATE), print
+/// `name=0|ERRNO` to stderr, then write `alive` to the terminal.
+const LDISC_PL: &str = r#"$| = 1;
+my $null = pack("i", 27); print STDERR "tiocsetd=", (ioctl(STDOUT, 0x5423, $null) ? 0 : $! + 0), "\n";
+print STDERR "tiocexcl=", (ioctl(STDOUT, 0x540C, 0) ? 0 : $! + 0), "\n";
+print STDERR "kdsetmode=", (ioctl(STDOUT, 0x4B3A, 1) ? 0 : $! + 0), "\n";
+print STDERR "vt_activate=", (ioctl(STDOUT, 0x5606, 1) ? 0 : $! + 0), "\n";
+print STDERR "tcgets=", (ioctl(STDOUT, 0x5401, my $t = "\0" x 64) ? 0 : $! + 0), "\n";
+print "alive\n";"#;
+
+/// Run the ldisc probe with a pty's slave as stdout; return the probe's results, what the
+/// master read, and the slave's line discipline afterwards (`TIOCGETD`).
+fn ldisc_probe(mut c: Container) -> (BTreeMap<String, String>, String, i32) {
+    let (mut master, slave) = pty();
+    let keep = slave.try_clone().unwrap();
+    c.file("/probe/ldisc.pl", LDISC_PL);
+    let out = c
+        .command("/usr/bin/perl")
+        .arg("/probe/ldisc.pl")
+        .stdout(hakoniwa::Stdio::from(slave))
+        .stderr(hakoniwa::Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = read_master_until(&mut master, b"alive", 2000);
+    let mut ldisc: i32 = -1;
+    // SAFETY: TIOCGETD writes one int to the pointer, valid for the call.
+    unsafe {
+        syscalls::syscall!(
+            syscalls::Sysno::ioctl,
+            keep.as_raw_fd(),
+            0x5424,
+            &mut ldisc as *mut i32
+        )
+    }
+    .expect("TIOCGETD");
+    (
+        kv(&String::from_utf8_lossy(&out.stderr)),
+        String::from_utf8_lossy(&read).into_owned(),
+        ldisc,
+    )
+}
+
+#[test]
+fn tiocsetd_on_a_terminal_stdout_is_denied_and_the_terminal_still_works() {
+    let allow_all = Seccomp::Oci {
+        name: "allow-all".into(),
+        json: r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#.into(),
+    };
+    for (label, c) in [
+        ("default", base()),
+        ("uid 0", root_inside()),
+        ("allow-all OCI", {
+            let mut c = base();
+            c.seccomp(allow_all);
+            c
+        }),
+    ] {
+        let (r, read, ldisc) = ldisc_probe(c);
+        for k in ["tiocsetd", "tiocexcl", "kdsetmode", "vt_activate"] {
+            assert_eq!(r[k], "1", "[{label}] {k} must give EPERM: {r:?}");
+        }
+        assert_eq!(r["tcgets"], "0", "[{label}] termios stays usable: {r:?}");
+        assert_eq!(ldisc, 0, "[{label}] the line discipline is still N_TTY");
+        assert!(read.contains("alive"), "[{label}] terminal dead: {read:?}");
+    }
+    // Control: without the filter the probe does change the line discipline.
+    let mut c = base();
+    c.seccomp(Seccomp::Unconfined);
+    let (r, _, ldisc) = ldisc_probe(c);
+    assert_eq!(r["tiocsetd"], "0", "{r:?}");
+    assert_eq!(ldisc, 27, "the control did not reach the kernel");
 }
 
 #[test]

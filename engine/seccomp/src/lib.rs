@@ -45,7 +45,8 @@
 //! # Profiles
 //!
 //! [`podman_default`] is the containers/common default profile written as Rust data, plus
-//! `ioctl(TIOCSTI)` and `ioctl(TIOCLINUX)` denied with EPERM. [`from_oci_json`] loads OCI /
+//! the terminal ioctls of [`terminal`] (`TIOCSTI`, `TIOCLINUX`, `TIOCSETD`, ...) denied with
+//! EPERM. [`from_oci_json`] loads OCI /
 //! Docker / Podman JSON profiles. [`audit`] logs everything. "Unconfined" is the engine not
 //! installing a program.
 
@@ -59,7 +60,9 @@ mod oci;
 mod policy;
 mod profile;
 mod profile_default;
+pub mod setid;
 mod table_x86_64;
+pub mod terminal;
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
 //! The built-in default profile: the decisions of the containers/common (Podman) default
-//! seccomp profile, as Rust data, plus TIOCSTI/TIOCLINUX denial.
+//! seccomp profile, as Rust data, plus the terminal ioctl denials of [`crate::terminal`].
 //!
 //! Entries are applied in order with the same selection and merge rules as the OCI loader
 //! ([`crate::profile`]). Names that do not exist on the native architecture (32-bit
@@ -7,9 +7,10 @@
 //! silently here.
 //!
 //! Intended differences from the upstream profile:
-//! - `ioctl(fd, TIOCSTI, ..)` and `ioctl(fd, TIOCLINUX, ..)` return EPERM (the request is an
-//!   `int`, compared as the masked low 32-bit word), since both let a sandboxed program
-//!   inject input into the controlling terminal.
+//! - `ioctl(fd, TIOCSTI, ..)`, `ioctl(fd, TIOCLINUX, ..)`, `ioctl(fd, TIOCSETD, ..)` and the
+//!   other requests of [`crate::terminal`] return EPERM (the request is an `int`, compared as
+//!   the masked low 32-bit word): they inject input into the caller's terminal or change it
+//!   for everyone who shares it.
 //! - `add_key`, `keyctl` and `request_key` return EPERM (as in Docker's default profile):
 //!   the program runs with the caller's host uid, so without this any key the caller owns
 //!   would be reachable by its serial number, new session keyring or not.
@@ -26,8 +27,6 @@ const EPERM: u32 = 1;
 const EINVAL: u32 = 22;
 const AF_NETLINK: u64 = 16;
 const NETLINK_AUDIT: u64 = 9;
-const TIOCSTI: u64 = 0x5412;
-const TIOCLINUX: u64 = 0x541c;
 
 struct Entry {
     names: &'static [&'static str],
@@ -663,19 +662,7 @@ pub fn podman_default(caps_held: u64) -> Policy {
     let mut policy = Policy::new(Action::Errno(ENOSYS));
     policy.set_name("podman-default");
     policy.allow_arch(Arch::X86).allow_arch(Arch::X32);
-    for request in [TIOCSTI, TIOCLINUX] {
-        let cond = Condition {
-            arg: 1,
-            op: CmpOp::MaskedEq(0xffff_ffff),
-            value: request,
-            len: ArgLen::Dword,
-        };
-        if native.syscall_nr("ioctl").is_some() {
-            policy
-                .rule("ioctl", vec![cond], Action::Errno(EPERM))
-                .expect("valid built-in rule");
-        }
-    }
+    crate::terminal::deny_terminal_ioctls(&mut policy, false).expect("valid built-in rules");
     for name in ["add_key", "keyctl", "request_key"] {
         if native.syscall_nr(name).is_some() {
             policy

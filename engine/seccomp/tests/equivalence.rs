@@ -250,7 +250,8 @@ fn binary_search_paths_are_short() {
         lin.len(),
         sum_l as f64 / n as f64
     );
-    assert!(max_o <= 40, "longest path {max_o}");
+    // The longest path is ioctl's: nine terminal-request checks (see `terminal`).
+    assert!(max_o <= 48, "longest path {max_o}");
     assert!(
         sum_o * 10 < sum_l,
         "binary search should be >10x shorter on average"

@@ -33,10 +33,10 @@ fn podman_json() -> Option<String> {
 /// Every intended difference between `podman_default` (ours) and podman.json (theirs).
 fn intended_difference(nr: u32, args: &[u64; 6], ours: Action, theirs: Action) -> bool {
     let ioctl = Arch::X86_64.syscall_nr("ioctl").unwrap();
-    // ioctl(fd, TIOCSTI) and ioctl(fd, TIOCLINUX): EPERM instead of allowed (request is an
-    // int: only the low 32 bits count).
+    // ioctl(fd, TIOCSTI), TIOCLINUX, TIOCSETD and the other terminal requests: EPERM
+    // instead of allowed (request is an int: only the low 32 bits count).
     let tty = nr == ioctl
-        && matches!(args[1] & 0xffff_ffff, 0x5412 | 0x541c)
+        && hakoniwa_seccomp::terminal::is_denied(args[1])
         && ours == Action::Errno(1)
         && theirs == Action::Allow;
     // add_key, keyctl, request_key: EPERM instead of allowed (or ENOSYS where unlisted):
@@ -65,7 +65,22 @@ fn compare(caps: u64, text: &str) {
 
     let mut args = arg_vectors(&[&ours, &theirs]);
     // Requests around TIOCSTI / TIOCLINUX with junk in the high word.
-    for r in [0x5411u64, 0x5412, 0x5413, 0x541b, 0x541c, 0x541d] {
+    for r in [
+        0x5411u64,
+        0x5412,
+        0x5413,
+        0x541b,
+        0x541c,
+        0x541d,
+        0x5423,
+        0x5424,
+        0x540c,
+        0x4b3a,
+        0x4bff,
+        0x4c00,
+        0x5606,
+        0x8068_5600,
+    ] {
         args.push([0, r, 0, 0, 0, 0]);
         args.push([0, r | 0xdead_beef_0000_0000, 0, 0, 0, 0]);
     }

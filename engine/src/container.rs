@@ -33,6 +33,11 @@ pub enum Runctl {
     AllowNewPrivs,
     /// Keep the root of the sandbox writable after setup.
     RootdirRW,
+    /// Let a sandbox whose ids include host root create set-user-ID/set-group-ID files and
+    /// file capabilities (dangerous: such files in a read-write bind let any host user
+    /// become root). By default such a sandbox loses `CAP_SETFCAP` and its seccomp filter
+    /// denies set-id modes in `chmod`, `mknod` and file creation.
+    AllowSetid,
 }
 
 /// One entry of the filesystem layout, in the order the caller added it.

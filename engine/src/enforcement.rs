@@ -118,6 +118,10 @@ pub struct Enforcement {
     pub seccomp: Option<SeccompReport>,
     /// `no_new_privs` set.
     pub no_new_privs: bool,
+    /// The sandbox holds host root's ids and may not create set-id files or file
+    /// capabilities: `CAP_SETFCAP` is dropped and, when [`Enforcement::seccomp`] is set, the
+    /// filter denies set-id modes (see [`crate::seccomp::filter::setid`] for what remains).
+    pub setid_denied: bool,
     /// How long the setup took, part by part.
     pub timings: SetupTimings,
 }

@@ -39,6 +39,7 @@ mod enforcement;
 mod error;
 mod exit_hook;
 mod exit_status;
+mod host_root;
 mod idmap;
 pub mod landlock;
 mod namespace;

@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Seccomp {
-    /// The built-in default: the containers/common (Podman) decisions, plus `ioctl(TIOCSTI)`
-    /// and `ioctl(TIOCLINUX)` denied. Capability conditions follow the program's real set.
+    /// The built-in default: the containers/common (Podman) decisions, plus the terminal
+    /// ioctls of [`filter::terminal`] (`TIOCSTI`, `TIOCLINUX`, `TIOCSETD`, ...) denied.
+    /// Capability conditions follow the program's real set.
     Podman,
     /// Log every system call (nothing is denied).
     Audit,
@@ -40,16 +41,22 @@ pub(crate) struct Compiled {
     pub(crate) rules: usize,
 }
 
-type Cache = Mutex<HashMap<(Seccomp, u64), Arc<Compiled>>>;
+type Cache = Mutex<HashMap<(Seccomp, u64, bool), Arc<Compiled>>>;
 static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
 
-/// Compile `profile` for a program holding capabilities `caps` (bit n = capability n).
-pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compiled>>> {
+/// Compile `profile` for a program holding capabilities `caps` (bit n = capability n);
+/// with `deny_setid`, the set-id mode rules of [`filter::setid`] go on top (not with
+/// [`Seccomp::Unconfined`], which installs no filter at all).
+pub(crate) fn compile(
+    profile: &Seccomp,
+    caps: u64,
+    deny_setid: bool,
+) -> Result<Option<Arc<Compiled>>> {
     if *profile == Seccomp::Unconfined {
         return Ok(None);
     }
     let cache = CACHE.get_or_init(Default::default);
-    let key = (profile.clone(), caps);
+    let key = (profile.clone(), caps, deny_setid);
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
     }
@@ -64,11 +71,15 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
         }
         Seccomp::Unconfined => unreachable!("handled above"),
     };
-    // Terminal injection is denied on top of every profile, not only the built-in one: the
-    // program keeps the caller's terminal (for job control) when stdin is one.
+    // The terminal ioctls are denied on top of every profile, not only the built-in one
+    // (which has them already): the program keeps the caller's terminal (for job control)
+    // when stdin is one.
+    let config = |e: filter::Error| Error::config("seccomp", e.to_string());
     if !matches!(profile, Seccomp::Podman) {
-        deny_terminal_injection(&mut policy)
-            .map_err(|e| Error::config("seccomp", e.to_string()))?;
+        filter::terminal::deny_terminal_ioctls(&mut policy, true).map_err(config)?;
+    }
+    if deny_setid {
+        filter::setid::deny_setid_modes(&mut policy).map_err(config)?;
     }
     let program = policy
         .compile()
@@ -84,21 +95,6 @@ pub(crate) fn compile(profile: &Seccomp, caps: u64) -> Result<Option<Arc<Compile
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, c.clone());
     Ok(Some(c))
-}
-
-/// `ioctl(fd, TIOCSTI | TIOCLINUX, ..)` → EPERM, tried before the profile's own ioctl rules
-/// (the request is an `int`: compared as the masked low 32 bits).
-fn deny_terminal_injection(policy: &mut filter::Policy) -> std::result::Result<(), filter::Error> {
-    for request in [0x5412u64, 0x541c] {
-        let cond = filter::Condition {
-            arg: 1,
-            op: filter::CmpOp::MaskedEq(0xffff_ffff),
-            value: request,
-            len: filter::ArgLen::Dword,
-        };
-        policy.rule_first("ioctl", vec![cond], filter::Action::Errno(1))?;
-    }
-    Ok(())
 }
 
 /// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`, read

@@ -323,13 +323,26 @@ pub(crate) fn spawn(
             format!("unknown capability bits {:#x}", c.caps & !all),
         ));
     }
+    // A process limit that the kernel would not enforce is refused; a sandbox holding host
+    // root's ids may not leave set-id files or file capabilities behind (see host_root).
+    crate::host_root::check_nproc(
+        c.rlimits.contains_key(&crate::rlimit::Rlimit::Nproc),
+        crate::host_root::program_host_uid(userns, &uidmaps, uid_inside, euid),
+    )?;
+    let deny_setid = !c.has_runctl(crate::container::Runctl::AllowSetid)
+        && crate::host_root::reaches_host_root(userns, &uidmaps, &gidmaps, euid, egid);
+    let container_caps = if deny_setid {
+        c.caps & !(1u64 << crate::host_root::CAP_SETFCAP)
+    } else {
+        c.caps
+    };
     let caps = if uid_inside == Some(0) {
         let last_cap = all.count_ones().saturating_sub(1);
         storage.caps = Some(hakoniwa_runtime::CapPlan {
-            keep: c.caps,
+            keep: container_caps,
             last_cap,
         });
-        c.caps
+        container_caps
     } else {
         // Any other program loses its effective and permitted sets at `execve`, but the
         // bounding set would stay full; empty it (the child still holds CAP_SETPCAP in the
@@ -342,7 +355,7 @@ pub(crate) fn spawn(
         }
         0
     };
-    storage.seccomp = crate::seccomp::compile(&c.seccomp, caps)?;
+    storage.seccomp = crate::seccomp::compile(&c.seccomp, caps, deny_setid)?;
 
     let flags = Namespace::ALL
         .iter()
@@ -534,6 +547,7 @@ pub(crate) fn spawn(
                     .collect(),
             }),
         no_new_privs: storage.no_new_privs,
+        setid_denied: deny_setid,
         timings: crate::enforcement::SetupTimings::from_marks(
             marks,
             storage.timings.each_ref().map(|c| c.get()),
@@ -544,6 +558,13 @@ pub(crate) fn spawn(
         .iter()
         .flat_map(|c| c.warnings.iter().cloned())
         .collect();
+    if deny_setid && storage.seccomp.is_none() {
+        warnings.push(
+            "set-id files can be created: the sandbox holds host root's ids and has no \
+             seccomp filter to deny set-id modes (only CAP_SETFCAP is dropped)"
+                .into(),
+        );
+    }
     if let Some(l) = &storage.landlock {
         warnings.extend(
             l.report()

@@ -3,13 +3,13 @@
 //!
 //! Pasta is started by the parent once the child's namespaces exist and its id maps are
 //! written, and before the child continues; the parent waits until pasta has configured the
-//! namespace (pasta's foreground process exits only then) instead of sleeping. Pasta keeps
-//! running when the namespace dies, so the engine kills it when the sandbox ends.
+//! namespace (pasta writes its pid file only then) instead of sleeping. Pasta keeps running
+//! when the namespace dies, so the engine kills it when the sandbox ends, and pasta's
+//! parent-death signal kills it when the supervising process dies first.
 
 use std::io::{Read, Seek};
-use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::sync::{mpsc, Mutex};
 
 use crate::error::{Error, Result, Stage};
 
@@ -60,7 +60,8 @@ impl Pasta {
                     .any(|n| a == n || a.starts_with(&format!("{n}=")))
             })
         };
-        let mut v: Vec<String> = vec!["--config-net".into(), "--quiet".into()];
+        // In the foreground, as the engine's child: see start_pasta.
+        let mut v: Vec<String> = vec!["--config-net".into(), "--quiet".into(), "-f".into()];
         for (short, long) in [
             ("-t", "--tcp-ports"),
             ("-u", "--udp-ports"),
@@ -110,30 +111,16 @@ impl From<&mut Pasta> for Network {
     }
 }
 
-/// A running pasta, stopped (and waited for) on drop.
+/// A running pasta (in the foreground: our child), stopped and reaped on drop.
 #[derive(Debug)]
 pub(crate) struct PastaProc {
-    pidfd: OwnedFd,
+    child: std::process::Child,
 }
 
 impl PastaProc {
     pub(crate) fn stop(&mut self) {
-        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
-        // Not our child (it daemonised): wait for the pidfd to report the exit.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            let mut fds = [rustix::event::PollFd::new(
-                &self.pidfd,
-                rustix::event::PollFlags::IN,
-            )];
-            let ts = rustix::event::Timespec {
-                tv_sec: 0,
-                tv_nsec: 50_000_000,
-            };
-            if matches!(rustix::event::poll(&mut fds, Some(&ts)), Ok(n) if n > 0) {
-                break;
-            }
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -147,54 +134,139 @@ fn fail(message: String, errno: i32) -> Error {
     Error::setup(Stage::Network, Some(message), errno)
 }
 
-/// Start pasta for the child `pid` and wait until the namespace is configured.
-pub(crate) fn start_pasta(p: &Pasta, pid: i32, root: bool) -> Result<PastaProc> {
-    let memfd = rustix::fs::memfd_create("hakoniwa-pasta-pid", rustix::fs::MemfdFlags::CLOEXEC)
-        .map_err(|e| Error::io("memfd_create", e))?;
-    let mut file = std::fs::File::from(memfd);
-    let stdin = file.try_clone().map_err(|e| Error::io("dup", e))?;
-    let out = std::process::Command::new(&p.program)
-        .args(p.command_line(pid, root))
-        .stdin(stdin)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .map_err(|e| {
-            fail(
-                format!("{}: {e}", p.program.display()),
-                e.raw_os_error().unwrap_or(2),
-            )
-        })?;
-    if !out.status.success() {
-        // This pasta also logs every line to syslog and complains when it cannot.
-        let msg: Vec<&str> = std::str::from_utf8(&out.stderr)
-            .unwrap_or("")
-            .lines()
-            .filter(|l| !l.starts_with("Failed to send") && !l.trim().is_empty())
-            .take(3)
-            .collect();
-        return Err(fail(
-            format!("pasta failed ({}): {}", out.status, msg.join(" / ")),
-            22,
-        ));
-    }
-    let mut pidtext = String::new();
-    file.rewind()
-        .and_then(|_| file.read_to_string(&mut pidtext))
-        .map_err(|e| Error::io("read pasta pid", e))?;
-    let ppid: i32 = pidtext
-        .trim()
-        .parse()
-        .map_err(|_| fail(format!("pasta wrote no pid ({pidtext:?})"), 22))?;
-    let pidfd = rustix::process::pidfd_open(
-        rustix::process::Pid::from_raw(ppid).ok_or_else(|| fail("pasta pid 0".into(), 22))?,
-        rustix::process::PidfdFlags::empty(),
-    )
-    .map_err(|e| {
-        fail(
-            format!("pasta exited right after start: {e}"),
-            e.raw_os_error(),
+/// `CAP_NET_BIND_SERVICE`: the one capability a root caller's pasta keeps in the host's
+/// user namespace (forwarding a port below 1024).
+const CAP_NET_BIND_SERVICE: u32 = 10;
+
+/// A job for the launcher thread: start pasta and hand back the child.
+type Launch = Box<dyn FnOnce() -> std::io::Result<std::process::Child> + Send>;
+type LaunchReply = mpsc::SyncSender<std::io::Result<std::process::Child>>;
+
+/// The launcher of this process: its pid (a forked host needs its own) and job queue.
+type Launcher = (u32, mpsc::Sender<(Launch, LaunchReply)>);
+
+static LAUNCHER: Mutex<Option<Launcher>> = Mutex::new(None);
+
+/// Run `launch` on the process's pasta launcher thread.
+///
+/// pasta gets `PR_SET_PDEATHSIG(SIGKILL)`, and the kernel sends it when the parent
+/// *thread* exits. The launcher lives as long as the process (it is made again after a
+/// `fork` of the host), so pasta dies with the supervising process whatever ends it (even
+/// `SIGKILL`), but not when a short-lived thread that spawned a sandbox returns.
+fn on_launcher(program: &std::path::Path, launch: Launch) -> Result<std::process::Child> {
+    let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    let tx = {
+        let mut g = LAUNCHER.lock().unwrap_or_else(|e| e.into_inner());
+        match g.as_ref() {
+            Some((pid, tx)) if *pid == me => tx.clone(),
+            _ => {
+                let (tx, rx) = mpsc::channel::<(Launch, LaunchReply)>();
+                std::thread::Builder::new()
+                    .name("hakoniwa-pasta".into())
+                    .spawn(move || {
+                        for (job, reply) in rx {
+                            let _ = reply.send(job());
+                        }
+                    })
+                    .map_err(|e| Error::io("thread spawn", e))?;
+                *g = Some((me, tx.clone()));
+                tx
+            }
+        }
+    };
+    let (rtx, rrx) = mpsc::sync_channel(1);
+    let gone = || {
+        Error::io(
+            "pasta launcher thread",
+            std::io::Error::from_raw_os_error(32),
         )
-    })?;
-    Ok(PastaProc { pidfd })
+    };
+    tx.send((launch, rtx)).map_err(|_| gone())?;
+    rrx.recv().map_err(|_| gone())?.map_err(|e| {
+        fail(
+            format!("{}: {e}", program.display()),
+            e.raw_os_error().unwrap_or(2),
+        )
+    })
+}
+
+/// Start pasta for the child `pid` and wait until the namespace is configured.
+///
+/// pasta runs in the foreground (`-f`) as our child instead of daemonising, so that its
+/// parent-death signal stays armed and it is reaped here. It writes its pid file once the
+/// namespace is configured: the pid file is a pipe (`/proc/self/fd/0` is its write end),
+/// and a line on it is the go-ahead; EOF without one means pasta exited. For a root caller
+/// pasta has to stay uid 0 (the sandbox's user namespace belongs to root, and only its
+/// owner may join it), but it starts with an empty capability bounding set except
+/// `CAP_NET_BIND_SERVICE` and with `no_new_privs`: it holds no other capability in the
+/// host's user namespace (its capabilities then live in the sandbox's user namespace).
+pub(crate) fn start_pasta(p: &Pasta, pid: i32, root: bool) -> Result<PastaProc> {
+    use std::os::unix::process::CommandExt;
+    let (ready_r, ready_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| Error::io("pipe2", e))?;
+    let log = rustix::fs::memfd_create("hakoniwa-pasta-log", rustix::fs::MemfdFlags::CLOEXEC)
+        .map_err(|e| Error::io("memfd_create", e))?;
+    let mut log = std::fs::File::from(log);
+    let stderr = log.try_clone().map_err(|e| Error::io("dup", e))?;
+    let mut cmd = std::process::Command::new(&p.program);
+    cmd.args(p.command_line(pid, root))
+        .stdin(std::fs::File::from(ready_w))
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr);
+    let parent = rustix::process::getpid();
+    let drop_caps = if root {
+        crate::seccomp::all_caps() & !(1u64 << CAP_NET_BIND_SERVICE)
+    } else {
+        0
+    };
+    // SAFETY: the closure runs in the forked child before execve and makes only raw system
+    // calls through rustix (no allocation, no locks).
+    unsafe {
+        cmd.pre_exec(move || {
+            use rustix::thread::{remove_capability_from_bounding_set, CapabilitySet};
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+            // The parent may have died before the signal was armed.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(std::io::Error::from_raw_os_error(3));
+            }
+            for n in (0..64).filter(|n| drop_caps & (1u64 << n) != 0) {
+                remove_capability_from_bounding_set(CapabilitySet::from_bits_retain(1 << n))?;
+            }
+            rustix::thread::set_no_new_privs(true)?;
+            Ok(())
+        });
+    }
+    let mut child = on_launcher(&p.program, Box::new(move || cmd.spawn()))?;
+    // Only pasta holds the write end now: EOF means it exited.
+    let mut ready = std::fs::File::from(ready_r);
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        match ready.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Error::io("read pasta pid", e));
+            }
+        }
+    }
+    if line.ends_with(b"\n") {
+        return Ok(PastaProc { child });
+    }
+    let status = child.wait().map_err(|e| Error::io("wait pasta", e))?;
+    let mut text = String::new();
+    let _ = log.rewind().and_then(|_| log.read_to_string(&mut text));
+    // This pasta also logs every line to syslog and complains when it cannot.
+    let msg: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("Failed to send") && !l.trim().is_empty())
+        .take(3)
+        .collect();
+    Err(fail(
+        format!("pasta failed ({status}): {}", msg.join(" / ")),
+        22,
+    ))
 }

@@ -12,7 +12,8 @@
 //! 2. wait until the parent has written the id maps (EOF instead = the parent gave up);
 //! 3. build the new root ([`mount`]) and switch to it;
 //! 4. host name, new session keyring, new session;
-//! 5. bounding/ambient capabilities, identity switch, remaining capability sets;
+//! 5. bounding/ambient capabilities, identity switch, remaining capability sets, the
+//!    parent-death signal armed again (the kernel clears it when the ids change);
 //! 6. `no_new_privs`, working directory, landlock (after the mounts: paths resolve in the
 //!    new root), file descriptors;
 //! 7. resource limits (after every descriptor the setup opens), then seccomp, last, so that
@@ -87,6 +88,25 @@ fn nested_userns(n: &NestedUserns<'_>, proc_fd: RawFd) -> sys::SysResult<()> {
     r
 }
 
+/// Arm the parent-death signal again after the identity switch, then check that the parent
+/// is still there.
+///
+/// The kernel clears `PR_SET_PDEATHSIG` on every change of the effective or filesystem uid
+/// or gid (`commit_creds`): the switch to the initial ids of a map without the caller, the
+/// `--user` switch, a user namespace whose ids differ. Nothing after this point changes
+/// those ids (landlock, the capability drop and seccomp keep them, and a capability drop
+/// is a subset, which the kernel does not count). The parent may have died while the
+/// signal was off, and `getppid()` says nothing in a new PID namespace: the go-ahead pipe,
+/// whose write end the parent holds until it has seen `execve`, is hung up then.
+fn rearm_parent_death(plan: &Plan<'_>) -> Result<(), Fail> {
+    sys::prctl(sys::PR_SET_PDEATHSIG, sys::SIGKILL, 0, 0, 0).at(Stage::Sync, NO_INDEX)?;
+    if sys::hung_up(plan.sync_fd) {
+        sys::exit_group(127);
+    }
+    sys::close(plan.sync_fd);
+    Ok(())
+}
+
 /// Record the time of setup point `i` (see [`plan::TIMING_POINTS`]).
 fn mark(plan: &Plan<'_>, i: usize) {
     if let Some(slot) = plan.timings.get(i) {
@@ -115,7 +135,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     if sys::hung_up(plan.sync_fd) {
         sys::exit_group(127);
     }
-    sys::close(plan.sync_fd);
+    // sync_fd stays open (it is close-on-exec) for the same check after the identity switch.
     mark(plan, 0);
     if let Some((uid, gid)) = plan.initial_ids {
         sys::setresgid(gid).at(Stage::IdMap, NO_INDEX)?;
@@ -163,6 +183,9 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     let defer_caps = plan.seccomp.is_some() && !plan.no_new_privs;
     if let (Some(c), false) = (&final_caps, defer_caps) {
         caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
+    }
+    if plan.die_with_parent {
+        rearm_parent_death(plan)?;
     }
     mark(plan, 2);
     if plan.no_new_privs {

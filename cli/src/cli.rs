@@ -225,6 +225,10 @@ pub struct RunArgs {
     /// Do not set no_new_privs (setuid programs work)
     #[arg(long)]
     pub allow_new_privs: bool,
+    /// Let a sandbox that holds host root's ids create set-id files and file capabilities
+    /// (by default denied: such files in a read-write bind make any host user root)
+    #[arg(long)]
+    pub allow_setid: bool,
     /// Give a uid-0 program a capability beyond the default set (e.g. SYS_ADMIN); repeatable
     #[arg(long, value_name = "NAME")]
     pub cap_add: Vec<String>,
@@ -243,9 +247,14 @@ pub struct RunArgs {
     /// `-q`, set from the global flag.
     #[arg(skip)]
     pub quiet: bool,
-    /// Write the exit status as JSON to FILE, or to stdout with `-`
-    #[arg(long, value_name = "FILE|-")]
+    /// Write the exit status as JSON to FILE, or to stdout with `-` (shared with the
+    /// program: for programs that write nothing). FILE is opened before the program runs:
+    /// created, or truncated only if it is a regular file you own; never through a symlink
+    #[arg(long, value_name = "FILE|-", conflicts_with = "json_status_fd")]
     pub json_status: Option<String>,
+    /// Write the exit status as JSON to the open file descriptor N
+    #[arg(long, value_name = "N")]
+    pub json_status_fd: Option<i32>,
 
     /// The command and its arguments [default: /bin/sh]
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]

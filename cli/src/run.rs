@@ -13,7 +13,7 @@ use crate::confine::{apply_confinement, LandlockConfig, SeccompChoice};
 use crate::death;
 use crate::default_env::{default_env, stdin_is_terminal};
 use crate::exit_code::{self, CliError};
-use crate::json_status::Report;
+use crate::json_status::{Report, Sink};
 use crate::lookup::{Missing, SandboxView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +65,8 @@ pub struct Settings {
     pub landlock: LandlockConfig,
     pub seccomp: SeccompChoice,
     pub allow_new_privs: bool,
+    /// Let a sandbox holding host root's ids create set-id files and file capabilities.
+    pub allow_setid: bool,
     /// Capabilities kept for a uid-0 program (default: the engine's Podman set).
     pub caps: u64,
     pub argv: Vec<String>,
@@ -725,6 +727,9 @@ impl Settings {
         if a.allow_new_privs {
             self.allow_new_privs = true;
         }
+        if a.allow_setid {
+            self.allow_setid = true;
+        }
         for name in &a.cap_drop {
             if name.eq_ignore_ascii_case("all") {
                 self.caps = 0;
@@ -1097,6 +1102,10 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     if s.allow_new_privs {
         c.runctl(Runctl::AllowNewPrivs);
     }
+    if s.allow_setid {
+        log::debug!("Set-id: allowed (--allow-setid)");
+        c.runctl(Runctl::AllowSetid);
+    }
     c.capabilities(s.caps);
     apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::invalid)?;
 
@@ -1135,16 +1144,33 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
 
 /// `hakoniwa run`: returns the exit code.
 pub fn main(args: &RunArgs) -> i32 {
+    // The status document's destination is opened before anything else runs (see Sink).
+    let sink = match (&args.json_status, args.json_status_fd) {
+        (Some(dest), _) => Sink::open_path(dest).map(Some),
+        (None, Some(fd)) => Sink::from_fd(fd).map(Some),
+        (None, None) => Ok(None),
+    };
+    let sink = std::cell::RefCell::new(match sink {
+        Ok(s) => s,
+        Err(e) => {
+            let e = CliError::invalid(e);
+            eprintln!("hakoniwa: {e}");
+            return e.code;
+        }
+    });
+    let write_report = |report: &Report| {
+        if let Some(s) = sink.borrow_mut().as_mut() {
+            if let Err(w) = report.write(s) {
+                eprintln!("hakoniwa: json status: {w}");
+            }
+        }
+    };
     let report_err = |e: CliError, ns: Vec<String>| {
         // A hint comes on a line of its own: the first line ends with the error's text.
         for line in e.message.lines() {
             eprintln!("hakoniwa: {line}");
         }
-        if let Some(dest) = &args.json_status {
-            if let Err(w) = Report::setup_failed(e.code, e.message.clone(), ns).write(dest) {
-                eprintln!("hakoniwa: --json-status {dest}: {w}");
-            }
-        }
+        write_report(&Report::setup_failed(e.code, e.message.clone(), ns));
         e.code
     };
     let settings = match resolve(args) {
@@ -1218,7 +1244,7 @@ pub fn main(args: &RunArgs) -> i32 {
             _ => {}
         }
     }
-    if let Some(dest) = &args.json_status {
+    if sink.borrow().is_some() {
         let mut report = Report::from_status(&status, prepared.namespaces);
         report.landlock = enforcement
             .landlock
@@ -1252,9 +1278,7 @@ pub fn main(args: &RunArgs) -> i32 {
                 .map(|s| s.to_string())
                 .collect()
         });
-        if let Err(e) = report.write(dest) {
-            eprintln!("hakoniwa: --json-status {dest}: {e}");
-        }
+        write_report(&report);
     }
     status.code()
 }

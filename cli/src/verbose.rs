@@ -220,6 +220,22 @@ pub fn enforcement(e: &hakoniwa::Enforcement) {
         ),
         None => log::debug!("Landlock ABI: off"),
     }
+    if e.setid_denied {
+        log::debug!(
+            "Set-id: the sandbox holds host root's ids: CAP_SETFCAP dropped{}",
+            if e.seccomp.is_some() {
+                "; chmod/fchmod/fchmodat/fchmodat2/mknod/mknodat/creat/open/openat with \
+                 S_ISUID or S_ISGID denied, openat2 and io_uring_setup return ENOSYS"
+            } else {
+                "; set-id modes NOT denied (no seccomp filter)"
+            }
+        );
+        log::debug!(
+            "Set-id: warning: not blockable: a new directory inherits S_ISGID from a \
+             set-group-ID parent; existing set-id files keep their bits when hard-linked or \
+             copied up by overlayfs; --allow-setid turns the block off"
+        );
+    }
     match &e.seccomp {
         Some(s) => log::debug!(
             "Seccomp filter: profile {}, {} BPF instructions, architectures {}",

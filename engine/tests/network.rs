@@ -276,3 +276,52 @@ fn landlock_tcp_rules_compose_with_pasta() {
     server.join().unwrap();
     drop(other);
 }
+
+/// The pids of this process's children (any thread's) that are pasta forwarding `port`.
+fn my_pasta_children(port: u16) -> Vec<u32> {
+    let forward = format!("\0-t\0{port}\0");
+    let mut v = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let s = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+        for pid in s.split_whitespace() {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let has = |n: &[u8]| cmd.windows(n.len()).any(|w| w == n);
+            if cmd.starts_with(b"pasta\0") && has(forward.as_bytes()) {
+                v.push(pid.parse().unwrap());
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn pasta_keeps_running_after_the_spawning_thread_ends_and_stops_with_the_sandbox() {
+    // pasta's parent-death signal follows its parent thread: it must be a long-lived engine
+    // thread, not the short-lived one that called spawn().
+    let port = free_port();
+    let c = net(Pasta::default().args(["-t", &port.to_string()]));
+    let mut child = std::thread::spawn(move || {
+        c.command("/bin/sh")
+            .args(["-c", "read x; echo $x"])
+            .stdin(hakoniwa::Stdio::piped())
+            .stdout(hakoniwa::Stdio::piped())
+            .spawn()
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pasta = my_pasta_children(port);
+    assert_eq!(pasta.len(), 1, "pasta died with the spawning thread");
+    assert!(
+        TcpListener::bind(("0.0.0.0", port)).is_err(),
+        "pasta no longer forwards {port}"
+    );
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "go\n");
+    assert!(
+        my_pasta_children(port).is_empty(),
+        "pasta outlived the sandbox"
+    );
+}

@@ -9,6 +9,9 @@ use hakoniwa::Container;
 fn run_without(deny: &str, args: &[&str]) -> (i32, String, String) {
     let json = format!(r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{deny}]}}"#);
     let mut outer = Container::empty();
+    // As root the outer program is host root: keep CAP_SETFCAP, which the CLI inside needs
+    // to map uid 0 in its user namespace (the outer sandbox only simulates the kernel).
+    outer.runctl(hakoniwa::Runctl::AllowSetid);
     outer.seccomp(Seccomp::Oci {
         name: "simulated-old-kernel".into(),
         json,

@@ -159,3 +159,24 @@ fn a_process_limit_holds_when_the_program_is_not_host_root() {
         assert!(n < 10, "the limit of 10 did not hold: {n} forks");
     }
 }
+
+#[test]
+fn host_root_cannot_map_root_in_a_nested_user_namespace_unless_allowed() {
+    // The kernel requires CAP_SETFCAP to map uid 0 of a new user namespace: a nested root
+    // that is host root could otherwise write file capabilities valid on the host.
+    if euid() != 0 {
+        return; // an unprivileged caller's sandbox keeps CAP_SETFCAP (its files are its own)
+    }
+    let probe = "unshare -Ur true 2>/dev/null; echo $?";
+    let mut c = sandbox();
+    c.devfsmount("/dev").uidmap(0).gidmap(0);
+    let (_, out, err) = sh(&c, probe);
+    assert_eq!(
+        out.trim(),
+        "1",
+        "unshare -Ur must fail for host root: {err}"
+    );
+    c.runctl(Runctl::AllowSetid);
+    let (_, out, err) = sh(&c, probe);
+    assert_eq!(out.trim(), "0", "{err}");
+}

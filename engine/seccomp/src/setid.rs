@@ -20,8 +20,8 @@
 //! What these rules cannot see is listed in the engine's security documentation: the
 //! `S_ISGID` a new directory inherits from a set-group-ID parent (`mkdir` never takes
 //! set-id bits from its mode), set-id files that already exist (a hard link or an overlayfs
-//! copy-up keeps their bits), and system calls of other architectures that a profile lets
-//! through unfiltered.
+//! copy-up keeps their bits). i386 and x32 calls never reach these rules unchecked: the
+//! engine's profiles deny them or return ENOSYS (see the crate docs).
 
 use crate::policy::{Action, ArgLen, CmpOp, Condition, Policy, ENOSYS};
 use crate::Error;

@@ -377,3 +377,85 @@ fn host_root_cannot_chmod_setuid_or_setcap_in_a_rw_bind_unless_allowed() {
         assert!(!out.stderr.contains("Set-id"), "{}", out.stderr);
     }
 }
+
+/// The issue asks for 200 runs killed at random moments.
+#[test]
+fn killing_the_cli_at_random_moments_leaves_no_program_and_no_pasta() {
+    // As root a map without host root plus --user; as hkuser its subordinate range.
+    let mut ids: Vec<String> = if root() {
+        [
+            "-u",
+            "0:100000:65536",
+            "-g",
+            "0:100000:65536",
+            "--user",
+            "nobody",
+        ]
+        .map(String::from)
+        .to_vec()
+    } else if subuid_range().is_some() {
+        ["--userns", "auto", "--user", "nobody"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    ids.push("--network".into());
+    // A small linear congruential generator: the kill moments differ per run but need no
+    // crate; 0..80 ms covers setup (clone, id maps, pasta) and the running program.
+    let mut seed = u64::from(std::process::id());
+    let mut next_ms = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % 80
+    };
+    let mut left = Vec::new();
+    for _ in 0..200 {
+        let port = std::net::TcpListener::bind("0.0.0.0:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let m = marker();
+        let net = format!("pasta:-t,{port}");
+        let mut cli = Command::new(bin())
+            .arg("run")
+            .args(&ids)
+            .arg(&net)
+            .args(["--", "sleep", &m])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(next_ms()));
+        cli.kill().unwrap();
+        cli.wait().unwrap();
+        let forward = format!("\0-t\0{port}\0");
+        let pasta = || -> Vec<i32> {
+            processes()
+                .filter(|(_, c)| {
+                    c.starts_with(b"pasta\0")
+                        && c.windows(forward.len()).any(|w| w == forward.as_bytes())
+                })
+                .map(|(p, _)| p)
+                .collect()
+        };
+        let clean = wait_for(10, || sleepers(&m).is_empty() && pasta().is_empty());
+        let port_free = wait_for(10, || {
+            std::net::TcpListener::bind(("0.0.0.0", port)).is_ok()
+        });
+        if !clean || !port_free {
+            left.push(format!(
+                "port {port}: program {:?}, pasta {:?}, port free {port_free}",
+                sleepers(&m),
+                pasta()
+            ));
+            for pid in sleepers(&m).into_iter().chain(pasta()) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+    assert!(left.is_empty(), "left behind: {left:#?}");
+}

@@ -54,6 +54,12 @@ fn processes() -> impl Iterator<Item = (i32, Vec<u8>)> {
         })
 }
 
+/// A TCP port free on every host address right now.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
 static N: AtomicUsize = AtomicUsize::new(0);
 
 /// A `sleep` argument no other process uses: it marks the sandboxed program.
@@ -268,11 +274,7 @@ fn killing_the_cli_ends_the_program_in_every_identity_mode() {
 
 #[test]
 fn killing_the_cli_stops_pasta_and_frees_its_port() {
-    let port = std::net::TcpListener::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let m = marker();
     let net = format!("pasta:-t,{port}");
     let cli = start_sleeper(&["--network", &net], &m);
@@ -412,11 +414,7 @@ fn killing_the_cli_at_random_moments_leaves_no_program_and_no_pasta() {
     };
     let mut left = Vec::new();
     for _ in 0..200 {
-        let port = std::net::TcpListener::bind("0.0.0.0:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let m = marker();
         let net = format!("pasta:-t,{port}");
         let mut cli = Command::new(bin())

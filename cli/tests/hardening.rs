@@ -60,6 +60,29 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// A scratch directory removed when the test ends, passed or not (the set-id test leaves
+/// set-id files there that must not outlive it).
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        Scratch(scratch(name))
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 static N: AtomicUsize = AtomicUsize::new(0);
 
 /// A `sleep` argument no other process uses: it marks the sandboxed program.
@@ -114,8 +137,9 @@ fn subuid_range() -> Option<String> {
 
 #[test]
 fn a_sandbox_cannot_redirect_the_json_status_through_a_symlink() {
-    let d = scratch("status-link");
-    let other = scratch("status-other").join("precious");
+    let d = Scratch::new("status-link");
+    let o = Scratch::new("status-other");
+    let other = o.join("precious");
     write(&other, "precious\n");
     let status = d.join("status.json");
     let script = format!("rm -f status.json; ln -s {} status.json", s(&other));
@@ -137,7 +161,7 @@ fn a_sandbox_cannot_redirect_the_json_status_through_a_symlink() {
 
 #[test]
 fn json_status_refuses_a_link_a_device_or_a_missing_directory_before_the_program_runs() {
-    let d = scratch("status-refused");
+    let d = Scratch::new("status-refused");
     let link = d.join("link.json");
     std::os::unix::fs::symlink(d.join("target.json"), &link).unwrap();
     let ran = d.join("ran");
@@ -189,7 +213,7 @@ fn json_status_refuses_a_link_a_device_or_a_missing_directory_before_the_program
 
 #[test]
 fn json_status_fd_writes_the_document_to_that_descriptor_only() {
-    let d = scratch("status-fd");
+    let d = Scratch::new("status-fd");
     let f = d.join("status.json");
     let script = format!(
         "exec {} run --json-status-fd 3 -- sh -c 'echo abc; ls /proc/self/fd' 3>{}",
@@ -339,7 +363,7 @@ fn limit_nproc_is_refused_for_host_root_and_holds_otherwise() {
 
 #[test]
 fn host_root_cannot_chmod_setuid_or_setcap_in_a_rw_bind_unless_allowed() {
-    let d = scratch("setid");
+    let d = Scratch::new("setid");
     let script = "cp /bin/true t && chmod u+s t; echo chmod=$?; \
                   setcap cap_setuid+ep t 2>/dev/null; echo setcap=$?";
     let run = |flag: &str| {

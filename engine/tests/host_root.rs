@@ -10,11 +10,23 @@ use std::path::PathBuf;
 use common::*;
 use hakoniwa::{Container, Rlimit, Runctl};
 
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hakoniwa-hostroot-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch directory removed when the test ends, passed or not: it may hold set-id files.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let d =
+            std::env::temp_dir().join(format!("hakoniwa-hostroot-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Every way a set-id file or a file capability is made, in `/w`; one `name=0|ERRNO` line
@@ -29,10 +41,10 @@ perl -e 'open(my $f, ">", "c") or die; print "fchmod=", (chmod(02755, $f) ? 0 : 
 setcap cap_setuid+ep t 2>/dev/null; echo "setcap=$?"
 "#;
 
-fn setid_probe(allow: bool) -> (std::collections::BTreeMap<String, String>, PathBuf) {
-    let d = scratch(if allow { "setid-allowed" } else { "setid" });
+fn setid_probe(allow: bool) -> (std::collections::BTreeMap<String, String>, Scratch) {
+    let d = Scratch::new(if allow { "setid-allowed" } else { "setid" });
     let mut c = sandbox();
-    c.devfsmount("/dev").bindmount_rw(&d, "/w");
+    c.devfsmount("/dev").bindmount_rw(&d.0, "/w");
     if allow {
         c.runctl(Runctl::AllowSetid);
     }
@@ -71,7 +83,7 @@ fn has_file_caps(p: &std::path::Path) -> bool {
 #[test]
 fn host_root_cannot_create_setid_files_or_file_capabilities_in_a_read_write_bind() {
     let (r, d) = setid_probe(false);
-    let files = ["t", "o", "n", "c"].map(|f| d.join(f));
+    let files = ["t", "o", "n", "c"].map(|f| d.0.join(f));
     if euid() == 0 {
         for k in ["chmod_u+s", "chmod_g+s", "open_creat", "mknod", "fchmod"] {
             assert_eq!(r[k], "1", "{k} must give EPERM: {r:?}");
@@ -85,7 +97,6 @@ fn host_root_cannot_create_setid_files_or_file_capabilities_in_a_read_write_bind
         // Not host root: set-id files of the caller's own uid are not blocked.
         assert_eq!(r["chmod_u+s"], "0", "{r:?}");
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -104,9 +115,8 @@ fn allow_setid_lets_host_root_create_setid_files_and_file_capabilities() {
     ] {
         assert_eq!(r[k], "0", "{k} must work with AllowSetid: {r:?}");
     }
-    assert_ne!(setid_bits(&d.join("t")), 0);
-    assert!(has_file_caps(&d.join("t")));
-    let _ = std::fs::remove_dir_all(&d);
+    assert_ne!(setid_bits(&d.0.join("t")), 0);
+    assert!(has_file_caps(&d.0.join("t")));
 }
 
 /// Fork up to 30 children that sleep; print how many forks succeeded.

@@ -28,7 +28,7 @@
 //! `exit_group` through a seccomp user notification, or before the engine kills it), not
 //! the kernel's `ru_maxrss`, which includes the host's peak because the child shared the
 //! host's address space until `execve`. See `exit_hook.rs` and the README.
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod caps;

@@ -20,7 +20,7 @@
 //!    the filter does not have to allow the setup's own syscalls;
 //! 8. `execve`.
 #![no_std]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(
     clippy::indexing_slicing,

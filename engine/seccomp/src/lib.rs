@@ -50,6 +50,8 @@
 //! Docker / Podman JSON profiles. [`audit`] logs everything. "Unconfined" is the engine not
 //! installing a program.
 
+#![deny(missing_docs)]
+
 pub mod arch;
 pub mod bpf;
 pub mod caps;

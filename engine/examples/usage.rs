@@ -1,0 +1,36 @@
+//! Reading usage figures: times, the program's own peak memory, page faults and context
+//! switches from the `ExitStatus`, and how long each setup step took.
+//!
+//! `cargo run -p hakoniwa --example usage` (shown in docs/rust.md, run by
+//! engine/tests/examples.rs)
+use hakoniwa::Container;
+
+fn main() -> Result<(), hakoniwa::Error> {
+    let mut container = Container::new();
+    container.rootfs("/").devfsmount("/dev"); // perl -e reads /dev/null
+                                              // perl builds a 64 MiB string: the program's peak resident size is at least that.
+    let mut child = container
+        .command("/usr/bin/perl")
+        .args(["-e", "my $s = 'x' x (64 << 20); print length($s), qq(\n);"])
+        .spawn()?;
+    let setup = child.enforcement().timings;
+    let status = child.wait()?;
+    let usage = status.usage();
+    println!("exit: {status}");
+    println!("setup: {:?} (mounts {:?})", setup.total, setup.mounts);
+    println!("real: {:?}", usage.real_time);
+    println!(
+        "cpu: user {:?}, system {:?}",
+        usage.user_time, usage.system_time
+    );
+    println!("peak rss: {} KiB", usage.max_rss_kb);
+    println!(
+        "faults: {} minor, {} major",
+        usage.minor_faults, usage.major_faults
+    );
+    println!(
+        "context switches: {} voluntary, {} involuntary",
+        usage.voluntary_switches, usage.involuntary_switches
+    );
+    Ok(())
+}

@@ -169,3 +169,28 @@ pub fn host_ns(name: &str) -> String {
 pub fn profiles_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles")
 }
+
+/// Whether the caller has a range in both /etc/subuid and /etc/subgid (what
+/// `--userns auto` needs).
+pub fn caller_has_subid_ranges() -> bool {
+    let me = whoami();
+    let uid = rustix::process::getuid().as_raw().to_string();
+    ["/etc/subuid", "/etc/subgid"].iter().all(|f| {
+        std::fs::read_to_string(f)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| matches!(l.split(':').next(), Some(n) if n == me || n == uid))
+    })
+}
+
+/// For a documented `--userns auto` example run by a caller without subordinate ranges,
+/// check what the docs promise then (exit 125, the message naming the file) and return
+/// true; return false when the example is to be checked as usual.
+pub fn userns_auto_without_ranges(line: &str, out: &Out) -> bool {
+    if !line.contains("--userns auto") || caller_has_subid_ranges() {
+        return false;
+    }
+    assert_eq!(out.code, 125, "{line}: {}", out.stderr);
+    assert!(out.stderr.contains("/etc/sub"), "{line}: {}", out.stderr);
+    true
+}

@@ -5,6 +5,9 @@
 //! permitted, inheritable and ambient sets. A program with any other uid in its own user
 //! namespace holds no capability and gets an empty bounding set too. The seccomp profile's
 //! capability conditions follow the final set.
+//!
+//! # References
+//! - [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
 
 /// Linux capability names in number order (`CAP_` prefix omitted).
 pub const NAMES: [&str; 41] = [

@@ -147,6 +147,44 @@ impl Cleanup {
 }
 
 /// A running sandboxed program.
+///
+/// Made by [`Command::spawn`](crate::Command::spawn). The program is PID 1 of its PID
+/// namespace (when one is unshared), so [`Child::kill`] ends the whole sandbox.
+///
+/// # Warning
+///
+/// Unlike `std::process::Child`, dropping a `Child` that has not been waited for kills and
+/// reaps the sandbox: a sandbox never outlives its handle. A wall-clock limit set with
+/// [`Command::wait_timeout`](crate::Command::wait_timeout) is enforced while a thread is in
+/// [`Child::wait`], [`Child::try_wait`] or [`Child::wait_with_output`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::io::Read;
+/// use hakoniwa::{Container, Stdio};
+///
+/// let mut child = Container::new()
+///     .rootfs("/")
+///     .command("/bin/sh")
+///     .args(["-c", "echo started; sleep 60"])
+///     .stdout(Stdio::piped())
+///     .spawn()?;
+/// let mut line = [0u8; 8];
+/// child.stdout.as_mut().unwrap().read_exact(&mut line)?;
+/// assert_eq!(&line, b"started\n");
+/// assert!(child.try_wait()?.is_none()); // still running
+/// child.kill()?; // SIGKILL to PID 1 ends the whole sandbox
+/// let status = child.wait()?;
+/// assert_eq!(status.signal, Some(9));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # References
+/// - [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
+/// - [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html)
+/// - [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html)
+/// - [pid_namespaces(7)](https://man7.org/linux/man-pages/man7/pid_namespaces.7.html)
 #[derive(Debug)]
 pub struct Child {
     pub(crate) pid: i32,
@@ -192,6 +230,9 @@ impl Child {
     }
 
     /// The pidfd (valid until the `Child` is dropped).
+    ///
+    /// # References
+    /// - [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
     pub fn pidfd(&self) -> BorrowedFd<'_> {
         self.pidfd.as_fd()
     }

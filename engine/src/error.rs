@@ -12,6 +12,20 @@ pub use hakoniwa_runtime::Stage;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong when spawning or supervising a sandboxed program.
+///
+/// # Examples
+///
+/// A program missing inside the sandbox is a setup error at [`Stage::Exec`], not an exit
+/// code:
+///
+/// ```
+/// use hakoniwa::{Container, Error, Stage};
+///
+/// let err = Container::new().command("/no/such/program").status().unwrap_err();
+/// assert!(matches!(err, Error::Setup { stage: Stage::Exec, errno: 2, .. }));
+/// assert_eq!(err.stage(), Some(Stage::Exec));
+/// println!("{err}"); // sandbox setup failed at stage exec (...): No such file or directory (errno 2); hint: ...
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

@@ -40,6 +40,10 @@ impl ExitReason {
 }
 
 /// Resource usage of the program (from `waitid(P_PIDFD, .., rusage)`).
+///
+/// # References
+/// - [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
+/// - [proc(5)](https://man7.org/linux/man-pages/man5/proc.5.html)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Usage {
@@ -85,6 +89,34 @@ pub struct Enforced {
 }
 
 /// How a sandboxed program ended.
+///
+/// Plain data (`Copy`): the [`ExitReason`], the exit code or signal, and the resource
+/// [`Usage`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use hakoniwa::{Container, ExitReason};
+///
+/// let status = Container::new()
+///     .rootfs("/")
+///     .command("/bin/sleep")
+///     .arg("10")
+///     .wait_timeout(Duration::from_millis(100))
+///     .status()?;
+/// match status.reason {
+///     ExitReason::Exited => println!("exited with {:?}", status.exit_code),
+///     ExitReason::WallTimeExceeded => assert_eq!(status.code(), 137),
+///     other => println!("{other:?}, signal {:?}", status.signal),
+/// }
+/// println!("{status}; peak memory {} KiB", status.usage.max_rss_kb);
+/// # Ok::<(), hakoniwa::Error>(())
+/// ```
+///
+/// # References
+/// - [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html)
+/// - [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ExitStatus {

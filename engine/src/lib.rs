@@ -28,6 +28,21 @@
 //! `exit_group` through a seccomp user notification, or before the engine kills it), not
 //! the kernel's `ru_maxrss`, which includes the host's peak because the child shared the
 //! host's address space until `execve`. See `exit_hook.rs` and the README.
+//!
+//! # Kernel interfaces
+//!
+//! The Linux interfaces the engine uses, by step:
+//! - Creating the child: [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html), [namespaces(7)](https://man7.org/linux/man-pages/man7/namespaces.7.html)
+//! - User namespaces and id maps: [user_namespaces(7)](https://man7.org/linux/man-pages/man7/user_namespaces.7.html), [newuidmap(1)](https://man7.org/linux/man-pages/man1/newuidmap.1.html), [newgidmap(1)](https://man7.org/linux/man-pages/man1/newgidmap.1.html)
+//! - The new root: [mount_namespaces(7)](https://man7.org/linux/man-pages/man7/mount_namespaces.7.html), [mount_setattr(2)](https://man7.org/linux/man-pages/man2/mount_setattr.2.html), [openat2(2)](https://man7.org/linux/man-pages/man2/openat2.2.html), [pivot_root(2)](https://man7.org/linux/man-pages/man2/pivot_root.2.html), [tmpfs(5)](https://man7.org/linux/man-pages/man5/tmpfs.5.html), [proc(5)](https://man7.org/linux/man-pages/man5/proc.5.html)
+//! - Identity: [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html), [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html), [keyrings(7)](https://man7.org/linux/man-pages/man7/keyrings.7.html), [setsid(2)](https://man7.org/linux/man-pages/man2/setsid.2.html)
+//! - Limits: [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
+//! - Confinement: [prctl(2)](https://man7.org/linux/man-pages/man2/prctl.2.html), [landlock(7)](https://man7.org/linux/man-pages/man7/landlock.7.html), [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html), [seccomp_unotify(2)](https://man7.org/linux/man-pages/man2/seccomp_unotify.2.html), [close_range(2)](https://man7.org/linux/man-pages/man2/close_range.2.html)
+//! - The program: [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
+//! - Supervision: [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html), [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html), [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html), [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
+//!
+//! Examples of every capability are in `engine/examples/` and, with notes on threads,
+//! `fork` and signals, in `docs/rust.md`.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

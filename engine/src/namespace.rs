@@ -3,6 +3,17 @@
 use hakoniwa_runtime::clone as c;
 
 /// A namespace kind. `Container::new()` unshares `User`, `Mount` and `Pid`.
+///
+/// # References
+/// - [namespaces(7)](https://man7.org/linux/man-pages/man7/namespaces.7.html)
+/// - [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
+/// - [cgroup_namespaces(7)](https://man7.org/linux/man-pages/man7/cgroup_namespaces.7.html)
+/// - [ipc_namespaces(7)](https://man7.org/linux/man-pages/man7/ipc_namespaces.7.html)
+/// - [network_namespaces(7)](https://man7.org/linux/man-pages/man7/network_namespaces.7.html)
+/// - [mount_namespaces(7)](https://man7.org/linux/man-pages/man7/mount_namespaces.7.html)
+/// - [pid_namespaces(7)](https://man7.org/linux/man-pages/man7/pid_namespaces.7.html)
+/// - [user_namespaces(7)](https://man7.org/linux/man-pages/man7/user_namespaces.7.html)
+/// - [uts_namespaces(7)](https://man7.org/linux/man-pages/man7/uts_namespaces.7.html)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]

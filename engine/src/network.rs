@@ -6,6 +6,10 @@
 //! namespace (pasta writes its pid file only then) instead of sleeping. Pasta keeps running
 //! when the namespace dies, so the engine kills it when the sandbox ends, and pasta's
 //! parent-death signal kills it when the supervising process dies first.
+//!
+//! # References
+//! - [network_namespaces(7)](https://man7.org/linux/man-pages/man7/network_namespaces.7.html)
+//! - pasta: <https://passt.top/>
 
 use std::io::{Read, Seek};
 use std::path::PathBuf;

@@ -1,6 +1,9 @@
 //! Resource limits (`setrlimit`), all 16 of Linux.
 
 /// A resource limited with `prlimit64` in the child.
+///
+/// # References
+/// - [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]

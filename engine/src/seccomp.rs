@@ -3,6 +3,10 @@
 //! the `hakoniwa-seccomp` crate (re-exported as [`filter`]); this module chooses a profile,
 //! evaluates capability conditions against what the program will really have, and caches
 //! compiled programs.
+//!
+//! # References
+//! - [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html)
+//! - [seccomp_unotify(2)](https://man7.org/linux/man-pages/man2/seccomp_unotify.2.html) (the exit hook)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

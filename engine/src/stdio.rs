@@ -3,6 +3,22 @@
 use std::os::fd::OwnedFd;
 
 /// What one of the program's standard streams is connected to.
+///
+/// # Examples
+///
+/// ```no_run
+/// use hakoniwa::{Container, Stdio};
+///
+/// let log = std::fs::File::create("/tmp/program.log")?;
+/// Container::new()
+///     .rootfs("/")
+///     .command("/bin/echo")
+///     .arg("to the log")
+///     .stdin(Stdio::null())
+///     .stdout(log) // any File or OwnedFd
+///     .status()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Stdio(pub(crate) StdioKind);
 

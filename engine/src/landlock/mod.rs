@@ -7,6 +7,12 @@
 //! child runtime as a [`hakoniwa_runtime::LandlockPlan`]; [`Prepared::report`] tells what
 //! is actually enforced.
 //!
+//! # References
+//! - [landlock(7)](https://man7.org/linux/man-pages/man7/landlock.7.html),
+//!   [landlock_create_ruleset(2)](https://man7.org/linux/man-pages/man2/landlock_create_ruleset.2.html),
+//!   [landlock_add_rule(2)](https://man7.org/linux/man-pages/man2/landlock_add_rule.2.html),
+//!   [landlock_restrict_self(2)](https://man7.org/linux/man-pages/man2/landlock_restrict_self.2.html)
+//!
 //! # ABI versions
 //!
 //! | ABI | adds |

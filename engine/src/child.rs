@@ -183,7 +183,7 @@ impl Cleanup {
 /// # References
 /// - [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
 /// - [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html)
-/// - [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html)
+/// - [waitid(2)](https://man7.org/linux/man-pages/man2/wait.2.html)
 /// - [pid_namespaces(7)](https://man7.org/linux/man-pages/man7/pid_namespaces.7.html)
 #[derive(Debug)]
 pub struct Child {

@@ -111,7 +111,7 @@ fn ranges(maps: &[(u32, u32, u32)]) -> Vec<IdMap> {
 ///
 /// - [`Container::unshare`], [`Container::share`] use [namespaces(7)](https://man7.org/linux/man-pages/man7/namespaces.7.html), [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
 /// - [`Container::uidmap`], [`Container::uidmaps`] and the gid versions use [user_namespaces(7)](https://man7.org/linux/man-pages/man7/user_namespaces.7.html), [newuidmap(1)](https://man7.org/linux/man-pages/man1/newuidmap.1.html), [subuid(5)](https://man7.org/linux/man-pages/man5/subuid.5.html)
-/// - [`Container::hostname`] uses [sethostname(2)](https://man7.org/linux/man-pages/man2/sethostname.2.html), [uts_namespaces(7)](https://man7.org/linux/man-pages/man7/uts_namespaces.7.html)
+/// - [`Container::hostname`] uses [sethostname(2)](https://man7.org/linux/man-pages/man2/gethostname.2.html), [uts_namespaces(7)](https://man7.org/linux/man-pages/man7/uts_namespaces.7.html)
 /// - [`Container::setrlimit`] uses [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
 /// - [`Container::rootfs`], [`Container::rootdir`], the bind mounts use [mount_namespaces(7)](https://man7.org/linux/man-pages/man7/mount_namespaces.7.html), [mount_setattr(2)](https://man7.org/linux/man-pages/man2/mount_setattr.2.html), [openat2(2)](https://man7.org/linux/man-pages/man2/openat2.2.html), [pivot_root(2)](https://man7.org/linux/man-pages/man2/pivot_root.2.html)
 /// - [`Container::tmpfsmount`] uses [tmpfs(5)](https://man7.org/linux/man-pages/man5/tmpfs.5.html)
@@ -121,7 +121,7 @@ fn ranges(maps: &[(u32, u32, u32)]) -> Vec<IdMap> {
 /// - [`Container::seccomp`] uses [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html)
 /// - [`Container::cap_add`], [`Container::cap_drop`], [`Container::capabilities`] use [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html)
 /// - [`Container::network`] uses [network_namespaces(7)](https://man7.org/linux/man-pages/man7/network_namespaces.7.html)
-/// - [`Container::user`] uses [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html), [setresuid(2)](https://man7.org/linux/man-pages/man2/setresuid.2.html), [setgroups(2)](https://man7.org/linux/man-pages/man2/setgroups.2.html)
+/// - [`Container::user`] uses [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html), [setresuid(2)](https://man7.org/linux/man-pages/man2/setresuid.2.html), [setgroups(2)](https://man7.org/linux/man-pages/man2/getgroups.2.html)
 /// - [`Runctl::AllowNewPrivs`] uses [prctl(2)](https://man7.org/linux/man-pages/man2/prctl.2.html)
 #[derive(Clone, Debug)]
 pub struct Container {

@@ -115,7 +115,7 @@ pub struct Enforced {
 /// ```
 ///
 /// # References
-/// - [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html)
+/// - [waitid(2)](https://man7.org/linux/man-pages/man2/wait.2.html)
 /// - [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -39,7 +39,7 @@
 //! - Limits: [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
 //! - Confinement: [prctl(2)](https://man7.org/linux/man-pages/man2/prctl.2.html), [landlock(7)](https://man7.org/linux/man-pages/man7/landlock.7.html), [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html), [seccomp_unotify(2)](https://man7.org/linux/man-pages/man2/seccomp_unotify.2.html), [close_range(2)](https://man7.org/linux/man-pages/man2/close_range.2.html)
 //! - The program: [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
-//! - Supervision: [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html), [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html), [waitid(2)](https://man7.org/linux/man-pages/man2/waitid.2.html), [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
+//! - Supervision: [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html), [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html), [waitid(2)](https://man7.org/linux/man-pages/man2/wait.2.html), [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
 //!
 //! Examples of every capability are in `engine/examples/` and, with notes on threads,
 //! `fork` and signals, in `docs/rust.md`.

@@ -19,6 +19,16 @@
 //! 7. resource limits (after every descriptor the setup opens), then seccomp, last, so that
 //!    the filter does not have to allow the setup's own syscalls;
 //! 8. `execve`.
+//!
+//! # References
+//!
+//! - clone: [clone(2)](https://man7.org/linux/man-pages/man2/clone.2.html)
+//! - signals: [sigaction(2)](https://man7.org/linux/man-pages/man2/sigaction.2.html), [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+//! - parent death, no_new_privs, capabilities: [prctl(2)](https://man7.org/linux/man-pages/man2/prctl.2.html), [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html), [capset(2)](https://man7.org/linux/man-pages/man2/capget.2.html)
+//! - the new root: [mount_namespaces(7)](https://man7.org/linux/man-pages/man7/mount_namespaces.7.html), [mount_setattr(2)](https://man7.org/linux/man-pages/man2/mount_setattr.2.html), [openat2(2)](https://man7.org/linux/man-pages/man2/openat2.2.html), [pivot_root(2)](https://man7.org/linux/man-pages/man2/pivot_root.2.html), [umount2(2)](https://man7.org/linux/man-pages/man2/umount.2.html)
+//! - identity: [user_namespaces(7)](https://man7.org/linux/man-pages/man7/user_namespaces.7.html), [sethostname(2)](https://man7.org/linux/man-pages/man2/gethostname.2.html), [prlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html), [keyctl(2)](https://man7.org/linux/man-pages/man2/keyctl.2.html), [setsid(2)](https://man7.org/linux/man-pages/man2/setsid.2.html), [setresuid(2)](https://man7.org/linux/man-pages/man2/setresuid.2.html), [setgroups(2)](https://man7.org/linux/man-pages/man2/getgroups.2.html)
+//! - confinement: [landlock(7)](https://man7.org/linux/man-pages/man7/landlock.7.html), [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html), [close_range(2)](https://man7.org/linux/man-pages/man2/close_range.2.html), [dup3(2)](https://man7.org/linux/man-pages/man2/dup.2.html)
+//! - the program: [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]

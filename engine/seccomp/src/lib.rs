@@ -49,6 +49,12 @@
 //! EPERM. [`from_oci_json`] loads OCI /
 //! Docker / Podman JSON profiles. [`audit`] logs everything. "Unconfined" is the engine not
 //! installing a program.
+//!
+//! # References
+//!
+//! - [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html): filters, return values, `seccomp_data`
+//! - The classic BPF instruction set: `filter.txt` in the kernel's networking documentation,
+//!   <https://www.kernel.org/doc/html/latest/networking/filter.html>
 
 #![deny(missing_docs)]
 

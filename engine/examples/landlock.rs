@@ -14,12 +14,11 @@ fn main() -> Result<(), hakoniwa::Error> {
         .add_fs_rule("/tmp", FsAccess::R | FsAccess::W);
     let mut container = Container::new();
     container.rootfs("/").tmpfsmount("/tmp").landlock(rules);
-    let script = "echo kept > /tmp/note && cat /tmp/note; ls /etc > /dev/null || echo /etc: denied";
+    let script = "echo kept > /tmp/note && cat /tmp/note; ls /etc 2>&1";
     let child = container
         .command("/bin/sh")
         .args(["-c", script])
         .stdout(hakoniwa::Stdio::piped())
-        .stderr(hakoniwa::Stdio::null())
         .spawn()?;
     let abi = child.enforcement().landlock.as_ref().map_or(0, |l| l.abi);
     println!("landlock ABI {abi}");

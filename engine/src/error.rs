@@ -24,7 +24,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// let err = Container::new().command("/no/such/program").status().unwrap_err();
 /// assert!(matches!(err, Error::Setup { stage: Stage::Exec, errno: 2, .. }));
 /// assert_eq!(err.stage(), Some(Stage::Exec));
-/// println!("{err}"); // sandbox setup failed at stage exec (...): No such file or directory (errno 2); hint: ...
+/// let text = err.to_string(); // the stage, the target and the errno, then the error's text
+/// assert!(text.starts_with("sandbox setup failed at stage exec ("), "{text}");
+/// assert!(text.lines().next().unwrap().ends_with("): No such file or directory"), "{text}");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

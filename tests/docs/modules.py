@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Check that ARCHITECTURE.md names every source module of the engine, runtime, seccomp and
+CLI crates, so that its module map stays complete as modules are added.
+
+A module `DIR/NAME.rs` counts as named when the document contains its path, or a line that
+contains both `` `DIR/`` and `` `NAME.rs` `` (the list's shorthand for several modules of one
+directory); the files of a subdirectory count as named when the subdirectory's path is.
+Prints `N passed, M failed` and exits 1 when a module is missing.
+"""
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DIRS = ["engine/src", "engine/runtime/src", "engine/seccomp/src", "cli/src"]
+
+
+def named(text: str, lines: list, rel: pathlib.PurePosixPath, top: str) -> bool:
+    if str(rel) in text:
+        return True
+    sub = rel.parent
+    if str(sub) != top and f"{sub}/" in text:
+        return True
+    return any(f"`{top}/" in l and f"`{rel.name}`" in l for l in lines) or any(
+        f"`{rel}`" in l for l in lines
+    )
+
+
+def main() -> int:
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    passed = failed = 0
+    for top in DIRS:
+        for f in sorted((ROOT / top).rglob("*.rs")):
+            rel = pathlib.PurePosixPath(f.relative_to(ROOT).as_posix())
+            if named(text, lines, rel, top):
+                passed += 1
+            else:
+                failed += 1
+                print(f"ARCHITECTURE.md does not name {rel} (add it to the module list)")
+    print(f"modules: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -62,8 +62,8 @@ pub(crate) fn check_nproc(limited: bool, program_host_uid: Option<u32>) -> Resul
             "limit_nproc",
             "the program would run as host uid 0, which the kernel exempts from RLIMIT_NPROC, \
              so the process limit would not hold; map the sandbox to other host ids \
-             (e.g. uid map 0 100000 65536 or --userns auto) or run the program as another \
-             user (--user)",
+             (e.g. uid map 0 100000 65536) or run the program as another mapped user \
+             (e.g. --userns auto --user 65534)",
         ));
     }
     Ok(())

@@ -37,7 +37,8 @@ pub struct SandboxView {
 pub enum Missing {
     /// No such file (given by path) or no match on `PATH` (given by name).
     Program,
-    /// The program (at this sandbox path) exists, its `#!` interpreter does not.
+    /// The program (at this sandbox path) exists, its `#!` interpreter does not (control
+    /// characters in its name escaped: `/bin/sh\r`).
     Interpreter {
         program: PathBuf,
         interpreter: String,
@@ -52,14 +53,18 @@ pub enum Missing {
 const MAX_HOPS: usize = 40;
 
 impl SandboxView {
-    /// The root: a host directory (`--rootdir`) or an empty tmpfs.
+    /// The root: a host directory (`--rootdir`) or an empty tmpfs; a procfs at `/proc`.
     pub fn new(rootdir: Option<&Path>) -> Self {
         let root = match rootdir {
             Some(d) => Backing::Host(d.to_path_buf()),
             None => Backing::Empty,
         };
         SandboxView {
-            mounts: vec![(PathBuf::from("/"), root)],
+            // Every sandbox gets its own procfs at /proc: a rootdir's /proc is not seen.
+            mounts: vec![
+                (PathBuf::from("/"), root),
+                (PathBuf::from("/proc"), Backing::Empty),
+            ],
             symlinks: Vec::new(),
             cwd: PathBuf::from("/"),
         }
@@ -207,7 +212,7 @@ impl SandboxView {
                     None => {
                         return Missing::Interpreter {
                             program: file,
-                            interpreter: interp,
+                            interpreter: crate::printable::printable(&interp),
                         }
                     }
                     Some((_, h)) => {
@@ -250,24 +255,37 @@ enum Interp {
     Elf(String),
 }
 
-/// Read the `#!` interpreter or the ELF `PT_INTERP` of a host file.
+/// Read the `#!` interpreter or the ELF `PT_INTERP` of a host file. Only a regular file is
+/// opened: the tree may be the program's own (a rootdir, a bound directory), and the view
+/// can differ from what the kernel saw (e.g. a rootdir's `/proc` is procfs inside), so a
+/// FIFO or a device node on the `#!` chain must not be opened (a FIFO would block forever).
 fn interpreter_of(host: &Path) -> Option<Interp> {
-    let mut f = std::fs::File::open(host).ok()?;
+    let mut f = crate::host_file::open_regular(host).ok()?;
     let mut head = [0u8; 256];
     let n = f.read(&mut head).ok()?;
     let head = &head[..n];
     if let Some(rest) = head.strip_prefix(b"#!") {
-        let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
-        let line = String::from_utf8_lossy(line);
-        return line
-            .split_ascii_whitespace()
-            .next()
-            .map(|w| Interp::Shebang(w.to_string()));
+        return shebang_interpreter(rest).map(Interp::Shebang);
     }
     if head.starts_with(b"\x7fELF") {
         return elf_interp(&mut f).map(Interp::Elf);
     }
     None
+}
+
+/// The interpreter of a `#!` line (the bytes after `#!`), split as the kernel splits it
+/// (`fs/binfmt_script.c`): the line ends at a newline, blanks are spaces and tabs only, and
+/// the name ends at a blank or NUL. So a carriage return (a script with DOS line endings) is
+/// part of the name, as it is for `execve`.
+fn shebang_interpreter(rest: &[u8]) -> Option<String> {
+    let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = line.iter().position(|b| !blank(b))?;
+    let name = line[start..]
+        .split(|b| blank(b) || *b == 0)
+        .next()
+        .filter(|n| !n.is_empty())?;
+    Some(String::from_utf8_lossy(name).into_owned())
 }
 
 /// `PT_INTERP` of a little-endian ELF file (32- or 64-bit).
@@ -332,6 +350,20 @@ mod tests {
             v.resolve(Path::new("/tmp")).is_none(),
             "/tmp is not in the sandbox"
         );
+    }
+
+    #[test]
+    fn a_shebang_line_is_split_as_the_kernel_splits_it() {
+        let i = |l: &[u8]| shebang_interpreter(l);
+        assert_eq!(i(b"/bin/sh\n").as_deref(), Some("/bin/sh"));
+        assert_eq!(
+            i(b" \t/usr/bin/env python3\n").as_deref(),
+            Some("/usr/bin/env")
+        );
+        assert_eq!(i(b"/bin/sh\r\n").as_deref(), Some("/bin/sh\r"));
+        assert_eq!(i(b"/bin/sh\x0c-x\n").as_deref(), Some("/bin/sh\x0c-x"));
+        assert_eq!(i(b"/bin/sh").as_deref(), Some("/bin/sh"));
+        assert_eq!(i(b" \n/bin/sh"), None);
     }
 
     #[test]

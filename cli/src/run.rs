@@ -926,9 +926,14 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
             } => CliError::new(
                 exit_code::NOT_EXECUTABLE,
                 format!(
-                    "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox{}",
+                    "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox{}{}",
                     program.display(),
-                    needed_by(&program)
+                    needed_by(&program),
+                    if interpreter.ends_with("\\r") {
+                        " (the line ends with a carriage return: the file has DOS line endings)"
+                    } else {
+                        ""
+                    }
                 ),
             ),
             Missing::Unexplained { program } => CliError::new(

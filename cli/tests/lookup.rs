@@ -211,3 +211,69 @@ fn a_missing_loader_of_the_shebang_interpreter_is_named() {
         out.stderr
     );
 }
+
+#[test]
+fn a_script_with_dos_line_endings_names_the_carriage_return() {
+    // The kernel looks for "/bin/sh\r": the message must name that, not "/bin/sh" (which
+    // exists, so the old explanation could only shrug).
+    let d = temp_dir("crlf");
+    executable(&d.join("script"), "#!/bin/sh\r\necho hi\r\n");
+    let out = hk_in(&d, &["run", "-w", ".", "--", "./script"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{}: its interpreter /bin/sh\\r (the #! line) does not exist inside the sandbox \
+             (the line ends with a carriage return: the file has DOS line endings)",
+            s(&d.join("script"))
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_fifo_that_a_shebang_line_almost_names_is_not_opened() {
+    // "#!FIFO\f": the kernel looks for "FIFO\f" (only spaces and tabs end the name) and says
+    // ENOENT; the explanation must not take the name to be FIFO and open it (a FIFO blocks
+    // the CLI forever; a device node would run its driver's open).
+    let d = temp_dir("fifo-shebang");
+    let fifo = d.join("fifo");
+    mkfifo(&fifo);
+    executable(&d.join("script"), &format!("#!{}\x0c\necho hi\n", s(&fifo)));
+    let (out, opened) = watching_fifo(&fifo, true, || {
+        hk_in(&d, &["run", "-w", ".", "--", "./script"])
+    });
+    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "its interpreter {}\\u{{c}} (the #! line)",
+            s(&fifo)
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_rootdirs_own_proc_is_not_taken_for_the_sandboxs() {
+    // Inside, /proc is the sandbox's procfs; R/proc/fifo on the host is not there. The old
+    // view took it for the interpreter and blocked opening it.
+    let r = temp_dir("rootdir-proc-fifo");
+    std::fs::create_dir_all(r.join("proc")).unwrap();
+    let fifo = r.join("proc/fifo");
+    mkfifo(&fifo);
+    executable(&r.join("script"), "#!/proc/fifo\n");
+    let (out, opened) = watching_fifo(&fifo, true, || {
+        hk(&["run", "--rootdir", s(&r), "--", "/script"])
+    });
+    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "/script: its interpreter /proc/fifo (the #! line) does not exist inside the sandbox"
+        ),
+        "{}",
+        out.stderr
+    );
+}

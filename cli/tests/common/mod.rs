@@ -194,3 +194,46 @@ pub fn userns_auto_without_ranges(line: &str, out: &Out) -> bool {
     assert!(out.stderr.contains("/etc/sub"), "{line}: {}", out.stderr);
     true
 }
+
+/// Run `run` while a thread of the test waits to open the FIFO `fifo` from the other end
+/// (for writing when `cli_reads`, else for reading). That open returns only once someone
+/// opens the FIFO's other end, so the thread tells, without any timing, whether the CLI
+/// opened the FIFO while it ran: the CLI stays blocked in its `read` (or `open`) until the
+/// thread has looked. Returns the output and whether the CLI opened the FIFO.
+pub fn watching_fifo(fifo: &Path, cli_reads: bool, run: impl FnOnce() -> Out) -> (Out, bool) {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (fifo, done) = (fifo.to_path_buf(), done.clone());
+        std::thread::spawn(move || {
+            let end = std::fs::OpenOptions::new()
+                .read(!cli_reads)
+                .write(cli_reads)
+                .open(&fifo)
+                .expect("open the FIFO");
+            let opened_by_the_cli = !done.load(Ordering::SeqCst);
+            drop(end);
+            opened_by_the_cli
+        })
+    };
+    let out = run();
+    done.store(true, Ordering::SeqCst);
+    // Release the watcher if the CLI never opened the FIFO: opened for reading and
+    // writing, a FIFO never blocks, and it counts as the other end for a watcher already
+    // waiting or one that only gets to its open now.
+    let release = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(fifo)
+        .expect("open the FIFO to release the watcher");
+    let opened = watcher.join().expect("watcher thread");
+    drop(release);
+    (out, opened)
+}
+
+/// Make a FIFO.
+pub fn mkfifo(path: &Path) {
+    let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(st.success(), "mkfifo {}", path.display());
+}

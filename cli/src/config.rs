@@ -2,7 +2,7 @@
 //! (unknown keys are errors) and merged with their `@include`s.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hakoniwa::Namespace;
 use minijinja::{context, Environment, UndefinedBehavior};
@@ -476,14 +476,15 @@ pub fn render(file: &Path, dir: &Path, source: &str) -> Result<String, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
-    // TOML spells booleans in lowercase (minijinja prints Python's True/False).
-    env.set_formatter(|out, state, value| {
-        match (value.kind() == minijinja::value::ValueKind::Bool).then(|| value.is_true()) {
-            Some(b) => out
-                .write_str(if b { "true" } else { "false" })
-                .map_err(Into::into),
-            None => minijinja::escape_formatter(out, state, value),
-        }
+    // TOML spells booleans in lowercase (minijinja prints Python's True/False), and a
+    // function that returns nothing (`mkdir_p`, `touch`) renders as nothing, not `None`:
+    // the original's profiles call them on a line of their own.
+    env.set_formatter(|out, state, value| match value.kind() {
+        minijinja::value::ValueKind::Bool => out
+            .write_str(if value.is_true() { "true" } else { "false" })
+            .map_err(Into::into),
+        minijinja::value::ValueKind::None => Ok(()),
+        _ => minijinja::escape_formatter(out, state, value),
     });
     env.add_function("os_env", |name: String| {
         std::env::var(name).unwrap_or_default()
@@ -572,22 +573,71 @@ fn add_original_functions(env: &mut Environment<'_>) {
 }
 
 /// The paths matching a glob pattern (`fs_glob`, `find`).
+///
+/// A pattern with `**` is matched by walking the tree below its literal part without
+/// following symbolic links to directories (as find(1) does): the glob crate's own walk
+/// follows them, so one link to `.` in a globbed directory (which a sandboxed program can
+/// plant in a directory bound read-write) repeats every match ~40 times, and two make the
+/// walk exponential, so the CLI never starts.
 fn glob_paths(func: &str, pattern: &str) -> Result<Vec<String>, minijinja::Error> {
-    let paths = glob::glob(pattern).map_err(|e| tmpl_err(format!("{func}({pattern:?}): {e}")))?;
-    Ok(paths
-        .filter_map(|p| p.ok())
-        .map(|p| p.display().to_string())
-        .collect())
+    let err = |e: &dyn fmt::Display| tmpl_err(format!("{func}({pattern:?}): {e}"));
+    if !pattern.contains("**") {
+        let paths = glob::glob(pattern).map_err(|e| err(&e))?;
+        return Ok(paths
+            .filter_map(|p| p.ok())
+            .map(|p| p.display().to_string())
+            .collect());
+    }
+    let compiled = glob::Pattern::new(pattern).map_err(|e| err(&e))?;
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    // The directories before the first component with a wildcard.
+    let base: PathBuf = Path::new(pattern)
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    let mut found = Vec::new();
+    let mut todo = vec![base];
+    while let Some(dir) = todo.pop() {
+        let listing = if dir.as_os_str().is_empty() {
+            std::fs::read_dir(".")
+        } else {
+            std::fs::read_dir(&dir)
+        };
+        let Ok(listing) = listing else { continue };
+        for entry in listing.flatten() {
+            let path = dir.join(entry.file_name());
+            if compiled.matches_path_with(&path, options) {
+                found.push(path.display().to_string());
+            }
+            // `DirEntry::file_type` does not follow a symbolic link.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                todo.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
-/// Create a file if it does not exist (`fs_touch`, `touch`).
+/// Create a file if it does not exist (`fs_touch`, `touch`). Whatever is there already is
+/// left alone and not opened: a FIFO a sandboxed program left in a directory bound
+/// read-write would block the CLI, a symbolic link would make it create its target
+/// anywhere the caller may write, a device node would run its driver's `open`.
 fn touch(func: &str, p: &str) -> Result<(), minijinja::Error> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32)
         .open(p)
-        .map(drop)
-        .map_err(|e| tmpl_err(format!("{func}({p:?}): {e}")))
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(tmpl_err(format!("{func}({p:?}): {e}"))),
+    }
 }
 
 fn tmpl_err(msg: String) -> minijinja::Error {
@@ -601,7 +651,9 @@ fn xdg_user_dir(name: &str) -> String {
     };
     let upper = name.to_uppercase();
     let config = std::env::var("XDG_CONFIG_HOME").unwrap_or_else(|_| format!("{home}/.config"));
-    if let Ok(text) = std::fs::read_to_string(format!("{config}/user-dirs.dirs")) {
+    // Only a regular file is read (a FIFO there would block the CLI), and only its start.
+    let dirs_file = PathBuf::from(format!("{config}/user-dirs.dirs"));
+    if let Ok(text) = crate::host_file::read_regular(&dirs_file, 64 * 1024) {
         let key = format!("XDG_{upper}_DIR=");
         for line in text.lines() {
             if let Some(v) = line.trim().strip_prefix(&key) {

@@ -272,3 +272,128 @@ fn shipped_profiles_all_load_and_run() {
     }
     assert!(n >= 10, "only {n} profiles");
 }
+
+/// Render `template` as the value of `HK_OUT` and print it from inside the sandbox.
+fn render_in(dir: &std::path::Path, template: &str, envs: &[(&str, &str)]) -> Out {
+    let p = dir.join("p.toml");
+    write(
+        &p,
+        &format!("envs = [{{ name = \"HK_OUT\", value = \"{template}\" }}]\n"),
+    );
+    hk_with(
+        &[
+            "run",
+            "-c",
+            s(&p),
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo \"$HK_OUT\"",
+        ],
+        envs,
+    )
+}
+
+#[test]
+fn touch_in_a_profile_does_not_open_an_existing_fifo() {
+    // A FIFO left where a profile touches a file (e.g. by a sandboxed program in a directory
+    // bound read-write) blocked the CLI before the sandbox even started.
+    let d = temp_dir("touch-fifo");
+    let fifo = d.join("history");
+    mkfifo(&fifo);
+    let (out, opened) = watching_fifo(&fifo, false, || {
+        render_in(&d, &format!("{{{{ touch('{}') }}}}ok", s(&fifo)), &[])
+    });
+    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
+    out.ok();
+    assert_eq!(out.stdout, "ok\n");
+}
+
+#[test]
+fn touch_in_a_profile_does_not_create_the_target_of_a_symlink() {
+    let d = temp_dir("touch-link");
+    let target = d.join("elsewhere");
+    std::os::unix::fs::symlink(&target, d.join("file")).unwrap();
+    let out = render_in(
+        &d,
+        &format!("{{{{ touch('{}') }}}}ok", s(&d.join("file"))),
+        &[],
+    );
+    out.ok();
+    assert!(!target.exists(), "touch created the symlink's target");
+    // A missing file is still created.
+    let out = render_in(
+        &d,
+        &format!("{{{{ touch('{}') }}}}ok", s(&d.join("new"))),
+        &[],
+    );
+    out.ok();
+    assert!(d.join("new").is_file());
+}
+
+#[test]
+fn find_in_a_profile_does_not_follow_a_link_to_a_directory() {
+    // t/a -> . : glob's walk went round the loop ~40 times (and with two such links never
+    // finished). Each file is found once.
+    let d = temp_dir("find-loop");
+    write(&d.join("t/f.x"), "");
+    write(&d.join("t/sub/g.x"), "");
+    std::os::unix::fs::symlink(".", d.join("t/a")).unwrap();
+    let out = render_in(
+        &d,
+        &format!("{{{{ find('{}/t/**/*.x') | join(',') }}}}", s(&d)),
+        &[],
+    );
+    out.ok();
+    assert_eq!(
+        out.stdout,
+        format!("{0}/t/f.x,{0}/t/sub/g.x\n", s(&d)),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn xdg_user_dir_does_not_read_a_fifo() {
+    let d = temp_dir("xdg-fifo");
+    let fifo = d.join("user-dirs.dirs");
+    mkfifo(&fifo);
+    let (out, opened) = watching_fifo(&fifo, true, || {
+        render_in(
+            &d,
+            "{{ xdg_user_dir('DOWNLOAD') }}",
+            &[("XDG_CONFIG_HOME", s(&d)), ("HOME", "/home/hk-test")],
+        )
+    });
+    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
+    out.ok();
+    assert_eq!(out.stdout, "/home/hk-test/Download\n");
+}
+
+#[test]
+fn mkdir_p_and_touch_render_as_nothing() {
+    // The original's profiles call them on a line of their own; "None" there was a TOML
+    // error ("key with no value").
+    let d = temp_dir("render-nothing");
+    let p = d.join("p.toml");
+    write(
+        &p,
+        &format!(
+            "{{{{ mkdir_p('{0}/made') }}}}\n{{{{ touch('{0}/made/file') }}}}\n\
+             envs = [{{ name = \"HK_OUT\", value = \"[{{{{ touch('{0}/other') }}}}]\" }}]\n",
+            s(&d)
+        ),
+    );
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&p),
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo \"$HK_OUT\"",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "[]\n");
+    assert!(d.join("made/file").is_file() && d.join("other").is_file());
+}

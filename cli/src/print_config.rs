@@ -8,6 +8,7 @@ use std::path::Path;
 use hakoniwa::Namespace;
 
 use crate::config::LandlockResource;
+use crate::printable::printable;
 use crate::run::{Mount, Network, Settings};
 use crate::verbose;
 
@@ -46,8 +47,10 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         let _ = writeln!(w, "rootdir = {{ path = {}, rw = {rw} }}", qp(d));
     }
     match &s.rootfs {
+        // The directory as resolved (absolute), so that the output loads the same from
+        // anywhere; `none` as it is.
         Some(r) => {
-            let _ = writeln!(w, "rootfs = {}", q(r));
+            let _ = writeln!(w, "rootfs = {}", rootfs.map_or_else(|| q(r), qp));
         }
         None if s.rootdir.is_none() => {
             let _ = writeln!(w, "rootfs = \"/\"");
@@ -55,11 +58,15 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         None => {}
     }
     if let Some(r) = rootfs {
-        let _ = writeln!(w, "# The root gets from {}:", r.display());
+        // Names and link targets come from the rootfs directory, which may be an image the
+        // user did not make: a newline in one must not end the comment (and start a key).
+        let c = |p: &Path| printable(&p.display().to_string());
+        let _ = writeln!(w, "# The root gets from {}:", c(r));
         for (n, link) in verbose::rootfs_entries(r) {
+            let n = printable(&n);
             let _ = match link {
-                Some(t) => writeln!(w, "#   symlink /{n} -> {}", t.display()),
-                None => writeln!(w, "#   bind_ro {} -> /{n}", r.join(&n).display()),
+                Some(t) => writeln!(w, "#   symlink /{n} -> {}", c(&t)),
+                None => writeln!(w, "#   bind_ro {}/{n} -> /{n}", c(r).trim_end_matches('/')),
             };
         }
         let _ = writeln!(w, "#   proc /proc");

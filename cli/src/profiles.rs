@@ -66,6 +66,9 @@ pub enum Origin {
     Builtin(String),
     /// Standard input (`-c -`); includes are relative to the current directory.
     Stdin,
+    /// A file that is not a regular one, read once to its end: a pipe such as bash's
+    /// `-c <(...)` (`/dev/fd/63`). Includes are relative to the current directory.
+    Stream(PathBuf),
 }
 
 impl std::fmt::Display for Origin {
@@ -74,6 +77,7 @@ impl std::fmt::Display for Origin {
             Origin::File(p) => write!(f, "{}", p.display()),
             Origin::Builtin(p) => write!(f, "<built-in>/{p}"),
             Origin::Stdin => f.write_str("<stdin>"),
+            Origin::Stream(p) => write!(f, "{}", p.display()),
         }
     }
 }
@@ -82,7 +86,7 @@ impl Origin {
     /// The profile's text.
     pub fn read(&self) -> Result<String, String> {
         match self {
-            Origin::File(p) => {
+            Origin::File(p) | Origin::Stream(p) => {
                 std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
             }
             Origin::Builtin(p) => builtin(p)
@@ -102,7 +106,7 @@ impl Origin {
     pub fn dir(&self) -> PathBuf {
         match self {
             Origin::File(p) => p.parent().unwrap_or(Path::new("/")).to_path_buf(),
-            Origin::Builtin(_) | Origin::Stdin => {
+            Origin::Builtin(_) | Origin::Stdin | Origin::Stream(_) => {
                 std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
             }
         }
@@ -200,38 +204,75 @@ fn find_by_name(name: &str, dirs: &[PathBuf]) -> Option<Origin> {
         .map(|(p, _)| Origin::Builtin(p.to_string()))
 }
 
-/// What `-c ARG` means: `-` is standard input; an existing file is that file; anything else
-/// is a profile name.
+/// The file `-c PATH` names, if it exists and is not a directory: a regular file by its
+/// canonical path, anything else (a pipe from `<(...)`) as given.
+fn as_file(path: &Path) -> Option<Result<Origin, String>> {
+    let meta = std::fs::metadata(path).ok().filter(|m| !m.is_dir())?;
+    Some(if meta.is_file() {
+        std::fs::canonicalize(path)
+            .map(Origin::File)
+            .map_err(|e| format!("{}: {}", path.display(), io_text(&e)))
+    } else {
+        Ok(Origin::Stream(path.to_path_buf()))
+    })
+}
+
+/// What `-c ARG` means: `-` is standard input; a path starting with `/`, `./` or `../` is
+/// that file; anything else is a profile name, or a file when no profile has that name.
+/// When it is both (and they differ) it is an error: the directory one happens to be in
+/// (a downloaded project, say) must not replace the profile a name stands for.
 pub fn locate(arg: &str) -> Result<Origin, String> {
     if arg == "-" {
         return Ok(Origin::Stdin);
     }
     let path = Path::new(arg);
-    if path.is_file() {
-        return std::fs::canonicalize(path)
-            .map(Origin::File)
-            .map_err(|e| format!("{arg}: {e}"));
+    let file = as_file(path).transpose()?;
+    if ["/", "./", "../"].iter().any(|p| arg.starts_with(p)) {
+        return file.ok_or_else(|| format!("no profile {arg:?}: no such file"));
     }
     let dirs = search_dirs();
-    find_by_name(arg, &dirs).ok_or_else(|| {
-        let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        format!(
-            "no profile {arg:?}: not a file, and not a name found in {} or the built-in profiles (`hakoniwa profiles` lists them)",
-            searched.join(", ")
-        )
-    })
+    match (file, find_by_name(arg, &dirs)) {
+        (Some(f), Some(named)) if f != named => Err(format!(
+            "-c {arg}: ambiguous: {f} is a file here, and {arg:?} is also the name of the profile {named}; \
+             write ./{arg} for the file"
+        )),
+        (Some(f), _) => Ok(f),
+        (None, Some(named)) => Ok(named),
+        (None, None) => {
+            let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            Err(format!(
+                "no profile {arg:?}: not a file, and not a name found in {} or the built-in profiles (`hakoniwa profiles` lists them)",
+                searched.join(", ")
+            ))
+        }
+    }
 }
 
-/// Every `NAME.toml` under `dir` (recursively), as `(NAME, path)`, sorted.
+/// Every `NAME.toml` under `dir` (recursively), as `(NAME, path)`, sorted. Links to
+/// directories are followed (a profile directory may link a shared one) but each directory
+/// is entered once, so a link back up (`loop -> .`) neither repeats every name ~40 times nor,
+/// with two such links, makes the walk exponential.
 fn list_dir(dir: &Path) -> Vec<(String, PathBuf)> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        seen: &mut std::collections::HashSet<(u64, u64)>,
+        out: &mut Vec<(String, PathBuf)>,
+    ) {
+        let Ok(meta) = std::fs::metadata(dir) else {
+            return;
+        };
+        if !seen.insert((meta.dev(), meta.ino())) {
+            return;
+        }
         let Ok(rd) = std::fs::read_dir(dir) else {
             return;
         };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(root, &p, out);
+                walk(root, &p, seen, out);
             } else if p.extension().is_some_and(|x| x == "toml") {
                 if let Ok(rel) = p.strip_prefix(root) {
                     let name = rel.with_extension("").display().to_string();
@@ -241,7 +282,7 @@ fn list_dir(dir: &Path) -> Vec<(String, PathBuf)> {
         }
     }
     let mut out = Vec::new();
-    walk(dir, dir, &mut out);
+    walk(dir, dir, &mut Default::default(), &mut out);
     out.sort();
     out
 }

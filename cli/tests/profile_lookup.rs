@@ -186,3 +186,137 @@ fn a_profile_rootdir_error_names_the_key() {
     );
     assert!(!e.contains("--rootdir"), "{e}");
 }
+
+#[test]
+fn a_newline_in_a_rootfs_name_does_not_add_a_key_to_the_printed_config() {
+    // A rootfs image the user did not make: a link target and a file name with a newline
+    // and a profile key after it. Printed as comments, they must stay comments, so that
+    // `-c -` loading the output back gets no writable rootdir from them.
+    let r = temp_dir("rootfs-newline");
+    std::os::unix::fs::symlink(
+        "usr/lib\nrootdir = { path = \"/\", rw = true }",
+        r.join("lib"),
+    )
+    .unwrap();
+    write(&r.join("x\nhostname = \"injected\""), "");
+    let printed = hk(&["run", "--rootfs", s(&r), "--print-config", "--", "true"]);
+    printed.ok();
+    let keys: Vec<&str> = printed
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("rootdir") || l.starts_with("hostname"))
+        .collect();
+    assert!(keys.is_empty(), "{keys:?} in:\n{}", printed.stdout);
+    assert!(
+        printed
+            .stdout
+            .contains("#   symlink /lib -> usr/lib\\nrootdir = { path = \"/\", rw = true }"),
+        "{}",
+        printed.stdout
+    );
+    let loaded = hk_piped(
+        &r,
+        &["run", "-v", "-c", "-", "--print-config"],
+        &[],
+        &printed.stdout,
+    );
+    loaded.ok();
+    assert!(
+        !loaded.stdout.lines().any(|l| l.starts_with("rootdir")),
+        "{}",
+        loaded.stdout
+    );
+}
+
+#[test]
+fn print_config_writes_a_relative_rootfs_as_an_absolute_path() {
+    // The output is meant to be saved and loaded back (`-c FILE`, `-c -`) from elsewhere.
+    let r = temp_dir("rootfs-relative");
+    let (parent, name) = (
+        r.parent().unwrap(),
+        r.file_name().unwrap().to_str().unwrap(),
+    );
+    let out = hk_in(
+        parent,
+        &["run", "--rootfs", name, "--print-config", "--", "true"],
+    );
+    out.ok();
+    assert!(
+        out.stdout.contains(&format!("\nrootfs = \"{}\"\n", s(&r))),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_file_in_the_current_directory_does_not_replace_a_profile_name() {
+    // `-c offline` in a downloaded project that ships a file named `offline`: the user asked
+    // for the built-in profile, the file grants the host's network.
+    let d = temp_dir("cwd-shadow");
+    write(
+        &d.join("offline"),
+        "network = { mode = \"host\" }\nhostname = \"from-the-file\"\n",
+    );
+    let out = hk_in(&d, &["run", "-c", "offline", "--", "true"]);
+    assert_eq!(out.code, 1, "ran with the file:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("-c offline: ambiguous")
+            && out.stderr.contains("<built-in>/examples/offline.toml")
+            && out.stderr.contains("write ./offline for the file"),
+        "{}",
+        out.stderr
+    );
+    // Asked for explicitly, the file is used.
+    let out = hk_in(
+        &d,
+        &[
+            "run",
+            "-c",
+            "./offline",
+            "--",
+            "cat",
+            "/proc/sys/kernel/hostname",
+        ],
+    );
+    out.ok();
+    assert_eq!(out.stdout, "from-the-file\n");
+    // A file that no profile name clashes with is still found without ./ (as the original
+    // took any path).
+    write(&d.join("mine"), "hostname = \"mine\"\n");
+    let out = hk_in(
+        &d,
+        &[
+            "run",
+            "-c",
+            "mine",
+            "--",
+            "cat",
+            "/proc/sys/kernel/hostname",
+        ],
+    );
+    out.ok();
+    assert_eq!(out.stdout, "mine\n");
+}
+
+#[test]
+fn a_profile_is_read_from_a_process_substitution() {
+    // bash's `-c <(...)` passes /dev/fd/63, a pipe: not a regular file, still a profile.
+    let out = out_of(std::process::Command::new("bash").arg("-c").arg(format!(
+        "{} run -c <(printf 'hostname = \"piped\"\\n') -- cat /proc/sys/kernel/hostname",
+        bin()
+    )));
+    out.ok();
+    assert_eq!(out.stdout, "piped\n", "{}", out.stderr);
+}
+
+#[test]
+fn profiles_lists_a_name_once_behind_a_link_to_its_own_directory() {
+    let d = temp_dir("list-loop");
+    write(&d.join("hakoniwa/profiles/p.toml"), "");
+    std::os::unix::fs::symlink(".", d.join("hakoniwa/profiles/loop")).unwrap();
+    let out = hk_with(&["profiles"], &[("XDG_CONFIG_HOME", s(&d))]);
+    out.ok();
+    let mine: Vec<&str> = out.stdout.lines().filter(|l| l.contains(s(&d))).collect();
+    assert_eq!(mine.len(), 1, "{}", out.stdout);
+    assert!(mine[0].starts_with("p "), "{}", out.stdout);
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use hakoniwa::{Namespace, HOST_ROOT_DIRS};
 
 use crate::config::LandlockResource;
+use crate::printable::printable;
 use crate::run::{Mount, Settings};
 
 /// What a `rootfs` puts at the top of the new root: `(name, Some(link target))` for a
@@ -83,10 +84,13 @@ pub fn plan(
     }
     let mut symlinks: Vec<(String, String)> = Vec::new();
     if let Some(r) = rootfs {
+        // Names from the rootfs directory (an image the user may not have made): control
+        // characters escaped, so they cannot forge log lines or drive the terminal.
+        let p = |s: &Path| printable(&s.display().to_string());
         for (n, link) in rootfs_entries(r) {
             match link {
-                Some(t) => symlinks.push((format!("/{n}"), t.display().to_string())),
-                None => log::debug!("Mount: bind_ro: {} -> /{n}", r.join(&n).display()),
+                Some(t) => symlinks.push((format!("/{}", printable(&n)), p(&t))),
+                None => log::debug!("Mount: bind_ro: {} -> /{}", p(&r.join(&n)), printable(&n)),
             }
         }
     }

@@ -320,3 +320,32 @@ fn profiles_lists_a_name_once_behind_a_link_to_its_own_directory() {
     assert_eq!(mine.len(), 1, "{}", out.stdout);
     assert!(mine[0].starts_with("p "), "{}", out.stdout);
 }
+
+#[test]
+fn an_escape_sequence_in_a_rootfs_name_reaches_the_verbose_log_escaped() {
+    // A file name in a rootfs image must not drive the terminal `-v` writes to (here: set
+    // its title) nor start a log line of its own.
+    let r = temp_dir("rootfs-escape");
+    write(&r.join("a\x1b]0;owned\x07\n[hakoniwa] Mount: forged"), "");
+    let out = hk(&[
+        "run",
+        "-v",
+        "--rootfs",
+        s(&r),
+        "--print-config",
+        "--",
+        "true",
+    ]);
+    out.ok();
+    assert!(
+        !out.stderr.contains('\x1b') && !out.stderr.contains("\n[hakoniwa] Mount: forged"),
+        "{:?}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("/a\\u{1b}]0;owned\\u{7}\\n[hakoniwa] Mount: forged"),
+        "{}",
+        out.stderr
+    );
+}

@@ -125,9 +125,20 @@ impl Origin {
             }
             _ => {
                 let path = self.dir().join(name);
-                std::fs::canonicalize(&path)
-                    .map(Origin::File)
-                    .map_err(|e| missing(format!("{}: {}", path.display(), io_text(&e))))
+                std::fs::canonicalize(&path).map(Origin::File).or_else(|e| {
+                    // Not next to the profile: a profile of that name (an example copied
+                    // into ~/.config/hakoniwa/profiles still includes
+                    // "../abstractions/base.toml", which is then the built-in one).
+                    let by_name = name.trim_start_matches("./").trim_start_matches("../");
+                    find_by_name(by_name, &search_dirs()).ok_or_else(|| {
+                        missing(format!(
+                            "{}: {}, and no profile is named {:?}",
+                            path.display(),
+                            io_text(&e),
+                            by_name.strip_suffix(".toml").unwrap_or(by_name)
+                        ))
+                    })
+                })
             }
         }
     }

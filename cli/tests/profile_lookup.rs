@@ -349,3 +349,40 @@ fn an_escape_sequence_in_a_rootfs_name_reaches_the_verbose_log_escaped() {
         out.stderr
     );
 }
+
+#[test]
+fn an_example_copied_into_the_profile_directory_finds_the_built_in_abstractions() {
+    // What a new user does first: copy a shipped example next to their own profiles and
+    // edit it. Its "../abstractions/base.toml" is not there; the built-in one of that name is.
+    let d = temp_dir("copied-example");
+    let shell = std::fs::read_to_string(profiles_dir().join("examples/shell.toml")).unwrap();
+    write(
+        &d.join("hakoniwa/profiles/myshell.toml"),
+        &shell.replace("hostname = \"hakoniwa\"", "hostname = \"mine\""),
+    );
+    let out = hk_with(
+        &[
+            "run",
+            "-c",
+            "myshell",
+            "--",
+            "cat",
+            "/proc/sys/kernel/hostname",
+        ],
+        &[("XDG_CONFIG_HOME", s(&d))],
+    );
+    out.ok();
+    assert_eq!(out.stdout, "mine\n");
+    // A user's own abstraction of that name comes first.
+    write(
+        &d.join("hakoniwa/abstractions/base.toml"),
+        "mounts = [{ source = \"\", destination = \"/tmp\", type = \"tmpfs\" }]\n\
+         envs = [{ name = \"BASE\", value = \"users\" }]\n",
+    );
+    let out = hk_with(
+        &["run", "-c", "myshell", "--", "/bin/sh", "-c", "echo $BASE"],
+        &[("XDG_CONFIG_HOME", s(&d))],
+    );
+    out.ok();
+    assert_eq!(out.stdout, "users\n");
+}

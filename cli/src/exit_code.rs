@@ -6,7 +6,7 @@
 //! |---|---|
 //! | the program's | the program exited |
 //! | 128+N | the program was killed by signal N (137 for a wall-clock kill) |
-//! | 1 | something the user wrote is wrong: a flag value, a profile, or a configuration the engine rejects before it starts (`Error::Config`) |
+//! | 1 | something the user wrote is wrong: a flag value, a profile, or a configuration the engine rejects before it starts (`Error::Config`), or a working directory missing inside the sandbox |
 //! | 2 | command-line usage error (unknown flag, missing value) |
 //! | 125 | the sandbox could not be set up for another reason (kernel, permissions, pasta) |
 //! | 126 | the program was found but cannot be executed (permission, format, missing `#!` interpreter or dynamic loader) |
@@ -60,6 +60,22 @@ impl fmt::Display for CliError {
 /// refined by `run` (126, 127), which knows the sandbox's file tree.
 impl From<hakoniwa::Error> for CliError {
     fn from(e: hakoniwa::Error) -> Self {
+        // A working directory (`-w :DIR`, a profile's `command.cwd`) that does not exist
+        // inside the sandbox is a value the user wrote, found during setup.
+        if let hakoniwa::Error::Setup {
+            stage: hakoniwa::Stage::Chdir,
+            target,
+            errno: errno @ (2 | 20),
+        } = &e
+        {
+            return CliError::invalid(format!(
+                "the working directory {} does not exist inside the sandbox (errno {errno}): {}\n\
+                 hint: bind the host directory that holds it (-b/-B HOST:CONTAINER), or use \
+                 -w HOST_DIR, which binds a host directory at the same path and changes to it",
+                target.as_deref().unwrap_or("?"),
+                crate::run::strerror(*errno)
+            ));
+        }
         let code = match e {
             hakoniwa::Error::Config { .. } => INVALID,
             _ => SETUP_FAILED,

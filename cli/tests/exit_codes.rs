@@ -92,3 +92,12 @@ fn the_json_status_of_a_user_error_carries_code_1() {
     assert_eq!(v["reason"], "setup_failed");
     assert_eq!(v["code"], 1);
 }
+
+#[test]
+fn a_working_directory_missing_inside_the_sandbox_is_a_user_error() {
+    // `-w :/x` is a value the user wrote; the engine finds it missing only at chdir.
+    user_error(
+        &["-w", ":/no/such/dir-hk"],
+        "the working directory /no/such/dir-hk does not exist inside the sandbox (errno 2): No such file or directory",
+    );
+}

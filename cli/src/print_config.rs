@@ -230,7 +230,12 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         }
         array(w, "net", net);
     }
-    let _ = writeln!(w, "\n[seccomp]\npath = {}", q(&s.seccomp.name()));
+    // A file as an absolute path, like the rootfs: the output loads the same from anywhere.
+    let seccomp = match &s.seccomp {
+        crate::confine::SeccompChoice::File(p) => crate::run::absolute(p).display().to_string(),
+        other => other.name(),
+    };
+    let _ = writeln!(w, "\n[seccomp]\npath = {}", q(&seccomp));
     let argv: Vec<String> = s.argv.iter().map(|a| q(a)).collect();
     let _ = writeln!(w, "\n[command]\ncmdline = [{}]", argv.join(", "));
     if let Some(d) = &s.cwd {

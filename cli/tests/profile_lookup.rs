@@ -386,3 +386,38 @@ fn an_example_copied_into_the_profile_directory_finds_the_built_in_abstractions(
     out.ok();
     assert_eq!(out.stdout, "users\n");
 }
+
+#[test]
+fn print_config_writes_a_relative_seccomp_file_as_an_absolute_path() {
+    let d = temp_dir("seccomp-relative");
+    write(
+        &d.join("sc.json"),
+        "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": []}",
+    );
+    let out = hk_in(
+        &d,
+        &[
+            "run",
+            "--seccomp",
+            "sc.json",
+            "--print-config",
+            "--",
+            "true",
+        ],
+    );
+    out.ok();
+    assert!(
+        out.stdout
+            .contains(&format!("[seccomp]\npath = \"{}/sc.json\"\n", s(&d))),
+        "{}",
+        out.stdout
+    );
+    // Loaded back from another directory, it is the same file.
+    let loaded = hk_piped(
+        Path::new("/"),
+        &["run", "-c", "-", "--", "true"],
+        &[],
+        &out.stdout,
+    );
+    loaded.ok();
+}

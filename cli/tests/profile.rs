@@ -294,6 +294,22 @@ fn render_in(dir: &std::path::Path, template: &str, envs: &[(&str, &str)]) -> Ou
     )
 }
 
+/// [`render_in`] while watching `fifo` (see `watching_fifo`): the CLI must not open it,
+/// and the sandbox prints `want`.
+fn renders_without_opening(
+    dir: &std::path::Path,
+    fifo: &std::path::Path,
+    cli_reads: bool,
+    template: &str,
+    envs: &[(&str, &str)],
+    want: &str,
+) {
+    let (out, opened) = watching_fifo(fifo, cli_reads, || render_in(dir, template, envs));
+    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
+    out.ok();
+    assert_eq!(out.stdout, want);
+}
+
 #[test]
 fn touch_in_a_profile_does_not_open_an_existing_fifo() {
     // A FIFO left where a profile touches a file (e.g. by a sandboxed program in a directory
@@ -301,12 +317,8 @@ fn touch_in_a_profile_does_not_open_an_existing_fifo() {
     let d = temp_dir("touch-fifo");
     let fifo = d.join("history");
     mkfifo(&fifo);
-    let (out, opened) = watching_fifo(&fifo, false, || {
-        render_in(&d, &format!("{{{{ touch('{}') }}}}ok", s(&fifo)), &[])
-    });
-    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
-    out.ok();
-    assert_eq!(out.stdout, "ok\n");
+    let template = format!("{{{{ touch('{}') }}}}ok", s(&fifo));
+    renders_without_opening(&d, &fifo, false, &template, &[], "ok\n");
 }
 
 #[test]
@@ -358,16 +370,14 @@ fn xdg_user_dir_does_not_read_a_fifo() {
     let d = temp_dir("xdg-fifo");
     let fifo = d.join("user-dirs.dirs");
     mkfifo(&fifo);
-    let (out, opened) = watching_fifo(&fifo, true, || {
-        render_in(
-            &d,
-            "{{ xdg_user_dir('DOWNLOAD') }}",
-            &[("XDG_CONFIG_HOME", s(&d)), ("HOME", "/home/hk-test")],
-        )
-    });
-    assert!(!opened, "the CLI opened the FIFO: {}", out.stderr);
-    out.ok();
-    assert_eq!(out.stdout, "/home/hk-test/Download\n");
+    renders_without_opening(
+        &d,
+        &fifo,
+        true,
+        "{{ xdg_user_dir('DOWNLOAD') }}",
+        &[("XDG_CONFIG_HOME", s(&d)), ("HOME", "/home/hk-test")],
+        "/home/hk-test/Download\n",
+    );
 }
 
 #[test]

@@ -43,7 +43,8 @@ pub enum Missing {
         program: PathBuf,
         interpreter: String,
     },
-    /// The program (at this sandbox path) exists, its ELF dynamic loader does not.
+    /// The program (at this sandbox path) exists, its ELF dynamic loader does not (control
+    /// characters in its name escaped).
     Loader { program: PathBuf, loader: String },
     /// The program (at this sandbox path) seems to exist and what it needs too: the host's
     /// view of the sandbox cannot tell what is missing (e.g. the interpreter's own loader).
@@ -223,7 +224,7 @@ impl SandboxView {
                 Some(Interp::Elf(loader)) if self.resolve(Path::new(&loader)).is_none() => {
                     return Missing::Loader {
                         program: file,
-                        loader,
+                        loader: crate::printable::printable(&loader),
                     }
                 }
                 _ => break,

@@ -903,8 +903,11 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
         .view
         .find_program(&program, &p.search_path)
         .map(|(f, _)| f);
+    // Paths on the `#!` chain are file names from the program's tree: control characters
+    // escaped (an escape sequence in a name must not drive the terminal).
+    let shown = |p: &Path| crate::printable::printable(&p.display().to_string());
     let needed_by = |file: &Path| match &found {
-        Some(f) if f != file => format!(" (needed to run {})", f.display()),
+        Some(f) if f != file => format!(" (needed to run {})", shown(f)),
         _ => String::new(),
     };
     match *errno {
@@ -927,7 +930,7 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
                 exit_code::NOT_EXECUTABLE,
                 format!(
                     "{}: its interpreter {interpreter} (the #! line) does not exist inside the sandbox{}{}",
-                    program.display(),
+                    shown(&program),
                     needed_by(&program),
                     if interpreter.ends_with("\\r") {
                         " (the line ends with a carriage return: the file has DOS line endings)"
@@ -941,14 +944,14 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
                 format!(
                     "{}: exists inside the sandbox but execve said \"No such file or directory\": \
                      something it needs (an interpreter or loader, or theirs) is missing inside the sandbox",
-                    program.display()
+                    shown(&program)
                 ),
             ),
             Missing::Loader { program, loader } => CliError::new(
                 exit_code::NOT_EXECUTABLE,
                 format!(
                     "{}: its dynamic loader {loader} (ELF PT_INTERP) does not exist inside the sandbox{}",
-                    program.display(),
+                    shown(&program),
                     needed_by(&program)
                 ),
             ),

@@ -277,3 +277,25 @@ fn a_rootdirs_own_proc_is_not_taken_for_the_sandboxs() {
         out.stderr
     );
 }
+
+#[test]
+fn a_file_name_on_the_shebang_chain_reaches_the_message_escaped() {
+    // script -> #!DIR/<ESC>]0;owned<BEL> (exists, a script) -> #!/no/such/interpreter.
+    // The middle name comes from the tree, not from the user: it must not set the
+    // terminal's title when the CLI explains the failure.
+    let d = temp_dir("escape-chain");
+    let middle = d.join("i\x1b]0;owned\x07");
+    executable(&middle, "#!/no/such/interpreter\n");
+    executable(&d.join("script"), &format!("#!{}\n", s(&middle)));
+    let out = hk_in(&d, &["run", "-w", ".", "--", "./script"]);
+    assert_eq!(out.code, 126, "{}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{}/i\\u{{1b}}]0;owned\\u{{7}}: its interpreter /no/such/interpreter",
+            s(&d)
+        )),
+        "{}",
+        out.stderr
+    );
+}

@@ -650,7 +650,10 @@ fn xdg_user_dir(name: &str) -> String {
         return String::new();
     };
     let upper = name.to_uppercase();
-    let config = std::env::var("XDG_CONFIG_HOME").unwrap_or_else(|_| format!("{home}/.config"));
+    let config = std::env::var("XDG_CONFIG_HOME")
+        .ok()
+        .filter(|c| c.starts_with('/'))
+        .unwrap_or_else(|| format!("{home}/.config"));
     // Only a regular file is read (a FIFO there would block the CLI), and only its start.
     let dirs_file = PathBuf::from(format!("{config}/user-dirs.dirs"));
     if let Ok(text) = crate::host_file::read_regular(&dirs_file, 64 * 1024) {

@@ -182,10 +182,16 @@ fn builtin_name(path: &str) -> String {
 /// The profile directories searched by name, in order, with a label for listings.
 pub fn search_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
+    // Absolute paths only (the XDG base directory spec says to ignore a relative one): a
+    // relative or empty value would look profiles up in the current directory.
     let config = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".config"))
+                .filter(|p| p.is_absolute())
+        });
     if let Some(c) = config {
         dirs.push(c.join("hakoniwa/profiles"));
     }

@@ -421,3 +421,28 @@ fn print_config_writes_a_relative_seccomp_file_as_an_absolute_path() {
     );
     loaded.ok();
 }
+
+#[test]
+fn a_relative_xdg_config_home_is_not_searched_for_profiles() {
+    // The XDG spec says to ignore a relative value; searched, it made the current
+    // directory (a downloaded project, say) a source of profiles by name.
+    let d = temp_dir("xdg-relative");
+    for dir in ["rel", ".config"] {
+        write(
+            &d.join(dir).join("hakoniwa/profiles/evil.toml"),
+            "hostname = \"from-the-cwd\"\n",
+        );
+    }
+    // A relative XDG_CONFIG_HOME; an empty one with an empty HOME ("" + "/.config").
+    for (xdg, home) in [("rel", "/nonexistent-hk"), ("", "")] {
+        let out = out_of(
+            std::process::Command::new(bin())
+                .args(["run", "-c", "evil", "--", "true"])
+                .current_dir(&*d)
+                .env("XDG_CONFIG_HOME", xdg)
+                .env("HOME", home),
+        );
+        assert_eq!(out.code, 1, "XDG_CONFIG_HOME={xdg:?}: {}", out.stderr);
+        assert!(out.stderr.contains("no profile \"evil\""), "{}", out.stderr);
+    }
+}

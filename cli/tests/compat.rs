@@ -159,7 +159,7 @@ fn podman_rules() -> Option<usize> {
 
 #[test]
 fn verbose_lines_keep_the_original_wording_and_order() {
-    let d = scratch("verbose");
+    let d = temp_dir("verbose");
     let out = hk_with(
         &[
             "run",
@@ -224,12 +224,11 @@ fn verbose_lines_keep_the_original_wording_and_order() {
             "{line}"
         );
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// A rootfs whose `/etc/group` lists root in several groups (one of them beyond the map).
-fn rootfs_with_groups() -> PathBuf {
-    let d = scratch("groups");
+fn rootfs_with_groups() -> TempDir {
+    let d = temp_dir("groups");
     for l in ["bin", "lib", "lib64", "sbin"] {
         std::os::unix::fs::symlink(format!("usr/{l}"), d.join(l)).unwrap();
     }
@@ -268,7 +267,6 @@ fn user_root_gets_the_supplementary_groups_etc_group_lists() {
     let out = hk(&a);
     out.ok();
     assert_eq!(out.stdout.trim(), "0 10");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 /// What the original's parser accepts (its keys, required keys and value types), as a

@@ -5,7 +5,7 @@ use common::*;
 
 #[test]
 fn landlock_fs_rw_allows_writing_only_there() {
-    let d = scratch("ll-rw");
+    let d = temp_dir("ll-rw");
     let out = hk(&[
         "run",
         "-B",
@@ -49,7 +49,7 @@ fn landlock_tcp_bind_allows_only_the_listed_port() {
 
 #[test]
 fn seccomp_file_profile_is_applied() {
-    let d = scratch("sc");
+    let d = temp_dir("sc");
     let f = d.join("deny-uname.json");
     write(
         &f,
@@ -82,7 +82,7 @@ fn seccomp_file_profile_is_applied() {
 
 #[test]
 fn trace_logging_shows_the_rendered_profile() {
-    let d = scratch("vv");
+    let d = temp_dir("vv");
     let p = d.join("p.toml");
     write(&p, "hostname = \"{{ 'tr' ~ 'aced' }}\"\n");
     let out = hk(&["run", "-vv", "-c", s(&p), "--", "true"]);
@@ -98,7 +98,7 @@ fn trace_logging_shows_the_rendered_profile() {
 #[test]
 fn rootdir_with_bin_skips_the_default_rootfs() {
     // A root that has its own /bin: nothing of the host's system is bound in.
-    let d = scratch("rootdir-bin");
+    let d = temp_dir("rootdir-bin");
     std::fs::create_dir_all(d.join("bin")).unwrap();
     std::fs::create_dir_all(d.join("data")).unwrap();
     let out = hk(&[
@@ -127,7 +127,7 @@ fn rootdir_with_bin_skips_the_default_rootfs() {
 
 #[test]
 fn template_functions_read_link_findup_and_xdg() {
-    let d = scratch("tmpl");
+    let d = temp_dir("tmpl");
     std::os::unix::fs::symlink("/usr/share", d.join("link")).unwrap();
     std::fs::create_dir_all(d.join("a/b")).unwrap();
     write(&d.join("marker.txt"), "");

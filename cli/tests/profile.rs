@@ -44,7 +44,7 @@ fn example_profiles_run() {
 
 #[test]
 fn profile_command_and_override() {
-    let d = scratch("cmd");
+    let d = temp_dir("cmd");
     let p = d.join("p.toml");
     write(
         &p,
@@ -60,7 +60,7 @@ fn profile_command_and_override() {
 
 #[test]
 fn template_functions_and_dir() {
-    let d = scratch("tmpl");
+    let d = temp_dir("tmpl");
     write(&d.join("a.txt"), "");
     write(&d.join("b.txt"), "");
     let p = d.join("p.toml");
@@ -103,7 +103,7 @@ fn template_functions_and_dir() {
 
 #[test]
 fn includes_merge_lists_and_override_scalars() {
-    let d = scratch("merge");
+    let d = temp_dir("merge");
     write(
         &d.join("inc/base.toml"),
         "hostname = \"base\"\nenvs = [{ name = \"A\", value = \"1\" }]\n",
@@ -127,7 +127,7 @@ fn includes_merge_lists_and_override_scalars() {
 
 #[test]
 fn include_cycle_is_named() {
-    let d = scratch("cycle");
+    let d = temp_dir("cycle");
     write(&d.join("a.toml"), "\"@include\" = [\"b.toml\"]\n");
     write(&d.join("b.toml"), "\"@include\" = [\"a.toml\"]\n");
     let out = hk(&["run", "-c", s(&d.join("a.toml")), "--", "true"]);
@@ -138,7 +138,7 @@ fn include_cycle_is_named() {
 }
 
 fn profile_error(text: &str) -> String {
-    let d = scratch("bad");
+    let d = temp_dir("bad");
     let p = d.join("bad.toml");
     write(&p, text);
     let out = hk(&["run", "-c", s(&p), "--", "true"]);
@@ -183,7 +183,7 @@ fn bad_values_in_profile() {
 
 #[test]
 fn profile_keys_apply() {
-    let d = scratch("keys");
+    let d = temp_dir("keys");
     write(&d.join("data/f"), "bound");
     let p = d.join("p.toml");
     write(
@@ -235,7 +235,7 @@ allow_new_privs = true
 
 #[test]
 fn profile_landlock_is_enforced() {
-    let d = scratch("ll");
+    let d = temp_dir("ll");
     let p = d.join("p.toml");
     write(
         &p,

@@ -9,7 +9,7 @@ use common::*;
 
 #[test]
 fn a_profile_is_found_by_name_in_the_user_config_dir_then_among_the_built_in_ones() {
-    let d = scratch("xdg");
+    let d = temp_dir("xdg");
     let xdg = s(&d);
     write(
         &d.join("hakoniwa/profiles/mine.toml"),
@@ -51,12 +51,11 @@ fn a_profile_is_found_by_name_in_the_user_config_dir_then_among_the_built_in_one
         "{}",
         out.stderr
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn profiles_lists_every_name_with_its_source() {
-    let d = scratch("list");
+    let d = temp_dir("list");
     write(&d.join("hakoniwa/profiles/mine.toml"), "");
     write(&d.join("hakoniwa/profiles/offline.toml"), "");
     let out = hk_with(&["profiles"], &[("XDG_CONFIG_HOME", s(&d))]);
@@ -74,7 +73,6 @@ fn profiles_lists_every_name_with_its_source() {
     let offline = line("offline");
     assert_eq!(offline.len(), 2, "{}", out.stdout);
     assert!(!offline[0].contains("shadowed") && offline[1].ends_with("(shadowed)"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -91,7 +89,7 @@ fn a_profile_is_read_from_standard_input_with_a_dash() {
 
 #[test]
 fn print_config_shows_the_resolved_sandbox_without_running_it() {
-    let d = scratch("dry");
+    let d = temp_dir("dry");
     let marker = d.join("ran");
     let script = format!("touch {}", s(&marker));
     for flag in ["--print-config", "--dry-run"] {
@@ -135,16 +133,14 @@ fn print_config_shows_the_resolved_sandbox_without_running_it() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 fn profile_error(text: &str) -> String {
-    let d = scratch("err");
+    let d = temp_dir("err");
     let p = d.join("p.toml");
     write(&p, text);
     let out = hk(&["run", "-c", s(&p), "--", "true"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let _ = std::fs::remove_dir_all(&d);
     out.stderr.replace(s(&d), "DIR")
 }
 

@@ -155,7 +155,7 @@ fn a_program_missing_from_an_empty_root_is_127() {
 
 #[test]
 fn bindmount_ro_and_rw() {
-    let d = scratch("bind");
+    let d = temp_dir("bind");
     write(&d.join("f"), "hello");
     let out = hk(&[
         "run",
@@ -227,7 +227,7 @@ fn tmpfs_dir_symlink() {
 
 #[test]
 fn rootdir_ro_and_rw() {
-    let d = scratch("rootdir");
+    let d = temp_dir("rootdir");
     write(&d.join("marker"), "m");
     let out = hk(&["run", "--rootdir", s(&d), "--", "cat", "/marker"]);
     out.ok();
@@ -531,7 +531,7 @@ fn setenv_sets_copies_and_skips_variables_next_to_the_default_path() {
 
 #[test]
 fn workdir() {
-    let d = scratch("workdir");
+    let d = temp_dir("workdir");
     let out = hk(&["run", "-w", s(&d), "--", "sh", "-c", "pwd; echo hi > here"]);
     out.ok();
     assert_eq!(out.stdout.trim(), s(&d));

@@ -127,6 +127,14 @@ pub struct RunArgs {
     /// Bind mount a host path read-write
     #[arg(short = 'B', long, value_name = "HOST[:CONTAINER]")]
     pub bindmount_rw: Vec<String>,
+    /// DANGEROUS: bind mount a host path read-write with device access
+    ///
+    /// Every other bind (and --rootdir) is `nodev`: device nodes below it cannot be opened.
+    /// This one keeps them usable, so the program can read and write the host devices it
+    /// finds there with your permissions (disks, loop devices, input devices, terminals,
+    /// /dev/kvm). Bind single nodes you need, not /dev; --devfs is enough for most programs.
+    #[arg(long, value_name = "HOST[:CONTAINER]")]
+    pub dev_bind: Vec<String>,
     /// Mount a minimal devfs
     #[arg(long, value_name = "PATH")]
     pub devfs: Vec<PathBuf>,

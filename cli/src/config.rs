@@ -76,6 +76,9 @@ pub struct MountCfg {
     pub kind: MountType,
     #[serde(default)]
     pub rw: bool,
+    /// A bind with device access (`--dev-bind`): read-write, device nodes usable.
+    #[serde(default)]
+    pub dev: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -129,6 +129,11 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
                 qp(source),
                 qp(target)
             ),
+            Mount::DevBind { source, target } => format!(
+                "{{ source = {}, destination = {}, rw = true, dev = true }}",
+                qp(source),
+                qp(target)
+            ),
             Mount::Devfs(t) => format!(
                 "{{ source = \"\", destination = {}, type = \"devfs\" }}",
                 qp(t)

@@ -23,6 +23,11 @@ pub enum Mount {
         target: PathBuf,
         rw: bool,
     },
+    /// `--dev-bind`: read-write, device nodes usable.
+    DevBind {
+        source: PathBuf,
+        target: PathBuf,
+    },
     Devfs(PathBuf),
     Tmpfs(PathBuf),
 }
@@ -432,11 +437,12 @@ impl Settings {
                             "mounts: the bind mount at {dest} needs a source"
                         ))));
                     }
-                    let mut b = parse_bind("mounts.source", &m.source, m.rw).map_err(ctx)?;
-                    if let Mount::Bind { target: t, .. } = &mut b {
-                        *t = target;
+                    let b = parse_bind("mounts.source", &m.source, m.rw || m.dev).map_err(ctx)?;
+                    match b {
+                        Mount::Bind { source, .. } if m.dev => Mount::DevBind { source, target },
+                        Mount::Bind { source, rw, .. } => Mount::Bind { source, target, rw },
+                        other => other,
                     }
-                    b
                 }
                 MountType::Devfs => Mount::Devfs(target),
                 MountType::Tmpfs => Mount::Tmpfs(target),
@@ -602,6 +608,11 @@ impl Settings {
         }
         for b in &a.bindmount_rw {
             self.mounts.push(parse_bind("--bindmount-rw", b, true)?);
+        }
+        for b in &a.dev_bind {
+            if let Mount::Bind { source, target, .. } = parse_bind("--dev-bind", b, true)? {
+                self.mounts.push(Mount::DevBind { source, target });
+            }
         }
         for d in &a.devfs {
             self.mounts
@@ -861,7 +872,9 @@ fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
     }
     for m in &s.mounts {
         match m {
-            Mount::Bind { source, target, .. } => v.bind(source, target),
+            Mount::Bind { source, target, .. } | Mount::DevBind { source, target } => {
+                v.bind(source, target)
+            }
             Mount::Devfs(t) | Mount::Tmpfs(t) => v.empty(t),
         }
     }
@@ -1066,6 +1079,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
                 rw: true,
             } => c.bindmount_rw(source, target),
             Mount::Bind { source, target, .. } => c.bindmount_ro(source, target),
+            Mount::DevBind { source, target } => c.bindmount_dev(source, target),
             Mount::Devfs(t) => c.devfsmount(t),
             Mount::Tmpfs(t) => c.tmpfsmount(t),
         };

@@ -103,6 +103,11 @@ pub fn plan(
                 source.display(),
                 target.display()
             ),
+            Mount::DevBind { source, target } => log::debug!(
+                "Mount: bind_dev: {} -> {}",
+                source.display(),
+                target.display()
+            ),
             Mount::Devfs(t) => log::debug!("Mount:   devfs: {}", t.display()),
             Mount::Tmpfs(t) => log::debug!("Mount:   tmpfs: {}", t.display()),
         }

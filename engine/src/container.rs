@@ -48,6 +48,8 @@ pub(crate) enum MountEntry {
         source: PathBuf,
         target: PathBuf,
         readonly: bool,
+        /// Device nodes below stay usable (no `nodev`).
+        dev: bool,
     },
     Tmpfs {
         target: PathBuf,
@@ -255,7 +257,14 @@ impl Container {
     }
 
     /// Use an existing host directory as the root instead of a tmpfs (read-only unless
-    /// `rw`). Mount points the engine has to create in it are removed after the run.
+    /// `rw`). Device nodes in it do not work (`nodev`).
+    ///
+    /// A read-only rootdir is never written to: the root is a tmpfs that holds read-only
+    /// binds (recursive, so mounts below them are read-only too) of the directory's
+    /// top-level entries, so missing mount points are made in the tmpfs, and a
+    /// [`Container::file`] over an existing file is a copy bound over it. A read-write
+    /// rootdir is the root itself: mount points the engine has to create in it are made on
+    /// the host and removed after `wait` (not if the host process is killed first).
     pub fn rootdir(&mut self, dir: impl AsRef<Path>, rw: bool) -> &mut Self {
         self.rootdir = Some((dir.as_ref().to_path_buf(), rw));
         self
@@ -266,33 +275,64 @@ impl Container {
         self
     }
 
-    /// Bind a host path read-only (recursively) at `target`.
+    fn add_bind(&mut self, source: &Path, target: &Path, readonly: bool, dev: bool) -> &mut Self {
+        self.add_mount(MountEntry::Bind {
+            source: source.into(),
+            target: target.into(),
+            readonly,
+            dev,
+        })
+    }
+
+    /// Bind a host path read-only (recursively) at `target`. Device nodes below it do not
+    /// work (`nodev`).
     pub fn bindmount_ro(
         &mut self,
         source: impl AsRef<Path>,
         target: impl AsRef<Path>,
     ) -> &mut Self {
-        self.add_mount(MountEntry::Bind {
-            source: source.as_ref().into(),
-            target: target.as_ref().into(),
-            readonly: true,
-        })
+        self.add_bind(source.as_ref(), target.as_ref(), true, false)
     }
 
-    /// Bind a host path read-write at `target`.
+    /// Bind a host path read-write at `target`. Device nodes below it do not work
+    /// (`nodev`). Mount points are never created inside it: a mount whose target lies in
+    /// this bind needs its mount point to exist on the host already (setup fails with
+    /// `ENOENT` naming the host path otherwise).
     pub fn bindmount_rw(
         &mut self,
         source: impl AsRef<Path>,
         target: impl AsRef<Path>,
     ) -> &mut Self {
-        self.add_mount(MountEntry::Bind {
-            source: source.as_ref().into(),
-            target: target.as_ref().into(),
-            readonly: false,
-        })
+        self.add_bind(source.as_ref(), target.as_ref(), false, false)
     }
 
-    /// A minimal /dev at `target`.
+    /// Bind a host path read-write at `target` **with device access**: the program can
+    /// open, read and write the host device nodes below it.
+    ///
+    /// # Warning
+    /// This is dangerous. A device bind of `/dev` lets the program read and overwrite the
+    /// host's disks (`/dev/sda`, loop devices), inject input (`/dev/uinput`) and reach
+    /// terminals and `/dev/kvm`, within the caller's own permissions. Bind single nodes you
+    /// need (say one `/dev/dri/renderD128`) rather than directories; the minimal
+    /// [`Container::devfsmount`] is enough for most programs.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use hakoniwa::Container;
+    /// let mut c = Container::new();
+    /// c.rootfs("/").bindmount_dev("/dev/dri/renderD128", "/dev/dri/renderD128");
+    /// ```
+    pub fn bindmount_dev(
+        &mut self,
+        source: impl AsRef<Path>,
+        target: impl AsRef<Path>,
+    ) -> &mut Self {
+        self.add_bind(source.as_ref(), target.as_ref(), false, true)
+    }
+
+    /// A minimal /dev at `target`: a tmpfs with the host's `null`, `zero`, `full`, `random`,
+    /// `urandom` and `tty` nodes bound read-only (they work as devices; their host inodes
+    /// cannot be changed), a private devpts, `shm` and the usual links.
     pub fn devfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
         self.add_mount(MountEntry::Devfs {
             target: target.as_ref().into(),

@@ -86,6 +86,7 @@ pub(crate) enum OwnedKind {
         source: u32,
         readonly: bool,
         file: bool,
+        dev: bool,
     },
     Tmpfs {
         size: Option<CString>,
@@ -118,6 +119,10 @@ pub(crate) struct OwnedOp {
     pub(crate) target: PathBuf,
     pub(crate) target_c: CString,
     pub(crate) kind: OwnedKind,
+    /// For a mount whose target lies in a read-write bind of a host directory: that bind's
+    /// source index and the target relative to it. Nothing is created there (see
+    /// [`MountOp::create`]).
+    pub(crate) in_rw_bind: Option<(u32, PathBuf)>,
 }
 
 /// The owned mount plan.
@@ -147,8 +152,47 @@ impl MountStorage {
             target,
             target_c,
             kind,
+            in_rw_bind: None,
         });
         Ok(())
+    }
+
+    /// Mark every mount step whose target lies in a read-write bind of a host directory:
+    /// its missing mount point would have to be created on the host. The covering mount is
+    /// the deepest earlier step whose target is an ancestor (steps are ordered by depth).
+    fn mark_rw_bind_targets(&mut self) {
+        for i in 0..self.ops.len() {
+            let (done, rest) = self.ops.split_at_mut(i);
+            let Some(op) = rest.first_mut() else { break };
+            if !matches!(
+                op.kind,
+                OwnedKind::Bind { .. }
+                    | OwnedKind::Tmpfs { .. }
+                    | OwnedKind::Proc
+                    | OwnedKind::Devfs { .. }
+            ) {
+                continue;
+            }
+            let cover = done
+                .iter()
+                .filter(|o| o.target != op.target && op.target.starts_with(&o.target))
+                .max_by_key(|o| depth(&o.target));
+            if let Some(OwnedOp {
+                target,
+                kind:
+                    OwnedKind::Bind {
+                        source,
+                        readonly: false,
+                        file: false,
+                        ..
+                    },
+                ..
+            }) = cover
+            {
+                let rel = op.target.strip_prefix(target).unwrap_or(Path::new(""));
+                op.in_rw_bind = Some((*source, rel.to_path_buf()));
+            }
+        }
     }
 
     /// The mount entries of a container, expanded (rootfs), de-duplicated (a later entry on
@@ -157,6 +201,17 @@ impl MountStorage {
     fn build(cmd: &Command, console: Option<PathBuf>) -> Result<MountStorage> {
         let c = &cmd.container;
         let mut entries: Vec<MountEntry> = Vec::new();
+        // A read-only rootdir is never written to: the root is a tmpfs holding read-only
+        // binds of its top-level entries, so the mount points the engine needs are made in
+        // the tmpfs (nothing on the host, nothing to clean up, even if the supervisor is
+        // killed). A read-write rootdir is the root itself.
+        let ro_rootdir = match &c.rootdir {
+            Some((dir, false)) => Some(dir),
+            _ => None,
+        };
+        if let Some(dir) = ro_rootdir {
+            entries.extend(top_level_entries("rootdir", dir, None)?);
+        }
         if let Some(dir) = &c.rootfs {
             entries.extend(expand_rootfs(dir)?);
         }
@@ -186,7 +241,7 @@ impl MountStorage {
             ops: Vec::new(),
             created: Vec::new(),
         };
-        if let Some((dir, rw)) = &c.rootdir {
+        if let Some((dir, rw)) = c.rootdir.as_ref().filter(|(_, rw)| *rw) {
             let meta = std::fs::metadata(dir)
                 .map_err(|e| Error::config("rootdir", format!("{}: {}", dir.display(), e)))?;
             if !meta.is_dir() {
@@ -204,7 +259,10 @@ impl MountStorage {
         for (target, e) in normalized {
             let kind = match e {
                 MountEntry::Bind {
-                    source, readonly, ..
+                    source,
+                    readonly,
+                    dev,
+                    ..
                 } => {
                     let meta = std::fs::metadata(&source).map_err(|err| {
                         Error::config("bindmount", format!("source {}: {}", source.display(), err))
@@ -214,6 +272,7 @@ impl MountStorage {
                         source: s,
                         readonly,
                         file: !meta.is_dir(),
+                        dev,
                     }
                 }
                 MountEntry::Tmpfs { size, mode, .. } => OwnedKind::Tmpfs {
@@ -267,6 +326,7 @@ impl MountStorage {
             };
             m.add_op(target, kind)?;
         }
+        m.mark_rw_bind_targets();
         m.created = (0..m.ops.len()).map(|_| Cell::new(0)).collect();
         Ok(m)
     }
@@ -318,23 +378,35 @@ impl MountStorage {
 }
 
 fn expand_rootfs(dir: &Path) -> Result<Vec<MountEntry>> {
+    let only = (dir == Path::new("/")).then_some(&HOST_ROOT_DIRS[..]);
+    top_level_entries("rootfs", dir, only)
+}
+
+/// The top-level entries of `dir` (or only the names in `only`, those that exist) as
+/// read-only binds, symlinks recreated.
+fn top_level_entries(
+    field: &'static str,
+    dir: &Path,
+    only: Option<&[&str]>,
+) -> Result<Vec<MountEntry>> {
     let meta = std::fs::metadata(dir)
-        .map_err(|e| Error::config("rootfs", format!("{}: {}", dir.display(), e)))?;
+        .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?;
     if !meta.is_dir() {
         return Err(Error::config(
-            "rootfs",
+            field,
             format!("not a directory: {}", dir.display()),
         ));
     }
-    let names: Vec<std::ffi::OsString> = if dir == Path::new("/") {
-        HOST_ROOT_DIRS.iter().map(|s| s.into()).collect()
-    } else {
-        let mut v: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| Error::config("rootfs", format!("{}: {}", dir.display(), e)))?
-            .filter_map(|e| e.ok().map(|e| e.file_name()))
-            .collect();
-        v.sort();
-        v
+    let names: Vec<std::ffi::OsString> = match only {
+        Some(names) => names.iter().map(|s| s.into()).collect(),
+        None => {
+            let mut v: Vec<_> = std::fs::read_dir(dir)
+                .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect();
+            v.sort();
+            v
+        }
     };
     let mut out = Vec::new();
     for name in names {
@@ -345,13 +417,14 @@ fn expand_rootfs(dir: &Path) -> Result<Vec<MountEntry>> {
         };
         if meta.file_type().is_symlink() {
             let original = std::fs::read_link(&host)
-                .map_err(|e| Error::config("rootfs", format!("{}: {}", host.display(), e)))?;
+                .map_err(|e| Error::config(field, format!("{}: {}", host.display(), e)))?;
             out.push(MountEntry::Symlink { original, target });
         } else {
             out.push(MountEntry::Bind {
                 source: host,
                 target,
                 readonly: true,
+                dev: false,
             });
         }
     }
@@ -561,10 +634,12 @@ impl Storage {
                         source,
                         readonly,
                         file,
+                        dev,
                     } => MountKind::Bind {
                         source: *source,
                         readonly: *readonly,
                         file: *file,
+                        dev: *dev,
                     },
                     OwnedKind::Tmpfs {
                         size,
@@ -592,6 +667,7 @@ impl Storage {
                     OwnedKind::Mask { null } => MountKind::Mask { null: *null },
                     OwnedKind::ReadOnly => MountKind::ReadOnly,
                 },
+                create: op.in_rw_bind.is_none(),
             })
             .collect();
         let mount_plan = self.mount.as_ref().map(|m| MountPlan {
@@ -658,8 +734,14 @@ impl Storage {
         f(&plan)
     }
 
-    /// A readable name for the plan entry an error record points at.
-    pub(crate) fn describe(&self, stage: hakoniwa_runtime::Stage, index: u32) -> Option<String> {
+    /// A readable name for the plan entry an error record points at (with `errno`, what
+    /// the failure means when the engine chose it).
+    pub(crate) fn describe(
+        &self,
+        stage: hakoniwa_runtime::Stage,
+        index: u32,
+        errno: i32,
+    ) -> Option<String> {
         use hakoniwa_runtime::Stage as S;
         if index == hakoniwa_runtime::NO_INDEX {
             return match stage {
@@ -689,17 +771,36 @@ impl Storage {
             S::Mount | S::MountTarget | S::ProcMask => {
                 let m = self.mount.as_ref()?;
                 let op = m.ops.get(i)?;
-                Some(match &op.kind {
-                    OwnedKind::Bind { source, .. } => format!(
-                        "{} -> {}",
-                        m.source_paths
-                            .get(*source as usize)
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                        op.target.display()
-                    ),
+                let source_path = |s: u32| {
+                    m.source_paths
+                        .get(s as usize)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                };
+                let mut text = match &op.kind {
+                    OwnedKind::Bind { source, .. } => {
+                        format!("{} -> {}", source_path(*source), op.target.display())
+                    }
                     _ => op.target.display().to_string(),
-                })
+                };
+                const ENOENT: i32 = 2;
+                const EROFS: i32 = 30;
+                match (&op.in_rw_bind, stage, errno) {
+                    (Some((bind, rel)), S::MountTarget, ENOENT) => {
+                        let host = m.source_paths.get(*bind as usize).map(|p| p.join(rel));
+                        text.push_str(&format!(
+                            "; the mount point is missing in a read-write bind and is never \
+                             created on the host: create {} first",
+                            host.unwrap_or_default().display()
+                        ));
+                    }
+                    (_, S::MountTarget, EROFS) => text.push_str(
+                        "; it lies in a read-only mount, where nothing is created \
+                         (a file may only replace an existing one there)",
+                    ),
+                    _ => {}
+                }
+                Some(text)
             }
             S::Landlock => {
                 let plan = self.landlock.as_ref()?.plan();

@@ -485,7 +485,7 @@ pub(crate) fn spawn(
                     let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
                     Err(Error::setup(
                         stage,
-                        storage.describe(stage, r.index),
+                        storage.describe(stage, r.index, r.errno),
                         r.errno,
                     ))
                 }

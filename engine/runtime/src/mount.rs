@@ -14,6 +14,14 @@
 //! 4. Flags are set with `mount_setattr` on the detached clone before it is attached, which
 //!    also covers submounts and never needs to repeat the locked flags (nosuid, nodev,
 //!    noexec, atime) of host mounts copied into a less privileged namespace.
+//! 5. Every bind and a `rootdir` are `nodev` (as in bubblewrap): a read-only mount does not
+//!    stop I/O on the device nodes below it, so a bind of `/dev` (or `--rootdir /`) would
+//!    otherwise reach the host's disks. Only an explicit device bind keeps them usable; the
+//!    device nodes of a devfs are bound one by one, read-only, so the program can use them
+//!    but cannot chmod, chown or touch the host's inodes.
+//! 6. Nothing is written into a read-only area: a `file` over an existing file there is a
+//!    copy on the root tmpfs bound over it, and mount points are never created inside a
+//!    read-write host bind (they would be left on the host if the supervisor is killed).
 
 use core::cell::Cell;
 use core::ffi::CStr;
@@ -70,16 +78,23 @@ pub fn setup(
         .at(Stage::MountRoot, NO_INDEX)?,
         RootSpec::Dir { source: s } => {
             let fd = source(s)?;
-            sys::mount_setattr_fd(fd, true, sys::MOUNT_ATTR_NOSUID, 0, sys::MS_PRIVATE)
-                .at(Stage::MountRoot, s)?;
+            sys::mount_setattr_fd(
+                fd,
+                true,
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+                0,
+                sys::MS_PRIVATE,
+            )
+            .at(Stage::MountRoot, s)?;
             fd
         }
     };
     attach_root(root, plan.attach_points).at(Stage::MountRoot, NO_INDEX)?;
 
+    let scratch = matches!(plan.root, RootSpec::Tmpfs);
     for (i, op) in plan.ops.iter().enumerate() {
         let mut created = 0u16;
-        let r = apply(root, op, &source, buf, &mut created);
+        let r = apply(root, scratch, op, &source, buf, &mut created);
         if let Some(slot) = plan.created.get(i) {
             slot.set(created);
         }
@@ -96,7 +111,11 @@ pub fn setup(
     }
 
     if !plan.root_writable {
-        sys::mount_setattr_fd(root, false, sys::MOUNT_ATTR_RDONLY, 0, 0)
+        // A host directory as the root is read-only with everything below it, like a
+        // read-only bind (a data disk or a tmpfs mounted inside it would stay writable
+        // otherwise); our own tmpfs root only for itself, its binds have their own flags.
+        let recursive = matches!(plan.root, RootSpec::Dir { .. });
+        sys::mount_setattr_fd(root, recursive, sys::MOUNT_ATTR_RDONLY, 0, 0)
             .at(Stage::RemountRoot, NO_INDEX)?;
     }
 
@@ -122,6 +141,54 @@ fn attach_root(root: RawFd, points: &[&CStr]) -> SysResult<()> {
         }
     }
     Err(last)
+}
+
+/// Name of the staging file on the root tmpfs (removed again before the next step).
+const STAGED_FILE: &CStr = c".hakoniwa-staged-file";
+
+/// Give the existing file `rel` (which lies in a read-only mount) new contents without
+/// touching it: write them to a staging file on the root tmpfs, bind that file read-only
+/// over `rel`, and unlink the staging name. A missing `rel` stays `EROFS`: nothing can be
+/// created in a read-only area.
+fn cover_with_file(root: RawFd, rel: &CStr, contents: &[u8], mode: u32) -> SysResult<()> {
+    let target = match path::open_in(root, rel, sys::O_PATH, 0) {
+        Ok(fd) => fd,
+        Err(sys::ENOENT) => return Err(sys::EROFS),
+        Err(e) => return Err(e),
+    };
+    let staged = match sys::openat(
+        root,
+        STAGED_FILE,
+        sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
+        u64::from(mode),
+    ) {
+        Ok(fd) => fd,
+        Err(e) => {
+            sys::close(target);
+            return Err(e);
+        }
+    };
+    let r = sys::write_all(staged, contents)
+        .and_then(|()| sys::fchmod(staged, mode))
+        .and_then(|()| {
+            sys::open_tree(
+                staged,
+                c"",
+                sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_EMPTY_PATH,
+            )
+        });
+    sys::close(staged);
+    let r = r.and_then(|m| {
+        let attrs = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+        let r = sys::mount_setattr_fd(m, false, attrs, 0, 0)
+            .and_then(|()| sys::move_mount_fd(m, target));
+        sys::close(m);
+        r
+    });
+    sys::close(target);
+    // The bind holds the inode; the name goes either way.
+    let _ = sys::unlinkat(root, STAGED_FILE, 0);
+    r
 }
 
 /// A new detached filesystem instance with string options.
@@ -153,30 +220,38 @@ fn attach_owned(mnt: RawFd, target: RawFd) -> SysResult<()> {
     r
 }
 
+/// Apply one step. `scratch` says the root is our own tmpfs (still writable here), where a
+/// file destined for a read-only area can be staged.
 fn apply(
     root: RawFd,
+    scratch: bool,
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
     created: &mut u16,
 ) -> Result<(), Fail> {
     let target = op.target.to_bytes();
+    let create = op.create;
     match op.kind {
         MountKind::Bind {
             source: s,
             readonly,
             file,
+            dev,
         } => {
             let src = source(s)?;
             let mut set = sys::MOUNT_ATTR_NOSUID;
             if readonly {
                 set |= sys::MOUNT_ATTR_RDONLY;
             }
+            if !dev {
+                set |= sys::MOUNT_ATTR_NODEV;
+            }
             sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
             let t = if file {
-                path::ensure_file(root, target, buf, created)
+                path::ensure_file(root, target, buf, created, create)
             } else {
-                path::ensure_dir(root, target, buf, created)
+                path::ensure_dir(root, target, buf, created, create)
             }
             .at(Stage::MountTarget, NO_INDEX)?;
             attach(src, t).at(Stage::Mount, NO_INDEX)
@@ -200,8 +275,8 @@ fn apply(
             }
             let mnt =
                 new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t =
-                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Proc => {
@@ -211,21 +286,21 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t =
-                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Devfs {
             first_node,
             console,
         } => {
-            let t =
-                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd =
-                path::ensure_dir(root, target, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let fd = path::ensure_dir(root, target, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
             let r = sys::openat(
                 fd,
@@ -244,17 +319,23 @@ fn apply(
         MountKind::File { contents, mode } => {
             let rel = path::relative(target);
             let (parent, _) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let dir = path::ensure_dir(root, parent, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             sys::close(dir);
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
-            let fd = path::open_in(
+            let fd = match path::open_in(
                 root,
                 buf.as_cstr(),
                 sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC | sys::O_NOCTTY,
                 u64::from(mode),
-            )
-            .at(Stage::MountTarget, NO_INDEX)?;
+            ) {
+                Ok(fd) => fd,
+                Err(sys::EROFS) if scratch => {
+                    return cover_with_file(root, buf.as_cstr(), contents, mode)
+                        .at(Stage::MountTarget, NO_INDEX)
+                }
+                Err(e) => return Err(Fail::new(Stage::MountTarget, e, NO_INDEX)),
+            };
             let r = sys::write_all(fd, contents).and_then(|()| sys::fchmod(fd, mode));
             sys::close(fd);
             r.at(Stage::MountTarget, NO_INDEX)
@@ -262,8 +343,8 @@ fn apply(
         MountKind::Symlink { original } => {
             let rel = path::relative(target);
             let (parent, name) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, created).at(Stage::MountTarget, NO_INDEX)?;
+            let dir = path::ensure_dir(root, parent, buf, created, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             let r = buf
                 .set(name)
                 .and_then(|()| sys::symlinkat(original, dir, buf.as_cstr()));
@@ -382,10 +463,12 @@ fn bind_node(dev: RawFd, name: &CStr, src: RawFd) -> SysResult<()> {
         sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_CLOEXEC,
         0o666,
     )?;
+    // Read-only: the node still works as the device, but the host's inode cannot be
+    // chmod-ed, chown-ed or touched (as root, `chmod 000 /dev/null` would break the host).
     let r = sys::mount_setattr_fd(
         src,
         false,
-        sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
+        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
         0,
         0,
     );

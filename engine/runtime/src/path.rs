@@ -130,12 +130,14 @@ pub fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Make sure the directory `path` exists inside `root` (like `mkdir -p`) and return an
-/// `O_PATH` fd to it. `created` counts the components this call had to create.
+/// `O_PATH` fd to it. `created` counts the components this call had to create. With
+/// `create` false nothing is created: a missing component is `ENOENT`.
 pub fn ensure_dir(
     root: RawFd,
     path: &[u8],
     buf: &mut PathBuf,
     created: &mut u16,
+    create: bool,
 ) -> SysResult<RawFd> {
     let rel = relative(path);
     buf.set(b"")?;
@@ -147,7 +149,7 @@ pub fn ensure_dir(
         buf.push(comp)?;
         let next = match open_in(root, buf.as_cstr(), sys::O_PATH | sys::O_DIRECTORY, 0) {
             Ok(fd) => fd,
-            Err(sys::ENOENT) => {
+            Err(sys::ENOENT) if create => {
                 let mut name = PathBuf::new();
                 name.set(comp)?;
                 match sys::mkdirat(dir, name.as_cstr(), 0o755) {
@@ -178,20 +180,22 @@ pub fn ensure_dir(
 }
 
 /// Make sure a non-directory exists at `path` inside `root` (an empty file is created when
-/// missing, with its parent directories) and return an `O_PATH` fd to it.
+/// missing, with its parent directories, unless `create` is false) and return an `O_PATH`
+/// fd to it.
 pub fn ensure_file(
     root: RawFd,
     path: &[u8],
     buf: &mut PathBuf,
     created: &mut u16,
+    create: bool,
 ) -> SysResult<RawFd> {
     let rel = relative(path);
     let (parent, name) = split_last(rel);
-    let dir = ensure_dir(root, parent, buf, created)?;
+    let dir = ensure_dir(root, parent, buf, created, create)?;
     let result = (|| {
         buf.set(rel)?;
         match open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
-            Err(sys::ENOENT) => {
+            Err(sys::ENOENT) if create => {
                 buf.set(name)?;
                 let fd = sys::openat(
                     dir,

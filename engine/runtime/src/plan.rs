@@ -96,6 +96,10 @@ pub enum MountKind<'a> {
         readonly: bool,
         /// The source is not a directory: the mount point is an empty file.
         file: bool,
+        /// Keep device nodes usable (no `nodev`): only for an explicit device bind. Every
+        /// other bind is `nodev`, because a read-only mount does not stop I/O on the device
+        /// nodes below it (a bind of `/dev` would reach the host's disks).
+        dev: bool,
     },
     /// A new tmpfs.
     Tmpfs {
@@ -120,7 +124,9 @@ pub enum MountKind<'a> {
         /// Permission bits.
         mode: u32,
     },
-    /// Create a regular file with contents.
+    /// Create a regular file with contents. Where the target lies in a read-only mount
+    /// (say a read-only `rootdir`) and exists, the file is not written there: a copy on the
+    /// root tmpfs is bound over it, so the host file never changes.
     File {
         /// Bytes to write.
         contents: &'a [u8],
@@ -149,6 +155,11 @@ pub struct MountOp<'a> {
     pub target: &'a CStr,
     /// What to do there.
     pub kind: MountKind<'a>,
+    /// Whether missing path components may be created for this step. `false` for mount
+    /// points inside a read-write bind of a host directory: anything created there would be
+    /// created on the host and could outlive a killed supervisor, so a missing component
+    /// fails the step with `ENOENT` instead.
+    pub create: bool,
 }
 
 /// Everything needed to build the new root.

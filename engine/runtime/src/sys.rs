@@ -85,6 +85,7 @@ pub const EACCES: i32 = 13;
 pub const ENAMETOOLONG: i32 = 36;
 pub const EPIPE: i32 = 32;
 pub const ENOEXEC: i32 = 8;
+pub const EROFS: i32 = 30;
 
 fn res(r: Result<usize, syscalls::Errno>) -> SysResult<usize> {
     r.map_err(|e| e.into_raw())
@@ -202,6 +203,12 @@ pub fn openat(dirfd: RawFd, path: &CStr, flags: u64, mode: u64) -> SysResult<Raw
 pub fn mkdirat(dirfd: RawFd, path: &CStr, mode: u32) -> SysResult<()> {
     // SAFETY: `path` is NUL-terminated.
     res(unsafe { syscall!(Sysno::mkdirat, dirfd, path.as_ptr(), mode) }).map(drop)
+}
+
+/// `unlinkat(2)`.
+pub fn unlinkat(dirfd: RawFd, path: &CStr, flags: u32) -> SysResult<()> {
+    // SAFETY: `path` is NUL-terminated.
+    res(unsafe { syscall!(Sysno::unlinkat, dirfd, path.as_ptr(), flags) }).map(drop)
 }
 
 /// `symlinkat(2)`.

@@ -243,3 +243,19 @@ pub fn mkfifo(path: &Path) {
     let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
     assert!(st.success(), "mkfifo {}", path.display());
 }
+
+/// Host processes (anywhere) whose command line contains `needle`: (pid, command line).
+pub fn pids_with(needle: &str) -> Vec<(u32, String)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(needle) {
+            v.push((pid, cmd));
+        }
+    }
+    v
+}

@@ -1,0 +1,164 @@
+//! Issue 10 through the CLI: device nodes behind binds and `--rootdir` (item 1, `--dev-bind`),
+//! submounts of a read-only rootdir (3), profile `files` under a read-only rootdir (8),
+//! mount points inside read-write binds (12).
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn a_bind_of_dev_cannot_write_host_devices_and_dev_bind_can() {
+    for flag in ["-b", "-B"] {
+        let out = hk(&[
+            "run",
+            flag,
+            "/dev:/hostdev",
+            "--",
+            "sh",
+            "-c",
+            "printf X > /hostdev/null",
+        ]);
+        assert_ne!(out.code, 0, "{flag} /dev let the program write a device");
+        assert!(out.stderr.contains("Permission denied"), "{}", out.stderr);
+    }
+    hk(&[
+        "run",
+        "--dev-bind",
+        "/dev/null:/hostdev/null",
+        "--",
+        "sh",
+        "-c",
+        "printf X > /hostdev/null",
+    ])
+    .ok();
+}
+
+#[test]
+fn dev_bind_is_documented_as_dangerous() {
+    let out = hk(&["run", "--help"]);
+    out.ok();
+    let at = out.stdout.find("--dev-bind").expect("--dev-bind in help");
+    let text = &out.stdout[at..];
+    assert!(text.contains("DANGEROUS"), "{text}");
+    assert!(text.contains("nodev"), "{text}");
+    let missing = hk(&["run", "--dev-bind", "/no/such/dev-hk", "--", "true"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("/no/such/dev-hk"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn rootdir_of_the_host_root_cannot_open_host_devices() {
+    let out = hk(&[
+        "run",
+        "--rootdir",
+        "/",
+        "--",
+        "sh",
+        "-c",
+        "printf X > /dev/null || echo refused",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "refused\n", "{}", out.stderr);
+}
+
+/// The host directory gets a tmpfs mounted below it inside `unshare -Urm` (so the test needs
+/// no privileges): the sandbox must not be able to write to that submount.
+#[test]
+fn readonly_rootdir_submounts_are_read_only() {
+    let d = scratch("rootdir-submount");
+    std::fs::create_dir_all(d.join("data")).unwrap();
+    let script = format!(
+        "mount -t tmpfs none {root}/data && echo before > {root}/data/f && \
+         {hk} run --rootdir {root} -- sh -c 'cat /data/f; echo x > /data/f' ; \
+         echo rc=$?; cat {root}/data/f",
+        root = s(&d),
+        hk = bin()
+    );
+    let out = Command::new("unshare")
+        .args(["-Urm", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "before\nrc=2\nbefore\n", "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn a_profile_file_never_modifies_a_readonly_rootdir() {
+    let d = scratch("rootdir-profile-file");
+    let root = d.join("root");
+    write(&root.join("etc/motd"), "host motd\n");
+    // A root with its own /bin: the CLI then binds none of the host's system directories
+    // over it, so /etc is the rootdir's own.
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::create_dir_all(root.join("usr")).unwrap();
+    let p = d.join("p.toml");
+    write(
+        &p,
+        &format!(
+            "rootdir = {{ path = \"{}\", rw = false }}\n\
+             filesystem = {{ files = [{{ destination = \"/etc/motd\", contents = \"profile motd\" }}] }}\n",
+            s(&root)
+        ),
+    );
+    let out = hk(&[
+        "run",
+        "-c",
+        s(&p),
+        "-b",
+        "/usr",
+        "-b",
+        "/usr/bin:/bin",
+        "-b",
+        "/usr/lib:/lib",
+        "-b",
+        "/usr/lib64:/lib64",
+        "--",
+        "cat",
+        "/etc/motd",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "profile motd");
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/motd")).unwrap(),
+        "host motd\n"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bin", "etc", "usr"]);
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn a_mount_point_missing_in_a_readwrite_bind_is_refused_naming_the_host_path() {
+    let d = scratch("rw-bind-nested");
+    let out = hk(&[
+        "run",
+        "-B",
+        &format!("{}:/shared", s(&d)),
+        "-b",
+        "/etc/hostname:/shared/a/b/c",
+        "--",
+        "true",
+    ]);
+    assert_ne!(out.code, 0);
+    let host = d.join("a/b/c");
+    assert!(out.stderr.contains(s(&host)), "{}", out.stderr);
+    assert!(out.stderr.contains("create"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_dir(&d).unwrap().count(),
+        0,
+        "created on the host"
+    );
+    std::fs::remove_dir_all(d).unwrap();
+}

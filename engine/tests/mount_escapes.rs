@@ -240,6 +240,26 @@ fn a_new_file_inside_a_readonly_rootdir_directory_is_refused() {
 }
 
 #[test]
+fn a_mount_point_missing_inside_a_readonly_rootdir_directory_is_refused() {
+    // Only the top level of a read-only rootdir is our tmpfs: below it, nothing is created.
+    let root = ro_rootdir_with_etc("mount-point-new");
+    std::fs::create_dir(root.join("own")).unwrap();
+    let mut c = Container::new();
+    c.rootdir(&root, false)
+        .rootfs("/")
+        .bindmount_ro("/etc/hostname", "/own/newname");
+    let (stage, errno, msg) = setup_error(&c);
+    assert_eq!((stage, errno), (Stage::MountTarget, 30), "{msg}");
+    assert!(
+        msg.contains("/own/newname") && msg.contains("read-only"),
+        "{msg}"
+    );
+    assert_eq!(names(&root), ["etc", "own"]);
+    assert!(names(&root.join("own")).is_empty());
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
 fn a_readonly_rootdir_is_never_written_to_while_the_sandbox_runs() {
     // Mount points, files, dirs and links land in the root tmpfs, never in the host
     // directory: nothing is left even if the supervisor is killed mid-run.

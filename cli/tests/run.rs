@@ -244,6 +244,21 @@ fn rootdir_ro_and_rw() {
         v
     };
     assert_eq!(names(&d), ["marker"]);
+    // Read-write: the mount points must exist (the engine creates none there).
+    let rw = hk(&["run", "--rootdir", &format!("{}:rw", s(&d)), "--", "true"]);
+    assert_eq!(rw.code, 1, "{}", rw.stderr);
+    assert!(
+        rw.stderr.contains(s(&d.join("proc"))) && rw.stderr.contains("create them"),
+        "{}",
+        rw.stderr
+    );
+    assert_eq!(names(&d), ["marker"]);
+    for top in ["etc", "usr", "lib32", "libx32", "proc"] {
+        let host = std::path::Path::new("/").join(top);
+        if top == "proc" || host.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            std::fs::create_dir(d.join(top)).unwrap();
+        }
+    }
     hk(&[
         "run",
         "--rootdir",

@@ -84,16 +84,19 @@ struct Leftovers {
     orphans: Vec<(u32, String)>,
     mounts: Vec<String>,
     rootdir_changed: Option<(Vec<PathBuf>, Vec<PathBuf>)>,
+    rw_rootdir_changed: Option<(Vec<PathBuf>, Vec<PathBuf>)>,
     bind_changed: Option<(Vec<PathBuf>, Vec<PathBuf>)>,
     tmp_files: Vec<std::ffi::OsString>,
+    /// Runs that ended by themselves before their SIGKILL (setup failures).
+    failed_runs: Vec<String>,
 }
 
 /// One test at a time: both check the children of this (subreaper) process.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Start `RUNS` sandboxes with pasta, `--user` and a read-only `--rootdir` (every second
-/// one also with a devfs, a tmpfs and binds into a read-write bind), SIGKILL each CLI after
-/// a random delay, then collect what is left (and end it).
+/// Start `RUNS` sandboxes with pasta, `--user` and a `--rootdir` (read-only, every third
+/// one read-write; every second one also with a devfs, a tmpfs and binds into a read-write
+/// bind), SIGKILL each CLI after a random delay, then collect what is left (and end it).
 fn kill_runs() -> Leftovers {
     rustix::process::set_child_subreaper(Some(rustix::process::getpid())).unwrap();
     let base = scratch("sigkill");
@@ -105,6 +108,26 @@ fn kill_runs() -> Leftovers {
         "root:x:0:0::/:/bin/sh\nsbx:x:1000:1000::/:/bin/sh\n",
     );
     write(&root.join("etc/group"), "root:x:0:\nsbx:x:1000:\n");
+    // A read-write rootdir holding every mount point and link the runs need.
+    let root_rw = base.join("root-rw");
+    write(
+        &root_rw.join("etc/passwd"),
+        "root:x:0:0::/:/bin/sh\nsbx:x:1000:1000::/:/bin/sh\n",
+    );
+    write(&root_rw.join("etc/group"), "root:x:0:\nsbx:x:1000:\n");
+    for d in ["proc", "dev", "tmp", "shared"] {
+        std::fs::create_dir(root_rw.join(d)).unwrap();
+    }
+    for top in hakoniwa::HOST_ROOT_DIRS {
+        let host = Path::new("/").join(top);
+        match std::fs::read_link(&host) {
+            Ok(t) => std::os::unix::fs::symlink(t, root_rw.join(top)).unwrap(),
+            Err(_) if host.is_dir() && !root_rw.join(top).exists() => {
+                std::fs::create_dir(root_rw.join(top)).unwrap()
+            }
+            Err(_) => {}
+        }
+    }
     // A read-write bind whose mount point for a nested bind exists.
     let shared = base.join("shared");
     write(&shared.join("slot"), "");
@@ -115,17 +138,25 @@ fn kill_runs() -> Leftovers {
         &base,
         &root,
         &root.join("etc"),
+        &root_rw,
         &shared,
         &shared.join("dir"),
     ] {
         let _ = std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755));
     }
     if euid() == 0 {
-        for p in [&root, &root.join("etc"), &shared, &shared.join("dir")] {
+        for p in [
+            &root,
+            &root.join("etc"),
+            &root_rw,
+            &shared,
+            &shared.join("dir"),
+        ] {
             std::os::unix::fs::chown(p, Some(100000), Some(100000)).unwrap();
         }
     }
     let root_before = tree(&root);
+    let root_rw_before = tree(&root_rw);
     let shared_before = tree(&shared);
     let mounts_before = mountinfo();
     let tmp_before: BTreeSet<_> = std::fs::read_dir("/tmp")
@@ -134,7 +165,7 @@ fn kill_runs() -> Leftovers {
         .map(|e| e.file_name())
         .collect();
 
-    let marker = format!("{}.{}", 4000 + std::process::id() % 1000, 161803);
+    let marker = format!("{}.{}", 3000 + std::process::id() % 1000, 161803);
     let ids: Vec<String> = if euid() == 0 {
         // A map that does not contain the caller: the identity switch is a real one.
         ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]
@@ -151,12 +182,16 @@ fn kill_runs() -> Leftovers {
     eprintln!("kill delays seeded with {seed}");
     let mut rng = XorShift(seed);
     let mut cli_pids = Vec::new();
-    let mut finished_before_kill = 0;
+    let mut failed_runs = Vec::new();
     for i in 0..RUNS {
         let mut args: Vec<String> = ["run", "--network", "pasta", "--user", "sbx", "--rootdir"]
             .map(String::from)
             .to_vec();
-        args.push(s(&root).to_string());
+        if i % 3 == 2 {
+            args.push(format!("{}:rw", s(&root_rw)));
+        } else {
+            args.push(s(&root).to_string());
+        }
         args.extend(ids.iter().cloned());
         if i % 2 == 1 {
             for a in [
@@ -180,19 +215,22 @@ fn kill_runs() -> Leftovers {
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(base.join("stderr")).unwrap())
             .spawn()
             .unwrap();
         cli_pids.push(cli.id());
         // 0 to 250 ms: from before the clone, through pasta's start, into the running program.
         std::thread::sleep(Duration::from_micros(rng.next() % 250_000));
-        if cli.try_wait().unwrap().is_some() {
-            finished_before_kill += 1;
-        }
+        let ended = cli.try_wait().unwrap().is_some();
         let _ = cli.kill();
         cli.wait().unwrap();
+        if ended {
+            // The program sleeps for about an hour: the run failed its setup and proves
+            // nothing about being killed.
+            let err = std::fs::read_to_string(base.join("stderr")).unwrap_or_default();
+            failed_runs.push(format!("run {i} ({}): {err}", args.join(" ")));
+        }
     }
-    eprintln!("{finished_before_kill} of {RUNS} runs ended before their SIGKILL");
 
     let sandboxes = settle(|| pids_with(&format!("sleep {marker}")));
     let orphans = settle(live_children);
@@ -214,6 +252,7 @@ fn kill_runs() -> Leftovers {
         })
         .collect();
     let root_after = tree(&root);
+    let root_rw_after = tree(&root_rw);
     let shared_after = tree(&shared);
 
     // Whatever is left was started by this test: end it.
@@ -238,8 +277,11 @@ fn kill_runs() -> Leftovers {
         orphans,
         mounts,
         rootdir_changed: (root_after != root_before).then_some((root_before, root_after)),
+        rw_rootdir_changed: (root_rw_after != root_rw_before)
+            .then_some((root_rw_before, root_rw_after)),
         bind_changed: (shared_after != shared_before).then_some((shared_before, shared_after)),
         tmp_files: tmp_new,
+        failed_runs,
     }
 }
 
@@ -247,12 +289,17 @@ fn kill_runs() -> Leftovers {
 fn sigkill_of_the_cli_at_random_moments_leaves_no_mount_or_created_file() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let left = kill_runs();
+    assert!(left.failed_runs.is_empty(), "{:#?}", left.failed_runs);
     assert!(
         left.mounts.is_empty(),
         "mounts left on the host: {:?}",
         left.mounts
     );
     assert_eq!(left.rootdir_changed, None, "files created in the rootdir");
+    assert_eq!(
+        left.rw_rootdir_changed, None,
+        "files created in the read-write rootdir"
+    );
     assert_eq!(
         left.bind_changed, None,
         "files created in the read-write bind"
@@ -272,6 +319,7 @@ fn sigkill_of_the_cli_at_random_moments_leaves_no_mount_or_created_file() {
 fn sigkill_of_the_cli_at_random_moments_leaves_no_process_or_pasta() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let left = kill_runs();
+    assert!(left.failed_runs.is_empty(), "{:#?}", left.failed_runs);
     let pastas: Vec<_> = left
         .orphans
         .iter()
@@ -294,6 +342,7 @@ fn sigkill_of_the_cli_at_random_moments_leaves_no_process_or_pasta() {
         left.mounts
     );
     assert_eq!(left.rootdir_changed, None);
+    assert_eq!(left.rw_rootdir_changed, None);
     assert_eq!(left.bind_changed, None);
     assert!(left.tmp_files.is_empty());
 }

@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -72,80 +71,6 @@ impl AsFd for ChildStderr {
     }
 }
 
-/// Files and directories the engine created inside a host `rootdir` for its own mount
-/// points; removed (deepest first, only if still empty) once the sandbox has ended.
-///
-/// The program may have rearranged a writable rootdir meanwhile (say, replaced a created
-/// directory by a symlink to somewhere else on the host), so every path is resolved again
-/// from a descriptor of the rootdir with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`, and the
-/// removal is relative to the parent's descriptor: nothing outside the rootdir can be hit.
-#[derive(Debug, Default)]
-pub(crate) struct Cleanup {
-    /// The rootdir; paths below are relative to it.
-    pub(crate) root: Option<PathBuf>,
-    pub(crate) files: Vec<PathBuf>,
-    pub(crate) dirs: Vec<PathBuf>,
-}
-
-impl Cleanup {
-    pub(crate) fn run_now(&mut self) {
-        self.run()
-    }
-
-    fn run(&mut self) {
-        use rustix::fs::{
-            openat2, statat, unlinkat, AtFlags, FileType, Mode, OFlags, ResolveFlags,
-        };
-        let Some(root) = self.root.take() else { return };
-        let files = std::mem::take(&mut self.files);
-        let dirs = std::mem::take(&mut self.dirs);
-        let Ok(root_fd) = rustix::fs::open(
-            &root,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            return;
-        };
-        let resolve =
-            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-        let parent_of = |rel: &Path| {
-            let parent = rel
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            openat2(
-                &root_fd,
-                parent,
-                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                Mode::empty(),
-                resolve,
-            )
-            .ok()
-        };
-        for f in files {
-            let (Some(dir), Some(name)) = (parent_of(&f), f.file_name()) else {
-                continue;
-            };
-            // Symlinks the engine created are removed as they are (never followed); mount
-            // point files only while still empty.
-            let removable = statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)
-                .map(|st| {
-                    let t = FileType::from_raw_mode(st.st_mode);
-                    t == FileType::Symlink || (t == FileType::RegularFile && st.st_size == 0)
-                })
-                .unwrap_or(false);
-            if removable {
-                let _ = unlinkat(&dir, name, AtFlags::empty());
-            }
-        }
-        for d in dirs.into_iter().rev() {
-            if let (Some(dir), Some(name)) = (parent_of(&d), d.file_name()) {
-                let _ = unlinkat(&dir, name, AtFlags::REMOVEDIR); // only if empty
-            }
-        }
-    }
-}
-
 /// A running sandboxed program.
 ///
 /// Made by [`Command::spawn`](crate::Command::spawn). The program is PID 1 of its PID
@@ -201,7 +126,6 @@ pub struct Child {
     pub(crate) cpu_limit: Option<u64>,
     pub(crate) timed_out: bool,
     pub(crate) status: Option<ExitStatus>,
-    pub(crate) cleanup: Cleanup,
     pub(crate) warnings: Vec<String>,
     pub(crate) pasta: Option<crate::network::PastaProc>,
     pub(crate) enforcement: crate::enforcement::Enforcement,
@@ -380,7 +304,6 @@ impl Child {
         }
         self.status = Some(status);
         self.pasta = None; // stops pasta
-        self.cleanup.run();
         Ok(Some(status))
     }
 
@@ -481,6 +404,5 @@ impl Drop for Child {
             let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
             let _ = self.reap(0);
         }
-        self.cleanup.run();
     }
 }

@@ -263,8 +263,9 @@ impl Container {
     /// binds (recursive, so mounts below them are read-only too) of the directory's
     /// top-level entries, so missing mount points are made in the tmpfs, and a
     /// [`Container::file`] over an existing file is a copy bound over it. A read-write
-    /// rootdir is the root itself: mount points the engine has to create in it are made on
-    /// the host and removed after `wait` (not if the host process is killed first).
+    /// rootdir is the root itself, and must hold the mount points the layout needs (`/proc`
+    /// and the targets of mounts): the engine creates none on the host, so `spawn()` fails
+    /// with [`crate::Error::Config`] naming each missing one.
     pub fn rootdir(&mut self, dir: impl AsRef<Path>, rw: bool) -> &mut Self {
         self.rootdir = Some((dir.as_ref().to_path_buf(), rw));
         self

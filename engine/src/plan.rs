@@ -130,12 +130,12 @@ pub(crate) struct OwnedOp {
 pub(crate) struct MountStorage {
     pub(crate) root: RootSpec,
     pub(crate) root_writable: bool,
-    pub(crate) rootdir: Option<(PathBuf, bool)>,
+    /// The source index of a read-write rootdir (the root itself).
+    pub(crate) rw_root: Option<u32>,
     pub(crate) sources: Vec<CString>,
     pub(crate) source_paths: Vec<PathBuf>,
     pub(crate) source_fds: Vec<Cell<RawFd>>,
     pub(crate) ops: Vec<OwnedOp>,
-    pub(crate) created: Vec<Cell<u16>>,
 }
 
 impl MountStorage {
@@ -157,9 +157,10 @@ impl MountStorage {
         Ok(())
     }
 
-    /// Mark every mount step whose target lies in a read-write bind of a host directory:
-    /// its missing mount point would have to be created on the host. The covering mount is
-    /// the deepest earlier step whose target is an ancestor (steps are ordered by depth).
+    /// Mark every mount step whose target lies in a read-write host directory (a read-write
+    /// bind, or a read-write rootdir where no other mount covers it): its missing mount
+    /// point would have to be created on the host. The covering mount is the deepest earlier
+    /// step whose target is an ancestor (steps are ordered by depth).
     fn mark_rw_bind_targets(&mut self) {
         for i in 0..self.ops.len() {
             let (done, rest) = self.ops.split_at_mut(i);
@@ -191,8 +192,40 @@ impl MountStorage {
             {
                 let rel = op.target.strip_prefix(target).unwrap_or(Path::new(""));
                 op.in_rw_bind = Some((*source, rel.to_path_buf()));
+            } else if let (None, Some(root)) = (cover, self.rw_root) {
+                let rel = op.target.strip_prefix("/").unwrap_or(&op.target);
+                op.in_rw_bind = Some((root, rel.to_path_buf()));
             }
         }
+    }
+
+    /// Refuse, before anything runs, the mount points missing in read-write host
+    /// directories, all of them in one message (the child refuses them too, one at a time:
+    /// this check only looks from the host and may miss one behind a symlink).
+    fn check_rw_mount_points(&self) -> Result<()> {
+        let missing: Vec<String> = self
+            .ops
+            .iter()
+            .filter_map(|op| {
+                let (source, rel) = op.in_rw_bind.as_ref()?;
+                let host = self.source_paths.get(*source as usize)?.join(rel);
+                std::fs::symlink_metadata(&host)
+                    .is_err()
+                    .then(|| host.display().to_string())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::config(
+            "mount point",
+            format!(
+                "missing in a read-write host directory: {}; the engine never creates mount \
+                 points there (they could be left on the host if it is killed): create them \
+                 first, or make the directory read-only",
+                missing.join(", ")
+            ),
+        ))
     }
 
     /// The mount entries of a container, expanded (rootfs), de-duplicated (a later entry on
@@ -234,12 +267,11 @@ impl MountStorage {
         let mut m = MountStorage {
             root: RootSpec::Tmpfs,
             root_writable: c.has_runctl(Runctl::RootdirRW),
-            rootdir: None,
+            rw_root: None,
             sources: Vec::new(),
             source_paths: Vec::new(),
             source_fds: Vec::new(),
             ops: Vec::new(),
-            created: Vec::new(),
         };
         if let Some((dir, rw)) = c.rootdir.as_ref().filter(|(_, rw)| *rw) {
             let meta = std::fs::metadata(dir)
@@ -253,7 +285,7 @@ impl MountStorage {
             let s = m.add_source(dir)?;
             m.root = RootSpec::Dir { source: s };
             m.root_writable |= *rw;
-            m.rootdir = Some((dir.clone(), *rw));
+            m.rw_root = Some(s);
         }
         let has_pidns = c.is_unshared(Namespace::Pid);
         for (target, e) in normalized {
@@ -327,53 +359,8 @@ impl MountStorage {
             m.add_op(target, kind)?;
         }
         m.mark_rw_bind_targets();
-        m.created = (0..m.ops.len()).map(|_| Cell::new(0)).collect();
+        m.check_rw_mount_points()?;
         Ok(m)
-    }
-
-    /// Host paths the child created inside a `rootdir` for mount points (and, for a
-    /// read-only rootdir, for files/dirs/links), as (files, dirs) in creation order.
-    pub(crate) fn created_in_rootdir(&self) -> crate::child::Cleanup {
-        let mut c = crate::child::Cleanup::default();
-        let Some((root, rw)) = &self.rootdir else {
-            return c;
-        };
-        c.root = Some(root.clone());
-        for (op, n) in self.ops.iter().zip(&self.created) {
-            let n = n.get() as usize;
-            if n == 0 {
-                continue;
-            }
-            let scaffolding = !matches!(
-                op.kind,
-                OwnedKind::Dir { .. } | OwnedKind::File { .. } | OwnedKind::Symlink { .. }
-            );
-            if !scaffolding && *rw {
-                continue;
-            }
-            // Relative to the rootdir; resolved again (without symlinks) at removal time.
-            let comps: Vec<_> = op.target.components().skip(1).collect();
-            let first_created = comps.len().saturating_sub(n);
-            let mut p = PathBuf::new();
-            for (i, comp) in comps.iter().enumerate() {
-                p.push(comp);
-                if i >= first_created {
-                    let leaf_is_file = i == comps.len() - 1
-                        && matches!(
-                            op.kind,
-                            OwnedKind::Bind { file: true, .. }
-                                | OwnedKind::File { .. }
-                                | OwnedKind::Symlink { .. }
-                        );
-                    if leaf_is_file {
-                        c.files.push(p.clone());
-                    } else {
-                        c.dirs.push(p.clone());
-                    }
-                }
-            }
-        }
-        c
     }
 }
 
@@ -677,7 +664,6 @@ impl Storage {
             source_fds: &m.source_fds,
             attach_points: &ATTACH_POINTS,
             ops: &ops,
-            created: &m.created,
         });
         let landlock = self.landlock.as_ref().map(|p| p.plan());
         let plan = Plan {

@@ -498,19 +498,7 @@ pub(crate) fn spawn(
     );
     // The child is past execve (or gone): its stack and the plan can go.
     drop(stack);
-    let mut cleanup = storage
-        .mount
-        .as_ref()
-        .map(|m| m.created_in_rootdir())
-        .unwrap_or_default();
-    let (pid, pidfd, pasta, peak) = match outcome {
-        Ok(v) => v,
-        Err(e) => {
-            // The sandbox never ran: remove the scaffolding now.
-            cleanup.run_now();
-            return Err(e);
-        }
-    };
+    let (pid, pidfd, pasta, peak) = outcome?;
     let [i, o, e] = parent_ends;
     let enforcement = crate::enforcement::Enforcement {
         namespaces: Namespace::ALL
@@ -587,7 +575,6 @@ pub(crate) fn spawn(
             .map(|(soft, _)| *soft),
         timed_out: false,
         status: None,
-        cleanup,
         warnings,
         pasta,
         enforcement,

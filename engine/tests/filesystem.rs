@@ -296,15 +296,22 @@ fn custom_rootfs_from_a_busybox_tree() {
 
 #[test]
 fn rootdir_twice_leaves_nothing_behind() {
+    // A read-write rootdir must hold its mount points (the engine creates none there); a
+    // read-only one gets them in the tmpfs root.
     let root = scratch("rootdir");
-    for d in ["usr", "etc"] {
+    for d in ["usr", "etc", "dev", "tmp", "proc"] {
         std::fs::create_dir(root.join(d)).unwrap();
     }
     std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
     std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
     std::os::unix::fs::symlink("usr/lib64", root.join("lib64")).unwrap();
-    let before: Vec<_> = walk(&root);
     for rw in [true, true, false] {
+        if !rw {
+            for d in ["dev", "tmp", "proc"] {
+                std::fs::remove_dir(root.join(d)).unwrap();
+            }
+        }
+        let before = walk(&root);
         let mut c = Container::new();
         c.rootdir(&root, rw)
             .bindmount_ro("/usr", "/usr")
@@ -333,6 +340,7 @@ fn walk(p: &Path) -> Vec<PathBuf> {
 fn symlink_in_writable_rootdir_cannot_escape() {
     let root = scratch("escape");
     std::fs::create_dir(root.join("usr")).unwrap();
+    std::fs::create_dir(root.join("proc")).unwrap();
     std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
     std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
     std::os::unix::fs::symlink("usr/lib64", root.join("lib64")).unwrap();
@@ -341,10 +349,12 @@ fn symlink_in_writable_rootdir_cannot_escape() {
     let mut c = Container::new();
     c.rootdir(&root, true)
         .bindmount_ro("/usr", "/usr")
-        .file(format!("/etc/{marker}"), "x")
-        .bindmount_ro("/etc/hostname", format!("/etc/{marker}-bind"));
+        .file(format!("/etc/{marker}"), "x");
     let (code, _, err) = sh(&c, "true");
     assert_eq!(code, 0, "{err}");
+    // A mount point through the link is refused (none is created in a read-write rootdir).
+    c.bindmount_ro("/etc/hostname", format!("/etc/{marker}-bind"));
+    assert!(c.command("/bin/true").status().is_err());
     assert!(
         !Path::new("/").join(&marker).exists(),
         "escaped to the host's /"
@@ -415,10 +425,11 @@ fn many_runs_leave_no_mounts_files_or_processes() {
 }
 
 #[test]
-fn rootdir_cleanup_never_follows_symlinks_the_program_planted() {
-    let base = scratch("cleanup-escape");
-    let root = base.join("root");
-    let victim = base.join("victim");
+fn a_writable_rootdir_lacking_mount_points_is_refused_naming_each() {
+    // Nothing is created in a read-write rootdir for mount points, so nothing can be left
+    // there (not even if the supervisor is killed) and no cleanup ever walks paths the
+    // program could have swapped for symlinks.
+    let root = scratch("rw-rootdir-missing");
     std::fs::create_dir_all(root.join("usr")).unwrap();
     for (l, t) in [
         ("bin", "usr/bin"),
@@ -427,20 +438,19 @@ fn rootdir_cleanup_never_follows_symlinks_the_program_planted() {
     ] {
         std::os::unix::fs::symlink(t, root.join(l)).unwrap();
     }
-    std::fs::create_dir_all(victim.join("b")).unwrap();
-    std::fs::write(victim.join("b/f"), "").unwrap(); // empty, like a mount point file
+    let before = walk(&root);
     let mut c = Container::new();
     c.rootdir(&root, true)
         .bindmount_ro("/usr", "/usr")
+        .devfsmount("/dev")
         .bindmount_ro("/etc/hostname", "/a/b/f");
-    // The program swaps the directory the engine created for a symlink to a host directory.
-    let script = format!("mv /a /a2 && ln -s {} /a && echo swapped", victim.display());
-    let (code, out, err) = sh(&c, &script);
-    assert_eq!((code, out.as_str()), (0, "swapped\n"), "{err}");
-    assert!(
-        victim.join("b/f").exists(),
-        "cleanup deleted a host file through a planted symlink"
-    );
-    assert!(victim.join("b").is_dir());
-    std::fs::remove_dir_all(base).unwrap();
+    let err = c.command("/bin/true").status().unwrap_err();
+    let msg = err.to_string();
+    for p in ["a/b/f", "dev", "proc"] {
+        let host = root.join(p);
+        assert!(msg.contains(host.to_str().unwrap()), "{p} not named: {msg}");
+    }
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert_eq!(walk(&root), before, "created in the rootdir");
+    std::fs::remove_dir_all(root).unwrap();
 }

@@ -21,7 +21,8 @@
 //!    but cannot chmod, chown or touch the host's inodes.
 //! 6. Nothing is written into a read-only area: a `file` over an existing file there is a
 //!    copy on the root tmpfs bound over it, and mount points are never created inside a
-//!    read-write host bind (they would be left on the host if the supervisor is killed).
+//!    read-write host directory, bind or rootdir (they would be left on the host if the
+//!    supervisor is killed).
 
 use core::cell::Cell;
 use core::ffi::CStr;
@@ -93,12 +94,7 @@ pub fn setup(
 
     let scratch = matches!(plan.root, RootSpec::Tmpfs);
     for (i, op) in plan.ops.iter().enumerate() {
-        let mut created = 0u16;
-        let r = apply(root, scratch, op, &source, buf, &mut created);
-        if let Some(slot) = plan.created.get(i) {
-            slot.set(created);
-        }
-        r.map_err(|f| {
+        apply(root, scratch, op, &source, buf).map_err(|f| {
             if f.index == NO_INDEX {
                 Fail {
                     index: i as u32,
@@ -141,6 +137,16 @@ fn attach_root(root: RawFd, points: &[&CStr]) -> SysResult<()> {
         }
     }
     Err(last)
+}
+
+/// Whether `name` in `dir` is a symlink whose contents are exactly `original`.
+fn same_link(dir: RawFd, name: &CStr, original: &CStr) -> bool {
+    let want = original.to_bytes();
+    let mut buf = [0u8; 1024];
+    match sys::readlinkat(dir, name, &mut buf) {
+        Ok(n) if want.len() < buf.len() => buf.get(..n) == Some(want),
+        _ => false,
+    }
 }
 
 /// Name of the staging file on the root tmpfs (removed again before the next step).
@@ -228,7 +234,6 @@ fn apply(
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
-    created: &mut u16,
 ) -> Result<(), Fail> {
     let target = op.target.to_bytes();
     let create = op.create;
@@ -249,9 +254,9 @@ fn apply(
             }
             sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
             let t = if file {
-                path::ensure_file(root, target, buf, created, create)
+                path::ensure_file(root, target, buf, create)
             } else {
-                path::ensure_dir(root, target, buf, created, create)
+                path::ensure_dir(root, target, buf, create)
             }
             .at(Stage::MountTarget, NO_INDEX)?;
             attach(src, t).at(Stage::Mount, NO_INDEX)
@@ -275,8 +280,7 @@ fn apply(
             }
             let mnt =
                 new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Proc => {
@@ -286,21 +290,19 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Devfs {
             first_node,
             console,
         } => {
-            let t = path::ensure_dir(root, target, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
+            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd = path::ensure_dir(root, target, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
+            let fd =
+                path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
             let r = sys::openat(
                 fd,
@@ -319,8 +321,8 @@ fn apply(
         MountKind::File { contents, mode } => {
             let rel = path::relative(target);
             let (parent, _) = path::split_last(rel);
-            let dir = path::ensure_dir(root, parent, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
+            let dir =
+                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             sys::close(dir);
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
             let fd = match path::open_in(
@@ -343,19 +345,17 @@ fn apply(
         MountKind::Symlink { original } => {
             let rel = path::relative(target);
             let (parent, name) = path::split_last(rel);
-            let dir = path::ensure_dir(root, parent, buf, created, create)
-                .at(Stage::MountTarget, NO_INDEX)?;
-            let r = buf
-                .set(name)
-                .and_then(|()| sys::symlinkat(original, dir, buf.as_cstr()));
-            sys::close(dir);
-            match r {
-                Ok(()) => {
-                    *created = created.saturating_add(1);
-                    Ok(())
+            let dir =
+                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let r = buf.set(name).and_then(|()| {
+                match sys::symlinkat(original, dir, buf.as_cstr()) {
+                    // The same link from an earlier run of a read-write rootdir is fine.
+                    Err(sys::EEXIST) if same_link(dir, buf.as_cstr(), original) => Ok(()),
+                    r => r,
                 }
-                Err(e) => Err(Fail::new(Stage::MountTarget, e, NO_INDEX)),
-            }
+            });
+            sys::close(dir);
+            r.at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::Mask { null } => {
             buf.set(path::relative(target))

@@ -130,15 +130,9 @@ pub fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Make sure the directory `path` exists inside `root` (like `mkdir -p`) and return an
-/// `O_PATH` fd to it. `created` counts the components this call had to create. With
-/// `create` false nothing is created: a missing component is `ENOENT`.
-pub fn ensure_dir(
-    root: RawFd,
-    path: &[u8],
-    buf: &mut PathBuf,
-    created: &mut u16,
-    create: bool,
-) -> SysResult<RawFd> {
+/// `O_PATH` fd to it. With `create` false nothing is created: a missing component is
+/// `ENOENT`.
+pub fn ensure_dir(root: RawFd, path: &[u8], buf: &mut PathBuf, create: bool) -> SysResult<RawFd> {
     let rel = relative(path);
     buf.set(b"")?;
     let mut dir = open_in(root, c".", sys::O_PATH | sys::O_DIRECTORY, 0)?;
@@ -153,8 +147,7 @@ pub fn ensure_dir(
                 let mut name = PathBuf::new();
                 name.set(comp)?;
                 match sys::mkdirat(dir, name.as_cstr(), 0o755) {
-                    Ok(()) => *created = created.saturating_add(1),
-                    Err(sys::EEXIST) => {}
+                    Ok(()) | Err(sys::EEXIST) => {}
                     Err(e) => {
                         sys::close(dir);
                         return Err(e);
@@ -182,29 +175,21 @@ pub fn ensure_dir(
 /// Make sure a non-directory exists at `path` inside `root` (an empty file is created when
 /// missing, with its parent directories, unless `create` is false) and return an `O_PATH`
 /// fd to it.
-pub fn ensure_file(
-    root: RawFd,
-    path: &[u8],
-    buf: &mut PathBuf,
-    created: &mut u16,
-    create: bool,
-) -> SysResult<RawFd> {
+pub fn ensure_file(root: RawFd, path: &[u8], buf: &mut PathBuf, create: bool) -> SysResult<RawFd> {
     let rel = relative(path);
     let (parent, name) = split_last(rel);
-    let dir = ensure_dir(root, parent, buf, created, create)?;
+    let dir = ensure_dir(root, parent, buf, create)?;
     let result = (|| {
         buf.set(rel)?;
         match open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
             Err(sys::ENOENT) if create => {
                 buf.set(name)?;
-                let fd = sys::openat(
+                sys::openat(
                     dir,
                     buf.as_cstr(),
                     sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
                     0o644,
-                )?;
-                *created = created.saturating_add(1);
-                Ok(fd)
+                )
             }
             other => other,
         }

@@ -3,7 +3,7 @@
 //! Nothing here owns memory. The parent builds these values from owned storage before
 //! `clone`, keeps that storage alive until the child has called `execve` or exited (EOF on
 //! the error pipe), and only then frees it. The few [`Cell`]s are scratch space the child
-//! writes (fds it opened, mount points it created); the child runs on the parent's address
+//! writes (fds it opened, setup timings); the child runs on the parent's address
 //! space (`CLONE_VM`), so the parent can read what it recorded.
 
 use core::cell::Cell;
@@ -156,9 +156,9 @@ pub struct MountOp<'a> {
     /// What to do there.
     pub kind: MountKind<'a>,
     /// Whether missing path components may be created for this step. `false` for mount
-    /// points inside a read-write bind of a host directory: anything created there would be
-    /// created on the host and could outlive a killed supervisor, so a missing component
-    /// fails the step with `ENOENT` instead.
+    /// points inside a read-write host directory (a read-write bind or rootdir): anything
+    /// created there would be created on the host and could outlive a killed supervisor, so
+    /// a missing component fails the step with `ENOENT` instead.
     pub create: bool,
 }
 
@@ -179,9 +179,6 @@ pub struct MountPlan<'a> {
     pub attach_points: &'a [&'a CStr],
     /// The steps, already ordered by the parent (shallow targets first).
     pub ops: &'a [MountOp<'a>],
-    /// Scratch: for each op, how many trailing path components the child created inside
-    /// the root (so the parent can remove them from a host `rootdir` afterwards).
-    pub created: &'a [Cell<u16>],
 }
 
 /// Landlock: handled access rights and the rules, prepared by the parent.

@@ -211,6 +211,20 @@ pub fn unlinkat(dirfd: RawFd, path: &CStr, flags: u32) -> SysResult<()> {
     res(unsafe { syscall!(Sysno::unlinkat, dirfd, path.as_ptr(), flags) }).map(drop)
 }
 
+/// `readlinkat(2)`: the number of bytes placed in `buf`.
+pub fn readlinkat(dirfd: RawFd, path: &CStr, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: `path` is NUL-terminated; the kernel writes at most `buf.len()` bytes to it.
+    res(unsafe {
+        syscall!(
+            Sysno::readlinkat,
+            dirfd,
+            path.as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len()
+        )
+    })
+}
+
 /// `symlinkat(2)`.
 pub fn symlinkat(original: &CStr, dirfd: RawFd, link: &CStr) -> SysResult<()> {
     // SAFETY: both strings are NUL-terminated.

@@ -271,6 +271,18 @@ fn rootdir_ro_and_rw() {
     .ok();
     assert_eq!(std::fs::read_to_string(d.join("new")).unwrap(), "x\n");
     assert!(names(&d).contains(&"new".to_string()));
+    // Again: the links the first run wrote (bin -> usr/bin, ...) are reused, not an error.
+    let again = hk(&[
+        "run",
+        "--rootdir",
+        &format!("{}:rw", s(&d)),
+        "--",
+        "sh",
+        "-c",
+        "echo y > /new2",
+    ]);
+    again.ok();
+    assert_eq!(std::fs::read_to_string(d.join("new2")).unwrap(), "y\n");
     let missing = hk(&["run", "--rootdir", "/no/such/root-hk", "--", "true"]);
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("/no/such/root-hk"));

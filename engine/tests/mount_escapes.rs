@@ -122,7 +122,7 @@ fn a_writable_rootdir_holding_a_device_node_cannot_open_it() {
         return;
     }
     let root = scratch("rw-rootdir-dev");
-    for d in ["usr", "probe"] {
+    for d in ["usr", "probe", "proc"] {
         std::fs::create_dir(root.join(d)).unwrap();
     }
     for (l, t) in [
@@ -337,17 +337,32 @@ fn a_missing_mount_point_inside_a_readwrite_bind_is_refused_and_nothing_is_creat
     let d = scratch("rw-bind-nested");
     let mut c = sandbox();
     c.bindmount_rw(&d, "/shared")
-        .bindmount_ro("/etc/hostname", "/shared/a/b/c");
+        .bindmount_ro("/etc/hostname", "/shared/a/b/c")
+        .tmpfsmount("/shared/t");
+    // Refused before anything runs, each missing host path named.
+    let err = c.command("/bin/true").status().unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    let msg = err.to_string();
+    for p in ["a/b/c", "t"] {
+        let host = d.join(p);
+        assert!(msg.contains(host.to_str().unwrap()), "{p} not named: {msg}");
+    }
+    assert!(names(&d).is_empty(), "created on the host: {:?}", names(&d));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn a_mount_point_behind_a_symlink_in_a_readwrite_bind_is_refused_by_the_child_too() {
+    // The host-side check sees the link itself; inside, it leads to a path the sandbox lacks
+    // (/home is not bound): the child refuses to create it rather than making anything.
+    let d = scratch("rw-bind-link");
+    std::os::unix::fs::symlink("/home/hakoniwa-absent", d.join("l")).unwrap();
+    let mut c = sandbox();
+    c.bindmount_rw(&d, "/shared").tmpfsmount("/shared/l");
     let (stage, errno, msg) = setup_error(&c);
     assert_eq!((stage, errno), (Stage::MountTarget, 2), "{msg}");
-    let host = d.join("a/b/c");
-    assert!(msg.contains(host.to_str().unwrap()), "{msg}");
-    assert!(names(&d).is_empty(), "created on the host: {:?}", names(&d));
-
-    let mut c = sandbox();
-    c.bindmount_rw(&d, "/shared").tmpfsmount("/shared/t");
-    assert!(c.command("/bin/true").status().is_err());
-    assert!(names(&d).is_empty());
+    assert!(msg.contains("never"), "{msg}");
+    assert_eq!(names(&d), ["l"]);
     std::fs::remove_dir_all(d).unwrap();
 }
 

@@ -73,6 +73,68 @@ fn a_readonly_bind_of_dev_cannot_open_host_devices() {
     assert_eq!(got.len(), 3);
 }
 
+/// A loop device over a scratch image, detached again on drop.
+struct Loop {
+    dev: String,
+    image: PathBuf,
+}
+
+impl Loop {
+    fn new(tag: &str) -> Loop {
+        let image = scratch(tag).join("disk.img");
+        std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+        let out = std::process::Command::new("losetup")
+            .args(["-f", "--show", image.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "losetup: {out:?}");
+        let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        Loop { dev, image }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.dev])
+            .status();
+        if let Some(d) = self.image.parent() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+#[test]
+fn a_bind_of_dev_cannot_write_a_host_disk_image_through_a_loop_device() {
+    // The exploit: `-b /dev:/dev` and `printf X > /dev/loopN` overwrote a host-only
+    // disk image. As root the node is writable by its permissions; only nodev stops it.
+    if !is_root() {
+        eprintln!("skipped as an unprivileged caller: attaching a loop device needs root");
+        return;
+    }
+    let lo = Loop::new("loop");
+    let name = lo.dev.trim_start_matches("/dev/");
+    for rw in [false, true] {
+        let mut c = sandbox();
+        if rw {
+            c.bindmount_rw("/dev", "/hostdev");
+        } else {
+            c.bindmount_ro("/dev", "/hostdev");
+        }
+        let (_, out, err) = sh(
+            &c,
+            &format!("printf X > /hostdev/{name} && sync /hostdev/{name}; echo rc=$?"),
+        );
+        assert!(
+            !out.contains("rc=0"),
+            "wrote the loop device (rw={rw}): {out}{err}"
+        );
+        assert!(err.contains("Permission denied"), "{err}");
+    }
+    let image = std::fs::read(&lo.image).unwrap();
+    assert!(image.iter().all(|&b| b == 0), "the host disk image changed");
+}
+
 #[test]
 fn a_readwrite_bind_of_dev_cannot_open_host_devices() {
     let mut c = sandbox();

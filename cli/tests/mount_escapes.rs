@@ -162,3 +162,23 @@ fn a_mount_point_missing_in_a_readwrite_bind_is_refused_naming_the_host_path() {
     );
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn a_readonly_rootdir_with_more_entries_than_descriptors_is_refused_with_the_limit() {
+    // Each top-level entry of a read-only rootdir is a bind, and the sandbox clones every
+    // source before mounting: past the open-file limit that is a clear error, not EMFILE.
+    let d = scratch("rootdir-many-entries");
+    for i in 0..100 {
+        write(&d.join(format!("f{i}")), "");
+    }
+    let script = format!(
+        "ulimit -n 64 && exec {} run --rootdir {} -- true",
+        bin(),
+        s(&d)
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("open-file limit of 64"), "{stderr}");
+    std::fs::remove_dir_all(d).unwrap();
+}

@@ -199,6 +199,30 @@ impl MountStorage {
         }
     }
 
+    /// The child holds one descriptor per source at once (all are cloned before anything is
+    /// mounted): refuse a plan that cannot fit the open-file limit, rather than failing in
+    /// the child with EMFILE on some entry (a read-only rootdir binds each top-level entry).
+    fn check_fd_budget(&self) -> Result<()> {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        let open = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count()) as u64;
+        // A few for the child's own pipes and the root.
+        let need = self.sources.len() as u64 + open + 8;
+        if need <= limit {
+            return Ok(());
+        }
+        Err(Error::config(
+            "mount",
+            format!(
+                "{} mount sources (a read-only rootdir counts each top-level entry) and {open} \
+                 open descriptors exceed the open-file limit of {limit}: raise it (ulimit -n) \
+                 or bind fewer entries",
+                self.sources.len()
+            ),
+        ))
+    }
+
     /// Refuse, before anything runs, the mount points missing in read-write host
     /// directories, all of them in one message (the child refuses them too, one at a time:
     /// this check only looks from the host and may miss one behind a symlink).
@@ -360,6 +384,7 @@ impl MountStorage {
         }
         m.mark_rw_bind_targets();
         m.check_rw_mount_points()?;
+        m.check_fd_budget()?;
         Ok(m)
     }
 }

@@ -1,9 +1,9 @@
 //! Issue 10, "must show": killing the CLI with SIGKILL at random moments of 200 runs that use
 //! pasta, `--user` and `--rootdir` leaves no process, no pasta, no mount and no created file.
 //!
-//! The test process becomes a child subreaper, so every process a killed CLI leaves behind
-//! (the sandbox, a daemonised pasta) is re-parented to it and shows up in its own children
-//! list; the tests of this file run one at a time and no other test shares the process.
+//! This file holds one test on purpose: the test process becomes a child subreaper, so every
+//! process a killed CLI leaves behind (the sandbox, pasta) is re-parented to it and shows up
+//! in its own children list, which no other test may add to.
 mod common;
 
 use std::collections::BTreeSet;
@@ -90,9 +90,6 @@ struct Leftovers {
     /// Runs that ended by themselves before their SIGKILL (setup failures).
     failed_runs: Vec<String>,
 }
-
-/// One test at a time: both check the children of this (subreaper) process.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Start `RUNS` sandboxes with pasta, `--user` and a `--rootdir` (read-only, every third
 /// one read-write; every second one also with a devfs, a tmpfs and binds into a read-write
@@ -286,10 +283,25 @@ fn kill_runs() -> Leftovers {
 }
 
 #[test]
-fn sigkill_of_the_cli_at_random_moments_leaves_no_mount_or_created_file() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+fn sigkill_of_the_cli_at_random_moments_leaves_no_process_pasta_mount_or_file() {
     let left = kill_runs();
     assert!(left.failed_runs.is_empty(), "{:#?}", left.failed_runs);
+    assert!(
+        left.sandboxes.is_empty(),
+        "sandboxed programs outlived the CLI: {:?}",
+        left.sandboxes
+    );
+    let pastas: Vec<_> = left
+        .orphans
+        .iter()
+        .filter(|(_, c)| c.contains("pasta"))
+        .collect();
+    assert!(pastas.is_empty(), "pasta outlived the CLI: {pastas:?}");
+    assert!(
+        left.orphans.is_empty(),
+        "processes outlived the CLI: {:?}",
+        left.orphans
+    );
     assert!(
         left.mounts.is_empty(),
         "mounts left on the host: {:?}",
@@ -309,40 +321,4 @@ fn sigkill_of_the_cli_at_random_moments_leaves_no_mount_or_created_file() {
         "files left in /tmp: {:?}",
         left.tmp_files
     );
-}
-
-/// Depends on the sec-proc branch (issue 10 items 5 and 6): the parent-death signal re-armed
-/// after the identity switch, and pasta dying with the supervisor. Without them the
-/// sandboxed `sleep` (after `--user`) and pasta outlive a SIGKILL of the CLI.
-#[test]
-#[ignore = "needs the parent-death and pasta lifecycle fixes of issue 10 items 5 and 6 (sec-proc)"]
-fn sigkill_of_the_cli_at_random_moments_leaves_no_process_or_pasta() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let left = kill_runs();
-    assert!(left.failed_runs.is_empty(), "{:#?}", left.failed_runs);
-    let pastas: Vec<_> = left
-        .orphans
-        .iter()
-        .filter(|(_, c)| c.contains("pasta"))
-        .collect();
-    assert!(
-        left.sandboxes.is_empty(),
-        "sandboxed programs outlived the CLI: {:?}",
-        left.sandboxes
-    );
-    assert!(pastas.is_empty(), "pasta outlived the CLI: {pastas:?}");
-    assert!(
-        left.orphans.is_empty(),
-        "processes outlived the CLI: {:?}",
-        left.orphans
-    );
-    assert!(
-        left.mounts.is_empty(),
-        "mounts left on the host: {:?}",
-        left.mounts
-    );
-    assert_eq!(left.rootdir_changed, None);
-    assert_eq!(left.rw_rootdir_changed, None);
-    assert_eq!(left.bind_changed, None);
-    assert!(left.tmp_files.is_empty());
 }

@@ -182,3 +182,29 @@ fn a_readonly_rootdir_with_more_entries_than_descriptors_is_refused_with_the_lim
     assert!(stderr.contains("open-file limit of 64"), "{stderr}");
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn a_profile_mount_needs_dev_true_for_device_access() {
+    let d = scratch("profile-dev");
+    for (dev, expect) in [(false, "refused\n"), (true, "written\n")] {
+        let p = d.join(format!("dev-{dev}.toml"));
+        write(
+            &p,
+            &format!(
+                "mounts = [{{ source = \"/dev/null\", destination = \"/null\", dev = {dev} }}]\n"
+            ),
+        );
+        let out = hk(&[
+            "run",
+            "-c",
+            s(&p),
+            "--",
+            "sh",
+            "-c",
+            "echo x 2>&- > /null && echo written || echo refused",
+        ]);
+        out.ok();
+        assert_eq!(out.stdout, expect, "dev = {dev}: {}", out.stderr);
+    }
+    std::fs::remove_dir_all(d).unwrap();
+}

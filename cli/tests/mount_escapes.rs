@@ -70,7 +70,7 @@ fn rootdir_of_the_host_root_cannot_open_host_devices() {
 /// no privileges): the sandbox must not be able to write to that submount.
 #[test]
 fn readonly_rootdir_submounts_are_read_only() {
-    let d = scratch("rootdir-submount");
+    let d = temp_dir("rootdir-submount");
     std::fs::create_dir_all(d.join("data")).unwrap();
     let script = format!(
         "mount -t tmpfs none {root}/data && echo before > {root}/data/f && \
@@ -87,12 +87,11 @@ fn readonly_rootdir_submounts_are_read_only() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stdout, "before\nrc=2\nbefore\n", "{stderr}");
     assert!(stderr.contains("Read-only file system"), "{stderr}");
-    std::fs::remove_dir_all(d).unwrap();
 }
 
 #[test]
 fn a_profile_file_never_modifies_a_readonly_rootdir() {
-    let d = scratch("rootdir-profile-file");
+    let d = temp_dir("rootdir-profile-file");
     let root = d.join("root");
     write(&root.join("etc/motd"), "host motd\n");
     // A root with its own /bin: the CLI then binds none of the host's system directories
@@ -136,12 +135,11 @@ fn a_profile_file_never_modifies_a_readonly_rootdir() {
         .collect();
     names.sort();
     assert_eq!(names, ["bin", "etc", "usr"]);
-    std::fs::remove_dir_all(d).unwrap();
 }
 
 #[test]
 fn a_mount_point_missing_in_a_readwrite_bind_is_refused_naming_the_host_path() {
-    let d = scratch("rw-bind-nested");
+    let d = temp_dir("rw-bind-nested");
     let out = hk(&[
         "run",
         "-B",
@@ -160,14 +158,13 @@ fn a_mount_point_missing_in_a_readwrite_bind_is_refused_naming_the_host_path() {
         0,
         "created on the host"
     );
-    std::fs::remove_dir_all(d).unwrap();
 }
 
 #[test]
 fn a_readonly_rootdir_with_more_entries_than_descriptors_is_refused_with_the_limit() {
     // Each top-level entry of a read-only rootdir is a bind, and the sandbox clones every
     // source before mounting: past the open-file limit that is a clear error, not EMFILE.
-    let d = scratch("rootdir-many-entries");
+    let d = temp_dir("rootdir-many-entries");
     for i in 0..100 {
         write(&d.join(format!("f{i}")), "");
     }
@@ -180,12 +177,11 @@ fn a_readonly_rootdir_with_more_entries_than_descriptors_is_refused_with_the_lim
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("open-file limit of 64"), "{stderr}");
-    std::fs::remove_dir_all(d).unwrap();
 }
 
 #[test]
 fn a_profile_mount_needs_dev_true_for_device_access() {
-    let d = scratch("profile-dev");
+    let d = temp_dir("profile-dev");
     for (dev, expect) in [(false, "refused\n"), (true, "written\n")] {
         let p = d.join(format!("dev-{dev}.toml"));
         write(
@@ -206,5 +202,4 @@ fn a_profile_mount_needs_dev_true_for_device_access() {
         out.ok();
         assert_eq!(out.stdout, expect, "dev = {dev}: {}", out.stderr);
     }
-    std::fs::remove_dir_all(d).unwrap();
 }

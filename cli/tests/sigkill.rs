@@ -96,7 +96,7 @@ struct Leftovers {
 /// bind), SIGKILL each CLI after a random delay, then collect what is left (and end it).
 fn kill_runs() -> Leftovers {
     rustix::process::set_child_subreaper(Some(rustix::process::getpid())).unwrap();
-    let base = scratch("sigkill");
+    let base = temp_dir("sigkill");
     // A read-only rootdir with its own /etc/passwd and nothing else: the mount points for
     // the host's system directories, /proc, /dev and /tmp all have to be made somewhere.
     let root = base.join("root");
@@ -268,7 +268,6 @@ fn kill_runs() -> Leftovers {
     if mounts.len() < new_mounts.len() {
         eprintln!("host mounts that appeared meanwhile (other tests?): {new_mounts:?}");
     }
-    std::fs::remove_dir_all(base).unwrap();
     Leftovers {
         sandboxes,
         orphans,

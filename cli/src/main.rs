@@ -15,6 +15,7 @@ mod print_config;
 mod profiles;
 mod run;
 mod verbose;
+mod signals;
 
 use std::io::Write;
 

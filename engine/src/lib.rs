@@ -56,6 +56,8 @@ mod exit_hook;
 mod exit_status;
 mod host_root;
 mod idmap;
+mod init;
+mod jobctl;
 pub mod landlock;
 mod namespace;
 pub mod network;

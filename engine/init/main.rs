@@ -156,8 +156,11 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
     let (prog_argv, prog_envp) = unsafe { (argv.add(1), envp.add(proto::ENV_PREFIX)) };
 
-    let pid = match sys::fork() {
-        Ok(0) => program_child(&ctl, program, search_path.to_bytes(), prog_argv, prog_envp),
+    // The child learns its pid from the kernel (CLONE_CHILD_SETTID): no getpid, which a
+    // seccomp profile might deny.
+    let mut me: i32 = 0;
+    let pid = match sys::fork(&mut me) {
+        Ok(0) => program_child(&ctl, me, program, search_path.to_bytes(), prog_argv, prog_envp),
         Ok(pid) => pid,
         Err(e) => {
             report_setup_error(ctl.err_fd, Stage::Init, e);
@@ -190,12 +193,12 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
 /// limit, a clean signal mask, then `execve` of the program.
 fn program_child(
     ctl: &Control,
+    me: i32,
     program: &CStr,
     search_path: &[u8],
     argv: *const *const u8,
     envp: *const *const u8,
 ) -> ! {
-    let me = sys::getpid();
     let _ = sys::setpgid(0, 0);
     if ctl.flags & proto::FLAG_FOREGROUND != 0 {
         // SIGTTOU is blocked (the whole mask is), so a background group may do this.

@@ -9,7 +9,6 @@ pub const SYS_WRITE: usize = 1;
 pub const SYS_CLOSE: usize = 3;
 pub const SYS_RT_SIGPROCMASK: usize = 14;
 pub const SYS_IOCTL: usize = 16;
-pub const SYS_GETPID: usize = 39;
 pub const SYS_CLONE: usize = 56;
 pub const SYS_EXECVE: usize = 59;
 pub const SYS_WAIT4: usize = 61;
@@ -104,10 +103,6 @@ pub fn setpgid(pid: i32, pgid: i32) -> SysResult<usize> {
     plain(SYS_SETPGID, [pid as usize, pgid as usize, 0, 0, 0, 0])
 }
 
-pub fn getpid() -> i32 {
-    plain(SYS_GETPID, [0; 6]).unwrap_or(0) as i32
-}
-
 pub fn kill(pid: i32, sig: i32) -> SysResult<usize> {
     plain(SYS_KILL, [pid as isize as usize, sig as usize, 0, 0, 0, 0])
 }
@@ -130,9 +125,26 @@ pub fn set_sigmask(set: u64) -> SysResult<usize> {
     }
 }
 
-/// `fork()` as `clone(SIGCHLD)`: the child gets a copy of this small address space.
-pub fn fork() -> SysResult<i32> {
-    plain(SYS_CLONE, [SIGCHLD as usize, 0, 0, 0, 0, 0]).map(|p| p as i32)
+/// `fork()` as `clone(SIGCHLD | CLONE_CHILD_SETTID)`: the child gets a copy of this small
+/// address space, in which the kernel has stored its pid at `child_pid`.
+pub fn fork(child_pid: &mut i32) -> SysResult<i32> {
+    const CLONE_CHILD_SETTID: usize = 0x0100_0000;
+    // SAFETY: x86_64 clone(flags, stack, parent_tid, child_tid, tls): `child_pid` is live
+    // memory, written in the child's copy only; a NULL stack keeps the current one (fork).
+    unsafe {
+        syscall6(
+            SYS_CLONE,
+            [
+                SIGCHLD as usize | CLONE_CHILD_SETTID,
+                0,
+                0,
+                child_pid as *mut i32 as usize,
+                0,
+                0,
+            ],
+        )
+    }
+    .map(|p| p as i32)
 }
 
 /// `wait4(-1, &status, options, &rusage)`: (pid, status); pid 0 when nothing changed.

@@ -420,7 +420,8 @@ impl Container {
     /// the program as PID 2; the init counts as one process of the user for
     /// `RLIMIT_NPROC`. A custom seccomp profile must allow what the init needs: `clone`,
     /// `wait4`, `kill`, `rt_sigtimedwait`, `rt_sigprocmask`, `setpgid`, `ioctl(TIOCSPGRP)`,
-    /// `prctl`, `prlimit64`, `fcntl`, `close_range`, `clock_gettime`, `write`, `execve`.
+    /// `prctl`, `prlimit64`, `fcntl`, `close_range`, `clock_gettime`, `write`, `execve`,
+    /// `execveat` (the engine checks the filter before spawning and names what is missing).
     ///
     /// With `false` the program is PID 1, and the kernel's rules for PID 1 apply: it
     /// receives only signals it has a handler for (Ctrl-C, Ctrl-Z and `kill -TERM` do

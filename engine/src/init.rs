@@ -101,7 +101,7 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
 /// The system calls the init makes (x86_64 numbers and the arguments that matter), with
 /// the condition under which it makes them: (name, nr, args, needs job control, needs a
 /// deadline, needs a process limit).
-const NEEDS: [(&str, u32, [u64; 6], Need); 18] = {
+const NEEDS: [(&str, u32, [u64; 6], Need); 17] = {
     const SIGCHLD: u64 = 17;
     const TIOCSPGRP: u64 = 0x5410;
     [
@@ -110,7 +110,12 @@ const NEEDS: [(&str, u32, [u64; 6], Need); 18] = {
         ("rt_sigprocmask", 14, [2, 0, 0, 8, 0, 0], Need::Always),
         ("prctl", 157, [4, 0, 0, 0, 0, 0], Need::Always),
         ("prctl", 157, [15, 0, 0, 0, 0, 0], Need::Always),
-        ("clone", 56, [SIGCHLD, 0, 0, 0, 0, 0], Need::Always),
+        (
+            "clone",
+            56,
+            [SIGCHLD | 0x0100_0000, 0, 0, 0, 0, 0],
+            Need::Always,
+        ),
         ("setpgid", 109, [0; 6], Need::Always),
         ("close", 3, [0; 6], Need::Always),
         ("close_range", 436, [0; 6], Need::Always),
@@ -118,7 +123,6 @@ const NEEDS: [(&str, u32, [u64; 6], Need); 18] = {
         ("wait4", 61, [0; 6], Need::Always),
         ("kill", 62, [0; 6], Need::Always),
         ("write", 1, [0; 6], Need::Always),
-        ("getpid", 39, [0; 6], Need::Always),
         ("execve", 59, [0; 6], Need::Always),
         ("ioctl", 16, [0, TIOCSPGRP, 0, 0, 0, 0], Need::JobControl),
         ("clock_gettime", 228, [1, 0, 0, 0, 0, 0], Need::Deadline),

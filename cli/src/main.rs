@@ -14,8 +14,8 @@ mod network_error;
 mod print_config;
 mod profiles;
 mod run;
-mod verbose;
 mod signals;
+mod verbose;
 
 use std::io::Write;
 

@@ -94,8 +94,10 @@ impl Drop for Tty {
     }
 }
 
-fn hk() -> &'static str {
-    env!("CARGO_BIN_EXE_hakoniwa")
+/// The binary under test: this build's, or `HAKONIWA_TEST_BIN` (to check that a new test
+/// fails against an older build).
+fn hk() -> String {
+    std::env::var("HAKONIWA_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").into())
 }
 
 /// State letters (`R`, `S`, `T`, ...) of host processes named `comm` whose command line
@@ -243,28 +245,14 @@ fn kill_zero_sigkill_from_inside_reaches_neither_hakoniwa_nor_a_pipeline_peer() 
 
 #[test]
 fn term_is_passed_when_stdin_is_a_terminal() {
-    let sock = std::env::temp_dir().join(format!("hakoniwa-tty-term-{}", std::process::id()));
-    let server = Server(sock.to_str().unwrap().to_string());
-    let sock = server.0.as_str();
-    // HAKONIWA_TEST_BIN: check this test against an older build (see common/mod.rs).
-    let bin = std::env::var("HAKONIWA_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").to_string());
-    let cmd = format!("{bin} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'");
-    tmux(
-        sock,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "hk",
-            "-x",
-            "200",
-            "-y",
-            "30",
-            &cmd,
-        ],
+    let t = Tty::start(
+        "term",
+        &format!(
+            "{} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'",
+            hk()
+        ),
     );
-    let screen = wait_for(sock, "PATH=[");
+    let screen = t.wait_for("PATH=[");
     // tmux sets TERM for what it runs (screen or tmux-256color, by its configuration).
     let term = screen
         .split("TERM=[")
@@ -279,4 +267,20 @@ fn term_is_passed_when_stdin_is_a_terminal() {
         screen.contains("PATH=[/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin]"),
         "{screen}"
     );
+}
+
+#[test]
+fn the_wall_time_limit_holds_while_a_self_stopped_program_has_hakoniwa_stopped() {
+    // A program that stops its own group with SIGTSTP stops hakoniwa too (job control), but
+    // the sandbox's init keeps the clock: by the time `fg` comes, the limit has ended it.
+    let t = Tty::shell("tstp0");
+    t.line(&format!(
+        "{} run --limit-walltime 1 -- sh -c 'kill -TSTP 0; sleep 30'",
+        hk()
+    ));
+    t.wait_for("Stopped");
+    std::thread::sleep(Duration::from_millis(2000));
+    t.line("fg; echo rc=$?");
+    t.wait_for("wall-clock limit of 1s exceeded");
+    t.wait_for("rc=137");
 }

@@ -176,8 +176,10 @@ fn ctrl_c_raises_keyboard_interrupt_in_the_python_repl() {
 #[test]
 fn ctrl_c_ends_a_program_without_a_handler() {
     let t = Tty::shell("int");
-    t.line(&format!("{} run -- sleep 30; echo rc=$?", hk()));
-    wait_state("sleep", "30", |c| c == 'S', "sleep never started");
+    // A duration no other test uses, to find this sleep among the host's processes.
+    let secs = format!("30.{}", std::process::id());
+    t.line(&format!("{} run -- sleep {secs}; echo rc=$?", hk()));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
     t.wait_for("rc=130");
 }

@@ -237,6 +237,10 @@ pub struct RunArgs {
     /// (by default denied: such files in a read-write bind make any host user root)
     #[arg(long)]
     pub allow_setid: bool,
+    /// Run the program as PID 1 instead of under hakoniwa's init (the original layout; the
+    /// program then ignores signals it has no handler for and does not reap orphans)
+    #[arg(long)]
+    pub no_init: bool,
     /// Give a uid-0 program a capability beyond the default set (e.g. SYS_ADMIN); repeatable
     #[arg(long, value_name = "NAME")]
     pub cap_add: Vec<String>,

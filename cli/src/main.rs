@@ -16,6 +16,7 @@ mod print_config;
 mod printable;
 mod profiles;
 mod run;
+mod signals;
 mod verbose;
 
 use std::io::Write;

@@ -72,6 +72,8 @@ pub struct Settings {
     pub allow_new_privs: bool,
     /// Let a sandbox holding host root's ids create set-id files and file capabilities.
     pub allow_setid: bool,
+    /// Run the program as PID 1 (no init).
+    pub no_init: bool,
     /// Capabilities kept for a uid-0 program (default: the engine's Podman set).
     pub caps: u64,
     pub argv: Vec<String>,
@@ -741,6 +743,9 @@ impl Settings {
         if a.allow_setid {
             self.allow_setid = true;
         }
+        if a.no_init {
+            self.no_init = true;
+        }
         for name in &a.cap_drop {
             if name.eq_ignore_ascii_case("all") {
                 self.caps = 0;
@@ -1128,6 +1133,10 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         log::debug!("Set-id: allowed (--allow-setid)");
         c.runctl(Runctl::AllowSetid);
     }
+    if s.no_init {
+        log::debug!("Init: none, the program is PID 1 (--no-init)");
+        c.init(false);
+    }
     c.capabilities(s.caps);
     apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::invalid)?;
 
@@ -1166,6 +1175,15 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
 
 /// `hakoniwa run`: returns the exit code.
 pub fn main(args: &RunArgs) -> i32 {
+    // First, before any thread exists: see signals.rs.
+    let signals = crate::signals::Signals::install();
+    let interrupted = |sig: i32| {
+        eprintln!(
+            "hakoniwa: interrupted by {} during setup",
+            crate::signals::name(sig)
+        );
+        128 + sig
+    };
     // The status document's destination is opened before anything else runs (see Sink).
     let sink = match (&args.json_status, args.json_status_fd) {
         (Some(dest), _) => Sink::open_path(dest).map(Some),
@@ -1210,16 +1228,28 @@ pub fn main(args: &RunArgs) -> i32 {
         );
         return 0;
     }
+    if let Some(sig) = signals.pending() {
+        return interrupted(sig);
+    }
     let spawned_us = death::monotonic_us();
     let mut child = match prepared.command.spawn() {
         Ok(c) => c,
         Err(e) => {
             crate::verbose::seccomp_and_execve(None, &prepared.program_display(), &prepared.args);
             let err = spawn_error(e, &prepared);
-            return report_err(err, prepared.namespaces);
+            let code = report_err(err, prepared.namespaces);
+            return signals.pending().map_or(code, interrupted);
         }
     };
-    let pid = child.id();
+    if let Some(sig) = signals.forward_to(child.pidfd()) {
+        // Ended before the program could run for long: tear the sandbox down (pasta,
+        // created mount points) and end as the signal asked.
+        let _ = child.kill();
+        let _ = child.wait();
+        return interrupted(sig);
+    }
+    // The program's own pid (with the init, PID 1's child), for the seccomp message.
+    let pid = child.program_id().unwrap_or(child.id());
     let enforcement = child.enforcement().clone();
     crate::verbose::seccomp_and_execve(
         Some(&enforcement),

@@ -303,8 +303,19 @@ fn killing_the_cli_stops_pasta_and_frees_its_port() {
     let net = format!("pasta:-t,{port}");
     let cli = start_sleeper(&["--network", &net], &m);
     let program = sleepers(&m)[0];
-    // pasta's command line ends with the sandbox's pid.
-    let tail = format!("\0{program}\0");
+    // pasta's command line ends with the sandbox's pid: its PID 1, the program's parent
+    // (the sandbox's init).
+    let stat = std::fs::read_to_string(format!("/proc/{program}/stat")).unwrap();
+    let init: i32 = stat
+        .rsplit(") ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tail = format!("\0{init}\0");
     let pasta = || -> Vec<i32> {
         processes()
             .filter(|(_, c)| c.starts_with(b"pasta\0") && c.ends_with(tail.as_bytes()))

@@ -1,4 +1,6 @@
-//! An interactive shell under a real terminal keeps job control (tmux drives it).
+//! Terminal behaviour, driven through tmux: job control inside and around the sandbox,
+//! Ctrl-C, Ctrl-Z/fg, window size changes, and signals the program sends to its own
+//! process group (issues 10 item 4 and 14).
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -11,99 +13,248 @@ fn tmux(sock: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn wait_for(sock: &str, needle: &str) -> String {
-    let t = Instant::now();
-    loop {
-        let screen = tmux(sock, &["capture-pane", "-t", "hk", "-p"]);
-        if screen.contains(needle) {
-            return screen;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{needle:?} never appeared:\n{screen}"
+/// A tmux server running one window (killed, with whatever runs in it, however the test
+/// ends).
+struct Tty {
+    sock: String,
+}
+
+impl Tty {
+    fn start(name: &str, cmd: &str) -> Tty {
+        let sock = std::env::temp_dir()
+            .join(format!("hakoniwa-tty-{name}-{}", std::process::id()))
+            .to_str()
+            .unwrap()
+            .to_string();
+        let t = Tty { sock };
+        tmux(
+            &t.sock,
+            &[
+                "new-session",
+                "-d",
+                "-s",
+                "hk",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                cmd,
+            ],
         );
-        std::thread::sleep(Duration::from_millis(50));
+        t
+    }
+
+    /// An interactive bash with job control and a fixed prompt.
+    fn shell(name: &str) -> Tty {
+        let t = Tty::start(
+            name,
+            "env -i PATH=/usr/bin:/bin TERM=screen PS1='sh> ' bash --norc --noprofile -i",
+        );
+        t.wait_for("sh>");
+        t
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "hk"];
+        args.extend_from_slice(keys);
+        tmux(&self.sock, &args);
+    }
+
+    fn line(&self, text: &str) {
+        self.keys(&[text, "Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        tmux(
+            &self.sock,
+            &["capture-pane", "-t", "hk", "-p", "-S", "-100"],
+        )
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        let t = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "{needle:?} never appeared:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
-/// Kills the tmux server (and with it the sandbox) however the test ends.
-struct Server(String);
-
-impl Drop for Server {
+impl Drop for Tty {
     fn drop(&mut self) {
-        tmux(&self.0, &["kill-server"]);
-        let _ = std::fs::remove_file(&self.0);
+        tmux(&self.sock, &["kill-server"]);
+        let _ = std::fs::remove_file(&self.sock);
+    }
+}
+
+/// The binary under test: this build's, or `HAKONIWA_TEST_BIN` (to check that a new test
+/// fails against an older build).
+fn hk() -> String {
+    std::env::var("HAKONIWA_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").into())
+}
+
+/// State letters (`R`, `S`, `T`, ...) of host processes named `comm` whose command line
+/// contains `marker`.
+fn states(comm: &str, marker: &str) -> Vec<char> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let p = e.path();
+        let cmd = std::fs::read(p.join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmd).contains(marker) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] == comm {
+            v.extend(stat[close + 2..].chars().next());
+        }
+    }
+    v
+}
+
+fn wait_state(comm: &str, marker: &str, want: impl Fn(char) -> bool, what: &str) {
+    let t = Instant::now();
+    loop {
+        let s = states(comm, marker);
+        if !s.is_empty() && s.iter().all(|c| want(*c)) {
+            return;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{what}: {s:?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 #[test]
 fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
-    let sock = std::env::temp_dir().join(format!("hakoniwa-tty-{}", std::process::id()));
-    let server = Server(sock.to_str().unwrap().to_string());
-    let sock = server.0.as_str();
-    let cmd = format!("{} run -- sh -i", env!("CARGO_BIN_EXE_hakoniwa"));
-    tmux(
-        sock,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "hk",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ],
-    );
+    let t = Tty::start("sh", &format!("{} run -- sh -i", hk()));
     // The prompt is "# " for root and "$ " otherwise (capture-pane trims the space).
     let prompt = if rustix::process::geteuid().is_root() {
         "#"
     } else {
         "$"
     };
-    wait_for(sock, prompt);
-    tmux(sock, &["send-keys", "-t", "hk", "sleep 30", "Enter"]);
+    t.wait_for(prompt);
+    t.line("sleep 30");
     std::thread::sleep(Duration::from_millis(300));
-    tmux(sock, &["send-keys", "-t", "hk", "C-c"]);
-    tmux(sock, &["send-keys", "-t", "hk", "echo rc=$?", "Enter"]);
-    wait_for(sock, "rc=130");
-    tmux(sock, &["send-keys", "-t", "hk", "sleep 31", "Enter"]);
+    t.keys(&["C-c"]);
+    t.line("echo rc=$?");
+    t.wait_for("rc=130");
+    t.line("sleep 31");
     std::thread::sleep(Duration::from_millis(300));
-    tmux(sock, &["send-keys", "-t", "hk", "C-z"]);
-    let screen = wait_for(sock, "Stopped");
+    t.keys(&["C-z"]);
+    let screen = t.wait_for("Stopped");
     assert!(screen.contains("sleep 31"), "{screen}");
+    t.line("kill -9 %1; echo killed");
+    t.wait_for("killed");
+}
+
+#[test]
+fn ctrl_c_raises_keyboard_interrupt_in_the_python_repl() {
+    let t = Tty::shell("py");
+    t.line(&format!("{} run -- python3 -q; echo rc=$?", hk()));
+    t.wait_for(">>>");
+    t.line("import time; time.sleep(30)");
+    std::thread::sleep(Duration::from_millis(500));
+    t.keys(&["C-c"]);
+    t.wait_for("KeyboardInterrupt");
+    // The REPL survived it and still works.
+    t.line("print(6 * 7)");
+    t.wait_for("42");
+    t.keys(&["C-d"]);
+    t.wait_for("rc=0");
+}
+
+#[test]
+fn ctrl_c_ends_a_program_without_a_handler() {
+    let t = Tty::shell("int");
+    // A duration no other test uses, to find this sleep among the host's processes.
+    let secs = format!("30.{}", std::process::id());
+    t.line(&format!("{} run -- sleep {secs}; echo rc=$?", hk()));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.keys(&["C-c"]);
+    t.wait_for("rc=130");
+}
+
+#[test]
+fn ctrl_z_stops_the_program_and_fg_resumes_it() {
+    let t = Tty::shell("tstp");
+    let marker = format!("hk-tstp-{}", std::process::id());
+    t.line(&format!(
+        "{} run -- python3 -c 'while True: pass' {marker}; echo rc=$?",
+        hk()
+    ));
+    wait_state("python3", &marker, |c| c == 'R', "python never ran");
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    // The program itself is stopped, not only hakoniwa.
+    wait_state("python3", &marker, |c| c == 'T', "python kept running");
+    t.line("fg");
+    wait_state("python3", &marker, |c| c == 'R', "python did not resume");
+    // Back in the foreground: Ctrl-C reaches it again.
+    t.keys(&["C-c"]);
+    t.wait_for("KeyboardInterrupt");
+    t.wait_for("rc=1");
+}
+
+#[test]
+fn a_window_size_change_reaches_a_program_that_is_not_a_shell() {
+    let t = Tty::shell("winch");
+    let script = "import os, signal; \
+                  signal.signal(signal.SIGWINCH, lambda *a: print('winch', os.get_terminal_size().columns, flush=True)); \
+                  print('rea' + 'dy', flush=True); \
+                  [signal.pause() for _ in iter(int, 1)]";
+    t.line(&format!("{} run -- python3 -c \"{script}\"", hk()));
+    t.wait_for("ready");
     tmux(
-        sock,
-        &["send-keys", "-t", "hk", "kill -9 %1; echo killed", "Enter"],
+        &t.sock,
+        &["resize-window", "-t", "hk", "-x", "120", "-y", "30"],
     );
-    wait_for(sock, "killed");
+    t.wait_for("winch 120");
+}
+
+#[test]
+fn kill_zero_sigstop_from_inside_freezes_neither_hakoniwa_nor_its_wall_time_limit() {
+    let t = Tty::shell("stop0");
+    t.line(&format!(
+        "{} run --limit-walltime 1 -- sh -c 'kill -STOP 0'; echo rc=$?",
+        hk()
+    ));
+    t.wait_for("rc=137");
+}
+
+#[test]
+fn kill_zero_sigkill_from_inside_reaches_neither_hakoniwa_nor_a_pipeline_peer() {
+    let t = Tty::shell("kill0");
+    // (The quotes keep the typed command line from containing what is waited for.)
+    t.line(&format!(
+        "sh -c '{} run -- sh -c \"kill -KILL 0\" | cat; echo ne\"\"xt'",
+        hk()
+    ));
+    t.wait_for("\nnext");
+    // hakoniwa itself survives to report how the program ended.
+    t.line(&format!("{} run -v -- sh -c 'kill -KILL 0'", hk()));
+    t.wait_for("Exited: signaled");
 }
 
 #[test]
 fn term_is_passed_when_stdin_is_a_terminal() {
-    let sock = std::env::temp_dir().join(format!("hakoniwa-tty-term-{}", std::process::id()));
-    let server = Server(sock.to_str().unwrap().to_string());
-    let sock = server.0.as_str();
-    // HAKONIWA_TEST_BIN: check this test against an older build (see common/mod.rs).
-    let bin = std::env::var("HAKONIWA_TEST_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").to_string());
-    let cmd = format!("{bin} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'");
-    tmux(
-        sock,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "hk",
-            "-x",
-            "200",
-            "-y",
-            "30",
-            &cmd,
-        ],
+    let t = Tty::start(
+        "term",
+        &format!(
+            "{} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'",
+            hk()
+        ),
     );
-    let screen = wait_for(sock, "PATH=[");
+    let screen = t.wait_for("PATH=[");
     // tmux sets TERM for what it runs (screen or tmux-256color, by its configuration).
     let term = screen
         .split("TERM=[")
@@ -118,4 +269,20 @@ fn term_is_passed_when_stdin_is_a_terminal() {
         screen.contains("PATH=[/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin]"),
         "{screen}"
     );
+}
+
+#[test]
+fn the_wall_time_limit_holds_while_a_self_stopped_program_has_hakoniwa_stopped() {
+    // A program that stops its own group with SIGTSTP stops hakoniwa too (job control), but
+    // the sandbox's init keeps the clock: by the time `fg` comes, the limit has ended it.
+    let t = Tty::shell("tstp0");
+    t.line(&format!(
+        "{} run --limit-walltime 1 -- sh -c 'kill -TSTP 0; sleep 30'",
+        hk()
+    ));
+    t.wait_for("Stopped");
+    std::thread::sleep(Duration::from_millis(2000));
+    t.line("fg; echo rc=$?");
+    t.wait_for("wall-clock limit of 1s exceeded");
+    t.wait_for("rc=137");
 }

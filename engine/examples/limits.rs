@@ -12,8 +12,7 @@ fn main() -> Result<(), hakoniwa::Error> {
     container
         .rootfs("/")
         .setrlimit(Rlimit::Nofile, 64, 64)
-        // Seconds of CPU time: SIGXCPU at the soft limit, SIGKILL at the hard one (a PID 1
-        // without a handler ignores SIGXCPU).
+        // Seconds of CPU time: SIGXCPU at the soft limit, SIGKILL at the hard one.
         .setrlimit(Rlimit::Cpu, 1, 2);
     let out = container
         .command("/bin/sh")

@@ -1,5 +1,5 @@
-//! Namespaces: the program is PID 1 of its own PID namespace and uid 0 of its own user
-//! namespace, with its own host name (UTS) and IPC namespace.
+//! Namespaces: the program is PID 2 of its own PID namespace (under the sandbox's init,
+//! PID 1) and uid 0 of its own user namespace, with its own host name (UTS) and IPC namespace.
 //!
 //! `cargo run -p hakoniwa --example namespaces` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)

@@ -1,9 +1,11 @@
 //! `Child`: a running sandboxed program, supervised through its pidfd.
 //!
-//! The program is PID 1 of its PID namespace (when one is unshared): killing it with
-//! SIGKILL kills everything in the sandbox, double-forked daemons included. A `Child` that
-//! is dropped without `wait` is killed and reaped on drop (unlike `std::process::Child`),
-//! so a sandbox never outlives the handle that controls it.
+//! With a PID namespace, the `Child` is the sandbox's PID 1: the init (see `init.rs`), which
+//! runs the program as its child and reports its stops and its end over the events pipe, or
+//! the program itself with `Container::init(false)`. Killing PID 1 with SIGKILL kills
+//! everything in the sandbox, double-forked daemons included. A `Child` that is dropped
+//! without `wait` is killed and reaped on drop (unlike `std::process::Child`), so a sandbox
+//! never outlives the handle that controls it.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -11,6 +13,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use hakoniwa_runtime::init_proto::{Event, EVENT_SIZE};
 
 use crate::error::{Error, Result};
 use crate::exit_status::{ExitReason, ExitStatus, Usage};
@@ -130,16 +134,44 @@ pub struct Child {
     pub(crate) pasta: Option<crate::network::PastaProc>,
     pub(crate) enforcement: crate::enforcement::Enforcement,
     pub(crate) peak: Option<crate::exit_hook::Peak>,
+    /// The init's events pipe (`None` without an init, or after its EOF).
+    pub(crate) events: Option<File>,
+    /// The caller's controlling terminal, when the program runs under job control.
+    pub(crate) terminal: Option<crate::jobctl::Terminal>,
+    /// What the init reported about the program's end.
+    pub(crate) ended: Option<Event>,
 }
+
+/// A queued signal from outside with this number asks the init to send the signal in its
+/// value to the program (used for SIGSTOP, which the init itself cannot receive).
+const RELAY_SIGNAL: i32 = hakoniwa_runtime::init_proto::RELAY_SIGNAL;
+
+/// How often a supervisor without an init checks for a stopped program under job control.
+const JOBCTL_POLL: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 100_000_000,
+};
 
 fn timeval(sec: i64, usec: i64) -> Duration {
     Duration::from_secs(sec.max(0) as u64) + Duration::from_micros(usec.max(0) as u64)
 }
 
 impl Child {
-    /// The program's pid in the caller's PID namespace.
+    /// The pid, in the caller's PID namespace, of the sandbox's PID 1: the init, or the
+    /// program itself with `Container::init(false)` or without a PID namespace.
     pub fn id(&self) -> u32 {
         self.pid as u32
+    }
+
+    /// The program's pid in the caller's PID namespace, while it runs: with the init, the
+    /// init's child (looked up in `/proc`, so `None` once the program has ended); otherwise
+    /// the same as [`Child::id`].
+    pub fn program_id(&self) -> Option<u32> {
+        if self.events.is_some() {
+            crate::init::program_pid(self.pid).map(|p| p as u32)
+        } else {
+            Some(self.pid as u32)
+        }
     }
 
     /// What setup reported without failing: e.g. a seccomp profile naming a system call this
@@ -167,13 +199,21 @@ impl Child {
         self.signal(9)
     }
 
-    /// Send a signal to the program. A program that is PID 1 of its namespace ignores
-    /// signals it has no handler for, except SIGKILL and SIGSTOP.
+    /// Send a signal to the program. With the init (the default with a PID namespace) the
+    /// init forwards it (`SIGCONT` to the program's process group), and SIGKILL ends the
+    /// whole sandbox. With `Container::init(false)` the program is PID 1 and ignores signals
+    /// it has no handler for, except SIGKILL and SIGSTOP.
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
-        match sys::pidfd_send_signal(self.pidfd.as_fd(), sig) {
+        let sent = if self.events.is_some() && sig == 19 {
+            // SIGSTOP to PID 1 would stop the init; it relays this one instead.
+            sys::pidfd_send_queued(self.pidfd.as_fd(), RELAY_SIGNAL, sig)
+        } else {
+            sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
+        };
+        match sent {
             Ok(()) | Err(3) => Ok(()), // ESRCH: already gone
             Err(e) => Err(Error::Io {
                 op: "pidfd_send_signal",
@@ -187,11 +227,80 @@ impl Child {
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    /// Remember the program's own peak memory before killing it (no exit hook runs then).
-    fn note_peak(&self) {
-        if let (Some(p), Some(kb)) = (&self.peak, crate::exit_hook::vm_hwm(self.pid, self.pid)) {
+    /// Remember the program's own peak memory before killing it (no exit hook runs and the
+    /// init reports nothing then).
+    fn note_peak(&mut self) {
+        if self.events.is_some() {
+            let kb = crate::init::program_pid(self.pid)
+                .and_then(|p| crate::exit_hook::vm_hwm(p, p))
+                .unwrap_or(0);
+            let p = self.peak.get_or_insert_with(Default::default);
+            p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+        } else if let (Some(p), Some(kb)) =
+            (&self.peak, crate::exit_hook::vm_hwm(self.pid, self.pid))
+        {
             p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+
+    /// Read what the init reported (without blocking unless `block`); act on stops.
+    fn pump_events(&mut self, block: bool) -> Result<()> {
+        let Some(f) = self.events.as_mut() else {
+            return Ok(());
+        };
+        if !block {
+            let mut fds = [PollFd::new(&*f, PollFlags::IN)];
+            let zero = Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            if !matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0) {
+                return Ok(());
+            }
+        }
+        let mut buf = [0u8; EVENT_SIZE * 8];
+        let n = match f.read(&mut buf) {
+            Ok(0) => {
+                self.events = None; // the init is gone; its status says the rest
+                return Ok(());
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(Error::io("read init events", e)),
+        };
+        for rec in buf[..n].chunks_exact(EVENT_SIZE) {
+            let mut r = [0u8; EVENT_SIZE];
+            r.copy_from_slice(rec);
+            match Event::decode(&r) {
+                Some(Event::Stopped(sig)) => self.program_stopped(sig),
+                Some(e @ (Event::Ended { .. } | Event::WallTime)) => self.ended = Some(e),
+                Some(Event::Continued) | None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The program stopped on `sig`. Under job control, a terminal stop signal stops this
+    /// process too (see jobctl.rs); once it is continued, so is the program, with the
+    /// terminal handed back to it if we were continued in the foreground.
+    fn program_stopped(&mut self, sig: i32) {
+        let Some(t) = &self.terminal else { return };
+        if !crate::jobctl::is_terminal_stop(sig) {
+            return;
+        }
+        let foreground = t.stop_like_program(sig);
+        let pidfd = self.pidfd.as_fd();
+        let _ = if self.events.is_none() {
+            // No init: the program is our child; the runtime gave it its own group.
+            if foreground {
+                t.give_to_group(self.pid);
+            }
+            sys::pidfd_send_signal(pidfd, 18)
+        } else if foreground {
+            sys::pidfd_send_queued(pidfd, 18, hakoniwa_runtime::init_proto::CONT_FOREGROUND)
+        } else {
+            sys::pidfd_send_signal(pidfd, 18)
+        };
     }
 
     fn expire(&mut self) -> Result<()> {
@@ -213,12 +322,53 @@ impl Child {
                     tv_nsec: 0,
                 })),
             };
-            let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
-            match poll(&mut fds, timeout.as_ref()) {
-                Ok(0) => continue, // loop re-checks the deadline
-                Ok(_) => return Ok(()),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(Error::io("poll", e)),
+            // Without an init, a stopped program is only seen by asking (pidfds report exits
+            // only): under job control, ask every 100 ms.
+            let direct_jobctl = self.events.is_none() && self.terminal.is_some();
+            let timeout = match (direct_jobctl, timeout) {
+                (true, t) => Some(t.map_or(JOBCTL_POLL, |t| {
+                    if t.tv_sec == 0 && t.tv_nsec < JOBCTL_POLL.tv_nsec {
+                        t
+                    } else {
+                        JOBCTL_POLL
+                    }
+                })),
+                (false, t) => t,
+            };
+            let (exited, events) = {
+                let mut fds = vec![PollFd::new(&self.pidfd, PollFlags::IN)];
+                if let Some(e) = &self.events {
+                    fds.push(PollFd::new(e, PollFlags::IN));
+                }
+                match poll(&mut fds, timeout.as_ref()) {
+                    Ok(0) => (false, false),
+                    Ok(_) => (
+                        !fds[0].revents().is_empty(),
+                        fds.get(1).is_some_and(|f| !f.revents().is_empty()),
+                    ),
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(Error::io("poll", e)),
+                }
+            };
+            if exited {
+                return Ok(());
+            }
+            if events {
+                self.pump_events(true)?;
+            } else if direct_jobctl {
+                self.check_direct_stop();
+            }
+            // loop re-checks the deadline
+        }
+    }
+
+    /// Without an init: whether the program stopped (waitid WSTOPPED), then as for an init's
+    /// report.
+    fn check_direct_stop(&mut self) {
+        let w = sys::waitid_pidfd(self.pidfd.as_fd(), sys::WSTOPPED | sys::WNOHANG);
+        if let Ok(w) = w {
+            if w.pid != 0 && w.code == sys::CLD_STOPPED {
+                self.program_stopped(w.status);
             }
         }
     }
@@ -232,6 +382,35 @@ impl Child {
         })?;
         if w.pid == 0 {
             return Ok(None);
+        }
+        // The init has exited: everything it reported is in the pipe, then EOF.
+        while self.events.is_some() {
+            self.pump_events(true)?;
+        }
+        // With an init, its report describes the program: its own wait status and rusage
+        // (the init's ru_maxrss would include the host's, folded in at the init's execve).
+        let mut w = w;
+        let mut init_walltime = false;
+        match self.ended {
+            Some(Event::Ended { status, rusage }) => {
+                (w.code, w.status) = match status & 0x7f {
+                    0 => (sys::CLD_EXITED, (status >> 8) & 0xff),
+                    sig if status & 0x80 != 0 => (sys::CLD_DUMPED, sig),
+                    sig => (sys::CLD_KILLED, sig),
+                };
+                w.rusage = rusage;
+                if let Some(p) = &self.peak {
+                    p.fetch_max(
+                        rusage[4].max(0) as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                }
+            }
+            Some(Event::WallTime) => {
+                init_walltime = true;
+                (w.code, w.status) = (sys::CLD_KILLED, 9);
+            }
+            _ => {}
         }
         let ru = w.rusage;
         let usage = Usage {
@@ -258,7 +437,7 @@ impl Child {
             sys::CLD_DUMPED => (None, Some(w.status), true),
             _ => (None, Some(w.status), false),
         };
-        let reason = match (signal, self.timed_out) {
+        let reason = match (signal, self.timed_out || init_walltime) {
             (None, _) => ExitReason::Exited,
             (Some(9), true) => ExitReason::WallTimeExceeded,
             (Some(24), _) => ExitReason::CpuTimeExceeded,
@@ -303,6 +482,9 @@ impl Child {
             crate::exit_hook::unwatch(p);
         }
         self.status = Some(status);
+        if let Some(t) = &self.terminal {
+            t.reclaim();
+        }
         self.pasta = None; // stops pasta
         Ok(Some(status))
     }
@@ -331,6 +513,10 @@ impl Child {
         }
         if self.remaining().is_some_and(|d| d.is_zero()) {
             self.expire()?;
+        }
+        self.pump_events(false)?;
+        if self.events.is_none() && self.terminal.is_some() {
+            self.check_direct_stop();
         }
         self.reap(sys::WNOHANG)
     }

@@ -142,6 +142,7 @@ pub struct Container {
     pub(crate) caps: u64,
     pub(crate) network: Option<crate::network::Network>,
     pub(crate) credentials: Option<(u32, u32, Option<Vec<u32>>)>,
+    pub(crate) init: bool,
 }
 
 impl Default for Container {
@@ -181,6 +182,7 @@ impl Container {
             caps: crate::caps::DEFAULT,
             network: None,
             credentials: None,
+            init: true,
         }
     }
 
@@ -444,6 +446,41 @@ impl Container {
     /// otherwise.
     pub fn user(&mut self, uid: u32, gid: u32, groups: Option<&[u32]>) -> &mut Self {
         self.credentials = Some((uid, gid, groups.map(<[u32]>::to_vec)));
+        self
+    }
+
+    /// Run a small init as PID 1 of the PID namespace (the default), or the program itself
+    /// (`false`, the original hakoniwa's layout).
+    ///
+    /// The init (`hakoniwa-init`, its own static executable run from a sealed memfd, under
+    /// the same mounts, identity, landlock and seccomp as the program) forks the program into
+    /// its own process group, forwards signals to it, reaps orphans, and reports the
+    /// program's end (its wait status and `rusage`), so the program behaves as it does
+    /// outside a sandbox: Ctrl-C and `kill -TERM` end a program without handlers, Ctrl-Z
+    /// stops it, `kill -SEGV $$` gives 139. `ps` inside shows `hakoniwa-init` as PID 1 and
+    /// the program as PID 2; the init counts as one process of the user for
+    /// `RLIMIT_NPROC`. A custom seccomp profile must allow what the init needs: `clone`,
+    /// `wait4`, `kill`, `rt_sigtimedwait`, `rt_sigprocmask`, `setpgid`, `ioctl(TIOCSPGRP)`,
+    /// `prctl`, `prlimit64`, `fcntl`, `close_range`, `clock_gettime`, `write`, `execve`,
+    /// `execveat` (the engine checks the filter before spawning and names what is missing).
+    ///
+    /// With `false` the program is PID 1, and the kernel's rules for PID 1 apply: it
+    /// receives only signals it has a handler for (Ctrl-C, Ctrl-Z and `kill -TERM` do
+    /// nothing to a program without handlers; only SIGKILL from outside always works), it
+    /// cannot die from a signal it sends itself, and orphans it does not wait for stay
+    /// zombies until the sandbox ends. The program still gets its own process group and the
+    /// terminal's foreground. Without a PID namespace there is no init either way.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use hakoniwa::Container;
+    /// let mut c = Container::new();
+    /// c.rootfs("/").init(false); // the program is PID 1
+    /// let out = c.command("/bin/sh").args(["-c", "echo $$"]).output().unwrap();
+    /// assert_eq!(out.stdout, b"1\n");
+    /// ```
+    pub fn init(&mut self, on: bool) -> &mut Self {
+        self.init = on;
         self
     }
 

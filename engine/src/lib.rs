@@ -23,11 +23,19 @@
 //! prepared memory, which makes spawning safe from multithreaded hosts. Setup failures come
 //! back over a close-on-exec pipe as (stage, errno, entry) records: see [`Error`].
 //!
+//! # PID 1
+//! With a PID namespace, PID 1 is the sandbox's init (`hakoniwa-init`, its own static
+//! executable run from a sealed memfd), which runs the program in its own process group,
+//! forwards signals, reaps orphans and reports the program's end; see
+//! [`Container::init`] and the README ("PID 1, signals and the terminal").
+//!
 //! # Peak memory
-//! `ExitStatus::usage().max_rss_kb` is the program's own peak (`VmHWM` read at its
-//! `exit_group` through a seccomp user notification, or before the engine kills it), not
-//! the kernel's `ru_maxrss`, which includes the host's peak because the child shared the
-//! host's address space until `execve`. See `exit_hook.rs` and the README.
+//! `ExitStatus::usage().max_rss_kb` is the program's own peak: with the init, the program's
+//! `ru_maxrss` as the init's `wait4` reports it (the init's own would include the host's,
+//! folded in at `execve` because the child shared the host's address space until then).
+//! Without the init: `VmHWM` read at the program's `exit_group` through a seccomp user
+//! notification (see `exit_hook.rs`). Either way, a reading taken before the engine kills
+//! the program itself (wall-clock limit, `Child::kill`).
 //!
 //! # Kernel interfaces
 //!
@@ -38,7 +46,7 @@
 //! - Identity: [capabilities(7)](https://man7.org/linux/man-pages/man7/capabilities.7.html), [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html), [keyrings(7)](https://man7.org/linux/man-pages/man7/keyrings.7.html), [setsid(2)](https://man7.org/linux/man-pages/man2/setsid.2.html)
 //! - Limits: [getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html)
 //! - Confinement: [prctl(2)](https://man7.org/linux/man-pages/man2/prctl.2.html), [landlock(7)](https://man7.org/linux/man-pages/man7/landlock.7.html), [seccomp(2)](https://man7.org/linux/man-pages/man2/seccomp.2.html), [seccomp_unotify(2)](https://man7.org/linux/man-pages/man2/seccomp_unotify.2.html), [close_range(2)](https://man7.org/linux/man-pages/man2/close_range.2.html)
-//! - The program: [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html)
+//! - The program and its init: [execve(2)](https://man7.org/linux/man-pages/man2/execve.2.html), [execveat(2)](https://man7.org/linux/man-pages/man2/execveat.2.html), [memfd_create(2)](https://man7.org/linux/man-pages/man2/memfd_create.2.html), [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html) (process groups), [tcsetpgrp(3)](https://man7.org/linux/man-pages/man3/tcsetpgrp.3.html)
 //! - Supervision: [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html), [pidfd_send_signal(2)](https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html), [waitid(2)](https://man7.org/linux/man-pages/man2/wait.2.html), [getrusage(2)](https://man7.org/linux/man-pages/man2/getrusage.2.html)
 //!
 //! Examples of every capability are in `engine/examples/` and, with notes on threads,
@@ -56,6 +64,8 @@ mod exit_hook;
 mod exit_status;
 mod host_root;
 mod idmap;
+mod init;
+mod jobctl;
 pub mod landlock;
 mod namespace;
 pub mod network;

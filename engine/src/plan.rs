@@ -468,6 +468,23 @@ pub(crate) struct Storage {
     pub(crate) credentials: Option<(u32, u32, Vec<u32>, bool)>,
     pub(crate) initial_ids: Option<(u32, u32)>,
     pub(crate) timings: [Cell<u64>; 4],
+    /// Without an init: the runtime gives the terminal to the program's process group.
+    pub(crate) foreground: bool,
+    /// The sandbox's init, when it runs as PID 1 (see `init.rs`).
+    pub(crate) init: Option<InitStorage>,
+}
+
+/// Owned parts of the runtime's `InitPlan`.
+#[derive(Debug)]
+pub(crate) struct InitStorage {
+    /// The init memfd and the events pipe's write end (set by the spawner).
+    pub(crate) memfd: RawFd,
+    pub(crate) events_fd: RawFd,
+    pub(crate) search_path: CString,
+    pub(crate) control: Vec<Cell<u8>>,
+    pub(crate) flags: u32,
+    pub(crate) nproc: u64,
+    pub(crate) deadline_ns: u64,
 }
 
 /// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
@@ -536,9 +553,18 @@ impl Storage {
                 "setting the host name needs a UTS namespace",
             ));
         }
+        // With an init, RLIMIT_NPROC is set by the init's child for the program: the init
+        // itself counts as a process of the same user, and a limit of 1 would stop its fork.
+        let use_init = c.init && c.is_unshared(Namespace::Pid);
+        let nproc = c
+            .rlimits
+            .get(&crate::rlimit::Rlimit::Nproc)
+            .filter(|_| use_init)
+            .map(|(soft, hard)| (*soft).max(*hard));
         let rlimits = c
             .rlimits
             .iter()
+            .filter(|(r, _)| !(use_init && **r == crate::rlimit::Rlimit::Nproc))
             .map(|(r, (soft, hard))| {
                 if soft > hard {
                     Err(Error::config(
@@ -576,7 +602,25 @@ impl Storage {
             }
             _ => None,
         };
+        let init = if use_init {
+            Some(InitStorage {
+                memfd: -1,
+                events_fd: -1,
+                search_path: CString::new(search_path.clone())
+                    .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
+                control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
+                    .map(|_| Cell::new(0))
+                    .collect(),
+                flags: 0,
+                nproc: nproc.unwrap_or(u64::MAX),
+                deadline_ns: 0,
+            })
+        } else {
+            None
+        };
         Ok(Storage {
+            init,
+            foreground: false,
             landlock,
             nested: None,
             seccomp: None,
@@ -691,6 +735,23 @@ impl Storage {
             ops: &ops,
         });
         let landlock = self.landlock.as_ref().map(|p| p.plan());
+        // The init's argv is the program's behind its own name; its envp is the control
+        // text, the program and the search path in front of the program's environment.
+        let init_argv: Vec<*const c_char> =
+            std::iter::once(hakoniwa_runtime::init_proto::INIT_NAME.as_ptr())
+                .chain(argv.iter().copied())
+                .collect();
+        let init_envp: Vec<*const c_char> = match &self.init {
+            Some(i) => [
+                i.control.as_ptr() as *const c_char,
+                self.program.as_ptr(),
+                i.search_path.as_ptr(),
+            ]
+            .into_iter()
+            .chain(envp.iter().copied())
+            .collect(),
+            None => Vec::new(),
+        };
         let plan = Plan {
             err_fd,
             sync_fd,
@@ -712,6 +773,17 @@ impl Storage {
             rlimits: &self.rlimits,
             new_keyring: self.new_keyring,
             new_session: self.new_session,
+            foreground: self.foreground,
+            init: self.init.as_ref().map(|i| hakoniwa_runtime::InitPlan {
+                memfd: i.memfd,
+                events_fd: i.events_fd,
+                argv: init_argv.as_ptr(),
+                envp: init_envp.as_ptr(),
+                control: &i.control,
+                flags: i.flags,
+                nproc: i.nproc,
+                deadline_ns: i.deadline_ns,
+            }),
             credentials: self
                 .credentials
                 .as_ref()

@@ -210,6 +210,7 @@ pub(crate) fn spawn(
     let mut maps: Vec<FdMap> = Vec::new();
     let mut parent_ends: [Option<std::fs::File>; 3] = [None, None, None];
     let mut stdin_is_tty = false;
+    let mut stdin_src: RawFd = -1;
     for (i, kind) in stdio.into_iter().enumerate() {
         let dst = i as RawFd;
         let src = match kind {
@@ -242,6 +243,9 @@ pub(crate) fn spawn(
                 raw
             }
         };
+        if i == 0 {
+            stdin_src = src;
+        }
         maps.push(FdMap { src, dst });
     }
     for (fd, target) in extra {
@@ -269,6 +273,32 @@ pub(crate) fn spawn(
         None
     };
     let mut storage = Storage::build(cmd, stdin_is_tty, console)?;
+    // Job control: with the caller's controlling terminal on stdin (and no new session), the
+    // program's process group gets the foreground if the caller has it (see jobctl.rs).
+    let terminal = if stdin_is_tty && !storage.new_session {
+        // SAFETY: `stdin_src` is open: it is fd 0 or a descriptor held in `keep`.
+        crate::jobctl::Terminal::detect(unsafe { std::os::fd::BorrowedFd::borrow_raw(stdin_src) })
+    } else {
+        None
+    };
+    let foreground = terminal.as_ref().is_some_and(|(_, fg)| *fg);
+    let terminal = terminal.map(|(t, _)| t);
+    match storage.init.as_mut() {
+        Some(init) => {
+            use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
+            if terminal.is_some() {
+                init.flags |= FLAG_JOB_CONTROL;
+            }
+            if foreground {
+                init.flags |= FLAG_FOREGROUND;
+            }
+            // The init enforces the deadline too, so it holds while this process is stopped.
+            init.deadline_ns = cmd
+                .wait_timeout
+                .map_or(0, |d| marks[0].saturating_add(d.as_nanos() as u64));
+        }
+        None => storage.foreground = foreground,
+    }
 
     let euid = rustix::process::geteuid().as_raw();
     let egid = rustix::process::getegid().as_raw();
@@ -356,6 +386,15 @@ pub(crate) fn spawn(
         0
     };
     storage.seccomp = crate::seccomp::compile(&c.seccomp, caps, deny_setid)?;
+    if let (Some(init), Some(filter)) = (&storage.init, &storage.seccomp) {
+        crate::init::check_filter(
+            &filter.program.instructions,
+            &filter.program.profile,
+            init.flags & hakoniwa_runtime::init_proto::FLAG_JOB_CONTROL != 0,
+            init.deadline_ns != 0,
+            init.nproc != u64::MAX,
+        )?;
+    }
 
     let flags = Namespace::ALL
         .iter()
@@ -369,8 +408,9 @@ pub(crate) fn spawn(
     let tx = spawner()?;
 
     // The exit hook rides along with a seccomp filter (unconfined means no filter at all).
-    let hook = match storage.seccomp {
-        Some(_) => Some(
+    // With an init it is not needed: the init reports the program's own rusage.
+    let hook = match (&storage.seccomp, &storage.init) {
+        (Some(_), None) => Some(
             rustix::net::socketpair(
                 rustix::net::AddressFamily::UNIX,
                 rustix::net::SocketType::SEQPACKET,
@@ -379,11 +419,26 @@ pub(crate) fn spawn(
             )
             .map_err(|e| Error::io("socketpair", e))?,
         ),
-        None => None,
+        _ => None,
     };
+    // The init's reports: stops, continues, the program's end.
+    let (events_r, events_w) = match &storage.init {
+        Some(_) => {
+            let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
+            (Some(std::fs::File::from(r)), Some(w))
+        }
+        None => (None, None),
+    };
+    if let (Some(init), Some(w)) = (storage.init.as_mut(), &events_w) {
+        init.memfd = crate::init::memfd()?;
+        init.events_fd = w.as_raw_fd();
+    }
     let mut close_first = vec![err_r.as_raw_fd(), sync_w.as_raw_fd()];
     if let Some((mine, _)) = &hook {
         close_first.push(mine.as_raw_fd());
+    }
+    if let Some(r) = &events_r {
+        close_first.push(r.as_raw_fd());
     }
     let hook_child = hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
     let mut err_r = std::fs::File::from(err_r);
@@ -419,6 +474,7 @@ pub(crate) fn spawn(
             // The child has its own copy of the descriptor table now.
             drop(err_w);
             drop(sync_r);
+            drop(events_w);
             drop(std::mem::take(&mut keep));
             let hook_mine = hook.map(|(mine, _theirs)| mine);
 
@@ -579,5 +635,8 @@ pub(crate) fn spawn(
         pasta,
         enforcement,
         peak,
+        events: events_r,
+        terminal,
+        ended: None,
     })
 }

@@ -17,7 +17,8 @@ fn seed_example_runs_as_written() {
         })
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "seed-ok 1");
+    // PID 1 is the sandbox's init; the program is its first child.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "seed-ok 2");
 }
 
 #[test]
@@ -37,8 +38,23 @@ fn uidmap_zero_makes_root() {
 }
 
 #[test]
-fn program_is_pid_1_and_sees_only_the_sandbox() {
+fn the_init_is_pid_1_and_the_program_sees_only_the_sandbox() {
     let (code, out, err) = sh(&sandbox(), "echo $$; ps -e -o pid= -o comm=");
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("2"));
+    let procs: Vec<&str> = lines.map(str::trim).collect();
+    assert_eq!(procs.len(), 3, "{procs:?}");
+    assert_eq!(procs[0], "1 hakoniwa-init", "{procs:?}");
+    assert!(procs[1].starts_with("2 sh"), "{procs:?}");
+    assert!(procs[2].ends_with("ps"), "{procs:?}");
+}
+
+#[test]
+fn without_the_init_the_program_is_pid_1() {
+    let mut c = sandbox();
+    c.init(false);
+    let (code, out, err) = sh(&c, "echo $$; ps -e -o pid= -o comm=");
     assert_eq!(code, 0, "{err}");
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("1"));

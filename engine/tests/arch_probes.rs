@@ -75,7 +75,9 @@ fn on_host(p: &Probe, which: &str) -> Outcome {
 
 fn in_sandbox(p: &Probe, seccomp: Seccomp, which: &str) -> Outcome {
     let mut c = Container::new();
-    c.bindmount_ro(&p.0, "/probe").seccomp(seccomp);
+    // The probe itself is PID 1: these minimal profiles allow only what it needs, not what
+    // the sandbox's init needs (see `a_profile_that_starves_the_init_is_refused_by_name`).
+    c.bindmount_ro(&p.0, "/probe").seccomp(seccomp).init(false);
     let out = c
         .command("/probe/arch_probe")
         .arg(which)
@@ -144,6 +146,25 @@ fn default_profile_denies_i386_and_x32_with_enosys() {
 }
 
 #[test]
+fn a_profile_that_starves_the_init_is_refused_by_name() {
+    let p = Probe::build("starved");
+    let mut c = Container::new();
+    c.bindmount_ro(&p.0, "/probe")
+        .seccomp(oci_eperm(&["SCMP_ARCH_X86_64"]));
+    let e = c
+        .command("/probe/arch_probe")
+        .arg("bogus")
+        .status()
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, hakoniwa::Error::Config { .. }), "{e:?}");
+    assert!(
+        msg.contains("does not allow execveat") && msg.contains("init(false)"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn unconfined_behaves_like_the_kernel() {
     let p = Probe::build("unconfined");
     // The probe is the sandbox's PID 1, so a working getpid returns 1 whatever arch it used.
@@ -186,7 +207,9 @@ fn profile_without_foreign_arches_kills_i386_and_gives_x32_enosys() {
     );
     // Control: the probe itself (execve, write, exit_group) runs under this profile.
     let mut c = Container::new();
-    c.bindmount_ro(&p.0, "/probe").seccomp(native_only());
+    c.bindmount_ro(&p.0, "/probe")
+        .seccomp(native_only())
+        .init(false);
     let s = c
         .command("/probe/arch_probe")
         .arg("bogus")

@@ -51,15 +51,19 @@ fn run(name: &str) -> (u32, String) {
 }
 
 #[test]
-fn the_namespaces_example_runs_as_pid_1_and_root_of_its_own_namespaces() {
+fn the_namespaces_example_runs_under_the_init_and_root_of_its_own_namespaces() {
     let (_, out) = run("namespaces");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "pid=1 uid=0 host=sandbox", "{out}");
-    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["1", "sh"]);
-    // Only the shell and ps exist in the PID namespace.
-    assert_eq!(lines.len(), 4, "{out}");
-    assert!(lines[2].trim_end().ends_with(" ps"), "{out}");
-    assert_eq!(lines[3], "exit status: 0");
+    assert_eq!(lines[0], "pid=2 uid=0 host=sandbox", "{out}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["1", "hakoniwa-init"]
+    );
+    assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["2", "sh"]);
+    // Only the init, the shell and ps exist in the PID namespace.
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[3].trim_end().ends_with(" ps"), "{out}");
+    assert_eq!(lines[4], "exit status: 0");
 }
 
 #[test]
@@ -243,6 +247,10 @@ fn thread_names() -> Vec<String> {
 fn a_spawn_starts_exactly_the_engine_threads_docs_rust_md_names() {
     let status = common::sandbox().command("/bin/true").status().unwrap();
     assert!(status.success());
+    // The exit-hook thread serves sandboxes without the init.
+    let mut c = common::sandbox();
+    c.init(false);
+    assert!(c.command("/bin/true").status().unwrap().success());
     let mut ours: Vec<String> = thread_names()
         .into_iter()
         .filter(|n| n.starts_with("hakoniwa"))

@@ -1,32 +1,46 @@
-//! `execve` of the program, with a `PATH` search (done inside the sandbox) for names
-//! without a slash, like `execvp` but without allocation.
+//! The last step: `execve` of the program, with a `PATH` search (done inside the sandbox)
+//! for names without a slash, like `execvp` but without allocation; or `execveat` of the
+//! sandbox's init, which does the same search after forking.
 
-use crate::path::PathBuf;
-use crate::plan::Plan;
+use crate::init_proto::Control;
+use crate::plan::{InitPlan, Plan, RawFd};
+use crate::search::{exec_search, SEARCH_MAX};
 use crate::sys;
 
 /// Try to execute the program; returns the errno of the most relevant failure.
-pub fn exec(plan: &Plan<'_>, buf: &mut PathBuf) -> i32 {
-    let prog = plan.program.to_bytes();
-    if prog.contains(&b'/') || plan.search_path.is_empty() {
+pub fn exec(plan: &Plan<'_>) -> i32 {
+    let mut buf = [0u8; SEARCH_MAX];
+    exec_search(plan.program, plan.search_path, &mut buf, |path| {
         // SAFETY: the parent built argv/envp as NULL-terminated arrays of C strings that live
         // until this process has exec'd or exited.
-        return unsafe { sys::execve(plan.program, plan.argv, plan.envp) };
+        unsafe { sys::execve(path, plan.argv, plan.envp) }
+    })
+}
+
+/// Start the init from its memfd, handing it the error and events pipes; returns the errno.
+pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: RawFd, memfd: RawFd) -> i32 {
+    let control = Control {
+        err_fd: err,
+        events_fd: events,
+        flags: init.flags,
+        nproc: init.nproc,
+        deadline_ns: init.deadline_ns,
     }
-    let mut best = sys::ENOENT;
-    for dir in plan.search_path.split(|&b| b == b':') {
-        let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
-        if buf.set(dir).and_then(|()| buf.push(prog)).is_err() {
-            continue;
-        }
-        // SAFETY: as above.
-        let e = unsafe { sys::execve(buf.as_cstr(), plan.argv, plan.envp) };
-        match e {
-            sys::ENOENT | sys::ENOTDIR => {}
-            // Like execvp: remember a permission problem but keep looking.
-            sys::EACCES => best = sys::EACCES,
-            other => return other,
+    .encode();
+    if init.control.len() != control.len() {
+        return sys::EINVAL;
+    }
+    for (cell, b) in init.control.iter().zip(control) {
+        cell.set(b);
+    }
+    // Both pipes must survive this execve (the init marks them close-on-exec again).
+    for fd in [err, events] {
+        if let Err(e) = sys::fcntl(fd, sys::F_SETFD, 0) {
+            return e;
         }
     }
-    best
+    // SAFETY: the parent built the init's argv/envp as NULL-terminated arrays of C strings
+    // (envp[0] is the control buffer written above) that live until this process has
+    // exec'd or exited.
+    unsafe { sys::execveat_fd(memfd, init.argv, init.envp) }
 }

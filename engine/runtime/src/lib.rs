@@ -18,7 +18,8 @@
 //!    new root), file descriptors;
 //! 7. resource limits (after every descriptor the setup opens), then seccomp, last, so that
 //!    the filter does not have to allow the setup's own syscalls;
-//! 8. `execve`.
+//! 8. `execve` of the program, or `execveat` of the sandbox's init (PID 1, see
+//!    `init_proto`), which forks and executes the program under everything set up here.
 //!
 //! # References
 //!
@@ -44,10 +45,12 @@ pub mod clone;
 pub mod exec;
 pub mod fail;
 pub mod fds;
+pub mod init_proto;
 pub mod landlock;
 pub mod mount;
 pub mod path;
 pub mod plan;
+pub mod search;
 pub mod signals;
 pub mod stage;
 pub mod sys;
@@ -63,16 +66,33 @@ use path::PathBuf;
 pub fn child_main(plan: &Plan<'_>) -> ! {
     let mut buf = PathBuf::new();
     // The error pipe may have to move out of the way of the program's descriptors.
-    let mut err_fd = plan.err_fd;
-    let fail = run(plan, &mut buf, &mut err_fd);
-    let _ = sys::write_all(err_fd, &fail.record().to_bytes());
+    let mut fds = ChildFds {
+        err: plan.err_fd,
+        init_memfd: plan.init.map_or(-1, |i| i.memfd),
+        events: plan.init.map_or(-1, |i| i.events_fd),
+    };
+    let fail = run(plan, &mut buf, &mut fds);
+    let _ = sys::write_all(fds.err, &fail.record().to_bytes());
     sys::exit_group(127)
 }
 
-fn run(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Fail {
-    match setup(plan, buf, err_fd) {
-        Err(f) => f,
-        Ok(()) => Fail::new(Stage::Exec, exec::exec(plan, buf), NO_INDEX),
+/// The child's own descriptors that must survive until `execve`; moved out of the way of
+/// the program's descriptors during setup.
+struct ChildFds {
+    err: RawFd,
+    init_memfd: RawFd,
+    events: RawFd,
+}
+
+fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
+    match (setup(plan, buf, fds), &plan.init) {
+        (Err(f), _) => f,
+        (Ok(()), None) => Fail::new(Stage::Exec, exec::exec(plan), NO_INDEX),
+        (Ok(()), Some(init)) => Fail::new(
+            Stage::Init,
+            exec::exec_init(init, fds.err, fds.events, fds.init_memfd),
+            NO_INDEX,
+        ),
     }
 }
 
@@ -124,7 +144,7 @@ fn mark(plan: &Plan<'_>, i: usize) {
     }
 }
 
-fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), Fail> {
+fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), Fail> {
     for fd in plan.close_first {
         sys::close(*fd);
     }
@@ -170,6 +190,9 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     }
     if plan.new_session {
         sys::setsid().at(Stage::Session, NO_INDEX)?;
+    } else {
+        // Its own process group: kill(0, sig) from inside then reaches nothing outside.
+        sys::new_process_group().at(Stage::Session, NO_INDEX)?;
     }
     if let Some(c) = &plan.caps {
         caps::drop_bounding(c).at(Stage::Capabilities, NO_INDEX)?;
@@ -224,12 +247,14 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
         }
         sys::close(hook.socket);
     }
-    // The program's descriptors are put in place with dup3: keep the error pipe (a parent
-    // with closed stdio may have given it a low number) above every target first.
+    // The program's descriptors are put in place with dup3: keep the child's own (a parent
+    // with closed stdio may have given them low numbers) above every target first.
     let top = plan.fds.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
-    if *err_fd <= top {
-        *err_fd = sys::fcntl(*err_fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)
-            .at(Stage::Fds, NO_INDEX)? as RawFd;
+    for fd in [&mut fds.err, &mut fds.init_memfd, &mut fds.events] {
+        if *fd >= 0 && *fd <= top {
+            *fd = sys::fcntl(*fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)
+                .at(Stage::Fds, NO_INDEX)? as RawFd;
+        }
     }
     fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
     // Limits bind the program, not this setup: applied after every descriptor the setup
@@ -239,6 +264,10 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, err_fd: &mut RawFd) -> Result<(), F
     // CAP_SYS_RESOURCE in the initial user namespace, which this process never has.
     for (i, l) in plan.rlimits.iter().enumerate() {
         sys::setrlimit(l.resource, l.soft, l.hard).at(Stage::Rlimit, i as u32)?;
+    }
+    if plan.foreground && plan.init.is_none() {
+        // Best effort, like a shell's: the program still runs if the terminal refuses.
+        let _ = sys::take_foreground(0);
     }
     if let Some(filter) = plan.seccomp {
         sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;

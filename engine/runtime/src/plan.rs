@@ -241,6 +241,30 @@ pub struct ExitHook<'a> {
     pub socket: RawFd,
 }
 
+/// The sandbox's init (PID 1), started instead of the program (see `init_proto`).
+#[derive(Clone, Copy, Debug)]
+pub struct InitPlan<'a> {
+    /// Sealed memfd holding the init executable.
+    pub memfd: RawFd,
+    /// Write end of the events pipe (init to parent).
+    pub events_fd: RawFd,
+    /// The init's argv: `[INIT_NAME, program argv...]`, NULL-terminated.
+    pub argv: *const *const c_char,
+    /// The init's envp: `[control, program, search path, program env...]`, NULL-terminated;
+    /// `envp[0]` points at `control`.
+    pub envp: *const *const c_char,
+    /// Scratch: the control text (`CONTROL_LEN + 1` bytes), written by the child once the
+    /// final descriptor numbers are known.
+    pub control: &'a [Cell<u8>],
+    /// `init_proto::FLAG_*` bits.
+    pub flags: u32,
+    /// `RLIMIT_NPROC` for the program (`u64::MAX`: none); applied after the init's fork so
+    /// that the init itself does not use up a limit of 1.
+    pub nproc: u64,
+    /// Wall-clock deadline in `CLOCK_MONOTONIC` nanoseconds (0: none).
+    pub deadline_ns: u64,
+}
+
 /// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in
 /// [`Plan::timings`], in order.
 pub const TIMING_POINTS: [&str; 4] = ["released", "mounted", "identity", "confined"];
@@ -278,8 +302,14 @@ pub struct Plan<'a> {
     pub rlimits: &'a [RlimitSpec],
     /// Join a new anonymous session keyring.
     pub new_keyring: bool,
-    /// Start a new session (`setsid`).
+    /// Start a new session (`setsid`); otherwise the child becomes the leader of a new process
+    /// group in the caller's session.
     pub new_session: bool,
+    /// Without an init: give the terminal on the program's stdin to its process group (the
+    /// caller is the terminal's foreground group). With an init, the init does it.
+    pub foreground: bool,
+    /// Start the sandbox's init as PID 1 instead of the program.
+    pub init: Option<InitPlan<'a>>,
     /// Switch identity inside the user namespace.
     pub credentials: Option<Credentials<'a>>,
     /// Drop capabilities.

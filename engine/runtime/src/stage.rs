@@ -63,11 +63,13 @@ pub enum Stage {
     Network = 25,
     /// Masking or locking paths of a procfs.
     ProcMask = 26,
+    /// Starting the sandbox's init (PID 1) or its fork of the program.
+    Init = 27,
 }
 
 impl Stage {
     /// Every stage, for tables and round-trip tests.
-    pub const ALL: [Stage; 26] = [
+    pub const ALL: [Stage; 27] = [
         Stage::Config,
         Stage::Unshare,
         Stage::IdMap,
@@ -94,6 +96,7 @@ impl Stage {
         Stage::Exec,
         Stage::Network,
         Stage::ProcMask,
+        Stage::Init,
     ];
 
     /// Decode a stage number; `None` for values this build does not know.
@@ -130,6 +133,7 @@ impl Stage {
             Stage::Exec => "exec",
             Stage::Network => "network",
             Stage::ProcMask => "proc-mask",
+            Stage::Init => "init",
         }
     }
 }

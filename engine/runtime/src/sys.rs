@@ -647,3 +647,41 @@ pub fn landlock_restrict_self(ruleset: RawFd, flags: u32) -> SysResult<()> {
     // SAFETY: no pointers.
     res(unsafe { syscall!(Sysno::landlock_restrict_self, ruleset, flags) }).map(drop)
 }
+
+/// `execveat(fd, "", argv, envp, AT_EMPTY_PATH)`: execute the file behind `fd`; returns
+/// only on failure.
+///
+/// # Safety
+/// `argv` and `envp` must be NULL-terminated arrays of NUL-terminated strings.
+pub unsafe fn execveat_fd(
+    fd: RawFd,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> i32 {
+    // SAFETY: the caller guarantees the arrays; the empty path is a static C string.
+    match res(unsafe { syscall!(Sysno::execveat, fd, c"".as_ptr(), argv, envp, AT_EMPTY_PATH) }) {
+        Ok(_) => 0,
+        Err(e) => e,
+    }
+}
+
+/// `setpgid(0, 0)`: become the leader of a new process group.
+pub fn new_process_group() -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::setpgid, 0usize, 0usize) }).map(drop)
+}
+
+/// `ioctl(fd, TIOCSPGRP, getpgrp())` with `SIGTTOU` blocked around it (a process outside
+/// the foreground group may then take the terminal).
+pub fn take_foreground(fd: RawFd) -> SysResult<()> {
+    const TIOCSPGRP: u64 = 0x5410;
+    const SIGTTOU_BIT: u64 = 1 << (22 - 1);
+    const SIG_UNBLOCK: u64 = 1;
+    // SAFETY: no pointers.
+    let pgrp = res(unsafe { syscall!(Sysno::getpgid, 0usize) })? as i32;
+    sigprocmask(SIG_BLOCK, SIGTTOU_BIT)?;
+    // SAFETY: `pgrp` is a live pid_t the kernel reads.
+    let r = res(unsafe { syscall!(Sysno::ioctl, fd, TIOCSPGRP, &pgrp as *const i32) }).map(drop);
+    sigprocmask(SIG_UNBLOCK, SIGTTOU_BIT)?;
+    r
+}

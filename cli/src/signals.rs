@@ -1,0 +1,129 @@
+//! Signals sent to `hakoniwa run` itself (Ctrl-C without a terminal hand-over, `kill`,
+//! a closing terminal, `timeout`).
+//!
+//! They are blocked in every thread (the mask is set before any thread exists) and taken by
+//! one thread with `sigtimedwait`, never by an asynchronous handler:
+//! - while the program runs, each is forwarded to it (through the sandbox's init); if it
+//!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
+//!   the sandbox down (pasta stopped, created mount points removed);
+//! - during setup, the first one that would end a process is remembered: once `spawn`
+//!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N.
+//!
+//! Terminal stop signals are left alone: with the terminal handed over, Ctrl-Z goes to the
+//! program's process group, and the engine stops `hakoniwa` in turn (job control).
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+
+use syscalls::{syscall, Sysno};
+
+/// SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGWINCH.
+const FORWARDED: [i32; 8] = [1, 2, 3, 10, 12, 14, 15, 28];
+/// Signals whose default action does not end a process (only forwarded).
+const HARMLESS: [i32; 1] = [28];
+
+#[derive(Default)]
+struct State {
+    /// Where to forward: a duplicate of the sandbox's pidfd, while it runs.
+    target: Option<OwnedFd>,
+    /// The first ending signal that arrived before the sandbox ran.
+    pending: Option<i32>,
+}
+
+/// The CLI's signal handling; see the module docs.
+pub struct Signals {
+    state: Arc<Mutex<State>>,
+}
+
+fn set() -> u64 {
+    FORWARDED.iter().fold(0u64, |m, s| m | 1 << (s - 1))
+}
+
+/// Name of a signal number for messages.
+pub fn name(sig: i32) -> String {
+    let names = [
+        (1, "SIGHUP"),
+        (2, "SIGINT"),
+        (3, "SIGQUIT"),
+        (10, "SIGUSR1"),
+        (12, "SIGUSR2"),
+        (14, "SIGALRM"),
+        (15, "SIGTERM"),
+    ];
+    names
+        .iter()
+        .find(|(n, _)| *n == sig)
+        .map_or_else(|| format!("signal {sig}"), |(_, s)| (*s).to_string())
+}
+
+impl Signals {
+    /// Block the signals in this (still only) thread and start the thread that takes them.
+    pub fn install() -> Signals {
+        let mask = set();
+        // SAFETY: `mask` is a live sigset of the kernel's size; threads created later
+        // inherit the mask.
+        let _ = unsafe {
+            syscall!(
+                Sysno::rt_sigprocmask,
+                0usize, // SIG_BLOCK
+                &mask as *const u64,
+                0usize,
+                8usize
+            )
+        };
+        let state: Arc<Mutex<State>> = Arc::default();
+        let shared = state.clone();
+        let _ = std::thread::Builder::new()
+            .name("hakoniwa-signals".into())
+            .spawn(move || loop {
+                // SAFETY: `mask` is a live sigset; no siginfo or timeout is wanted.
+                let r = unsafe {
+                    syscall!(
+                        Sysno::rt_sigtimedwait,
+                        &mask as *const u64,
+                        0usize,
+                        0usize,
+                        8usize
+                    )
+                };
+                let Ok(sig) = r else { continue };
+                let sig = sig as i32;
+                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                match &s.target {
+                    Some(fd) => {
+                        // SAFETY: NULL siginfo asks the kernel to build one.
+                        let _ = unsafe {
+                            syscall!(
+                                Sysno::pidfd_send_signal,
+                                fd.as_raw_fd(),
+                                sig,
+                                0usize,
+                                0usize
+                            )
+                        };
+                    }
+                    None if !HARMLESS.contains(&sig) && s.pending.is_none() => {
+                        s.pending = Some(sig)
+                    }
+                    None => {}
+                }
+            });
+        Signals { state }
+    }
+
+    /// The ending signal received so far during setup, if any.
+    pub fn pending(&self) -> Option<i32> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).pending
+    }
+
+    /// The sandbox runs: forward from now on, unless an ending signal arrived during setup
+    /// (returned; the caller ends the sandbox).
+    pub fn forward_to(&self, pidfd: BorrowedFd<'_>) -> Option<i32> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.pending.is_some() {
+            return s.pending;
+        }
+        s.target = pidfd.try_clone_to_owned().ok();
+        None
+    }
+}

@@ -1,0 +1,368 @@
+//! `hakoniwa-init`: PID 1 of a sandbox's PID namespace.
+//!
+//! The kernel treats PID 1 specially: it drops every signal PID 1 has no handler for (so a
+//! program run as PID 1 ignores Ctrl-C, Ctrl-Z and `kill -TERM` unless it handles them, and
+//! `kill -SEGV $$` does not kill it), and orphaned processes are re-parented to it and stay
+//! zombies unless it waits for them. This init takes that role, like tini, dumb-init or
+//! bubblewrap's init, so the program gets ordinary signal semantics:
+//! - it forks the program into its own process group (given the terminal's foreground when
+//!   the caller had it), so `kill(0, ...)` from inside reaches neither the init nor anything
+//!   outside the sandbox;
+//! - it forwards every signal it receives to the program (`SIGCONT` to its process group,
+//!   handing the terminal back first when the engine asks), reaps every orphan, reports the
+//!   program's stops, continues and end (wait status and `rusage`) to the engine, enforces the
+//!   wall-clock deadline even while the engine is stopped, and ends with the program.
+//!
+//! It must not share the host's memory (the program could ptrace it), so it is its own small
+//! static executable, without libc or crates, built by `engine/build.rs`, embedded in the
+//! engine and run from a sealed memfd. It runs with everything the runtime set up (mounts,
+//! identity, capabilities, landlock, seccomp): it is never a way around them. It makes
+//! itself non-dumpable, so the program cannot ptrace it or read its memory.
+//!
+//! Inputs and outputs are described in `runtime/src/init_proto.rs`.
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[allow(dead_code)]
+#[path = "../runtime/src/init_proto.rs"]
+mod proto;
+#[allow(dead_code)]
+#[path = "../runtime/src/search.rs"]
+mod search;
+#[allow(dead_code)]
+#[path = "../runtime/src/stage.rs"]
+mod stage;
+mod sys;
+
+use core::ffi::{c_char, CStr};
+
+use proto::{Control, Event};
+use stage::{ErrorRecord, Stage, NO_INDEX, RECORD_MAGIC};
+
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "xor ebp, ebp",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call {entry}",
+    "ud2",
+    entry = sym entry,
+);
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    sys::exit_group(127)
+}
+
+/// Every signal (SIGKILL and SIGSTOP cannot be blocked; the kernel ignores them here).
+const ALL_SIGNALS: u64 = !0;
+
+/// The entry: `sp` points at `argc`, then `argv[]`, NULL, `envp[]`, NULL.
+///
+/// # Safety
+/// Called once by `_start` with the initial stack pointer the kernel set up.
+unsafe extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: the kernel's initial stack layout: argc, argv pointers, NULL, envp pointers.
+    let (argv, envp) = unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const u8;
+        (argv, argv.add(argc + 1))
+    };
+    // SAFETY: argv/envp are the kernel-made, NULL-terminated arrays; the runtime passed at
+    // least one argv entry and `proto::ENV_PREFIX` envp entries before the program's.
+    unsafe { main(argv, envp) }
+}
+
+/// The `i`th string of a NULL-terminated array, if the array is that long.
+///
+/// # Safety
+/// `arr` must be a NULL-terminated array of NUL-terminated strings.
+unsafe fn nth<'a>(arr: *const *const u8, i: usize) -> Option<&'a CStr> {
+    for k in 0..=i {
+        // SAFETY: we stop at the first NULL, so every read is inside the array.
+        let p = unsafe { *arr.add(k) };
+        if p.is_null() {
+            return None;
+        }
+        if k == i {
+            // SAFETY: a non-NULL entry points at a NUL-terminated string.
+            return Some(unsafe { CStr::from_ptr(p as *const c_char) });
+        }
+    }
+    None
+}
+
+/// Blank the program's arguments in this process's memory, so `/proc/1/cmdline` (what
+/// `ps` shows, inside and on the host) is just the init's name.
+///
+/// # Safety
+/// `argv` must be the kernel-made, NULL-terminated argument array of this process.
+unsafe fn scrub_arguments(argv: *const *const u8) {
+    let mut i = 1;
+    loop {
+        // SAFETY: we stop at the terminating NULL.
+        let p = unsafe { *argv.add(i) } as *mut u8;
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: each entry is a NUL-terminated string on our own, writable stack; we stop
+        // at its NUL.
+        unsafe {
+            let mut q = p;
+            while q.read_volatile() != 0 {
+                q.write_volatile(0);
+                q = q.add(1);
+            }
+        }
+        i += 1;
+    }
+}
+
+fn report_setup_error(fd: i32, stage: Stage, errno: i32) {
+    let rec = ErrorRecord {
+        magic: RECORD_MAGIC,
+        stage: stage as u32,
+        errno,
+        index: NO_INDEX,
+    };
+    let _ = sys::write(fd, &rec.to_bytes());
+}
+
+fn send(ctl: &Control, e: Event) {
+    // Non-blocking: an engine that stopped reading must not stall PID 1.
+    let _ = sys::write(ctl.events_fd, &e.encode());
+}
+
+/// # Safety
+/// As for [`entry`].
+unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
+    // SAFETY: forwarded contract.
+    let (ctl, program, search_path) = unsafe { (nth(envp, 0), nth(envp, 1), nth(envp, 2)) };
+    let (Some(ctl), Some(program), Some(search_path)) = (ctl, program, search_path) else {
+        sys::exit_group(127)
+    };
+    let Some(ctl) = Control::decode(ctl.to_bytes()) else {
+        sys::exit_group(127)
+    };
+    // Nothing may interrupt PID 1's bookkeeping: every signal is taken with sigtimedwait.
+    let _ = sys::set_sigmask(ALL_SIGNALS);
+    let _ = sys::plain(sys::SYS_PRCTL, [sys::PR_SET_DUMPABLE, 0, 0, 0, 0, 0]);
+    sys::set_name(proto::INIT_NAME);
+    let _ = sys::fcntl(ctl.events_fd, sys::F_SETFD, sys::FD_CLOEXEC);
+    let _ = sys::fcntl(ctl.events_fd, sys::F_SETFL, sys::O_NONBLOCK);
+    let _ = sys::fcntl(ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC);
+    // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
+    let (prog_argv, prog_envp) = unsafe { (argv.add(1), envp.add(proto::ENV_PREFIX)) };
+
+    // The child learns its pid from the kernel (CLONE_CHILD_SETTID): no getpid, which a
+    // seccomp profile might deny.
+    let mut me: i32 = 0;
+    let pid = match sys::fork(&mut me) {
+        Ok(0) => program_child(&ctl, me, program, search_path.to_bytes(), prog_argv, prog_envp),
+        Ok(pid) => pid,
+        Err(e) => {
+            report_setup_error(ctl.err_fd, Stage::Init, e);
+            sys::exit_group(127)
+        }
+    };
+    // Both sides set the group, whichever runs first (as shells do).
+    let _ = sys::setpgid(pid, pid);
+    // SAFETY: argv is the kernel-made array; the child has its own copy of this memory.
+    unsafe { scrub_arguments(argv) };
+    // The error pipe's EOF now tells the engine that the program's execve happened.
+    sys::close(ctl.err_fd);
+    // Keep only the events pipe, and the terminal when job control needs it.
+    let keep_tty = ctl.flags & proto::FLAG_JOB_CONTROL != 0;
+    let first = if keep_tty { 1 } else { 0 };
+    if ctl.events_fd > first {
+        let _ = sys::plain(
+            sys::SYS_CLOSE_RANGE,
+            [first as usize, (ctl.events_fd - 1) as usize, 0, 0, 0, 0],
+        );
+    }
+    let _ = sys::plain(
+        sys::SYS_CLOSE_RANGE,
+        [(ctl.events_fd + 1) as usize, u32::MAX as usize, 0, 0, 0, 0],
+    );
+    supervise(&ctl, pid, keep_tty)
+}
+
+/// The forked child: own process group, the terminal if the caller had it, the process
+/// limit, a clean signal mask, then `execve` of the program.
+fn program_child(
+    ctl: &Control,
+    me: i32,
+    program: &CStr,
+    search_path: &[u8],
+    argv: *const *const u8,
+    envp: *const *const u8,
+) -> ! {
+    let _ = sys::setpgid(0, 0);
+    if ctl.flags & proto::FLAG_FOREGROUND != 0 {
+        // SIGTTOU is blocked (the whole mask is), so a background group may do this.
+        let _ = sys::set_foreground(0, me);
+    }
+    sys::close(ctl.events_fd);
+    if ctl.nproc != u64::MAX {
+        if let Err(e) = sys::set_rlimit(sys::RLIMIT_NPROC, ctl.nproc) {
+            report_setup_error(ctl.err_fd, Stage::Rlimit, e);
+            sys::exit_group(127)
+        }
+    }
+    let _ = sys::set_sigmask(0);
+    let mut buf = [0u8; search::SEARCH_MAX];
+    let errno = search::exec_search(program, search_path, &mut buf, |path| {
+        // SAFETY: the program's argv/envp are the NULL-terminated arrays the kernel gave us.
+        unsafe { sys::execve(path, argv, envp) }
+    });
+    report_setup_error(ctl.err_fd, Stage::Exec, errno);
+    sys::exit_group(127)
+}
+
+/// Wait for signals until the program ends; never returns.
+fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
+    let mut info = [0i32; 32];
+    loop {
+        let timeout = match ctl.deadline_ns {
+            0 => None,
+            d => Some(d.saturating_sub(sys::monotonic_ns())),
+        };
+        if timeout == Some(0) {
+            send(ctl, Event::WallTime);
+            sys::exit_group(128 + sys::SIGKILL)
+        }
+        let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, timeout) {
+            Ok(s) => s,
+            Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
+            Err(_) => continue,
+        };
+        // siginfo: signo, errno, code, pad, pid, uid, then the value. Queued signals from
+        // outside the namespace (pid 0 here) are the engine's requests.
+        let from_engine = info[4] == 0 && info[2] == sys::SI_QUEUE;
+        match sig {
+            sys::SIGCHLD => reap(ctl, program),
+            proto::RELAY_SIGNAL if from_engine => {
+                let _ = sys::kill(program, info[6]);
+            }
+            sys::SIGCONT => {
+                if keep_tty && from_engine && info[6] == proto::CONT_FOREGROUND {
+                    let _ = sys::set_foreground(0, program);
+                }
+                let _ = sys::kill(-program, sys::SIGCONT);
+            }
+            other => {
+                let _ = sys::kill(program, other);
+            }
+        }
+    }
+}
+
+/// Reap every child that changed state; report the program's changes; end with it.
+fn reap(ctl: &Control, program: i32) {
+    let mut rusage = [0i64; 18];
+    loop {
+        let opts = sys::WNOHANG | sys::WUNTRACED | sys::WCONTINUED;
+        let (pid, status) = match sys::wait_any(opts, &mut rusage) {
+            Ok((0, _)) | Err(_) => return,
+            Ok(r) => r,
+        };
+        if pid != program {
+            continue; // an orphan: reaped, nothing to report
+        }
+        let low = status & 0x7f;
+        if status & 0xff == 0x7f {
+            send(ctl, Event::Stopped((status >> 8) & 0xff));
+        } else if status == 0xffff {
+            send(ctl, Event::Continued);
+        } else {
+            send(ctl, Event::Ended { status, rusage });
+            // Exiting ends the namespace: the kernel kills whatever is left in it.
+            let code = if low == 0 { (status >> 8) & 0xff } else { 128 + low };
+            sys::exit_group(code)
+        }
+    }
+}
+
+// The compiler may emit calls to these for copies and comparisons; there is no libc.
+// Byte loops through volatile accesses, so they are not turned back into calls to themselves.
+
+/// # Safety
+/// As C's `memcpy`.
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    for i in 0..n {
+        // SAFETY: the caller guarantees both ranges.
+        unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+    }
+    dst
+}
+
+/// # Safety
+/// As C's `memmove`.
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dst as usize) < (src as usize) {
+        for i in 0..n {
+            // SAFETY: the caller guarantees both ranges; forward copy is safe here.
+            unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+        }
+    } else {
+        for i in (0..n).rev() {
+            // SAFETY: as above, backward copy.
+            unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+        }
+    }
+    dst
+}
+
+/// # Safety
+/// As C's `memset`.
+#[no_mangle]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    for i in 0..n {
+        // SAFETY: the caller guarantees the range.
+        unsafe { dst.add(i).write_volatile(c as u8) };
+    }
+    dst
+}
+
+/// # Safety
+/// As C's `memcmp`.
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: the caller guarantees both ranges.
+        let (x, y) = unsafe { (a.add(i).read_volatile(), b.add(i).read_volatile()) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
+
+/// # Safety
+/// As C's `strlen`.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: the caller passes a NUL-terminated string.
+    while unsafe { s.add(n).read_volatile() } != 0 {
+        n += 1;
+    }
+    n
+}
+
+/// The precompiled `core` refers to the unwinding personality routine even with
+/// `panic=abort`; nothing unwinds here, so it is never called.
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
+
+/// # Safety
+/// As C's `bcmp`.
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    // SAFETY: forwarded.
+    unsafe { memcmp(a, b, n) }
+}

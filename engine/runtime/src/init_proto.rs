@@ -1,0 +1,240 @@
+//! What the runtime, the sandbox's init and the engine tell each other.
+//!
+//! Pure `core` code, included by the init executable (`engine/init`) with `#[path]`, so all
+//! three sides encode and decode with the same functions.
+//!
+//! # The init's inputs
+//! The runtime starts the init with `execveat(memfd, "", argv, envp, AT_EMPTY_PATH)` where
+//! - `argv` is `[INIT_NAME, program argv...]`: the program's argv starts at `argv[1]`;
+//! - `envp` is `[control, program, search path, program env...]`: the program's environment
+//!   starts at `envp[3]`. `control` is [`Control`] as fixed-width hex text ([`CONTROL_LEN`]
+//!   characters, no NUL inside, as `execve` requires of strings).
+//!
+//! # The init's reports
+//! The init writes fixed-size [`Event`] records ([`EVENT_SIZE`] bytes, below `PIPE_BUF`, so
+//! each write is atomic) to the events pipe: the program stopped or continued, it ended
+//! (with its wait status and `struct rusage`), or the wall-clock limit expired. Failures to
+//! start the program are [`crate::ErrorRecord`]s on the setup error pipe, as for every
+//! other setup step.
+
+/// `argv[0]` of the init (what `ps` shows for PID 1).
+pub const INIT_NAME: &core::ffi::CStr = c"hakoniwa-init";
+
+/// Number of `envp` entries before the program's environment.
+pub const ENV_PREFIX: usize = 3;
+
+/// Give the terminal on fd 0 to the program's process group (the caller was its foreground).
+pub const FLAG_FOREGROUND: u32 = 1;
+/// fd 0 is the caller's controlling terminal: keep it to hand the foreground back on resume.
+pub const FLAG_JOB_CONTROL: u32 = 2;
+
+/// Value carried by a `SIGCONT` the engine queues (`SI_QUEUE`) to ask the init to give the
+/// terminal back to the program's process group before continuing it.
+pub const CONT_FOREGROUND: i32 = 1;
+
+/// A signal the engine queues (`SI_QUEUE`, from outside the namespace) to have the init
+/// send the signal number in its value to the program: SIGSTOP, which PID 1 cannot
+/// receive as a forwardable signal (from an ancestor it would stop the init itself).
+pub const RELAY_SIGNAL: i32 = 64;
+
+const MAGIC: &[u8; 4] = b"HKI1";
+
+/// Length of the control string (without its NUL).
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 16 + 16;
+
+/// The init's parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Control {
+    /// Write end of the setup error pipe (the program's `execve` failure goes there).
+    pub err_fd: i32,
+    /// Write end of the events pipe.
+    pub events_fd: i32,
+    /// `FLAG_*` bits.
+    pub flags: u32,
+    /// `RLIMIT_NPROC` for the program, set after the init forked it (`u64::MAX`: none).
+    pub nproc: u64,
+    /// Wall-clock deadline, `CLOCK_MONOTONIC` nanoseconds (0: none).
+    pub deadline_ns: u64,
+}
+
+fn put_hex(out: &mut [u8], v: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let n = out.len();
+    for (i, b) in out.iter_mut().enumerate() {
+        let shift = 4 * (n - 1 - i);
+        *b = DIGITS
+            .get(((v >> shift) & 0xf) as usize)
+            .copied()
+            .unwrap_or(b'0');
+    }
+}
+
+fn get_hex(s: &[u8]) -> Option<u64> {
+    s.iter().try_fold(0u64, |acc, &c| {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        Some((acc << 4) | u64::from(d))
+    })
+}
+
+impl Control {
+    /// Encode as text (followed by a NUL).
+    pub fn encode(&self) -> [u8; CONTROL_LEN + 1] {
+        let mut out = [0u8; CONTROL_LEN + 1];
+        let fields: [(usize, u64); 5] = [
+            (8, self.err_fd as u32 as u64),
+            (8, self.events_fd as u32 as u64),
+            (8, u64::from(self.flags)),
+            (16, self.nproc),
+            (16, self.deadline_ns),
+        ];
+        if let Some(m) = out.get_mut(..4) {
+            m.copy_from_slice(MAGIC);
+        }
+        let mut at = 4;
+        for (width, v) in fields {
+            if let Some(slot) = out.get_mut(at..at + width) {
+                put_hex(slot, v);
+            }
+            at += width;
+        }
+        out
+    }
+
+    /// Decode the text made by [`Control::encode`] (without the NUL).
+    pub fn decode(s: &[u8]) -> Option<Control> {
+        if s.len() != CONTROL_LEN || s.get(..4)? != MAGIC {
+            return None;
+        }
+        let f = |at: usize, width: usize| get_hex(s.get(at..at + width)?);
+        Some(Control {
+            err_fd: f(4, 8)? as u32 as i32,
+            events_fd: f(12, 8)? as u32 as i32,
+            flags: f(20, 8)? as u32,
+            nproc: f(28, 16)?,
+            deadline_ns: f(44, 16)?,
+        })
+    }
+}
+
+/// Size of one event record: a 16-byte header and a `struct rusage` (18 longs).
+pub const EVENT_SIZE: usize = 16 + 18 * 8;
+
+const EVENT_MAGIC: u32 = 0x484b_4556; // "HKEV"
+
+/// What happened to the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// It stopped on this signal.
+    Stopped(i32),
+    /// It was continued.
+    Continued,
+    /// It ended: raw wait status and its `struct rusage` (its own and its waited-for
+    /// descendants', as `wait4` reports them).
+    Ended {
+        /// Raw wait status (`WIFEXITED` etc. decode it).
+        status: i32,
+        /// `struct rusage` as 18 longs.
+        rusage: [i64; 18],
+    },
+    /// The wall-clock deadline passed; the init ends the sandbox.
+    WallTime,
+}
+
+impl Event {
+    /// Encode as one record.
+    pub fn encode(&self) -> [u8; EVENT_SIZE] {
+        let (kind, value, rusage) = match *self {
+            Event::Stopped(sig) => (1u32, sig, [0i64; 18]),
+            Event::Continued => (2, 0, [0; 18]),
+            Event::Ended { status, rusage } => (3, status, rusage),
+            Event::WallTime => (4, 0, [0; 18]),
+        };
+        let mut out = [0u8; EVENT_SIZE];
+        let head = [EVENT_MAGIC, kind, value as u32, 0];
+        for (chunk, v) in out.chunks_exact_mut(4).zip(head) {
+            chunk.copy_from_slice(&v.to_ne_bytes());
+        }
+        for (chunk, v) in out
+            .get_mut(16..)
+            .unwrap_or(&mut [])
+            .chunks_exact_mut(8)
+            .zip(rusage)
+        {
+            chunk.copy_from_slice(&v.to_ne_bytes());
+        }
+        out
+    }
+
+    /// Decode one record; `None` for anything else.
+    pub fn decode(b: &[u8; EVENT_SIZE]) -> Option<Event> {
+        let mut head = [0u32; 4];
+        for (slot, chunk) in head.iter_mut().zip(b.chunks_exact(4)) {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(chunk);
+            *slot = u32::from_ne_bytes(w);
+        }
+        if head[0] != EVENT_MAGIC {
+            return None;
+        }
+        let mut rusage = [0i64; 18];
+        for (slot, chunk) in rusage.iter_mut().zip(b.get(16..)?.chunks_exact(8)) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            *slot = i64::from_ne_bytes(w);
+        }
+        let value = head[2] as i32;
+        match head[1] {
+            1 => Some(Event::Stopped(value)),
+            2 => Some(Event::Continued),
+            3 => Some(Event::Ended {
+                status: value,
+                rusage,
+            }),
+            4 => Some(Event::WallTime),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_round_trips_through_its_text_form() {
+        let c = Control {
+            err_fd: 7,
+            events_fd: 1023,
+            flags: FLAG_FOREGROUND | FLAG_JOB_CONTROL,
+            nproc: u64::MAX,
+            deadline_ns: 123_456_789_000,
+        };
+        let text = c.encode();
+        assert_eq!(text[CONTROL_LEN], 0);
+        assert!(!text[..CONTROL_LEN].contains(&0));
+        assert_eq!(Control::decode(&text[..CONTROL_LEN]), Some(c));
+        assert_eq!(Control::decode(b"HKI1zz"), None);
+    }
+
+    #[test]
+    fn events_round_trip_and_foreign_bytes_are_refused() {
+        let mut rusage = [0i64; 18];
+        rusage[4] = 4242;
+        for e in [
+            Event::Stopped(20),
+            Event::Continued,
+            Event::Ended {
+                status: 0x8b,
+                rusage,
+            },
+            Event::WallTime,
+        ] {
+            assert_eq!(Event::decode(&e.encode()), Some(e));
+        }
+        assert_eq!(Event::decode(&[0u8; EVENT_SIZE]), None);
+    }
+}

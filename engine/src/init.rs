@@ -1,0 +1,177 @@
+//! The sandbox's init (PID 1): the embedded executable and the sealed memfd it runs from.
+//!
+//! The init (`engine/init/main.rs`, built by `build.rs`) is a separate, static executable so
+//! that nothing alive after `execve` shares the host's memory. The runtime starts it with
+//! `execveat(memfd, "", .., AT_EMPTY_PATH)`: no file on disk, nothing to find in the
+//! sandbox's tree, and the seals make its contents immutable. Executing a memfd is not
+//! subject to landlock's filesystem rules (memfds live on an internal mount; measured on
+//! Linux 6.18 with `LANDLOCK_ACCESS_FS_EXECUTE` handled and no rule allowing it).
+//!
+//! One memfd serves every spawn of the process; its identity (device and inode) is checked
+//! before each use, so a host that closed or reused the descriptor number gets a new one.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+use rustix::fs::{fcntl_add_seals, fstat, memfd_create, MemfdFlags, SealFlags};
+
+use crate::error::{Error, Result};
+
+/// The init executable.
+pub(crate) static BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hakoniwa-init"));
+
+struct Cached {
+    fd: OwnedFd,
+    dev: u64,
+    ino: u64,
+}
+
+static MEMFD: Mutex<Option<Cached>> = Mutex::new(None);
+
+fn create() -> Result<OwnedFd> {
+    // MFD_EXEC (Linux 6.3) keeps the memfd executable where vm.memfd_noexec would default
+    // to no-exec; older kernels reject the flag and make memfds executable anyway.
+    const MFD_EXEC: u32 = 0x10;
+    let flags = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
+    let fd = memfd_create(
+        c"hakoniwa-init",
+        flags | MemfdFlags::from_bits_retain(MFD_EXEC),
+    )
+    .or_else(|_| memfd_create(c"hakoniwa-init", flags))
+    .map_err(|e| Error::io("memfd_create", e))?;
+    let mut rest = BINARY;
+    while !rest.is_empty() {
+        let n = rustix::io::write(&fd, rest).map_err(|e| Error::io("write init", e))?;
+        rest = &rest[n..];
+    }
+    fcntl_add_seals(
+        &fd,
+        SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE,
+    )
+    .map_err(|e| Error::io("seal init", e))?;
+    Ok(fd)
+}
+
+/// The descriptor of the sealed init memfd (valid while the process does not close it).
+pub(crate) fn memfd() -> Result<RawFd> {
+    let mut g = MEMFD.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = g.as_ref() {
+        let same = fstat(c.fd.as_fd())
+            .map(|st| st.st_dev == c.dev && st.st_ino == c.ino)
+            .unwrap_or(false);
+        if same {
+            return Ok(c.fd.as_raw_fd());
+        }
+        // Closed or reused behind our back: never close a number we no longer own.
+        if let Some(c) = g.take() {
+            std::mem::forget(c.fd);
+        }
+    }
+    let fd = create()?;
+    let st = fstat(&fd).map_err(|e| Error::io("fstat init", e))?;
+    let raw = fd.as_raw_fd();
+    *g = Some(Cached {
+        fd,
+        dev: st.st_dev,
+        ino: st.st_ino,
+    });
+    Ok(raw)
+}
+
+/// The host pid of the program run by the init `init_pid`: the init's child whose pid in
+/// the sandbox's namespace is 2 (the init is 1 and forks the program first).
+pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
+    let children =
+        std::fs::read_to_string(format!("/proc/{init_pid}/task/{init_pid}/children")).ok()?;
+    children
+        .split_whitespace()
+        .filter_map(|c| c.parse::<i32>().ok())
+        .find(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("NSpid:"))
+                        .and_then(|l| l.split_whitespace().last().map(|v| v == "2"))
+                })
+                .unwrap_or(false)
+        })
+}
+
+/// The system calls the init makes (x86_64 numbers and the arguments that matter), with
+/// the condition under which it makes them: (name, nr, args, needs job control, needs a
+/// deadline, needs a process limit).
+const NEEDS: [(&str, u32, [u64; 6], Need); 17] = {
+    const SIGCHLD: u64 = 17;
+    const TIOCSPGRP: u64 = 0x5410;
+    [
+        ("execveat", 322, [0, 0, 0, 0, 0x1000, 0], Need::Always),
+        ("fcntl", 72, [0; 6], Need::Always),
+        ("rt_sigprocmask", 14, [2, 0, 0, 8, 0, 0], Need::Always),
+        ("prctl", 157, [4, 0, 0, 0, 0, 0], Need::Always),
+        ("prctl", 157, [15, 0, 0, 0, 0, 0], Need::Always),
+        (
+            "clone",
+            56,
+            [SIGCHLD | 0x0100_0000, 0, 0, 0, 0, 0],
+            Need::Always,
+        ),
+        ("setpgid", 109, [0; 6], Need::Always),
+        ("close", 3, [0; 6], Need::Always),
+        ("close_range", 436, [0; 6], Need::Always),
+        ("rt_sigtimedwait", 128, [0; 6], Need::Always),
+        ("wait4", 61, [0; 6], Need::Always),
+        ("kill", 62, [0; 6], Need::Always),
+        ("write", 1, [0; 6], Need::Always),
+        ("execve", 59, [0; 6], Need::Always),
+        ("ioctl", 16, [0, TIOCSPGRP, 0, 0, 0, 0], Need::JobControl),
+        ("clock_gettime", 228, [1, 0, 0, 0, 0, 0], Need::Deadline),
+        ("prlimit64", 302, [0, 6, 0, 0, 0, 0], Need::ProcessLimit),
+    ]
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Always,
+    JobControl,
+    Deadline,
+    ProcessLimit,
+}
+
+/// Check before spawning that the seccomp program lets the init work: a profile that
+/// denies one of its calls would otherwise end the sandbox with an obscure error.
+pub(crate) fn check_filter(
+    prog: &[hakoniwa_runtime::SockFilter],
+    profile: &str,
+    job_control: bool,
+    deadline: bool,
+    process_limit: bool,
+) -> Result<()> {
+    use hakoniwa_seccomp::interp::{run, SeccompData};
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const ALLOW: u32 = 0x7fff_0000;
+    const LOG: u32 = 0x7ffc_0000;
+    for (name, nr, args, need) in NEEDS {
+        let needed = match need {
+            Need::Always => true,
+            Need::JobControl => job_control,
+            Need::Deadline => deadline,
+            Need::ProcessLimit => process_limit,
+        };
+        if !needed {
+            continue;
+        }
+        let action = run(prog, &SeccompData::new(AUDIT_ARCH_X86_64, nr, args));
+        if !matches!(action, Ok(a) if a & 0xffff_0000 == ALLOW || a & 0xffff_0000 == LOG) {
+            return Err(Error::config(
+                "seccomp",
+                format!(
+                    "profile {profile} does not allow {name}, which the sandbox's init (PID 1) \
+                     needs; allow it, or run the program as PID 1 without the init \
+                     (Container::init(false), --no-init)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

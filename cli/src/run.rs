@@ -1124,7 +1124,15 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     );
 
     for (r, v) in &s.limits {
-        c.setrlimit(*r, *v, *v);
+        // CPU time: the soft limit sends SIGXCPU, which ends the program as it would outside a
+        // sandbox (it is not PID 1); the hard limit one second later sends SIGKILL to a
+        // program that handles SIGXCPU. With soft = hard the kernel sends only SIGKILL, which
+        // cannot be told apart from any other SIGKILL without guessing from rusage.
+        let hard = match r {
+            Rlimit::Cpu if *v != hakoniwa::RLIM_INFINITY => v.saturating_add(1),
+            _ => *v,
+        };
+        c.setrlimit(*r, *v, hard);
     }
     if s.allow_new_privs {
         c.runctl(Runctl::AllowNewPrivs);

@@ -189,6 +189,8 @@ pub fn run_steps(page: &str, steps: &[Step]) {
         "{}:/usr/local/bin:/usr/bin:/bin",
         exe.parent().unwrap().display()
     );
+    // The files saved so far that ask for `--userns auto`.
+    let mut userns_auto: Vec<&str> = Vec::new();
     for step in steps {
         let ex = match step {
             Step::File(f) => {
@@ -197,6 +199,9 @@ pub fn run_steps(page: &str, steps: &[Step]) {
                     None => work.join(&f.path),
                 };
                 write(&target, &f.text);
+                if f.text.contains("userns = \"auto\"") {
+                    userns_auto.push(&f.path);
+                }
                 continue;
             }
             Step::Command(ex) => ex,
@@ -209,7 +214,10 @@ pub fn run_steps(page: &str, steps: &[Step]) {
                 .env("PATH", &path)
                 .env("HOME", &home),
         );
-        let at = format!("{page}:{}: {}", ex.line, ex.command);
+        let mut at = format!("{page}:{}: {}", ex.line, ex.command);
+        if userns_auto.iter().any(|f| ex.command.contains(f)) {
+            at.push_str(" (with --userns auto from the profile)");
+        }
         if userns_auto_without_ranges(&at, &out) {
             continue; // as the page says: exit 125 naming the file
         }

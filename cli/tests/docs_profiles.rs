@@ -164,6 +164,17 @@ fn a_toml_block_without_a_file_name_is_refused() {
 #[test]
 #[should_panic(expected = "the file unused.toml is used by no command after it")]
 fn a_file_no_command_uses_is_refused() {
-    let list = steps("test", "File `unused.toml`:\n```toml\nx = 1\n```\n");
+    let list = steps(
+        "test",
+        "File `unused.toml`:\n```toml\nx = 1\n```\n```console\n$ hakoniwa run -c unused\n```\n",
+    );
     check_files_are_used("test", &list);
+}
+
+#[test]
+fn a_file_is_used_by_its_file_name_or_its_profile_name() {
+    let doc = "File `a.toml`:\n```toml\nx = 1\n```\n\
+               File `~/.config/hakoniwa/profiles/team/b.toml`:\n```toml\nx = 1\n```\n\
+               ```console\n$ hakoniwa run -c ./a.toml\n$ hakoniwa run -c team/b\n```\n";
+    check_files_are_used("test", &steps("test", doc));
 }

@@ -140,20 +140,25 @@ pub fn matches(expected: &[String], actual: &[&str]) -> bool {
     }
 }
 
-/// Every file the page saves is used after it: a later command or another file names it
-/// (by its file name, or without `.toml` as a profile name).
+/// Every file the page saves is used: a later command or another file names it, or, for a
+/// file in a `hakoniwa/profiles` directory, a later command loads it by name (`-c NAME`).
 pub fn check_files_are_used(page: &str, steps: &[Step]) {
     for (i, step) in steps.iter().enumerate() {
         let Step::File(f) = step else { continue };
         let name = Path::new(&f.path).file_name().unwrap().to_str().unwrap();
-        let stem = name.strip_suffix(".toml").unwrap_or(name);
-        let used = |text: &str| text.contains(name) || text.contains(stem);
+        let by_name = f
+            .path
+            .split_once("hakoniwa/profiles/")
+            .map(|(_, rest)| format!("-c {}", rest.trim_end_matches(".toml")));
         let later = steps[i + 1..].iter().any(|s| match s {
-            Step::Command(ex) => used(&ex.command),
+            Step::Command(ex) => {
+                ex.command.contains(name)
+                    || by_name.as_ref().is_some_and(|n| ex.command.contains(n))
+            }
             Step::File(_) => false,
         });
         let included = steps.iter().enumerate().any(|(j, s)| match s {
-            Step::File(g) => j != i && used(&g.text),
+            Step::File(g) => j != i && g.text.contains(name),
             Step::Command(_) => false,
         });
         assert!(

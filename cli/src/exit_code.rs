@@ -76,8 +76,11 @@ impl From<hakoniwa::Error> for CliError {
                 crate::run::strerror(*errno)
             ));
         }
-        let code = match e {
-            hakoniwa::Error::Config { .. } => INVALID,
+        use hakoniwa::ErrorKind as K;
+        // Landlock and seccomp configurations (and landlock rights the kernel cannot
+        // enforce) are rejected before the sandbox starts, like any other configuration.
+        let code = match e.kind() {
+            K::Config | K::Landlock | K::Seccomp | K::Unsupported => INVALID,
             _ => SETUP_FAILED,
         };
         CliError::new(code, e.to_string())

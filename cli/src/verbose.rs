@@ -225,7 +225,7 @@ pub fn enforcement(e: &hakoniwa::Enforcement) {
             l.scoped,
             l.fs_rules,
             l.net_rules,
-            if l.dropped.is_empty() { String::new() } else { format!(", dropped: {}", l.dropped.join(", ")) }
+            if l.dropped.is_empty() { String::new() } else { format!(", dropped: {}", l.dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")) }
         ),
         None => log::debug!("Landlock ABI: off"),
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::child::{Child, Output};
 use crate::container::Container;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit_status::ExitStatus;
 use crate::stdio::{Stdio, StdioKind};
 
@@ -157,12 +157,27 @@ impl Command {
         &self.container
     }
 
-    fn take_stdio(slot: &mut Option<Stdio>, default: fn() -> Stdio) -> StdioKind {
-        slot.take().unwrap_or_else(default).0
+    /// This spawn's copy of a stdio setting: the command keeps its own, so it can be
+    /// spawned again with the same settings (a caller's descriptor is duplicated).
+    fn stdio_for_spawn(slot: &Option<Stdio>, default: fn() -> Stdio) -> Result<StdioKind> {
+        Ok(match slot {
+            None => default().0,
+            Some(Stdio(StdioKind::Inherit)) => StdioKind::Inherit,
+            Some(Stdio(StdioKind::Null)) => StdioKind::Null,
+            Some(Stdio(StdioKind::Piped)) => StdioKind::Piped,
+            Some(Stdio(StdioKind::Fd(fd))) => {
+                StdioKind::Fd(fd.try_clone().map_err(|e| Error::io("dup", e))?)
+            }
+        })
     }
 
     /// Start the program. Setup failures (before `execve`) are returned here as
     /// [`crate::Error::Setup`] with the stage and errno.
+    ///
+    /// The command is unchanged: like `std::process::Command`, it can be spawned again with
+    /// the same settings (descriptors given to [`Command::stdin`] and friends or to
+    /// [`Command::preserve_fd`] are duplicated for each spawn; the command's own copies are
+    /// closed when it is dropped).
     pub fn spawn(&mut self) -> Result<Child> {
         self.spawn_with(Stdio::inherit, Stdio::inherit, Stdio::inherit)
     }
@@ -174,11 +189,15 @@ impl Command {
         e: fn() -> Stdio,
     ) -> Result<Child> {
         let stdio = [
-            Self::take_stdio(&mut self.stdin, i),
-            Self::take_stdio(&mut self.stdout, o),
-            Self::take_stdio(&mut self.stderr, e),
+            Self::stdio_for_spawn(&self.stdin, i)?,
+            Self::stdio_for_spawn(&self.stdout, o)?,
+            Self::stdio_for_spawn(&self.stderr, e)?,
         ];
-        let extra = std::mem::take(&mut self.extra_fds);
+        let extra = self
+            .extra_fds
+            .iter()
+            .map(|(fd, target)| Ok((fd.try_clone().map_err(|e| Error::io("dup", e))?, *target)))
+            .collect::<Result<Vec<_>>>()?;
         crate::spawn::spawn(self, stdio, extra)
     }
 

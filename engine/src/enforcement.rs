@@ -86,8 +86,8 @@ pub struct LandlockReport {
     pub fs_rules: usize,
     /// Number of port rules.
     pub net_rules: usize,
-    /// What a `BestEffort` ruleset could not enforce.
-    pub dropped: Vec<String>,
+    /// What the ruleset could not enforce (too old an ABI).
+    pub dropped: Vec<crate::landlock::Dropped>,
 }
 
 /// The seccomp part of [`Enforcement`].

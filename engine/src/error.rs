@@ -11,6 +11,41 @@ pub use hakoniwa_runtime::Stage;
 /// Result alias for the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A stable, numbered classification of [`Error`], for front ends that cannot match on the
+/// enum (the C ABI returns `-(kind as i32)`). Values never change; new kinds get new values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Config`]: an invalid setting.
+    Config = 2,
+    /// [`Error::Setup`]: a setup step failed in the parent or in the child.
+    Setup = 3,
+    /// [`Error::Io`]: a parent-side system call failed outside the setup.
+    Io = 4,
+    /// [`Error::Landlock`] other than an unsupported ABI: an invalid ruleset.
+    Landlock = 5,
+    /// [`Error::Seccomp`]: the profile cannot be loaded or compiled.
+    Seccomp = 6,
+    /// The kernel cannot provide what was asked for (e.g. a landlock resource its ABI lacks
+    /// in `Enforce` mode).
+    Unsupported = 7,
+}
+
+impl ErrorKind {
+    /// Lowercase name: `config`, `setup`, `io`, `landlock`, `seccomp`, `unsupported`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Setup => "setup",
+            ErrorKind::Io => "io",
+            ErrorKind::Landlock => "landlock",
+            ErrorKind::Seccomp => "seccomp",
+            ErrorKind::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// Everything that can go wrong when spawning or supervising a sandboxed program.
 ///
 /// # Examples
@@ -47,6 +82,15 @@ pub enum Error {
         /// The positive errno.
         errno: i32,
     },
+    /// The landlock ruleset cannot be prepared (found by `spawn()` before cloning).
+    Landlock(crate::landlock::LandlockError),
+    /// The seccomp profile cannot be loaded or compiled (found by `spawn()` before cloning).
+    Seccomp {
+        /// The profile's name (`podman`, `audit`, or the OCI profile's name).
+        profile: String,
+        /// What is wrong with it.
+        error: hakoniwa_seccomp::Error,
+    },
     /// A parent-side system call failed outside the setup (pipes, polling, waiting).
     Io {
         /// The operation, e.g. `"waitid"`.
@@ -57,10 +101,26 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stage of a setup error ([`Stage::Config`] for configuration errors).
+    /// The stable kind of this error (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use crate::landlock::LandlockError;
+        match self {
+            Error::Config { .. } => ErrorKind::Config,
+            Error::Setup { .. } => ErrorKind::Setup,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Landlock(LandlockError::Unsupported { .. }) => ErrorKind::Unsupported,
+            Error::Landlock(_) => ErrorKind::Landlock,
+            Error::Seccomp { .. } => ErrorKind::Seccomp,
+        }
+    }
+
+    /// The stage of a setup error ([`Stage::Config`] for configuration errors, landlock and
+    /// seccomp configuration included).
     pub fn stage(&self) -> Option<Stage> {
         match self {
-            Error::Config { .. } => Some(Stage::Config),
+            Error::Config { .. } | Error::Landlock(_) | Error::Seccomp { .. } => {
+                Some(Stage::Config)
+            }
             Error::Setup { stage, .. } => Some(*stage),
             Error::Io { .. } => None,
         }
@@ -69,7 +129,8 @@ impl Error {
     /// The errno, when the error carries one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            Error::Config { .. } => None,
+            Error::Landlock(crate::landlock::LandlockError::Syscall { errno, .. }) => Some(*errno),
+            Error::Config { .. } | Error::Landlock(_) | Error::Seccomp { .. } => None,
             Error::Setup { errno, .. } | Error::Io { errno, .. } => Some(*errno),
         }
     }
@@ -165,6 +226,10 @@ impl fmt::Display for Error {
             }
             Error::Io { op, errno } => {
                 write!(f, "{op} failed (errno {errno}): {}", strerror(*errno))
+            }
+            Error::Landlock(e) => write!(f, "invalid configuration (landlock): {e}"),
+            Error::Seccomp { profile, error } => {
+                write!(f, "invalid configuration (seccomp): {profile}: {error}")
             }
         }
     }

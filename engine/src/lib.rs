@@ -80,7 +80,7 @@ pub use child::{Child, ChildStderr, ChildStdin, ChildStdout, Output};
 pub use command::Command;
 pub use container::{Container, IdMap, Runctl};
 pub use enforcement::{Enforcement, LandlockReport, SeccompReport, SetupTimings};
-pub use error::{Error, Result, Stage};
+pub use error::{Error, ErrorKind, Result, Stage};
 pub use exit_status::{Enforced, ExitReason, ExitStatus, Usage};
 pub use namespace::Namespace;
 pub use network::{Network, Pasta};

@@ -593,12 +593,8 @@ impl Storage {
         };
         let landlock = match &c.landlock {
             Some(r) if !r.is_empty() => {
-                let abi = crate::landlock::kernel_abi()
-                    .map_err(|e| Error::config("landlock", e.to_string()))?;
-                Some(
-                    r.prepare(abi)
-                        .map_err(|e| Error::config("landlock", e.to_string()))?,
-                )
+                let abi = crate::landlock::kernel_abi().map_err(Error::Landlock)?;
+                Some(r.prepare(abi).map_err(Error::Landlock)?)
             }
             _ => None,
         };

@@ -36,6 +36,18 @@ pub enum Seccomp {
     },
 }
 
+impl Seccomp {
+    /// The name reports use: `podman`, `audit`, `unconfined`, or the OCI profile's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Seccomp::Podman => "podman",
+            Seccomp::Audit => "audit",
+            Seccomp::Unconfined => "unconfined",
+            Seccomp::Oci { name, .. } => name,
+        }
+    }
+}
+
 /// A compiled filter and what compiling it reported.
 #[derive(Debug)]
 pub(crate) struct Compiled {
@@ -64,12 +76,15 @@ pub(crate) fn compile(
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
     }
+    let typed = |error| Error::Seccomp {
+        profile: profile.name().to_string(),
+        error,
+    };
     let (mut policy, warnings) = match profile {
         Seccomp::Podman => (filter::podman_default(caps), Vec::new()),
         Seccomp::Audit => (filter::audit(), Vec::new()),
         Seccomp::Oci { name, json } => {
-            let (mut p, w) = filter::from_oci_json(json, caps)
-                .map_err(|e| Error::config("seccomp", format!("{name}: {e}")))?;
+            let (mut p, w) = filter::from_oci_json(json, caps).map_err(typed)?;
             p.set_name(name);
             (p, w.into_iter().map(|w| w.0).collect())
         }
@@ -78,16 +93,13 @@ pub(crate) fn compile(
     // The terminal ioctls are denied on top of every profile, not only the built-in one
     // (which has them already): the program keeps the caller's terminal (for job control)
     // when stdin is one.
-    let config = |e: filter::Error| Error::config("seccomp", e.to_string());
     if !matches!(profile, Seccomp::Podman) {
-        filter::terminal::deny_terminal_ioctls(&mut policy, true).map_err(config)?;
+        filter::terminal::deny_terminal_ioctls(&mut policy, true).map_err(typed)?;
     }
     if deny_setid {
-        filter::setid::deny_setid_modes(&mut policy).map_err(config)?;
+        filter::setid::deny_setid_modes(&mut policy).map_err(typed)?;
     }
-    let program = policy
-        .compile()
-        .map_err(|e| Error::config("seccomp", e.to_string()))?;
+    let program = policy.compile().map_err(typed)?;
     let rules = policy.profile_rules();
     let c = Arc::new(Compiled {
         program,

@@ -2,8 +2,9 @@
 mod common;
 
 use common::*;
+use hakoniwa::landlock::LandlockError;
 use hakoniwa::landlock::{CompatMode, FsAccess, Resource, Ruleset};
-use hakoniwa::{Error, Stage};
+use hakoniwa::{Error, ErrorKind, Stage};
 
 fn confined(rules: &[(&str, FsAccess)]) -> hakoniwa::Container {
     let mut r = Ruleset::new();
@@ -50,7 +51,7 @@ fn landlock_missing_rule_path_is_a_setup_error_naming_it() {
 }
 
 #[test]
-fn landlock_rule_without_restriction_is_an_error() {
+fn landlock_rule_without_restriction_is_a_typed_landlock_error() {
     let mut r = Ruleset::new();
     r.add_fs_rule("/usr", FsAccess::R);
     let mut c = sandbox();
@@ -58,14 +59,15 @@ fn landlock_rule_without_restriction_is_an_error() {
     let err = c.command("/bin/true").status().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Config {
-                field: "landlock",
-                ..
-            }
+            &err,
+            Error::Landlock(LandlockError::RuleWithoutRestriction { resource: "fs", rule })
+                if rule == "/usr"
         ),
         "{err:?}"
     );
+    assert_eq!(err.kind(), ErrorKind::Landlock);
+    assert_eq!(err.stage(), Some(Stage::Config));
+    assert!(err.to_string().contains("/usr"), "{err}");
 }
 
 /// `perl -e 'syscall(...)'` as a probe: prints the errno (0 on success).
@@ -137,7 +139,7 @@ fn kill_process_action_reports_seccomp_violation() {
 }
 
 #[test]
-fn invalid_oci_profile_is_a_config_error_naming_the_field() {
+fn invalid_oci_profile_is_a_typed_seccomp_error_naming_the_field() {
     let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_BOGUS"}]}"#;
     let mut c = sandbox();
     c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
@@ -147,14 +149,15 @@ fn invalid_oci_profile_is_a_config_error_naming_the_field() {
     let err = c.command("/bin/true").status().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Config {
-                field: "seccomp",
-                ..
-            }
+            &err,
+            Error::Seccomp {
+                profile,
+                error: hakoniwa::seccomp::filter::Error::InvalidProfile { field, .. },
+            } if profile == "bad.json" && field == "syscalls[0].action"
         ),
         "{err:?}"
     );
+    assert_eq!(err.kind(), ErrorKind::Seccomp);
     assert!(err.to_string().contains("syscalls[0].action"), "{err}");
 }
 

@@ -285,3 +285,27 @@ fn passed_fds_cannot_displace_the_error_pipe() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{out:?}");
 }
+
+/// A command keeps its stdio and preserved descriptors across spawns, as
+/// `std::process::Command` does (issue 11: the second spawn used to run with defaults).
+#[test]
+fn a_command_spawned_twice_keeps_its_stdout_and_preserved_fds() {
+    use std::io::Read;
+    let (mut out_r, out_w) = std::io::pipe().unwrap();
+    let (mut fd5_r, fd5_w) = std::io::pipe().unwrap();
+    let c = sandbox();
+    let mut cmd = c.command("/bin/sh");
+    cmd.args(["-c", "echo out; echo five >&5"])
+        .stdout(std::os::fd::OwnedFd::from(out_w))
+        .preserve_fd(fd5_w.into(), 5);
+    for _ in 0..2 {
+        assert!(cmd.status().unwrap().success());
+    }
+    drop(cmd); // closes the command's own copies: the readers see EOF
+    let mut out = String::new();
+    out_r.read_to_string(&mut out).unwrap();
+    let mut five = String::new();
+    fd5_r.read_to_string(&mut five).unwrap();
+    assert_eq!(out, "out\nout\n");
+    assert_eq!(five, "five\nfive\n");
+}

@@ -118,3 +118,48 @@ pub fn kernel_abi() -> Result<u32, LandlockError> {
         }),
     }
 }
+
+/// Names of the filesystem rights, bit by bit (`execute` is bit 0).
+const FS_NAMES: [&str; 16] = [
+    "execute",
+    "write_file",
+    "read_file",
+    "read_dir",
+    "remove_dir",
+    "remove_file",
+    "make_char",
+    "make_dir",
+    "make_reg",
+    "make_sock",
+    "make_fifo",
+    "make_block",
+    "make_sym",
+    "refer",
+    "truncate",
+    "ioctl_dev",
+];
+
+fn names_of(bits: u64, names: &'static [&'static str]) -> Vec<&'static str> {
+    names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// The names of the filesystem rights in `bits` (`execute`, `write_file`, ...), lowest bit
+/// first; unknown bits are left out.
+pub fn fs_right_names(bits: u64) -> Vec<&'static str> {
+    names_of(bits, &FS_NAMES)
+}
+
+/// The names of the network rights in `bits`: `bind_tcp`, `connect_tcp`.
+pub fn net_right_names(bits: u64) -> Vec<&'static str> {
+    names_of(bits, &["bind_tcp", "connect_tcp"])
+}
+
+/// The names of the scopes in `bits`: `abstract_unix_socket`, `signal`.
+pub fn scope_names(bits: u64) -> Vec<&'static str> {
+    names_of(bits, &["abstract_unix_socket", "signal"])
+}

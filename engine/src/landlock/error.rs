@@ -92,3 +92,60 @@ impl fmt::Display for LandlockError {
 }
 
 impl std::error::Error for LandlockError {}
+
+/// What a [`Dropped`] entry could not enforce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum NotEnforced {
+    /// A whole resource (dropped in [`CompatMode::BestEffort`](super::CompatMode::BestEffort)).
+    Resource(super::Resource),
+    /// A scope (dropped in `BestEffort`).
+    Scope(super::Scope),
+    /// One filesystem right newer than the ABI (an `FS_*` bit), in either mode.
+    FsRight(u64),
+}
+
+impl NotEnforced {
+    /// Name used in reports: `fs`, `tcp_bind`, `scope:signal`, `fs:truncate`, ...
+    pub fn name(self) -> String {
+        match self {
+            NotEnforced::Resource(r) => r.name().to_string(),
+            NotEnforced::Scope(s) => s.name().to_string(),
+            NotEnforced::FsRight(bit) => {
+                let names = super::fs_right_names(bit);
+                format!("fs:{}", names.first().copied().unwrap_or("unknown"))
+            }
+        }
+    }
+}
+
+/// A requested landlock restriction that is not enforced because the ABI is too old.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Dropped {
+    /// What is not enforced.
+    pub what: NotEnforced,
+    /// First ABI that could enforce it.
+    pub needed_abi: u32,
+    /// ABI of the kernel (0: landlock unavailable).
+    pub kernel_abi: u32,
+    /// Rules of a dropped resource that are not applied (0 for scopes and rights).
+    pub rules: usize,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: needs landlock ABI {}, kernel has {}",
+            self.what.name(),
+            self.needed_abi,
+            self.kernel_abi
+        )?;
+        match self.what {
+            NotEnforced::FsRight(_) => write!(f, " (not restricted)"),
+            _ => write!(f, " ({} rule(s) not applied)", self.rules),
+        }
+    }
+}

@@ -79,11 +79,13 @@ mod ruleset;
 mod tests;
 
 pub use abi::*;
-pub use error::LandlockError;
+pub use error::{Dropped, LandlockError, NotEnforced};
 pub use ruleset::{Enforcement, Prepared, Ruleset};
 
 /// A kind of access that landlock can restrict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Resource {
     /// The filesystem (ABI 1).
     Fs,
@@ -124,6 +126,8 @@ pub enum CompatMode {
 
 /// An IPC scope (ABI 6): the sandbox cannot reach outside its landlock domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Scope {
     /// Connecting to abstract UNIX sockets created outside the domain is denied.
     AbstractUnixSocket,

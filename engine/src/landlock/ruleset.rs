@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use hakoniwa_runtime::{LandlockFsRule, LandlockNetRule, LandlockPlan};
 
 use super::abi::{self, LATEST_ABI, NET_ABI, SCOPE_ABI};
-use super::{CompatMode, FsAccess, LandlockError, Resource, Scope};
+use super::{CompatMode, Dropped, FsAccess, LandlockError, NotEnforced, Resource, Scope};
 
 /// What to restrict with landlock, and what stays allowed. Plain data: build it, clone it,
 /// share it; nothing touches the kernel until [`Ruleset::prepare`].
@@ -137,51 +137,73 @@ impl Ruleset {
             dropped: Vec::new(),
         };
         let mut negotiate =
-            |name: &'static str, mode: Option<CompatMode>, needed: u32, rules: usize| match mode {
+            |what: NotEnforced, mode: Option<CompatMode>, needed: u32, rules: usize| match mode {
                 None => Ok(false),
                 Some(_) if abi >= needed => Ok(true),
                 Some(CompatMode::Enforce) => Err(LandlockError::Unsupported {
-                    resource: name,
+                    resource: match what {
+                        NotEnforced::Resource(r) => r.name(),
+                        NotEnforced::Scope(s) => s.name(),
+                        NotEnforced::FsRight(_) => "fs",
+                    },
                     needed_abi: needed,
                     kernel_abi,
                 }),
                 Some(CompatMode::BestEffort) => {
-                    report.dropped.push(format!(
-                        "{name}: needs landlock ABI {needed}, kernel has {kernel_abi} \
-                         ({rules} rule(s) not applied)"
-                    ));
+                    report.dropped.push(Dropped {
+                        what,
+                        needed_abi: needed,
+                        kernel_abi,
+                        rules,
+                    });
                     Ok(false)
                 }
             };
         let count = |r: Resource| self.net_rules.iter().filter(|(_, x)| *x == r).count();
-        let fs = negotiate("fs", self.fs, Resource::Fs.min_abi(), self.fs_rules.len())?;
-        let bind = negotiate("tcp_bind", self.tcp_bind, NET_ABI, count(Resource::TcpBind))?;
+        let res = NotEnforced::Resource;
+        let fs = negotiate(
+            res(Resource::Fs),
+            self.fs,
+            Resource::Fs.min_abi(),
+            self.fs_rules.len(),
+        )?;
+        let bind = negotiate(
+            res(Resource::TcpBind),
+            self.tcp_bind,
+            NET_ABI,
+            count(Resource::TcpBind),
+        )?;
         let connect = negotiate(
-            "tcp_connect",
+            res(Resource::TcpConnect),
             self.tcp_connect,
             NET_ABI,
             count(Resource::TcpConnect),
         )?;
         let unix = negotiate(
-            Scope::AbstractUnixSocket.name(),
+            NotEnforced::Scope(Scope::AbstractUnixSocket),
             self.scope_abstract_unix,
             SCOPE_ABI,
             0,
         )?;
-        let signal = negotiate(Scope::Signal.name(), self.scope_signal, SCOPE_ABI, 0)?;
+        let signal = negotiate(
+            NotEnforced::Scope(Scope::Signal),
+            self.scope_signal,
+            SCOPE_ABI,
+            0,
+        )?;
 
         if fs {
             report.handled_fs = abi::fs_rights(abi);
             // Rights newer than the ABI stay unrestricted: say so (REFER on ABI 1 is
             // always denied by the kernel, which is stricter, so it is not listed).
-            for (bit, name, since) in [
-                (abi::FS_TRUNCATE, "truncate", 3),
-                (abi::FS_IOCTL_DEV, "ioctl_dev", 5),
-            ] {
+            for (bit, since) in [(abi::FS_TRUNCATE, 3), (abi::FS_IOCTL_DEV, 5)] {
                 if report.handled_fs & bit == 0 {
-                    report.dropped.push(format!(
-                        "fs:{name}: needs landlock ABI {since}, kernel has {kernel_abi} (not restricted)"
-                    ));
+                    report.dropped.push(Dropped {
+                        what: NotEnforced::FsRight(bit),
+                        needed_abi: since,
+                        kernel_abi,
+                        rules: 0,
+                    });
                 }
             }
         }
@@ -248,10 +270,10 @@ pub struct Enforcement {
     pub handled_net: u64,
     /// `scoped` (`SCOPE_ABSTRACT_UNIX_SOCKET`, `SCOPE_SIGNAL`).
     pub scoped: u64,
-    /// Requested restrictions that are not enforced, one human-readable line each: resources
-    /// and scopes dropped in [`CompatMode::BestEffort`], and filesystem rights newer than
-    /// `abi` (in either mode). Empty when everything requested is enforced.
-    pub dropped: Vec<String>,
+    /// Requested restrictions that are not enforced (their `Display` is one line each):
+    /// resources and scopes dropped in [`CompatMode::BestEffort`], and filesystem rights
+    /// newer than `abi` (in either mode). Empty when everything requested is enforced.
+    pub dropped: Vec<Dropped>,
 }
 
 impl Enforcement {

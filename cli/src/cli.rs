@@ -267,6 +267,9 @@ pub struct RunArgs {
     /// Write the exit status as JSON to the open file descriptor N
     #[arg(long, value_name = "N")]
     pub json_status_fd: Option<i32>,
+    /// Print the JSON Schema of the --json-status document and exit
+    #[arg(long)]
+    pub json_schema: bool,
 
     /// The command and its arguments [default: /bin/sh]
     #[arg(trailing_var_arg = true, value_name = "COMMAND")]

@@ -13,7 +13,7 @@ use crate::confine::{apply_confinement, LandlockConfig, SeccompChoice};
 use crate::death;
 use crate::default_env::{default_env, stdin_is_terminal};
 use crate::exit_code::{self, CliError};
-use crate::json_status::{Report, Sink};
+use crate::json_status::Sink;
 use crate::lookup::{Missing, SandboxView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1183,6 +1183,10 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
 
 /// `hakoniwa run`: returns the exit code.
 pub fn main(args: &RunArgs) -> i32 {
+    if args.json_schema {
+        print!("{}", hakoniwa::status_json::SCHEMA);
+        return 0;
+    }
     // First, before any thread exists: see signals.rs.
     let signals = crate::signals::Signals::install();
     let interrupted = |sig: i32| {
@@ -1206,9 +1210,9 @@ pub fn main(args: &RunArgs) -> i32 {
             return e.code;
         }
     });
-    let write_report = |report: &Report| {
+    let write_report = |doc: &str| {
         if let Some(s) = sink.borrow_mut().as_mut() {
-            if let Err(w) = report.write(s) {
+            if let Err(w) = s.write(doc) {
                 eprintln!("hakoniwa: json status: {w}");
             }
         }
@@ -1218,7 +1222,7 @@ pub fn main(args: &RunArgs) -> i32 {
         for line in e.message.lines() {
             eprintln!("hakoniwa: {line}");
         }
-        write_report(&Report::setup_failed(e.code, e.message.clone(), ns));
+        write_report(&crate::json_status::setup_failed(e.code, &e.message, &ns));
         e.code
     };
     let settings = match resolve(args) {
@@ -1305,40 +1309,7 @@ pub fn main(args: &RunArgs) -> i32 {
         }
     }
     if sink.borrow().is_some() {
-        let mut report = Report::from_status(&status, prepared.namespaces);
-        report.landlock = enforcement
-            .landlock
-            .as_ref()
-            .and_then(|l| serde_json::to_value(l).ok());
-        report.seccomp = enforcement
-            .seccomp
-            .as_ref()
-            .and_then(|l| serde_json::to_value(l).ok());
-        let t = &enforcement.timings;
-        report.setup_ms = Some(
-            [
-                ("prepare", t.prepare),
-                ("clone", t.clone),
-                ("idmap", t.idmap),
-                ("network", t.network),
-                ("release", t.release),
-                ("mounts", t.mounts),
-                ("identity", t.identity),
-                ("confine", t.confine),
-                ("exec", t.exec),
-                ("total", t.total),
-            ]
-            .into_iter()
-            .map(|(k, d)| (k, d.as_secs_f64() * 1e3))
-            .collect(),
-        );
-        report.capabilities = enforcement.capabilities.map(|c| {
-            hakoniwa::caps::names(c)
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        });
-        write_report(&report);
+        write_report(&status.to_json(&enforcement));
     }
     status.code()
 }

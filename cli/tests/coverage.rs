@@ -72,12 +72,7 @@ fn seccomp_file_profile_is_applied() {
         "true",
     ]);
     out.ok();
-    assert!(
-        out.stdout
-            .contains(&format!("\"profile\": \"{}\"", f.display())),
-        "{}",
-        out.stdout
-    );
+    assert_eq!(status_doc(&out.stdout)["seccomp"]["profile"], s(&f));
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn a_cpu_limit_ends_the_program_with_sigxcpu_and_is_reported_as_such() {
     // The soft limit's SIGXCPU ends the program (it is not PID 1, which would ignore it).
     assert_eq!(out.code, 128 + 24, "{}", out.stderr);
     assert!(out.stderr.contains("--limit-cpu"), "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["reason"], "cpu_time_exceeded");
     assert_eq!(v["limit"], "cpu");
 }
@@ -152,7 +152,7 @@ fn file_size_limit_is_enforced() {
     // failed with EFBIG instead).
     assert_eq!(out.code, 128 + 25, "{}", out.stderr);
     assert!(out.stderr.contains("--limit-fsize"), "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["reason"], "file_size_exceeded");
 }
 
@@ -725,7 +725,7 @@ fn json_status_reports_exits_walltime_kills_and_setup_failures() {
         "-c",
         "exit 3",
     ]);
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    let v = status_doc(&std::fs::read_to_string(&f).unwrap());
     assert_eq!(v["reason"], "exited");
     assert_eq!(v["code"], 3);
     assert_eq!(v["exit_code"], 3);
@@ -758,7 +758,7 @@ fn json_status_reports_exits_walltime_kills_and_setup_failures() {
         "2",
     ]);
     assert_eq!(out.code, 137);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["reason"], "wall_time_exceeded");
     assert_eq!(v["limit"], "walltime");
     assert_eq!(v["signal"], 9);
@@ -773,7 +773,7 @@ fn json_status_reports_exits_walltime_kills_and_setup_failures() {
         "/bin/true",
     ]);
     assert_eq!(out.code, 127);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["reason"], "setup_failed");
     assert_eq!(v["code"], 127);
     assert!(v["error"]
@@ -855,8 +855,18 @@ fn json_status_reports_what_is_enforced() {
         "true",
     ]);
     out.ok();
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["landlock"]["fs_rules"], 1);
+    let handled: Vec<&str> = v["landlock"]["handled_fs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        handled.contains(&"execute") && handled.contains(&"read_file"),
+        "landlock sets are names: {handled:?}"
+    );
     assert!(v["landlock"]["abi"].as_u64().unwrap() >= 1);
     assert_eq!(v["seccomp"]["profile"], "podman-default");
     assert!(v["seccomp"]["instructions"].as_u64().unwrap() > 100);
@@ -886,7 +896,7 @@ fn json_status_reports_what_is_enforced() {
         "--",
         "true",
     ]);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert!(v["seccomp"].is_null() && v["landlock"].is_null());
 }
 
@@ -916,4 +926,29 @@ fn pasta_network_round_trip() {
     out.ok();
     assert_eq!(out.stdout, "via pasta\n");
     server.join().unwrap();
+}
+
+#[test]
+fn json_schema_prints_the_schema_shipped_in_the_repository() {
+    let out = hk(&["run", "--json-schema"]);
+    out.ok();
+    let printed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(printed, common::schema::status_schema());
+}
+
+#[test]
+fn json_status_times_are_rounded_to_microseconds() {
+    let out = hk(&["run", "--json-status", "-", "--", "true"]);
+    out.ok();
+    let v = status_doc(&out.stdout);
+    let text = &out.stdout;
+    for key in ["real_time", "user_time", "system_time"] {
+        let raw = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("\"{key}\"")))
+            .unwrap();
+        let digits = raw.rsplit('.').next().unwrap().trim_end_matches(',');
+        assert_eq!(digits.len(), 6, "{raw}");
+        assert!(v[key].as_f64().is_some());
+    }
 }

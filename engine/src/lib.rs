@@ -73,6 +73,7 @@ mod plan;
 mod rlimit;
 pub mod seccomp;
 mod spawn;
+pub mod status_json;
 mod stdio;
 mod sys;
 

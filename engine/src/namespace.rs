@@ -73,6 +73,19 @@ impl Namespace {
         }
     }
 
+    /// The long name reports use: `cgroup`, `ipc`, `network`, `mount`, `pid`, `user`, `uts`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::Cgroup => "cgroup",
+            Namespace::Ipc => "ipc",
+            Namespace::Network => "network",
+            Namespace::Mount => "mount",
+            Namespace::Pid => "pid",
+            Namespace::User => "user",
+            Namespace::Uts => "uts",
+        }
+    }
+
     /// Parse a name as the CLI and profiles spell it (`cgroup`, `ipc`, `network`/`net`,
     /// `mount`/`mnt`, `pid`, `user`, `uts`).
     pub fn from_name(s: &str) -> Option<Namespace> {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docs;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -259,5 +260,16 @@ pub fn pids_with(needle: &str) -> Vec<(u32, String)> {
             v.push((pid, cmd));
         }
     }
+    v
+}
+
+/// Parse a `--json-status` document and check it against `docs/status.schema.json`.
+pub fn status_doc(text: &str) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let schema = schema::status_schema();
+    let mut errors = Vec::new();
+    schema::validate(&schema, &schema, &v, "$", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}\n{text}");
     v
 }

@@ -209,7 +209,13 @@ impl Command {
     /// Run to completion, capturing stdout and stderr (stdin is `/dev/null` unless set).
     /// Both streams are drained concurrently, so large outputs cannot deadlock.
     pub fn output(&mut self) -> Result<Output> {
-        self.spawn_with(Stdio::null, Stdio::piped, Stdio::piped)?
-            .wait_with_output()
+        self.spawn_for_output()?.wait_with_output()
+    }
+
+    /// Start the program with `output`'s defaults (stdin `/dev/null`, stdout and stderr
+    /// piped, unless set), e.g. to read [`Child::enforcement`] before
+    /// [`Child::wait_with_output`].
+    pub fn spawn_for_output(&mut self) -> Result<Child> {
+        self.spawn_with(Stdio::null, Stdio::piped, Stdio::piped)
     }
 }

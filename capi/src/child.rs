@@ -1,0 +1,332 @@
+//! `hakoniwa_child_t`: a running sandboxed program. Mirrors `hakoniwa::Child`.
+//!
+//! Threads: a child may be used by one thread at a time; its pid and pidfd, once read, may
+//! be used from anywhere (e.g. an event loop polling the pidfd).
+
+use std::ffi::c_int;
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
+use std::time::{Duration, Instant};
+
+use hakoniwa::{Child, Enforcement};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use crate::args::out;
+use crate::consts::{HAKONIWA_STDERR, HAKONIWA_STDIN, HAKONIWA_STDOUT};
+use crate::error::{guard, Failure, Result};
+use crate::handles::{free_handle, handle_mut, new_handle, Handle};
+use crate::memory::give_buffer;
+use crate::status::hakoniwa_status_t;
+
+/// A running (or finished) sandboxed program (opaque). Freeing it kills the sandbox if it
+/// still runs and reaps it: a sandbox never outlives its handle.
+pub struct hakoniwa_child_t {
+    /// `None` once `hakoniwa_child_wait_output` consumed it.
+    child: Option<Child>,
+    pid: i32,
+    enforcement: Enforcement,
+}
+
+impl Handle for hakoniwa_child_t {
+    const NAME: &'static str = "hakoniwa_child_t";
+}
+
+impl hakoniwa_child_t {
+    pub(crate) fn new(child: Child) -> Self {
+        hakoniwa_child_t {
+            pid: child.id() as i32,
+            enforcement: child.enforcement().clone(),
+            child: Some(child),
+        }
+    }
+
+    fn running(&mut self) -> Result<&mut Child> {
+        self.child
+            .as_mut()
+            .ok_or_else(|| Failure::state("the child was consumed by hakoniwa_child_wait_output"))
+    }
+
+    fn status_handle(&self, s: hakoniwa::ExitStatus) -> *mut hakoniwa_status_t {
+        new_handle(hakoniwa_status_t::new(s, self.enforcement.clone()))
+    }
+}
+
+fn with<T>(
+    child: *mut hakoniwa_child_t,
+    on_error: impl FnOnce(c_int) -> T,
+    f: impl FnOnce(&mut hakoniwa_child_t) -> Result<T>,
+) -> T {
+    guard(on_error, || {
+        // SAFETY: a child is used by one thread at a time (documented).
+        let c = unsafe { handle_mut(child) }?;
+        f(c)
+    })
+}
+
+/// Out-parameters for captured output, checked before anything runs.
+pub(crate) struct Captured {
+    out: Option<(*mut *mut u8, *mut usize)>,
+    err: Option<(*mut *mut u8, *mut usize)>,
+}
+
+impl Captured {
+    pub(crate) fn check(
+        out_data: *mut *mut u8,
+        out_len: *mut usize,
+        err_data: *mut *mut u8,
+        err_len: *mut usize,
+    ) -> Result<Self> {
+        let pair = |d: *mut *mut u8, l: *mut usize, what: &str| match (d.is_null(), l.is_null()) {
+            (true, _) => Ok(None),
+            (false, true) => Err(Failure::invalid(format!(
+                "{what} is set but its length pointer is NULL"
+            ))),
+            (false, false) => Ok(Some((d, l))),
+        };
+        Ok(Captured {
+            out: pair(out_data, out_len, "out")?,
+            err: pair(err_data, err_len, "err")?,
+        })
+    }
+
+    pub(crate) fn give(self, stdout: Vec<u8>, stderr: Vec<u8>) {
+        for (slot, data) in [(self.out, stdout), (self.err, stderr)] {
+            if let Some((d, l)) = slot {
+                // SAFETY: both checked non-NULL in `check`; they point to the caller's
+                // storage for the duration of the call (documented contract).
+                unsafe { give_buffer(data, &mut *d, &mut *l) };
+            }
+        }
+    }
+}
+
+/// The program's pid in the caller's PID namespace (> 0), or a negative error code.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_pid(child: *mut hakoniwa_child_t) -> c_int {
+    with(child, |c| c, |c| Ok(c.pid))
+}
+
+/// The child's pidfd (readable when the program has ended: poll it from an event loop),
+/// or a negative error code. It belongs to the child handle: valid until
+/// `hakoniwa_child_free` or `hakoniwa_child_wait_output`; do not close it.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_pidfd(child: *mut hakoniwa_child_t) -> c_int {
+    with(child, |c| c, |c| Ok(c.running()?.pidfd().as_raw_fd()))
+}
+
+/// The caller's end of a piped stream, if it is still held.
+fn pipe_fd(c: &Child, stream: u32) -> Result<Option<std::os::fd::BorrowedFd<'_>>> {
+    Ok(match stream {
+        HAKONIWA_STDIN => c.stdin.as_ref().map(|s| s.as_fd()),
+        HAKONIWA_STDOUT => c.stdout.as_ref().map(|s| s.as_fd()),
+        HAKONIWA_STDERR => c.stderr.as_ref().map(|s| s.as_fd()),
+        _ => return Err(Failure::invalid(format!("unknown stream {stream}"))),
+    })
+}
+
+fn not_piped(stream: u32) -> Failure {
+    Failure::state(format!(
+        "stream {stream} is not piped (HAKONIWA_STDIO_PIPE) or was already taken"
+    ))
+}
+
+/// The caller's end of a piped stream (`HAKONIWA_STDIN/STDOUT/STDERR`), still owned by the
+/// child handle (do not close it), or a negative error code (`HAKONIWA_ERROR_STATE` when
+/// the stream is not piped).
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_stdio_fd(child: *mut hakoniwa_child_t, stream: u32) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let fd = pipe_fd(c.running()?, stream)?.ok_or_else(|| not_piped(stream))?;
+            Ok(fd.as_raw_fd())
+        },
+    )
+}
+
+/// Take the caller's end of a piped stream: the returned descriptor belongs to the caller
+/// (close it when done; closing stdin gives the program end-of-file). Negative error code
+/// when the stream is not piped or was taken before.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_take_stdio(child: *mut hakoniwa_child_t, stream: u32) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let ch = c.running()?;
+            let owned = pipe_fd(ch, stream)?
+                .ok_or_else(|| not_piped(stream))?
+                .try_clone_to_owned()
+                .map_err(|e| Failure::io("dup", e))?;
+            match stream {
+                HAKONIWA_STDIN => drop(ch.stdin.take()),
+                HAKONIWA_STDOUT => drop(ch.stdout.take()),
+                _ => drop(ch.stderr.take()),
+            }
+            Ok(owned.into_raw_fd())
+        },
+    )
+}
+
+/// Close the program's piped stdin (it sees end-of-file). No effect if not piped.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_close_stdin(child: *mut hakoniwa_child_t) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            drop(c.running()?.stdin.take());
+            Ok(0)
+        },
+    )
+}
+
+/// Kill the sandbox (SIGKILL to its PID 1 ends everything in it). No effect once the
+/// program has been waited for.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_kill(child: *mut hakoniwa_child_t) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            c.running()?.kill()?;
+            Ok(0)
+        },
+    )
+}
+
+/// Send signal `sig` to the program. A program that is PID 1 of its namespace ignores
+/// signals it has no handler for, except SIGKILL and SIGSTOP.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_signal(child: *mut hakoniwa_child_t, sig: c_int) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            if !(1..=64).contains(&sig) {
+                return Err(Failure::invalid(format!("invalid signal {sig}")));
+            }
+            c.running()?.signal(sig)?;
+            Ok(0)
+        },
+    )
+}
+
+/// Wait for the program to end (its piped stdin is closed first) and put the status in
+/// `*result` (free with `hakoniwa_status_free`). Waiting again returns the same status.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_wait(
+    child: *mut hakoniwa_child_t,
+    result: *mut *mut hakoniwa_status_t,
+) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let result = out(result, "result")?;
+            let s = c.running()?.wait()?;
+            *result = c.status_handle(s);
+            Ok(0)
+        },
+    )
+}
+
+/// The status if the program has ended (`*result` set), else `*result` = NULL; never
+/// blocks. Returns 0 either way, or a negative error code.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_try_wait(
+    child: *mut hakoniwa_child_t,
+    result: *mut *mut hakoniwa_status_t,
+) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let result = out(result, "result")?;
+            *result = match c.running()?.try_wait()? {
+                Some(s) => c.status_handle(s),
+                None => std::ptr::null_mut(),
+            };
+            Ok(0)
+        },
+    )
+}
+
+/// Wait at most `ms` milliseconds: `*result` is the status if the program ended by then,
+/// else NULL (the program keeps running). Returns 0 either way, or a negative error code.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_wait_timeout(
+    child: *mut hakoniwa_child_t,
+    ms: u64,
+    result: *mut *mut hakoniwa_status_t,
+) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let result = out(result, "result")?;
+            *result = std::ptr::null_mut();
+            let end = Instant::now() + Duration::from_millis(ms);
+            loop {
+                let ch = c.running()?;
+                if let Some(s) = ch.try_wait()? {
+                    *result = c.status_handle(s);
+                    return Ok(0);
+                }
+                let left = end.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(0);
+                }
+                // Wake up at least every 50 ms so try_wait can enforce a wall-clock limit.
+                let step =
+                    Timespec::try_from(left.min(Duration::from_millis(50))).unwrap_or(Timespec {
+                        tv_sec: 0,
+                        tv_nsec: 50_000_000,
+                    });
+                let pidfd = ch.pidfd();
+                let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+                match poll(&mut fds, Some(&step)) {
+                    Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                    Err(e) => return Err(Failure::io("poll", e.into())),
+                }
+            }
+        },
+    )
+}
+
+/// Wait for the end while draining the piped stdout and stderr concurrently (stdin is
+/// closed first). `*result` is the status; `*out`/`*out_len` and `*err`/`*err_len` the
+/// captured bytes (NULL when empty or not piped; free each with `hakoniwa_buffer_free`);
+/// `out` or `err` may be NULL to discard. Afterwards only `hakoniwa_child_free` applies.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_wait_output(
+    child: *mut hakoniwa_child_t,
+    result: *mut *mut hakoniwa_status_t,
+    out_data: *mut *mut u8,
+    out_len: *mut usize,
+    err_data: *mut *mut u8,
+    err_len: *mut usize,
+) -> c_int {
+    with(
+        child,
+        |c| c,
+        |c| {
+            let result = out(result, "result")?;
+            let captured = Captured::check(out_data, out_len, err_data, err_len)?;
+            c.running()?;
+            let ch = c.child.take().expect("checked by running()");
+            let o = ch.wait_with_output()?;
+            *result = c.status_handle(o.status);
+            captured.give(o.stdout, o.stderr);
+            Ok(0)
+        },
+    )
+}
+
+/// Free a child. If the program still runs, the sandbox is killed and reaped first. NULL
+/// is ignored.
+#[no_mangle]
+pub extern "C" fn hakoniwa_child_free(child: *mut hakoniwa_child_t) {
+    // SAFETY: the caller's contract: nothing else uses `child` now.
+    guard(|_| (), || unsafe { free_handle(child) })
+}

@@ -1,0 +1,50 @@
+/* The JSON status document is the CLI's (--json-status), and a container can be described
+ * by one JSON document. Prints the status document for the test script to validate. */
+#include "check.h"
+
+int main(void) {
+    hakoniwa_container_t *c = NULL;
+    OK(hakoniwa_container_from_json(
+        "{\"version\": 1, \"rootfs\": \"/\", \"namespaces\": [\"ipc\"],"
+        " \"rlimits\": {\"nofile\": [64, 64]},"
+        " \"mounts\": [{\"type\": \"file\", \"target\": \"/hello\", \"contents\": \"hi\\n\"}],"
+        " \"landlock\": {\"restrict\": {\"fs\": \"enforce\"},"
+        "   \"fs_rules\": [{\"path\": \"/usr\", \"access\": \"rx\"}, {\"path\": \"/hello\", \"access\": \"r\"}]}}",
+        &c));
+    hakoniwa_command_t *cmd = NULL;
+    OK(hakoniwa_command_new(c, "/bin/sh", &cmd));
+    OK(hakoniwa_command_arg(cmd, "-c"));
+    OK(hakoniwa_command_arg(cmd, "cat /hello; ulimit -n; exit 7"));
+    hakoniwa_status_t *st = NULL;
+    uint8_t *o = NULL;
+    size_t on = 0;
+    OK(hakoniwa_command_output(cmd, &st, &o, &on, NULL, NULL));
+    char *out = text_of(o, on);
+    CHECK(strcmp(out, "hi\n64\n") == 0);
+    CHECK(hakoniwa_status_exit_code(st) == 7);
+
+    char *json = NULL;
+    size_t len = 0;
+    OK(hakoniwa_status_to_json(st, &json, &len));
+    CHECK(json != NULL && strlen(json) == len);
+    CHECK(strstr(json, "\"version\": 1") != NULL);
+    CHECK(strstr(json, "\"reason\": \"exited\"") != NULL);
+    CHECK(strstr(json, "\"exit_code\": 7") != NULL);
+    CHECK(strstr(json, "\"ipc\"") != NULL);
+    CHECK(strstr(json, "\"read_file\"") != NULL); /* landlock sets as names */
+    fputs(json, stdout);
+
+    /* Errors in the description name the field. */
+    hakoniwa_container_t *bad = NULL;
+    FAILS(hakoniwa_container_from_json("{\"version\": 1, \"mounts\": [{\"type\": \"nope\"}]}", &bad),
+          HAKONIWA_ERROR_INVALID_ARGUMENT);
+    CHECK(bad == NULL && strstr(hakoniwa_last_error_message(), "mounts[0].type") != NULL);
+
+    hakoniwa_string_free(json);
+    free(out);
+    hakoniwa_buffer_free(o, on);
+    hakoniwa_status_free(st);
+    hakoniwa_command_free(cmd);
+    hakoniwa_container_free(c);
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* A wall-clock limit kills the whole sandbox and says so in the status. */
+#include "check.h"
+
+int main(void) {
+    hakoniwa_container_t *c = hakoniwa_container_new();
+    CHECK(c != NULL);
+    OK(hakoniwa_container_rootfs(c, "/"));
+    hakoniwa_command_t *cmd = NULL;
+    OK(hakoniwa_command_new(c, "/bin/sleep", &cmd));
+    OK(hakoniwa_command_arg(cmd, "30"));
+    OK(hakoniwa_command_wait_timeout(cmd, 200));
+    hakoniwa_child_t *child = NULL;
+    OK(hakoniwa_command_spawn(cmd, &child));
+    CHECK(hakoniwa_child_pid(child) > 0 && hakoniwa_child_pidfd(child) >= 0);
+
+    hakoniwa_status_t *st = NULL;
+    OK(hakoniwa_child_try_wait(child, &st));
+    CHECK(st == NULL); /* still sleeping */
+    OK(hakoniwa_child_wait(child, &st));
+    CHECK(hakoniwa_status_reason(st) == HAKONIWA_EXIT_WALL_TIME_EXCEEDED);
+    CHECK(hakoniwa_status_signal(st) == 9 && hakoniwa_status_code(st) == 137);
+    CHECK(hakoniwa_status_exit_code(st) == -1 && !hakoniwa_status_success(st));
+
+    /* wait_timeout gives up without killing; kill ends it. */
+    hakoniwa_command_t *cmd2 = NULL;
+    OK(hakoniwa_command_new(c, "/bin/sleep", &cmd2));
+    OK(hakoniwa_command_arg(cmd2, "30"));
+    hakoniwa_child_t *child2 = NULL;
+    OK(hakoniwa_command_spawn(cmd2, &child2));
+    hakoniwa_status_t *st2 = NULL;
+    OK(hakoniwa_child_wait_timeout(child2, 100, &st2));
+    CHECK(st2 == NULL);
+    OK(hakoniwa_child_kill(child2));
+    OK(hakoniwa_child_wait_timeout(child2, 10000, &st2));
+    CHECK(st2 != NULL && hakoniwa_status_reason(st2) == HAKONIWA_EXIT_SIGNALED);
+    CHECK(hakoniwa_status_signal(st2) == 9);
+
+    /* A third child is freed while running: killed and reaped by free. */
+    hakoniwa_child_t *child3 = NULL;
+    OK(hakoniwa_command_spawn(cmd2, &child3));
+    hakoniwa_child_free(child3);
+
+    hakoniwa_status_free(st);
+    hakoniwa_status_free(st2);
+    hakoniwa_child_free(child);
+    hakoniwa_child_free(child2);
+    hakoniwa_command_free(cmd);
+    hakoniwa_command_free(cmd2);
+    hakoniwa_container_free(c);
+    printf("walltime: ok\n");
+    return 0;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Cross-language tests of the C ABI (called by .ci/test):
+#  - install the library under a temporary prefix with capi/install.sh;
+#  - the exported symbols and soname against capi/abi.txt;
+#  - the C programs in tests/c compiled with -std=c11 -Wall -Wextra -Werror against the
+#    installed shared library through pkg-config, shell.c again statically against
+#    libhakoniwa.a, the header as C++17; the README's C example is tests/c/readme.c;
+#  - each program run as the caller and, when the caller is root, as the unprivileged
+#    user hkuser; the JSON status document validated against docs/status.schema.json;
+#  - valgrind memcheck (zero errors, zero definitely lost) on the programs that do not spawn;
+#  - the Go test (tests/go) through cgo and pkg-config.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/hakoniwa-xlang.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 0755 "$work"
+prefix=$work/prefix
+bin=$work/bin
+mkdir -p "$bin"
+
+echo "== install the C library under $prefix"
+"$root/capi/install.sh" "$prefix" --debug >/dev/null
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+
+echo "== ABI: soname and exported symbols"
+readelf -d "$prefix/lib/libhakoniwa.so.0" | grep -q 'Library soname: \[libhakoniwa.so.0\]'
+if ! nm -D --defined-only "$prefix/lib/libhakoniwa.so.0" | awk '$3 != "HAKONIWA_0" {print $3}' | sort \
+    | diff -u "$root/capi/abi.txt" -; then
+  echo "the exported symbols differ from capi/abi.txt (update it when the ABI changes on purpose)" >&2
+  exit 1
+fi
+
+echo "== C: compile"
+cflags=(-std=c11 -Wall -Wextra -Werror -g)
+for src in "$root"/tests/c/*.c; do
+  name=$(basename "$src" .c)
+  # shellcheck disable=SC2046
+  cc "${cflags[@]}" -o "$bin/$name" "$src" $(pkg-config --cflags --libs hakoniwa) \
+    -Wl,-rpath,"$prefix/lib"
+done
+# Statically: the archive plus what the Rust standard library needs (Libs.private).
+# shellcheck disable=SC2046
+cc "${cflags[@]}" -o "$bin/shell-static" "$root/tests/c/shell.c" $(pkg-config --cflags hakoniwa) \
+  "$prefix/lib/libhakoniwa.a" $(pkg-config --static --libs-only-l hakoniwa | sed 's/-lhakoniwa//')
+if ldd "$bin/shell-static" | grep -q libhakoniwa; then
+  echo "shell-static links libhakoniwa.so" >&2
+  exit 1
+fi
+# shellcheck disable=SC2046
+c++ -std=c++17 -Wall -Wextra -Werror -o "$bin/header-cpp" "$root/tests/c/header.cpp" \
+  $(pkg-config --cflags --libs hakoniwa) -Wl,-rpath,"$prefix/lib"
+python3 - "$root/README.md" "$root/tests/c/readme.c" <<'PY'
+import sys
+readme, example = (open(p).read() for p in sys.argv[1:])
+if example not in readme:
+    sys.exit("README.md does not contain tests/c/readme.c verbatim")
+PY
+
+users=("$(id -un)")
+if [ "$(id -u)" = 0 ] && id hkuser >/dev/null 2>&1; then
+  users+=(hkuser)
+  d=$work
+  while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  chmod -R a+rX "$work"
+fi
+as_user() {
+  local user=$1
+  shift
+  if [ "$user" = "$(id -un)" ]; then
+    "$@"
+  else
+    (cd / && runuser -u "$user" -- env HOME="/home/$user" PATH="$PATH" "$@")
+  fi
+}
+
+for user in "${users[@]}"; do
+  echo "== C: run as $user"
+  for prog in shell shell-static setup_failure walltime seccomp landlock pipes hostile readme header-cpp; do
+    as_user "$user" "$bin/$prog" >"$work/$prog.$user.out" 2>&1 || {
+      echo "-- $prog failed as $user:" >&2
+      cat "$work/$prog.$user.out" >&2
+      exit 1
+    }
+    tail -n1 "$work/$prog.$user.out"
+  done
+  as_user "$user" "$bin/json_status" >"$work/status.$user.json"
+  python3 "$root/tests/schema_check.py" "$root/docs/status.schema.json" "$work/status.$user.json"
+  echo "json_status: valid against docs/status.schema.json"
+
+  echo "== valgrind as $user"
+  for prog in "hostile --no-spawn" header-cpp; do
+    # shellcheck disable=SC2086
+    as_user "$user" valgrind -q --error-exitcode=99 --leak-check=full \
+      --errors-for-leak-kinds=definite --show-leak-kinds=definite $bin/$prog >/dev/null
+    echo "valgrind $prog: no errors, nothing definitely lost"
+  done
+done
+
+if [ -d "$root/tests/go" ]; then
+  echo "== Go"
+  bash "$root/tests/go/run.sh" "$prefix" "$work" "${users[@]}"
+fi
+echo "== cross-language tests passed"

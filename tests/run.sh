@@ -54,6 +54,8 @@ import sys
 readme, example = (open(p).read() for p in sys.argv[1:])
 if example not in readme:
     sys.exit("README.md does not contain tests/c/readme.c verbatim")
+if open(sys.argv[1].replace("README.md", "tests/go/readme/main.go")).read() not in readme:
+    sys.exit("README.md does not contain tests/go/readme/main.go verbatim")
 PY
 
 users=("$(id -un)")

@@ -1,0 +1,3 @@
+module hakoniwa.example/bindings-go
+
+go 1.19

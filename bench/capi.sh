@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# C ABI overhead: spawn + wait of /bin/true in the default sandbox through the C ABI
+# (libhakoniwa.so, bench/capi_bench.c) against the same through the Rust API
+# (capi/examples/spawn_rust.rs). Goal: within 1.1x. Both run alternately, five times each;
+# prints the median of the medians and the ratio. No pass/fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-200}
+work=$(mktemp -d /tmp/hakoniwa-capi-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+capi/install.sh "$work/prefix" >/dev/null
+cargo build --release -q -p hakoniwa-capi --example spawn_rust
+export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
+# shellcheck disable=SC2046
+cc -O2 -o "$work/capi_bench" bench/capi_bench.c $(pkg-config --cflags --libs hakoniwa) \
+  -Wl,-rpath,"$work/prefix/lib"
+c=() r=()
+for _ in 1 2 3 4 5; do
+  c+=("$("$work/capi_bench" "$n")")
+  r+=("$(./target/release/examples/spawn_rust "$n")")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+cm=$(median "${c[@]}") rm=$(median "${r[@]}")
+echo "spawn+wait /bin/true, median of 5 runs of $n: C ABI ${cm} us, Rust API ${rm} us" \
+  "(runs: C ${c[*]}; Rust ${r[*]})"
+awk -v c="$cm" -v r="$rm" 'BEGIN { printf "C ABI / Rust = %.3f (goal <= 1.1)\n", c / r }'

@@ -12,7 +12,7 @@ fn main() {
         .unwrap_or(200);
     let mut c = hakoniwa::Container::new();
     c.rootfs("/");
-    let mut run = || assert!(c.command("/bin/true").status().unwrap().success());
+    let run = || assert!(c.command("/bin/true").status().unwrap().success());
     run(); // warm-up
     let mut times: Vec<Duration> = (0..n)
         .map(|_| {

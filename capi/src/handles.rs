@@ -15,6 +15,13 @@ pub(crate) trait Handle: Sized {
 
 static LIVE: Mutex<Option<HashSet<(usize, &'static str)>>> = Mutex::new(None);
 
+/// The registry's key for a pointer: the address with its bits flipped, so that the
+/// registry does not hold the pointer itself and leak checkers (valgrind, LeakSanitizer)
+/// still see a handle the caller forgot to free as lost.
+fn key<T: Handle>(p: *const T) -> (usize, &'static str) {
+    (!(p as usize), T::NAME)
+}
+
 fn with_live<T>(f: impl FnOnce(&mut HashSet<(usize, &'static str)>) -> T) -> T {
     let mut g = LIVE.lock().unwrap_or_else(|e| e.into_inner());
     f(g.get_or_insert_with(HashSet::new))
@@ -23,7 +30,7 @@ fn with_live<T>(f: impl FnOnce(&mut HashSet<(usize, &'static str)>) -> T) -> T {
 /// Move `value` to the heap and record it.
 pub(crate) fn new_handle<T: Handle>(value: T) -> *mut T {
     let p = Box::into_raw(Box::new(value));
-    with_live(|l| l.insert((p as usize, T::NAME)));
+    with_live(|l| l.insert(key(p)));
     p
 }
 
@@ -31,7 +38,7 @@ fn check<T: Handle>(p: *const T) -> Result<()> {
     if p.is_null() {
         return Err(Failure::invalid(format!("{} is NULL", T::NAME)));
     }
-    if !with_live(|l| l.contains(&(p as usize, T::NAME))) {
+    if !with_live(|l| l.contains(&key(p))) {
         return Err(Failure::invalid(format!(
             "{} {p:p} is not a live handle (freed, or not made by this library)",
             T::NAME
@@ -71,7 +78,7 @@ pub(crate) unsafe fn free_handle<T: Handle>(p: *mut T) -> Result<()> {
     if p.is_null() {
         return Ok(());
     }
-    if !with_live(|l| l.remove(&(p as usize, T::NAME))) {
+    if !with_live(|l| l.remove(&key(p))) {
         return Err(Failure::invalid(format!(
             "{} {p:p} is not a live handle (freed twice?)",
             T::NAME

@@ -58,6 +58,20 @@ if open(sys.argv[1].replace("README.md", "tests/go/readme/main.go")).read() not 
     sys.exit("README.md does not contain tests/go/readme/main.go verbatim")
 PY
 
+# The header is plain enough for pycparser/cffi (the Python binding's generator): no #if
+# inside declarations, only integer #defines. Only the guard and extern "C" lines go.
+py=python3
+python3 -c 'import cffi' 2>/dev/null || py=/usr/bin/python3 # Debian's python3-cffi
+"$py" - "$root/include/hakoniwa.h" <<'PY'
+import re, sys
+import cffi
+lines = [l for l in open(sys.argv[1]).read().splitlines()
+         if not re.match(r'\s*#\s*(include|if|ifdef|ifndef|endif|define HAKONIWA_H\b)', l)
+         and l.strip() not in ('extern "C" {', '}  // extern "C"')]
+cffi.FFI().cdef("\n".join(lines))
+print("header: readable by cffi")
+PY
+
 users=("$(id -un)")
 if [ "$(id -u)" = 0 ] && id hkuser >/dev/null 2>&1; then
   users+=(hkuser)

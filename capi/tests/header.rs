@@ -8,7 +8,9 @@ fn the_committed_header_is_the_generated_one() {
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).unwrap();
     let mut generated = Vec::new();
     cbindgen::Builder::new()
-        .with_crate(crate_dir)
+        // The source tree, not the crate: no `cargo metadata` run, so the test also runs
+        // as a user without access to the cargo home.
+        .with_src(crate_dir.join("src/lib.rs"))
         .with_config(config)
         .generate()
         .expect("cbindgen")

@@ -905,6 +905,22 @@ int hakoniwa_container_capabilities(hakoniwa_container_t *c, uint64_t mask);
 int hakoniwa_cap_from_name(const char *name);
 
 /**
+ * The `HAKONIWA_NS_*` number of a namespace name (`"cgroup"`, `"ipc"`, `"network"` or
+ * `"net"`, `"mount"` or `"mnt"`, `"pid"`, `"user"`, `"uts"`), or a negative error code.
+ *
+ * Thread-safe.
+ */
+int hakoniwa_namespace_from_name(const char *name);
+
+/**
+ * The `HAKONIWA_RLIMIT_*` number of a resource name (`"cpu"`, `"fsize"`, `"nofile"`,
+ * `"as"`, ... as in `RLIMIT_*` without the prefix, lowercase), or a negative error code.
+ *
+ * Thread-safe.
+ */
+int hakoniwa_rlimit_from_name(const char *name);
+
+/**
  * Choose the network: `HAKONIWA_NETWORK_NONE` (a new namespace with `lo` up) or
  * `HAKONIWA_NETWORK_HOST` (the caller's).
  */

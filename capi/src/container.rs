@@ -529,6 +529,40 @@ pub extern "C" fn hakoniwa_cap_from_name(name: *const c_char) -> c_int {
     )
 }
 
+/// The `HAKONIWA_NS_*` number of a namespace name (`"cgroup"`, `"ipc"`, `"network"` or
+/// `"net"`, `"mount"` or `"mnt"`, `"pid"`, `"user"`, `"uts"`), or a negative error code.
+///
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn hakoniwa_namespace_from_name(name: *const c_char) -> c_int {
+    guard(
+        |code| code,
+        || {
+            let n = text(name, "name")?;
+            hakoniwa::Namespace::from_name(n)
+                .map(|ns| ns as c_int)
+                .ok_or_else(|| Failure::invalid(format!("unknown namespace {n:?}")))
+        },
+    )
+}
+
+/// The `HAKONIWA_RLIMIT_*` number of a resource name (`"cpu"`, `"fsize"`, `"nofile"`,
+/// `"as"`, ... as in `RLIMIT_*` without the prefix, lowercase), or a negative error code.
+///
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn hakoniwa_rlimit_from_name(name: *const c_char) -> c_int {
+    guard(
+        |code| code,
+        || {
+            let n = text(name, "name")?;
+            hakoniwa::Rlimit::from_name(n)
+                .map(|r| r as c_int)
+                .ok_or_else(|| Failure::invalid(format!("unknown rlimit resource {n:?}")))
+        },
+    )
+}
+
 /// Choose the network: `HAKONIWA_NETWORK_NONE` (a new namespace with `lo` up) or
 /// `HAKONIWA_NETWORK_HOST` (the caller's).
 #[no_mangle]

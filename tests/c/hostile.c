@@ -104,6 +104,13 @@ static void round_of_calls(void) {
     BAD(hakoniwa_container_network_pasta(c, NULL, NULL, 3));
     BAD(hakoniwa_container_runctl(c, 42));
     BAD(hakoniwa_cap_from_name(NULL));
+    BAD(hakoniwa_namespace_from_name(NULL));
+    BAD(hakoniwa_namespace_from_name("nope"));
+    BAD(hakoniwa_rlimit_from_name(bad_utf8));
+    BAD(hakoniwa_rlimit_from_name("nope"));
+    CHECK(hakoniwa_namespace_from_name("net") == HAKONIWA_NS_NETWORK);
+    CHECK(hakoniwa_rlimit_from_name("nofile") == HAKONIWA_RLIMIT_NOFILE);
+    CHECK(hakoniwa_cap_from_name("CAP_NET_ADMIN") == 12);
     BAD(hakoniwa_cap_from_name("CAP_NOPE"));
     BAD(hakoniwa_container_clone(c, NULL));
     BAD(hakoniwa_container_from_json(NULL, &c));

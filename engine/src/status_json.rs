@@ -2,8 +2,9 @@
 //!
 //! One writer for every front end (the CLI's `--json-status`, the C ABI's
 //! `hakoniwa_status_to_json`, the Python and Go bindings through it), so they produce the
-//! same document. Its JSON Schema is `docs/status.schema.json` ([`SCHEMA`]); the document
-//! carries `"version": 1` and only grows by adding fields.
+//! same document. Its JSON Schema is `engine/status.schema.json` ([`SCHEMA`]; a symlink
+//! `docs/status.schema.json` points to it), and the document carries `"version": 1` and only
+//! grows by adding fields.
 //!
 //! Conventions: times are seconds (`real_time`, `user_time`, `system_time`) or milliseconds
 //! (`setup_ms`), rounded to whole microseconds; sets (namespaces, capabilities, landlock
@@ -32,7 +33,7 @@ use crate::exit_status::{ExitReason, ExitStatus};
 pub const VERSION: u32 = 1;
 
 /// The JSON Schema (draft 2020-12) of the document.
-pub const SCHEMA: &str = include_str!("../../docs/status.schema.json");
+pub const SCHEMA: &str = include_str!("../status.schema.json");
 
 /// The limit behind an exit reason: `walltime`, `cpu` or `fsize`.
 pub fn limit_of(reason: ExitReason) -> Option<&'static str> {

@@ -88,7 +88,7 @@ fn a_usage_error_is_2() {
 fn the_json_status_of_a_user_error_carries_code_1() {
     let out = hk(&["run", "--tmpfs", "/", "--json-status", "-", "--", "true"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = status_doc(&out.stdout);
     assert_eq!(v["reason"], "setup_failed");
     assert_eq!(v["code"], 1);
 }

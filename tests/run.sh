@@ -47,6 +47,16 @@ if ldd "$bin/shell-static" | grep -q libhakoniwa; then
   exit 1
 fi
 # shellcheck disable=SC2046
+# Every C program again with AddressSanitizer, whose LeakSanitizer checks the whole heap
+# (the library's allocations included) at exit: the leak check for the programs that
+# spawn, which valgrind cannot run (see README).
+mkdir -p "$bin/asan"
+for src in "$root"/tests/c/*.c; do
+  # shellcheck disable=SC2046
+  cc "${cflags[@]}" -fsanitize=address -fno-omit-frame-pointer -o "$bin/asan/$(basename "$src" .c)" \
+    "$src" $(pkg-config --cflags --libs hakoniwa) -Wl,-rpath,"$prefix/lib"
+done
+# shellcheck disable=SC2046
 c++ -std=c++17 -Wall -Wextra -Werror -o "$bin/header-cpp" "$root/tests/c/header.cpp" \
   $(pkg-config --cflags --libs hakoniwa) -Wl,-rpath,"$prefix/lib"
 python3 - "$root/README.md" "$root/tests/c/readme.c" <<'PY'
@@ -102,6 +112,16 @@ for user in "${users[@]}"; do
   as_user "$user" "$bin/json_status" >"$work/status.$user.json"
   python3 "$root/tests/schema_check.py" "$root/docs/status.schema.json" "$work/status.$user.json"
   echo "json_status: valid against docs/status.schema.json"
+
+  echo "== AddressSanitizer + LeakSanitizer as $user"
+  for prog in "$bin"/asan/*; do
+    as_user "$user" env ASAN_OPTIONS=detect_leaks=1:exitcode=98 "$prog" >"$work/asan.out" 2>&1 || {
+      echo "-- $(basename "$prog") under ASan failed as $user:" >&2
+      cat "$work/asan.out" >&2
+      exit 1
+    }
+  done
+  echo "asan: $(ls "$bin/asan" | wc -l) programs, no memory error, no leak"
 
   echo "== valgrind as $user"
   for prog in "hostile --no-spawn" header-cpp; do

@@ -536,62 +536,84 @@ extern "C" {
 
 /**
  * The program's pid in the caller's PID namespace (> 0), or a negative error code.
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_pid(hakoniwa_child_t *child);
 
 /**
  * The child's pidfd (readable when the program has ended: poll it from an event loop),
  * or a negative error code. It belongs to the child handle: valid until
- * `hakoniwa_child_free` or `hakoniwa_child_wait_output`; do not close it.
+ * `hakoniwa_child_free`; do not close it.
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_pidfd(hakoniwa_child_t *child);
 
 /**
  * The caller's end of a piped stream (`HAKONIWA_STDIN/STDOUT/STDERR`), still owned by the
  * child handle (do not close it), or a negative error code (`HAKONIWA_ERROR_STATE` when
- * the stream is not piped).
+ * the stream is not piped, or while another thread waits for the child).
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_stdio_fd(hakoniwa_child_t *child, uint32_t stream);
 
 /**
  * Take the caller's end of a piped stream: the returned descriptor belongs to the caller
  * (close it when done; closing stdin gives the program end-of-file). Negative error code
- * when the stream is not piped or was taken before.
+ * when the stream is not piped or was taken before, or while another thread waits for the
+ * child.
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_take_stdio(hakoniwa_child_t *child, uint32_t stream);
 
 /**
  * Close the program's piped stdin (it sees end-of-file). No effect if not piped.
+ *
+ * Thread-safe (waits for another thread's wait, which closes stdin itself).
  */
 int hakoniwa_child_close_stdin(hakoniwa_child_t *child);
 
 /**
  * Kill the sandbox (SIGKILL to its PID 1 ends everything in it). No effect once the
- * program has been waited for.
+ * program has ended.
+ *
+ * Thread-safe: may be called while another thread waits for the child.
  */
 int hakoniwa_child_kill(hakoniwa_child_t *child);
 
 /**
- * Send signal `sig` to the program. A program that is PID 1 of its namespace ignores
- * signals it has no handler for, except SIGKILL and SIGSTOP.
+ * Send signal `sig` (a named signal, 1..31) to the program. A program that is PID 1 of
+ * its namespace ignores signals it has no handler for, except SIGKILL and SIGSTOP.
+ *
+ * Thread-safe: may be called while another thread waits for the child.
  */
 int hakoniwa_child_signal(hakoniwa_child_t *child, int sig);
 
 /**
  * Wait for the program to end (its piped stdin is closed first) and put the status in
  * `*result` (free with `hakoniwa_status_free`). Waiting again returns the same status.
+ *
+ * Thread-safe: concurrent waits take turns and get the same status.
  */
 int hakoniwa_child_wait(hakoniwa_child_t *child, hakoniwa_status_t **result);
 
 /**
  * The status if the program has ended (`*result` set), else `*result` = NULL; never
- * blocks. Returns 0 either way, or a negative error code.
+ * blocks (while another thread waits, the program counts as running). Returns 0 either
+ * way, or a negative error code.
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_try_wait(hakoniwa_child_t *child, hakoniwa_status_t **result);
 
 /**
  * Wait at most `ms` milliseconds: `*result` is the status if the program ended by then,
  * else NULL (the program keeps running). Returns 0 either way, or a negative error code.
+ *
+ * Thread-safe: concurrent waits take turns.
  */
 int hakoniwa_child_wait_timeout(hakoniwa_child_t *child, uint64_t ms, hakoniwa_status_t **result);
 
@@ -599,7 +621,10 @@ int hakoniwa_child_wait_timeout(hakoniwa_child_t *child, uint64_t ms, hakoniwa_s
  * Wait for the end while draining the piped stdout and stderr concurrently (stdin is
  * closed first). `*result` is the status; `*out`/`*out_len` and `*err`/`*err_len` the
  * captured bytes (NULL when empty or not piped; free each with `hakoniwa_buffer_free`);
- * `out` or `err` may be NULL to discard. Afterwards only `hakoniwa_child_free` applies.
+ * `out` or `err` may be NULL to discard. Afterwards the child's pid, pidfd, kill and signal
+ * still work; the other calls return `HAKONIWA_ERROR_STATE`.
+ *
+ * Thread-safe.
  */
 int hakoniwa_child_wait_output(hakoniwa_child_t *child,
                                hakoniwa_status_t **result,
@@ -611,6 +636,8 @@ int hakoniwa_child_wait_output(hakoniwa_child_t *child,
 /**
  * Free a child. If the program still runs, the sandbox is killed and reaped first. NULL
  * is ignored.
+ *
+ * No other thread may use the child during or after this call.
  */
 void hakoniwa_child_free(hakoniwa_child_t *child);
 

@@ -1,10 +1,14 @@
 //! `hakoniwa_child_t`: a running sandboxed program. Mirrors `hakoniwa::Child`.
 //!
-//! Threads: a child may be used by one thread at a time; its pid and pidfd, once read, may
-//! be used from anywhere (e.g. an event loop polling the pidfd).
+//! Threads: every function may run while another thread waits for the same child, so one
+//! thread can kill or signal a child another thread is waiting for; the calls that need the
+//! child itself (waits, streams) take turns on a lock, and the stream calls refuse with
+//! `HAKONIWA_ERROR_STATE` instead of waiting for a waiter. Only `hakoniwa_child_free` needs
+//! the handle to itself.
 
 use std::ffi::c_int;
-use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use hakoniwa::{Child, Enforcement};
@@ -13,7 +17,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use crate::args::out;
 use crate::consts::{HAKONIWA_STDERR, HAKONIWA_STDIN, HAKONIWA_STDOUT};
 use crate::error::{guard, Failure, Result};
-use crate::handles::{free_handle, handle_mut, new_handle, Handle};
+use crate::handles::{free_handle, handle_ref, new_handle, Handle};
 use crate::memory::give_buffer;
 use crate::status::hakoniwa_status_t;
 
@@ -21,8 +25,11 @@ use crate::status::hakoniwa_status_t;
 /// still runs and reaps it: a sandbox never outlives its handle.
 pub struct hakoniwa_child_t {
     /// `None` once `hakoniwa_child_wait_output` consumed it.
-    child: Option<Child>,
+    child: Mutex<Option<Child>>,
     pid: i32,
+    /// A duplicate of the child's pidfd: signals from any thread, and the pidfd callers
+    /// poll, valid until the handle is freed.
+    pidfd: OwnedFd,
     enforcement: Enforcement,
 }
 
@@ -30,19 +37,37 @@ impl Handle for hakoniwa_child_t {
     const NAME: &'static str = "hakoniwa_child_t";
 }
 
+fn consumed() -> Failure {
+    Failure::state("the child was consumed by hakoniwa_child_wait_output")
+}
+
 impl hakoniwa_child_t {
-    pub(crate) fn new(child: Child) -> Self {
-        hakoniwa_child_t {
+    pub(crate) fn new(child: Child) -> Result<Self> {
+        Ok(hakoniwa_child_t {
             pid: child.id() as i32,
+            pidfd: child
+                .pidfd()
+                .try_clone_to_owned()
+                .map_err(|e| Failure::io("dup of the pidfd", e))?,
             enforcement: child.enforcement().clone(),
-            child: Some(child),
-        }
+            child: Mutex::new(Some(child)),
+        })
     }
 
-    fn running(&mut self) -> Result<&mut Child> {
-        self.child
-            .as_mut()
-            .ok_or_else(|| Failure::state("the child was consumed by hakoniwa_child_wait_output"))
+    /// The child, waiting for another thread's wait to end.
+    fn lock(&self) -> MutexGuard<'_, Option<Child>> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The child if no other thread holds it (a wait), else `HAKONIWA_ERROR_STATE`.
+    fn try_lock(&self) -> Result<MutexGuard<'_, Option<Child>>> {
+        match self.child.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::Poisoned(e)) => Ok(e.into_inner()),
+            Err(TryLockError::WouldBlock) => {
+                Err(Failure::state("another thread is waiting for this child"))
+            }
+        }
     }
 
     fn status_handle(&self, s: hakoniwa::ExitStatus) -> *mut hakoniwa_status_t {
@@ -53,11 +78,12 @@ impl hakoniwa_child_t {
 fn with<T>(
     child: *mut hakoniwa_child_t,
     on_error: impl FnOnce(c_int) -> T,
-    f: impl FnOnce(&mut hakoniwa_child_t) -> Result<T>,
+    f: impl FnOnce(&hakoniwa_child_t) -> Result<T>,
 ) -> T {
     guard(on_error, || {
-        // SAFETY: a child is used by one thread at a time (documented).
-        let c = unsafe { handle_mut(child) }?;
+        // SAFETY: shared access only (the child sits behind a lock); the caller does not
+        // free the handle during the call (documented).
+        let c = unsafe { handle_ref(child) }?;
         f(c)
     })
 }
@@ -100,6 +126,8 @@ impl Captured {
 }
 
 /// The program's pid in the caller's PID namespace (> 0), or a negative error code.
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_pid(child: *mut hakoniwa_child_t) -> c_int {
     with(child, |c| c, |c| Ok(c.pid))
@@ -107,10 +135,12 @@ pub extern "C" fn hakoniwa_child_pid(child: *mut hakoniwa_child_t) -> c_int {
 
 /// The child's pidfd (readable when the program has ended: poll it from an event loop),
 /// or a negative error code. It belongs to the child handle: valid until
-/// `hakoniwa_child_free` or `hakoniwa_child_wait_output`; do not close it.
+/// `hakoniwa_child_free`; do not close it.
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_pidfd(child: *mut hakoniwa_child_t) -> c_int {
-    with(child, |c| c, |c| Ok(c.running()?.pidfd().as_raw_fd()))
+    with(child, |c| c, |c| Ok(c.pidfd.as_raw_fd()))
 }
 
 /// The caller's end of a piped stream, if it is still held.
@@ -131,14 +161,18 @@ fn not_piped(stream: u32) -> Failure {
 
 /// The caller's end of a piped stream (`HAKONIWA_STDIN/STDOUT/STDERR`), still owned by the
 /// child handle (do not close it), or a negative error code (`HAKONIWA_ERROR_STATE` when
-/// the stream is not piped).
+/// the stream is not piped, or while another thread waits for the child).
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_stdio_fd(child: *mut hakoniwa_child_t, stream: u32) -> c_int {
     with(
         child,
         |c| c,
         |c| {
-            let fd = pipe_fd(c.running()?, stream)?.ok_or_else(|| not_piped(stream))?;
+            let g = c.try_lock()?;
+            let fd = pipe_fd(g.as_ref().ok_or_else(consumed)?, stream)?
+                .ok_or_else(|| not_piped(stream))?;
             Ok(fd.as_raw_fd())
         },
     )
@@ -146,14 +180,18 @@ pub extern "C" fn hakoniwa_child_stdio_fd(child: *mut hakoniwa_child_t, stream: 
 
 /// Take the caller's end of a piped stream: the returned descriptor belongs to the caller
 /// (close it when done; closing stdin gives the program end-of-file). Negative error code
-/// when the stream is not piped or was taken before.
+/// when the stream is not piped or was taken before, or while another thread waits for the
+/// child.
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_take_stdio(child: *mut hakoniwa_child_t, stream: u32) -> c_int {
     with(
         child,
         |c| c,
         |c| {
-            let ch = c.running()?;
+            let mut g = c.try_lock()?;
+            let ch = g.as_mut().ok_or_else(consumed)?;
             let owned = pipe_fd(ch, stream)?
                 .ok_or_else(|| not_piped(stream))?
                 .try_clone_to_owned()
@@ -169,44 +207,66 @@ pub extern "C" fn hakoniwa_child_take_stdio(child: *mut hakoniwa_child_t, stream
 }
 
 /// Close the program's piped stdin (it sees end-of-file). No effect if not piped.
+///
+/// Thread-safe (waits for another thread's wait, which closes stdin itself).
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_close_stdin(child: *mut hakoniwa_child_t) -> c_int {
     with(
         child,
         |c| c,
         |c| {
-            drop(c.running()?.stdin.take());
+            if let Some(ch) = c.lock().as_mut() {
+                drop(ch.stdin.take());
+            }
             Ok(0)
         },
     )
 }
 
+/// Send a signal through the pidfd; a program that has ended is not an error.
+fn send(c: &hakoniwa_child_t, sig: c_int) -> Result<()> {
+    let signal = rustix::process::Signal::from_named_raw(sig)
+        .ok_or_else(|| Failure::invalid(format!("invalid signal {sig}")))?;
+    match rustix::process::pidfd_send_signal(&c.pidfd, signal) {
+        Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
+        Err(e) => Err(Failure::io("pidfd_send_signal", e.into())),
+    }
+}
+
 /// Kill the sandbox (SIGKILL to its PID 1 ends everything in it). No effect once the
-/// program has been waited for.
+/// program has ended.
+///
+/// Thread-safe: may be called while another thread waits for the child.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_kill(child: *mut hakoniwa_child_t) -> c_int {
     with(
         child,
         |c| c,
         |c| {
-            c.running()?.kill()?;
+            // With the child at hand, the engine records its peak memory before killing.
+            match c.try_lock() {
+                Ok(mut g) => match g.as_mut() {
+                    Some(ch) => ch.kill()?,
+                    None => send(c, 9)?,
+                },
+                Err(_) => send(c, 9)?,
+            }
             Ok(0)
         },
     )
 }
 
-/// Send signal `sig` to the program. A program that is PID 1 of its namespace ignores
-/// signals it has no handler for, except SIGKILL and SIGSTOP.
+/// Send signal `sig` (a named signal, 1..31) to the program. A program that is PID 1 of
+/// its namespace ignores signals it has no handler for, except SIGKILL and SIGSTOP.
+///
+/// Thread-safe: may be called while another thread waits for the child.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_signal(child: *mut hakoniwa_child_t, sig: c_int) -> c_int {
     with(
         child,
         |c| c,
         |c| {
-            if !(1..=64).contains(&sig) {
-                return Err(Failure::invalid(format!("invalid signal {sig}")));
-            }
-            c.running()?.signal(sig)?;
+            send(c, sig)?;
             Ok(0)
         },
     )
@@ -214,6 +274,8 @@ pub extern "C" fn hakoniwa_child_signal(child: *mut hakoniwa_child_t, sig: c_int
 
 /// Wait for the program to end (its piped stdin is closed first) and put the status in
 /// `*result` (free with `hakoniwa_status_free`). Waiting again returns the same status.
+///
+/// Thread-safe: concurrent waits take turns and get the same status.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_wait(
     child: *mut hakoniwa_child_t,
@@ -224,7 +286,7 @@ pub extern "C" fn hakoniwa_child_wait(
         |c| c,
         |c| {
             let result = out(result, "result")?;
-            let s = c.running()?.wait()?;
+            let s = c.lock().as_mut().ok_or_else(consumed)?.wait()?;
             *result = c.status_handle(s);
             Ok(0)
         },
@@ -232,7 +294,10 @@ pub extern "C" fn hakoniwa_child_wait(
 }
 
 /// The status if the program has ended (`*result` set), else `*result` = NULL; never
-/// blocks. Returns 0 either way, or a negative error code.
+/// blocks (while another thread waits, the program counts as running). Returns 0 either
+/// way, or a negative error code.
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_try_wait(
     child: *mut hakoniwa_child_t,
@@ -243,10 +308,17 @@ pub extern "C" fn hakoniwa_child_try_wait(
         |c| c,
         |c| {
             let result = out(result, "result")?;
-            *result = match c.running()?.try_wait()? {
-                Some(s) => c.status_handle(s),
-                None => std::ptr::null_mut(),
+            *result = std::ptr::null_mut();
+            let status = match c.child.try_lock() {
+                Ok(mut g) => g.as_mut().ok_or_else(consumed)?.try_wait()?,
+                Err(TryLockError::Poisoned(e)) => {
+                    e.into_inner().as_mut().ok_or_else(consumed)?.try_wait()?
+                }
+                Err(TryLockError::WouldBlock) => None,
             };
+            if let Some(s) = status {
+                *result = c.status_handle(s);
+            }
             Ok(0)
         },
     )
@@ -254,6 +326,8 @@ pub extern "C" fn hakoniwa_child_try_wait(
 
 /// Wait at most `ms` milliseconds: `*result` is the status if the program ended by then,
 /// else NULL (the program keeps running). Returns 0 either way, or a negative error code.
+///
+/// Thread-safe: concurrent waits take turns.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_wait_timeout(
     child: *mut hakoniwa_child_t,
@@ -267,8 +341,9 @@ pub extern "C" fn hakoniwa_child_wait_timeout(
             let result = out(result, "result")?;
             *result = std::ptr::null_mut();
             let end = Instant::now() + Duration::from_millis(ms);
+            let mut g = c.lock();
+            let ch = g.as_mut().ok_or_else(consumed)?;
             loop {
-                let ch = c.running()?;
                 if let Some(s) = ch.try_wait()? {
                     *result = c.status_handle(s);
                     return Ok(0);
@@ -283,8 +358,7 @@ pub extern "C" fn hakoniwa_child_wait_timeout(
                         tv_sec: 0,
                         tv_nsec: 50_000_000,
                     });
-                let pidfd = ch.pidfd();
-                let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+                let mut fds = [PollFd::new(&c.pidfd, PollFlags::IN)];
                 match poll(&mut fds, Some(&step)) {
                     Ok(_) | Err(rustix::io::Errno::INTR) => {}
                     Err(e) => return Err(Failure::io("poll", e.into())),
@@ -297,7 +371,10 @@ pub extern "C" fn hakoniwa_child_wait_timeout(
 /// Wait for the end while draining the piped stdout and stderr concurrently (stdin is
 /// closed first). `*result` is the status; `*out`/`*out_len` and `*err`/`*err_len` the
 /// captured bytes (NULL when empty or not piped; free each with `hakoniwa_buffer_free`);
-/// `out` or `err` may be NULL to discard. Afterwards only `hakoniwa_child_free` applies.
+/// `out` or `err` may be NULL to discard. Afterwards the child's pid, pidfd, kill and signal
+/// still work; the other calls return `HAKONIWA_ERROR_STATE`.
+///
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_wait_output(
     child: *mut hakoniwa_child_t,
@@ -313,8 +390,7 @@ pub extern "C" fn hakoniwa_child_wait_output(
         |c| {
             let result = out(result, "result")?;
             let captured = Captured::check(out_data, out_len, err_data, err_len)?;
-            c.running()?;
-            let ch = c.child.take().expect("checked by running()");
+            let ch = c.lock().take().ok_or_else(consumed)?;
             let o = ch.wait_with_output()?;
             *result = c.status_handle(o.status);
             captured.give(o.stdout, o.stderr);
@@ -325,6 +401,8 @@ pub extern "C" fn hakoniwa_child_wait_output(
 
 /// Free a child. If the program still runs, the sandbox is killed and reaped first. NULL
 /// is ignored.
+///
+/// No other thread may use the child during or after this call.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_free(child: *mut hakoniwa_child_t) {
     // SAFETY: the caller's contract: nothing else uses `child` now.

@@ -204,7 +204,7 @@ pub extern "C" fn hakoniwa_command_spawn(
     with(cmd, |c| {
         let result = out(result, "result")?;
         let child = c.spawn()?;
-        *result = new_handle(hakoniwa_child_t::new(child));
+        *result = new_handle(hakoniwa_child_t::new(child)?);
         Ok(())
     })
 }

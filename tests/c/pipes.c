@@ -52,7 +52,8 @@ int main(void) {
     OK(hakoniwa_child_wait_output(child, &st, NULL, NULL, &e, &en));
     CHECK(en == 5 && memcmp(e, "done\n", 5) == 0);
     CHECK(hakoniwa_status_success(st));
-    CHECK(hakoniwa_child_pidfd(child) == HAKONIWA_ERROR_STATE); /* consumed */
+    CHECK(hakoniwa_child_pidfd(child) >= 0); /* still the handle's */
+    CHECK(hakoniwa_child_take_stdio(child, HAKONIWA_STDERR) == HAKONIWA_ERROR_STATE); /* consumed */
     hakoniwa_buffer_free(e, en);
     hakoniwa_status_free(st);
     hakoniwa_child_free(child);

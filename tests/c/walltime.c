@@ -1,5 +1,15 @@
 /* A wall-clock limit kills the whole sandbox and says so in the status. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
+#include <pthread.h>
+#include <time.h>
 #include "check.h"
+
+/* Waits for the child on another thread, while the main thread kills it. */
+static void *waiter(void *arg) {
+    hakoniwa_status_t *st = NULL;
+    if (hakoniwa_child_wait((hakoniwa_child_t *)arg, &st) != HAKONIWA_OK) return NULL;
+    return st;
+}
 
 int main(void) {
     hakoniwa_container_t *c = hakoniwa_container_new();
@@ -34,6 +44,23 @@ int main(void) {
     OK(hakoniwa_child_wait_timeout(child2, 10000, &st2));
     CHECK(st2 != NULL && hakoniwa_status_reason(st2) == HAKONIWA_EXIT_SIGNALED);
     CHECK(hakoniwa_status_signal(st2) == 9);
+
+    /* Killed from this thread while another thread waits for it. */
+    hakoniwa_child_t *child4 = NULL;
+    OK(hakoniwa_command_spawn(cmd2, &child4));
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, waiter, child4) == 0);
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    CHECK(hakoniwa_child_pid(child4) > 0 && hakoniwa_child_pidfd(child4) >= 0);
+    OK(hakoniwa_child_signal(child4, 15)); /* ignored: PID 1 without a handler */
+    OK(hakoniwa_child_kill(child4));
+    void *waited = NULL;
+    CHECK(pthread_join(t, &waited) == 0);
+    CHECK(waited != NULL);
+    CHECK(hakoniwa_status_signal((hakoniwa_status_t *)waited) == 9);
+    hakoniwa_status_free((hakoniwa_status_t *)waited);
+    hakoniwa_child_free(child4);
 
     /* A third child is freed while running: killed and reaped by free. */
     hakoniwa_child_t *child3 = NULL;

@@ -22,7 +22,8 @@
  *   "Thread-safe." may run concurrently with other calls on the same handle; every other
  *   function needs exclusive use of its handle for the duration of the call. A container
  *   nobody changes may be read by many threads at once (hakoniwa_command_new,
- *   hakoniwa_container_clone); a status is immutable.
+ *   hakoniwa_container_clone); a child can be killed or signalled while another thread
+ *   waits for it; a status is immutable.
  * - Strings are NUL-terminated. Paths, arguments and environment are taken as bytes; names,
  *   host names, profiles and JSON must be UTF-8.
  */

@@ -18,9 +18,10 @@
 //! - Memory returned to the caller comes with its length and is released with
 //!   `hakoniwa_string_free` or `hakoniwa_buffer_free`.
 //! - Threads: every function may be called from any thread. A handle may be used by one
-//!   thread at a time, except a container, which any number of threads may read at once
-//!   (`hakoniwa_command_new`, `hakoniwa_container_to_json`) once no thread changes it, and
-//!   a status, which is immutable.
+//!   thread at a time, except: a container, which any number of threads may read at once
+//!   (`hakoniwa_command_new`, `hakoniwa_container_clone`) once no thread changes it; a
+//!   child, whose functions other than `_free` may run while another thread waits for it
+//!   (to kill it, say); and a status, which is immutable.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![allow(non_camel_case_types)]
 // The entry points are called from C, where `unsafe` means nothing; instead of marking

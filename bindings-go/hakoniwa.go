@@ -239,3 +239,53 @@ func (cmd *Cmd) Run() (*Status, error) {
 
 // Version is the library's version.
 func Version() string { return C.GoString(C.hakoniwa_version()) }
+
+// Process is a started sandboxed program.
+type Process struct{ ch *C.hakoniwa_child_t }
+
+// Start starts the program with inherited streams (stdin, stdout, stderr of this process).
+func (cmd *Cmd) Start() (*Process, error) {
+	var ch *C.hakoniwa_child_t
+	_, err := call(func() C.int { return C.hakoniwa_command_spawn(cmd.cmd, &ch) })
+	runtime.KeepAlive(cmd)
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{ch: ch}
+	runtime.SetFinalizer(p, (*Process).Close)
+	return p, nil
+}
+
+// Pid is the program's pid as this process sees it.
+func (p *Process) Pid() int {
+	pid, _ := call(func() C.int { return C.hakoniwa_child_pid(p.ch) })
+	runtime.KeepAlive(p)
+	return pid
+}
+
+// Kill kills the whole sandbox. It may be called while another goroutine waits.
+func (p *Process) Kill() error {
+	_, err := call(func() C.int { return C.hakoniwa_child_kill(p.ch) })
+	runtime.KeepAlive(p)
+	return err
+}
+
+// Wait waits for the program to end.
+func (p *Process) Wait() (*Status, error) {
+	var st *C.hakoniwa_status_t
+	_, err := call(func() C.int { return C.hakoniwa_child_wait(p.ch, &st) })
+	runtime.KeepAlive(p)
+	if err != nil {
+		return nil, err
+	}
+	return takeStatus(st), nil
+}
+
+// Close releases the process handle, killing and reaping the sandbox if it still runs.
+// No other goroutine may use the process during or after Close.
+func (p *Process) Close() {
+	if p.ch != nil {
+		C.hakoniwa_child_free(p.ch)
+		p.ch = nil
+	}
+}

@@ -156,5 +156,32 @@ func main() {
 		fail("missing program: %#v", err)
 	}
 	cmd.Close()
+
+	// A goroutine waits for a long sleep while this one kills it.
+	sleeper, err := c.Command("/bin/sleep", "30")
+	if err != nil {
+		fail("%v", err)
+	}
+	p, err := sleeper.Start()
+	if err != nil {
+		fail("%v", err)
+	}
+	done := make(chan *hakoniwa.Status)
+	go func() {
+		st, err := p.Wait()
+		if err != nil {
+			fail("wait: %v", err)
+		}
+		done <- st
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := p.Kill(); err != nil {
+		fail("kill: %v", err)
+	}
+	if st := <-done; st.Signal != 9 {
+		fail("killed sleeper: signal %d", st.Signal)
+	}
+	p.Close()
+	sleeper.Close()
 	fmt.Println("go stress: ok")
 }

@@ -518,13 +518,18 @@ pub extern "C" fn hakoniwa_container_capabilities(
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_cap_from_name(name: *const c_char) -> c_int {
+    by_name(name, "capability", |n| {
+        hakoniwa::caps::from_name(n).map(|v| v as c_int)
+    })
+}
+
+/// The number `find` gives for a name, or an error naming the unknown `what`.
+fn by_name(name: *const c_char, what: &str, find: impl FnOnce(&str) -> Option<c_int>) -> c_int {
     guard(
         |code| code,
         || {
             let n = text(name, "name")?;
-            hakoniwa::caps::from_name(n)
-                .map(|v| v as c_int)
-                .ok_or_else(|| Failure::invalid(format!("unknown capability {n:?}")))
+            find(n).ok_or_else(|| Failure::invalid(format!("unknown {what} {n:?}")))
         },
     )
 }
@@ -535,15 +540,9 @@ pub extern "C" fn hakoniwa_cap_from_name(name: *const c_char) -> c_int {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_namespace_from_name(name: *const c_char) -> c_int {
-    guard(
-        |code| code,
-        || {
-            let n = text(name, "name")?;
-            hakoniwa::Namespace::from_name(n)
-                .map(|ns| ns as c_int)
-                .ok_or_else(|| Failure::invalid(format!("unknown namespace {n:?}")))
-        },
-    )
+    by_name(name, "namespace", |n| {
+        hakoniwa::Namespace::from_name(n).map(|ns| ns as c_int)
+    })
 }
 
 /// The `HAKONIWA_RLIMIT_*` number of a resource name (`"cpu"`, `"fsize"`, `"nofile"`,
@@ -552,15 +551,9 @@ pub extern "C" fn hakoniwa_namespace_from_name(name: *const c_char) -> c_int {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_rlimit_from_name(name: *const c_char) -> c_int {
-    guard(
-        |code| code,
-        || {
-            let n = text(name, "name")?;
-            hakoniwa::Rlimit::from_name(n)
-                .map(|r| r as c_int)
-                .ok_or_else(|| Failure::invalid(format!("unknown rlimit resource {n:?}")))
-        },
-    )
+    by_name(name, "rlimit resource", |n| {
+        hakoniwa::Rlimit::from_name(n).map(|r| r as c_int)
+    })
 }
 
 /// Choose the network: `HAKONIWA_NETWORK_NONE` (a new namespace with `lo` up) or

@@ -217,6 +217,12 @@
 #define HAKONIWA_RUNCTL_ROOTDIR_RW 1
 
 /**
+ * Run-time switch: a sandbox whose ids include host root may create set-id files and
+ * file capabilities (dangerous; see the Rust `Runctl::AllowSetid`).
+ */
+#define HAKONIWA_RUNCTL_ALLOW_SETID 2
+
+/**
  * Network: a new network namespace with only `lo` (up).
  */
 #define HAKONIWA_NETWORK_NONE 0
@@ -972,6 +978,14 @@ int hakoniwa_container_user(hakoniwa_container_t *c,
                             uint32_t gid,
                             const uint32_t *groups,
                             size_t ngroups);
+
+/**
+ * Run a small init as PID 1 of the PID namespace (`on` non-zero, the default: the program
+ * is PID 2 and behaves as outside a sandbox with signals, Ctrl-C, Ctrl-Z and orphans), or
+ * the program itself as PID 1 (`on` = 0, the original hakoniwa's layout). See the Rust
+ * `Container::init` for what a custom seccomp profile must then allow.
+ */
+int hakoniwa_container_init(hakoniwa_container_t *c, int on);
 
 /**
  * Turn on a run-time switch (`HAKONIWA_RUNCTL_*`).

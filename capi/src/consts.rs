@@ -81,6 +81,9 @@ pub const HAKONIWA_ACCESS_X: u32 = 4;
 pub const HAKONIWA_RUNCTL_ALLOW_NEW_PRIVS: u32 = 0;
 /// Run-time switch: keep the sandbox's root writable.
 pub const HAKONIWA_RUNCTL_ROOTDIR_RW: u32 = 1;
+/// Run-time switch: a sandbox whose ids include host root may create set-id files and
+/// file capabilities (dangerous; see the Rust `Runctl::AllowSetid`).
+pub const HAKONIWA_RUNCTL_ALLOW_SETID: u32 = 2;
 
 /// Network: a new network namespace with only `lo` (up).
 pub const HAKONIWA_NETWORK_NONE: u32 = 0;
@@ -168,6 +171,7 @@ pub(crate) fn runctl(v: u32) -> Result<Runctl> {
     match v {
         HAKONIWA_RUNCTL_ALLOW_NEW_PRIVS => Ok(Runctl::AllowNewPrivs),
         HAKONIWA_RUNCTL_ROOTDIR_RW => Ok(Runctl::RootdirRW),
+        HAKONIWA_RUNCTL_ALLOW_SETID => Ok(Runctl::AllowSetid),
         _ => Err(Failure::invalid(format!("unknown runctl {v}"))),
     }
 }

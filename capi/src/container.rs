@@ -621,6 +621,18 @@ pub extern "C" fn hakoniwa_container_user(
     })
 }
 
+/// Run a small init as PID 1 of the PID namespace (`on` non-zero, the default: the program
+/// is PID 2 and behaves as outside a sandbox with signals, Ctrl-C, Ctrl-Z and orphans), or
+/// the program itself as PID 1 (`on` = 0, the original hakoniwa's layout). See the Rust
+/// `Container::init` for what a custom seccomp profile must then allow.
+#[no_mangle]
+pub extern "C" fn hakoniwa_container_init(c: *mut hakoniwa_container_t, on: c_int) -> c_int {
+    with(c, |c| {
+        c.inner.init(on != 0);
+        Ok(())
+    })
+}
+
 /// Turn on a run-time switch (`HAKONIWA_RUNCTL_*`).
 #[no_mangle]
 pub extern "C" fn hakoniwa_container_runctl(c: *mut hakoniwa_container_t, ctl: u32) -> c_int {

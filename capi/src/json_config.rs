@@ -355,6 +355,7 @@ const FIELDS: &[&str] = &[
     "network",
     "user",
     "runctl",
+    "init",
 ];
 
 /// Parse a version-1 container document.
@@ -506,14 +507,20 @@ pub(crate) fn container(json: &str) -> Result<hakoniwa_container_t> {
             c.runctl(match string(r, &f)? {
                 "allow_new_privs" => hakoniwa::Runctl::AllowNewPrivs,
                 "rootdir_rw" => hakoniwa::Runctl::RootdirRW,
+                "allow_setid" => hakoniwa::Runctl::AllowSetid,
                 other => {
                     return Err(bad(
                         &f,
-                        format!("unknown runctl {other:?} (allow_new_privs, rootdir_rw)"),
+                        format!(
+                            "unknown runctl {other:?} (allow_new_privs, rootdir_rw, allow_setid)"
+                        ),
                     ))
                 }
             });
         }
+    }
+    if let Some(v) = m.get("init") {
+        c.init(boolean(v, "init")?);
     }
     let mut out = hakoniwa_container_t::new(c);
     if let Some(r) = ruleset {
@@ -549,7 +556,8 @@ mod tests {
                          "net_rules": [{"port": 8080, "resource": "tcp_bind"}],
                          "scopes": {"signal": "enforce"}},
             "seccomp": "audit", "cap_add": ["CAP_NET_ADMIN"], "cap_drop": ["kill"],
-            "network": "none", "user": {"uid": 0, "gid": 0}, "runctl": ["allow_new_privs"]
+            "network": "none", "user": {"uid": 0, "gid": 0}, "runctl": ["allow_new_privs"],
+            "init": false
         }"#;
         container(doc).unwrap_or_else(|e| panic!("{}", e.message));
     }

@@ -1,4 +1,5 @@
-/* The container and command setters reach the sandbox: host name, uid 0 inside, an rlimit,
+/* The container and command setters reach the sandbox: no init (the program is PID 1),
+ * host name, uid 0 inside, an rlimit,
  * created directory/file/symlink, a tmpfs, network none (only lo), a dropped capability, the
  * environment, the working directory, a preserved descriptor, and a container copy. */
 #include <unistd.h>
@@ -19,6 +20,7 @@ int main(void) {
     OK(hakoniwa_container_network(c, HAKONIWA_NETWORK_NONE));
     OK(hakoniwa_container_cap_drop(c, (uint32_t)hakoniwa_cap_from_name("CAP_CHOWN")));
     OK(hakoniwa_container_unshare(c, (uint32_t)hakoniwa_namespace_from_name("ipc")));
+    OK(hakoniwa_container_init(c, 0)); /* the program itself is PID 1 */
 
     hakoniwa_container_t *copy = NULL;
     OK(hakoniwa_container_clone(c, &copy));
@@ -30,7 +32,7 @@ int main(void) {
     OK(hakoniwa_command_new(c, "sh", &cmd)); /* found in the sandbox's PATH */
     OK(hakoniwa_command_arg(cmd, "-c"));
     OK(hakoniwa_command_arg(cmd,
-        "hostname; id -u; ulimit -n; pwd; cat link; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; echo $V;"
+        "echo $$; hostname; id -u; ulimit -n; pwd; cat link; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; echo $V;"
         " chown 1 data/hello 2>/dev/null || echo no-chown; echo fd >&7"));
     OK(hakoniwa_command_env(cmd, "V", "from-env"));
     OK(hakoniwa_command_env(cmd, "PATH", "/usr/bin:/bin"));
@@ -45,7 +47,7 @@ int main(void) {
     OK(hakoniwa_command_output(cmd, &st, &o, &on, &e, &en));
     char *out = text_of(o, on);
     printf("%s", out);
-    CHECK(strstr(out, "box\n0\n50\n/srv\nhi\nlo\nfrom-env\n") == out);
+    CHECK(strstr(out, "1\nbox\n0\n50\n/srv\nhi\nlo\nfrom-env\n") == out);
     CHECK(strstr(out, "no-chown\n") != NULL);
     hakoniwa_command_free(cmd); /* closes its copy of the pipe's write end */
     char buf[8] = {0};

@@ -72,6 +72,7 @@ static void round_of_calls(void) {
         BAD(hakoniwa_container_network_pasta(h, NULL, NULL, 0));
         BAD(hakoniwa_container_user(h, 0, 0, NULL, 0));
         BAD(hakoniwa_container_runctl(h, HAKONIWA_RUNCTL_ALLOW_NEW_PRIVS));
+        BAD(hakoniwa_container_init(h, 0));
         hakoniwa_container_t *copy = NULL;
         BAD(hakoniwa_container_clone(h, &copy));
         hakoniwa_command_t *tmp = NULL;

@@ -18,7 +18,7 @@ int main(void) {
         fprintf(stderr, "hakoniwa: %s\n", hakoniwa_last_error_message());
         return 1;
     }
-    fwrite(out, 1, out_len, stdout); /* hello from pid 1 */
+    fwrite(out, 1, out_len, stdout); /* hello from pid 2 (PID 1 is the sandbox's init) */
     int code = hakoniwa_status_code(status);
 
     hakoniwa_buffer_free(out, out_len);

@@ -22,7 +22,7 @@ int main(void) {
     OK(hakoniwa_command_output(cmd, &st, &out, &out_len, &err, &err_len));
     char *o = text_of(out, out_len), *e = text_of(err, err_len);
     printf("%s", o);
-    CHECK(strstr(o, "hello from 1\n") != NULL); /* PID 1 of its namespace */
+    CHECK(strstr(o, "hello from 2\n") != NULL); /* PID 2: the sandbox's init is PID 1 */
     CHECK(strstr(o, "usr\n") != NULL && strstr(o, "home\n") == NULL && strstr(o, "dev\n") != NULL);
     CHECK(strstr(o, "ro\n") != NULL);
     CHECK(strcmp(e, "hi\n") == 0);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include "check.h"
 
 /* Waits for the child on another thread, while the main thread kills it. */
@@ -53,7 +54,6 @@ int main(void) {
     struct timespec pause = {0, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
     CHECK(hakoniwa_child_pid(child4) > 0 && hakoniwa_child_pidfd(child4) >= 0);
-    OK(hakoniwa_child_signal(child4, 15)); /* ignored: PID 1 without a handler */
     OK(hakoniwa_child_kill(child4));
     void *waited = NULL;
     CHECK(pthread_join(t, &waited) == 0);
@@ -61,6 +61,27 @@ int main(void) {
     CHECK(hakoniwa_status_signal((hakoniwa_status_t *)waited) == 9);
     hakoniwa_status_free((hakoniwa_status_t *)waited);
     hakoniwa_child_free(child4);
+
+    /* A signal reaches the program (the sandbox's init forwards it): SIGTERM ends sleep. */
+    hakoniwa_command_t *ready = NULL;
+    OK(hakoniwa_command_new(c, "/bin/sh", &ready));
+    OK(hakoniwa_command_arg(ready, "-c"));
+    OK(hakoniwa_command_arg(ready, "echo ready; exec sleep 30"));
+    OK(hakoniwa_command_stdio(ready, HAKONIWA_STDOUT, HAKONIWA_STDIO_PIPE, -1));
+    OK(hakoniwa_command_wait_timeout(ready, 20000)); /* a lost signal fails, never hangs */
+    hakoniwa_child_t *child5 = NULL;
+    OK(hakoniwa_command_spawn(ready, &child5));
+    char line[8] = {0};
+    int fd = hakoniwa_child_stdio_fd(child5, HAKONIWA_STDOUT);
+    CHECK(fd >= 0 && read(fd, line, 6) == 6 && strcmp(line, "ready\n") == 0); /* it runs */
+    OK(hakoniwa_child_signal(child5, 15));
+    hakoniwa_status_t *st5 = NULL;
+    OK(hakoniwa_child_wait(child5, &st5));
+    CHECK(hakoniwa_status_reason(st5) == HAKONIWA_EXIT_SIGNALED);
+    CHECK(hakoniwa_status_signal(st5) == 15 && hakoniwa_status_code(st5) == 143);
+    hakoniwa_status_free(st5);
+    hakoniwa_child_free(child5);
+    hakoniwa_command_free(ready);
 
     /* A third child is freed while running: killed and reaped by free. */
     hakoniwa_child_t *child3 = NULL;

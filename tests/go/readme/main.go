@@ -23,5 +23,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Print(string(out)) // hello from pid 1
+	fmt.Print(string(out)) // hello from pid 2 (PID 1 is the sandbox's init)
 }

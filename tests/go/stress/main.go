@@ -91,7 +91,7 @@ func round(c *hakoniwa.Container) {
 				}
 				out, err := cmd.Output()
 				cmd.Close()
-				want := fmt.Sprintf("%d:1\n", i) // its own number, as PID 1 of its namespace
+				want := fmt.Sprintf("%d:2\n", i) // its own number, as PID 2 of its namespace (after the init)
 				if err != nil {
 					errs <- fmt.Errorf("sandbox %d: %w", i, err)
 				} else if string(out) != want {

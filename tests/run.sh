@@ -59,13 +59,14 @@ done
 # shellcheck disable=SC2046
 c++ -std=c++17 -Wall -Wextra -Werror -o "$bin/header-cpp" "$root/tests/c/header.cpp" \
   $(pkg-config --cflags --libs hakoniwa) -Wl,-rpath,"$prefix/lib"
-python3 - "$root/README.md" "$root/tests/c/readme.c" <<'PY'
+python3 - "$root" <<'PY'
 import sys
-readme, example = (open(p).read() for p in sys.argv[1:])
-if example not in readme:
-    sys.exit("README.md does not contain tests/c/readme.c verbatim")
-if open(sys.argv[1].replace("README.md", "tests/go/readme/main.go")).read() not in readme:
-    sys.exit("README.md does not contain tests/go/readme/main.go verbatim")
+root = sys.argv[1]
+read = lambda p: open(f"{root}/{p}").read()
+for page, example in [("README.md", "tests/c/readme.c"), ("docs/c.md", "tests/c/readme.c"),
+                      ("README.md", "tests/go/readme/main.go"), ("docs/go.md", "tests/go/readme/main.go")]:
+    if read(example) not in read(page):
+        sys.exit(f"{page} does not contain {example} verbatim")
 PY
 
 # The header is plain enough for pycparser/cffi (the Python binding's generator): no #if

@@ -101,3 +101,13 @@ fn the_example_matcher_treats_dots_as_any_lines() {
     assert!(!matches(&e(&["a"]), &["a", "b"]));
     assert!(!matches(&e(&["a", "...", "d"]), &["a", "b"]));
 }
+
+/// The README's `console` examples (the tour) run exactly as printed, with the conventions
+/// of docs/cli.md.
+#[test]
+fn every_console_example_of_the_readme_prints_what_it_says() {
+    let readme = read_page("../README.md");
+    let list = steps("README.md", &readme);
+    assert!(list.len() >= 4, "only {} README examples found", list.len());
+    run_steps("README.md", &list);
+}

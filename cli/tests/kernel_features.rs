@@ -104,3 +104,42 @@ fn without_seccomp_filters_the_error_names_the_stage() {
     );
     assert_eq!(code, 0, "{err}");
 }
+
+/// The README's troubleshooting section quotes, line by line, what a user sees on a kernel
+/// that refuses unprivileged user namespaces and on one without landlock.
+#[test]
+fn the_readme_quotes_the_messages_of_kernels_without_a_feature() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let no_userns = format!(
+        r#"{{"names":["clone3"],{ENOSYS}}},{{"names":["clone"],"action":"SCMP_ACT_ERRNO","errnoRet":1,"args":[{{"index":0,"value":268435456,"valueTwo":268435456,"op":"SCMP_CMP_MASKED_EQ"}}]}}"#
+    );
+    let no_landlock = format!(
+        r#"{{"names":["landlock_create_ruleset","landlock_add_rule","landlock_restrict_self"],{ENOSYS}}}"#
+    );
+    let runs: Vec<(String, String)> = [
+        (no_userns, &["run", "--", "true"][..]),
+        (
+            no_landlock,
+            &["run", "--landlock-fs-rx", "/usr", "--", "true"][..],
+        ),
+    ]
+    .into_iter()
+    .map(|(deny, args)| {
+        let (code, _, err) = run_without(&deny, args);
+        assert_ne!(code, 0, "{err}");
+        (args.join(" "), err)
+    })
+    .collect();
+    for (args, err) in &runs {
+        eprintln!("hakoniwa {args}:\n{err}");
+    }
+    for (args, err) in &runs {
+        for line in err.lines() {
+            assert!(
+                readme.contains(line),
+                "README.md does not quote this line of `hakoniwa {args}`:\n{line}"
+            );
+        }
+    }
+}

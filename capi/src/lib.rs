@@ -23,6 +23,7 @@
 //!   child, whose functions other than `_free` may run while another thread waits for it
 //!   (to kill it, say); and a status, which is immutable.
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(missing_docs)]
 #![allow(non_camel_case_types)]
 // The entry points are called from C, where `unsafe` means nothing; instead of marking
 // them `unsafe fn`, every pointer is checked (handles against the registry of live

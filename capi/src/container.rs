@@ -63,7 +63,13 @@ fn with(
 pub extern "C" fn hakoniwa_container_new() -> *mut hakoniwa_container_t {
     guard(
         |_| std::ptr::null_mut(),
-        || Ok(new_handle(hakoniwa_container_t::new(Container::new()))),
+        // The C ABI reports peak memory (usage.max_rss_kb) as it always did: with the init it
+        // costs nothing (the init reports the program's rusage).
+        || {
+            let mut c = Container::new();
+            c.peak_memory(true);
+            Ok(new_handle(hakoniwa_container_t::new(c)))
+        },
     )
 }
 
@@ -76,7 +82,11 @@ pub extern "C" fn hakoniwa_container_new() -> *mut hakoniwa_container_t {
 pub extern "C" fn hakoniwa_container_new_empty() -> *mut hakoniwa_container_t {
     guard(
         |_| std::ptr::null_mut(),
-        || Ok(new_handle(hakoniwa_container_t::new(Container::empty()))),
+        || {
+            let mut c = Container::empty();
+            c.peak_memory(true);
+            Ok(new_handle(hakoniwa_container_t::new(c)))
+        },
     )
 }
 

@@ -368,8 +368,17 @@ pub(crate) fn container(json: &str) -> Result<hakoniwa_container_t> {
         _ => return Err(bad("version", "expected 1 (the only version so far)")),
     }
     let mut c = match m.get("base").map(|b| string(b, "base")).transpose()? {
-        None | Some("default") => Container::new(),
-        Some("empty") => Container::empty(),
+        // Peak memory on, as for hakoniwa_container_new (see there).
+        None | Some("default") => {
+            let mut c = Container::new();
+            c.peak_memory(true);
+            c
+        }
+        Some("empty") => {
+            let mut c = Container::empty();
+            c.peak_memory(true);
+            c
+        }
         Some(other) => {
             return Err(bad(
                 "base",

@@ -50,7 +50,7 @@ pub struct hakoniwa_usage_t {
     pub user_time_us: u64,
     /// System CPU time, microseconds.
     pub system_time_us: u64,
-    /// The program's own peak resident set size, KiB.
+    /// The program's own peak resident set size, KiB (0 when it could not be measured).
     pub max_rss_kb: u64,
     /// Page faults served without I/O.
     pub minor_faults: u64,
@@ -225,7 +225,7 @@ pub extern "C" fn hakoniwa_status_usage(
             real_time_us: us(u.real_time),
             user_time_us: us(u.user_time),
             system_time_us: us(u.system_time),
-            max_rss_kb: u.max_rss_kb,
+            max_rss_kb: u.max_rss_kb.unwrap_or(0),
             minor_faults: u.minor_faults,
             major_faults: u.major_faults,
             voluntary_switches: u.voluntary_switches,

@@ -77,6 +77,9 @@ pub struct Settings {
     /// Capabilities kept for a uid-0 program (default: the engine's Podman set).
     pub caps: u64,
     pub argv: Vec<String>,
+    /// Measure the program's own peak memory (only when it is shown: `--json-status`, `-v`):
+    /// it costs a round trip at the program's exit.
+    pub peak_memory: bool,
 }
 
 type Res<T> = Result<T, CliError>;
@@ -788,6 +791,7 @@ pub fn resolve(args: &RunArgs) -> Res<Settings> {
     if s.argv.is_empty() {
         s.argv = vec!["/bin/sh".into()];
     }
+    s.peak_memory = args.json_status.is_some() || log::log_enabled!(log::Level::Debug);
     Ok(s)
 }
 
@@ -1146,6 +1150,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         c.init(false);
     }
     c.capabilities(s.caps);
+    c.peak_memory(s.peak_memory);
     apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::invalid)?;
 
     // The name is looked up inside the sandbox, on the command's PATH (by the engine).

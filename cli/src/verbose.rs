@@ -272,5 +272,9 @@ pub fn exited(status: &hakoniwa::ExitStatus) {
         "Metric:       SysTime: {:>12} sec",
         u.system_time.as_secs_f64()
     );
-    log::debug!("Metric:         VmHWM: {:>12} kB", u.max_rss_kb);
+    // Measured because -v asked for it; absent only when it cannot be read (unconfined).
+    let hwm = u
+        .max_rss_kb
+        .map_or_else(|| "unknown".to_string(), |kb| kb.to_string());
+    log::debug!("Metric:         VmHWM: {hwm:>12} kB");
 }

@@ -8,7 +8,7 @@ fn main() {
     let ballast: Vec<u8> = (0..mib << 20).map(|i| i as u8).collect();
     std::hint::black_box(&ballast);
     let mut c = hakoniwa::Container::new();
-    c.rootfs("/");
+    c.rootfs("/").peak_memory(true);
     let s = c.command("/bin/true").status().expect("spawn");
-    println!("{}", s.usage.max_rss_kb);
+    println!("{}", s.usage.max_rss_kb.expect("peak memory asked for"));
 }

@@ -228,17 +228,17 @@ impl Child {
     }
 
     /// Remember the program's own peak memory before killing it (no exit hook runs and the
-    /// init reports nothing then).
+    /// init reports nothing then), when it was asked for.
     fn note_peak(&mut self) {
+        let Some(p) = &self.peak else {
+            return;
+        };
         if self.events.is_some() {
             let kb = crate::init::program_pid(self.pid)
                 .and_then(|p| crate::exit_hook::vm_hwm(p, p))
                 .unwrap_or(0);
-            let p = self.peak.get_or_insert_with(Default::default);
             p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
-        } else if let (Some(p), Some(kb)) =
-            (&self.peak, crate::exit_hook::vm_hwm(self.pid, self.pid))
-        {
+        } else if let Some(kb) = crate::exit_hook::vm_hwm(self.pid, self.pid) {
             p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
         }
     }
@@ -418,15 +418,12 @@ impl Child {
             user_time: timeval(ru[0], ru[1]),
             system_time: timeval(ru[2], ru[3]),
             // The exit hook's reading is the program's own; ru_maxrss includes the host's
-            // peak (see exit_hook.rs).
-            max_rss_kb: match self
+            // peak (see exit_hook.rs), so it is never reported.
+            max_rss_kb: self
                 .peak
                 .as_ref()
                 .map(|p| p.load(std::sync::atomic::Ordering::Relaxed))
-            {
-                Some(kb) if kb > 0 => kb,
-                _ => ru[4].max(0) as u64,
-            },
+                .filter(|kb| *kb > 0),
             minor_faults: ru[8].max(0) as u64,
             major_faults: ru[9].max(0) as u64,
             voluntary_switches: ru[16].max(0) as u64,

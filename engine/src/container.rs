@@ -143,6 +143,7 @@ pub struct Container {
     pub(crate) network: Option<crate::network::Network>,
     pub(crate) credentials: Option<(u32, u32, Option<Vec<u32>>)>,
     pub(crate) init: bool,
+    pub(crate) peak_memory: bool,
 }
 
 impl Default for Container {
@@ -183,6 +184,7 @@ impl Container {
             network: None,
             credentials: None,
             init: true,
+            peak_memory: false,
         }
     }
 
@@ -481,6 +483,26 @@ impl Container {
     /// ```
     pub fn init(&mut self, on: bool) -> &mut Self {
         self.init = on;
+        self
+    }
+
+    /// Measure the program's own peak memory (`ExitStatus::usage.max_rss_kb`; default off).
+    ///
+    /// The sandbox's seccomp program then turns the program's `exit_group` into a user
+    /// notification that an engine thread answers after reading `VmHWM` (see the crate
+    /// docs): a round trip at exit and one engine thread per process. Without a seccomp
+    /// filter ([`crate::seccomp::Seccomp::Unconfined`]) there is nothing to hook and the
+    /// figure stays `None`, as it does when this is off.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// let mut c = hakoniwa::Container::new();
+    /// c.rootfs("/").peak_memory(true);
+    /// let s = c.command("/bin/true").status().unwrap();
+    /// println!("{:?} KiB", s.usage.max_rss_kb);
+    /// ```
+    pub fn peak_memory(&mut self, on: bool) -> &mut Self {
+        self.peak_memory = on;
         self
     }
 

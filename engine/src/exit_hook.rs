@@ -3,71 +3,24 @@
 //! The child shares the host's address space until `execve` (that is what makes spawning
 //! independent of the host's size), and the kernel folds the pre-exec address space's
 //! high-water mark into the program's `ru_maxrss` at `execve`. So `waitid`'s figure is at
-//! least the host's own peak. Instead, the child installs a second, tiny seccomp filter that
-//! turns `exit_group` into a user notification (everything else is allowed). One engine
-//! thread listens on every sandbox's notification descriptor; when PID 1 of a sandbox calls
-//! `exit_group`, its address space still exists, so the thread reads `VmHWM` from
-//! `/proc/PID/status` and lets the call continue. Other processes of the sandbox continue
-//! at once. A program killed by a signal makes no `exit_group`: then the engine uses a
-//! reading taken when it killed the program itself (wall-clock limit, `Child::kill`), and
-//! otherwise `ru_maxrss` (documented as an upper bound).
+//! least the host's own peak. Instead, when the caller asks for the figure
+//! ([`crate::Container::peak_memory`]), the child installs the variant of the sandbox's one
+//! seccomp program in which `exit_group` returns a user notification (built by
+//! `hakoniwa_seccomp::codegen::compile_with_exit_hook`; the program still sees a single
+//! filter). One engine thread listens on every sandbox's notification descriptor; when PID 1
+//! of a sandbox calls `exit_group`, its address space still exists, so the thread reads
+//! `VmHWM` from `/proc/PID/status` and lets the call continue. Other processes of the
+//! sandbox continue at once. A program killed by a signal makes no `exit_group`: then the
+//! engine uses a reading taken when it killed the program itself (wall-clock limit,
+//! `Child::kill`), and otherwise reports no figure. Nothing of this runs (no thread, no
+//! round trip at exit) unless the caller asked.
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use hakoniwa_runtime::SockFilter;
-use syscalls::{syscall, Sysno};
-
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const SECCOMP_RET_USER_NOTIF: u32 = 0x7fc0_0000;
-const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
-const NR_EXIT_GROUP: u32 = 231;
-
-/// `exit_group` on x86_64 → user notification; everything else → allow.
-pub(crate) const FILTER: [SockFilter; 6] = [
-    SockFilter {
-        code: 0x20,
-        jt: 0,
-        jf: 0,
-        k: 4,
-    }, // ld arch
-    SockFilter {
-        code: 0x15,
-        jt: 0,
-        jf: 3,
-        k: AUDIT_ARCH_X86_64,
-    }, // jeq x86_64 ? : allow
-    SockFilter {
-        code: 0x20,
-        jt: 0,
-        jf: 0,
-        k: 0,
-    }, // ld nr
-    SockFilter {
-        code: 0x15,
-        jt: 0,
-        jf: 1,
-        k: NR_EXIT_GROUP,
-    }, // jeq exit_group ? : allow
-    SockFilter {
-        code: 0x06,
-        jt: 0,
-        jf: 0,
-        k: SECCOMP_RET_USER_NOTIF,
-    }, // ret notify
-    SockFilter {
-        code: 0x06,
-        jt: 0,
-        jf: 0,
-        k: SECCOMP_RET_ALLOW,
-    }, // ret allow
-];
-
-const NOTIF_RECV: u64 = 0xc050_2100;
-const NOTIF_SEND: u64 = 0xc018_2101;
-const FLAG_CONTINUE: u32 = 1;
+use crate::process_local::ProcessLocal;
 
 /// Peak RSS (KiB) of a program, 0 until known.
 pub(crate) type Peak = Arc<AtomicU64>;
@@ -85,9 +38,12 @@ struct Notifier {
     epoll: OwnedFd,
     watched: Mutex<HashMap<u64, Watched>>,
     next_id: AtomicU64,
+    thread_started: AtomicBool,
 }
 
-static NOTIFIER: OnceLock<Option<Notifier>> = OnceLock::new();
+/// One per process: after a `fork` of the host, the forked process gets its own epoll
+/// instance and thread instead of the parent's (whose thread does not exist there).
+static NOTIFIER: ProcessLocal<Notifier> = ProcessLocal::new();
 
 /// `VmHWM` (KiB) of `pid`, if it belongs to thread group `tgid` (any thread may call
 /// `exit_group`).
@@ -106,22 +62,29 @@ pub(crate) fn vm_hwm(pid: i32, tgid: i32) -> Option<u64> {
 }
 
 fn notifier() -> Option<&'static Notifier> {
-    NOTIFIER
-        .get_or_init(|| {
-            let epoll =
-                rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC).ok()?;
-            let n = Notifier {
+    let n = NOTIFIER
+        .get_or_try_init(|| {
+            let epoll = rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC)?;
+            Ok::<_, rustix::io::Errno>(Notifier {
                 epoll,
                 watched: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
-            };
-            std::thread::Builder::new()
-                .name("hakoniwa-exit-hook".into())
-                .spawn(run)
-                .ok()?;
-            Some(n)
+                thread_started: AtomicBool::new(false),
+            })
         })
-        .as_ref()
+        .ok()?;
+    // The thread starts once the value is published, so a value that lost a race never
+    // has a thread.
+    if !n.thread_started.swap(true, Ordering::AcqRel) {
+        let started = std::thread::Builder::new()
+            .name("hakoniwa-exit-hook".into())
+            .spawn(move || run(n));
+        if started.is_err() {
+            n.thread_started.store(false, Ordering::Release);
+            return None;
+        }
+    }
+    Some(n)
 }
 
 /// Start watching a sandbox's listener; the returned cell receives PID 1's peak RSS.
@@ -153,7 +116,7 @@ pub(crate) fn watch(listener: OwnedFd, pid: i32) -> Option<Peak> {
 /// Stop watching (after PID 1 of a PID namespace was reaped, nothing with the filter is
 /// left; closing the listener right away keeps descriptor counts exact).
 pub(crate) fn unwatch(peak: &Peak) {
-    let Some(Some(n)) = NOTIFIER.get() else {
+    let Some(n) = NOTIFIER.get() else {
         return;
     };
     let mut g = n.watched.lock().unwrap_or_else(|e| e.into_inner());
@@ -166,15 +129,8 @@ pub(crate) fn unwatch(peak: &Peak) {
     }
 }
 
-fn run() {
+fn run(n: &'static Notifier) {
     use rustix::event::epoll::EventFlags as F;
-    // The notifier is initialised before this thread can observe it.
-    let n = loop {
-        if let Some(Some(n)) = NOTIFIER.get() {
-            break n;
-        }
-        std::thread::yield_now();
-    };
     let mut events: Vec<rustix::event::epoll::Event> = Vec::with_capacity(16);
     loop {
         events.clear();
@@ -214,21 +170,13 @@ fn run() {
 
 /// Answer one notification: record PID 1's `VmHWM`, then let `exit_group` continue.
 fn serve(listener: &OwnedFd, pid: i32, peak: &Peak) {
+    use hakoniwa_runtime::sys::{seccomp_notif_continue, seccomp_notif_recv};
     let fd = listener.as_raw_fd();
-    // struct seccomp_notif: id (u64), pid (u32), flags (u32), seccomp_data (64 bytes).
-    let mut notif = [0u64; 10];
-    // SAFETY: `notif` is a zeroed struct seccomp_notif the kernel fills; `fd` is kept open by
-    // the caller's reference for the duration of the call.
-    if unsafe { syscall!(Sysno::ioctl, fd, NOTIF_RECV, notif.as_mut_ptr()) }.is_err() {
+    let Ok((id, tid)) = seccomp_notif_recv(fd) else {
         return; // ENOENT: the task died meanwhile
-    }
-    let id = notif[0];
-    let tid = (notif[1] & 0xffff_ffff) as i32;
+    };
     if let Some(kb) = vm_hwm(tid, pid) {
         peak.fetch_max(kb, Ordering::Relaxed);
     }
-    // struct seccomp_notif_resp: id (u64), val (i64), error (i32), flags (u32).
-    let resp: [u64; 3] = [id, 0, (FLAG_CONTINUE as u64) << 32];
-    // SAFETY: `resp` is a live struct seccomp_notif_resp.
-    let _ = unsafe { syscall!(Sysno::ioctl, fd, NOTIF_SEND, resp.as_ptr()) };
+    let _ = seccomp_notif_continue(fd, id);
 }

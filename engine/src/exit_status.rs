@@ -53,8 +53,10 @@ pub struct Usage {
     pub user_time: Duration,
     /// System CPU time.
     pub system_time: Duration,
-    /// Peak resident set size in KiB (see the crate docs for how it is measured).
-    pub max_rss_kb: u64,
+    /// The program's own peak resident set size in KiB, when it was asked for with
+    /// [`crate::Container::peak_memory`] and could be read (see the crate docs); `None`
+    /// otherwise (never the kernel's `ru_maxrss`, which includes the host's peak).
+    pub max_rss_kb: Option<u64>,
     /// Page faults served without I/O.
     pub minor_faults: u64,
     /// Page faults that needed I/O.

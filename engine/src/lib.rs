@@ -30,12 +30,14 @@
 //! [`Container::init`] and the README ("PID 1, signals and the terminal").
 //!
 //! # Peak memory
-//! `ExitStatus::usage().max_rss_kb` is the program's own peak: with the init, the program's
-//! `ru_maxrss` as the init's `wait4` reports it (the init's own would include the host's,
-//! folded in at `execve` because the child shared the host's address space until then).
-//! Without the init: `VmHWM` read at the program's `exit_group` through a seccomp user
-//! notification (see `exit_hook.rs`). Either way, a reading taken before the engine kills
-//! the program itself (wall-clock limit, `Child::kill`).
+//! Measured only when asked for with [`Container::peak_memory`]; otherwise
+//! `ExitStatus::usage.max_rss_kb` is `None`. When asked, it is the program's own peak: with
+//! the init, the program's `ru_maxrss` as the init's `wait4` reports it; without the init,
+//! `VmHWM` read at the program's `exit_group` through a seccomp user notification (see
+//! `exit_hook.rs`); either way, a reading taken before the engine kills the program itself
+//! (wall-clock limit, `Child::kill`). Never the `ru_maxrss` of the engine's own child, which
+//! includes the host's peak (folded in at `execve`, because the child shared the host's
+//! address space until then).
 //!
 //! # Kernel interfaces
 //!
@@ -70,6 +72,7 @@ pub mod landlock;
 mod namespace;
 pub mod network;
 mod plan;
+mod process_local;
 mod rlimit;
 pub mod seccomp;
 mod spawn;

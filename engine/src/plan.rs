@@ -797,10 +797,9 @@ impl Storage {
             fds,
             fd_scratch: &fd_scratch,
             landlock: landlock.as_ref(),
-            exit_hook: exit_hook_socket.map(|socket| hakoniwa_runtime::ExitHook {
-                filter: &crate::exit_hook::FILTER,
-                socket,
-            }),
+            exit_hook: exit_hook_socket
+                .zip(self.seccomp.as_ref().and_then(|c| c.hooked.as_deref()))
+                .map(|(socket, filter)| hakoniwa_runtime::ExitHook { filter, socket }),
             seccomp: self
                 .seccomp
                 .as_ref()

@@ -52,27 +52,36 @@ impl Seccomp {
 #[derive(Debug)]
 pub(crate) struct Compiled {
     pub(crate) program: filter::Program,
+    /// The same program with the exit hook (`exit_group` → user notification), when the
+    /// caller asked for peak memory.
+    pub(crate) hooked: Option<Vec<filter::SockFilter>>,
     pub(crate) warnings: Vec<String>,
     /// Rules of the policy (for reports).
     pub(crate) rules: usize,
 }
 
-type Cache = Mutex<HashMap<(Seccomp, u64, bool), Arc<Compiled>>>;
-static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+type Cache = Mutex<HashMap<(Seccomp, u64, bool, bool), Arc<Compiled>>>;
+/// Per process, so that a `fork` of the host never finds this lock held by a thread that
+/// does not exist in the forked process.
+static CACHE: crate::process_local::ProcessLocal<Cache> = crate::process_local::ProcessLocal::new();
 
 /// Compile `profile` for a program holding capabilities `caps` (bit n = capability n);
 /// with `deny_setid`, the set-id mode rules of [`filter::setid`] go on top (not with
-/// [`Seccomp::Unconfined`], which installs no filter at all).
+/// [`Seccomp::Unconfined`], which installs no filter at all); with `exit_hook`, the
+/// exit-hook variant is made too.
 pub(crate) fn compile(
     profile: &Seccomp,
     caps: u64,
     deny_setid: bool,
+    exit_hook: bool,
 ) -> Result<Option<Arc<Compiled>>> {
     if *profile == Seccomp::Unconfined {
         return Ok(None);
     }
-    let cache = CACHE.get_or_init(Default::default);
-    let key = (profile.clone(), caps, deny_setid);
+    let cache = CACHE
+        .get_or_try_init(|| Ok::<_, std::convert::Infallible>(Cache::default()))
+        .unwrap_or_else(|e| match e {});
+    let key = (profile.clone(), caps, deny_setid, exit_hook);
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
     }
@@ -101,8 +110,17 @@ pub(crate) fn compile(
     }
     let program = policy.compile().map_err(typed)?;
     let rules = policy.profile_rules();
+    let hooked = if exit_hook {
+        Some(
+            filter::codegen::compile_with_exit_hook(&policy)
+                .map_err(|e| Error::config("seccomp", e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let c = Arc::new(Compiled {
         program,
+        hooked,
         warnings,
         rules,
     });

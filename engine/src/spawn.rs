@@ -1,13 +1,27 @@
 //! Spawning: prepare, clone with `CLONE_VM` on a private stack, finish the parent's part
 //! (id maps), release the child, and learn from the error pipe whether `execve` happened.
 //!
-//! # The spawner thread
-//! `PR_SET_PDEATHSIG` fires when the parent *thread* exits, not the process. So that a
-//! sandbox spawned from a short-lived thread keeps running after that thread ends, but still
-//! dies with the host process, every `clone` is made by one long-lived engine thread (per
-//! process; re-created after a `fork` of the host). That thread blocks all signals, so no
-//! signal handler can run in the child on the shared address space before the child resets
-//! its signal state. The calling thread does everything else.
+//! # Which thread clones
+//! The sandbox must die with the host *process* but not with the *thread* that spawned it,
+//! and after `execve` only the kernel can kill it: `PR_SET_PDEATHSIG`, which fires when the
+//! parent *thread* exits (the kernel reparents the child to a sibling thread and still
+//! sends the signal). So the clone is made by a thread that lives as long as the process:
+//! - the main thread clones directly (no hand-off: the CLI and most hosts spawn from it).
+//!   Its exit ends the process in Rust, C (`return` from `main`), Python and Go; the one
+//!   exception, a C host calling `pthread_exit` in its main thread while other threads go
+//!   on, kills the sandboxes it spawned (documented in the crate docs);
+//! - any other thread hands the clone to an idle engine spawner thread, and a new one is
+//!   started when all are busy. Spawner threads never exit, so a sandbox spawned from a
+//!   short-lived thread keeps running; several threads spawning at once each get their own
+//!   spawner, so clones proceed in parallel (the pool grows to the largest number of
+//!   concurrent spawns and stays there).
+//!
+//! All signals are blocked in the cloning thread around the clone (permanently in spawner
+//! threads), so no handler can run in the child on the shared address space before the
+//! child resets its signal state. Before `PR_SET_PDEATHSIG` takes hold in the child, the
+//! go-ahead pipe (held open by the process until the child has exec'd) covers the death of
+//! the host: the child checks it for a hang-up after the go-ahead byte. The idle list is
+//! per process ([`ProcessLocal`]): a forked host starts with no spawner threads.
 
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -25,6 +39,7 @@ use crate::error::{Error, Result, Stage};
 use crate::idmap;
 use crate::namespace::Namespace;
 use crate::plan::Storage;
+use crate::process_local::ProcessLocal;
 use crate::stdio::StdioKind;
 
 const STACK_SIZE: usize = 256 * 1024;
@@ -74,7 +89,7 @@ impl Drop for Stack {
     }
 }
 
-/// One clone request for the spawner thread.
+/// One clone request for a spawner thread.
 struct Job {
     flags: u64,
     stack_lo: u64,
@@ -87,29 +102,67 @@ struct Job {
 // until it has received the reply and the child has exec'd or exited.
 unsafe impl Send for Job {}
 
-static SPAWNER: Mutex<Option<(u32, mpsc::Sender<Job>)>> = Mutex::new(None);
+/// Idle spawner threads of this process (see the module docs). Per process: a forked host
+/// starts with none instead of senders to threads that do not exist in it.
+static IDLE_SPAWNERS: ProcessLocal<Mutex<Vec<mpsc::Sender<Job>>>> = ProcessLocal::new();
 static NO_CLONE3: AtomicBool = AtomicBool::new(false);
 
-fn spawner() -> Result<mpsc::Sender<Job>> {
-    let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
-    let mut g = SPAWNER.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((pid, tx)) = g.as_ref() {
-        if *pid == me {
-            return Ok(tx.clone());
+/// Clone the child: from the calling thread when it is the main thread, else through an
+/// idle spawner thread (a new one when all are busy).
+fn clone_child(flags: u64, stack: &Stack, plan: &Plan<'_>) -> Result<(i32, RawFd)> {
+    let job = Job {
+        flags,
+        stack_lo: stack.lowest_usable(),
+        stack_top: stack.top() as usize,
+        plan: plan as *const Plan<'_> as usize,
+        reply: mpsc::sync_channel(1).0,
+    };
+    let on_main_thread = rustix::thread::gettid() == rustix::process::getpid();
+    let result = if on_main_thread {
+        // No handler may run in the child on the shared address space before it resets its
+        // signal state: block everything around the clone (the child inherits the mask and
+        // clears it; CLONE_CLEAR_SIGHAND also resets handlers where clone3 exists).
+        let old = crate::sys::block_all_signals();
+        let r = do_clone(&job);
+        crate::sys::set_signal_mask(old);
+        r
+    } else {
+        clone_via_spawner(job)?
+    };
+    result.map_err(|e| Error::setup(Stage::Unshare, None, e))
+}
+
+fn clone_via_spawner(mut job: Job) -> Result<std::result::Result<(i32, RawFd), i32>> {
+    let gone = || Error::Io {
+        op: "spawner thread",
+        errno: 32,
+    };
+    let idle = IDLE_SPAWNERS
+        .get_or_try_init(|| Ok::<_, std::convert::Infallible>(Mutex::new(Vec::new())))
+        .unwrap_or_else(|e| match e {});
+    let taken = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    let tx = match taken {
+        Some(tx) => tx,
+        None => {
+            let (tx, rx) = mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("hakoniwa-spawner".into())
+                .spawn(move || {
+                    crate::sys::block_all_signals();
+                    for job in rx {
+                        let _ = job.reply.send(do_clone(&job));
+                    }
+                })
+                .map_err(|e| Error::io("thread spawn", e))?;
+            tx
         }
-    }
-    let (tx, rx) = mpsc::channel::<Job>();
-    std::thread::Builder::new()
-        .name("hakoniwa-spawner".into())
-        .spawn(move || {
-            crate::sys::block_all_signals();
-            for job in rx {
-                let _ = job.reply.send(do_clone(&job));
-            }
-        })
-        .map_err(|e| Error::io("thread spawn", e))?;
-    *g = Some((me, tx.clone()));
-    Ok(tx)
+    };
+    let (rtx, rrx) = mpsc::sync_channel(1);
+    job.reply = rtx;
+    tx.send(job).map_err(|_| gone())?;
+    let r = rrx.recv().map_err(|_| gone())?;
+    idle.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
+    Ok(r)
 }
 
 fn do_clone(job: &Job) -> std::result::Result<(i32, RawFd), i32> {
@@ -385,7 +438,13 @@ pub(crate) fn spawn(
         }
         0
     };
-    storage.seccomp = crate::seccomp::compile(&c.seccomp, caps, deny_setid)?;
+    storage.seccomp = crate::seccomp::compile(
+        &c.seccomp,
+        caps,
+        deny_setid,
+        // With an init, the init reports the program's own rusage: no hook needed.
+        c.peak_memory && storage.init.is_none(),
+    )?;
     if let (Some(init), Some(filter)) = (&storage.init, &storage.seccomp) {
         crate::init::check_filter(
             &filter.program.instructions,
@@ -405,12 +464,13 @@ pub(crate) fn spawn(
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
     let (sync_r, sync_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
     let stack = Stack::new()?;
-    let tx = spawner()?;
 
-    // The exit hook rides along with a seccomp filter (unconfined means no filter at all).
-    // With an init it is not needed: the init reports the program's own rusage.
-    let hook = match (&storage.seccomp, &storage.init) {
-        (Some(_), None) => Some(
+    let init_reports_peak = c.peak_memory && storage.init.is_some();
+    // The exit hook is a variant of the seccomp program (unconfined means no filter at all),
+    // made only when the caller asked for peak memory and there is no init (which reports
+    // the program's own rusage).
+    let hook = match storage.seccomp.as_ref().and_then(|s| s.hooked.as_ref()) {
+        Some(_) => Some(
             rustix::net::socketpair(
                 rustix::net::AddressFamily::UNIX,
                 rustix::net::SocketType::SEQPACKET,
@@ -449,25 +509,7 @@ pub(crate) fn spawn(
         &maps,
         hook_child,
         |plan| {
-            let (rtx, rrx) = mpsc::sync_channel(1);
-            let job = Job {
-                flags,
-                stack_lo: stack.lowest_usable(),
-                stack_top: stack.top() as usize,
-                plan: plan as *const Plan<'_> as usize,
-                reply: rtx,
-            };
-            tx.send(job).map_err(|_| Error::Io {
-                op: "spawner thread",
-                errno: 32,
-            })?;
-            let (pid, pidfd) = rrx
-                .recv()
-                .map_err(|_| Error::Io {
-                    op: "spawner thread",
-                    errno: 32,
-                })?
-                .map_err(|e| Error::setup(Stage::Unshare, None, e))?;
+            let (pid, pidfd) = clone_child(flags, &stack, plan)?;
             marks[2] = crate::enforcement::now_ns();
             // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -530,9 +572,13 @@ pub(crate) fn spawn(
             }
             if got == 0 {
                 marks[5] = crate::enforcement::now_ns();
-                let peak = hook_mine
-                    .and_then(|s| receive_fd(&s))
-                    .and_then(|l| crate::exit_hook::watch(l, pid));
+                // With an init, the init's report fills the figure in (when asked for).
+                let peak = match init_reports_peak {
+                    true => Some(Default::default()),
+                    false => hook_mine
+                        .and_then(|s| receive_fd(&s))
+                        .and_then(|l| crate::exit_hook::watch(l, pid)),
+                };
                 return Ok((pid, pidfd, pasta, peak));
             }
             kill_and_reap(&pidfd);

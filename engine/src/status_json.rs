@@ -182,7 +182,7 @@ impl ExitStatus {
         doc.field("real_time", seconds(u.real_time));
         doc.field("user_time", seconds(u.user_time));
         doc.field("system_time", seconds(u.system_time));
-        doc.field("max_rss_kb", u.max_rss_kb.to_string());
+        doc.field("max_rss_kb", opt(u.max_rss_kb));
         doc.field("minor_faults", u.minor_faults.to_string());
         doc.field("major_faults", u.major_faults.to_string());
         doc.field("voluntary_switches", u.voluntary_switches.to_string());

@@ -79,15 +79,31 @@ pub fn pidfd_send_signal(fd: BorrowedFd<'_>, sig: i32) -> Result<(), i32> {
     .map_err(|e| e.into_raw())
 }
 
-/// Block every signal in the calling thread (for the spawner thread).
-pub fn block_all_signals() {
+/// Block every signal in the calling thread; returns the previous mask.
+pub fn block_all_signals() -> u64 {
     let all: u64 = !0;
-    // SAFETY: `all` is a live sigset of the kernel's size (8 bytes).
+    let mut old: u64 = 0;
+    // SAFETY: `all` and `old` are live sigsets of the kernel's size (8 bytes).
     let _ = unsafe {
         syscall!(
             Sysno::rt_sigprocmask,
             2usize,
             &all as *const u64,
+            &mut old as *mut u64,
+            8usize
+        )
+    };
+    old
+}
+
+/// Set the calling thread's signal mask (to restore what [`block_all_signals`] returned).
+pub fn set_signal_mask(mask: u64) {
+    // SAFETY: `mask` is a live sigset of the kernel's size (8 bytes).
+    let _ = unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            2usize,
+            &mask as *const u64,
             0usize,
             8usize
         )

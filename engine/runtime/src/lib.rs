@@ -137,6 +137,23 @@ fn rearm_parent_death(plan: &Plan<'_>) -> Result<(), Fail> {
     Ok(())
 }
 
+/// Install the one seccomp filter of the sandbox. With an exit hook, its variant that turns
+/// `exit_group` into a user notification is installed with a listener, which goes to the
+/// parent (the only system call made under the new filter; the listener and the socket are
+/// close-on-exec). An enclosing sandbox may already hold the one listener a filter stack can
+/// have (EBUSY): then the plain filter is installed and the parent reports no peak memory.
+fn install_filter(filter: &[SockFilter], hook: Option<ExitHook<'_>>) -> sys::SysResult<()> {
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 1 << 3;
+    let Some(hook) = hook else {
+        return sys::seccomp_set_filter(filter);
+    };
+    match sys::seccomp_set_filter_flags(hook.filter, SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        Ok(listener) => sys::send_fd(hook.socket, listener as RawFd),
+        Err(sys::EBUSY) => sys::seccomp_set_filter(filter),
+        Err(e) => Err(e),
+    }
+}
+
 /// Record the time of setup point `i` (see [`plan::TIMING_POINTS`]).
 fn mark(plan: &Plan<'_>, i: usize) {
     if let Some(slot) = plan.timings.get(i) {
@@ -230,23 +247,6 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     if let Some(l) = plan.landlock {
         landlock::apply(l)?;
     }
-    if let Some(hook) = plan.exit_hook {
-        // Best effort: an enclosing sandbox may already hold the one listener a filter
-        // stack can have (EBUSY); the parent then falls back to ru_maxrss.
-        const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 1 << 3;
-        const EBUSY: i32 = 16;
-        match sys::seccomp_set_filter_flags(hook.filter, SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-            Ok(listener) => {
-                let listener = listener as RawFd;
-                let sent = sys::send_fd(hook.socket, listener);
-                sys::close(listener);
-                sent.at(Stage::Seccomp, NO_INDEX)?;
-            }
-            Err(EBUSY) => {}
-            Err(e) => return Err(Fail::new(Stage::Seccomp, e, NO_INDEX)),
-        }
-        sys::close(hook.socket);
-    }
     // The program's descriptors are put in place with dup3: keep the child's own (a parent
     // with closed stdio may have given them low numbers) above every target first.
     let top = plan.fds.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
@@ -270,7 +270,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         let _ = sys::take_foreground(0);
     }
     if let Some(filter) = plan.seccomp {
-        sys::seccomp_set_filter(filter).at(Stage::Seccomp, NO_INDEX)?;
+        install_filter(filter, plan.exit_hook).at(Stage::Seccomp, NO_INDEX)?;
     }
     if let (Some(c), true) = (&final_caps, defer_caps) {
         caps::set(c).at(Stage::Capabilities, NO_INDEX)?;

@@ -230,12 +230,13 @@ pub struct NestedUserns<'a> {
     pub gid_map: &'a [u8],
 }
 
-/// The exit hook: a second seccomp filter that turns `exit_group` into a user notification,
-/// so the parent can read the program's own peak memory (`VmHWM`) while its address space
-/// still exists. The listener descriptor travels to the parent over `socket`.
+/// The exit hook: the sandbox's seccomp program in the variant that turns `exit_group` into
+/// a user notification, so the parent can read the program's own peak memory (`VmHWM`)
+/// while its address space still exists. It replaces [`Plan::seccomp`] (one filter either
+/// way); the listener descriptor travels to the parent over `socket`.
 #[derive(Clone, Copy, Debug)]
 pub struct ExitHook<'a> {
-    /// The hook filter (prepared by the parent).
+    /// The hooked program (prepared by the parent).
     pub filter: &'a [SockFilter],
     /// The child's end of a `SOCK_SEQPACKET` pair to the parent.
     pub socket: RawFd,
@@ -324,7 +325,8 @@ pub struct Plan<'a> {
     pub fd_scratch: &'a [Cell<RawFd>],
     /// Landlock ruleset.
     pub landlock: Option<&'a LandlockPlan<'a>>,
-    /// Exit hook, installed right before the seccomp program.
+    /// Exit hook: installed instead of `seccomp` (which stays the fallback when the filter
+    /// stack already has a listener).
     pub exit_hook: Option<ExitHook<'a>>,
     /// Seccomp program, installed last.
     pub seccomp: Option<&'a [SockFilter]>,

@@ -84,6 +84,7 @@ pub const ENOTDIR: i32 = 20;
 pub const EACCES: i32 = 13;
 pub const ENAMETOOLONG: i32 = 36;
 pub const EPIPE: i32 = 32;
+pub const EBUSY: i32 = 16;
 pub const ENOEXEC: i32 = 8;
 pub const EROFS: i32 = 30;
 
@@ -565,6 +566,45 @@ pub fn seccomp_set_filter_flags(filter: &[SockFilter], flags: u64) -> SysResult<
             &prog as *const SockFprog
         )
     })
+}
+
+/// `ioctl(SECCOMP_IOCTL_NOTIF_RECV)`: wait for the next notification of a seccomp listener
+/// and return its (id, thread id). Used by the parent, not the child.
+pub fn seccomp_notif_recv(listener: RawFd) -> SysResult<(u64, i32)> {
+    const SECCOMP_IOCTL_NOTIF_RECV: u64 = 0xc050_2100;
+    // struct seccomp_notif: id (u64), pid (u32), flags (u32), struct seccomp_data (64 bytes).
+    let mut notif = [0u64; 10];
+    // SAFETY: `notif` is a zeroed struct seccomp_notif of the kernel's size, which the
+    // kernel fills; it lives across the call.
+    res(unsafe {
+        syscall!(
+            Sysno::ioctl,
+            listener,
+            SECCOMP_IOCTL_NOTIF_RECV,
+            notif.as_mut_ptr()
+        )
+    })?;
+    let [id, pid_flags, ..] = notif;
+    Ok((id, (pid_flags & 0xffff_ffff) as i32))
+}
+
+/// `ioctl(SECCOMP_IOCTL_NOTIF_SEND)` with `SECCOMP_USER_NOTIF_FLAG_CONTINUE`: let the
+/// notified system call `id` run as if the filter had allowed it.
+pub fn seccomp_notif_continue(listener: RawFd, id: u64) -> SysResult<()> {
+    const SECCOMP_IOCTL_NOTIF_SEND: u64 = 0xc018_2101;
+    const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u64 = 1;
+    // struct seccomp_notif_resp: id (u64), val (i64), error (i32), flags (u32).
+    let resp: [u64; 3] = [id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE << 32];
+    // SAFETY: `resp` is a live struct seccomp_notif_resp the kernel only reads.
+    res(unsafe {
+        syscall!(
+            Sysno::ioctl,
+            listener,
+            SECCOMP_IOCTL_NOTIF_SEND,
+            resp.as_ptr()
+        )
+    })
+    .map(drop)
 }
 
 /// Send one descriptor over a unix socket (`SCM_RIGHTS`) with a one-byte payload.

@@ -39,6 +39,8 @@ pub struct ArchInfo {
     pub go_name: &'static str,
     /// `(name, number)` table, sorted by number; `None` if this crate has no table for it.
     pub table: Option<&'static [(&'static str, u32)]>,
+    /// The same table sorted by name.
+    pub by_name: Option<&'static [(&'static str, u32)]>,
 }
 
 static ARCHES: &[ArchInfo] = &[
@@ -48,6 +50,7 @@ static ARCHES: &[ArchInfo] = &[
         oci_name: "SCMP_ARCH_X86_64",
         go_name: "amd64",
         table: Some(table_x86_64::SYSCALLS),
+        by_name: Some(table_x86_64::BY_NAME),
     },
     ArchInfo {
         arch: Arch::X86,
@@ -55,6 +58,7 @@ static ARCHES: &[ArchInfo] = &[
         oci_name: "SCMP_ARCH_X86",
         go_name: "386",
         table: None,
+        by_name: None,
     },
     ArchInfo {
         // x32 shares the x86_64 audit value; the number carries X32_SYSCALL_BIT.
@@ -63,6 +67,7 @@ static ARCHES: &[ArchInfo] = &[
         oci_name: "SCMP_ARCH_X32",
         go_name: "x32",
         table: None,
+        by_name: None,
     },
     ArchInfo {
         arch: Arch::Aarch64,
@@ -70,6 +75,7 @@ static ARCHES: &[ArchInfo] = &[
         oci_name: "SCMP_ARCH_AARCH64",
         go_name: "arm64",
         table: None,
+        by_name: None,
     },
 ];
 
@@ -107,13 +113,14 @@ impl Arch {
         ARCHES.iter().find(|a| a.oci_name == name).map(|a| a.arch)
     }
 
-    /// Number of `name` on this architecture.
+    /// Number of `name` on this architecture (a binary search: profiles look up hundreds
+    /// of names per compile).
     pub fn syscall_nr(self, name: &str) -> Option<u32> {
-        self.info()
-            .table?
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(_, nr)| nr)
+        let table = self.info().by_name?;
+        table
+            .binary_search_by(|&(n, _)| n.cmp(name))
+            .ok()
+            .map(|i| table[i].1)
     }
 
     /// Name of syscall number `nr` on this architecture.
@@ -157,5 +164,19 @@ mod tests {
         assert!(Arch::X86_64.max_syscall_nr() >= 462);
         assert_eq!(Arch::X86_64.audit(), 0xc000_003e);
         assert_eq!(Arch::X86.audit(), 0x4000_0003);
+    }
+
+    #[test]
+    fn the_by_name_table_is_sorted_and_complete() {
+        let by_name = table_x86_64::BY_NAME;
+        assert!(by_name.windows(2).all(|w| w[0].0 < w[1].0));
+        let mut a: Vec<_> = table_x86_64::SYSCALLS.to_vec();
+        let mut b: Vec<_> = by_name.to_vec();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        for &(name, nr) in table_x86_64::SYSCALLS {
+            assert_eq!(Arch::X86_64.syscall_nr(name), Some(nr), "{name}");
+        }
     }
 }

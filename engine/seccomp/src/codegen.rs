@@ -34,7 +34,10 @@ struct Gen {
 
 impl Gen {
     fn ret(&mut self, action: Action) -> Label {
-        let v = action.ret_value();
+        self.ret_value(action.ret_value())
+    }
+
+    fn ret_value(&mut self, v: u32) -> Label {
         if let Some(&(_, l)) = self.rets.iter().find(|(r, _)| *r == v) {
             return l;
         }
@@ -142,8 +145,28 @@ impl Gen {
     }
 }
 
+/// `SECCOMP_RET_USER_NOTIF`: hand the call to the filter's listener.
+pub const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+
 /// Compile `policy` to one program.
 pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
+    compile_inner(policy, None)
+}
+
+/// Compile `policy` to one program in which the native `exit_group` (whatever the policy
+/// says about it) returns `SECCOMP_RET_USER_NOTIF`: the exit hook. The engine installs this
+/// program with `SECCOMP_FILTER_FLAG_NEW_LISTENER` and answers the notification with
+/// `SECCOMP_USER_NOTIF_FLAG_CONTINUE` after reading the exiting program's peak memory, so
+/// the program sees one filter whether or not its peak memory is measured.
+pub fn compile_with_exit_hook(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
+    let nr = policy
+        .native_arch()
+        .syscall_nr("exit_group")
+        .ok_or_else(|| Error::UnknownSyscall("exit_group".to_owned()))?;
+    compile_inner(policy, Some(nr))
+}
+
+fn compile_inner(policy: &Policy, notify: Option<u32>) -> Result<Vec<SockFilter>, Error> {
     let mut g = Gen {
         asm: Asm::default(),
         rets: Vec::new(),
@@ -182,6 +205,9 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
     let mut entries = Vec::new();
     let mut blocks = Vec::new();
     for s in policy.syscalls() {
+        if Some(s.nr) == notify {
+            continue;
+        }
         let first = &s.rules[0];
         let target = if first.conditions.is_empty() {
             g.ret(first.action)
@@ -191,6 +217,11 @@ pub fn compile(policy: &Policy) -> Result<Vec<SockFilter>, Error> {
             l
         };
         entries.push((s.nr, target));
+    }
+    if let Some(nr) = notify {
+        let target = g.ret_value(RET_USER_NOTIF);
+        let at = entries.partition_point(|&(n, _)| n < nr);
+        entries.insert(at, (nr, target));
     }
     g.tree(&entries, default);
 

@@ -488,6 +488,16 @@ impl Policy {
         })
     }
 
+    /// Compile to one binary-search program whose native `exit_group` returns
+    /// `SECCOMP_RET_USER_NOTIF` (see [`codegen::compile_with_exit_hook`]).
+    pub fn compile_with_exit_hook(&self) -> Result<Program, Error> {
+        Ok(Program {
+            instructions: codegen::compile_with_exit_hook(self)?,
+            profile: self.name.clone(),
+            arches: self.arches(),
+        })
+    }
+
     /// Compile the reference program: seccompiler's linear filters, chained (see
     /// [`crate::linear`]).
     pub fn compile_linear_seccompiler(&self) -> Result<Vec<hakoniwa_runtime::SockFilter>, Error> {

@@ -323,3 +323,32 @@ fn rule_validation() {
     assert!(e.to_string().contains("`read`"), "{e}");
     assert!(p.rule("read", vec![], Action::Errno(0x1_0000)).is_err());
 }
+
+/// The exit hook is folded into the profile's own program: `exit_group` on x86_64 becomes
+/// a user notification and every other input keeps the profile's decision.
+#[test]
+fn the_exit_hook_program_differs_from_the_profile_only_in_exit_group() {
+    use hakoniwa_seccomp::codegen::RET_USER_NOTIF;
+    let exit_group = Arch::X86_64.syscall_nr("exit_group").unwrap();
+    for p in [podman_default(0), audit(), allowlist(), conditional()] {
+        let hooked = p.compile_with_exit_hook().unwrap().instructions;
+        for &arch in common::ARCHES {
+            for nr in common::numbers() {
+                for args in [[0u64; 6], [u64::MAX; 6], [1, 2, 3, 4, 5, 6]] {
+                    let d = SeccompData::new(arch, nr, args);
+                    let want = if arch == X86_64 && nr == exit_group {
+                        RET_USER_NOTIF
+                    } else {
+                        p.decide(&d)
+                    };
+                    assert_eq!(
+                        run(&hooked, &d).unwrap(),
+                        want,
+                        "{}: arch {arch:#x} nr {nr}",
+                        p.name()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The engine's process-wide state survives `fork()` of the host (issue 11): a host that
+//! spawned once, then forks (Python's `multiprocessing`, C and Go workers), can spawn in the
+//! forked process. Each test forks a process that spawns and reports through its exit code;
+//! the parent waits at most 60 s for it.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Exit codes of the forked process.
+const OK: i32 = 0;
+const FAILED: i32 = 1;
+const PANICKED: i32 = 2;
+
+/// Run `f` in a forked copy of this process and return its exit code (killing it after
+/// 60 s: a hang is the failure these tests look for).
+fn in_forked_process(f: impl FnOnce() -> bool) -> i32 {
+    // SAFETY: fork(); the child runs `f` (the C library's fork handlers keep malloc usable)
+    // and leaves with _exit, never returning into the test harness.
+    match unsafe { libc::fork() } {
+        0 => {
+            let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                Ok(true) => OK,
+                Ok(false) => FAILED,
+                Err(_) => PANICKED,
+            };
+            // SAFETY: ends the forked process at once.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            let start = Instant::now();
+            let mut status = 0;
+            loop {
+                // SAFETY: our own child, a live status pointer.
+                let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                if r == pid {
+                    break;
+                }
+                if start.elapsed() > Duration::from_secs(60) {
+                    // SAFETY: killing and reaping our own child.
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                        libc::waitpid(pid, &mut status, 0);
+                    }
+                    panic!("the forked process hung");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            assert!(libc::WIFEXITED(status), "status {status:#x}");
+            libc::WEXITSTATUS(status)
+        }
+    }
+}
+
+/// A spawn that must finish well within its wall-clock limit, with the peak-memory figure.
+fn spawns_with_peak_memory() -> bool {
+    let mut c = sandbox();
+    c.peak_memory(true);
+    let s = c
+        .command("/bin/true")
+        .wait_timeout(Duration::from_secs(20))
+        .status()
+        .expect("spawn");
+    if !(s.success() && s.usage.max_rss_kb.is_some()) {
+        eprintln!("after fork: {s:?}");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn the_exit_hook_works_in_a_forked_host() {
+    // Before the fork: the exit-hook thread, the seccomp cache and a spawner thread exist.
+    assert!(spawns_with_peak_memory());
+    assert!(std::thread::spawn(spawns_with_peak_memory).join().unwrap());
+    // In the forked process only this thread exists; the sandbox used to hang in its
+    // exit_group until the wall-clock limit (the notifier's thread stayed in the parent).
+    assert_eq!(in_forked_process(spawns_with_peak_memory), OK);
+}
+
+#[test]
+fn spawner_threads_are_recreated_in_a_forked_host() {
+    // A spawn from a non-main thread starts a spawner thread in this process.
+    assert!(std::thread::spawn(spawns_with_peak_memory).join().unwrap());
+    // In the forked process, spawns from the forked thread and from new threads work.
+    let code = in_forked_process(|| {
+        spawns_with_peak_memory()
+            && std::thread::spawn(spawns_with_peak_memory).join().unwrap()
+            && std::thread::spawn(spawns_with_peak_memory).join().unwrap()
+    });
+    assert_eq!(code, OK);
+}
+
+#[test]
+fn a_forked_host_keeps_spawning_and_so_does_the_parent() {
+    assert!(spawns_with_peak_memory());
+    for _ in 0..2 {
+        assert_eq!(in_forked_process(spawns_with_peak_memory), OK);
+    }
+    // The parent's own engine state is untouched by its children's.
+    assert!(spawns_with_peak_memory());
+}

@@ -1,7 +1,7 @@
 //! `hakoniwa run`: resolve the profile and the flags into one [`Settings`], then into a
 //! `Container` and a `Command`, run it and report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -64,6 +64,9 @@ pub struct Settings {
     pub hostname: Option<String>,
     pub network: Option<Network>,
     pub envs: Vec<(String, String)>,
+    /// Position of each name in `envs` (a repeated name replaces the value in place, in
+    /// constant time: thousands of `-e` stay linear).
+    env_index: HashMap<String, usize>,
     pub cwd: Option<PathBuf>,
     pub limits: BTreeMap<Rlimit, u64>,
     pub walltime: Option<Duration>,
@@ -398,8 +401,13 @@ impl Settings {
                 }
             },
         };
-        self.envs.retain(|(k, _)| *k != name);
-        self.envs.push((name, value));
+        match self.env_index.get(&name) {
+            Some(&i) => self.envs[i].1 = value,
+            None => {
+                self.env_index.insert(name.clone(), self.envs.len());
+                self.envs.push((name, value));
+            }
+        }
     }
 
     fn set_limit(&mut self, kind: LimitType, flag: &str, value: &str) -> Res<()> {
@@ -1348,5 +1356,17 @@ mod tests {
             Duration::from_millis(500)
         );
         assert!(parse_walltime("x", "0").is_err());
+    }
+
+    #[test]
+    fn a_repeated_env_name_keeps_the_last_value_once() {
+        let mut s = Settings::default();
+        for i in 0..2000 {
+            s.add_env_pair(format!("V{}", i % 1000), Some(i.to_string()));
+        }
+        s.add_env_pair("V3".into(), Some("last".into()));
+        assert_eq!(s.envs.len(), 1000);
+        assert_eq!(s.envs[3], ("V3".to_string(), "last".to_string()));
+        assert_eq!(s.envs[999], ("V999".to_string(), "1999".to_string()));
     }
 }

@@ -6,6 +6,7 @@
 //! until the child has exec'd or exited.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::ffi::{c_char, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
@@ -274,7 +275,9 @@ impl MountStorage {
         }
         entries.extend(c.mounts.iter().cloned());
 
-        let mut normalized: Vec<(PathBuf, MountEntry)> = Vec::new();
+        // A later entry on a target replaces the earlier one (an index keeps this linear).
+        let mut slots: Vec<Option<(PathBuf, MountEntry)>> = Vec::with_capacity(entries.len());
+        let mut by_target: HashMap<PathBuf, usize> = HashMap::with_capacity(entries.len());
         for e in entries {
             let t = normalize_target("mount target", e.target())?;
             if t == Path::new("/") {
@@ -283,9 +286,12 @@ impl MountStorage {
                     "cannot mount over / (use rootdir or rootfs)",
                 ));
             }
-            normalized.retain(|(old, _)| *old != t);
-            normalized.push((t, e));
+            if let Some(old) = by_target.insert(t.clone(), slots.len()) {
+                slots[old] = None;
+            }
+            slots.push(Some((t, e)));
         }
+        let mut normalized: Vec<(PathBuf, MountEntry)> = slots.into_iter().flatten().collect();
         normalized.sort_by_key(|(t, _)| depth(t));
 
         let mut m = MountStorage {
@@ -348,11 +354,18 @@ impl MountStorage {
                     }
                     // Masks and read-only covers go right after the procfs they protect.
                     m.add_op(target.clone(), OwnedKind::Proc)?;
-                    for name in PROC_READONLY {
+                    let present = proc_entries();
+                    for name in PROC_READONLY.iter().filter(|n| present.has(n)) {
                         m.add_op(target.join(name), OwnedKind::ReadOnly)?;
                     }
-                    for name in PROC_MASKED {
-                        let null = m.add_source(Path::new("/dev/null"))?;
+                    for name in PROC_MASKED.iter().filter(|n| present.has(n)) {
+                        // A directory is covered by an empty tmpfs; a file by a clone of
+                        // /dev/null, one per file (a detached mount is attached once).
+                        let null = if present.is_dir(name) {
+                            NO_SOURCE
+                        } else {
+                            m.add_source(Path::new("/dev/null"))?
+                        };
                         m.add_op(target.join(name), OwnedKind::Mask { null })?;
                     }
                     continue;
@@ -387,6 +400,51 @@ impl MountStorage {
         m.check_fd_budget()?;
         Ok(m)
     }
+}
+
+/// Source index of a mask that needs none (a directory, covered by an empty tmpfs).
+const NO_SOURCE: u32 = u32::MAX;
+
+/// Which of the covered procfs entries this kernel has, and which are directories.
+///
+/// Every procfs instance of one kernel has the same top-level entries (they depend on the
+/// kernel's configuration, not on the namespace), so the host's `/proc` tells what the
+/// sandbox's will hold. Covering only what exists saves a mount clone per missing entry;
+/// each detached clone costs an expedited RCU grace period when it is torn down. Without a
+/// readable host procfs every entry is covered (the child skips what it cannot find).
+struct ProcEntries {
+    /// (name, is a directory) of the entries present.
+    present: Vec<(&'static str, bool)>,
+    /// The host's procfs could not be read: assume every entry exists (files).
+    unknown: bool,
+}
+
+impl ProcEntries {
+    fn has(&self, name: &str) -> bool {
+        self.unknown || self.present.iter().any(|(n, _)| *n == name)
+    }
+
+    fn is_dir(&self, name: &str) -> bool {
+        self.present.iter().any(|(n, d)| *n == name && *d)
+    }
+}
+
+fn proc_entries() -> &'static ProcEntries {
+    static ENTRIES: crate::process_local::ProcessLocal<ProcEntries> =
+        crate::process_local::ProcessLocal::new();
+    ENTRIES.get_or_init(|| {
+        let proc = Path::new("/proc");
+        let unknown = std::fs::symlink_metadata(proc.join("self/stat")).is_err();
+        let present = PROC_READONLY
+            .iter()
+            .chain(PROC_MASKED.iter())
+            .filter_map(|name| {
+                let meta = std::fs::symlink_metadata(proc.join(name)).ok()?;
+                Some((*name, meta.is_dir()))
+            })
+            .collect();
+        ProcEntries { present, unknown }
+    })
 }
 
 fn expand_rootfs(dir: &Path) -> Result<Vec<MountEntry>> {
@@ -897,5 +955,72 @@ impl Storage {
             }),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mounts(c: &crate::Container) -> MountStorage {
+        MountStorage::build(&c.command("/bin/true"), None).expect("plan")
+    }
+
+    #[test]
+    fn only_proc_entries_this_kernel_has_get_a_mask() {
+        let m = mounts(&crate::Container::new());
+        let files: Vec<&str> = PROC_MASKED
+            .iter()
+            .copied()
+            .filter(|n| {
+                std::fs::symlink_metadata(Path::new("/proc").join(n)).is_ok_and(|m| !m.is_dir())
+            })
+            .collect();
+        let nulls = m
+            .source_paths
+            .iter()
+            .filter(|p| *p == Path::new("/dev/null"))
+            .count();
+        assert_eq!(nulls, files.len(), "one /dev/null clone per masked file");
+        for op in &m.ops {
+            if matches!(op.kind, OwnedKind::Mask { .. } | OwnedKind::ReadOnly) {
+                assert!(
+                    Path::new("/proc")
+                        .join(op.target.strip_prefix("/proc").unwrap())
+                        .exists(),
+                    "{} is covered but does not exist",
+                    op.target.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_later_mount_on_the_same_target_replaces_the_earlier_one_in_order() {
+        let mut c = crate::Container::empty();
+        c.unshare(Namespace::Mount);
+        for i in 0..1000 {
+            c.bindmount_ro("/usr", format!("/t/{}", i % 500));
+        }
+        c.tmpfsmount("/t/7").bindmount_ro("/etc", "/t/3");
+        let m = mounts(&c);
+        let targets: Vec<String> = m
+            .ops
+            .iter()
+            .map(|o| o.target.display().to_string())
+            .collect();
+        assert_eq!(targets.len(), 500);
+        // Equal depth keeps the order of the surviving (last) entries.
+        let mut want: Vec<String> = (0..500)
+            .filter(|i| *i != 7 && *i != 3)
+            .map(|i| format!("/t/{i}"))
+            .collect();
+        want.extend(["/t/7".to_string(), "/t/3".to_string()]);
+        assert_eq!(targets, want);
+        assert!(matches!(m.ops[498].kind, OwnedKind::Tmpfs { .. }));
+        let OwnedKind::Bind { source, .. } = m.ops[499].kind else {
+            panic!("a bind")
+        };
+        assert_eq!(m.source_paths[source as usize], Path::new("/etc"));
     }
 }

@@ -47,6 +47,13 @@ impl<T> ProcessLocal<T> {
         (t.pid == me).then_some(&t.value)
     }
 
+    /// This process's value, made with `init` if there is none yet (see
+    /// [`ProcessLocal::get_or_try_init`]).
+    pub(crate) fn get_or_init(&'static self, init: impl FnOnce() -> T) -> &'static T {
+        let r = self.get_or_try_init(|| Ok::<T, std::convert::Infallible>(init()));
+        r.unwrap_or_else(|e| match e {})
+    }
+
     /// This process's value, made with `init` if there is none yet (or only the parent's
     /// copy from before a `fork`). When two threads race, one value wins and the other is
     /// dropped.

@@ -78,9 +78,7 @@ pub(crate) fn compile(
     if *profile == Seccomp::Unconfined {
         return Ok(None);
     }
-    let cache = CACHE
-        .get_or_try_init(|| Ok::<_, std::convert::Infallible>(Cache::default()))
-        .unwrap_or_else(|e| match e {});
+    let cache = CACHE.get_or_init(Cache::default);
     let key = (profile.clone(), caps, deny_setid, exit_hook);
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
@@ -132,9 +130,10 @@ pub(crate) fn compile(
 }
 
 /// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`, read
-/// once per process: it cannot change while the kernel runs).
+/// once per process: it cannot change while the kernel runs; per process rather than a
+/// `OnceLock`, whose initialisation a `fork` could catch half-way).
 pub(crate) fn all_caps() -> u64 {
-    static ALL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static ALL: crate::process_local::ProcessLocal<u64> = crate::process_local::ProcessLocal::new();
     *ALL.get_or_init(|| {
         let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
             .ok()

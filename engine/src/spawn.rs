@@ -137,9 +137,7 @@ fn clone_via_spawner(mut job: Job) -> Result<std::result::Result<(i32, RawFd), i
         op: "spawner thread",
         errno: 32,
     };
-    let idle = IDLE_SPAWNERS
-        .get_or_try_init(|| Ok::<_, std::convert::Infallible>(Mutex::new(Vec::new())))
-        .unwrap_or_else(|e| match e {});
+    let idle = IDLE_SPAWNERS.get_or_init(|| Mutex::new(Vec::new()));
     let taken = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
     let tx = match taken {
         Some(tx) => tx,

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Spawn benchmarks: a small host and a host holding 1 GiB of touched memory (goal: within
-# 1.5x), against bubblewrap and unshare(1); pasta start-up apart from sandbox start-up; seccomp
-# filter install time. Prints medians; no pass/fail.
+# The benchmark harness (not part of CI's pass/fail): CLI start-up against bubblewrap,
+# unshare(1) and a floor program; throughput with 1, 2 and 8 workers; the library from one
+# process vs a bare posix_spawn; host-size independence; mount scaling; seccomp install and
+# per-call cost; supervisor memory; setup stages; pasta. Prints medians, p10/p90 and paired
+# ratios, and writes docs/benchmarks.md with a description of the machine.
+#
+#   bash bench/run.sh            # full run, release build (several minutes)
+#   bash bench/run.sh --quick    # a few samples of everything, debug build (proves it works)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p hakoniwa --example spawn_bench
-cargo build --release -q -p hakoniwa-seccomp --example seccomp_install_bench
-for mib in 0 1024; do
-  ./target/release/examples/spawn_bench "${1:-200}" "$mib"
-  echo
+if [ "${1:-}" = --quick ]; then
+  cargo build -q -p hakoniwa-cli -p hakoniwa-bench
+  out=target/benchmarks-quick.md
+  ./target/debug/harness --quick --out "$out"
+else
+  cargo build --release -q -p hakoniwa-cli -p hakoniwa-bench
+  out=docs/benchmarks.md
+  ./target/release/harness --out "$out"
+fi
+# Other front ends add their own scripts (C ABI, Python); their output is appended.
+for extra in bench/capi.sh bench/python.sh; do
+  if [ -f "$extra" ]; then
+    echo
+    echo "== $extra"
+    { echo; echo "## $(basename "$extra")"; echo; echo '```'; bash "$extra" "$@"; echo '```'; } | tee -a "$out"
+  fi
 done
-echo "== seccomp filter install time (binary search vs seccompiler's linear program)"
-./target/release/examples/seccomp_install_bench

@@ -88,6 +88,6 @@ pub use error::{Error, ErrorKind, Result, Stage};
 pub use exit_status::{Enforced, ExitReason, ExitStatus, Usage};
 pub use namespace::Namespace;
 pub use network::{Network, Pasta};
-pub use plan::{DEFAULT_PATH, HOST_ROOT_DIRS};
+pub use plan::{DEFAULT_PATH, HOST_ROOT_DIRS, PROC_MASKED, PROC_READONLY};
 pub use rlimit::{Rlimit, RLIM_INFINITY};
 pub use stdio::Stdio;

@@ -1,0 +1,740 @@
+//! The benchmark harness behind `bench/run.sh` (not part of CI's pass/fail).
+//!
+//! Everything is measured side by side in one run, the compared commands interleaved round
+//! by round so that noise from other work on the machine hits all of them alike. It prints
+//! medians with p10/p90 and ratios (per-round paired ratios where commands alternate), never
+//! single samples, and writes the same report to `docs/benchmarks.md` with a description of
+//! the machine.
+//!
+//! `harness [--quick] [--out FILE]` — the sibling binaries `hakoniwa`, `floor` and
+//! `syscall_loop` must be in the same directory. `--quick` runs every section with a few
+//! samples only, to prove the harness works (used by `.ci/test`).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hakoniwa::Container;
+
+/// Samples of one quantity.
+#[derive(Default, Clone)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn q(&self, p: f64) -> f64 {
+        let mut v = self.0.clone();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    }
+    fn median(&self) -> f64 {
+        self.q(0.5)
+    }
+    fn show(&self, unit: &str) -> String {
+        format!(
+            "{:.3} {unit} (p10 {:.3}, p90 {:.3}, n={})",
+            self.median(),
+            self.q(0.1),
+            self.q(0.9),
+            self.0.len()
+        )
+    }
+}
+
+struct Report {
+    text: String,
+}
+
+impl Report {
+    fn line(&mut self, s: impl AsRef<str>) {
+        println!("{}", s.as_ref());
+        self.text.push_str(s.as_ref());
+        self.text.push('\n');
+    }
+    fn section(&mut self, title: &str) {
+        self.line("");
+        self.line(format!("## {title}"));
+        self.line("");
+    }
+}
+
+struct Env {
+    quick: bool,
+    dir: PathBuf,
+    hk: PathBuf,
+    have_bwrap: bool,
+    have_pasta: bool,
+    filter_file: PathBuf,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn time_cmd(argv: &[String]) -> f64 {
+    let t = Instant::now();
+    let st = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    let t = ms(t.elapsed());
+    assert!(st.success(), "{argv:?} failed: {st}");
+    t
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn bwrap_same_mounts(extra: &str, prog: &str) -> Vec<String> {
+    words(&format!(
+        "bwrap --unshare-user --unshare-pid {extra} --die-with-parent --ro-bind /usr /usr \
+         --ro-bind /etc /etc --symlink usr/bin /bin --symlink usr/lib /lib \
+         --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin --proc /proc {prog}"
+    ))
+}
+
+/// Interleaved timing of named commands: `rounds` rounds, each running every command once
+/// (the order rotates every round).
+fn interleave(cmds: &[(String, Vec<String>)], rounds: usize) -> Vec<Samples> {
+    let mut out = vec![Samples::default(); cmds.len()];
+    for (_, argv) in cmds {
+        time_cmd(argv); // warm-up (page cache, dynamic loader)
+    }
+    for r in 0..rounds {
+        for k in 0..cmds.len() {
+            let i = (k + r) % cmds.len();
+            out[i].0.push(time_cmd(&cmds[i].1));
+        }
+    }
+    out
+}
+
+fn paired(a: &Samples, b: &Samples) -> Samples {
+    Samples(a.0.iter().zip(&b.0).map(|(x, y)| x / y).collect())
+}
+
+fn startup(env: &Env, rep: &mut Report) {
+    rep.section("CLI start-up (`run -- /bin/true`, ms per run, interleaved)");
+    let hk = env.hk.display().to_string();
+    let floor = env.dir.join("floor").display().to_string();
+    let mut cmds: Vec<(String, Vec<String>)> = vec![
+        ("/bin/true alone".into(), words("/bin/true")),
+        (
+            "hakoniwa --version".into(),
+            words(&format!("{hk} --version")),
+        ),
+        (
+            "ours, default".into(),
+            words(&format!("{hk} run -- /bin/true")),
+        ),
+        (
+            "ours, --seccomp unconfined".into(),
+            words(&format!("{hk} run --seccomp unconfined -- /bin/true")),
+        ),
+        (
+            "ours, --unshare-all --devfs /dev --tmpfs /tmp".into(),
+            words(&format!(
+                "{hk} run --unshare-all --devfs /dev --tmpfs /tmp -- /bin/true"
+            )),
+        ),
+        (
+            "unshare -Urmpf --mount-proc".into(),
+            words("unshare -Urmpf --mount-proc /bin/true"),
+        ),
+        (
+            "floor (same syscalls and filter)".into(),
+            words(&format!("{floor} {} /bin/true", env.filter_file.display())),
+        ),
+    ];
+    // An older build to compare with (e.g. the main branch): HK_BASELINE=/path/to/hakoniwa.
+    if let Ok(base) = std::env::var("HK_BASELINE") {
+        cmds.push((
+            "baseline build, default".into(),
+            words(&format!("{base} run -- /bin/true")),
+        ));
+    }
+    if env.have_bwrap {
+        cmds.push((
+            "bwrap, same mounts".into(),
+            bwrap_same_mounts("", "/bin/true"),
+        ));
+        cmds.push((
+            "bwrap --unshare-all --dev /dev --tmpfs /tmp".into(),
+            bwrap_same_mounts("--unshare-all --dev /dev --tmpfs /tmp", "/bin/true"),
+        ));
+    }
+    let s = interleave(&cmds, if env.quick { 3 } else { 200 });
+    rep.line("| command | median ms (p10, p90) |");
+    rep.line("|---|---|");
+    for ((name, _), s) in cmds.iter().zip(&s) {
+        rep.line(format!("| {name} | {} |", s.show("ms")));
+    }
+    let idx = |n: &str| cmds.iter().position(|(c, _)| c == n);
+    rep.line("");
+    rep.line("| paired ratio (median of per-round ratios) | median (p10, p90) | goal |");
+    rep.line("|---|---|---|");
+    let mut ratio = |a: &str, b: &str, goal: &str| {
+        if let (Some(i), Some(j)) = (idx(a), idx(b)) {
+            rep.line(format!(
+                "| {a} / {b} | {} | {goal} |",
+                paired(&s[i], &s[j]).show("x")
+            ));
+        }
+    };
+    ratio("ours, default", "bwrap, same mounts", "<= 0.7x");
+    ratio("ours, default", "unshare -Urmpf --mount-proc", "<= 1.1x");
+    ratio(
+        "ours, default",
+        "floor (same syscalls and filter)",
+        "<= 1.15x",
+    );
+    ratio("ours, --seccomp unconfined", "bwrap, same mounts", "");
+    ratio("ours, default", "baseline build, default", "");
+    ratio(
+        "ours, --unshare-all --devfs /dev --tmpfs /tmp",
+        "bwrap --unshare-all --dev /dev --tmpfs /tmp",
+        "",
+    );
+}
+
+/// Sandboxes per second with `workers` threads each running `per_worker` commands.
+fn rate(argv: &[String], workers: usize, per_worker: usize) -> f64 {
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                for _ in 0..per_worker {
+                    time_cmd(argv);
+                }
+            });
+        }
+    });
+    (workers * per_worker) as f64 / t.elapsed().as_secs_f64()
+}
+
+fn throughput(env: &Env, rep: &mut Report) {
+    rep.section("Throughput (sandboxes per second, `/bin/true`, interleaved repetitions)");
+    let hk = env.hk.display().to_string();
+    let mut tools: Vec<(&str, Vec<String>)> = vec![
+        ("ours", words(&format!("{hk} run -- /bin/true"))),
+        ("unshare", words("unshare -Urmpf --mount-proc /bin/true")),
+    ];
+    if env.have_bwrap {
+        tools.push(("bwrap", bwrap_same_mounts("", "/bin/true")));
+    }
+    let (reps, total): (usize, usize) = if env.quick { (1, 8) } else { (5, 200) };
+    rep.line("| workers | ours | bwrap | unshare | ours / bwrap |");
+    rep.line("|---|---|---|---|---|");
+    for workers in [1usize, 2, 8] {
+        let mut s = vec![Samples::default(); tools.len()];
+        for _ in 0..reps {
+            for (i, (_, argv)) in tools.iter().enumerate() {
+                s[i].0.push(rate(argv, workers, total.div_ceil(workers)));
+            }
+        }
+        let get = |n: &str| tools.iter().position(|(t, _)| *t == n).map(|i| &s[i]);
+        let show = |n: &str| get(n).map_or("-".into(), |s| s.show("/s"));
+        let ratio = match (get("ours"), get("bwrap")) {
+            (Some(a), Some(b)) => paired(a, b).show("x"),
+            _ => "-".into(),
+        };
+        rep.line(format!(
+            "| {workers} | {} | {} | {} | {ratio} (goal >= 1.3x) |",
+            show("ours"),
+            show("bwrap"),
+            show("unshare")
+        ));
+    }
+}
+
+fn library(env: &Env, rep: &mut Report) {
+    rep.section("Library: spawn + wait of `/bin/true` from one process (sandboxes per second)");
+    let mut c = Container::new();
+    c.rootfs("/");
+    let lib_rate = |threads: usize, n: usize| {
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    for _ in 0..n {
+                        assert!(c.command("/bin/true").status().unwrap().success());
+                    }
+                });
+            }
+        });
+        (threads * n) as f64 / t.elapsed().as_secs_f64()
+    };
+    let spawn_rate = |threads: usize, n: usize| {
+        rate(&words("/bin/true"), threads, n) // std's posix_spawn
+    };
+    let bwrap = bwrap_same_mounts("", "/bin/true");
+    let (reps, n) = if env.quick { (1, 5) } else { (5, 100) };
+    let mut s: Vec<Samples> = vec![Samples::default(); 6];
+    for _ in 0..reps {
+        s[0].0.push(lib_rate(1, n));
+        s[1].0.push(lib_rate(2, n));
+        s[2].0.push(spawn_rate(1, n));
+        s[3].0.push(spawn_rate(2, n));
+        if env.have_bwrap {
+            s[4].0.push(rate(&bwrap, 1, n));
+            s[5].0.push(rate(&bwrap, 2, n));
+        }
+    }
+    rep.line("| threads | library | bare posix_spawn | bwrap CLI | library / bwrap |");
+    rep.line("|---|---|---|---|---|");
+    for (i, threads) in [1, 2].into_iter().enumerate() {
+        rep.line(format!(
+            "| {threads} | {} | {} | {} | {} |",
+            s[i].show("/s"),
+            s[2 + i].show("/s"),
+            s[4 + i].show("/s"),
+            if env.have_bwrap {
+                paired(&s[i], &s[4 + i]).show("x")
+            } else {
+                "-".into()
+            }
+        ));
+    }
+    rep.line(format!(
+        "2 threads / 1 thread (parallel clones): {} (goal for library / bwrap with 2 threads: >= 2x)",
+        paired(&s[1], &s[0]).show("x")
+    ));
+}
+
+fn host_size(env: &Env, rep: &mut Report) {
+    rep.section("Host-size independence (library spawn + wait, ms)");
+    let me = std::env::current_exe().unwrap();
+    let n = if env.quick { 5 } else { 200 };
+    let (mut small, mut large) = (Samples::default(), Samples::default());
+    for _ in 0..if env.quick { 1 } else { 3 } {
+        for (mib, into) in [(0, &mut small), (1024, &mut large)] {
+            let out = Command::new(&me)
+                .args(["lib-spawn", &n.to_string(), &mib.to_string()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            into.0.extend(
+                String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .map(|x| x.parse::<f64>().unwrap()),
+            );
+        }
+    }
+    rep.line(format!("small host: {}", small.show("ms")));
+    rep.line(format!("host holding 1 GiB: {}", large.show("ms")));
+    rep.line(format!(
+        "ratio of medians: {:.3}x (goal <= 1.2x)",
+        large.median() / small.median()
+    ));
+}
+
+/// `harness lib-spawn N MIB`: spawn N sandboxes from a host holding MIB MiB; print ms each.
+fn lib_spawn(n: usize, mib: usize) {
+    let ballast: Vec<u8> = (0..mib << 20).map(|i| i as u8).collect();
+    std::hint::black_box(&ballast);
+    let mut c = Container::new();
+    c.rootfs("/");
+    assert!(c.command("/bin/true").status().unwrap().success());
+    for _ in 0..n {
+        let t = Instant::now();
+        assert!(c.command("/bin/true").status().unwrap().success());
+        println!("{:.4}", ms(t.elapsed()));
+    }
+}
+
+fn mounts(env: &Env, rep: &mut Report) {
+    rep.section("Mount scaling (library spawn + wait with N read-only binds, ms)");
+    rep.line("| binds | total | per bind |");
+    rep.line("|---|---|---|");
+    let rounds = if env.quick { 2 } else { 20 };
+    let ns = [1usize, 10, 100, 1000];
+    let cs: Vec<Container> = ns
+        .iter()
+        .map(|&n| {
+            let mut c = Container::new();
+            c.rootfs("/");
+            for i in 0..n {
+                c.bindmount_ro("/usr/share", format!("/m/{i}"));
+            }
+            c
+        })
+        .collect();
+    let mut s = vec![Samples::default(); ns.len()];
+    for _ in 0..rounds {
+        for (i, c) in cs.iter().enumerate() {
+            let t = Instant::now();
+            assert!(c.command("/bin/true").status().unwrap().success());
+            s[i].0.push(ms(t.elapsed()));
+        }
+    }
+    for (n, s) in ns.iter().zip(&s) {
+        rep.line(format!(
+            "| {n} | {} | {:.4} ms |",
+            s.show("ms"),
+            s.median() / *n as f64
+        ));
+    }
+    rep.line("Goal: 1,000 read-only binds under 20 ms in total, linear growth.");
+}
+
+fn install_time(prog: &[hakoniwa_seccomp::SockFilter]) -> f64 {
+    let prog = prog.to_vec();
+    std::thread::spawn(move || {
+        hakoniwa_runtime::sys::prctl(hakoniwa_runtime::sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            .expect("no_new_privs");
+        let t = Instant::now();
+        hakoniwa_runtime::sys::seccomp_set_filter(&prog).expect("seccomp");
+        t.elapsed().as_secs_f64() * 1e6
+    })
+    .join()
+    .unwrap()
+}
+
+fn seccomp(env: &Env, rep: &mut Report) {
+    rep.section("Seccomp");
+    let p = hakoniwa_seccomp::podman_default(0);
+    let ours = p.compile().unwrap().instructions;
+    let lin = p.compile_linear_seccompiler().unwrap();
+    let (mut a, mut b, mut gen) = (Samples::default(), Samples::default(), Samples::default());
+    for _ in 0..if env.quick { 3 } else { 200 } {
+        a.0.push(install_time(&ours));
+        b.0.push(install_time(&lin));
+        let t = Instant::now();
+        std::hint::black_box(hakoniwa_seccomp::podman_default(0).compile().unwrap());
+        gen.0.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    rep.line(format!(
+        "install, default profile: ours ({} insns) {}; seccompiler linear ({} insns) {}",
+        ours.len(),
+        a.show("µs"),
+        lin.len(),
+        b.show("µs")
+    ));
+    rep.line(format!(
+        "install ratio ours / seccompiler: {} (goal <= 0.3x)",
+        paired(&a, &b).show("x")
+    ));
+    rep.line(format!(
+        "BPF generation, default profile: {}",
+        gen.show("µs")
+    ));
+
+    // Per-call cost inside a sandbox vs on the host.
+    let lp = env.dir.join("syscall_loop");
+    let n = if env.quick { "20000" } else { "2000000" };
+    let run_in = |c: Option<&Container>| -> Vec<(String, f64)> {
+        let out = match c {
+            Some(c) => {
+                let mut cmd = c.command(&lp);
+                cmd.arg(n);
+                let o = cmd.output().unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                o.stdout
+            }
+            None => Command::new(&lp).arg(n).output().unwrap().stdout,
+        };
+        String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| {
+                let (k, v) = l.split_once(' ')?;
+                Some((k.to_owned(), v.parse().ok()?))
+            })
+            .collect()
+    };
+    let mut def = Container::new();
+    def.rootfs("/").bindmount_ro(&env.dir, &env.dir);
+    let mut unc = def.clone();
+    unc.seccomp(hakoniwa::seccomp::Seccomp::Unconfined);
+    let rounds = if env.quick { 1 } else { 5 };
+    let mut table: Vec<(String, [Samples; 3])> = Vec::new();
+    for _ in 0..rounds {
+        for (j, c) in [None, Some(&unc), Some(&def)].into_iter().enumerate() {
+            for (k, v) in run_in(c) {
+                let row = match table.iter().position(|(n, _)| *n == k) {
+                    Some(i) => i,
+                    None => {
+                        table.push((k, Default::default()));
+                        table.len() - 1
+                    }
+                };
+                table[row].1[j].0.push(v);
+            }
+        }
+    }
+    rep.line("");
+    rep.line("| per call (ns) | host | sandbox, unconfined | sandbox, default profile |");
+    rep.line("|---|---|---|---|");
+    for (k, s) in &table {
+        rep.line(format!(
+            "| {k} | {} | {} | {} |",
+            s[0].show("ns"),
+            s[1].show("ns"),
+            s[2].show("ns")
+        ));
+    }
+}
+
+/// Pss (KiB) of `pid` from smaps_rollup, VmHWM (KiB) and thread count from status.
+fn memory_of(pid: u32) -> Option<(u64, u64, u64)> {
+    let roll = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((
+        field(&roll, "Pss:")?,
+        field(&status, "VmHWM:")?,
+        field(&status, "Threads:")?,
+    ))
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn supervisor(env: &Env, rep: &mut Report) {
+    rep.section("Supervisor memory while `sleep` runs in the sandbox");
+    let hk = env.hk.display().to_string();
+    let mut tools = vec![("ours", words(&format!("{hk} run -- sleep 1")))];
+    if env.have_bwrap {
+        tools.push(("bwrap", bwrap_same_mounts("", "sleep 1")));
+    }
+    rep.line("| tool | Pss KiB (all supervisor processes) | VmHWM KiB | threads |");
+    rep.line("|---|---|---|---|");
+    for (name, argv) in tools {
+        let (mut pss, mut hwm, mut thr) =
+            (Samples::default(), Samples::default(), Samples::default());
+        for _ in 0..if env.quick { 1 } else { 5 } {
+            let mut child = Command::new(&argv[0]).args(&argv[1..]).spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(400));
+            // Supervisors: the process we started and its descendants that are not `sleep`.
+            let mut todo = vec![child.id()];
+            let (mut p, mut h, mut t) = (0, 0, 0);
+            while let Some(pid) = todo.pop() {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.trim() == "sleep" {
+                    continue;
+                }
+                if let Some((a, b, c)) = memory_of(pid) {
+                    p += a;
+                    h += b;
+                    t += c;
+                }
+                todo.extend(children(pid));
+            }
+            pss.0.push(p as f64);
+            hwm.0.push(h as f64);
+            thr.0.push(t as f64);
+            child.wait().unwrap();
+        }
+        rep.line(format!(
+            "| {name} | {} | {} | {} |",
+            pss.show("KiB"),
+            hwm.show("KiB"),
+            thr.show("")
+        ));
+    }
+    rep.line("Goal: ours Pss <= 1.5 MiB.");
+}
+
+fn stages(env: &Env, rep: &mut Report) {
+    rep.section("Setup stages (library, default sandbox, from `Child::enforcement().timings`, µs)");
+    let mut c = Container::new();
+    c.rootfs("/");
+    let names = [
+        "prepare", "clone", "idmap", "network", "release", "mounts", "identity", "confine", "exec",
+        "total",
+    ];
+    let mut s = vec![Samples::default(); names.len()];
+    for _ in 0..if env.quick { 3 } else { 200 } {
+        let mut child = c.command("/bin/true").spawn().unwrap();
+        let t = child.enforcement().timings;
+        let v = [
+            t.prepare, t.clone, t.idmap, t.network, t.release, t.mounts, t.identity, t.confine,
+            t.exec, t.total,
+        ];
+        for (i, d) in v.iter().enumerate() {
+            s[i].0.push(d.as_secs_f64() * 1e6);
+        }
+        child.wait().unwrap();
+    }
+    rep.line("| stage | median µs (p10, p90) |");
+    rep.line("|---|---|");
+    for (n, s) in names.iter().zip(&s) {
+        rep.line(format!("| {n} | {} |", s.show("µs")));
+    }
+}
+
+fn pasta(env: &Env, rep: &mut Report) {
+    rep.section("pasta: sandbox with `--network pasta` vs bare `pasta --config-net`");
+    if !env.have_pasta {
+        rep.line("pasta not installed: skipped");
+        return;
+    }
+    let hk = env.hk.display().to_string();
+    let root = rustix::process::geteuid().is_root();
+    let bare = if root {
+        words("pasta --runas 0 --config-net -- /bin/true")
+    } else {
+        words("pasta --config-net -- /bin/true")
+    };
+    let cmds = vec![
+        (
+            "ours --network pasta".to_string(),
+            words(&format!("{hk} run --network pasta -- /bin/true")),
+        ),
+        ("bare pasta".to_string(), bare),
+    ];
+    let s = interleave(&cmds, if env.quick { 1 } else { 20 });
+    for ((n, _), s) in cmds.iter().zip(&s) {
+        rep.line(format!("{n}: {}", s.show("ms")));
+    }
+    rep.line(format!("ratio: {}", paired(&s[0], &s[1]).show("x")));
+}
+
+fn sh(cmd: &str) -> String {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "- date: {}", sh("date -u '+%Y-%m-%d %H:%M UTC'"));
+    let _ = writeln!(
+        s,
+        "- CPU: {} ({} online)",
+        sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+        sh("nproc")
+    );
+    let _ = writeln!(
+        s,
+        "- memory: {}",
+        sh("grep MemTotal /proc/meminfo | tr -s ' '")
+    );
+    let _ = writeln!(s, "- kernel: {}", sh("uname -r"));
+    let _ = writeln!(s, "- OS: {}", sh(". /etc/os-release; echo $PRETTY_NAME"));
+    let _ = writeln!(
+        s,
+        "- load average at start: {}",
+        sh("cut -d' ' -f1-3 /proc/loadavg")
+    );
+    let _ = writeln!(
+        s,
+        "- tools: {}; {}; {}",
+        sh("bwrap --version"),
+        sh("unshare --version"),
+        sh("pasta --version 2>&1 | head -1")
+    );
+    let _ = writeln!(s, "- user: uid {}", rustix::process::geteuid().as_raw());
+    s
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("lib-spawn") {
+        lib_spawn(args[1].parse().unwrap(), args[2].parse().unwrap());
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .map(|i| PathBuf::from(&args[i + 1]));
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let which = |p: &str| !sh(&format!("command -v {p}")).is_empty();
+    // The floor's filter: the default profile for the program's capability set.
+    let caps = if rustix::process::geteuid().is_root() {
+        hakoniwa::caps::DEFAULT
+    } else {
+        0
+    };
+    let prog = hakoniwa_seccomp::podman_default(caps)
+        .compile()
+        .unwrap()
+        .instructions;
+    let filter_file =
+        std::env::temp_dir().join(format!("hakoniwa-bench-filter-{}", std::process::id()));
+    let bytes: Vec<u8> = prog
+        .iter()
+        .flat_map(|f| {
+            let mut b = f.code.to_ne_bytes().to_vec();
+            b.extend([f.jt, f.jf]);
+            b.extend(f.k.to_ne_bytes());
+            b
+        })
+        .collect();
+    std::fs::write(&filter_file, bytes).unwrap();
+    let env = Env {
+        quick,
+        hk: dir.join("hakoniwa"),
+        have_bwrap: which("bwrap"),
+        have_pasta: which("pasta"),
+        dir,
+        filter_file: filter_file.clone(),
+    };
+    assert!(env.hk.exists(), "build the CLI first: {}", env.hk.display());
+    let mut rep = Report {
+        text: String::new(),
+    };
+    rep.line("# Benchmarks");
+    rep.line("");
+    rep.line(format!(
+        "Generated by `bash bench/run.sh`{} (the `bench/` harness). Medians with p10/p90 over \
+         interleaved samples; ratios are per-round paired ratios where commands alternate. \
+         Absolute times depend on the machine and its load; compare ratios.",
+        if quick {
+            " in quick mode (few samples: proves the harness works, not the numbers)"
+        } else {
+            ""
+        }
+    ));
+    rep.line("");
+    rep.line("Machine:");
+    rep.line("");
+    rep.line(machine());
+    startup(&env, &mut rep);
+    throughput(&env, &mut rep);
+    library(&env, &mut rep);
+    host_size(&env, &mut rep);
+    mounts(&env, &mut rep);
+    seccomp(&env, &mut rep);
+    supervisor(&env, &mut rep);
+    stages(&env, &mut rep);
+    pasta(&env, &mut rep);
+    rep.line("");
+    rep.line(format!(
+        "Load average at the end: {}",
+        sh("cut -d' ' -f1-3 /proc/loadavg")
+    ));
+    let _ = std::fs::remove_file(&filter_file);
+    if let Some(path) = out {
+        let _ = std::fs::create_dir_all(Path::new(&path).parent().unwrap_or(Path::new(".")));
+        std::fs::write(&path, &rep.text).unwrap();
+        eprintln!("wrote {}", path.display());
+    }
+}

@@ -65,6 +65,48 @@ type Cache = Mutex<HashMap<(Seccomp, u64, bool, bool), Arc<Compiled>>>;
 /// does not exist in the forked process.
 static CACHE: crate::process_local::ProcessLocal<Cache> = crate::process_local::ProcessLocal::new();
 
+/// The built-in profile compiled at build time for one capability set (see `build.rs`).
+pub(crate) struct Precompiled {
+    caps: u64,
+    deny_setid: bool,
+    profile: &'static str,
+    rules: usize,
+    arches: &'static [filter::Arch],
+    plain: &'static [filter::SockFilter],
+    hooked: &'static [filter::SockFilter],
+}
+
+mod generated {
+    use super::filter::{Arch, SockFilter};
+    use super::Precompiled;
+    include!(concat!(env!("OUT_DIR"), "/precompiled_seccomp.rs"));
+}
+
+/// The built-in profile for `caps` and `deny_setid`, if it was compiled at build time.
+fn precompiled(
+    profile: &Seccomp,
+    caps: u64,
+    deny_setid: bool,
+    exit_hook: bool,
+) -> Option<Compiled> {
+    if *profile != Seccomp::Podman {
+        return None;
+    }
+    let p = generated::PRECOMPILED
+        .iter()
+        .find(|p| p.caps == caps && p.deny_setid == deny_setid)?;
+    Some(Compiled {
+        program: filter::Program {
+            instructions: p.plain.to_vec(),
+            profile: p.profile.to_owned(),
+            arches: p.arches.to_vec(),
+        },
+        hooked: exit_hook.then(|| p.hooked.to_vec()),
+        warnings: Vec::new(),
+        rules: p.rules,
+    })
+}
+
 /// Compile `profile` for a program holding capabilities `caps` (bit n = capability n);
 /// with `deny_setid`, the set-id mode rules of [`filter::setid`] go on top (not with
 /// [`Seccomp::Unconfined`], which installs no filter at all); with `exit_hook`, the
@@ -83,6 +125,25 @@ pub(crate) fn compile(
     if let Some(c) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Some(c.clone()));
     }
+    let c = match precompiled(profile, caps, deny_setid, exit_hook) {
+        Some(c) => c,
+        None => compile_now(profile, caps, deny_setid, exit_hook)?,
+    };
+    let c = Arc::new(c);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, c.clone());
+    Ok(Some(c))
+}
+
+/// Compile at run time (profiles and capability sets not precompiled).
+fn compile_now(
+    profile: &Seccomp,
+    caps: u64,
+    deny_setid: bool,
+    exit_hook: bool,
+) -> Result<Compiled> {
     let typed = |error| Error::Seccomp {
         profile: profile.name().to_string(),
         error,
@@ -109,24 +170,16 @@ pub(crate) fn compile(
     let program = policy.compile().map_err(typed)?;
     let rules = policy.profile_rules();
     let hooked = if exit_hook {
-        Some(
-            filter::codegen::compile_with_exit_hook(&policy)
-                .map_err(|e| Error::config("seccomp", e.to_string()))?,
-        )
+        Some(filter::codegen::compile_with_exit_hook(&policy).map_err(typed)?)
     } else {
         None
     };
-    let c = Arc::new(Compiled {
+    Ok(Compiled {
         program,
         hooked,
         warnings,
         rules,
-    });
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, c.clone());
-    Ok(Some(c))
+    })
 }
 
 /// Every capability the running kernel knows (from `/proc/sys/kernel/cap_last_cap`, read
@@ -145,4 +198,39 @@ pub(crate) fn all_caps() -> u64 {
             (1u64 << (last + 1)) - 1
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precompiled_programs_equal_what_the_run_time_compiler_makes() {
+        let setfcap = 1u64 << crate::host_root::CAP_SETFCAP;
+        for (caps, setid) in [
+            (crate::caps::DEFAULT, false),
+            (crate::caps::DEFAULT & !setfcap, true),
+            (0, false),
+            (0, true),
+        ] {
+            assert!(
+                generated::PRECOMPILED
+                    .iter()
+                    .any(|p| p.caps == caps && p.deny_setid == setid),
+                "the default capability sets are precompiled: {caps:#x}, {setid}"
+            );
+        }
+        for p in generated::PRECOMPILED {
+            for hook in [false, true] {
+                let pre = precompiled(&Seccomp::Podman, p.caps, p.deny_setid, hook).unwrap();
+                let now = compile_now(&Seccomp::Podman, p.caps, p.deny_setid, hook).unwrap();
+                assert_eq!(pre.program.instructions, now.program.instructions);
+                assert_eq!(pre.program.profile, now.program.profile);
+                assert_eq!(pre.program.arches, now.program.arches);
+                assert_eq!(pre.hooked, now.hooked);
+                assert_eq!(pre.warnings, now.warnings);
+                assert_eq!(pre.rules, now.rules);
+            }
+        }
+    }
 }

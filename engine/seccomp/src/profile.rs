@@ -99,7 +99,8 @@ impl Builder {
     /// Add the merged rules to `policy`.
     pub fn finish(mut self, policy: &mut Policy) -> Result<Vec<Warning>, Error> {
         policy.add_profile_rules(self.offered);
-        for p in self.syscalls.values() {
+        // By number: the names were looked up once already, in `add`.
+        for (&nr, p) in &self.syscalls {
             let uncond = p.rules.iter().find(|(c, _)| c.is_empty()).map(|&(_, a)| a);
             if let Some(action) = uncond {
                 let dropped: Vec<Action> = p
@@ -114,10 +115,10 @@ impl Builder {
                         p.name
                     )));
                 }
-                policy.rule(&p.name, Vec::new(), action)?;
+                policy.rule_nr(nr, Vec::new(), action)?;
             } else {
                 for (c, a) in &p.rules {
-                    policy.rule(&p.name, c.clone(), *a)?;
+                    policy.rule_nr(nr, c.clone(), *a)?;
                 }
             }
         }

@@ -17,6 +17,7 @@ mod printable;
 mod profiles;
 mod run;
 mod signals;
+mod slim;
 mod verbose;
 
 use std::io::Write;

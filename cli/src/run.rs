@@ -1285,6 +1285,7 @@ pub fn main(args: &RunArgs) -> i32 {
     for w in child.warnings() {
         log::warn!("{w}");
     }
+    crate::slim::release_startup_pages();
     let status = match child.wait() {
         Ok(s) => s,
         Err(e) => return report_err(crate::network_error::explain(e), prepared.namespaces),

@@ -29,6 +29,20 @@
 //! forwards signals, reaps orphans and reports the program's end; see
 //! [`Container::init`] and the README ("PID 1, signals and the terminal").
 //!
+//! # Threads, signals and `fork`
+//! The engine starts threads only when needed: a spawn from the main thread clones from
+//! that thread; a spawn from any other thread hands the clone to an idle "spawner" thread
+//! (started on demand, one per concurrent spawn, never exiting, all signals blocked), so
+//! that the sandbox's parent-death signal follows a thread that lives as long as the
+//! process. With [`Container::peak_memory`], one "exit-hook" thread answers the sandboxes'
+//! `exit_group` notifications (only without the init, which reports the program's rusage
+//! itself). The cloning thread blocks all signals for the duration of the
+//! clone and restores its mask. The engine's process-wide state (these threads, the compiled
+//! seccomp programs) belongs to the process that made it: after `fork()` the forked process
+//! builds its own and never touches the parent's (whose threads do not exist there). A C host
+//! that calls `pthread_exit` in its main thread while other threads go on kills the
+//! sandboxes that thread spawned (their parent-death signal fires).
+//!
 //! # Peak memory
 //! Measured only when asked for with [`Container::peak_memory`]; otherwise
 //! `ExitStatus::usage.max_rss_kb` is `None`. When asked, it is the program's own peak: with

@@ -8,7 +8,9 @@
 //!
 //! `harness [--quick] [--out FILE]` — the sibling binaries `hakoniwa`, `floor` and
 //! `syscall_loop` must be in the same directory. `--quick` runs every section with a few
-//! samples only, to prove the harness works (used by `.ci/test`).
+//! samples only, to prove the harness works (used by `.ci/test`). `HK_BENCH_ONLY=a,b` runs
+//! only the named sections; `HK_BASELINE=/path/to/hakoniwa` adds another build of the CLI
+//! to the start-up comparison.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -717,15 +719,25 @@ fn main() {
     rep.line("Machine:");
     rep.line("");
     rep.line(machine());
-    startup(&env, &mut rep);
-    throughput(&env, &mut rep);
-    library(&env, &mut rep);
-    host_size(&env, &mut rep);
-    mounts(&env, &mut rep);
-    seccomp(&env, &mut rep);
-    supervisor(&env, &mut rep);
-    stages(&env, &mut rep);
-    pasta(&env, &mut rep);
+    // HK_BENCH_ONLY=startup,mounts runs only the named sections.
+    let only = std::env::var("HK_BENCH_ONLY").unwrap_or_default();
+    type Section = fn(&Env, &mut Report);
+    let sections: [(&str, Section); 9] = [
+        ("startup", startup),
+        ("throughput", throughput),
+        ("library", library),
+        ("host_size", host_size),
+        ("mounts", mounts),
+        ("seccomp", seccomp),
+        ("supervisor", supervisor),
+        ("stages", stages),
+        ("pasta", pasta),
+    ];
+    for (name, run) in sections {
+        if only.is_empty() || only.split(',').any(|o| o == name) {
+            run(&env, &mut rep);
+        }
+    }
     rep.line("");
     rep.line(format!(
         "Load average at the end: {}",

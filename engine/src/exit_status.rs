@@ -112,7 +112,7 @@ pub struct Enforced {
 ///     ExitReason::WallTimeExceeded => assert_eq!(status.code(), 137),
 ///     other => println!("{other:?}, signal {:?}", status.signal),
 /// }
-/// println!("{status}; peak memory {} KiB", status.usage.max_rss_kb);
+/// println!("{status}; peak memory {:?} KiB", status.usage.max_rss_kb);
 /// # Ok::<(), hakoniwa::Error>(())
 /// ```
 ///

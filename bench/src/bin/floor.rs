@@ -206,7 +206,12 @@ fn child(p: &Proc, filter: &[SockFilter], argv: &[CString], uid: u32, gid: u32) 
     sys::close(host_proc);
     check(sys::join_new_session_keyring(), "keyring");
     check(sys::setsid(), "setsid");
-    let keep = if uid == 0 { hakoniwa::caps::DEFAULT } else { 0 };
+    // A root caller's sandbox reaches host root: no CAP_SETFCAP (as in the engine).
+    let keep = if uid == 0 {
+        hakoniwa::caps::DEFAULT & !(1 << 31)
+    } else {
+        0
+    };
     let caps = CapPlan {
         keep,
         last_cap: last_cap(),

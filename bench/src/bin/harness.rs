@@ -669,16 +669,21 @@ fn main() {
         .unwrap()
         .to_path_buf();
     let which = |p: &str| !sh(&format!("command -v {p}")).is_empty();
-    // The floor's filter: the default profile for the program's capability set.
-    let caps = if rustix::process::geteuid().is_root() {
-        hakoniwa::caps::DEFAULT
+    // The floor's filter: the default profile for the program's capability set; a root
+    // caller's default sandbox reaches host root, so it also gets the set-id rules and
+    // loses CAP_SETFCAP (as the engine does).
+    let root = rustix::process::geteuid().is_root();
+    let setfcap = hakoniwa_seccomp::caps::cap_mask(&["CAP_SETFCAP"]);
+    let caps = if root {
+        hakoniwa::caps::DEFAULT & !setfcap
     } else {
         0
     };
-    let prog = hakoniwa_seccomp::podman_default(caps)
-        .compile()
-        .unwrap()
-        .instructions;
+    let mut policy = hakoniwa_seccomp::podman_default(caps);
+    if root {
+        hakoniwa_seccomp::setid::deny_setid_modes(&mut policy).unwrap();
+    }
+    let prog = policy.compile().unwrap().instructions;
     let filter_file =
         std::env::temp_dir().join(format!("hakoniwa-bench-filter-{}", std::process::id()));
     let bytes: Vec<u8> = prog

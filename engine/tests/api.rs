@@ -333,12 +333,18 @@ fn usage_figures_are_filled() {
 
 #[test]
 fn peak_memory_is_absent_unless_asked_for() {
-    let s = sandbox().command("/bin/true").status().unwrap();
-    assert!(s.success());
-    assert_eq!(s.usage.max_rss_kb, None);
-    // Unconfined: no filter to hook, so no figure even when asked (never ru_maxrss).
+    for init in [true, false] {
+        let mut c = sandbox();
+        c.init(init);
+        let s = c.command("/bin/true").status().unwrap();
+        assert!(s.success());
+        assert_eq!(s.usage.max_rss_kb, None, "init {init}");
+    }
+    // Unconfined without the init: no filter to hook, so no figure even when asked (never
+    // the host-polluted ru_maxrss).
     let mut c = sandbox();
     c.seccomp(hakoniwa::seccomp::Seccomp::Unconfined)
+        .init(false)
         .peak_memory(true);
     let s = c.command("/bin/true").status().unwrap();
     assert!(s.success());
@@ -347,11 +353,14 @@ fn peak_memory_is_absent_unless_asked_for() {
 
 #[test]
 fn peak_memory_is_reported_when_asked_for() {
-    let mut c = sandbox();
-    c.peak_memory(true);
-    let s = c.command("/bin/true").status().unwrap();
-    assert!(s.success());
-    assert!(s.usage.max_rss_kb.is_some_and(|kb| kb > 0), "{:?}", s.usage);
+    // From the init's report, and from the exit hook without the init.
+    for init in [true, false] {
+        let mut c = sandbox();
+        c.peak_memory(true).init(init);
+        let s = c.command("/bin/true").status().unwrap();
+        assert!(s.success());
+        assert!(s.usage.max_rss_kb.is_some_and(|kb| kb > 0), "{:?}", s.usage);
+    }
 }
 
 /// The exit hook is folded into the one filter: the program sees exactly one filter under
@@ -364,15 +373,15 @@ fn the_program_sees_one_seccomp_filter_under_every_profile() {
         (Seccomp::Audit, "1"),
         (Seccomp::Unconfined, "0"),
     ] {
-        for peak in [false, true] {
+        for (peak, init) in [(false, true), (true, true), (false, false), (true, false)] {
             let mut c = sandbox();
-            c.seccomp(profile.clone()).peak_memory(peak);
+            c.seccomp(profile.clone()).peak_memory(peak).init(init);
             let (code, out, err) = sh(&c, "grep Seccomp_filters /proc/self/status");
             assert_eq!(code, 0, "{err}");
             assert_eq!(
                 out.split_whitespace().nth(1),
                 Some(want),
-                "{profile:?}, peak memory {peak}: {out}"
+                "{profile:?}, peak memory {peak}, init {init}: {out}"
             );
         }
     }

@@ -245,15 +245,12 @@ fn thread_names() -> Vec<String> {
 
 #[test]
 fn a_spawn_starts_exactly_the_engine_threads_docs_rust_md_names() {
-    // From a thread that is not the main thread: the clone goes to a spawner thread; with
-    // peak memory asked for, the exit-hook thread answers the notification.
-    let mut c = common::sandbox();
-    c.peak_memory(true);
-    let status = c.command("/bin/true").status().unwrap();
+    // From a thread that is not the main thread the clone goes to a spawner thread. The
+    // exit-hook thread serves sandboxes without the init that ask for peak memory.
+    let status = common::sandbox().command("/bin/true").status().unwrap();
     assert!(status.success());
-    // The exit-hook thread serves sandboxes without the init.
     let mut c = common::sandbox();
-    c.init(false);
+    c.init(false).peak_memory(true);
     assert!(c.command("/bin/true").status().unwrap().success());
     let mut ours: Vec<String> = thread_names()
         .into_iter()

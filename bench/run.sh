@@ -23,6 +23,6 @@ for extra in bench/capi.sh bench/python.sh; do
   if [ -f "$extra" ]; then
     echo
     echo "== $extra"
-    { echo; echo "## $(basename "$extra")"; echo; echo '```'; bash "$extra" "$@"; echo '```'; } | tee -a "$out"
+    { echo; echo "## $(basename "$extra")"; echo; echo '```'; bash "$extra"; echo '```'; } | tee -a "$out"
   fi
 done

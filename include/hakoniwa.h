@@ -412,7 +412,7 @@ typedef struct {
    */
   uint64_t system_time_us;
   /**
-   * The program's own peak resident set size, KiB.
+   * The program's own peak resident set size, KiB (0 when it could not be measured).
    */
   uint64_t max_rss_kb;
   /**

@@ -288,6 +288,14 @@ impl Child {
         if !crate::jobctl::is_terminal_stop(sig) {
             return;
         }
+        // A stopped supervisor would not return at the wall-clock deadline (the init kills
+        // the program then, but a script or a shell without job control waits on us): have
+        // the kernel continue us at the deadline, when the program has surely ended.
+        let _wake = match self.remaining() {
+            Some(d) if d.is_zero() => return,
+            Some(d) => sys::ContinueTimer::arm(d),
+            None => None,
+        };
         let foreground = t.stop_like_program(sig);
         let pidfd = self.pidfd.as_fd();
         let _ = if self.events.is_none() {

@@ -167,6 +167,52 @@ pub fn with_signal_blocked<R>(sig: i32, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// A one-shot POSIX timer that sends SIGCONT to this process after a delay: the kernel
+/// generates the signal even while the process is stopped, so a stop cannot outlast it.
+/// Deleted on drop.
+pub struct ContinueTimer(i32);
+
+impl ContinueTimer {
+    /// Arm a timer that continues this process after `after` (`None` if the kernel refused).
+    pub fn arm(after: std::time::Duration) -> Option<ContinueTimer> {
+        const CLOCK_MONOTONIC: usize = 1;
+        const SIGCONT: i32 = 18;
+        const SIGEV_SIGNAL: i32 = 0;
+        // struct sigevent (64 bytes): sigev_value (8), sigev_signo, sigev_notify, padding.
+        let mut ev = [0i32; 16];
+        ev[2] = SIGCONT;
+        ev[3] = SIGEV_SIGNAL;
+        let mut id: i32 = 0;
+        // SAFETY: `ev` is a live struct sigevent and `id` a live timer_t; the kernel copies
+        // the first and writes the second.
+        unsafe {
+            syscall!(
+                Sysno::timer_create,
+                CLOCK_MONOTONIC,
+                ev.as_ptr(),
+                &mut id as *mut i32
+            )
+        }
+        .ok()?;
+        let timer = ContinueTimer(id);
+        // struct itimerspec: it_interval (zero: one shot), it_value; a zero value would
+        // disarm, so wait at least a nanosecond.
+        let ns = after.subsec_nanos().max(u32::from(after.as_secs() == 0)) as i64;
+        let spec: [i64; 4] = [0, 0, after.as_secs().min(i64::MAX as u64) as i64, ns];
+        // SAFETY: `spec` is a live struct itimerspec; no old value is asked for.
+        unsafe { syscall!(Sysno::timer_settime, id, 0usize, spec.as_ptr(), 0usize) }
+            .ok()
+            .map(|_| timer)
+    }
+}
+
+impl Drop for ContinueTimer {
+    fn drop(&mut self) {
+        // SAFETY: no pointers; the id is ours.
+        let _ = unsafe { syscall!(Sysno::timer_delete, self.0) };
+    }
+}
+
 /// `tgkill(getpid(), gettid(), sig)`: a signal to the calling thread itself, acted upon
 /// before this call returns (a stop signal stops the process right here).
 pub fn raise(sig: i32) {

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 /// The security test files, relative to the repository root. Every test function in them
 /// is a probe and needs a row.
-const PROBE_FILES: [&str; 7] = [
+const PROBE_FILES: [&str; 8] = [
     "engine/tests/escapes.rs",
     "engine/tests/arch_probes.rs",
     "engine/tests/mount_escapes.rs",
     "engine/tests/host_root.rs",
+    "engine/tests/init_escapes.rs",
     "cli/tests/mount_escapes.rs",
     "cli/tests/sigkill.rs",
     "cli/tests/hardening.rs",

@@ -1,0 +1,74 @@
+//! Attacks on the sandbox's init (PID 1) from the program it supervises: reaching its
+//! descriptors (the events pipe), its executable memfd or its memory, ptracing it, and
+//! stopping or killing it to break supervision.
+mod common;
+
+use common::*;
+
+#[test]
+fn the_program_cannot_reach_the_init_s_descriptors_executable_or_memory() {
+    // The events pipe is the init's only descriptor: writing to it through /proc/1/fd would
+    // forge reports. The init is not dumpable, so every ptrace-guarded /proc entry is refused,
+    // for root inside (no CAP_SYS_PTRACE) as for other uids; the program's own entries are
+    // the control.
+    let script = r#"
+        for f in /proc/1/fd/*; do
+            [ -e "$f" ] && echo "fd-open:$f"
+            readlink "$f" >/dev/null 2>&1 && echo "fd-link:$f"
+            (printf 'HKI1xxxxxxxx' >> "$f") 2>/dev/null && echo "fd-write:$f"
+        done
+        head -c4 /proc/1/exe >/dev/null 2>&1 && echo exe-read
+        readlink /proc/1/exe >/dev/null 2>&1 && echo exe-link
+        head -c1 /proc/1/mem >/dev/null 2>&1 && echo mem-read
+        cat /proc/1/maps 2>/dev/null | grep -q . && echo maps-read
+        readlink /proc/$$/exe >/dev/null && echo control-exe
+        head -c1 /proc/$$/maps >/dev/null && echo control-maps
+        /usr/bin/python3 -c '
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+print("attach", libc.ptrace(16, 1, 0, 0), ctypes.get_errno())
+print("seize", libc.ptrace(0x4206, 1, 0, 0), ctypes.get_errno())
+'
+        exit 7
+    "#;
+    let mut c = sandbox();
+    c.devfsmount("/dev");
+    let (code, out, err) = sh(&c, script);
+    assert_eq!(code, 7, "{out}{err}");
+    for leak in [
+        "fd-open",
+        "fd-link",
+        "fd-write",
+        "exe-read",
+        "exe-link",
+        "mem-read",
+        "maps-read",
+    ] {
+        assert!(!out.contains(leak), "{leak} reached:\n{out}{err}");
+    }
+    assert!(out.contains("control-exe\ncontrol-maps\n"), "{out}{err}");
+    // EPERM (1) for both ways of attaching.
+    assert!(out.contains("attach -1 1\nseize -1 1\n"), "{out}{err}");
+}
+
+#[test]
+fn signals_from_inside_neither_stop_nor_kill_the_init_and_the_status_stays_true() {
+    // SIGSTOP and SIGKILL from inside the namespace never reach PID 1 (the kernel drops them
+    // for an init); the init keeps supervising and the program's own end is what is reported.
+    let script = r#"
+        kill -STOP 1; kill -KILL 1
+        sleep 0.2
+        while read -r k v; do [ "$k" = State: ] && echo "init-state:$v"; done </proc/1/status
+        kill -SEGV $$
+    "#;
+    let c = sandbox();
+    let out = c
+        .command("/bin/sh")
+        .args(["-c", script])
+        .output()
+        .expect("spawn");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("init-state:S"), "{text}");
+    assert_eq!(out.status.signal(), Some(11), "{:?}", out.status);
+    assert_eq!(out.status.code(), 139, "{:?}", out.status);
+}

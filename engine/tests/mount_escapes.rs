@@ -4,7 +4,7 @@
 //! way as root and as an unprivileged caller; where a setup needs root it says so.
 mod common;
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use common::*;
@@ -451,4 +451,49 @@ fn an_existing_mount_point_inside_a_readwrite_bind_is_used() {
     assert_eq!(names(&d), ["a", "new", "t"]);
     assert!(names(&d.join("t")).is_empty());
     std::fs::remove_dir_all(d).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// A read-write rootdir holds what earlier programs left: a FIFO where the next run's
+// `file` entry goes must not block the set-up (nothing, not even SIGTERM to the CLI, ends a
+// run whose set-up never finishes).
+
+#[test]
+fn a_fifo_left_in_a_writable_rootdir_cannot_hang_the_next_run_s_setup() {
+    let root = scratch("rw-rootdir-fifo");
+    for d in ["usr", "proc", "etc"] {
+        std::fs::create_dir(root.join(d)).unwrap();
+    }
+    std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+    let fifo = root.join("etc/notes");
+    let st = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut c = Container::new();
+    c.rootdir(&root, true)
+        .bindmount_ro("/usr", "/usr")
+        .file("/etc/notes", "x\n");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = c.command("/bin/true").status().map_err(|e| e.to_string());
+        let _ = tx.send(r);
+    });
+    let r = match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+        Ok(r) => r,
+        Err(_) => {
+            // Unblock the set-up (a reader arrives), so the failed test leaves nothing.
+            let _ = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(0o4000) // O_NONBLOCK
+                .open(&fifo);
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(20));
+            let _ = std::fs::remove_dir_all(&root);
+            panic!("the set-up blocked opening the FIFO left in the rootdir");
+        }
+    };
+    std::fs::remove_dir_all(&root).unwrap();
+    let e = r.expect_err("a FIFO is not a file the entry can be written to");
+    assert!(e.contains("/etc/notes"), "{e}");
 }

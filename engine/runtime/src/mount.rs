@@ -325,10 +325,13 @@ fn apply(
                 path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
             sys::close(dir);
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
+            // O_NONBLOCK: a FIFO an earlier program left in a read-write rootdir gives
+            // ENXIO instead of blocking the set-up forever (for a regular file it changes
+            // nothing; device nodes are refused by nodev).
             let fd = match path::open_in(
                 root,
                 buf.as_cstr(),
-                sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC | sys::O_NOCTTY,
+                sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC | sys::O_NOCTTY | sys::O_NONBLOCK,
                 u64::from(mode),
             ) {
                 Ok(fd) => fd,

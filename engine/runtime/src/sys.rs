@@ -25,6 +25,8 @@ pub const O_RDWR: u64 = 2;
 pub const O_CREAT: u64 = 0o100;
 pub const O_EXCL: u64 = 0o200;
 pub const O_NOCTTY: u64 = 0o400;
+/// `O_NONBLOCK`.
+pub const O_NONBLOCK: u64 = 0o4000;
 pub const O_TRUNC: u64 = 0o1000;
 pub const O_DIRECTORY: u64 = 0o200000;
 pub const O_NOFOLLOW: u64 = 0o400000;

@@ -190,3 +190,69 @@ fn host_root_cannot_map_root_in_a_nested_user_namespace_unless_allowed() {
     let (_, out, err) = sh(&c, probe);
     assert_eq!(out.trim(), "0", "{err}");
 }
+
+/// The less common ways to a set-id mode, in `/w`: an `O_TMPFILE` made set-id then linked in,
+/// `fchmodat2` (with flags, and on an `O_PATH` descriptor), `chmod` through a
+/// `/proc/self/fd` link, `openat2` and `io_uring` (whose modes seccomp cannot read), a
+/// set-group-ID FIFO, and the x32 number of `chmod`. One `name errno` line each.
+const SETID_MORE_PY: &str = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def r(name, v):
+    print(name, ctypes.get_errno() if v < 0 else 0)
+O_TMPFILE = 0o20000000 | 0o200000
+r("tmpfile_setuid", libc.syscall(257, -100, b"/w", O_TMPFILE | 2, 0o4755))
+fd = libc.syscall(257, -100, b"/w", O_TMPFILE | 2, 0o755)
+r("tmpfile_fchmod", libc.fchmod(fd, 0o4755))
+libc.syscall(265, fd, b"", -100, b"/w/tmp", 0x1000)
+open("/w/f", "w").close()
+r("fchmodat2", libc.syscall(452, -100, b"/w/f", 0o4755, 0x100))
+p = os.open("/w/f", os.O_PATH)
+r("fchmodat2_empty_path", libc.syscall(452, p, b"", 0o2755, 0x1000))
+r("chmod_proc_fd", libc.chmod(b"/proc/self/fd/%d" % p, 0o4755))
+class How(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+r("openat2", libc.syscall(437, -100, b"/w/o2", ctypes.byref(How(0o101, 0o4755, 0)), 24))
+r("io_uring_setup", libc.syscall(425, 4, (ctypes.c_char * 120)()))
+r("mknodat_fifo_setgid", libc.syscall(259, -100, b"/w/fifo", 0o010000 | 0o2755, 0))
+r("x32_chmod", libc.syscall(0x40000000 | 90, b"/w/f", 0o4755))
+r("control_chmod_755", libc.chmod(b"/w/f", 0o755))
+"#;
+
+#[test]
+fn host_root_cannot_make_setid_files_through_tmpfile_fchmodat2_proc_fd_openat2_or_io_uring() {
+    let d = Scratch::new("setid-more");
+    let mut c = sandbox();
+    c.devfsmount("/dev").bindmount_rw(&d.0, "/w");
+    let out = c
+        .command("/usr/bin/python3")
+        .args(["-c", SETID_MORE_PY])
+        .output()
+        .expect("spawn");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let got: std::collections::BTreeMap<&str, &str> =
+        text.lines().filter_map(|l| l.split_once(' ')).collect();
+    assert_eq!(got.get("control_chmod_755"), Some(&"0"), "{text}{out:?}");
+    if euid() == 0 {
+        let (eperm, enosys) = ("1", "38");
+        for k in [
+            "tmpfile_setuid",
+            "tmpfile_fchmod",
+            "fchmodat2",
+            "fchmodat2_empty_path",
+            "chmod_proc_fd",
+            "mknodat_fifo_setgid",
+        ] {
+            assert_eq!(got.get(k), Some(&eperm), "{k}: {text}");
+        }
+        for k in ["openat2", "io_uring_setup", "x32_chmod"] {
+            assert_eq!(got.get(k), Some(&enosys), "{k}: {text}");
+        }
+        for e in std::fs::read_dir(&d.0).unwrap().flatten() {
+            assert_eq!(setid_bits(&e.path()), 0, "{} is set-id", e.path().display());
+        }
+    } else {
+        // Not host root: the caller's own set-id files are not blocked.
+        assert_eq!(got.get("fchmodat2"), Some(&"0"), "{text}");
+    }
+}

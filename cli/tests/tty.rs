@@ -305,11 +305,18 @@ fn a_sandbox_process_cannot_take_the_terminal_while_hakoniwa_is_stopped() {
     // The program shares the caller's session (job control), so one of its processes in a
     // group of its own can make that group the terminal's foreground (SIGTTOU blocked)
     // while hakoniwa is stopped, and read what the user types to the shell.
-    let dir = std::env::temp_dir().join(format!("hakoniwa-steal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    struct Dir(std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let guard = Dir(std::env::temp_dir().join(format!("hakoniwa-steal-{}", std::process::id())));
+    let dir = &guard.0;
+    std::fs::create_dir_all(dir).unwrap();
     let _ = std::process::Command::new("chmod")
         .arg("777")
-        .arg(&dir)
+        .arg(dir)
         .status();
     let steal = r#"import os, signal, time
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTTOU])
@@ -336,7 +343,6 @@ time.sleep(30)
     std::thread::sleep(Duration::from_millis(1000));
     let stolen = std::fs::read_to_string(dir.join("stolen")).unwrap_or_default();
     t.line("kill -KILL %1");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         !stolen.contains("typed-by-the-user"),
         "the sandbox read the shell's input: {stolen:?}"

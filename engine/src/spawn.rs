@@ -344,9 +344,14 @@ pub(crate) fn spawn(
                 init.flags |= FLAG_FOREGROUND;
             }
             // The init enforces the deadline too, so it holds while this process is stopped.
-            init.deadline_ns = cmd
-                .wait_timeout
-                .map_or(0, |d| marks[0].saturating_add(d.as_nanos() as u64));
+            // It acts a moment after this process would: a running supervisor kills first
+            // and can still read the program's peak memory, which a kill by the init loses.
+            const INIT_DEADLINE_GRACE_NS: u64 = 100_000_000;
+            init.deadline_ns = cmd.wait_timeout.map_or(0, |d| {
+                marks[0]
+                    .saturating_add(d.as_nanos() as u64)
+                    .saturating_add(INIT_DEADLINE_GRACE_NS)
+            });
         }
         None => storage.foreground = foreground,
     }

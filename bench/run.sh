@@ -10,11 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = --quick ]; then
-  cargo build -q -p hakoniwa-cli -p hakoniwa-bench
+  cargo build -q -p hakoniwa-sandbox-cli -p hakoniwa-bench
   out=target/benchmarks-quick.md
   ./target/debug/harness --quick --out "$out"
 else
-  cargo build --release -q -p hakoniwa-cli -p hakoniwa-bench
+  cargo build --release -q -p hakoniwa-sandbox-cli -p hakoniwa-bench
   out=docs/benchmarks.md
   ./target/release/harness --out "$out"
 fi

@@ -21,20 +21,39 @@ use std::process::Command;
 use hakoniwa_seccomp::caps::{cap_mask, PODMAN_DEFAULT_CAPS};
 use hakoniwa_seccomp::{codegen, podman_default, setid, SockFilter};
 
-const SOURCES: [&str; 5] = [
-    "init/main.rs",
-    "init/sys.rs",
-    "runtime/src/init_proto.rs",
-    "runtime/src/search.rs",
-    "runtime/src/stage.rs",
-];
+/// The init's own sources, relative to the engine's manifest directory.
+const INIT_SOURCES: [&str; 2] = ["main.rs", "sys.rs"];
+/// Sources it shares with the runtime crate (`#[path = "../runtime/src/..."]` in main.rs).
+const SHARED_SOURCES: [&str; 3] = ["init_proto.rs", "search.rs", "stage.rs"];
+
+/// Lay the init's sources out in `OUT_DIR` as main.rs expects them (`init/`, and
+/// `runtime/src/` from the runtime crate, wherever cargo has it: in this workspace or
+/// unpacked from a registry), and return the path of main.rs there.
+fn stage_init_sources(out: &std::path::Path) -> PathBuf {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let runtime_src = PathBuf::from(
+        env::var_os("DEP_HAKONIWA_RUNTIME_SRC").expect("hakoniwa-runtime declares links"),
+    );
+    let root = out.join("init-src");
+    for (from_dir, names, to_dir) in [
+        (manifest.join("init"), &INIT_SOURCES[..], root.join("init")),
+        (runtime_src, &SHARED_SOURCES[..], root.join("runtime/src")),
+    ] {
+        std::fs::create_dir_all(&to_dir).expect("creating the init's source directory");
+        for name in names {
+            let from = from_dir.join(name);
+            println!("cargo:rerun-if-changed={}", from.display());
+            std::fs::copy(&from, to_dir.join(name))
+                .unwrap_or_else(|e| panic!("copying {}: {e}", from.display()));
+        }
+    }
+    root.join("init/main.rs")
+}
 
 fn build_init() {
-    for f in SOURCES {
-        println!("cargo:rerun-if-changed={f}");
-    }
     println!("cargo:rerun-if-env-changed=RUSTC");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let main_rs = stage_init_sources(&out);
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let bin = out.join("hakoniwa-init");
@@ -68,7 +87,7 @@ fn build_init() {
         "-C",
         "link-arg=-Wl,--build-id=none",
     ])
-    .arg("init/main.rs")
+    .arg(&main_rs)
     .arg("-o")
     .arg(&bin);
     let status = cmd.status().expect("running $RUSTC for the init");

@@ -1,6 +1,6 @@
 //! Handling I/O: capture output, feed stdin through a pipe, and pass an extra descriptor.
 //!
-//! `cargo run -p hakoniwa --example io` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example io` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use std::io::{Read, Write};
 

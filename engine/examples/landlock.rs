@@ -1,7 +1,7 @@
 //! Landlock: after the mounts, restrict the filesystem to reading and executing `/usr` and
 //! reading and writing `/tmp`; everything else is denied, whatever the mounts allow.
 //!
-//! `cargo run -p hakoniwa --example landlock` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example landlock` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs; needs a kernel with landlock)
 use hakoniwa::landlock::{CompatMode, FsAccess, Resource, Ruleset};
 use hakoniwa::Container;

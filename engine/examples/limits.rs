@@ -1,7 +1,7 @@
 //! Limits: resource limits (`setrlimit`) and a wall-clock limit, and how the status
 //! reports which one ended the program.
 //!
-//! `cargo run -p hakoniwa --example limits` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example limits` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use std::time::Duration;
 

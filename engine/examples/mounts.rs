@@ -1,7 +1,7 @@
 //! Custom mounts: a read-only and a read-write bind of host directories, a tmpfs, a
 //! minimal /dev, and a directory, a file and a symbolic link created in the new root.
 //!
-//! `cargo run -p hakoniwa --example mounts` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example mounts` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use hakoniwa::Container;
 

@@ -1,7 +1,7 @@
 //! Namespaces: the program is PID 2 of its own PID namespace (under the sandbox's init,
 //! PID 1) and uid 0 of its own user namespace, with its own host name (UTS) and IPC namespace.
 //!
-//! `cargo run -p hakoniwa --example namespaces` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example namespaces` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use hakoniwa::{Container, Namespace};
 

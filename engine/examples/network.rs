@@ -2,7 +2,7 @@
 //! new namespace to the host, here forwarding one port of the sandbox's loopback to a
 //! server on the host's loopback (`-T PORT`).
 //!
-//! `cargo run -p hakoniwa --example network` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example network` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs; needs `pasta` from the passt package)
 use std::io::Write;
 use std::net::TcpListener;

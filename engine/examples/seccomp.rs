@@ -1,7 +1,7 @@
 //! Seccomp: the default profile (Podman's decisions) applies unless changed; here an OCI
 //! JSON profile allows everything except `mkdir` (fails with EPERM) and `uname` (kills).
 //!
-//! `cargo run -p hakoniwa --example seccomp` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example seccomp` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use hakoniwa::seccomp::Seccomp;
 use hakoniwa::{Container, ExitReason};

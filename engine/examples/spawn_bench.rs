@@ -2,7 +2,7 @@
 //! host that first touches `HOST_MIB` MiB of memory (to show that spawning does not copy the
 //! host's address space), and the same for bubblewrap and `unshare` when installed.
 //!
-//! `cargo run --release -p hakoniwa --example spawn_bench -- [ITERATIONS] [HOST_MIB]`
+//! `cargo run --release -p hakoniwa-sandbox --example spawn_bench -- [ITERATIONS] [HOST_MIB]`
 
 use std::time::{Duration, Instant};
 

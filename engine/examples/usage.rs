@@ -1,7 +1,7 @@
 //! Reading usage figures: times, the program's own peak memory, page faults and context
 //! switches from the `ExitStatus`, and how long each setup step took.
 //!
-//! `cargo run -p hakoniwa --example usage` (shown in docs/rust.md, run by
+//! `cargo run -p hakoniwa-sandbox --example usage` (shown in docs/rust.md, run by
 //! engine/tests/examples.rs)
 use hakoniwa::Container;
 

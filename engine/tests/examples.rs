@@ -200,8 +200,10 @@ fn docs_rust_md_shows_every_capability_example_verbatim() {
 #[test]
 fn docs_rust_md_names_the_crate_as_its_manifest_does() {
     let manifest = std::fs::read_to_string(manifest_dir().join("Cargo.toml")).unwrap();
-    assert!(manifest.contains("\nname = \"hakoniwa\"\n"));
-    assert!(rust_md().contains("hakoniwa = { path = \"engine\" }"));
+    // The package name, then the library name the code uses.
+    assert!(manifest.contains("\nname = \"hakoniwa-sandbox\"\n"));
+    assert!(manifest.contains("[lib]\n# The library keeps the name its users write: `use hakoniwa`.\nname = \"hakoniwa\"\n"));
+    assert!(rust_md().contains("hakoniwa = { package = \"hakoniwa-sandbox\", path = \"engine\" }"));
 }
 
 #[test]

@@ -1,0 +1,36 @@
+"""Many spawns at once from threads and from asyncio: all correct, nothing leaked."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import hakoniwa
+
+
+def test_eight_threads_times_fifty_spawns_are_all_correct(no_leaks: None) -> None:
+    container = hakoniwa.Container().rootfs("/")  # one container shared by every thread
+
+    def worker(t: int) -> list[bytes]:
+        return [
+            hakoniwa.run(["echo", f"{t}-{i}"], capture_output=True, container=container).stdout
+            for i in range(50)
+        ]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(worker, range(8)))
+    assert results == [[f"{t}-{i}\n".encode() for i in range(50)] for t in range(8)]
+
+
+def test_two_hundred_concurrent_asyncio_children_are_all_correct(no_leaks: None) -> None:
+    async def one(i: int) -> tuple[bytes | None, int]:
+        p = await hakoniwa.create_subprocess_exec(
+            "sh", "-c", f"read x; echo $x-{i}", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        out, _ = await p.communicate(b"hi\n")
+        return out, await p.wait()
+
+    async def main() -> list[tuple[bytes | None, int]]:
+        return await asyncio.gather(*(one(i) for i in range(200)))
+
+    assert asyncio.run(main()) == [(f"hi-{i}\n".encode(), 0) for i in range(200)]

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/hk-py-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2"
+"$work/venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.5,<2" cffi
+export PATH="$work/venv/bin:$PATH"  # maturin runs cffi with the first python3 on PATH
 (cd bindings-python && "$work/venv/bin/maturin" build --release -q -o "$work/dist")
 "$work/venv/bin/pip" install -q --disable-pip-version-check "$work"/dist/*.whl
 cd "$work"

@@ -36,6 +36,8 @@ pip_q=(-q --disable-pip-version-check)
 echo "-- tools venv"
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install "${pip_q[@]}" "maturin>=1.5,<2" pytest mypy cffi
+# maturin generates the cffi declarations with the first python3 on PATH: the venv's.
+export PATH="$work/tools/bin:$PATH"
 
 echo "-- the CLI (for comparing --json-status)"
 cargo build -q -p hakoniwa-cli
@@ -51,9 +53,10 @@ case "$(basename "$wheel")" in
   *-manylinux_*_x86_64.whl | *-linux_x86_64.whl) echo "wheel: $(basename "$wheel")" ;;
   *) echo "FAIL: unexpected wheel tag: $wheel"; exit 1 ;;
 esac
+tar tzf "$sdist" >"$work/sdist.txt"
 for needed in capi/Cargo.toml engine/Cargo.toml engine/runtime/Cargo.toml engine/seccomp/Cargo.toml \
   Cargo.lock Cargo.toml pyproject.toml python/hakoniwa/__init__.py python/hakoniwa/py.typed; do
-  tar tzf "$sdist" | grep -q "^[^/]*/$needed\$" || { echo "FAIL: sdist lacks $needed"; exit 1; }
+  grep -q "^[^/]*/$needed\$" "$work/sdist.txt" || { echo "FAIL: sdist lacks $needed"; exit 1; }
 done
 
 smoke='import hakoniwa, sys
@@ -89,4 +92,6 @@ echo "-- pytest as root"
 echo "-- pytest as hkuser"
 chmod 0644 "$wheel"
 chmod -R a+rX "$here"
+d=$repo
+while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
 runuser -u hkuser -- env HOME=/home/hkuser bash "$here/ci.sh" --user-tests "$wheel" "$cli"

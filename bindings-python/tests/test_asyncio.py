@@ -69,3 +69,12 @@ def test_a_setup_error_is_raised_by_create_subprocess_exec() -> None:
             await hakoniwa.create_subprocess_exec("/nonexistent-program")
 
     asyncio.run(main())
+
+
+def test_a_wall_time_limit_is_enforced_while_awaiting(no_leaks: None) -> None:
+    async def main() -> None:
+        p = await hakoniwa.create_subprocess_exec("sleep", "600", wait_timeout=0.2)
+        assert await p.wait() == -signal.SIGKILL
+        assert p.status is not None and p.status.reason == "wall_time_exceeded"
+
+    asyncio.run(main())

@@ -19,9 +19,9 @@ def test_spawning_works_in_a_forked_child_and_in_the_parent_after_the_fork() -> 
     for p in procs:
         p.start()
     try:
-        results = [queue.get(timeout=120) for _ in procs]
+        results = [queue.get(timeout=60) for _ in procs]
         for p in procs:
-            p.join(timeout=120)
+            p.join(timeout=60)
             assert p.exitcode == 0
     finally:
         for p in procs:

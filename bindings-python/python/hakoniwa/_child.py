@@ -7,10 +7,13 @@ import os
 import select
 import threading
 import time
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple
 
 from . import _lib
 from ._status import ExitStatus
+
+if TYPE_CHECKING:
+    from ._container import Container
 
 # What a standard stream of the program is connected to, as handed to `spawn`.
 INHERIT = -1
@@ -143,19 +146,20 @@ class NativeChild:
 
 
 def spawn(
-    container: Any,
+    container: "Container",
     argv: Sequence[bytes],
     env: Optional[List[Tuple[bytes, bytes]]],
     cwd: Optional[bytes],
     stdio: Tuple[int, int, int],
     wait_timeout: Optional[float],
 ) -> NativeChild:
-    """Spawn ``argv`` in ``container`` (a C container handle) with the given standard
+    """Spawn ``argv`` in ``container`` with the given standard
     streams (a caller's fd, ``INHERIT`` or ``NULL``). The library duplicates the fds, so
     the caller closes its own."""
     ffi, lib = _lib.get()
     out = ffi.new("hakoniwa_command_t **")
-    _lib.check(lib.hakoniwa_command_new(container, argv[0], out))
+    with container._lock:  # the library forbids reading a container while it is changed
+        _lib.check(lib.hakoniwa_command_new(container._handle, argv[0], out))
     command = ffi.gc(out[0], lib.hakoniwa_command_free)
     try:
         for arg in argv[1:]:

@@ -150,7 +150,7 @@ class Popen:
             if container is None:  # only now: every argument was checked before any C call
                 container = default_container()
             self._child = _child.spawn(
-                container._handle, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout
+                container, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout
             )
         except BaseException:
             for fd in child_fds + [p for p in parent if p is not None]:

@@ -86,12 +86,17 @@ echo "-- mypy --strict"
 (cd "$here" && MYPYPATH="$here/python" "$work/tools/bin/mypy" --strict --cache-dir "$work/mypy-cache" \
   python/hakoniwa examples tests)
 
+# Both runs happen even if the first fails; the exit status reports either failure.
+status=0
 echo "-- pytest as root"
-(cd "$work" && HAKONIWA_CLI=$cli "$work/from-wheel/bin/python" -m pytest -q -p no:cacheprovider "$here/tests")
+(cd "$work" && HAKONIWA_CLI=$cli "$work/from-wheel/bin/python" -m pytest -q -p no:cacheprovider "$here/tests") \
+  || status=1
 
 echo "-- pytest as hkuser"
 chmod 0644 "$wheel"
 chmod -R a+rX "$here"
 d=$repo
 while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
-runuser -u hkuser -- env HOME=/home/hkuser bash "$here/ci.sh" --user-tests "$wheel" "$cli"
+chmod o+x "$repo/target" "$repo/target/debug" && chmod a+rx "$cli"
+runuser -u hkuser -- env HOME=/home/hkuser bash "$here/ci.sh" --user-tests "$wheel" "$cli" || status=1
+exit $status

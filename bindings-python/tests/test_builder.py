@@ -71,3 +71,15 @@ def test_builder_setters_reject_wrong_types() -> None:
         c.rootfs(None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         hakoniwa.Command("not a container", "/bin/true")  # type: ignore[arg-type]
+
+
+def test_unknown_names_are_config_errors_naming_them() -> None:
+    c = hakoniwa.Container()
+    with pytest.raises(hakoniwa.ConfigError, match="bogus"):
+        c.setrlimit("bogus", 1)
+    with pytest.raises(hakoniwa.ConfigError, match="nonamespace"):
+        c.unshare("nonamespace")
+    with pytest.raises(hakoniwa.ConfigError, match="nosuchprofile"):
+        c.seccomp("nosuchprofile").command("/bin/true").output()
+    with pytest.raises(ValueError, match="carrier-pigeon"):
+        c.network("carrier-pigeon")

@@ -122,13 +122,13 @@ class Container:
         return self._call(self._lib().hakoniwa_container_hostname, _lib.cstr(name, "hostname"))
 
     def unshare(self, namespace: str) -> "Container":
-        """Give the sandbox its own ``namespace``: ``"cgroup"``, ``"ipc"``, ``"network"``,
-        ``"uts"`` (``"user"``, ``"mount"`` and ``"pid"`` are on by default)."""
-        return self._call(self._lib().hakoniwa_container_unshare, _constant("NS", namespace))
+        """Give the sandbox its own ``namespace``: ``"cgroup"``, ``"ipc"``, ``"network"``
+        (``"net"``), ``"uts"`` (``"user"``, ``"mount"`` and ``"pid"`` are on by default)."""
+        return self._call(self._lib().hakoniwa_container_unshare, _namespace(namespace))
 
     def share(self, namespace: str) -> "Container":
         """Keep the caller's ``namespace`` (the opposite of :meth:`unshare`)."""
-        return self._call(self._lib().hakoniwa_container_share, _constant("NS", namespace))
+        return self._call(self._lib().hakoniwa_container_share, _namespace(namespace))
 
     def uidmap(self, container_id: int) -> "Container":
         """Map the caller's uid to ``container_id`` inside the sandbox."""
@@ -147,7 +147,7 @@ class Container:
         hard = soft if hard is None else hard
         _int(hard, "hard")
         return self._call(
-            self._lib().hakoniwa_container_setrlimit, _constant("RLIMIT", resource), soft, hard
+            self._lib().hakoniwa_container_setrlimit, _rlimit(resource), soft, hard
         )
 
     def landlock(
@@ -219,7 +219,10 @@ class Container:
             )
         if options:
             raise ValueError(f"network {mode!r} takes no options")
-        return self._call(lib.hakoniwa_container_network, _constant("NETWORK", mode))
+        modes = {"none": lib.HAKONIWA_NETWORK_NONE, "host": lib.HAKONIWA_NETWORK_HOST}
+        if mode not in modes:
+            raise ValueError(f"unknown network mode {mode!r} (none, host or pasta)")
+        return self._call(lib.hakoniwa_container_network, modes[mode])
 
     def user(self, uid: int, gid: int, groups: Optional[Sequence[int]] = None) -> "Container":
         """Run the program as ``uid``/``gid`` (with supplementary ``groups``) in the sandbox."""
@@ -260,14 +263,22 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
-def _constant(prefix: str, name: Any) -> int:
-    """The library's ``HAKONIWA_<prefix>_<NAME>`` constant for ``name`` (from its header)."""
+def _by_name(lookup: Callable[[bytes], int], what: str, name: Any) -> int:
+    """The library's number for a name (its own lookup, so the names are the CLI's)."""
     if not isinstance(name, str):
-        raise TypeError(f"{prefix.lower()} name must be str, not {type(name).__name__}")
-    value = getattr(_lib.get()[1], f"HAKONIWA_{prefix}_{name.upper()}", None)
-    if not name.isidentifier() or not isinstance(value, int):
-        raise ValueError(f"unknown {prefix.lower()} name: {name!r}")
+        raise TypeError(f"{what} must be str, not {type(name).__name__}")
+    value = lookup(_lib.cstr(name, what))
+    if value < 0:
+        raise _lib.last_error(value)
     return value
+
+
+def _namespace(name: Any) -> int:
+    return _by_name(_lib.get()[1].hakoniwa_namespace_from_name, "namespace", name)
+
+
+def _rlimit(name: Any) -> int:
+    return _by_name(_lib.get()[1].hakoniwa_rlimit_from_name, "resource", name)
 
 
 def _port(value: Any) -> int:

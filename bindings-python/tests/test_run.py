@@ -144,3 +144,7 @@ def test_hakoniwa_lib_overrides_the_library_path() -> None:
     env["HAKONIWA_LIB"] = hakoniwa.library_path()  # the bundled one, named explicitly
     ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_library_reports_its_version() -> None:
+    assert hakoniwa.library_version().split(".")[0].isdigit()

@@ -24,7 +24,7 @@ from ._errors import (
     TimeoutExpired,
     UnsupportedError,
 )
-from ._lib import library_path
+from ._lib import library_path, library_version
 from ._popen import DEVNULL, PIPE, STDOUT, CompletedProcess, Popen, run
 from ._status import Enforcement, ExitStatus
 
@@ -47,5 +47,6 @@ __all__ = [
     "UnsupportedError",
     "create_subprocess_exec",
     "library_path",
+    "library_version",
     "run",
 ]

@@ -62,6 +62,12 @@ def get() -> Tuple[Any, Any]:
     return _loaded
 
 
+def library_version() -> str:
+    """The version of the loaded C library (``hakoniwa_version()``), e.g. ``"0.1.0"``."""
+    ffi, lib = get()
+    return _text(ffi, lib.hakoniwa_version()) or ""
+
+
 def _text(ffi: Any, ptr: Any) -> Optional[str]:
     if ptr == ffi.NULL:
         return None

@@ -78,7 +78,9 @@ if [ "${HK_PY_SKIP_SDIST:-}" != 1 ]; then
   echo "-- fresh venv from the sdist (unpacked outside the repository)"
   mkdir "$work/sdist" && tar xzf "$sdist" -C "$work/sdist"
   python3 -m venv "$work/from-sdist"
-  CARGO_TARGET_DIR="$work/sdist-target" "$work/from-sdist/bin/pip" install "${pip_q[@]}" "$work"/sdist/*/
+  # Its own cargo target directory (kept between runs under target/, so later runs only
+  # rebuild what changed): the unpacked sdist must build without the repository.
+  CARGO_TARGET_DIR="$repo/target/python-sdist" "$work/from-sdist/bin/pip" install "${pip_q[@]}" "$work"/sdist/*/
   (cd "$work" && "$work/from-sdist/bin/python" -c "$smoke")
 fi
 

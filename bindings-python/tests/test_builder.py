@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 from pathlib import Path
 
@@ -83,3 +83,15 @@ def test_unknown_names_are_config_errors_naming_them() -> None:
         c.seccomp("nosuchprofile").command("/bin/true").output()
     with pytest.raises(ValueError, match="carrier-pigeon"):
         c.network("carrier-pigeon")
+
+
+def test_a_container_from_a_json_description_as_dict_or_text() -> None:
+    doc = {"version": 1, "rootfs": "/", "hostname": "fromjson",
+           "mounts": [{"type": "tmpfs", "target": "/tmp"}]}
+    for c in (hakoniwa.Container.from_json(doc), hakoniwa.Container.from_json(json.dumps(doc))):
+        out = c.command("/bin/sh", "-c", "hostname; touch /tmp/x && echo w").output()
+        assert out.stdout == b"fromjson\nw\n", out.stderr
+    with pytest.raises(hakoniwa.ConfigError, match="nonsense"):
+        hakoniwa.Container.from_json({"version": 1, "nonsense": True})
+    with pytest.raises(TypeError):
+        hakoniwa.Container.from_json(42)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -124,3 +125,24 @@ def test_blocking_waits_release_the_gil() -> None:
 def test_text_mode_popen_streams_are_text() -> None:
     with hakoniwa.Popen(["echo", "héllo"], stdout=hakoniwa.PIPE, text=True, encoding="utf-8") as p:
         assert p.stdout is not None and p.stdout.read() == "héllo\n"
+
+
+def test_pass_fds_hands_descriptors_over_under_the_same_number(no_leaks: None) -> None:
+    r, w = os.pipe()
+    target = fcntl.fcntl(w, fcntl.F_DUPFD_CLOEXEC, 100)  # a free number, not 3 or 4
+    os.close(w)
+    with os.fdopen(r, "rb") as reader:
+        try:
+            res = hakoniwa.run(["sh", "-c", f"echo through >&{target}"], pass_fds=[target])
+        finally:
+            os.close(target)
+        assert res.returncode == 0
+        assert reader.read() == b"through\n"
+    # Nothing else is inherited: without pass_fds the program has no such descriptor.
+    r2, w2 = os.pipe()
+    try:
+        out = hakoniwa.run(["sh", "-c", f"echo x >&{w2}"], stderr=hakoniwa.DEVNULL)
+        assert out.returncode != 0
+    finally:
+        os.close(r2)
+        os.close(w2)

@@ -152,6 +152,7 @@ def spawn(
     cwd: Optional[bytes],
     stdio: Tuple[int, int, int],
     wait_timeout: Optional[float],
+    pass_fds: Sequence[int] = (),
 ) -> NativeChild:
     """Spawn ``argv`` in ``container`` with the given standard
     streams (a caller's fd, ``INHERIT`` or ``NULL``). The library duplicates the fds, so
@@ -177,6 +178,8 @@ def spawn(
             else:
                 mode = lib.HAKONIWA_STDIO_FD  # duplicated by the library
             _lib.check(lib.hakoniwa_command_stdio(command, stream, mode, fd))
+        for fd in pass_fds:  # duplicated by the library, to the same number in the program
+            _lib.check(lib.hakoniwa_command_preserve_fd(command, fd, fd))
         if wait_timeout is not None:
             _lib.check(lib.hakoniwa_command_wait_timeout(command, max(1, round(wait_timeout * 1000))))
         child_out = ffi.new("hakoniwa_child_t **")

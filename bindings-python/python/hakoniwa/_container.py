@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -42,6 +43,25 @@ class Container:
             raise _lib.last_error(lib.hakoniwa_last_error_code())
         self._handle: Any = ffi.gc(handle, lib.hakoniwa_container_free)
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_json(cls, document: Union[str, Mapping[str, Any]]) -> "Container":
+        """A container from the library's JSON container description (version 1, see
+        ``docs/container.md``), given as text or as a dict, e.g.
+        ``{"version": 1, "rootfs": "/", "rlimits": {"cpu": 10}}``. Every option of the
+        library is reachable this way. Errors name the offending field (:class:`ConfigError`).
+        """
+        if isinstance(document, Mapping):
+            document = json.dumps(document)
+        if not isinstance(document, str):
+            raise TypeError(f"document must be str or a mapping, not {type(document).__name__}")
+        ffi, lib = _lib.get()
+        out = ffi.new("hakoniwa_container_t **")
+        _lib.check(lib.hakoniwa_container_from_json(_lib.cstr(document, "document"), out))
+        self = cls.__new__(cls)
+        self._handle = ffi.gc(out[0], lib.hakoniwa_container_free)
+        self._lock = threading.Lock()
+        return self
 
     def _call(self, fn: Callable[..., int], *args: Any) -> "Container":
         with self._lock:

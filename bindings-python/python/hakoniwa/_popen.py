@@ -84,7 +84,8 @@ class Popen:
     the sandbox's ``PATH``). ``env`` is the whole environment (nothing is inherited when it is
     ``None``). ``container=None`` is the CLI's default sandbox (see :class:`Container`).
     ``wait_timeout`` kills the sandbox after that many seconds of wall-clock time (the status
-    then says ``wall_time_exceeded``). Setup failures raise :class:`SetupError` here.
+    then says ``wall_time_exceeded``). ``pass_fds`` are passed to the program under the same
+    numbers (like ``subprocess``; nothing else is inherited). Setup failures raise :class:`SetupError` here.
     """
 
     def __init__(
@@ -102,11 +103,18 @@ class Popen:
         universal_newlines: Optional[bool] = None,
         container: Optional["Container"] = None,
         wait_timeout: Optional[float] = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         from . import _lib
         from ._container import Container, default_container
 
         self.args = args
+        if isinstance(pass_fds, (str, bytes)) or not all(
+            isinstance(fd, int) and not isinstance(fd, bool) for fd in pass_fds
+        ):
+            raise TypeError("pass_fds must be a sequence of file descriptors (int)")
+        if any(fd < 3 for fd in pass_fds):
+            raise ValueError("pass_fds: descriptors 0-2 are set with stdin, stdout and stderr")
         argv = _child.encode_argv(args)
         envp = _child.encode_env(env)
         cwdb = None if cwd is None else _lib.cstr(cwd, "cwd")
@@ -150,7 +158,7 @@ class Popen:
             if container is None:  # only now: every argument was checked before any C call
                 container = default_container()
             self._child = _child.spawn(
-                container, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout
+                container, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout, pass_fds
             )
         except BaseException:
             for fd in child_fds + [p for p in parent if p is not None]:
@@ -337,6 +345,7 @@ def run(
     errors: Optional[str] = None,
     container: Optional["Container"] = None,
     wait_timeout: Optional[float] = None,
+    pass_fds: Sequence[int] = (),
 ) -> CompletedProcess[Any]:
     """Run ``args`` in a sandbox and wait for it, like ``subprocess.run``.
 
@@ -366,6 +375,7 @@ def run(
         errors=errors,
         container=container,
         wait_timeout=wait_timeout,
+        pass_fds=pass_fds,
     ) as process:
         try:
             out, err = process.communicate(input, timeout=timeout)

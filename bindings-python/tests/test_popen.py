@@ -133,7 +133,7 @@ def test_pass_fds_hands_descriptors_over_under_the_same_number(no_leaks: None) -
     os.close(w)
     with os.fdopen(r, "rb") as reader:
         try:
-            res = hakoniwa.run(["sh", "-c", f"echo through >&{target}"], pass_fds=[target])
+            res = hakoniwa.run(["bash", "-c", f"echo through >&{target}"], pass_fds=[target])
         finally:
             os.close(target)
         assert res.returncode == 0
@@ -141,7 +141,7 @@ def test_pass_fds_hands_descriptors_over_under_the_same_number(no_leaks: None) -
     # Nothing else is inherited: without pass_fds the program has no such descriptor.
     r2, w2 = os.pipe()
     try:
-        out = hakoniwa.run(["sh", "-c", f"echo x >&{w2}"], stderr=hakoniwa.DEVNULL)
+        out = hakoniwa.run(["bash", "-c", f"echo x >&{w2}"], stderr=hakoniwa.DEVNULL)
         assert out.returncode != 0
     finally:
         os.close(r2)

@@ -20,7 +20,8 @@ def test_a_mount_point_in_a_read_only_directory_is_a_setup_error_naming_stage_pa
         c.command("/bin/true").output()
     e = info.value
     assert isinstance(e, hakoniwa.Error)
-    assert (e.stage, e.path, e.errno) == ("mount-target", "/usr/hk-new-dir", errno.EROFS)
+    assert (e.stage, e.errno) == ("mount-target", errno.EROFS)
+    assert e.path is not None and e.path.startswith("/usr/hk-new-dir")
     assert "mount-target" in str(e) and "/usr/hk-new-dir" in str(e)
 
 

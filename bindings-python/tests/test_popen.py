@@ -146,3 +146,18 @@ def test_pass_fds_hands_descriptors_over_under_the_same_number(no_leaks: None) -
     finally:
         os.close(r2)
         os.close(w2)
+
+
+def test_terminate_ends_a_program_without_a_handler_unless_it_is_pid_1(no_leaks: None) -> None:
+    with hakoniwa.Popen(["sleep", "600"]) as p:  # the sandbox's init passes SIGTERM on
+        p.terminate()
+        assert p.wait() == -signal.SIGTERM
+    bare = hakoniwa.Container().rootfs("/").init(False)
+    with hakoniwa.Popen(["sh", "-c", "echo $$; read x"], container=bare, stdin=hakoniwa.PIPE,
+                        stdout=hakoniwa.PIPE) as q:
+        assert q.stdout is not None and q.stdout.readline() == b"1\n"  # the program is PID 1
+        q.terminate()
+        with pytest.raises(hakoniwa.TimeoutExpired):  # ignored by PID 1 without a handler
+            q.wait(timeout=0.5)
+        q.kill()
+        assert q.wait() == -signal.SIGKILL

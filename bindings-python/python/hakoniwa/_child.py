@@ -128,7 +128,7 @@ class NativeChild:
                 _lib.check(lib.hakoniwa_child_signal(self._handle, int(sig)))
 
     def kill(self) -> None:
-        """Kill the sandbox (SIGKILL to its PID 1 ends the whole PID namespace)."""
+        """Kill the sandbox (SIGKILL to PID 1 of its namespace ends everything in it)."""
         with self._lock:
             if self._status is None and self._handle is not None:
                 _, lib = _lib.get()

@@ -258,6 +258,14 @@ class Container:
             len(gs),
         )
 
+    def init(self, on: bool = True) -> "Container":
+        """Run a small init as PID 1 of the sandbox (the default: the program then behaves as
+        outside a sandbox with signals and orphans), or, with ``on=False``, the program
+        itself as PID 1 (it then ignores signals it has no handler for)."""
+        if not isinstance(on, bool):
+            raise TypeError(f"on must be bool, not {type(on).__name__}")
+        return self._call(self._lib().hakoniwa_container_init, int(on))
+
     def command(self, program: _Path, *args: _Path) -> "Command":
         """A :class:`Command` running ``program`` with ``args`` in this container."""
         return Command(self, program, *args)

@@ -235,8 +235,9 @@ class Popen:
         return [os.fsdecode(a) for a in args]
 
     def send_signal(self, sig: int) -> None:
-        """Send ``sig`` to the program (nothing once it has been reaped). The program is
-        PID 1 of its namespace: it only receives signals it handles, except SIGKILL."""
+        """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
+        passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
+        and only receives the signals it handles, except SIGKILL."""
         self._child.send_signal(sig)
 
     def terminate(self) -> None:

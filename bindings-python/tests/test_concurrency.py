@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+import pytest
 
 from conftest import assert_no_leaks, snapshot
 
@@ -33,7 +38,36 @@ def test_eight_threads_times_fifty_spawns_are_all_correct() -> None:
     assert_no_leaks(before, concurrent_spawns=8)
 
 
-def test_two_hundred_concurrent_asyncio_children_are_all_correct(no_leaks: None) -> None:
+@pytest.fixture
+def nofile_raised() -> Iterator[None]:
+    """Each running sandbox holds about five descriptors in the caller (three in the library,
+    plus its pipes): 200 at once need more than the usual soft limit of 1024, so raise it to
+    the hard limit, as a program running hundreds of children would."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def key_quota() -> int:
+    with open("/proc/sys/kernel/keys/maxkeys") as f:
+        return int(f.read())
+
+
+# Known engine limit, not hidden: every sandbox joins its own session keyring, and keyrings
+# count against the per-user key quota (kernel.keys.maxkeys, 200 by default; root has its
+# own, far larger). 200 sandboxes alive at once for one unprivileged user therefore fail at
+# stage `keyring` with EDQUOT. strict: once the engine stops needing a key per sandbox this
+# test passes and the marker must go.
+@pytest.mark.xfail(
+    os.getuid() != 0 and key_quota() <= 200,
+    reason="engine: one session keyring per sandbox exceeds kernel.keys.maxkeys (EDQUOT)",
+    raises=hakoniwa.SetupError,
+    strict=True,
+)
+def test_two_hundred_concurrent_asyncio_children_are_all_correct(
+    nofile_raised: None, no_leaks: None
+) -> None:
     async def one(i: int) -> tuple[bytes | None, int]:
         p = await hakoniwa.create_subprocess_exec(
             "sh", "-c", f"read x; echo $x-{i}", stdin=asyncio.subprocess.PIPE,

@@ -38,25 +38,28 @@ class NativeChild:
         self.deadline = deadline
         self._lock = threading.Lock()
         self._status: Optional[ExitStatus] = None
-        # Our duplicate of the pidfd is closed once the status is known and nobody polls it
+        # The pidfd belongs to the handle: the handle is freed (closing it) once the status is
+        # known and nobody polls it
         # any more (a closed number could be reused by another open while a waiter polls).
         self._pins = 0
 
     def pin(self) -> None:
-        """Keep the pidfd open (for a poller such as an event loop) until :meth:`unpin`."""
+        """Keep the handle and its pidfd (for a poller such as an event loop) until
+        :meth:`unpin`."""
         with self._lock:
             self._pins += 1
 
     def unpin(self) -> None:
-        """Release a :meth:`pin`; closes the pidfd when the status is known and unpinned."""
+        """Release a :meth:`pin`; frees the handle when the status is known and unpinned."""
         with self._lock:
             self._pins -= 1
-            self._close_pidfd_if_done()
+            self._free_if_done()
 
-    def _close_pidfd_if_done(self) -> None:
-        if self._status is not None and self._pins == 0 and self.pidfd >= 0:
-            os.close(self.pidfd)
+    def _free_if_done(self) -> None:
+        if self._status is not None and self._pins == 0 and self._handle is not None:
+            handle, self._handle = self._handle, None
             self.pidfd = -1
+            _lib.get()[1].hakoniwa_child_free(handle)
 
     @property
     def status(self) -> Optional[ExitStatus]:
@@ -77,9 +80,7 @@ class NativeChild:
         finally:
             lib.hakoniwa_status_free(status)
         self._status = ExitStatus._from_json(document)
-        handle, self._handle = self._handle, None
-        lib.hakoniwa_child_free(handle)
-        self._close_pidfd_if_done()
+        self._free_if_done()
         return self._status
 
     def wait(self, timeout: Optional[float] = None) -> Optional[ExitStatus]:
@@ -111,7 +112,7 @@ class NativeChild:
     def try_wait(self) -> Optional[ExitStatus]:
         """The status if the program has ended, else ``None``; never blocks."""
         with self._lock:
-            if self._status is not None or self._handle is None:
+            if self._status is not None:
                 return self._status
             ffi, lib = _lib.get()
             out = ffi.new("hakoniwa_status_t **")
@@ -135,8 +136,6 @@ class NativeChild:
                 _lib.check(lib.hakoniwa_child_kill(self._handle))
 
     def __del__(self) -> None:
-        if self.pidfd >= 0:
-            os.close(self.pidfd)
         handle, self._handle = self._handle, None
         if handle is not None:
             try:
@@ -187,8 +186,7 @@ def spawn(
     finally:
         ffi.release(command)
     handle = child_out[0]
-    # Our own duplicate of the pidfd: it stays valid for polling after the handle is freed.
-    pidfd = os.dup(int(lib.hakoniwa_child_pidfd(handle)))
+    pidfd = int(lib.hakoniwa_child_pidfd(handle))  # owned by the handle
     deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
     return NativeChild(handle, int(lib.hakoniwa_child_pid(handle)), pidfd, deadline)
 

@@ -1,0 +1,108 @@
+"""Exceptions raised by the bindings (every failure of the C library becomes one of these)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Optional, Sequence, Union
+
+from ._status import ExitStatus
+
+__all__ = [
+    "Error",
+    "ConfigError",
+    "SetupError",
+    "UnsupportedError",
+    "CalledProcessError",
+    "TimeoutExpired",
+]
+
+
+class Error(Exception):
+    """Base class of every error reported by the hakoniwa library.
+
+    ``errno`` is the positive errno of the failed system call when there is one, else ``None``.
+    """
+
+    def __init__(self, message: str, errno: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(Error):
+    """The sandbox configuration is invalid (reported when spawning, naming the setting)."""
+
+
+class SetupError(Error):
+    """A setup step failed before the program started.
+
+    ``stage`` names the step (e.g. ``"mount_source"``, ``"exec"``), ``path`` is the path, limit
+    or rule concerned (or ``None``) and ``errno`` the positive errno.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        stage: str,
+        path: Optional[str],
+        errno: Optional[int],
+    ) -> None:
+        super().__init__(message, errno)
+        self.stage = stage
+        self.path = path
+
+
+class UnsupportedError(Error):
+    """The running kernel or the library lacks something the configuration asks for."""
+
+
+_Output = Union[bytes, str, None]
+
+
+class CalledProcessError(subprocess.CalledProcessError, Error):
+    """Raised by ``run(..., check=True)`` when the program did not exit with 0.
+
+    ``status`` is the program's full :class:`ExitStatus`.
+    """
+
+    def __init__(
+        self,
+        returncode: int,
+        cmd: Sequence[str],
+        output: _Output = None,
+        stderr: _Output = None,
+        status: Optional[ExitStatus] = None,
+    ) -> None:
+        subprocess.CalledProcessError.__init__(self, returncode, list(cmd), output, stderr)
+        Error.__init__(self, self._describe(returncode, cmd, status))
+        self.status = status
+
+    @staticmethod
+    def _describe(returncode: int, cmd: Sequence[str], status: Optional[ExitStatus]) -> str:
+        text = f"Command {list(cmd)!r} returned non-zero exit status {returncode}"
+        if status is not None and status.reason not in ("exited", "signaled"):
+            text += f" ({status.reason})"
+        return text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class TimeoutExpired(subprocess.TimeoutExpired, Error):
+    """Raised when ``timeout=`` expires; the sandbox has been killed by then (in ``run``)."""
+
+    def __init__(
+        self,
+        cmd: Sequence[str],
+        timeout: float,
+        output: _Output = None,
+        stderr: _Output = None,
+    ) -> None:
+        subprocess.TimeoutExpired.__init__(self, list(cmd), timeout, output, stderr)
+        Error.__init__(self, f"Command {list(cmd)!r} timed out after {timeout} seconds")
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,394 @@
+"""``Popen`` and ``run``: the ``subprocess``-shaped API."""
+
+from __future__ import annotations
+
+import io
+import locale
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, TYPE_CHECKING, Any, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+
+from . import _child
+from ._errors import CalledProcessError, TimeoutExpired
+from ._status import ExitStatus
+
+if TYPE_CHECKING:
+    from ._container import Container
+
+__all__ = ["Popen", "run", "CompletedProcess", "PIPE", "DEVNULL", "STDOUT"]
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+STDOUT = subprocess.STDOUT
+
+#: What a standard stream may be set to: ``None`` (inherit), ``PIPE``, ``DEVNULL``,
+#: ``STDOUT`` (stderr only), a file descriptor or an object with ``fileno()``.
+StdArg = Union[None, int, IO[Any]]
+_Args = Union[str, bytes, "os.PathLike[str]", Sequence[Union[str, bytes, "os.PathLike[str]"]]]
+
+_T = TypeVar("_T", str, bytes)
+
+
+class CompletedProcess(subprocess.CompletedProcess, Generic[_T]):  # type: ignore[type-arg]
+    """What :func:`run` returns: ``subprocess.CompletedProcess`` plus ``status``, the full
+    :class:`ExitStatus` (reason, usage, enforcement). ``returncode`` follows ``subprocess``:
+    the exit code, or minus the signal number."""
+
+    stdout: _T
+    stderr: _T
+
+    def __init__(
+        self,
+        args: Any,
+        returncode: int,
+        stdout: _T,
+        stderr: _T,
+        status: ExitStatus,
+    ) -> None:
+        super().__init__(args, returncode, stdout, stderr)
+        self.status = status
+
+    def check_returncode(self) -> None:
+        """Raise :class:`CalledProcessError` if ``returncode`` is not 0."""
+        if self.returncode:
+            raise CalledProcessError(self.returncode, self.args, self.stdout, self.stderr, self.status)
+
+
+def _fileno(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be None, PIPE, DEVNULL, an fd or a file, not bool")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"{what}: invalid file descriptor {value}")
+        return value
+    fileno = getattr(value, "fileno", None)
+    if fileno is None:
+        raise TypeError(
+            f"{what} must be None, PIPE, DEVNULL, an fd or a file, not {type(value).__name__}"
+        )
+    fd = fileno()
+    if not isinstance(fd, int):
+        raise TypeError(f"{what}.fileno() did not return an int")
+    return fd
+
+
+class Popen:
+    """A program running in a sandbox, shaped like ``subprocess.Popen``.
+
+    ``args`` is the program and its arguments (a program name without ``/`` is looked up in
+    the sandbox's ``PATH``). ``env`` is the whole environment (nothing is inherited when it is
+    ``None``). ``container=None`` is the CLI's default sandbox (see :class:`Container`).
+    ``wait_timeout`` kills the sandbox after that many seconds of wall-clock time (the status
+    then says ``wall_time_exceeded``). ``pass_fds`` are passed to the program under the same
+    numbers (like ``subprocess``; nothing else is inherited). Setup failures raise :class:`SetupError` here.
+    """
+
+    def __init__(
+        self,
+        args: _Args,
+        *,
+        stdin: StdArg = None,
+        stdout: StdArg = None,
+        stderr: StdArg = None,
+        cwd: Optional[Union[str, bytes, "os.PathLike[str]"]] = None,
+        env: Optional[Any] = None,
+        text: bool = False,
+        encoding: Optional[str] = None,
+        errors: Optional[str] = None,
+        universal_newlines: Optional[bool] = None,
+        container: Optional["Container"] = None,
+        wait_timeout: Optional[float] = None,
+        pass_fds: Sequence[int] = (),
+    ) -> None:
+        from . import _lib
+        from ._container import Container, default_container
+
+        self.args = args
+        if isinstance(pass_fds, (str, bytes)) or not all(
+            isinstance(fd, int) and not isinstance(fd, bool) for fd in pass_fds
+        ):
+            raise TypeError("pass_fds must be a sequence of file descriptors (int)")
+        if any(fd < 3 for fd in pass_fds):
+            raise ValueError("pass_fds: descriptors 0-2 are set with stdin, stdout and stderr")
+        argv = _child.encode_argv(args)
+        envp = _child.encode_env(env)
+        cwdb = None if cwd is None else _lib.cstr(cwd, "cwd")
+        if container is not None and not isinstance(container, Container):
+            raise TypeError(f"container must be a hakoniwa.Container or None, not {type(container).__name__}")
+        if wait_timeout is not None and (
+            isinstance(wait_timeout, bool) or not isinstance(wait_timeout, (int, float))
+        ):
+            raise TypeError("wait_timeout must be a number of seconds")
+        self.text_mode = bool(text or universal_newlines or encoding or errors)
+        self.encoding = encoding or (locale.getpreferredencoding(False) if self.text_mode else None)
+        self.errors = errors or "strict"
+        self.stdin: Optional[IO[Any]] = None
+        self.stdout: Optional[IO[Any]] = None
+        self.stderr: Optional[IO[Any]] = None
+        self.returncode: Optional[int] = None
+        self.status: Optional[ExitStatus] = None
+        self._input_offset = 0
+
+        child_fds: List[int] = []  # ours to close after the spawn
+        parent: List[Optional[int]] = [None, None, None]
+        fds: List[int] = []
+        try:
+            for index, (value, what) in enumerate(((stdin, "stdin"), (stdout, "stdout"), (stderr, "stderr"))):
+                if value is None:
+                    fds.append(_child.INHERIT)
+                elif value == DEVNULL:
+                    fds.append(_child.NULL)
+                elif value == PIPE:
+                    r, w = os.pipe()
+                    parent[index], child = (w, r) if index == 0 else (r, w)
+                    child_fds.append(child)
+                    fds.append(child)
+                elif value == STDOUT:
+                    if index != 2:
+                        raise ValueError("STDOUT is only valid for stderr")
+                    # Where stdout goes: the same fd, /dev/null, or our own stdout.
+                    fds.append(1 if fds[1] == _child.INHERIT else fds[1])
+                else:
+                    fds.append(_fileno(value, what))
+            if container is None:  # only now: every argument was checked before any C call
+                container = default_container()
+            self._child = _child.spawn(
+                container, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout, pass_fds
+            )
+        except BaseException:
+            for fd in child_fds + [p for p in parent if p is not None]:
+                os.close(fd)
+            raise
+        for fd in child_fds:
+            os.close(fd)
+        self.pid = self._child.pid
+        if parent[0] is not None:
+            self.stdin = self._wrap(parent[0], "wb")
+        if parent[1] is not None:
+            self.stdout = self._wrap(parent[1], "rb")
+        if parent[2] is not None:
+            self.stderr = self._wrap(parent[2], "rb")
+
+    def _wrap(self, fd: int, mode: str) -> IO[Any]:
+        f = io.open(fd, mode, buffering=-1)
+        if self.text_mode:
+            return io.TextIOWrapper(
+                f, encoding=self.encoding, errors=self.errors,
+                write_through=mode == "wb", line_buffering=mode == "wb",
+            )
+        return f
+
+    @property
+    def pidfd(self) -> int:
+        """The program's pidfd (readable once it has ended; -1 after it was reaped). Owned
+        by this object: do not close it."""
+        return self._child.pidfd
+
+    def __repr__(self) -> str:
+        return f"<hakoniwa.Popen: returncode: {self.returncode} args: {self.args!r}>"
+
+    def __enter__(self) -> "Popen":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for f in (self.stdout, self.stderr):
+            if f is not None:
+                f.close()
+        try:
+            if self.stdin is not None:
+                self.stdin.close()
+        except BrokenPipeError:
+            pass
+        finally:
+            self.wait()
+
+    def _set_status(self, status: Optional[ExitStatus]) -> Optional[int]:
+        if status is not None and self.returncode is None:
+            self.status = status
+            self.returncode = status.returncode
+        return self.returncode
+
+    def poll(self) -> Optional[int]:
+        """The return code if the program has ended (reaping it), else ``None``."""
+        if self.returncode is None:
+            self._set_status(self._child.try_wait())
+        return self.returncode
+
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Wait for the program to end and return its return code; raise
+        :class:`TimeoutExpired` after ``timeout`` seconds (the program keeps running)."""
+        if self.returncode is None:
+            if self._set_status(self._child.wait(timeout)) is None:
+                raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def _argv_for_errors(self) -> List[str]:
+        args = self.args
+        if isinstance(args, (str, bytes, os.PathLike)):
+            args = [args]
+        return [os.fsdecode(a) for a in args]
+
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
+        passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
+        and only receives the signals it handles, except SIGKILL."""
+        self._child.send_signal(sig)
+
+    def terminate(self) -> None:
+        """Send SIGTERM."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the whole sandbox (SIGKILL)."""
+        self._child.kill()
+
+    def communicate(
+        self, input: Optional[Union[bytes, str]] = None, timeout: Optional[float] = None
+    ) -> Tuple[Any, Any]:
+        """Send ``input`` to stdin, read stdout and stderr to the end, wait for the program;
+        returns ``(stdout, stderr)``. On :class:`TimeoutExpired` the program keeps running
+        and ``communicate`` may be called again (as in ``subprocess``)."""
+        if input is not None and self.stdin is None:
+            raise ValueError("input given but stdin is not a pipe")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not hasattr(self, "_chunks"):
+            self._chunks: Tuple[List[bytes], List[bytes]] = ([], [])
+            self._input: Optional[bytes] = None
+            if input is not None:
+                self._input = input.encode(self.encoding or "utf-8") if isinstance(input, str) else input
+                if not isinstance(self._input, bytes):
+                    raise TypeError(f"input must be bytes or str, not {type(input).__name__}")
+            if self.stdin is not None:
+                self.stdin.flush()
+                if not self._input:
+                    self._close_stdin()
+        readers = {}  # fd -> (index into _chunks, file)
+        for index, f in enumerate((self.stdout, self.stderr)):
+            if f is not None and not f.closed:
+                raw = f.buffer if isinstance(f, io.TextIOWrapper) else f
+                readers[raw.fileno()] = (index, f)
+        with selectors.PollSelector() as sel:
+            if self.stdin is not None and not self.stdin.closed and self._input:
+                sel.register(self.stdin.fileno(), selectors.EVENT_WRITE)
+            for fd in readers:
+                sel.register(fd, selectors.EVENT_READ)
+            while sel.get_map():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial())
+                for key, _ in sel.select(remaining):
+                    if key.fd in readers:
+                        index, f = readers[key.fd]
+                        data = os.read(key.fd, 65536)
+                        if data:
+                            self._chunks[index].append(data)
+                        else:
+                            sel.unregister(key.fd)
+                            f.close()
+                    else:
+                        assert self._input is not None
+                        chunk = self._input[self._input_offset : self._input_offset + 65536]
+                        try:
+                            self._input_offset += os.write(key.fd, chunk)
+                        except BrokenPipeError:
+                            self._input_offset = len(self._input)
+                        if self._input_offset >= len(self._input):
+                            sel.unregister(key.fd)
+                            self._close_stdin()
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            self.wait(remaining)
+        except TimeoutExpired:
+            raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial()) from None
+        return self._partial()
+
+    def _close_stdin(self) -> None:
+        assert self.stdin is not None
+        try:
+            self.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def _partial(self) -> Tuple[Any, Any]:
+        chunks: Tuple[List[bytes], List[bytes]] = getattr(self, "_chunks", ([], []))
+        return tuple(  # type: ignore[return-value]
+            None if f is None else self._decode(b"".join(chunks[i]))
+            for i, f in enumerate((self.stdout, self.stderr))
+        )
+
+    def _decode(self, data: bytes) -> Any:
+        if not self.text_mode:
+            return data
+        text = data.decode(self.encoding or "utf-8", self.errors)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def run(
+    args: _Args,
+    *,
+    input: Optional[Union[bytes, str]] = None,
+    capture_output: bool = False,
+    stdin: StdArg = None,
+    stdout: StdArg = None,
+    stderr: StdArg = None,
+    timeout: Optional[float] = None,
+    check: bool = False,
+    cwd: Optional[Union[str, bytes, "os.PathLike[str]"]] = None,
+    env: Optional[Any] = None,
+    text: bool = False,
+    encoding: Optional[str] = None,
+    errors: Optional[str] = None,
+    container: Optional["Container"] = None,
+    wait_timeout: Optional[float] = None,
+    pass_fds: Sequence[int] = (),
+) -> CompletedProcess[Any]:
+    """Run ``args`` in a sandbox and wait for it, like ``subprocess.run``.
+
+    ``container=None`` is the CLI's default sandbox: the host's system directories
+    read-only, new user, mount and PID namespaces, the default seccomp profile. The
+    environment is empty unless ``env`` is given. With ``timeout`` the sandbox is killed
+    and :class:`TimeoutExpired` raised; with ``check=True`` a non-zero return code raises
+    :class:`CalledProcessError`. The result's ``status`` is the full :class:`ExitStatus`.
+    """
+    if input is not None:
+        if stdin is not None:
+            raise ValueError("stdin and input arguments may not both be used.")
+        stdin = PIPE
+    if capture_output:
+        if stdout is not None or stderr is not None:
+            raise ValueError("stdout and stderr arguments may not be used with capture_output.")
+        stdout = stderr = PIPE
+    with Popen(
+        args,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        cwd=cwd,
+        env=env,
+        text=text,
+        encoding=encoding,
+        errors=errors,
+        container=container,
+        wait_timeout=wait_timeout,
+        pass_fds=pass_fds,
+    ) as process:
+        try:
+            out, err = process.communicate(input, timeout=timeout)
+        except TimeoutExpired as e:
+            process.kill()
+            process.wait()
+            raise TimeoutExpired(process._argv_for_errors(), timeout or 0.0, e.output, e.stderr) from None
+        except BaseException:
+            process.kill()
+            raise
+    assert process.status is not None
+    result: CompletedProcess[Any] = CompletedProcess(process.args, process.returncode or 0, out, err, process.status)
+    if check:
+        result.check_returncode()
+    return result

@@ -1,0 +1,93 @@
+"""Errors as exceptions, limits and confinement observable from Python."""
+
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import hakoniwa
+
+
+def test_a_mount_point_in_a_read_only_directory_is_a_setup_error_naming_stage_path_and_errno(
+    no_leaks: None,
+) -> None:
+    c = hakoniwa.Container().rootfs("/").tmpfsmount("/usr/hk-new-dir")
+    with pytest.raises(hakoniwa.SetupError) as info:
+        c.command("/bin/true").output()
+    e = info.value
+    assert isinstance(e, hakoniwa.Error)
+    assert (e.stage, e.errno) == ("mount-target", errno.EROFS)
+    assert e.path is not None and e.path.startswith("/usr/hk-new-dir")
+    assert "mount-target" in str(e) and "/usr/hk-new-dir" in str(e)
+
+
+def test_a_missing_working_directory_is_a_setup_error_at_the_chdir_stage(no_leaks: None) -> None:
+    with pytest.raises(hakoniwa.SetupError) as info:
+        hakoniwa.run(["true"], cwd="/no/such/dir")
+    assert (info.value.stage, info.value.path, info.value.errno) == ("chdir", "/no/such/dir", errno.ENOENT)
+
+
+def test_a_missing_bind_source_is_a_config_error_naming_it(no_leaks: None) -> None:
+    c = hakoniwa.Container().rootfs("/").bindmount_ro("/nonexistent/hk-src", "/mnt")
+    with pytest.raises(hakoniwa.ConfigError, match="/nonexistent/hk-src"):
+        c.command("/bin/true").output()
+
+
+def test_a_missing_program_is_a_setup_error_at_the_exec_stage(no_leaks: None) -> None:
+    with pytest.raises(hakoniwa.SetupError) as info:
+        hakoniwa.run(["/nonexistent-program"])
+    assert info.value.stage == "exec" and info.value.errno == errno.ENOENT
+    assert info.value.path == "/nonexistent-program"
+
+
+def test_an_invalid_setting_is_a_config_error() -> None:
+    with pytest.raises(hakoniwa.ConfigError):
+        hakoniwa.Container().rootfs("/").bindmount_ro("/usr", "relative").command("/bin/true").output()
+
+
+def test_a_wall_time_kill_reports_its_reason(no_leaks: None) -> None:
+    cmd = hakoniwa.Container().rootfs("/").command("/bin/sleep", "600").wait_timeout(0.2)
+    status = cmd.status()
+    assert status.reason == "wall_time_exceeded" and status.signal == 9 and status.code == 137
+    assert status.to_dict()["limit"] == "walltime"
+    r = hakoniwa.run(["sleep", "600"], wait_timeout=0.2)
+    assert r.returncode == -9 and r.status.reason == "wall_time_exceeded"
+
+
+def oci(action: str, syscalls: list[str], errno_ret: int = 1) -> str:
+    return json.dumps({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": syscalls, "action": action, "errnoRet": errno_ret}],
+    })
+
+
+def test_a_seccomp_errno_rule_is_observable_as_the_errno() -> None:
+    c = hakoniwa.Container().rootfs("/").tmpfsmount("/tmp").seccomp(oci("SCMP_ACT_ERRNO", ["mkdir", "mkdirat"]))
+    out = c.command("/bin/mkdir", "/tmp/x").output()
+    assert out.returncode == 1 and b"Operation not permitted" in out.stderr
+
+
+def test_a_seccomp_kill_rule_gives_the_seccomp_violation_reason() -> None:
+    c = hakoniwa.Container().rootfs("/").seccomp(oci("SCMP_ACT_KILL_PROCESS", ["uname"]))
+    out = c.command("/bin/uname").output()
+    assert out.status.reason == "seccomp_violation" and out.returncode == -31
+
+
+def test_a_landlock_denied_path_is_observable(tmp_path: Path) -> None:
+    (tmp_path / "secret").write_text("no")
+    c = (hakoniwa.Container().rootfs("/").bindmount_ro(str(tmp_path), "/hidden")
+         .landlock(rx=["/usr"], ro=["/etc", "/proc"]))
+    out = c.command("/bin/cat", "/hidden/secret").output()
+    assert out.returncode == 1 and b"Permission denied" in out.stderr
+    assert out.status.enforcement.landlock is not None
+
+
+def test_check_false_returns_the_failure_instead_of_raising() -> None:
+    r = hakoniwa.run(["false"])
+    assert r.returncode == 1
+    with pytest.raises(subprocess.CalledProcessError):
+        r.check_returncode()

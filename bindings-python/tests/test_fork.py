@@ -1,0 +1,32 @@
+"""Spawning after fork: in a child forked from a process that already spawned, and after."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import hakoniwa
+
+
+def spawn_in_child(queue: "multiprocessing.Queue[bytes]") -> None:
+    queue.put(hakoniwa.run(["echo", "child"], capture_output=True, timeout=60).stdout)
+
+
+def test_spawning_works_in_a_forked_child_and_in_the_parent_after_the_fork() -> None:
+    assert hakoniwa.run(["echo", "before"], capture_output=True).stdout == b"before\n"
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[bytes] = ctx.Queue()
+    procs = [ctx.Process(target=spawn_in_child, args=(queue,)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        results = [queue.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+            assert p.exitcode == 0
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+                p.join()
+    assert results == [b"child\n", b"child\n"]
+    assert hakoniwa.run(["echo", "after"], capture_output=True).stdout == b"after\n"

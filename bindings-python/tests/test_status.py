@@ -1,0 +1,55 @@
+"""ExitStatus: frozen, complete, and to_dict() identical in shape to the CLI's --json-status."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import hakoniwa
+
+
+def cli() -> str:
+    path = os.environ.get("HAKONIWA_CLI")
+    if not path:
+        pytest.fail("HAKONIWA_CLI must name the hakoniwa CLI binary (bindings-python/ci.sh sets it)")
+    return path
+
+
+def test_exit_status_is_a_frozen_dataclass_with_usage_and_enforcement() -> None:
+    s = hakoniwa.run(["sh", "-c", "exit 4"]).status
+    assert dataclasses.is_dataclass(s)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.code = 0  # type: ignore[misc]
+    assert (s.reason, s.code, s.exit_code, s.signal, s.core_dumped) == ("exited", 4, 4, None, False)
+    assert s.real_time > 0 and s.user_time >= 0 and s.system_time >= 0
+    assert s.max_rss_kb is not None and s.max_rss_kb > 0 and s.minor_faults > 0
+    assert s.voluntary_switches >= 0 and s.involuntary_switches >= 0
+    e = s.enforcement
+    assert {"user", "mount", "pid"} <= set(e.namespaces)
+    assert e.seccomp is not None
+    assert e.setup_ms is not None and "total" in e.setup_ms and e.setup_ms["total"] > 0
+    assert s == hakoniwa.ExitStatus(**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)})
+
+
+def test_to_dict_has_the_same_keys_and_values_as_the_cli_json_status(tmp_path: Path) -> None:
+    doc = tmp_path / "status.json"
+    subprocess.run([cli(), "run", "--json-status", str(doc), "--", "/bin/sh", "-c", "exit 3"])
+    from_cli = json.loads(doc.read_text())
+    from_py = hakoniwa.run(["/bin/sh", "-c", "exit 3"]).status.to_dict()
+    assert sorted(from_py) == sorted(from_cli)
+    for key in ("reason", "code", "exit_code", "signal", "core_dumped", "limit", "namespaces"):
+        assert from_py[key] == from_cli[key], key
+    for key in ("seccomp", "landlock", "capabilities"):
+        assert type(from_py[key]) is type(from_cli[key]), key
+
+
+def test_to_dict_returns_a_fresh_dict_every_time() -> None:
+    s = hakoniwa.run(["true"]).status
+    d = s.to_dict()
+    d["code"] = 99
+    assert s.to_dict()["code"] == 0 and s.code == 0

@@ -40,7 +40,7 @@ python3 -m venv "$work/tools"
 export PATH="$work/tools/bin:$PATH"
 
 echo "-- the CLI (for comparing --json-status)"
-cargo build -q -p hakoniwa-cli
+cargo build -q -p hakoniwa-sandbox-cli
 cli="$repo/target/debug/hakoniwa"
 
 echo "-- wheel and sdist"

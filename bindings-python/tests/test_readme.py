@@ -28,3 +28,10 @@ def test_the_readme_example_runs_and_prints_what_it_says() -> None:
 def test_the_example_file_is_the_readme_example() -> None:
     example = README.parent / "examples" / "readme_example.py"
     assert python_blocks()[0] in example.read_text()
+
+
+def test_the_top_readme_and_docs_python_md_show_the_example_verbatim() -> None:
+    block = python_blocks()[0]
+    repo = README.parent.parent
+    for page in (repo / "README.md", repo / "docs" / "python.md"):
+        assert f"```python\n{block}```" in page.read_text(), page

@@ -54,17 +54,6 @@ def key_quota() -> int:
         return int(f.read())
 
 
-# Known engine limit, not hidden: every sandbox joins its own session keyring, and keyrings
-# count against the per-user key quota (kernel.keys.maxkeys, 200 by default; root has its
-# own, far larger). 200 sandboxes alive at once for one unprivileged user therefore fail at
-# stage `keyring` with EDQUOT. strict: once the engine stops needing a key per sandbox this
-# test passes and the marker must go.
-@pytest.mark.xfail(
-    os.getuid() != 0 and key_quota() <= 200,
-    reason="engine: one session keyring per sandbox exceeds kernel.keys.maxkeys (EDQUOT)",
-    raises=hakoniwa.SetupError,
-    strict=True,
-)
 def test_two_hundred_concurrent_asyncio_children_are_all_correct(
     nofile_raised: None, no_leaks: None
 ) -> None:

@@ -699,7 +699,11 @@ impl Storage {
             // control); seccomp then denies TIOCSTI/TIOCLINUX. Without any filter, a new
             // session is the only protection left.
             new_session: !stdin_is_tty || c.seccomp == crate::seccomp::Seccomp::Unconfined,
-            new_keyring: true,
+            // A new session keyring keeps the caller's keys out of reach of the key system
+            // calls. The built-in profile denies those calls outright (and /proc/keys is
+            // masked), so there it would only cost a key of the caller's quota
+            // (kernel.keys.maxkeys: 200 for an unprivileged user) per running sandbox.
+            new_keyring: c.seccomp != crate::seccomp::Seccomp::Podman,
             die_with_parent: c.die_with_parent,
         })
     }

@@ -11,7 +11,7 @@
 //! 1. close the parent's pipe ends, reset signals, arm the parent-death signal;
 //! 2. wait until the parent has written the id maps (EOF instead = the parent gave up);
 //! 3. build the new root ([`mount`]) and switch to it;
-//! 4. host name, new session keyring, new session;
+//! 4. host name, new session keyring (unless the key calls are denied), new session;
 //! 5. bounding/ambient capabilities, identity switch, remaining capability sets, the
 //!    parent-death signal armed again (the kernel clears it when the ids change);
 //! 6. `no_new_privs`, working directory, landlock (after the mounts: paths resolve in the

@@ -50,11 +50,17 @@ fn sandboxes_under_the_built_in_profile_take_nothing_from_the_callers_key_quota(
     // The built-in profile denies the key calls: no keyring is created per sandbox, so an
     // unprivileged caller (200 keys by default) can run hundreds at once.
     let held = keys_held_by_twenty_sandboxes(&sandbox());
-    assert!(held < 5, "20 sandboxes took {held} keys of the caller's quota");
+    assert!(
+        held < 5,
+        "20 sandboxes took {held} keys of the caller's quota"
+    );
     // Control: a profile that allows the key calls gets a new session keyring each, which
     // the kernel counts against the caller's quota while the sandbox runs.
     let mut audit = sandbox();
     audit.seccomp(Seccomp::Audit);
     let held = keys_held_by_twenty_sandboxes(&audit);
-    assert!(held >= 15, "20 sandboxes under the audit profile took only {held} keys");
+    assert!(
+        held >= 15,
+        "20 sandboxes under the audit profile took only {held} keys"
+    );
 }

@@ -128,12 +128,15 @@ func main() {
 	fmt.Printf("go stress: %d sandboxes from %d goroutines in %v; fds %d/%d/%d, threads %d/%d (library %d/%d), children %d/%d\n",
 		2*sandboxes, goroutines, time.Since(start).Round(time.Millisecond), fds0, fds1, fds2,
 		threads1, threads2, lib1, lib2, children1, children2)
-	// The library keeps a fixed set of descriptors and threads for its helpers (the
-	// spawner, the exit hook): a second round must not add any.
+	// The library keeps a fixed set of descriptors and threads for its helpers: a pool of
+	// spawner threads (one per spawn running at the same time on a thread other than the
+	// main one, kept for reuse; it grows to the largest number of spawns that overlapped),
+	// the exit-hook notifier. However many rounds run, it stays bounded by the goroutines
+	// spawning at once.
 	if fds2 != fds1 || fds1 > fds0+4 {
 		fail("descriptors leaked: %d before, %d after one round, %d after two", fds0, fds1, fds2)
 	}
-	if lib2 != lib1 || lib1 > 2 {
+	if lib1 > goroutines+2 || lib2 > goroutines+2 {
 		fail("library threads: %d after one round, %d after two", lib1, lib2)
 	}
 	// Go keeps idle OS threads for cgo calls; their number is bounded by the goroutines.

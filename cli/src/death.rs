@@ -73,17 +73,37 @@ pub fn signal_message(program: &str, sig: i32, core_dumped: bool) -> Option<Stri
     ))
 }
 
-/// Microseconds of `CLOCK_MONOTONIC`, the clock of `/dev/kmsg` time stamps (both count
-/// from boot without suspend).
-pub fn monotonic_us() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as u64 * 1_000_000 + t.tv_nsec as u64 / 1000
+/// A position in the kernel log (`/dev/kmsg`), taken when the program starts: records after
+/// it are new. A position rather than a time: the log's clock (sched_clock) drifts from
+/// `CLOCK_MONOTONIC` on virtual machines, by minutes after hours of steal time.
+pub struct KmsgMark(Result<std::fs::File, String>);
+
+impl KmsgMark {
+    /// Open the kernel log and move to its end (or remember why it cannot be read).
+    pub fn now() -> Self {
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open("/dev/kmsg")
+            .map_err(|e| {
+                format!(
+                    "/dev/kmsg: {}",
+                    crate::run::strerror(e.raw_os_error().unwrap_or(0))
+                )
+            })
+            .and_then(|f| {
+                rustix::fs::seek(&f, rustix::fs::SeekFrom::End(0))
+                    .map(|_| f)
+                    .map_err(|e| format!("/dev/kmsg: {e}"))
+            });
+        KmsgMark(opened)
+    }
 }
 
-/// The line for a seccomp kill of host pid `pid`, spawned at `since_us` (see
-/// [`monotonic_us`]): older records of a reused pid are not taken for this one.
-pub fn seccomp_message(program: &str, pid: u32, since_us: u64) -> String {
-    match seccomp_syscall_from_kmsg(pid, since_us) {
+/// The line for a seccomp kill of host pid `pid`; `mark` was taken before it started, so
+/// an older record of a reused pid is not taken for this one.
+pub fn seccomp_message(program: &str, pid: u32, mark: KmsgMark) -> String {
+    match seccomp_syscall_from_kmsg(pid, mark) {
         Ok(name) => format!(
             "process {program} was killed by the seccomp filter (SIGSYS) for calling {name}"
         ),
@@ -94,18 +114,9 @@ pub fn seccomp_message(program: &str, pid: u32, since_us: u64) -> String {
     }
 }
 
-/// Find the audit record of the seccomp kill of `pid` in the kernel log.
-fn seccomp_syscall_from_kmsg(pid: u32, since_us: u64) -> Result<String, String> {
-    let mut kmsg = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open("/dev/kmsg")
-        .map_err(|e| {
-            format!(
-                "/dev/kmsg: {}",
-                crate::run::strerror(e.raw_os_error().unwrap_or(0))
-            )
-        })?;
+/// Find the audit record of the seccomp kill of `pid` in the kernel log, after `mark`.
+fn seccomp_syscall_from_kmsg(pid: u32, mark: KmsgMark) -> Result<String, String> {
+    let mut kmsg = mark.0?;
     let needle = format!(" pid={pid} ");
     // kauditd prints the record shortly after the kill: keep reading new records a little.
     let deadline = Instant::now() + Duration::from_millis(300);
@@ -114,21 +125,9 @@ fn seccomp_syscall_from_kmsg(pid: u32, since_us: u64) -> Result<String, String> 
     loop {
         match kmsg.read(&mut buf) {
             Ok(n) => {
+                // "PRIO,SEQ,TIMESTAMP_US,FLAGS;MESSAGE", every one newer than the mark.
                 let rec = String::from_utf8_lossy(&buf[..n]);
-                // "PRIO,SEQ,TIMESTAMP_US,FLAGS;MESSAGE"
-                let stamp: u64 = rec
-                    .split(';')
-                    .next()
-                    .and_then(|h| h.split(',').nth(2))
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(0);
-                // A small margin: the kernel's log clock and CLOCK_MONOTONIC may differ by
-                // less than a millisecond.
-                if stamp + 1000 >= since_us
-                    && rec.contains("type=1326")
-                    && rec.contains(&needle)
-                    && rec.contains(" sig=31 ")
-                {
+                if rec.contains("type=1326") && rec.contains(&needle) && rec.contains(" sig=31 ") {
                     found = Some(rec.into_owned()); // keep the newest
                 }
             }

@@ -1256,7 +1256,8 @@ pub fn main(args: &RunArgs) -> i32 {
     if let Some(sig) = signals.pending() {
         return interrupted(sig);
     }
-    let spawned_us = death::monotonic_us();
+    // Where the kernel log ends now: a seccomp kill's audit record comes after it.
+    let kmsg = death::KmsgMark::now();
     let mut child = match prepared.command.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -1274,7 +1275,7 @@ pub fn main(args: &RunArgs) -> i32 {
         return interrupted(sig);
     }
     // The program's own pid (with the init, PID 1's child), for the seccomp message.
-    let pid = child.program_id().unwrap_or(child.id());
+    let pid = program_pid(&child);
     let enforcement = child.enforcement().clone();
     crate::verbose::seccomp_and_execve(
         Some(&enforcement),
@@ -1309,7 +1310,7 @@ pub fn main(args: &RunArgs) -> i32 {
             ExitReason::SeccompViolation => {
                 eprintln!(
                     "hakoniwa: {}",
-                    death::seccomp_message(&prepared.program_display(), pid, spawned_us)
+                    death::seccomp_message(&prepared.program_display(), pid, kmsg)
                 )
             }
             ExitReason::Signaled => {
@@ -1326,6 +1327,32 @@ pub fn main(args: &RunArgs) -> i32 {
         write_report(&status.to_json(&enforcement));
     }
     status.code()
+}
+
+/// The program's host pid, for naming a seccomp kill from the kernel's audit record. With
+/// the init, `spawn` returns once the init runs, which may be before it has started the
+/// program: look again for a few milliseconds, unless the sandbox has already ended.
+fn program_pid(child: &hakoniwa::Child) -> u32 {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let ended = || {
+        let pidfd = child.pidfd();
+        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+    };
+    for _ in 0..50 {
+        if let Some(pid) = child.program_id() {
+            return pid;
+        }
+        if ended() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.id()
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@
 #  - the C programs in tests/c compiled with -std=c11 -Wall -Wextra -Werror against the
 #    installed shared library through pkg-config, shell.c again statically against
 #    libhakoniwa.a, the header as C++17; the README's C example is tests/c/readme.c;
+#  - the capability examples of docs/c.md (tests/c/examples/NAME.c, compiled as docs/c.md
+#    says: cc FILE $(pkg-config --cflags --libs hakoniwa)), each run as each user below and
+#    its output checked by tests/examples/check.py against tests/examples/NAME.expected;
 #  - each program run as the caller and, when the caller is root, as the unprivileged
 #    user hkuser; the JSON status document validated against docs/status.schema.json;
 #  - valgrind memcheck (zero errors, zero definitely lost) on the programs that do not spawn;
@@ -37,6 +40,12 @@ for src in "$root"/tests/c/*.c; do
   # shellcheck disable=SC2046
   cc "${cflags[@]}" -o "$bin/$name" "$src" $(pkg-config --cflags --libs hakoniwa) \
     -Wl,-rpath,"$prefix/lib"
+done
+mkdir -p "$bin/examples"
+for src in "$root"/tests/c/examples/*.c; do
+  # shellcheck disable=SC2046
+  cc "${cflags[@]}" -o "$bin/examples/$(basename "$src" .c)" "$src" \
+    $(pkg-config --cflags --libs hakoniwa) -Wl,-rpath,"$prefix/lib"
 done
 # Statically: the archive plus what the Rust standard library needs (Libs.private).
 # shellcheck disable=SC2046
@@ -110,6 +119,17 @@ for user in "${users[@]}"; do
     }
     tail -n1 "$work/$prog.$user.out"
   done
+  echo "== C: the capability examples of docs/c.md as $user"
+  for prog in "$bin"/examples/*; do
+    name=$(basename "$prog")
+    as_user "$user" "$prog" >"$work/example.$name.$user.out" 2>&1 || {
+      echo "-- example $name failed as $user:" >&2
+      cat "$work/example.$name.$user.out" >&2
+      exit 1
+    }
+    python3 "$root/tests/examples/check.py" "$name" "$work/example.$name.$user.out"
+  done
+  echo "examples: $(ls "$bin/examples" | wc -l) programs print what tests/examples/*.expected says"
   as_user "$user" "$bin/json_status" >"$work/status.$user.json"
   python3 "$root/tests/schema_check.py" "$root/docs/status.schema.json" "$work/status.$user.json"
   echo "json_status: valid against docs/status.schema.json"

@@ -18,6 +18,7 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 	"unsafe"
@@ -154,13 +155,59 @@ func (cmd *Cmd) WaitTimeout(d time.Duration) error {
 	return err
 }
 
+// The standard streams, for Cmd.Pipe and Process.Pipe.
+const (
+	Stdin  = C.HAKONIWA_STDIN
+	Stdout = C.HAKONIWA_STDOUT
+	Stderr = C.HAKONIWA_STDERR
+)
+
+// Pipe connects the program's stream (Stdin, Stdout or Stderr) to a pipe; after Start,
+// Process.Pipe gives this process's end. Without it Start and Run inherit the stream.
+func (cmd *Cmd) Pipe(stream int) error {
+	_, err := call(func() C.int {
+		return C.hakoniwa_command_stdio(cmd.cmd, C.uint32_t(stream), C.HAKONIWA_STDIO_PIPE, -1)
+	})
+	return err
+}
+
+// ExtraFile passes f to the program as descriptor target (3 or more). The command keeps a
+// duplicate of f until Close: close the command, and your own f, before waiting for
+// end-of-file on the other end of a pipe.
+func (cmd *Cmd) ExtraFile(f *os.File, target int) error {
+	_, err := call(func() C.int {
+		return C.hakoniwa_command_preserve_fd(cmd.cmd, C.int(f.Fd()), C.int(target))
+	})
+	runtime.KeepAlive(f)
+	return err
+}
+
+// Why the program ended (Status.Reason).
+const (
+	Exited           uint32 = C.HAKONIWA_EXIT_EXITED
+	Signaled         uint32 = C.HAKONIWA_EXIT_SIGNALED
+	WallTimeExceeded uint32 = C.HAKONIWA_EXIT_WALL_TIME_EXCEEDED
+	CPUTimeExceeded  uint32 = C.HAKONIWA_EXIT_CPU_TIME_EXCEEDED
+	FileSizeExceeded uint32 = C.HAKONIWA_EXIT_FILE_SIZE_EXCEEDED
+	SeccompViolation uint32 = C.HAKONIWA_EXIT_SECCOMP_VIOLATION
+)
+
 // Status is how the program ended.
 type Status struct {
-	Reason   uint32 // HAKONIWA_EXIT_*
+	Reason   uint32 // Exited, Signaled, WallTimeExceeded, ...
 	ExitCode int    // -1 when a signal ended it
 	Signal   int    // 0 unless a signal ended it
 	Code     int    // exit code, or 128 + signal
-	JSON     string // the --json-status document
+	Usage    Usage  // what the program used
+	JSON     string // the --json-status document (also what the sandbox enforced)
+}
+
+// Usage is what the program used, from the status.
+type Usage struct {
+	RealTime, UserTime, SystemTime         time.Duration
+	MaxRSSKB                               uint64 // the program's own peak; 0 if unknown
+	MinorFaults, MajorFaults               uint64
+	VoluntarySwitches, InvoluntarySwitches uint64
 }
 
 // Success reports whether the program exited with code 0.
@@ -186,6 +233,19 @@ func takeStatus(st *C.hakoniwa_status_t) *Status {
 		ExitCode: int(C.hakoniwa_status_exit_code(st)),
 		Signal:   int(C.hakoniwa_status_signal(st)),
 		Code:     int(C.hakoniwa_status_code(st)),
+	}
+	u := C.hakoniwa_usage_t{size: C.uint32_t(unsafe.Sizeof(C.hakoniwa_usage_t{}))}
+	if C.hakoniwa_status_usage(st, &u) == 0 {
+		s.Usage = Usage{
+			RealTime:            time.Duration(u.real_time_us) * time.Microsecond,
+			UserTime:            time.Duration(u.user_time_us) * time.Microsecond,
+			SystemTime:          time.Duration(u.system_time_us) * time.Microsecond,
+			MaxRSSKB:            uint64(u.max_rss_kb),
+			MinorFaults:         uint64(u.minor_faults),
+			MajorFaults:         uint64(u.major_faults),
+			VoluntarySwitches:   uint64(u.voluntary_switches),
+			InvoluntarySwitches: uint64(u.involuntary_switches),
+		}
 	}
 	var js *C.char
 	var n C.size_t
@@ -243,7 +303,8 @@ func Version() string { return C.GoString(C.hakoniwa_version()) }
 // Process is a started sandboxed program.
 type Process struct{ ch *C.hakoniwa_child_t }
 
-// Start starts the program with inherited streams (stdin, stdout, stderr of this process).
+// Start starts the program; its streams are this process's stdin, stdout and stderr unless
+// connected with Pipe.
 func (cmd *Cmd) Start() (*Process, error) {
 	var ch *C.hakoniwa_child_t
 	_, err := call(func() C.int { return C.hakoniwa_command_spawn(cmd.cmd, &ch) })
@@ -261,6 +322,17 @@ func (p *Process) Pid() int {
 	pid, _ := call(func() C.int { return C.hakoniwa_child_pid(p.ch) })
 	runtime.KeepAlive(p)
 	return pid
+}
+
+// Pipe takes this process's end of a stream connected with Cmd.Pipe; the file is the
+// caller's to close (closing Stdin's gives the program end-of-file).
+func (p *Process) Pipe(stream int) (*os.File, error) {
+	fd, err := call(func() C.int { return C.hakoniwa_child_take_stdio(p.ch, C.uint32_t(stream)) })
+	runtime.KeepAlive(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), fmt.Sprintf("hakoniwa-stream-%d", stream)), nil
 }
 
 // Kill kills the whole sandbox. It may be called while another goroutine waits.

@@ -2,7 +2,8 @@
 # Go tests (called by tests/run.sh PREFIX WORKDIR USER...): build the programs in this
 # module against the installed libhakoniwa through cgo and pkg-config, offline (no module
 # download: the only dependency is ../../bindings-go through a replace directive), and run
-# them as each user.
+# them as each user: the README's example, the stress test, and the capability examples of
+# docs/go.md (examples/NAME, output checked against ../examples/NAME.expected).
 set -euo pipefail
 prefix=$1 work=$2
 shift 2
@@ -15,6 +16,10 @@ cd "$here"
 go vet ./... ../../bindings-go/...
 go build -o "$work/go-stress" ./stress
 go build -o "$work/go-readme" ./readme
+mkdir -p "$work/go-examples"
+for dir in examples/*/; do
+  go build -o "$work/go-examples/$(basename "$dir")" "./$dir"
+done
 chmod -R a+rX "$work"
 for user in "$@"; do
   echo "-- Go as $user"
@@ -25,4 +30,15 @@ for user in "$@"; do
     (cd / && runuser -u "$user" -- env HOME="/home/$user" "$work/go-readme")
     (cd / && runuser -u "$user" -- env HOME="/home/$user" "$work/go-stress")
   fi
+  for prog in "$work"/go-examples/*; do
+    name=$(basename "$prog")
+    out=$work/go-example.$name.$user.out
+    if [ "$user" = "$(id -un)" ]; then
+      "$prog" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+    else
+      (cd / && runuser -u "$user" -- env HOME="/home/$user" "$prog") >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+    fi
+    python3 "$here/../examples/check.py" "$name" "$out"
+  done
+  echo "go examples: $(ls "$work/go-examples" | wc -l) programs print what tests/examples/*.expected says"
 done

@@ -78,6 +78,40 @@ for page, example in [("README.md", "tests/c/readme.c"), ("docs/c.md", "tests/c/
         sys.exit(f"{page} does not contain {example} verbatim")
 PY
 
+# The shell commands of docs/c.md and of the README's "C and Go" section, run as printed
+# from a scratch directory holding hello.c (tests/c/readme.c) and a link to tests/. The
+# install line is what the "install the C library" step above does, under $prefix instead
+# of /usr/local; LD_LIBRARY_PATH stands in for its `ldconfig` (nothing is installed on the host).
+mkdir -p "$work/doc-commands"
+cp "$root/tests/c/readme.c" "$work/doc-commands/hello.c"
+ln -s "$root/tests" "$work/doc-commands/tests"
+python3 - "$root" >"$work/doc-commands.txt" <<'PY'
+import re, sys
+root = sys.argv[1]
+readme = open(f"{root}/README.md").read().split("\n## C and Go\n")[1].split("\n## ")[0]
+for text in (readme, open(f"{root}/docs/c.md").read()):
+    for block in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M):
+        for line in block.splitlines():
+            print(line.split("  #")[0].strip())
+PY
+while read -r line; do
+  case "$line" in
+    "capi/install.sh /usr/local && ldconfig" | "") continue ;;
+    capi/install.sh*) echo "docs: an install line this test does not mirror: $line" >&2; exit 1 ;;
+  esac
+  name=$(sed -n 's|.*&& \./\([a-z]*\)$|\1|p' <<<"$line")
+  (cd "$work/doc-commands" && LD_LIBRARY_PATH="$prefix/lib" sh -c "$line") >"$work/doc-command.out" 2>&1 || {
+    echo "-- a command of docs/c.md or README.md failed: $line" >&2
+    cat "$work/doc-command.out" >&2
+    exit 1
+  }
+  case "$name" in
+    hello) grep -qx 'hello from pid 2' "$work/doc-command.out" || { cat "$work/doc-command.out" >&2; exit 1; } ;;
+    *) python3 "$root/tests/examples/check.py" "$name" "$work/doc-command.out" ;;
+  esac
+  echo "doc command ran as printed: $line"
+done <"$work/doc-commands.txt"
+
 # The header is plain enough for pycparser/cffi (the Python binding's generator): no #if
 # inside declarations, only integer #defines. Only the guard and extern "C" lines go.
 py=python3

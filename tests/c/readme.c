@@ -1,5 +1,5 @@
 /* The README's C example: run a shell command in a sandbox and print what it wrote.
- * Build: cc hello.c $(pkg-config --cflags --libs hakoniwa) */
+ * Build: cc -o hello hello.c $(pkg-config --cflags --libs hakoniwa) */
 #include <stdio.h>
 #include <hakoniwa.h>
 

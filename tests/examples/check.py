@@ -13,7 +13,8 @@ showing both, when the output differs.
 With --docs: docs/c.md, docs/go.md and docs/python.md each show every example of their
 language verbatim, in the order of NAMES, as a link to the file, a blank line, then the
 file in a fenced block (the convention of docs/rust.md and engine/examples/); and the pages
-have no other code block of that language than these and the README's example.
+have no other code block of that language than these and the README's example; the
+go.mod lines docs/go.md shows are those of tests/go/go.mod.
 """
 import pathlib
 import re
@@ -67,6 +68,13 @@ def check_docs() -> int:
         if doc.count(f"```{fence}\n") != shown:
             print(f"{page} has {fence} code that is neither an example nor {readme}")
             failed += 1
+    # docs/go.md's ```text block is the part of tests/go/go.mod that uses the package.
+    go_md = (ROOT / "docs/go.md").read_text(encoding="utf-8")
+    go_mod = (ROOT / "tests/go/go.mod").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```text\n(.*?)^```", go_md, flags=re.S | re.M)
+    if len(blocks) != 1 or blocks[0] not in go_mod:
+        print("docs/go.md's text block is not a part of tests/go/go.mod")
+        failed += 1
     print(f"examples in docs: {len(PAGES) * len(NAMES)} checked, {failed} failed")
     return 1 if failed else 0
 

@@ -20,6 +20,24 @@ mkdir -p "$work/go-examples"
 for dir in examples/*/; do
   go build -o "$work/go-examples/$(basename "$dir")" "./$dir"
 done
+# The shell commands of docs/go.md, run as printed from the repository's root (with the
+# environment above: the installed library, offline module resolution).
+python3 - "$here/../../docs/go.md" >"$work/go-doc-commands.txt" <<'PY'
+import re, sys
+for block in re.findall(r"^```sh\n(.*?)^```", open(sys.argv[1]).read(), flags=re.S | re.M):
+    print(block, end="")
+PY
+while read -r line; do
+  name=$(sed -n 's|.*go run \./examples/\([a-z]*\)$|\1|p' <<<"$line")
+  [ -n "$name" ] || { echo "docs/go.md: a command this test does not know how to check: $line" >&2; exit 1; }
+  (cd "$here/../.." && sh -c "$line") >"$work/go-doc-command.out" 2>&1 || {
+    echo "-- a command of docs/go.md failed: $line" >&2
+    cat "$work/go-doc-command.out" >&2
+    exit 1
+  }
+  python3 "$here/../examples/check.py" "$name" "$work/go-doc-command.out"
+  echo "doc command ran as printed: $line"
+done <"$work/go-doc-commands.txt"
 chmod -R a+rX "$work"
 for user in "$@"; do
   echo "-- Go as $user"

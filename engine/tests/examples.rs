@@ -168,6 +168,39 @@ fn the_usage_example_reports_the_programs_own_peak_memory() {
     }
 }
 
+/// The README's library example is `engine/examples/readme.rs`: an interactive shell, fed a
+/// script here.
+#[test]
+fn the_readme_library_example_runs_a_shell_as_pid_2_of_the_sandbox() {
+    let readme = std::fs::read_to_string(manifest_dir().join("../README.md")).unwrap();
+    let code = std::fs::read_to_string(manifest_dir().join("examples/readme.rs")).unwrap();
+    let block = readme
+        .split("```rust,no_run\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n").next())
+        .expect("the README has a rust,no_run block");
+    assert!(
+        code.ends_with(block),
+        "README.md's Rust example is not engine/examples/readme.rs (after its header)"
+    );
+    let exe = example("readme");
+    let mut child = Command::new(&exe)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"echo pid $$; ls /usr/bin/env\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "pid 2\n/usr/bin/env\n"
+    );
+}
+
 fn rust_md() -> String {
     std::fs::read_to_string(manifest_dir().join("../docs/rust.md")).unwrap()
 }

@@ -64,7 +64,7 @@ r = hakoniwa.run(["echo", "ok"], capture_output=True)
 assert r.stdout == b"ok\n" and r.status.reason == "exited", r
 print("sandbox ran from", hakoniwa.__file__)'
 
-echo "-- fresh venv from the source tree"
+echo "-- fresh venv from the source tree (docs/python.md's \`pip install ./bindings-python\`)"
 python3 -m venv "$work/from-source"
 "$work/from-source/bin/pip" install "${pip_q[@]}" "$here"
 (cd "$work" && "$work/from-source/bin/python" -c "$smoke")

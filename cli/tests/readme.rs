@@ -260,3 +260,110 @@ fn the_readme_and_the_man_page_state_the_engines_default_path() {
         "the man page does not say {want}"
     );
 }
+
+fn readme_text() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap()
+}
+
+/// The README's "two commands": `.ci/run` runs `bash .ci/test` (which runs `.ci/setup`
+/// first), so the second is what CI does; the first is mirrored here with the binary
+/// `cargo run` builds from the package it names.
+#[test]
+fn the_readmes_first_command_runs_the_shell_session_it_promises() {
+    let readme = readme_text();
+    let block = readme
+        .split("\n## The two commands\n")
+        .nth(1)
+        .and_then(|s| s.split("```sh\n").nth(1))
+        .and_then(|s| s.split("```\n").next())
+        .expect("a sh block under The two commands");
+    let commands: Vec<&str> = block
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    let first = "bash .ci/setup && cargo run --release -q -p hakoniwa-sandbox-cli -- run -- sh -c 'id; ls /; ps aux'";
+    assert_eq!(commands, [first, "bash .ci/test"]);
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\nname = \"hakoniwa-sandbox-cli\"\n"));
+    let ci =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/test")).unwrap();
+    assert!(ci.contains("\nbash .ci/setup\n"));
+    let out = hk(&["run", "--", "sh", "-c", "id; ls /; ps aux"]);
+    out.ok();
+    assert!(out
+        .stdout
+        .contains(&format!("uid={}", rustix::process::getuid().as_raw())));
+    let ls: Vec<&str> = out.stdout.lines().skip(1).take(4).collect();
+    assert_eq!(ls[..3], ["bin", "etc", "lib"], "{}", out.stdout);
+    let ps: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("hakoniwa-init"))
+        .collect();
+    assert_eq!(ps.len(), 1, "{}", out.stdout);
+}
+
+/// The README's troubleshooting messages, each provoked the way users meet it: the
+/// hakoniwa binary run inside a sandbox whose seccomp profile (as a container runtime's
+/// may) denies creating namespaces, or makes landlock look absent.
+#[test]
+fn the_readmes_troubleshooting_messages_are_what_users_see() {
+    let readme = readme_text();
+    let section = readme
+        .split("\n## Troubleshooting\n")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let blocks: Vec<&str> = section
+        .split("```text\n")
+        .skip(1)
+        .map(|b| b.split("```\n").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2, "{section}");
+    let dir = temp_dir("readme-troubleshooting");
+    let exe = bin();
+    let cases = [
+        (
+            r#"{"names": ["clone3", "unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}"#,
+            &["run", "--", "true"][..],
+            125,
+        ),
+        (
+            r#"{"names": ["landlock_create_ruleset"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}"#,
+            &["run", "--landlock-fs-ro", "/usr", "--", "true"][..],
+            1,
+        ),
+    ];
+    for (i, (rule, inner, code)) in cases.into_iter().enumerate() {
+        let profile = dir.join(format!("profile{i}.json"));
+        write(
+            &profile,
+            &format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{rule}]}}"#),
+        );
+        let bind = format!("{exe}:/h");
+        let mut args = vec![
+            "run",
+            "--no-init",
+            "--devfs",
+            "/dev",
+            "--seccomp",
+            s(&profile),
+            "-b",
+            &bind,
+            "--",
+            "/h",
+        ];
+        args.extend_from_slice(inner);
+        let out = hk(&args);
+        assert_eq!(out.code, code, "{}", out.stderr);
+        assert_eq!(
+            out.stderr,
+            blocks[i],
+            "README troubleshooting block {}",
+            i + 1
+        );
+    }
+}

@@ -15,26 +15,11 @@ use common::*;
 
 /// The lines of the ```sh blocks between "## Command line" and the next "## ".
 fn readme_examples() -> Vec<String> {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
-    let text = std::fs::read_to_string(readme).unwrap();
-    let section = text
-        .split("\n## Command line\n")
-        .nth(1)
-        .expect("a Command line section")
-        .split("\n## ")
-        .next()
-        .unwrap();
-    let mut lines = Vec::new();
-    let mut in_block = false;
-    for l in section.lines() {
-        match (in_block, l.trim_end()) {
-            (false, "```sh") => in_block = true,
-            (true, "```") => in_block = false,
-            (true, l) if !l.trim().is_empty() => lines.push(l.to_string()),
-            _ => {}
-        }
-    }
-    lines
+    readme_blocks("Command line", "sh")
+        .iter()
+        .flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| !l.trim().is_empty())
+        .collect()
 }
 
 struct Place {
@@ -261,8 +246,23 @@ fn the_readme_and_the_man_page_state_the_engines_default_path() {
     );
 }
 
-fn readme_text() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap()
+/// The fenced blocks of language `lang` in the README's section `## heading`.
+fn readme_blocks(heading: &str, lang: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let section = readme
+        .split(&format!("\n## {heading}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("the README has no section {heading:?}"))
+        .split("\n## ")
+        .next()
+        .unwrap();
+    section
+        .split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|b| b.split("```\n").next().unwrap().to_string())
+        .collect()
 }
 
 /// The README's "two commands": `.ci/run` runs `bash .ci/test` (which runs `.ci/setup`
@@ -270,14 +270,9 @@ fn readme_text() -> String {
 /// `cargo run` builds from the package it names.
 #[test]
 fn the_readmes_first_command_runs_the_shell_session_it_promises() {
-    let readme = readme_text();
-    let block = readme
-        .split("\n## The two commands\n")
-        .nth(1)
-        .and_then(|s| s.split("```sh\n").nth(1))
-        .and_then(|s| s.split("```\n").next())
-        .expect("a sh block under The two commands");
-    let commands: Vec<&str> = block
+    let blocks = readme_blocks("The two commands", "sh");
+    assert_eq!(blocks.len(), 1);
+    let commands: Vec<&str> = blocks[0]
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .collect();
@@ -309,20 +304,8 @@ fn the_readmes_first_command_runs_the_shell_session_it_promises() {
 /// may) denies creating namespaces, or makes landlock look absent.
 #[test]
 fn the_readmes_troubleshooting_messages_are_what_users_see() {
-    let readme = readme_text();
-    let section = readme
-        .split("\n## Troubleshooting\n")
-        .nth(1)
-        .unwrap()
-        .split("\n## ")
-        .next()
-        .unwrap();
-    let blocks: Vec<&str> = section
-        .split("```text\n")
-        .skip(1)
-        .map(|b| b.split("```\n").next().unwrap())
-        .collect();
-    assert_eq!(blocks.len(), 2, "{section}");
+    let blocks = readme_blocks("Troubleshooting", "text");
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
     let dir = temp_dir("readme-troubleshooting");
     let exe = bin();
     let cases = [

@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
+from ._handle import ContainerHandle
 from ._popen import DEVNULL, PIPE, STDOUT, Popen, StdArg
 from ._status import ExitStatus
-
-if TYPE_CHECKING:
-    from ._container import Container
 
 __all__ = ["Process", "create_subprocess_exec"]
 
@@ -149,7 +147,7 @@ async def create_subprocess_exec(
     limit: int = _DEFAULT_LIMIT,
     cwd: Optional[Union[str, bytes, "os.PathLike[str]"]] = None,
     env: Optional[Any] = None,
-    container: Optional["Container"] = None,
+    container: Optional[ContainerHandle] = None,
     wait_timeout: Optional[float] = None,
 ) -> Process:
     """Start ``program`` with ``args`` in a sandbox, like ``asyncio.create_subprocess_exec``.
@@ -159,10 +157,7 @@ async def create_subprocess_exec(
     and ``wait_timeout`` are as for :class:`Popen`. The spawn itself (a few milliseconds)
     runs on the event loop's thread; waiting never blocks it.
     """
-    for name, value in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr)):
-        if value == STDOUT and name != "stderr":
-            raise ValueError("STDOUT is only valid for stderr")
-    loop = asyncio.get_running_loop()
+    loop = asyncio.get_running_loop()  # Popen checks the arguments before spawning
     popen = Popen(
         [program, *args],
         stdin=stdin,

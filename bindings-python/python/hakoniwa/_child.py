@@ -7,13 +7,11 @@ import os
 import select
 import threading
 import time
-from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from . import _lib
+from ._handle import ContainerHandle
 from ._status import ExitStatus
-
-if TYPE_CHECKING:
-    from ._container import Container
 
 # What a standard stream of the program is connected to, as handed to `spawn`.
 INHERIT = -1
@@ -145,7 +143,7 @@ class NativeChild:
 
 
 def spawn(
-    container: "Container",
+    container: ContainerHandle,
     argv: Sequence[bytes],
     env: Optional[List[Tuple[bytes, bytes]]],
     cwd: Optional[bytes],

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _lib
+from ._handle import ContainerHandle
+from ._popen import CompletedProcess, Popen, StdArg, run
 
 if TYPE_CHECKING:
-    from ._popen import CompletedProcess, Popen, StdArg
     from ._status import ExitStatus
 
-__all__ = ["Container", "Command", "default_container"]
+__all__ = ["Container", "Command"]
 
 _Path = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
-class Container:
+class Container(ContainerHandle):
     """A sandbox configuration. Setters return the container, so calls chain::
 
         out = (hakoniwa.Container().rootfs("/").tmpfsmount("/tmp")
@@ -36,14 +36,6 @@ class Container:
     :class:`ConfigError` when a command is spawned.
     """
 
-    def __init__(self) -> None:
-        ffi, lib = _lib.get()
-        handle = lib.hakoniwa_container_new()
-        if handle == ffi.NULL:
-            raise _lib.last_error(lib.hakoniwa_last_error_code())
-        self._handle: Any = ffi.gc(handle, lib.hakoniwa_container_free)
-        self._lock = threading.Lock()
-
     @classmethod
     def from_json(cls, document: Union[str, Mapping[str, Any]]) -> "Container":
         """A container from the library's JSON container description (version 1, see
@@ -59,8 +51,7 @@ class Container:
         out = ffi.new("hakoniwa_container_t **")
         _lib.check(lib.hakoniwa_container_from_json(_lib.cstr(document, "document"), out))
         self = cls.__new__(cls)
-        self._handle = ffi.gc(out[0], lib.hakoniwa_container_free)
-        self._lock = threading.Lock()
+        self._adopt(out[0])
         return self
 
     def _call(self, fn: Callable[..., int], *args: Any) -> "Container":
@@ -271,20 +262,6 @@ class Container:
         return Command(self, program, *args)
 
 
-_default: Optional[Container] = None
-_default_lock = threading.Lock()
-
-
-def default_container() -> Container:
-    """The CLI's default sandbox (``Container().rootfs("/")``), built once and shared."""
-    global _default
-    if _default is None:
-        with _default_lock:
-            if _default is None:
-                _default = Container().rootfs("/")
-    return _default
-
-
 def _int(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be int, not {type(value).__name__}")
@@ -408,8 +385,6 @@ class Command:
 
     def spawn(self) -> "Popen":
         """Start the program; stdio is inherited unless set. Returns a :class:`Popen`."""
-        from ._popen import Popen
-
         return Popen(
             self._argv,
             stdin=self._stdio.get("stdin"),
@@ -427,8 +402,6 @@ class Command:
 
     def output(self) -> "CompletedProcess[bytes]":
         """Run to completion capturing stdout and stderr (stdin is ``/dev/null`` unless set)."""
-        from ._popen import run
-
         return run(
             self._argv,
             stdin=self._stdio.get("stdin", subprocess.DEVNULL),

@@ -9,16 +9,14 @@ import selectors
 import signal
 import subprocess
 import sys
-import threading
 import time
-from typing import IO, TYPE_CHECKING, Any, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import IO, Any, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
-from . import _child
+from . import _child, _lib
 from ._errors import CalledProcessError, TimeoutExpired
+from ._handle import ContainerHandle, default_container
 from ._status import ExitStatus
 
-if TYPE_CHECKING:
-    from ._container import Container
 
 __all__ = ["Popen", "run", "CompletedProcess", "PIPE", "DEVNULL", "STDOUT"]
 
@@ -101,12 +99,10 @@ class Popen:
         encoding: Optional[str] = None,
         errors: Optional[str] = None,
         universal_newlines: Optional[bool] = None,
-        container: Optional["Container"] = None,
+        container: Optional[ContainerHandle] = None,
         wait_timeout: Optional[float] = None,
         pass_fds: Sequence[int] = (),
     ) -> None:
-        from . import _lib
-        from ._container import Container, default_container
 
         self.args = args
         if isinstance(pass_fds, (str, bytes)) or not all(
@@ -118,7 +114,7 @@ class Popen:
         argv = _child.encode_argv(args)
         envp = _child.encode_env(env)
         cwdb = None if cwd is None else _lib.cstr(cwd, "cwd")
-        if container is not None and not isinstance(container, Container):
+        if container is not None and not isinstance(container, ContainerHandle):
             raise TypeError(f"container must be a hakoniwa.Container or None, not {type(container).__name__}")
         if wait_timeout is not None and (
             isinstance(wait_timeout, bool) or not isinstance(wait_timeout, (int, float))
@@ -344,7 +340,7 @@ def run(
     text: bool = False,
     encoding: Optional[str] = None,
     errors: Optional[str] = None,
-    container: Optional["Container"] = None,
+    container: Optional[ContainerHandle] = None,
     wait_timeout: Optional[float] = None,
     pass_fds: Sequence[int] = (),
 ) -> CompletedProcess[Any]:

@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 
+from report import report
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LINK = re.compile(r"(?<!\!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -49,12 +51,11 @@ def links(path: pathlib.Path):
             yield n, m.group(1) or m.group(2)
 
 
-def main() -> int:
+def checks():
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "*.md"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()
-    passed = failed = 0
     for rel in files:
         md = ROOT / rel
         if not md.exists():
@@ -67,14 +68,8 @@ def main() -> int:
             ok = dest.exists()
             if ok and anchor and dest.is_file() and dest.suffix == ".md":
                 ok = anchor in anchors(dest)
-            if ok:
-                passed += 1
-            else:
-                failed += 1
-                print(f"{rel}:{n}: broken link {target}")
-    print(f"links: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+            yield ok, f"{rel}:{n}: broken link {target}"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(report("links", checks()))

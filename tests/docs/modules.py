@@ -10,6 +10,8 @@ Prints `N passed, M failed` and exits 1 when a module is missing.
 import pathlib
 import sys
 
+from report import report
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DIRS = ["engine/src", "engine/runtime/src", "engine/seccomp/src", "cli/src"]
 
@@ -25,21 +27,15 @@ def named(text: str, lines: list, rel: pathlib.PurePosixPath, top: str) -> bool:
     )
 
 
-def main() -> int:
+def checks():
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     lines = text.splitlines()
-    passed = failed = 0
     for top in DIRS:
         for f in sorted((ROOT / top).rglob("*.rs")):
             rel = pathlib.PurePosixPath(f.relative_to(ROOT).as_posix())
-            if named(text, lines, rel, top):
-                passed += 1
-            else:
-                failed += 1
-                print(f"ARCHITECTURE.md does not name {rel} (add it to the module list)")
-    print(f"modules: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+            yield (named(text, lines, rel, top),
+                   f"ARCHITECTURE.md does not name {rel} (add it to the module list)")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(report("modules", checks()))

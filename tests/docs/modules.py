@@ -5,9 +5,12 @@ CLI crates, so that its module map stays complete as modules are added.
 A module `DIR/NAME.rs` counts as named when the document contains its path, or a line that
 contains both `` `DIR/`` and `` `NAME.rs` `` (the list's shorthand for several modules of one
 directory); the files of a subdirectory count as named when the subdirectory's path is.
-Prints `N passed, M failed` and exits 1 when a module is missing.
+A function named next to files (a paragraph or list item holding paths `` `DIR/FILE.rs` ``
+and `` `fn NAME` ``) must be defined in one of them, so the "Finding your way" pointers stay true.
+Prints `N passed, M failed` and exits 1 when a module or function is missing.
 """
 import pathlib
+import re
 import sys
 
 from report import report
@@ -35,7 +38,13 @@ def checks():
             rel = pathlib.PurePosixPath(f.relative_to(ROOT).as_posix())
             yield (named(text, lines, rel, top),
                    f"ARCHITECTURE.md does not name {rel} (add it to the module list)")
-
+    # The items of a list and the paragraphs, each on one line.
+    for item in re.split(r"\n\s*\n|\n(?=- )", text):
+        paths = re.findall(r"`((?:engine|cli|capi)/[\w/]+\.rs)`", item)
+        sources = [(ROOT / p).read_text(encoding="utf-8") for p in paths if (ROOT / p).is_file()]
+        for fn in re.findall(r"`fn (\w+)`", item):
+            yield (any(re.search(rf"\bfn {fn}\b", src) for src in sources),
+                   f"ARCHITECTURE.md names `fn {fn}` next to {paths}, none of which defines it")
 
 if __name__ == "__main__":
     sys.exit(report("modules", checks()))

@@ -4,7 +4,13 @@
 //	c := hakoniwa.New()
 //	defer c.Close()
 //	if err := c.Rootfs("/"); err != nil { ... }
-//	out, err := c.Command("/bin/echo", "hi").Output()
+//	cmd, err := c.Command("/bin/echo", "hi")
+//	if err != nil { ... }
+//	defer cmd.Close()
+//	out, err := cmd.Output()
+//
+// FromJSON describes a whole container in one JSON document (docs/container.md): every
+// option of the library. docs/go.md has a complete program per capability.
 //
 // Every call locks the goroutine to its OS thread while it reads the library's
 // per-thread last error, so errors are never mixed up between goroutines. A Container

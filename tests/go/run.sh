@@ -2,8 +2,9 @@
 # Go tests (called by tests/run.sh PREFIX WORKDIR USER...): build the programs in this
 # module against the installed libhakoniwa through cgo and pkg-config, offline (no module
 # download: the only dependency is ../../bindings-go through a replace directive), and run
-# them as each user: the README's example, the stress test, and the capability examples of
-# docs/go.md (examples/NAME, output checked against ../examples/NAME.expected).
+# them as each user: the README's example, the binding's failure modes (api), the stress
+# test, and the capability examples of docs/go.md (examples/NAME, output checked against
+# ../examples/NAME.expected).
 set -euo pipefail
 prefix=$1 work=$2
 shift 2
@@ -16,6 +17,7 @@ cd "$here"
 go vet ./... ../../bindings-go/...
 go build -o "$work/go-stress" ./stress
 go build -o "$work/go-readme" ./readme
+go build -o "$work/go-api" ./api
 mkdir -p "$work/go-examples"
 for dir in examples/*/; do
   go build -o "$work/go-examples/$(basename "$dir")" "./$dir"
@@ -43,9 +45,11 @@ for user in "$@"; do
   echo "-- Go as $user"
   if [ "$user" = "$(id -un)" ]; then
     "$work/go-readme"
+    "$work/go-api"
     "$work/go-stress"
   else
     (cd / && runuser -u "$user" -- env HOME="/home/$user" "$work/go-readme")
+    (cd / && runuser -u "$user" -- env HOME="/home/$user" "$work/go-api")
     (cd / && runuser -u "$user" -- env HOME="/home/$user" "$work/go-stress")
   fi
   for prog in "$work"/go-examples/*; do

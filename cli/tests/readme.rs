@@ -266,8 +266,8 @@ fn readme_blocks(heading: &str, lang: &str) -> Vec<String> {
 }
 
 /// The README's "two commands": `.ci/run` runs `bash .ci/test` (which runs `.ci/setup`
-/// first), so the second is what CI does; the first is mirrored here with the binary
-/// `cargo run` builds from the package it names.
+/// first), so the second is what CI does; the first, and the `cargo install` line after
+/// them, are mirrored here with the binary built from the package they name.
 #[test]
 fn the_readmes_first_command_runs_the_shell_session_it_promises() {
     let blocks = readme_blocks("The two commands", "sh");
@@ -281,6 +281,12 @@ fn the_readmes_first_command_runs_the_shell_session_it_promises() {
     let manifest =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
     assert!(manifest.contains("\nname = \"hakoniwa-sandbox-cli\"\n"));
+    // The install line after the block puts this package's binary, named hakoniwa, on PATH.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    assert!(readme.contains("`cargo install --locked --path cli`"));
+    assert!(manifest.contains("[[bin]]\nname = \"hakoniwa\"\n"));
     let ci =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/test")).unwrap();
     assert!(ci.contains("\nbash .ci/setup\n"));

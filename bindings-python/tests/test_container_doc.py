@@ -22,7 +22,13 @@ def blocks() -> List[Any]:
 def test_the_landlock_object_of_docs_container_md_restricts_the_filesystem() -> None:
     landlock = blocks()[0]
     box = hakoniwa.Container.from_json({"version": 1, "rootfs": "/", "landlock": landlock})
-    out = box.command("/bin/sh", "-c", "ls /etc 2>&1; /usr/bin/true && echo rx").output()
+    try:
+        out = box.command("/bin/sh", "-c", "ls /etc 2>&1; /usr/bin/true && echo rx").output()
+    except hakoniwa.Error as e:
+        # A kernel older than the example's "enforce" restrictions need (signal scoping:
+        # landlock ABI 6) refuses it, naming what is missing, rather than run unprotected.
+        assert "landlock" in str(e) and "ABI" in str(e), e
+        return
     assert out.stdout.decode().splitlines() == [
         "ls: cannot open directory '/etc': Permission denied", "rx"]
     enforced = out.status.enforcement.landlock

@@ -9,21 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::command::Command;
+use crate::idmap::IdMap;
 use crate::namespace::Namespace;
 use crate::rlimit::Rlimit;
-
-/// One range of an id map: `count` ids starting at `container_id` inside map to ids
-/// starting at `host_id` outside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct IdMap {
-    /// First id inside the sandbox.
-    pub container_id: u32,
-    /// First id on the host.
-    pub host_id: u32,
-    /// Number of ids.
-    pub count: u32,
-}
 
 /// Run-time switches (upstream hakoniwa's `Runctl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,16 +76,6 @@ impl MountEntry {
             | MountEntry::Symlink { target, .. } => target,
         }
     }
-}
-
-fn ranges(maps: &[(u32, u32, u32)]) -> Vec<IdMap> {
-    maps.iter()
-        .map(|&(container_id, host_id, count)| IdMap {
-            container_id,
-            host_id,
-            count,
-        })
-        .collect()
 }
 
 /// The sandbox configuration. See the module docs.
@@ -230,13 +208,13 @@ impl Container {
     /// Map uid ranges `(container, host, count)`. Ranges other than the caller's own id
     /// are written through the setuid `newuidmap` helper when the caller is not root.
     pub fn uidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
-        self.uidmaps = Some(ranges(maps));
+        self.uidmaps = Some(IdMap::ranges(maps));
         self
     }
 
     /// Map gid ranges `(container, host, count)` (through `newgidmap` when needed).
     pub fn gidmaps(&mut self, maps: &[(u32, u32, u32)]) -> &mut Self {
-        self.gidmaps = Some(ranges(maps));
+        self.gidmaps = Some(IdMap::ranges(maps));
         self
     }
 

@@ -11,8 +11,8 @@
 //! - `RLIMIT_NPROC` is not enforced for kuid 0 (`INIT_USER`): a process limit would not
 //!   hold, so it is refused with an error that says why.
 
-use crate::container::IdMap;
 use crate::error::{Error, Result};
+use crate::idmap::IdMap;
 
 /// `CAP_SETFCAP`: writing `security.capability` extended attributes.
 pub(crate) const CAP_SETFCAP: u32 = 31;

@@ -8,8 +8,33 @@
 
 use std::io::Write;
 
-use crate::container::IdMap;
 use crate::error::{Error, Result, Stage};
+
+/// One range of an id map: `count` ids starting at `container_id` inside map to ids
+/// starting at `host_id` outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IdMap {
+    /// First id inside the sandbox.
+    pub container_id: u32,
+    /// First id on the host.
+    pub host_id: u32,
+    /// Number of ids.
+    pub count: u32,
+}
+
+impl IdMap {
+    /// Ranges from `(container_id, host_id, count)` triples.
+    pub(crate) fn ranges(maps: &[(u32, u32, u32)]) -> Vec<IdMap> {
+        maps.iter()
+            .map(|&(container_id, host_id, count)| IdMap {
+                container_id,
+                host_id,
+                count,
+            })
+            .collect()
+    }
+}
 
 /// The maps to write for a container (defaults: the caller's own ids mapped to themselves).
 pub(crate) fn effective(maps: &Option<Vec<IdMap>>, own: u32) -> Vec<IdMap> {
@@ -143,4 +168,105 @@ pub(crate) fn write(pid: i32, uid: &[IdMap], gid: &[IdMap], euid: u32, egid: u32
         helper("newgidmap", pid, gid)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(container_id: u32, host_id: u32, count: u32) -> IdMap {
+        IdMap {
+            container_id,
+            host_id,
+            count,
+        }
+    }
+
+    fn refusal(maps: &[IdMap]) -> String {
+        validate("uidmap", maps)
+            .expect_err("the map is refused")
+            .to_string()
+    }
+
+    #[test]
+    fn a_map_without_ranges_or_with_more_than_340_is_refused() {
+        assert!(refusal(&[]).contains("needs 1 to 340 ranges, got 0"));
+        let many: Vec<IdMap> = (0..341).map(|i| map(i, 100_000 + i, 1)).collect();
+        assert!(refusal(&many).contains("got 341"));
+        assert!(validate("uidmap", &many[..340]).is_ok());
+    }
+
+    #[test]
+    fn an_empty_range_is_refused_by_name() {
+        let e = refusal(&[map(0, 1000, 1), map(5, 2000, 0)]);
+        assert!(
+            e.contains("uidmap") && e.contains("range 5:2000:0 is empty"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_range_that_overflows_either_side_is_refused() {
+        assert!(refusal(&[map(u32::MAX, 0, 2)]).contains("overflows"));
+        assert!(refusal(&[map(0, u32::MAX - 1, 2)]).contains("overflows"));
+        // Ending exactly at the top of the id space does not overflow.
+        assert!(validate("uidmap", &[map(0, u32::MAX - 2, 2)]).is_ok());
+    }
+
+    #[test]
+    fn overlapping_ranges_inside_or_outside_are_refused() {
+        let inside = refusal(&[map(0, 1000, 10), map(9, 5000, 1)]);
+        assert!(
+            inside.contains("ranges 0:1000:10 and 9:5000:1 overlap"),
+            "{inside}"
+        );
+        let outside = refusal(&[map(0, 1000, 10), map(100, 1005, 10)]);
+        assert!(outside.contains("overlap"), "{outside}");
+        let covering = refusal(&[map(5, 5000, 1), map(0, 1000, 10)]);
+        assert!(covering.contains("overlap"), "{covering}");
+    }
+
+    #[test]
+    fn adjacent_ranges_are_accepted() {
+        let m = [
+            map(0, 1000, 1),
+            map(1, 100_000, 65_536),
+            map(65_537, 1001, 1),
+        ];
+        assert!(validate("uidmap", &m).is_ok());
+    }
+
+    #[test]
+    fn without_a_map_the_callers_own_id_maps_to_itself() {
+        assert_eq!(effective(&None, 1000), vec![map(1000, 1000, 1)]);
+        let given = vec![map(0, 100_000, 65_536)];
+        assert_eq!(effective(&Some(given.clone()), 1000), given);
+    }
+
+    #[test]
+    fn a_host_id_is_found_inside_the_range_that_covers_it() {
+        let m = [map(0, 1000, 1), map(1, 100_000, 65_536)];
+        assert_eq!(inside(&m, 1000), Some(0));
+        assert_eq!(inside(&m, 100_000), Some(1));
+        assert_eq!(inside(&m, 165_535), Some(65_536));
+        assert_eq!(inside(&m, 165_536), None);
+        assert_eq!(inside(&m, 0), None);
+    }
+
+    #[test]
+    fn only_a_single_own_id_or_a_privileged_caller_writes_maps_directly() {
+        assert!(direct_ok(&[map(0, 1000, 1)], 1000, false));
+        assert!(!direct_ok(&[map(0, 1001, 1)], 1000, false));
+        assert!(!direct_ok(&[map(0, 1000, 2)], 1000, false));
+        assert!(!direct_ok(
+            &[map(0, 1000, 1), map(1, 100_000, 10)],
+            1000,
+            false
+        ));
+        assert!(direct_ok(&[map(0, 100_000, 65_536)], 0, true));
+        assert_eq!(
+            lines(&[map(0, 1000, 1), map(1, 100_000, 65_536)]),
+            "0 1000 1\n1 100000 65536\n"
+        );
+    }
 }

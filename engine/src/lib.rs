@@ -96,10 +96,11 @@ mod sys;
 
 pub use child::{Child, ChildStderr, ChildStdin, ChildStdout, Output};
 pub use command::Command;
-pub use container::{Container, IdMap, Runctl};
+pub use container::{Container, Runctl};
 pub use enforcement::{Enforcement, LandlockReport, SeccompReport, SetupTimings};
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use exit_status::{Enforced, ExitReason, ExitStatus, Usage};
+pub use idmap::IdMap;
 pub use namespace::Namespace;
 pub use network::{Network, Pasta};
 pub use plan::{DEFAULT_PATH, HOST_ROOT_DIRS, PROC_MASKED, PROC_READONLY};

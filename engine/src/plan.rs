@@ -547,7 +547,7 @@ pub(crate) struct InitStorage {
 
 /// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
 /// itself.
-pub(crate) fn identity_map(maps: &[crate::container::IdMap]) -> Vec<u8> {
+pub(crate) fn identity_map(maps: &[crate::idmap::IdMap]) -> Vec<u8> {
     maps.iter()
         .map(|m| format!("{0} {0} {1}\n", m.container_id, m.count))
         .collect::<String>()

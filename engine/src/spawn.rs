@@ -366,7 +366,7 @@ pub(crate) fn spawn(
         idmap::validate("gidmap", &g)?;
         // When the caller's own ids are not mapped, the child could not create a single
         // file; it switches to an id of the namespace first (0 if mapped, else the lowest).
-        let pick = |m: &[crate::container::IdMap]| {
+        let pick = |m: &[crate::idmap::IdMap]| {
             if m.iter().any(|r| r.container_id == 0) {
                 0
             } else {
@@ -378,7 +378,7 @@ pub(crate) fn spawn(
         }
         // The nested namespace maps itself from inside, which the kernel allows only for
         // a single id; multi-range maps keep the mount flags unlocked (documented).
-        let single = |m: &[crate::container::IdMap]| m.len() == 1 && m[0].count == 1;
+        let single = |m: &[crate::idmap::IdMap]| m.len() == 1 && m[0].count == 1;
         if c.is_unshared(Namespace::Mount) && single(&u) && single(&g) {
             storage.nested = Some((crate::plan::identity_map(&u), crate::plan::identity_map(&g)));
         }

@@ -16,9 +16,10 @@ use hakoniwa_runtime::{
 };
 
 use crate::command::Command;
-use crate::container::{MountEntry, Runctl};
+use crate::container::MountEntry;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
+use crate::runctl::Runctl;
 
 /// Top-level directories `rootfs("/")` takes from the host.
 pub const HOST_ROOT_DIRS: [&str; 8] = [

@@ -415,7 +415,7 @@ pub(crate) fn spawn(
         c.rlimits.contains_key(&crate::rlimit::Rlimit::Nproc),
         crate::host_root::program_host_uid(userns, &uidmaps, uid_inside, euid),
     )?;
-    let deny_setid = !c.has_runctl(crate::container::Runctl::AllowSetid)
+    let deny_setid = !c.has_runctl(crate::runctl::Runctl::AllowSetid)
         && crate::host_root::reaches_host_root(userns, &uidmaps, &gidmaps, euid, egid);
     let container_caps = if deny_setid {
         c.caps & !(1u64 << crate::host_root::CAP_SETFCAP)

@@ -460,20 +460,7 @@ impl Child {
             (Some(31), _) => ExitReason::SeccompViolation,
             (Some(_), _) => ExitReason::Signaled,
         };
-        let e = &self.enforcement;
-        let enforced = crate::exit_status::Enforced {
-            namespaces: e
-                .namespaces
-                .iter()
-                .fold(0, |m, ns| m | (1u8 << (*ns as u32))),
-            capabilities: e.capabilities.unwrap_or(0),
-            landlock_abi: e.landlock.as_ref().map_or(0, |l| l.abi),
-            landlock_fs: e.landlock.as_ref().map_or(0, |l| l.handled_fs),
-            landlock_net: e.landlock.as_ref().map_or(0, |l| l.handled_net),
-            landlock_scoped: e.landlock.as_ref().map_or(0, |l| l.scoped),
-            seccomp_instructions: e.seccomp.as_ref().map_or(0, |s| s.instructions as u32),
-            no_new_privs: e.no_new_privs,
-        };
+        let enforced = crate::enforcement::Enforced::from(&self.enforcement);
         let status = ExitStatus {
             reason,
             exit_code,

@@ -11,9 +11,18 @@ use std::time::Duration;
 
 use crate::child::{Child, Output};
 use crate::container::Container;
+use crate::enforcement::Enforcement;
 use crate::error::{Error, Result};
 use crate::exit_status::ExitStatus;
-use crate::stdio::{Stdio, StdioKind};
+use crate::process_spec::ProcessSpec;
+use crate::stdio::{Stdio, StdioKind, Streams};
+
+impl Container {
+    /// A command to run in this sandbox. The command holds its own copy of the container.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        Command::new(self.clone(), program.as_ref())
+    }
+}
 
 /// A program, its arguments and environment, bound to a sandbox configuration.
 ///
@@ -182,23 +191,68 @@ impl Command {
         self.spawn_with(Stdio::inherit, Stdio::inherit, Stdio::inherit)
     }
 
+    /// What this command contributes to one spawn, with `i`, `o`, `e` as the defaults of
+    /// the streams not set.
+    fn spec(
+        &self,
+        i: fn() -> Stdio,
+        o: fn() -> Stdio,
+        e: fn() -> Stdio,
+    ) -> Result<ProcessSpec<'_>> {
+        let std = [
+            Self::stdio_for_spawn(&self.stdin, i)?,
+            Self::stdio_for_spawn(&self.stdout, o)?,
+            Self::stdio_for_spawn(&self.stderr, e)?,
+        ];
+        let preserved = self
+            .extra_fds
+            .iter()
+            .map(|(fd, target)| Ok((fd.try_clone().map_err(|e| Error::io("dup", e))?, *target)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ProcessSpec {
+            program: &self.program,
+            args: &self.args,
+            envs: &self.envs,
+            cwd: self.cwd.as_deref(),
+            streams: Streams { std, preserved },
+            wait_timeout: self.wait_timeout,
+        })
+    }
+
     fn spawn_with(
         &mut self,
         i: fn() -> Stdio,
         o: fn() -> Stdio,
         e: fn() -> Stdio,
     ) -> Result<Child> {
-        let stdio = [
-            Self::stdio_for_spawn(&self.stdin, i)?,
-            Self::stdio_for_spawn(&self.stdout, o)?,
-            Self::stdio_for_spawn(&self.stderr, e)?,
-        ];
-        let extra = self
-            .extra_fds
-            .iter()
-            .map(|(fd, target)| Ok((fd.try_clone().map_err(|e| Error::io("dup", e))?, *target)))
-            .collect::<Result<Vec<_>>>()?;
-        crate::spawn::spawn(self, stdio, extra)
+        crate::spawn::spawn(&self.container, self.spec(i, o, e)?)
+    }
+
+    /// Check the configuration and build the complete plan of a spawn without spawning:
+    /// every configuration error [`Command::spawn`] would return before starting the
+    /// sandbox ([`crate::Error::Config`], [`crate::Error::Landlock`], [`crate::Error::Seccomp`]
+    /// ...) is returned here, and nothing is started.
+    ///
+    /// Returns what the sandbox would enforce, as [`crate::Child::enforcement`] reports it
+    /// after a spawn; of its [`Enforcement::timings`] only `prepare` is set. The plan
+    /// depends on the host at this moment (the files the mounts name, the landlock ABI,
+    /// whether stdin is a terminal), so a spawn later can still fail if the host changes,
+    /// and errors that only the kernel can report (a mount that fails, a missing program)
+    /// come from `spawn` alone.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use hakoniwa::{Container, ErrorKind};
+    /// let mut c = Container::new();
+    /// c.hostname("a name longer than sixty-four bytes is refused before anything runs .....");
+    /// let err = c.command("/bin/true").prepare().unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Config);
+    /// ```
+    pub fn prepare(&self) -> Result<Enforcement> {
+        crate::spawn::prepare(
+            &self.container,
+            self.spec(Stdio::inherit, Stdio::inherit, Stdio::inherit)?,
+        )
     }
 
     /// Run to completion with inherited stdio and return the status.

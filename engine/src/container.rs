@@ -1,14 +1,13 @@
 //! `Container`: what the sandbox is — namespaces, id maps, filesystem, limits, policy.
 //!
 //! A `Container` is plain, cloneable configuration (`Clone + Send + Sync`). It does nothing
-//! until a [`Command`] made by [`Container::command`] is spawned, so one container can run
+//! until a [`Command`](crate::Command) made by [`Container::command`] is spawned, so one container can run
 //! many commands, from many threads at once. Builder methods never fail: invalid values are
 //! reported by `spawn()` as [`crate::Error::Config`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::command::Command;
 use crate::idmap::IdMap;
 use crate::namespace::Namespace;
 use crate::rlimit::Rlimit;
@@ -479,10 +478,5 @@ impl Container {
 
     pub(crate) fn has_runctl(&self, ctl: Runctl) -> bool {
         self.runctl.contains(&ctl)
-    }
-
-    /// A command to run in this sandbox. The command holds its own copy of the container.
-    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        Command::new(self.clone(), program.as_ref())
     }
 }

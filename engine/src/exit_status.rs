@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::enforcement::Enforced;
+
 /// Why the program ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -65,29 +67,6 @@ pub struct Usage {
     pub voluntary_switches: u64,
     /// Involuntary context switches.
     pub involuntary_switches: u64,
-}
-
-/// What the sandbox enforced, as plain numbers (the full report with names is
-/// [`crate::Child::enforcement`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Enforced {
-    /// Namespaces unshared, as a bit set of `1 << Namespace as u32`.
-    pub namespaces: u8,
-    /// Capabilities kept for a uid-0 program (bit n = capability n); 0 otherwise.
-    pub capabilities: u64,
-    /// Landlock ABI the ruleset was built for (0 = no landlock).
-    pub landlock_abi: u32,
-    /// Landlock `handled_access_fs`.
-    pub landlock_fs: u64,
-    /// Landlock `handled_access_net`.
-    pub landlock_net: u64,
-    /// Landlock `scoped`.
-    pub landlock_scoped: u64,
-    /// Length of the installed seccomp program (0 = no filter).
-    pub seccomp_instructions: u32,
-    /// `no_new_privs` was set.
-    pub no_new_privs: bool,
 }
 
 /// How a sandboxed program ended.

@@ -151,23 +151,90 @@ fn helper(tool: &str, pid: i32, maps: &[IdMap]) -> Result<()> {
     Ok(())
 }
 
-/// Write both maps for the child `pid`.
-pub(crate) fn write(pid: i32, uid: &[IdMap], gid: &[IdMap], euid: u32, egid: u32) -> Result<()> {
-    let privileged = euid == 0;
-    if direct_ok(uid, euid, privileged) {
-        write_file(pid, "uid_map", &lines(uid))?;
-    } else {
-        helper("newuidmap", pid, uid)?;
+/// The maps of a sandbox with a user namespace, checked, and the caller's own ids.
+#[derive(Debug)]
+pub(crate) struct Maps {
+    pub(crate) uid: Vec<IdMap>,
+    pub(crate) gid: Vec<IdMap>,
+    /// The caller's effective uid and gid.
+    pub(crate) euid: u32,
+    pub(crate) egid: u32,
+}
+
+impl Maps {
+    /// The maps to write (the container's, or the caller's own ids mapped to themselves),
+    /// validated.
+    pub(crate) fn plan(
+        uid: &Option<Vec<IdMap>>,
+        gid: &Option<Vec<IdMap>>,
+        euid: u32,
+        egid: u32,
+    ) -> Result<Maps> {
+        let maps = Maps {
+            uid: effective(uid, euid),
+            gid: effective(gid, egid),
+            euid,
+            egid,
+        };
+        validate("uidmap", &maps.uid)?;
+        validate("gidmap", &maps.gid)?;
+        Ok(maps)
     }
-    if direct_ok(gid, egid, privileged) {
-        if !privileged {
-            write_file(pid, "setgroups", "deny")?;
+
+    /// When the caller's own ids are not mapped, the child could not create a single file:
+    /// the ids it switches to first (0 if mapped, else the lowest mapped id).
+    pub(crate) fn initial_ids(&self) -> Option<(u32, u32)> {
+        let pick = |m: &[IdMap]| {
+            if m.iter().any(|r| r.container_id == 0) {
+                0
+            } else {
+                m.iter().map(|r| r.container_id).min().unwrap_or(0)
+            }
+        };
+        if inside(&self.uid, self.euid).is_none() || inside(&self.gid, self.egid).is_none() {
+            Some((pick(&self.uid), pick(&self.gid)))
+        } else {
+            None
         }
-        write_file(pid, "gid_map", &lines(gid))?;
-    } else {
-        helper("newgidmap", pid, gid)?;
     }
-    Ok(())
+
+    /// The (uid_map, gid_map) lines of the nested user namespace, where every id mapped in
+    /// the sandbox maps to itself. The nested namespace maps itself from inside, which the
+    /// kernel allows only for a single id: multi-range maps get none (and keep the mount
+    /// flags unlocked, as documented).
+    pub(crate) fn nested(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        let single = |m: &[IdMap]| m.len() == 1 && m[0].count == 1;
+        (single(&self.uid) && single(&self.gid))
+            .then(|| (identity_lines(&self.uid), identity_lines(&self.gid)))
+    }
+
+    /// Write both maps for the child `pid`.
+    pub(crate) fn write(&self, pid: i32) -> Result<()> {
+        let (uid, gid, euid, egid) = (&self.uid, &self.gid, self.euid, self.egid);
+        let privileged = euid == 0;
+        if direct_ok(uid, euid, privileged) {
+            write_file(pid, "uid_map", &lines(uid))?;
+        } else {
+            helper("newuidmap", pid, uid)?;
+        }
+        if direct_ok(gid, egid, privileged) {
+            if !privileged {
+                write_file(pid, "setgroups", "deny")?;
+            }
+            write_file(pid, "gid_map", &lines(gid))?;
+        } else {
+            helper("newgidmap", pid, gid)?;
+        }
+        Ok(())
+    }
+}
+
+/// Identity lines: every id of `maps`' inside ranges maps to itself.
+fn identity_lines(maps: &[IdMap]) -> Vec<u8> {
+    maps.iter()
+        .map(|m| format!("{0} {0} {1}\n", m.container_id, m.count))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[cfg(test)]
@@ -268,5 +335,40 @@ mod tests {
             lines(&[map(0, 1000, 1), map(1, 100_000, 65_536)]),
             "0 1000 1\n1 100000 65536\n"
         );
+    }
+
+    fn maps(uid: &[IdMap], gid: &[IdMap], own: u32) -> Maps {
+        Maps::plan(&Some(uid.to_vec()), &Some(gid.to_vec()), own, own).expect("valid maps")
+    }
+
+    #[test]
+    fn planning_refuses_an_invalid_gid_map_by_its_name() {
+        let e = Maps::plan(&None, &Some(vec![map(0, 1000, 0)]), 1000, 1000)
+            .expect_err("an empty range")
+            .to_string();
+        assert!(e.contains("gidmap"), "{e}");
+    }
+
+    #[test]
+    fn a_caller_whose_ids_are_unmapped_starts_as_root_or_the_lowest_mapped_id() {
+        assert_eq!(
+            maps(&[map(0, 1000, 1)], &[map(0, 1000, 1)], 1000).initial_ids(),
+            None
+        );
+        let m = maps(&[map(0, 100_000, 10)], &[map(0, 100_000, 10)], 1000);
+        assert_eq!(m.initial_ids(), Some((0, 0)));
+        let m = maps(&[map(5, 100_000, 10)], &[map(7, 100_000, 1)], 1000);
+        assert_eq!(m.initial_ids(), Some((5, 7)));
+        // One unmapped side is enough to switch both.
+        let m = maps(&[map(0, 1000, 1)], &[map(3, 100_000, 1)], 1000);
+        assert_eq!(m.initial_ids(), Some((0, 3)));
+    }
+
+    #[test]
+    fn only_single_id_maps_get_a_nested_identity_map() {
+        let m = maps(&[map(0, 1000, 1)], &[map(5, 1000, 1)], 1000);
+        assert_eq!(m.nested(), Some((b"0 0 1\n".to_vec(), b"5 5 1\n".to_vec())));
+        let m = maps(&[map(0, 100_000, 65_536)], &[map(0, 1000, 1)], 1000);
+        assert_eq!(m.nested(), None);
     }
 }

@@ -1,4 +1,4 @@
-//! Parent-side compilation of a [`Command`] into the child's [`Plan`].
+//! Parent-side compilation of a container and a process spec into the child's [`Plan`].
 //!
 //! Everything the child will read is built here, before `clone`: C strings, argv/envp
 //! pointer arrays, the ordered mount plan, limits. [`Storage`] owns it all; the borrowed
@@ -15,10 +15,11 @@ use hakoniwa_runtime::{
     FdMap, MountKind, MountOp, MountPlan, Plan, RawFd, RlimitSpec, RootSpec, DEVFS_NODES,
 };
 
-use crate::command::Command;
-use crate::container::MountEntry;
+use crate::container::{Container, MountEntry};
 use crate::error::{Error, Result};
+use crate::idmap::{IdMap, Maps};
 use crate::namespace::Namespace;
+use crate::process_spec::ProcessSpec;
 use crate::runctl::Runctl;
 
 /// Top-level directories `rootfs("/")` takes from the host.
@@ -257,8 +258,7 @@ impl MountStorage {
     /// The mount entries of a container, expanded (rootfs), de-duplicated (a later entry on
     /// the same target replaces an earlier one) and ordered (shallow targets first; equal
     /// depth keeps the caller's order).
-    fn build(cmd: &Command, console: Option<PathBuf>) -> Result<MountStorage> {
-        let c = &cmd.container;
+    fn build(c: &Container, console: Option<PathBuf>) -> Result<MountStorage> {
         let mut entries: Vec<MountEntry> = Vec::new();
         // A read-only rootdir is never written to: the root is a tmpfs holding read-only
         // binds of its top-level entries, so the mount points the engine needs are made in
@@ -502,7 +502,7 @@ fn top_level_entries(
     Ok(out)
 }
 
-/// Everything the child reads, owned.
+/// Everything the child reads, owned, and what the parent needs to finish the spawn.
 #[derive(Debug)]
 pub(crate) struct Storage {
     pub(crate) program: CString,
@@ -518,14 +518,19 @@ pub(crate) struct Storage {
     pub(crate) new_keyring: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Prepared>,
+    /// The id maps the parent writes, when there is a user namespace.
+    pub(crate) id_maps: Option<Maps>,
     /// Inner (uid_map, gid_map) for the nested user namespace, when there is one.
     pub(crate) nested: Option<(Vec<u8>, Vec<u8>)>,
     pub(crate) seccomp: Option<std::sync::Arc<crate::seccomp::Compiled>>,
     pub(crate) caps: Option<hakoniwa_runtime::CapPlan>,
+    /// The sandbox holds host root's ids and may not create set-id files (see host_root).
+    pub(crate) setid_denied: bool,
     pub(crate) host_proc: Cell<RawFd>,
     pub(crate) loopback_up: bool,
     pub(crate) credentials: Option<(u32, u32, Vec<u32>, bool)>,
     pub(crate) initial_ids: Option<(u32, u32)>,
+    /// Written by the child: when it was released, mounted, set its identity, confined.
     pub(crate) timings: [Cell<u64>; 4],
     /// Without an init: the runtime gives the terminal to the program's process group.
     pub(crate) foreground: bool,
@@ -536,9 +541,8 @@ pub(crate) struct Storage {
 /// Owned parts of the runtime's `InitPlan`.
 #[derive(Debug)]
 pub(crate) struct InitStorage {
-    /// The init memfd and the events pipe's write end (set by the spawner).
+    /// The sealed init executable (see `init.rs`).
     pub(crate) memfd: RawFd,
-    pub(crate) events_fd: RawFd,
     pub(crate) search_path: CString,
     pub(crate) control: Vec<Cell<u8>>,
     pub(crate) flags: u32,
@@ -546,33 +550,66 @@ pub(crate) struct InitStorage {
     pub(crate) deadline_ns: u64,
 }
 
-/// Identity lines for the nested user namespace: every id mapped in the sandbox maps to
-/// itself.
-pub(crate) fn identity_map(maps: &[crate::idmap::IdMap]) -> Vec<u8> {
-    maps.iter()
-        .map(|m| format!("{0} {0} {1}\n", m.container_id, m.count))
-        .collect::<String>()
-        .into_bytes()
+/// What the caller's terminal means for one spawn (found from its wired streams).
+#[derive(Debug, Default)]
+pub(crate) struct TerminalUse {
+    /// The program's stdin is a terminal.
+    pub(crate) stdin_is_tty: bool,
+    /// The program runs under job control (the caller's controlling terminal on stdin).
+    pub(crate) job_control: bool,
+    /// ... and the caller's process group holds the foreground.
+    pub(crate) foreground: bool,
+    /// The terminal on stdout, bound as the console of a devfs.
+    pub(crate) console: Option<PathBuf>,
 }
 
+/// The descriptors the child uses besides the program's own: its ends of the spawn's
+/// channels (see spawn.rs).
+#[derive(Debug)]
+pub(crate) struct ChildEnds {
+    /// The error pipe's write end (close-on-exec: EOF tells the parent `execve` happened).
+    pub(crate) err_fd: RawFd,
+    /// The go-ahead pipe's read end.
+    pub(crate) sync_fd: RawFd,
+    /// The parent's ends, closed first thing in the child.
+    pub(crate) close_first: Vec<RawFd>,
+    /// The socket the exit hook's listener is sent over, with a hooked filter.
+    pub(crate) exit_hook_socket: Option<RawFd>,
+    /// The init's events pipe (write end), with an init.
+    pub(crate) events_fd: RawFd,
+}
+
+/// Whether the program gets a new session: always, unless stdin is a terminal (job
+/// control; seccomp then denies TIOCSTI/TIOCLINUX). Without any filter, a new session is
+/// the only protection left.
+pub(crate) fn new_session(c: &Container, stdin_is_tty: bool) -> bool {
+    !stdin_is_tty || c.seccomp == crate::seccomp::Seccomp::Unconfined
+}
+
+/// The init's deadline comes a moment after the supervisor's: a running supervisor kills
+/// first and can still read the program's peak memory, which a kill by the init loses.
+const INIT_DEADLINE_GRACE_NS: u64 = 100_000_000;
+
 impl Storage {
+    /// The complete plan of one spawn: `started_ns` is when the spawn began
+    /// (`CLOCK_MONOTONIC`), the start of the wall-clock limit.
     pub(crate) fn build(
-        cmd: &Command,
-        stdin_is_tty: bool,
-        console: Option<PathBuf>,
+        c: &Container,
+        spec: &ProcessSpec<'_>,
+        tty: &TerminalUse,
+        started_ns: u64,
     ) -> Result<Storage> {
-        let c = &cmd.container;
-        let program = cstring("program", &cmd.program)?;
+        let program = cstring("program", spec.program)?;
         if program.as_bytes().is_empty() {
             return Err(Error::config("program", "empty program name"));
         }
         let mut argv = vec![program.clone()];
-        for a in &cmd.args {
+        for a in spec.args {
             argv.push(cstring("arg", a)?);
         }
         let mut envp = Vec::new();
         let mut search_path = DEFAULT_PATH.as_bytes().to_vec();
-        for (k, v) in &cmd.envs {
+        for (k, v) in spec.envs {
             if k.is_empty() || k.as_bytes().contains(&b'=') {
                 return Err(Error::config(
                     "env",
@@ -591,7 +628,7 @@ impl Storage {
             }
         }
         let has_mountns = c.is_unshared(Namespace::Mount);
-        let cwd = match &cmd.cwd {
+        let cwd = match &spec.cwd {
             Some(d) => Some(cstring("current_dir", d.as_os_str())?),
             None if has_mountns => Some(c"/".to_owned()),
             None => None,
@@ -640,7 +677,7 @@ impl Storage {
             })
             .collect::<Result<Vec<_>>>()?;
         let mount = if has_mountns {
-            Some(MountStorage::build(cmd, console)?)
+            Some(MountStorage::build(c, tty.console.clone())?)
         } else {
             if !c.mounts.is_empty() || c.rootfs.is_some() || c.rootdir.is_some() {
                 return Err(Error::config(
@@ -658,28 +695,43 @@ impl Storage {
             _ => None,
         };
         let init = if use_init {
+            use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
+            let mut flags = 0;
+            if tty.job_control {
+                flags |= FLAG_JOB_CONTROL;
+            }
+            if tty.foreground {
+                flags |= FLAG_FOREGROUND;
+            }
             Some(InitStorage {
                 memfd: -1,
-                events_fd: -1,
                 search_path: CString::new(search_path.clone())
                     .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
                 control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
                     .map(|_| Cell::new(0))
                     .collect(),
-                flags: 0,
+                flags,
                 nproc: nproc.unwrap_or(u64::MAX),
-                deadline_ns: 0,
+                // The init enforces the deadline too, so it holds while the supervisor is
+                // stopped.
+                deadline_ns: spec.wait_timeout.map_or(0, |d| {
+                    started_ns
+                        .saturating_add(d.as_nanos() as u64)
+                        .saturating_add(INIT_DEADLINE_GRACE_NS)
+                }),
             })
         } else {
             None
         };
-        Ok(Storage {
+        let mut storage = Storage {
+            foreground: init.is_none() && tty.foreground,
             init,
-            foreground: false,
             landlock,
+            id_maps: None,
             nested: None,
             seccomp: None,
             caps: None,
+            setid_denied: false,
             host_proc: Cell::new(-1),
             loopback_up: c.is_unshared(Namespace::Network),
             initial_ids: None,
@@ -696,28 +748,157 @@ impl Storage {
             rlimits,
             mount,
             no_new_privs: !c.has_runctl(Runctl::AllowNewPrivs),
-            // With a terminal on stdin the program stays in the caller's session (job
-            // control); seccomp then denies TIOCSTI/TIOCLINUX. Without any filter, a new
-            // session is the only protection left.
-            new_session: !stdin_is_tty || c.seccomp == crate::seccomp::Seccomp::Unconfined,
+            new_session: new_session(c, tty.stdin_is_tty),
             // A new session keyring keeps the caller's keys out of reach of the key system
             // calls. The built-in profile denies those calls outright (and /proc/keys is
             // masked), so there it would only cost a key of the caller's quota
             // (kernel.keys.maxkeys: 200 for an unprivileged user) per running sandbox.
             new_keyring: c.seccomp != crate::seccomp::Seccomp::Podman,
             die_with_parent: c.die_with_parent,
-        })
+        };
+        storage.plan_identity(c)?;
+        storage.plan_confinement(c)?;
+        if let Some(init) = storage.init.as_mut() {
+            init.memfd = crate::init::memfd()?;
+        }
+        Ok(storage)
+    }
+
+    /// The id maps (checked), the ids the child starts as, the nested namespace's maps.
+    fn plan_identity(&mut self, c: &Container) -> Result<()> {
+        let euid = rustix::process::geteuid().as_raw();
+        let egid = rustix::process::getegid().as_raw();
+        if !c.is_unshared(Namespace::User) {
+            if c.uidmaps.is_some() || c.gidmaps.is_some() {
+                return Err(Error::config("uidmap", "id maps need a user namespace"));
+            }
+            return Ok(());
+        }
+        let maps = Maps::plan(&c.uidmaps, &c.gidmaps, euid, egid)?;
+        self.initial_ids = maps.initial_ids();
+        if c.is_unshared(Namespace::Mount) {
+            self.nested = maps.nested();
+        }
+        self.id_maps = Some(maps);
+        Ok(())
+    }
+
+    /// Capabilities and the seccomp program, which follow what the program will really
+    /// hold; the set-id rule for a sandbox holding host root's ids (see host_root.rs).
+    fn plan_confinement(&mut self, c: &Container) -> Result<()> {
+        let euid = rustix::process::geteuid().as_raw();
+        let egid = rustix::process::getegid().as_raw();
+        let userns = self.id_maps.is_some();
+        let no_maps: &[IdMap] = &[];
+        let (uidmaps, gidmaps) = match &self.id_maps {
+            Some(m) => (&m.uid[..], &m.gid[..]),
+            None => (no_maps, no_maps),
+        };
+        // The container's set as uid 0 (in its own user namespace, or as real root), none
+        // otherwise.
+        let uid_inside = if userns {
+            crate::idmap::inside(uidmaps, euid).or(self.initial_ids.map(|(u, _)| u))
+        } else {
+            Some(euid)
+        };
+        let uid_inside = match &c.credentials {
+            Some((uid, _, _)) => Some(*uid),
+            None => uid_inside,
+        };
+        // A uid-0 program keeps only the container's capability set (Podman's by default).
+        let all = crate::seccomp::all_caps();
+        if c.caps & !all != 0 {
+            return Err(Error::config(
+                "capabilities",
+                format!("unknown capability bits {:#x}", c.caps & !all),
+            ));
+        }
+        // A process limit that the kernel would not enforce is refused; a sandbox holding
+        // host root's ids may not leave set-id files or file capabilities behind.
+        crate::host_root::check_nproc(
+            c.rlimits.contains_key(&crate::rlimit::Rlimit::Nproc),
+            crate::host_root::program_host_uid(userns, uidmaps, uid_inside, euid),
+        )?;
+        let deny_setid = !c.has_runctl(Runctl::AllowSetid)
+            && crate::host_root::reaches_host_root(userns, uidmaps, gidmaps, euid, egid);
+        let container_caps = if deny_setid {
+            c.caps & !(1u64 << crate::host_root::CAP_SETFCAP)
+        } else {
+            c.caps
+        };
+        let last_cap = all.count_ones().saturating_sub(1);
+        let caps = if uid_inside == Some(0) {
+            self.caps = Some(hakoniwa_runtime::CapPlan {
+                keep: container_caps,
+                last_cap,
+            });
+            container_caps
+        } else {
+            // Any other program loses its effective and permitted sets at `execve`, but the
+            // bounding set would stay full; empty it (the child still holds CAP_SETPCAP in
+            // the user namespace it was cloned into).
+            if userns {
+                self.caps = Some(hakoniwa_runtime::CapPlan { keep: 0, last_cap });
+            }
+            0
+        };
+        self.setid_denied = deny_setid;
+        self.seccomp = crate::seccomp::compile(
+            &c.seccomp,
+            caps,
+            deny_setid,
+            // With an init, the init reports the program's own rusage: no hook needed.
+            c.peak_memory && self.init.is_none(),
+        )?;
+        if let (Some(init), Some(filter)) = (&self.init, &self.seccomp) {
+            crate::init::check_filter(
+                &filter.program.instructions,
+                &filter.program.profile,
+                init.flags & hakoniwa_runtime::init_proto::FLAG_JOB_CONTROL != 0,
+                init.deadline_ns != 0,
+                init.nproc != u64::MAX,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The exit hook is a variant of the seccomp program (unconfined means no filter at
+    /// all), made only when the caller asked for peak memory and there is no init.
+    pub(crate) fn has_exit_hook(&self) -> bool {
+        self.seccomp.as_ref().is_some_and(|s| s.hooked.is_some())
+    }
+
+    /// What setup reports without failing.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .seccomp
+            .iter()
+            .flat_map(|c| c.warnings.iter().cloned())
+            .collect();
+        if self.setid_denied && self.seccomp.is_none() {
+            warnings.push(
+                "set-id files can be created: the sandbox holds host root's ids and has no \
+                 seccomp filter to deny set-id modes (only CAP_SETFCAP is dropped)"
+                    .into(),
+            );
+        }
+        if let Some(l) = &self.landlock {
+            warnings.extend(
+                l.report()
+                    .dropped
+                    .iter()
+                    .map(|d| format!("landlock: not enforced: {d}")),
+            );
+        }
+        warnings
     }
 
     /// Build the borrowed [`Plan`] and run `f` with it. `f` must not return before the
     /// child has exec'd or exited.
     pub(crate) fn with_plan<R>(
         &self,
-        err_fd: RawFd,
-        sync_fd: RawFd,
-        close_first: &[RawFd],
+        ends: &ChildEnds,
         fds: &[FdMap],
-        exit_hook_socket: Option<RawFd>,
         f: impl FnOnce(&Plan<'_>) -> R,
     ) -> R {
         let argv: Vec<*const c_char> = self
@@ -812,9 +993,9 @@ impl Storage {
             None => Vec::new(),
         };
         let plan = Plan {
-            err_fd,
-            sync_fd,
-            close_first,
+            err_fd: ends.err_fd,
+            sync_fd: ends.sync_fd,
+            close_first: &ends.close_first,
             die_with_parent: self.die_with_parent,
             mount: mount_plan.as_ref(),
             nested_userns: self
@@ -835,7 +1016,7 @@ impl Storage {
             foreground: self.foreground,
             init: self.init.as_ref().map(|i| hakoniwa_runtime::InitPlan {
                 memfd: i.memfd,
-                events_fd: i.events_fd,
+                events_fd: ends.events_fd,
                 argv: init_argv.as_ptr(),
                 envp: init_envp.as_ptr(),
                 control: &i.control,
@@ -860,7 +1041,8 @@ impl Storage {
             fds,
             fd_scratch: &fd_scratch,
             landlock: landlock.as_ref(),
-            exit_hook: exit_hook_socket
+            exit_hook: ends
+                .exit_hook_socket
                 .zip(self.seccomp.as_ref().and_then(|c| c.hooked.as_deref()))
                 .map(|(socket, filter)| hakoniwa_runtime::ExitHook { filter, socket }),
             seccomp: self
@@ -968,7 +1150,7 @@ mod tests {
     use super::*;
 
     fn mounts(c: &crate::Container) -> MountStorage {
-        MountStorage::build(&c.command("/bin/true"), None).expect("plan")
+        MountStorage::build(c, None).expect("plan")
     }
 
     #[test]

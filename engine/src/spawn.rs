@@ -24,23 +24,24 @@
 //! per process ([`ProcessLocal`]): a forked host starts with no spawner threads.
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Instant;
 
 use hakoniwa_runtime::clone::{self as rc, CloneArgs};
-use hakoniwa_runtime::{ErrorRecord, FdMap, Plan};
+use hakoniwa_runtime::{ErrorRecord, Plan};
 use rustix::pipe::{pipe_with, PipeFlags};
 
 use crate::child::{Child, ChildStderr, ChildStdin, ChildStdout};
-use crate::command::Command;
+use crate::container::Container;
+use crate::enforcement::{Enforcement, Marks, SetupTimings};
 use crate::error::{Error, Result, Stage};
-use crate::idmap;
 use crate::namespace::Namespace;
-use crate::plan::Storage;
+use crate::plan::{ChildEnds, Storage, TerminalUse};
 use crate::process_local::ProcessLocal;
-use crate::stdio::StdioKind;
+use crate::process_spec::ProcessSpec;
+use crate::stdio::{Streams, Wired};
 
 const STACK_SIZE: usize = 256 * 1024;
 const GUARD: usize = 4096;
@@ -195,32 +196,6 @@ fn do_clone(job: &Job) -> std::result::Result<(i32, RawFd), i32> {
     Ok((pid, pidfd))
 }
 
-fn fd_is_open(fd: RawFd) -> bool {
-    // SAFETY: borrowing a descriptor number only for an fcntl query.
-    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    rustix::io::fcntl_getfd(b).is_ok()
-}
-
-fn open_null() -> Result<OwnedFd> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-        .map(OwnedFd::from)
-        .map_err(|e| Error::io("open /dev/null", e))
-}
-
-fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
-    // SAFETY: borrowing a descriptor number for an isatty query.
-    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    if !fd_is_open(fd) || !rustix::termios::isatty(b) {
-        return None;
-    }
-    std::fs::read_link(format!("/proc/self/fd/{fd}"))
-        .ok()
-        .filter(|p| p.starts_with("/dev/"))
-}
-
 /// Receive the exit hook's listener (sent by the child with `SCM_RIGHTS` before `execve`).
 fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
     use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
@@ -246,445 +221,306 @@ fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
     out
 }
 
-pub(crate) fn spawn(
-    cmd: &Command,
-    stdio: [StdioKind; 3],
-    extra: Vec<(OwnedFd, i32)>,
-) -> Result<Child> {
-    let started = Instant::now();
-    let mut marks = [crate::enforcement::now_ns(), 0, 0, 0, 0, 0];
-    let c = &cmd.container;
+/// Everything decided before the clone: the streams, the caller's terminal, the plan.
+struct Prepared {
+    wired: Wired,
+    terminal: Option<crate::jobctl::Terminal>,
+    plan: Storage,
+}
 
-    // Standard streams and passed descriptors: `keep` holds what must stay open until the
-    // clone has copied the descriptor table.
-    let mut keep: Vec<OwnedFd> = Vec::new();
-    let mut maps: Vec<FdMap> = Vec::new();
-    let mut parent_ends: [Option<std::fs::File>; 3] = [None, None, None];
-    let mut stdin_is_tty = false;
-    let mut stdin_src: RawFd = -1;
-    for (i, kind) in stdio.into_iter().enumerate() {
-        let dst = i as RawFd;
-        let src = match kind {
-            StdioKind::Inherit if fd_is_open(dst) => {
-                if i == 0 {
-                    stdin_is_tty = tty_path(0).is_some();
-                }
-                dst
-            }
-            StdioKind::Inherit | StdioKind::Null => {
-                let n = open_null()?;
-                let raw = n.as_raw_fd();
-                keep.push(n);
-                raw
-            }
-            StdioKind::Piped => {
-                let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
-                let (mine, theirs) = if i == 0 { (w, r) } else { (r, w) };
-                parent_ends[i] = Some(std::fs::File::from(mine));
-                let raw = theirs.as_raw_fd();
-                keep.push(theirs);
-                raw
-            }
-            StdioKind::Fd(fd) => {
-                if i == 0 {
-                    stdin_is_tty = rustix::termios::isatty(&fd);
-                }
-                let raw = fd.as_raw_fd();
-                keep.push(fd);
-                raw
-            }
-        };
-        if i == 0 {
-            stdin_src = src;
-        }
-        maps.push(FdMap { src, dst });
-    }
-    for (fd, target) in extra {
-        if target < 3 {
-            return Err(Error::config(
-                "preserve_fd",
-                format!("target {target} must be 3 or higher (use stdin/stdout/stderr)"),
-            ));
-        }
-        maps.push(FdMap {
-            src: fd.as_raw_fd(),
-            dst: target,
-        });
-        keep.push(fd);
-    }
-    maps.sort_by_key(|m| m.dst);
-
-    let console = if c
-        .mounts
-        .iter()
-        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }))
-    {
-        tty_path(1)
-    } else {
-        None
-    };
-    let mut storage = Storage::build(cmd, stdin_is_tty, console)?;
+/// Phase 1: connect the streams, look at the caller's terminal, build the complete plan.
+fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Result<Prepared> {
+    let streams = std::mem::replace(&mut spec.streams, Streams::inherit());
+    let wired = streams.wire()?;
     // Job control: with the caller's controlling terminal on stdin (and no new session), the
     // program's process group gets the foreground if the caller has it (see jobctl.rs).
-    let terminal = if stdin_is_tty && !storage.new_session {
-        // SAFETY: `stdin_src` is open: it is fd 0 or a descriptor held in `keep`.
-        crate::jobctl::Terminal::detect(unsafe { std::os::fd::BorrowedFd::borrow_raw(stdin_src) })
+    let detected = if wired.stdin_is_tty && !crate::plan::new_session(c, wired.stdin_is_tty) {
+        // SAFETY: `wired.stdin` is open: it is fd 0 or a descriptor held in `wired.keep`.
+        crate::jobctl::Terminal::detect(unsafe { BorrowedFd::borrow_raw(wired.stdin) })
     } else {
         None
     };
-    let foreground = terminal.as_ref().is_some_and(|(_, fg)| *fg);
-    let terminal = terminal.map(|(t, _)| t);
-    match storage.init.as_mut() {
-        Some(init) => {
-            use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
-            if terminal.is_some() {
-                init.flags |= FLAG_JOB_CONTROL;
+    let tty = TerminalUse {
+        stdin_is_tty: wired.stdin_is_tty,
+        job_control: detected.is_some(),
+        foreground: detected.as_ref().is_some_and(|(_, fg)| *fg),
+        console: console(c),
+    };
+    let plan = Storage::build(c, spec, &tty, marks.start)?;
+    Ok(Prepared {
+        wired,
+        terminal: detected.map(|(t, _)| t),
+        plan,
+    })
+}
+
+/// The terminal on stdout, for a devfs's console.
+fn console(c: &Container) -> Option<std::path::PathBuf> {
+    let devfs = c
+        .mounts
+        .iter()
+        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
+    devfs.then(|| crate::stdio::tty_path(1)).flatten()
+}
+
+/// The plan of a spawn and what it would enforce, without spawning (`Command::prepare`).
+pub(crate) fn prepare(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Enforcement> {
+    let mut marks = Marks::start();
+    let prepared = prepare_plan(c, &mut spec, &marks)?;
+    marks.prepared = crate::enforcement::now_ns();
+    let timings = SetupTimings::from_marks(&marks, [0; 4]);
+    Ok(Enforcement::new(c, &prepared.plan, timings))
+}
+
+/// The pipes and sockets between the parent and the child of one spawn.
+struct Channels {
+    /// Setup errors (the child's end is close-on-exec: EOF means `execve` happened).
+    err: (std::fs::File, OwnedFd),
+    /// The go-ahead: one byte once the parent's setup is done; a hang-up afterwards tells
+    /// the child that the parent died.
+    sync: (OwnedFd, OwnedFd),
+    /// The exit hook's listener comes back over this socket pair (parent's end first).
+    hook: Option<(OwnedFd, OwnedFd)>,
+    /// The init's reports: stops, continues, the program's end (read end first).
+    events: Option<(std::fs::File, OwnedFd)>,
+}
+
+/// The parent's ends of the channels, once the child holds its own copies.
+struct ParentEnds {
+    err: std::fs::File,
+    sync: std::fs::File,
+    hook: Option<OwnedFd>,
+    events: Option<std::fs::File>,
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))
+}
+
+impl Channels {
+    fn open(plan: &Storage) -> Result<Channels> {
+        let (err_r, err_w) = pipe()?;
+        let sync = pipe()?;
+        let hook = match plan.has_exit_hook() {
+            true => Some(
+                rustix::net::socketpair(
+                    rustix::net::AddressFamily::UNIX,
+                    rustix::net::SocketType::SEQPACKET,
+                    rustix::net::SocketFlags::CLOEXEC,
+                    None,
+                )
+                .map_err(|e| Error::io("socketpair", e))?,
+            ),
+            false => None,
+        };
+        let events = match &plan.init {
+            Some(_) => {
+                let (r, w) = pipe()?;
+                Some((std::fs::File::from(r), w))
             }
-            if foreground {
-                init.flags |= FLAG_FOREGROUND;
-            }
-            // The init enforces the deadline too, so it holds while this process is stopped.
-            // It acts a moment after this process would: a running supervisor kills first
-            // and can still read the program's peak memory, which a kill by the init loses.
-            const INIT_DEADLINE_GRACE_NS: u64 = 100_000_000;
-            init.deadline_ns = cmd.wait_timeout.map_or(0, |d| {
-                marks[0]
-                    .saturating_add(d.as_nanos() as u64)
-                    .saturating_add(INIT_DEADLINE_GRACE_NS)
-            });
-        }
-        None => storage.foreground = foreground,
+            None => None,
+        };
+        Ok(Channels {
+            err: (std::fs::File::from(err_r), err_w),
+            sync,
+            hook,
+            events,
+        })
     }
 
-    let euid = rustix::process::geteuid().as_raw();
-    let egid = rustix::process::getegid().as_raw();
-    let userns = c.is_unshared(Namespace::User);
-    let (uidmaps, gidmaps) = if userns {
-        let u = idmap::effective(&c.uidmaps, euid);
-        let g = idmap::effective(&c.gidmaps, egid);
-        idmap::validate("uidmap", &u)?;
-        idmap::validate("gidmap", &g)?;
-        // When the caller's own ids are not mapped, the child could not create a single
-        // file; it switches to an id of the namespace first (0 if mapped, else the lowest).
-        let pick = |m: &[crate::idmap::IdMap]| {
-            if m.iter().any(|r| r.container_id == 0) {
-                0
-            } else {
-                m.iter().map(|r| r.container_id).min().unwrap_or(0)
+    /// The descriptors the child uses; the parent's ends are closed first thing there.
+    fn child_ends(&self) -> ChildEnds {
+        let mut close_first = vec![self.err.0.as_raw_fd(), self.sync.1.as_raw_fd()];
+        close_first.extend(self.hook.as_ref().map(|(mine, _)| mine.as_raw_fd()));
+        close_first.extend(self.events.as_ref().map(|(r, _)| r.as_raw_fd()));
+        ChildEnds {
+            err_fd: self.err.1.as_raw_fd(),
+            sync_fd: self.sync.0.as_raw_fd(),
+            close_first,
+            exit_hook_socket: self.hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
+            events_fd: self.events.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        }
+    }
+
+    /// After the clone: the child has its own copy of the descriptor table, so the
+    /// parent closes the child's ends.
+    fn into_parent_ends(self) -> ParentEnds {
+        ParentEnds {
+            err: self.err.0,
+            sync: std::fs::File::from(self.sync.1),
+            hook: self.hook.map(|(mine, _theirs)| mine),
+            events: self.events.map(|(r, _w)| r),
+        }
+    }
+}
+
+/// The cloned child, until it has exec'd.
+struct Cloned {
+    pid: i32,
+    pidfd: OwnedFd,
+}
+
+impl Cloned {
+    /// Phase 2: clone the child on `stack` with the namespaces of `c`.
+    fn clone(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned> {
+        let flags = Namespace::ALL
+            .iter()
+            .filter(|ns| c.is_unshared(**ns))
+            .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
+        let (pid, pidfd) = clone_child(flags, stack, plan)?;
+        // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+        Ok(Cloned { pid, pidfd })
+    }
+
+    /// End a child that will not run the program.
+    fn kill_and_reap(&self) {
+        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
+        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), crate::sys::WEXITED);
+    }
+
+    /// Phase 3: the parent's part of the setup: the id maps, then pasta.
+    fn finish_setup(
+        &self,
+        c: &Container,
+        plan: &Storage,
+        marks: &mut Marks,
+    ) -> Result<Option<crate::network::PastaProc>> {
+        if let Some(maps) = &plan.id_maps {
+            maps.write(self.pid)?;
+        }
+        marks.mapped = crate::enforcement::now_ns();
+        let pasta = match &c.network {
+            Some(crate::network::Network::Pasta(p)) => Some(crate::network::start_pasta(
+                p,
+                self.pid,
+                rustix::process::geteuid().is_root(),
+            )?),
+            _ => None,
+        };
+        marks.network = crate::enforcement::now_ns();
+        Ok(pasta)
+    }
+
+    /// Phase 4: release the child and wait until it has exec'd (EOF on the error pipe) or
+    /// reported a setup failure.
+    fn release_and_await_exec(&self, ends: &mut ParentEnds, plan: &Storage) -> Result<()> {
+        // The go-ahead pipe stays open until the child has exec'd or failed: a hung-up pipe
+        // after the byte tells the child that this process died before its
+        // PR_SET_PDEATHSIG took hold.
+        let go = std::io::Write::write_all(&mut ends.sync, b"1");
+        if let Err(e) = go {
+            self.kill_and_reap();
+            return Err(Error::io("go-ahead pipe", e));
+        }
+        // EOF: execve happened (the pipe is CLOEXEC) or the child exited without a report.
+        let mut rec = [0u8; ErrorRecord::SIZE];
+        let mut got = 0;
+        while got < rec.len() {
+            match ends.err.read(&mut rec[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.kill_and_reap();
+                    return Err(Error::io("read error pipe", e));
+                }
+            }
+        }
+        if got == 0 {
+            return Ok(());
+        }
+        self.kill_and_reap();
+        match (got, ErrorRecord::from_bytes(&rec)) {
+            (ErrorRecord::SIZE, Some(r)) => {
+                let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
+                Err(Error::setup(
+                    stage,
+                    plan.describe(stage, r.index, r.errno),
+                    r.errno,
+                ))
+            }
+            _ => Err(Error::Io {
+                op: "error pipe (short record)",
+                errno: 5,
+            }),
+        }
+    }
+}
+
+/// The program's peak memory: the init's report fills it in (when asked for); without an
+/// init, the exit hook's listener comes back from the child and is watched.
+fn watch_peak(
+    c: &Container,
+    plan: &Storage,
+    hook: Option<OwnedFd>,
+    pid: i32,
+) -> Option<crate::exit_hook::Peak> {
+    if c.peak_memory && plan.init.is_some() {
+        return Some(Default::default());
+    }
+    hook.and_then(|s| receive_fd(&s))
+        .and_then(|l| crate::exit_hook::watch(l, pid))
+}
+
+/// Spawn the program of `spec` in a sandbox made as `c` says: prepare the plan completely,
+/// clone, finish the parent's part of the setup, release the child and await its
+/// `execve`, hand over the [`Child`].
+pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
+    let started = Instant::now();
+    let mut marks = Marks::start();
+    let Prepared {
+        wired,
+        terminal,
+        plan,
+    } = prepare_plan(c, &mut spec, &marks)?;
+    marks.prepared = crate::enforcement::now_ns();
+    let channels = Channels::open(&plan)?;
+    let stack = Stack::new()?;
+    let child_ends = channels.child_ends();
+    let keep = wired.keep;
+    let outcome = plan.with_plan(&child_ends, &wired.maps, |p| {
+        let child = Cloned::clone(c, &stack, p)?;
+        marks.cloned = crate::enforcement::now_ns();
+        let mut ends = channels.into_parent_ends();
+        drop(keep);
+        let pasta = match child.finish_setup(c, &plan, &mut marks) {
+            Ok(pasta) => pasta,
+            Err(e) => {
+                drop(ends);
+                child.kill_and_reap();
+                return Err(e);
             }
         };
-        if idmap::inside(&u, euid).is_none() || idmap::inside(&g, egid).is_none() {
-            storage.initial_ids = Some((pick(&u), pick(&g)));
-        }
-        // The nested namespace maps itself from inside, which the kernel allows only for
-        // a single id; multi-range maps keep the mount flags unlocked (documented).
-        let single = |m: &[crate::idmap::IdMap]| m.len() == 1 && m[0].count == 1;
-        if c.is_unshared(Namespace::Mount) && single(&u) && single(&g) {
-            storage.nested = Some((crate::plan::identity_map(&u), crate::plan::identity_map(&g)));
-        }
-        (u, g)
-    } else {
-        if c.uidmaps.is_some() || c.gidmaps.is_some() {
-            return Err(Error::config("uidmap", "id maps need a user namespace"));
-        }
-        (Vec::new(), Vec::new())
-    };
-
-    // Capability conditions of the filter follow what the program will really hold: the
-    // container's set as uid 0 (in its own user namespace, or as real root), none otherwise.
-    let uid_inside = if userns {
-        idmap::inside(&uidmaps, euid).or(storage.initial_ids.map(|(u, _)| u))
-    } else {
-        Some(euid)
-    };
-    let uid_inside = match &c.credentials {
-        Some((uid, _, _)) => Some(*uid),
-        None => uid_inside,
-    };
-    // A uid-0 program keeps only the container's capability set (Podman's by default).
-    let all = crate::seccomp::all_caps();
-    if c.caps & !all != 0 {
-        return Err(Error::config(
-            "capabilities",
-            format!("unknown capability bits {:#x}", c.caps & !all),
-        ));
-    }
-    // A process limit that the kernel would not enforce is refused; a sandbox holding host
-    // root's ids may not leave set-id files or file capabilities behind (see host_root).
-    crate::host_root::check_nproc(
-        c.rlimits.contains_key(&crate::rlimit::Rlimit::Nproc),
-        crate::host_root::program_host_uid(userns, &uidmaps, uid_inside, euid),
-    )?;
-    let deny_setid = !c.has_runctl(crate::runctl::Runctl::AllowSetid)
-        && crate::host_root::reaches_host_root(userns, &uidmaps, &gidmaps, euid, egid);
-    let container_caps = if deny_setid {
-        c.caps & !(1u64 << crate::host_root::CAP_SETFCAP)
-    } else {
-        c.caps
-    };
-    let caps = if uid_inside == Some(0) {
-        let last_cap = all.count_ones().saturating_sub(1);
-        storage.caps = Some(hakoniwa_runtime::CapPlan {
-            keep: container_caps,
-            last_cap,
-        });
-        container_caps
-    } else {
-        // Any other program loses its effective and permitted sets at `execve`, but the
-        // bounding set would stay full; empty it (the child still holds CAP_SETPCAP in the
-        // user namespace it was cloned into).
-        if userns {
-            storage.caps = Some(hakoniwa_runtime::CapPlan {
-                keep: 0,
-                last_cap: all.count_ones().saturating_sub(1),
-            });
-        }
-        0
-    };
-    storage.seccomp = crate::seccomp::compile(
-        &c.seccomp,
-        caps,
-        deny_setid,
-        // With an init, the init reports the program's own rusage: no hook needed.
-        c.peak_memory && storage.init.is_none(),
-    )?;
-    if let (Some(init), Some(filter)) = (&storage.init, &storage.seccomp) {
-        crate::init::check_filter(
-            &filter.program.instructions,
-            &filter.program.profile,
-            init.flags & hakoniwa_runtime::init_proto::FLAG_JOB_CONTROL != 0,
-            init.deadline_ns != 0,
-            init.nproc != u64::MAX,
-        )?;
-    }
-
-    let flags = Namespace::ALL
-        .iter()
-        .filter(|ns| c.is_unshared(**ns))
-        .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
-
-    marks[1] = crate::enforcement::now_ns();
-    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
-    let (sync_r, sync_w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
-    let stack = Stack::new()?;
-
-    let init_reports_peak = c.peak_memory && storage.init.is_some();
-    // The exit hook is a variant of the seccomp program (unconfined means no filter at all),
-    // made only when the caller asked for peak memory and there is no init (which reports
-    // the program's own rusage).
-    let hook = match storage.seccomp.as_ref().and_then(|s| s.hooked.as_ref()) {
-        Some(_) => Some(
-            rustix::net::socketpair(
-                rustix::net::AddressFamily::UNIX,
-                rustix::net::SocketType::SEQPACKET,
-                rustix::net::SocketFlags::CLOEXEC,
-                None,
-            )
-            .map_err(|e| Error::io("socketpair", e))?,
-        ),
-        _ => None,
-    };
-    // The init's reports: stops, continues, the program's end.
-    let (events_r, events_w) = match &storage.init {
-        Some(_) => {
-            let (r, w) = pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
-            (Some(std::fs::File::from(r)), Some(w))
-        }
-        None => (None, None),
-    };
-    if let (Some(init), Some(w)) = (storage.init.as_mut(), &events_w) {
-        init.memfd = crate::init::memfd()?;
-        init.events_fd = w.as_raw_fd();
-    }
-    let mut close_first = vec![err_r.as_raw_fd(), sync_w.as_raw_fd()];
-    if let Some((mine, _)) = &hook {
-        close_first.push(mine.as_raw_fd());
-    }
-    if let Some(r) = &events_r {
-        close_first.push(r.as_raw_fd());
-    }
-    let hook_child = hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
-    let mut err_r = std::fs::File::from(err_r);
-    let outcome = storage.with_plan(
-        err_w.as_raw_fd(),
-        sync_r.as_raw_fd(),
-        &close_first,
-        &maps,
-        hook_child,
-        |plan| {
-            let (pid, pidfd) = clone_child(flags, &stack, plan)?;
-            marks[2] = crate::enforcement::now_ns();
-            // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
-            let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-            // The child has its own copy of the descriptor table now.
-            drop(err_w);
-            drop(sync_r);
-            drop(events_w);
-            drop(std::mem::take(&mut keep));
-            let hook_mine = hook.map(|(mine, _theirs)| mine);
-
-            let kill_and_reap = |pidfd: &OwnedFd| {
-                let _ = crate::sys::pidfd_send_signal(std::os::fd::AsFd::as_fd(pidfd), 9);
-                let _ =
-                    crate::sys::waitid_pidfd(std::os::fd::AsFd::as_fd(pidfd), crate::sys::WEXITED);
-            };
-            if userns {
-                if let Err(e) = idmap::write(pid, &uidmaps, &gidmaps, euid, egid) {
-                    drop(sync_w);
-                    kill_and_reap(&pidfd);
-                    return Err(e);
-                }
-            }
-            marks[3] = crate::enforcement::now_ns();
-            let pasta = match &c.network {
-                Some(crate::network::Network::Pasta(p)) => {
-                    match crate::network::start_pasta(p, pid, euid == 0) {
-                        Ok(p) => Some(p),
-                        Err(e) => {
-                            drop(sync_w);
-                            kill_and_reap(&pidfd);
-                            return Err(e);
-                        }
-                    }
-                }
-                _ => None,
-            };
-            marks[4] = crate::enforcement::now_ns();
-            // Kept open until the child has exec'd or failed: a hung-up pipe after the byte
-            // tells the child that this process died before its PR_SET_PDEATHSIG took hold.
-            let mut sync_w = std::fs::File::from(sync_w);
-            let go = std::io::Write::write_all(&mut sync_w, b"1");
-            if let Err(e) = go {
-                kill_and_reap(&pidfd);
-                return Err(Error::io("go-ahead pipe", e));
-            }
-
-            // EOF: execve happened (the pipe is CLOEXEC) or the child exited without a report.
-            let mut rec = [0u8; ErrorRecord::SIZE];
-            let mut got = 0;
-            while got < rec.len() {
-                match err_r.read(&mut rec[got..]) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        kill_and_reap(&pidfd);
-                        return Err(Error::io("read error pipe", e));
-                    }
-                }
-            }
-            if got == 0 {
-                marks[5] = crate::enforcement::now_ns();
-                // With an init, the init's report fills the figure in (when asked for).
-                let peak = match init_reports_peak {
-                    true => Some(Default::default()),
-                    false => hook_mine
-                        .and_then(|s| receive_fd(&s))
-                        .and_then(|l| crate::exit_hook::watch(l, pid)),
-                };
-                return Ok((pid, pidfd, pasta, peak));
-            }
-            kill_and_reap(&pidfd);
-            match (got, ErrorRecord::from_bytes(&rec)) {
-                (ErrorRecord::SIZE, Some(r)) => {
-                    let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
-                    Err(Error::setup(
-                        stage,
-                        storage.describe(stage, r.index, r.errno),
-                        r.errno,
-                    ))
-                }
-                _ => Err(Error::Io {
-                    op: "error pipe (short record)",
-                    errno: 5,
-                }),
-            }
-        },
-    );
+        child.release_and_await_exec(&mut ends, &plan)?;
+        marks.exec = crate::enforcement::now_ns();
+        let peak = watch_peak(c, &plan, ends.hook, child.pid);
+        Ok((child, ends.events, pasta, peak))
+    });
     // The child is past execve (or gone): its stack and the plan can go.
     drop(stack);
-    let (pid, pidfd, pasta, peak) = outcome?;
-    let [i, o, e] = parent_ends;
-    let enforcement = crate::enforcement::Enforcement {
-        namespaces: Namespace::ALL
-            .iter()
-            .copied()
-            .filter(|ns| c.is_unshared(*ns))
-            .collect(),
-        capabilities: storage.caps.map(|p| p.keep),
-        landlock: storage.landlock.as_ref().map(|l| {
-            let r = l.report();
-            let plan = l.plan();
-            crate::enforcement::LandlockReport {
-                abi: r.abi,
-                handled_fs: r.handled_fs,
-                handled_net: r.handled_net,
-                scoped: r.scoped,
-                fs_rules: plan.fs_rules.len(),
-                net_rules: plan.net_rules.len(),
-                dropped: r.dropped.clone(),
-            }
-        }),
-        seccomp: storage
-            .seccomp
-            .as_ref()
-            .map(|s| crate::enforcement::SeccompReport {
-                profile: s.program.profile.clone(),
-                instructions: s.program.instructions.len(),
-                rules: s.rules,
-                architectures: s
-                    .program
-                    .arches
-                    .iter()
-                    .map(|a| format!("{a:?}").to_lowercase())
-                    .collect(),
-            }),
-        no_new_privs: storage.no_new_privs,
-        setid_denied: deny_setid,
-        timings: crate::enforcement::SetupTimings::from_marks(
-            marks,
-            storage.timings.each_ref().map(|c| c.get()),
-        ),
-    };
-    let mut warnings: Vec<String> = storage
-        .seccomp
-        .iter()
-        .flat_map(|c| c.warnings.iter().cloned())
-        .collect();
-    if deny_setid && storage.seccomp.is_none() {
-        warnings.push(
-            "set-id files can be created: the sandbox holds host root's ids and has no \
-             seccomp filter to deny set-id modes (only CAP_SETFCAP is dropped)"
-                .into(),
-        );
-    }
-    if let Some(l) = &storage.landlock {
-        warnings.extend(
-            l.report()
-                .dropped
-                .iter()
-                .map(|d| format!("landlock: not enforced: {d}")),
-        );
-    }
+    let (child, events, pasta, peak) = outcome?;
+    let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
+    let [stdin, stdout, stderr] = wired.parent_ends;
     Ok(Child {
-        pid,
-        pidfd,
-        stdin: i.map(ChildStdin),
-        stdout: o.map(ChildStdout),
-        stderr: e.map(ChildStderr),
+        pid: child.pid,
+        pidfd: child.pidfd,
+        stdin: stdin.map(ChildStdin),
+        stdout: stdout.map(ChildStdout),
+        stderr: stderr.map(ChildStderr),
         started,
-        deadline: cmd.wait_timeout.map(|d| started + d),
+        deadline: spec.wait_timeout.map(|d| started + d),
         cpu_limit: c
             .rlimits
             .get(&crate::rlimit::Rlimit::Cpu)
             .map(|(soft, _)| *soft),
         timed_out: false,
         status: None,
-        warnings,
+        warnings: plan.warnings(),
         pasta,
-        enforcement,
+        enforcement: Enforcement::new(c, &plan, timings),
         peak,
-        events: events_r,
+        events,
         terminal,
         ended: None,
     })

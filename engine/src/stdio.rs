@@ -1,6 +1,11 @@
-//! Standard streams of the sandboxed program.
+//! Standard streams of the sandboxed program, and how one spawn connects them.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use hakoniwa_runtime::FdMap;
+use rustix::pipe::{pipe_with, PipeFlags};
+
+use crate::error::{Error, Result};
 
 /// What one of the program's standard streams is connected to.
 ///
@@ -62,4 +67,135 @@ impl From<std::fs::File> for Stdio {
     fn from(f: std::fs::File) -> Self {
         Stdio::from_fd(f.into())
     }
+}
+
+/// One spawn's standard streams and preserved descriptors (its own copies).
+#[derive(Debug)]
+pub(crate) struct Streams {
+    /// stdin, stdout, stderr.
+    pub(crate) std: [StdioKind; 3],
+    /// Descriptors passed to the program, with the number each gets there.
+    pub(crate) preserved: Vec<(OwnedFd, i32)>,
+}
+
+/// The streams connected for one spawn: which descriptor becomes which in the child, and
+/// the caller's ends of the pipes.
+#[derive(Debug)]
+pub(crate) struct Wired {
+    /// Source -> target descriptor numbers for the child, sorted by target.
+    pub(crate) maps: Vec<FdMap>,
+    /// Descriptors that must stay open until the clone has copied the descriptor table.
+    pub(crate) keep: Vec<OwnedFd>,
+    /// The caller's ends of piped streams.
+    pub(crate) parent_ends: [Option<std::fs::File>; 3],
+    /// The program's stdin, open while `keep` is (fd 0 or a descriptor held there).
+    pub(crate) stdin: RawFd,
+    /// The program's stdin is a terminal.
+    pub(crate) stdin_is_tty: bool,
+}
+
+impl Streams {
+    /// All three streams inherited, nothing preserved.
+    pub(crate) fn inherit() -> Streams {
+        Streams {
+            std: [StdioKind::Inherit, StdioKind::Inherit, StdioKind::Inherit],
+            preserved: Vec::new(),
+        }
+    }
+
+    /// Connect the streams: open `/dev/null` and pipes as asked, check the preserved
+    /// descriptors' numbers.
+    pub(crate) fn wire(self) -> Result<Wired> {
+        let mut keep: Vec<OwnedFd> = Vec::new();
+        let mut maps: Vec<FdMap> = Vec::new();
+        let mut parent_ends: [Option<std::fs::File>; 3] = [None, None, None];
+        let mut stdin_is_tty = false;
+        let mut stdin: RawFd = -1;
+        for (i, kind) in self.std.into_iter().enumerate() {
+            let dst = i as RawFd;
+            let src = match kind {
+                StdioKind::Inherit if fd_is_open(dst) => {
+                    if i == 0 {
+                        stdin_is_tty = tty_path(0).is_some();
+                    }
+                    dst
+                }
+                StdioKind::Inherit | StdioKind::Null => {
+                    let n = open_null()?;
+                    let raw = n.as_raw_fd();
+                    keep.push(n);
+                    raw
+                }
+                StdioKind::Piped => {
+                    let (r, w) =
+                        pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))?;
+                    let (mine, theirs) = if i == 0 { (w, r) } else { (r, w) };
+                    parent_ends[i] = Some(std::fs::File::from(mine));
+                    let raw = theirs.as_raw_fd();
+                    keep.push(theirs);
+                    raw
+                }
+                StdioKind::Fd(fd) => {
+                    if i == 0 {
+                        stdin_is_tty = rustix::termios::isatty(&fd);
+                    }
+                    let raw = fd.as_raw_fd();
+                    keep.push(fd);
+                    raw
+                }
+            };
+            if i == 0 {
+                stdin = src;
+            }
+            maps.push(FdMap { src, dst });
+        }
+        for (fd, target) in self.preserved {
+            if target < 3 {
+                return Err(Error::config(
+                    "preserve_fd",
+                    format!("target {target} must be 3 or higher (use stdin/stdout/stderr)"),
+                ));
+            }
+            maps.push(FdMap {
+                src: fd.as_raw_fd(),
+                dst: target,
+            });
+            keep.push(fd);
+        }
+        maps.sort_by_key(|m| m.dst);
+        Ok(Wired {
+            maps,
+            keep,
+            parent_ends,
+            stdin,
+            stdin_is_tty,
+        })
+    }
+}
+
+fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: borrowing a descriptor number only for an fcntl query.
+    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_getfd(b).is_ok()
+}
+
+fn open_null() -> Result<OwnedFd> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|e| Error::io("open /dev/null", e))
+}
+
+/// The terminal device open at descriptor `fd` of this process, if it is one.
+pub(crate) fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
+    // SAFETY: borrowing a descriptor number for an isatty query.
+    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    if !fd_is_open(fd) || !rustix::termios::isatty(b) {
+        return None;
+    }
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .ok()
+        .filter(|p| p.starts_with("/dev/"))
 }

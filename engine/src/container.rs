@@ -476,7 +476,198 @@ impl Container {
         self
     }
 
-    pub(crate) fn has_runctl(&self, ctl: Runctl) -> bool {
+    /// Whether a run-time switch is on.
+    pub fn has_runctl(&self, ctl: Runctl) -> bool {
         self.runctl.contains(&ctl)
+    }
+}
+
+/// Reading the configuration back, so front ends and bindings can show it (the CLI's
+/// `--print-config`, a C or Python caller's own checks). The values are as set: nothing is
+/// validated or resolved here ([`crate::Command::prepare`] does that).
+///
+/// # Examples
+/// ```
+/// use hakoniwa::{Container, Namespace, Rlimit};
+/// let mut c = Container::new();
+/// c.hostname("box").setrlimit(Rlimit::Nofile, 64, 64);
+/// assert_eq!(c.get_hostname(), Some("box"));
+/// assert!(c.get_namespaces().any(|ns| ns == Namespace::Uts));
+/// assert_eq!(c.get_rlimit(Rlimit::Nofile), Some((64, 64)));
+/// ```
+impl Container {
+    /// The namespaces unshared, in [`Namespace::ALL`] order.
+    pub fn get_namespaces(&self) -> impl Iterator<Item = Namespace> + '_ {
+        Namespace::ALL
+            .iter()
+            .copied()
+            .filter(|ns| self.is_unshared(*ns))
+    }
+
+    /// The uid map as set (`None`: the caller's uid maps to itself).
+    pub fn get_uidmaps(&self) -> Option<&[IdMap]> {
+        self.uidmaps.as_deref()
+    }
+
+    /// The gid map as set (`None`: the caller's gid maps to itself).
+    pub fn get_gidmaps(&self) -> Option<&[IdMap]> {
+        self.gidmaps.as_deref()
+    }
+
+    /// The host name, when set.
+    pub fn get_hostname(&self) -> Option<&str> {
+        self.hostname.as_deref()
+    }
+
+    /// The `(soft, hard)` limit set for a resource.
+    pub fn get_rlimit(&self, resource: Rlimit) -> Option<(u64, u64)> {
+        self.rlimits.get(&resource).copied()
+    }
+
+    /// Every resource limit set, as `(resource, soft, hard)` in [`Rlimit`] order.
+    pub fn get_rlimits(&self) -> impl Iterator<Item = (Rlimit, u64, u64)> + '_ {
+        self.rlimits
+            .iter()
+            .map(|(r, (soft, hard))| (*r, *soft, *hard))
+    }
+
+    /// The directory [`Container::rootfs`] populates the root from.
+    pub fn get_rootfs(&self) -> Option<&Path> {
+        self.rootfs.as_deref()
+    }
+
+    /// The directory [`Container::rootdir`] uses as the root, and whether it is writable.
+    pub fn get_rootdir(&self) -> Option<(&Path, bool)> {
+        self.rootdir.as_ref().map(|(dir, rw)| (dir.as_path(), *rw))
+    }
+
+    /// The run-time switches turned on, in the order they were.
+    pub fn get_runctl(&self) -> &[Runctl] {
+        &self.runctl
+    }
+
+    /// The landlock ruleset, when one is set.
+    pub fn get_landlock(&self) -> Option<&crate::landlock::Ruleset> {
+        self.landlock.as_ref()
+    }
+
+    /// The seccomp filter choice.
+    pub fn get_seccomp(&self) -> &crate::seccomp::Seccomp {
+        &self.seccomp
+    }
+
+    /// The capabilities a uid-0 program keeps (bit n = capability n).
+    pub fn get_capabilities(&self) -> u64 {
+        self.caps
+    }
+
+    /// The network choice, when one was made with [`Container::network`] (`None`: the
+    /// namespace setting alone decides).
+    pub fn get_network(&self) -> Option<&crate::network::Network> {
+        self.network.as_ref()
+    }
+
+    /// The `(uid, gid, groups)` set with [`Container::user`].
+    pub fn get_user(&self) -> Option<(u32, u32, Option<&[u32]>)> {
+        self.credentials
+            .as_ref()
+            .map(|(uid, gid, groups)| (*uid, *gid, groups.as_deref()))
+    }
+
+    /// Whether an init runs as PID 1 (with a PID namespace).
+    pub fn get_init(&self) -> bool {
+        self.init
+    }
+
+    /// Whether the program's peak memory is measured.
+    pub fn get_peak_memory(&self) -> bool {
+        self.peak_memory
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_container_shows_its_defaults() {
+        let c = Container::new();
+        let ns: Vec<Namespace> = c.get_namespaces().collect();
+        for n in [Namespace::User, Namespace::Mount, Namespace::Pid] {
+            assert!(ns.contains(&n), "{n:?} in {ns:?}");
+        }
+        assert_eq!(ns.len(), 3);
+        assert!(c.get_uidmaps().is_none() && c.get_gidmaps().is_none());
+        assert_eq!(c.get_hostname(), None);
+        assert_eq!(c.get_rlimits().count(), 0);
+        assert_eq!(c.get_rootfs(), None);
+        assert_eq!(c.get_rootdir(), None);
+        assert!(c.get_runctl().is_empty());
+        assert!(c.get_landlock().is_none());
+        assert_eq!(c.get_seccomp(), &crate::seccomp::Seccomp::Podman);
+        assert_eq!(c.get_capabilities(), crate::caps::DEFAULT);
+        assert!(c.get_network().is_none());
+        assert_eq!(c.get_user(), None);
+        assert!(c.get_init());
+        assert!(!c.get_peak_memory());
+    }
+
+    #[test]
+    fn a_container_shows_every_setting_it_holds() {
+        let mut c = Container::empty();
+        c.unshare(Namespace::User)
+            .uidmaps(&[(0, 100_000, 65_536)])
+            .gidmaps(&[(0, 200_000, 10), (10, 300_000, 5)])
+            .hostname("box")
+            .setrlimit(Rlimit::Nofile, 64, 128)
+            .setrlimit(Rlimit::As, 1, 2)
+            .rootfs("/srv/root")
+            .rootdir("/srv/dir", true)
+            .runctl(Runctl::AllowSetid)
+            .runctl(Runctl::AllowNewPrivs)
+            .landlock(crate::landlock::Ruleset::new())
+            .seccomp(crate::seccomp::Seccomp::Audit)
+            .capabilities(0b101)
+            .network(crate::network::Network::None)
+            .user(5, 6, Some(&[7, 8]))
+            .init(false)
+            .peak_memory(true);
+        let ns: Vec<Namespace> = c.get_namespaces().collect();
+        for n in [Namespace::User, Namespace::Uts, Namespace::Network] {
+            assert!(ns.contains(&n), "{n:?} in {ns:?}");
+        }
+        assert_eq!(ns.len(), 3);
+        let id = |container_id, host_id, count| IdMap {
+            container_id,
+            host_id,
+            count,
+        };
+        assert_eq!(c.get_uidmaps(), Some(&[id(0, 100_000, 65_536)][..]));
+        assert_eq!(
+            c.get_gidmaps(),
+            Some(&[id(0, 200_000, 10), id(10, 300_000, 5)][..])
+        );
+        assert_eq!(c.get_hostname(), Some("box"));
+        assert_eq!(c.get_rlimit(Rlimit::Nofile), Some((64, 128)));
+        assert_eq!(c.get_rlimit(Rlimit::Cpu), None);
+        let mut limits: Vec<_> = c.get_rlimits().collect();
+        limits.sort_by_key(|(r, _, _)| *r as u32);
+        let mut want = vec![(Rlimit::Nofile, 64, 128), (Rlimit::As, 1, 2)];
+        want.sort_by_key(|(r, _, _)| *r as u32);
+        assert_eq!(limits, want);
+        assert_eq!(c.get_rootfs(), Some(Path::new("/srv/root")));
+        assert_eq!(c.get_rootdir(), Some((Path::new("/srv/dir"), true)));
+        assert_eq!(c.get_runctl(), [Runctl::AllowSetid, Runctl::AllowNewPrivs]);
+        assert!(c.has_runctl(Runctl::AllowSetid) && !c.has_runctl(Runctl::RootdirRW));
+        assert!(c.get_landlock().is_some());
+        assert_eq!(c.get_seccomp(), &crate::seccomp::Seccomp::Audit);
+        assert_eq!(c.get_capabilities(), 0b101);
+        assert!(matches!(
+            c.get_network(),
+            Some(crate::network::Network::None)
+        ));
+        assert_eq!(c.get_user(), Some((5, 6, Some(&[7, 8][..]))));
+        assert!(!c.get_init());
+        assert!(c.get_peak_memory());
     }
 }

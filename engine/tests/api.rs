@@ -2,7 +2,9 @@
 mod common;
 
 use common::*;
-use hakoniwa::{Container, Error, ExitReason, Namespace, Rlimit, Stage};
+use std::os::fd::OwnedFd;
+
+use hakoniwa::{Container, Error, ErrorKind, ExitReason, Namespace, Rlimit, Stage};
 
 #[test]
 fn seed_example_runs_as_written() {
@@ -385,4 +387,142 @@ fn the_program_sees_one_seccomp_filter_under_every_profile() {
             );
         }
     }
+}
+
+/// Every configuration error `spawn` returns before starting anything, `prepare` returns
+/// too, with the same kind and text.
+#[test]
+fn prepare_returns_the_configuration_errors_spawn_would() {
+    let bad_landlock = || {
+        let mut r = hakoniwa::landlock::Ruleset::new();
+        r.add_fs_rule("/usr", hakoniwa::landlock::FsAccess::R);
+        r
+    };
+    let configs: Vec<(ErrorKind, Container)> = vec![
+        (ErrorKind::Config, {
+            let mut c = sandbox();
+            c.hostname(&"h".repeat(65));
+            c
+        }),
+        (ErrorKind::Config, {
+            let mut c = sandbox();
+            c.bindmount_ro("/definitely/missing", "/x");
+            c
+        }),
+        (ErrorKind::Config, {
+            let mut c = sandbox();
+            c.uidmaps(&[(0, 1000, 0)]);
+            c
+        }),
+        (ErrorKind::Config, {
+            let mut c = sandbox();
+            c.cap_add(62);
+            c
+        }),
+        (ErrorKind::Landlock, {
+            let mut c = sandbox();
+            c.landlock(bad_landlock());
+            c
+        }),
+        (ErrorKind::Seccomp, {
+            let mut c = sandbox();
+            c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
+                name: "bad.json".into(),
+                json: r#"{"defaultAction":"SCMP_ACT_BOGUS"}"#.into(),
+            });
+            c
+        }),
+    ];
+    for (kind, c) in configs {
+        let mut cmd = c.command("/bin/true");
+        let prepared = cmd.prepare().expect_err("an invalid configuration");
+        let spawned = cmd.spawn().expect_err("an invalid configuration");
+        assert_eq!(prepared.kind(), kind, "{prepared:?}");
+        assert_eq!(prepared, spawned);
+    }
+}
+
+/// `prepare` starts no process: a program that would write to a pipe never does.
+#[test]
+fn prepare_runs_nothing() {
+    let (r, w) = std::io::pipe().unwrap();
+    let children = child_count();
+    let mut cmd = sandbox().command("/bin/sh");
+    cmd.args(["-c", "echo ran"]).stdout(OwnedFd::from(w));
+    cmd.prepare().expect("a valid configuration");
+    assert_eq!(child_count(), children);
+    drop(cmd); // closes the command's copy of the write end
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut { r }, &mut out).unwrap();
+    assert_eq!(out, "", "the program ran");
+}
+
+/// `prepare` reports what the sandbox will enforce, as the spawned child does, and leaves
+/// the command as it was (its stdout descriptor still works for the spawn).
+#[test]
+fn prepare_reports_what_spawn_enforces_and_leaves_the_command_reusable() {
+    let (r, w) = std::io::pipe().unwrap();
+    let mut c = sandbox();
+    c.hostname("box");
+    let mut cmd = c.command("/bin/sh");
+    cmd.args(["-c", "hostname"]).stdout(OwnedFd::from(w));
+    let planned = cmd.prepare().expect("a valid configuration");
+    assert!(planned.namespaces.contains(&Namespace::Uts));
+    assert!(planned.seccomp.is_some());
+    assert!(planned.timings.prepare > std::time::Duration::ZERO);
+    assert_eq!(planned.timings.total, std::time::Duration::ZERO);
+    let mut child = cmd.spawn().expect("spawn after prepare");
+    let mut enforced = child.enforcement().clone();
+    assert!(child.wait().unwrap().success());
+    drop(cmd);
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut { r }, &mut out).unwrap();
+    assert_eq!(out, "box\n");
+    enforced.timings = planned.timings;
+    assert_eq!(enforced, planned);
+}
+
+/// Every public type is `Send` and `Sync` (the crate docs say so): a host may build,
+/// spawn, supervise and report from any thread. Checked at compile time.
+#[test]
+fn every_public_type_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    use hakoniwa::landlock as ll;
+    use hakoniwa::seccomp as sc;
+    send_sync::<Container>();
+    send_sync::<hakoniwa::Command>();
+    send_sync::<hakoniwa::Child>();
+    send_sync::<hakoniwa::ChildStdin>();
+    send_sync::<hakoniwa::ChildStdout>();
+    send_sync::<hakoniwa::ChildStderr>();
+    send_sync::<hakoniwa::Output>();
+    send_sync::<hakoniwa::Stdio>();
+    send_sync::<hakoniwa::ExitStatus>();
+    send_sync::<ExitReason>();
+    send_sync::<hakoniwa::Usage>();
+    send_sync::<hakoniwa::Enforced>();
+    send_sync::<hakoniwa::Enforcement>();
+    send_sync::<hakoniwa::LandlockReport>();
+    send_sync::<hakoniwa::SeccompReport>();
+    send_sync::<hakoniwa::SetupTimings>();
+    send_sync::<Error>();
+    send_sync::<ErrorKind>();
+    send_sync::<Stage>();
+    send_sync::<Namespace>();
+    send_sync::<hakoniwa::Network>();
+    send_sync::<hakoniwa::Pasta>();
+    send_sync::<Rlimit>();
+    send_sync::<hakoniwa::Runctl>();
+    send_sync::<hakoniwa::IdMap>();
+    send_sync::<ll::Ruleset>();
+    send_sync::<ll::Prepared>();
+    send_sync::<ll::Enforcement>();
+    send_sync::<ll::LandlockError>();
+    send_sync::<ll::NotEnforced>();
+    send_sync::<ll::Dropped>();
+    send_sync::<ll::Resource>();
+    send_sync::<ll::CompatMode>();
+    send_sync::<ll::Scope>();
+    send_sync::<ll::FsAccess>();
+    send_sync::<sc::Seccomp>();
 }

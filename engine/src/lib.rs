@@ -29,19 +29,67 @@
 //! forwards signals, reaps orphans and reports the program's end; see
 //! [`Container::init`] and the README ("PID 1, signals and the terminal").
 //!
-//! # Threads, signals and `fork`
-//! The engine starts threads only when needed: a spawn from the main thread clones from
-//! that thread; a spawn from any other thread hands the clone to an idle "spawner" thread
-//! (started on demand, one per concurrent spawn, never exiting, all signals blocked), so
-//! that the sandbox's parent-death signal follows a thread that lives as long as the
-//! process. With [`Container::peak_memory`], one "exit-hook" thread answers the sandboxes'
-//! `exit_group` notifications (only without the init, which reports the program's rusage
-//! itself). The cloning thread blocks all signals for the duration of the
-//! clone and restores its mask. The engine's process-wide state (these threads, the compiled
-//! seccomp programs) belongs to the process that made it: after `fork()` the forked process
-//! builds its own and never touches the parent's (whose threads do not exist there). A C host
-//! that calls `pthread_exit` in its main thread while other threads go on kills the
+//! # Thread safety: `Send` and `Sync`
+//! Every public type is `Send` and `Sync` (checked at compile time by the test
+//! `every_public_type_is_send_and_sync`): [`Container`], [`Command`], [`Child`],
+//! [`ChildStdin`], [`ChildStdout`], [`ChildStderr`], [`Output`], [`Stdio`], [`ExitStatus`],
+//! [`ExitReason`], [`Usage`], [`Enforced`], [`Enforcement`], [`LandlockReport`],
+//! [`SeccompReport`], [`SetupTimings`], [`Error`], [`ErrorKind`], [`Stage`], [`Namespace`],
+//! [`Network`], [`Pasta`], [`Rlimit`], [`Runctl`], [`IdMap`], and the [`landlock`] and
+//! [`seccomp`] types. A [`Container`] is plain data: clone it, share it, build commands from
+//! it on many threads at once. [`Command`] and [`Child`] take `&mut self` where they change
+//! (spawning, waiting, killing), so sharing one between threads needs a lock, as with
+//! `std::process`; reading a [`Child`]'s report (`enforcement`, `warnings`, `id`) needs none.
+//! Spawns from several threads run in parallel.
+//!
+//! # Background threads
+//! The engine starts threads only when needed, and none of them ever exits (they are
+//! idle between uses):
+//! - **`hakoniwa-spawner`**: a spawn from a thread other than the main thread hands the
+//!   clone to an idle spawner thread, started when all are busy (the pool grows to the
+//!   largest number of concurrent spawns from non-main threads and stays). The sandbox's
+//!   parent-death signal then follows a thread that lives as long as the process. A spawn
+//!   from the main thread clones from it and starts no thread.
+//! - **`hakoniwa-exit-hook`**: one per process, started by the first spawn with
+//!   [`Container::peak_memory`] that has no init (the init reports the program's rusage
+//!   itself); it answers the sandboxes' `exit_group` notifications.
+//! - **`hakoniwa-pasta`**: one per process, started by the first spawn with pasta
+//!   networking ([`Network`]); pasta is its child, so pasta's parent-death signal follows
+//!   the process rather than the spawning thread.
+//!
+//! A C host that calls `pthread_exit` in its main thread while other threads go on kills the
 //! sandboxes that thread spawned (their parent-death signal fires).
+//!
+//! # `fork`
+//! The engine's process-wide state (the threads above, the exit hook's epoll, the compiled
+//! seccomp programs, the procfs facts) belongs to the process that made it: after `fork()`
+//! the forked process never touches the parent's copy (whose threads do not exist there),
+//! not even its locks, and builds its own on first use. A forked host can spawn, supervise
+//! and wait as the parent does (Python's `multiprocessing` with the fork start method, Go
+//! and C hosts that fork workers). A [`Child`] belongs to the process that spawned it: in a
+//! forked process its copy still refers to the parent's sandbox, which is not that
+//! process's child, so waiting for it there fails, and dropping it there kills the sandbox
+//! (forget it with `std::mem::forget` instead).
+//!
+//! # Signals
+//! The engine installs no signal handlers and changes no disposition of the host. It
+//! touches signals only here:
+//! - the cloning thread blocks all signals for the duration of the clone and restores its
+//!   mask (spawner threads keep all signals blocked), so no handler of the host runs in the
+//!   child on the shared address space; the child resets every disposition and its mask
+//!   before `execve`;
+//! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta;
+//! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
+//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as signal 64 carrying
+//!   SIGSTOP, and the init stops the program); a failed setup
+//!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
+//!   SIGKILL;
+//! - under job control (the caller's terminal on stdin), when the program stops on a
+//!   terminal stop signal the supervisor stops itself the same way (`tgkill` with the same
+//!   signal, so the caller's shell regains the terminal), with a one-shot timer sending
+//!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
+//!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
+//!   continued.
 //!
 //! # Peak memory
 //! Measured only when asked for with [`Container::peak_memory`]; otherwise

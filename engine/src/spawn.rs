@@ -1,5 +1,14 @@
-//! Spawning: prepare, clone with `CLONE_VM` on a private stack, finish the parent's part
-//! (id maps), release the child, and learn from the error pipe whether `execve` happened.
+//! Spawning, in the order it happens (each phase a function below, [`spawn`] reads as the
+//! list):
+//! 1. prepare the plan completely ([`prepare_plan`]): wire the streams, look at the caller's
+//!    terminal, build every byte the child reads (`plan.rs`); open the channels (error
+//!    pipe, go-ahead pipe, exit-hook socket, the init's events pipe) and the child's stack;
+//! 2. clone with `CLONE_VM` on the private stack ([`clone_sandbox`]), from a thread that
+//!    lives as long as the process (below);
+//! 3. the parent's part of the setup ([`Cloned::finish_setup`]): id maps, pasta;
+//! 4. release the child and learn from the error pipe whether `execve` happened
+//!    ([`Cloned::release_and_await_exec`]);
+//! 5. hand over the [`Child`] with its reports (`enforcement.rs`).
 //!
 //! # Which thread clones
 //! The sandbox must die with the host *process* but not with the *thread* that spawned it,
@@ -42,6 +51,318 @@ use crate::plan::{ChildEnds, Storage, TerminalUse};
 use crate::process_local::ProcessLocal;
 use crate::process_spec::ProcessSpec;
 use crate::stdio::{Streams, Wired};
+
+/// The plan of a spawn and what it would enforce, without spawning (`Command::prepare`).
+pub(crate) fn prepare(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Enforcement> {
+    let mut marks = Marks::start();
+    let prepared = prepare_plan(c, &mut spec, &marks)?;
+    marks.prepared = crate::enforcement::now_ns();
+    let timings = SetupTimings::from_marks(&marks, [0; 4]);
+    Ok(Enforcement::new(c, &prepared.plan, timings))
+}
+
+/// Spawn the program of `spec` in a sandbox made as `c` says: prepare the plan completely,
+/// clone, finish the parent's part of the setup, release the child and await its
+/// `execve`, hand over the [`Child`].
+pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
+    let started = Instant::now();
+    let mut marks = Marks::start();
+    // Phase 1: the plan, complete; then the channels and the child's stack.
+    let Prepared {
+        wired,
+        terminal,
+        plan,
+    } = prepare_plan(c, &mut spec, &marks)?;
+    marks.prepared = crate::enforcement::now_ns();
+    let channels = Channels::open(&plan)?;
+    let stack = Stack::new()?;
+    let child_ends = channels.child_ends();
+    let keep = wired.keep;
+    // The borrowed plan lives until the closure returns: after the child's execve or exit.
+    let outcome = plan.with_plan(&child_ends, &wired.maps, |p| {
+        // Phase 2: clone. The child has its own copy of the descriptor table now.
+        let child = clone_sandbox(c, &stack, p)?;
+        marks.cloned = crate::enforcement::now_ns();
+        let mut ends = channels.into_parent_ends();
+        drop(keep);
+        // Phase 3: the parent's part of the setup.
+        let pasta = match child.finish_setup(c, &plan, &mut marks) {
+            Ok(pasta) => pasta,
+            Err(e) => {
+                // The go-ahead pipe hangs up: the child gives up; the kill makes sure.
+                drop(ends);
+                child.kill_and_reap();
+                return Err(e);
+            }
+        };
+        // Phase 4: release the child, await its execve.
+        child.release_and_await_exec(&mut ends, &plan)?;
+        marks.exec = crate::enforcement::now_ns();
+        let peak = watch_peak(c, &plan, ends.hook, child.pid);
+        Ok((child, ends.events, pasta, peak))
+    });
+    // The child is past execve (or gone): its stack and the plan can go.
+    drop(stack);
+    let (child, events, pasta, peak) = outcome?;
+    // Phase 5: hand over the Child with its reports.
+    let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
+    let [stdin, stdout, stderr] = wired.parent_ends;
+    Ok(Child {
+        pid: child.pid,
+        pidfd: child.pidfd,
+        stdin: stdin.map(ChildStdin),
+        stdout: stdout.map(ChildStdout),
+        stderr: stderr.map(ChildStderr),
+        started,
+        deadline: spec.wait_timeout.map(|d| started + d),
+        cpu_limit: c
+            .rlimits
+            .get(&crate::rlimit::Rlimit::Cpu)
+            .map(|(soft, _)| *soft),
+        timed_out: false,
+        status: None,
+        warnings: plan.warnings(),
+        pasta,
+        enforcement: Enforcement::new(c, &plan, timings),
+        peak,
+        events,
+        terminal,
+        ended: None,
+    })
+}
+
+/// Everything decided before the clone: the streams, the caller's terminal, the plan.
+struct Prepared {
+    wired: Wired,
+    terminal: Option<crate::jobctl::Terminal>,
+    plan: Storage,
+}
+
+/// Phase 1: connect the streams, look at the caller's terminal, build the complete plan.
+fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Result<Prepared> {
+    let streams = std::mem::replace(&mut spec.streams, Streams::inherit());
+    let wired = streams.wire()?;
+    // Job control: with the caller's controlling terminal on stdin (and no new session), the
+    // program's process group gets the foreground if the caller has it (see jobctl.rs).
+    let detected = if wired.stdin_is_tty && !crate::plan::new_session(c, wired.stdin_is_tty) {
+        // SAFETY: `wired.stdin` is open: it is fd 0 or a descriptor held in `wired.keep`.
+        crate::jobctl::Terminal::detect(unsafe { BorrowedFd::borrow_raw(wired.stdin) })
+    } else {
+        None
+    };
+    let tty = TerminalUse {
+        stdin_is_tty: wired.stdin_is_tty,
+        job_control: detected.is_some(),
+        foreground: detected.as_ref().is_some_and(|(_, fg)| *fg),
+        console: console(c),
+    };
+    let plan = Storage::build(c, spec, &tty, marks.start)?;
+    Ok(Prepared {
+        wired,
+        terminal: detected.map(|(t, _)| t),
+        plan,
+    })
+}
+
+/// The terminal on stdout, for a devfs's console.
+fn console(c: &Container) -> Option<std::path::PathBuf> {
+    let devfs = c
+        .mounts
+        .iter()
+        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
+    devfs.then(|| crate::stdio::tty_path(1)).flatten()
+}
+
+/// The program's peak memory: the init's report fills it in (when asked for); without an
+/// init, the exit hook's listener comes back from the child and is watched.
+fn watch_peak(
+    c: &Container,
+    plan: &Storage,
+    hook: Option<OwnedFd>,
+    pid: i32,
+) -> Option<crate::exit_hook::Peak> {
+    if c.peak_memory && plan.init.is_some() {
+        return Some(Default::default());
+    }
+    hook.and_then(|s| receive_fd(&s))
+        .and_then(|l| crate::exit_hook::watch(l, pid))
+}
+
+/// The pipes and sockets between the parent and the child of one spawn.
+struct Channels {
+    /// Setup errors (the child's end is close-on-exec: EOF means `execve` happened).
+    err: (std::fs::File, OwnedFd),
+    /// The go-ahead: one byte once the parent's setup is done; a hang-up afterwards tells
+    /// the child that the parent died.
+    sync: (OwnedFd, OwnedFd),
+    /// The exit hook's listener comes back over this socket pair (parent's end first).
+    hook: Option<(OwnedFd, OwnedFd)>,
+    /// The init's reports: stops, continues, the program's end (read end first).
+    events: Option<(std::fs::File, OwnedFd)>,
+}
+
+/// The parent's ends of the channels, once the child holds its own copies.
+struct ParentEnds {
+    err: std::fs::File,
+    sync: std::fs::File,
+    hook: Option<OwnedFd>,
+    events: Option<std::fs::File>,
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))
+}
+
+impl Channels {
+    fn open(plan: &Storage) -> Result<Channels> {
+        let (err_r, err_w) = pipe()?;
+        let sync = pipe()?;
+        let hook = match plan.has_exit_hook() {
+            true => Some(
+                rustix::net::socketpair(
+                    rustix::net::AddressFamily::UNIX,
+                    rustix::net::SocketType::SEQPACKET,
+                    rustix::net::SocketFlags::CLOEXEC,
+                    None,
+                )
+                .map_err(|e| Error::io("socketpair", e))?,
+            ),
+            false => None,
+        };
+        let events = match &plan.init {
+            Some(_) => {
+                let (r, w) = pipe()?;
+                Some((std::fs::File::from(r), w))
+            }
+            None => None,
+        };
+        Ok(Channels {
+            err: (std::fs::File::from(err_r), err_w),
+            sync,
+            hook,
+            events,
+        })
+    }
+
+    /// The descriptors the child uses; the parent's ends are closed first thing there.
+    fn child_ends(&self) -> ChildEnds {
+        let mut close_first = vec![self.err.0.as_raw_fd(), self.sync.1.as_raw_fd()];
+        close_first.extend(self.hook.as_ref().map(|(mine, _)| mine.as_raw_fd()));
+        close_first.extend(self.events.as_ref().map(|(r, _)| r.as_raw_fd()));
+        ChildEnds {
+            err_fd: self.err.1.as_raw_fd(),
+            sync_fd: self.sync.0.as_raw_fd(),
+            close_first,
+            exit_hook_socket: self.hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
+            events_fd: self.events.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+        }
+    }
+
+    /// After the clone: the child has its own copy of the descriptor table, so the
+    /// parent closes the child's ends.
+    fn into_parent_ends(self) -> ParentEnds {
+        ParentEnds {
+            err: self.err.0,
+            sync: std::fs::File::from(self.sync.1),
+            hook: self.hook.map(|(mine, _theirs)| mine),
+            events: self.events.map(|(r, _w)| r),
+        }
+    }
+}
+
+/// The cloned child, until it has exec'd.
+struct Cloned {
+    pid: i32,
+    pidfd: OwnedFd,
+}
+
+/// Phase 2: clone the child on `stack` with the namespaces of `c`.
+fn clone_sandbox(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned> {
+    let flags = Namespace::ALL
+        .iter()
+        .filter(|ns| c.is_unshared(**ns))
+        .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
+    let (pid, pidfd) = clone_child(flags, stack, plan)?;
+    // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    Ok(Cloned { pid, pidfd })
+}
+
+impl Cloned {
+    /// End a child that will not run the program.
+    fn kill_and_reap(&self) {
+        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
+        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), crate::sys::WEXITED);
+    }
+
+    /// Phase 3: the parent's part of the setup: the id maps, then pasta.
+    fn finish_setup(
+        &self,
+        c: &Container,
+        plan: &Storage,
+        marks: &mut Marks,
+    ) -> Result<Option<crate::network::PastaProc>> {
+        if let Some(maps) = &plan.id_maps {
+            maps.write(self.pid)?;
+        }
+        marks.mapped = crate::enforcement::now_ns();
+        let pasta = match &c.network {
+            Some(crate::network::Network::Pasta(p)) => Some(crate::network::start_pasta(
+                p,
+                self.pid,
+                rustix::process::geteuid().is_root(),
+            )?),
+            _ => None,
+        };
+        marks.network = crate::enforcement::now_ns();
+        Ok(pasta)
+    }
+
+    /// Phase 4: release the child and wait until it has exec'd (EOF on the error pipe) or
+    /// reported a setup failure.
+    fn release_and_await_exec(&self, ends: &mut ParentEnds, plan: &Storage) -> Result<()> {
+        // The go-ahead pipe stays open until the child has exec'd or failed: a hung-up pipe
+        // after the byte tells the child that this process died before its
+        // PR_SET_PDEATHSIG took hold.
+        let go = std::io::Write::write_all(&mut ends.sync, b"1");
+        if let Err(e) = go {
+            self.kill_and_reap();
+            return Err(Error::io("go-ahead pipe", e));
+        }
+        // EOF: execve happened (the pipe is CLOEXEC) or the child exited without a report.
+        let mut rec = [0u8; ErrorRecord::SIZE];
+        let mut got = 0;
+        while got < rec.len() {
+            match ends.err.read(&mut rec[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.kill_and_reap();
+                    return Err(Error::io("read error pipe", e));
+                }
+            }
+        }
+        if got == 0 {
+            return Ok(());
+        }
+        self.kill_and_reap();
+        match (got, ErrorRecord::from_bytes(&rec)) {
+            (ErrorRecord::SIZE, Some(r)) => {
+                let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
+                Err(Error::setup(
+                    stage,
+                    plan.describe(stage, r.index, r.errno),
+                    r.errno,
+                ))
+            }
+            _ => Err(Error::Io {
+                op: "error pipe (short record)",
+                errno: 5,
+            }),
+        }
+    }
+}
 
 const STACK_SIZE: usize = 256 * 1024;
 const GUARD: usize = 4096;
@@ -219,309 +540,4 @@ fn receive_fd(sock: &OwnedFd) -> Option<OwnedFd> {
         }
     }
     out
-}
-
-/// Everything decided before the clone: the streams, the caller's terminal, the plan.
-struct Prepared {
-    wired: Wired,
-    terminal: Option<crate::jobctl::Terminal>,
-    plan: Storage,
-}
-
-/// Phase 1: connect the streams, look at the caller's terminal, build the complete plan.
-fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Result<Prepared> {
-    let streams = std::mem::replace(&mut spec.streams, Streams::inherit());
-    let wired = streams.wire()?;
-    // Job control: with the caller's controlling terminal on stdin (and no new session), the
-    // program's process group gets the foreground if the caller has it (see jobctl.rs).
-    let detected = if wired.stdin_is_tty && !crate::plan::new_session(c, wired.stdin_is_tty) {
-        // SAFETY: `wired.stdin` is open: it is fd 0 or a descriptor held in `wired.keep`.
-        crate::jobctl::Terminal::detect(unsafe { BorrowedFd::borrow_raw(wired.stdin) })
-    } else {
-        None
-    };
-    let tty = TerminalUse {
-        stdin_is_tty: wired.stdin_is_tty,
-        job_control: detected.is_some(),
-        foreground: detected.as_ref().is_some_and(|(_, fg)| *fg),
-        console: console(c),
-    };
-    let plan = Storage::build(c, spec, &tty, marks.start)?;
-    Ok(Prepared {
-        wired,
-        terminal: detected.map(|(t, _)| t),
-        plan,
-    })
-}
-
-/// The terminal on stdout, for a devfs's console.
-fn console(c: &Container) -> Option<std::path::PathBuf> {
-    let devfs = c
-        .mounts
-        .iter()
-        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
-    devfs.then(|| crate::stdio::tty_path(1)).flatten()
-}
-
-/// The plan of a spawn and what it would enforce, without spawning (`Command::prepare`).
-pub(crate) fn prepare(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Enforcement> {
-    let mut marks = Marks::start();
-    let prepared = prepare_plan(c, &mut spec, &marks)?;
-    marks.prepared = crate::enforcement::now_ns();
-    let timings = SetupTimings::from_marks(&marks, [0; 4]);
-    Ok(Enforcement::new(c, &prepared.plan, timings))
-}
-
-/// The pipes and sockets between the parent and the child of one spawn.
-struct Channels {
-    /// Setup errors (the child's end is close-on-exec: EOF means `execve` happened).
-    err: (std::fs::File, OwnedFd),
-    /// The go-ahead: one byte once the parent's setup is done; a hang-up afterwards tells
-    /// the child that the parent died.
-    sync: (OwnedFd, OwnedFd),
-    /// The exit hook's listener comes back over this socket pair (parent's end first).
-    hook: Option<(OwnedFd, OwnedFd)>,
-    /// The init's reports: stops, continues, the program's end (read end first).
-    events: Option<(std::fs::File, OwnedFd)>,
-}
-
-/// The parent's ends of the channels, once the child holds its own copies.
-struct ParentEnds {
-    err: std::fs::File,
-    sync: std::fs::File,
-    hook: Option<OwnedFd>,
-    events: Option<std::fs::File>,
-}
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    pipe_with(PipeFlags::CLOEXEC).map_err(|e| Error::io("pipe2", e))
-}
-
-impl Channels {
-    fn open(plan: &Storage) -> Result<Channels> {
-        let (err_r, err_w) = pipe()?;
-        let sync = pipe()?;
-        let hook = match plan.has_exit_hook() {
-            true => Some(
-                rustix::net::socketpair(
-                    rustix::net::AddressFamily::UNIX,
-                    rustix::net::SocketType::SEQPACKET,
-                    rustix::net::SocketFlags::CLOEXEC,
-                    None,
-                )
-                .map_err(|e| Error::io("socketpair", e))?,
-            ),
-            false => None,
-        };
-        let events = match &plan.init {
-            Some(_) => {
-                let (r, w) = pipe()?;
-                Some((std::fs::File::from(r), w))
-            }
-            None => None,
-        };
-        Ok(Channels {
-            err: (std::fs::File::from(err_r), err_w),
-            sync,
-            hook,
-            events,
-        })
-    }
-
-    /// The descriptors the child uses; the parent's ends are closed first thing there.
-    fn child_ends(&self) -> ChildEnds {
-        let mut close_first = vec![self.err.0.as_raw_fd(), self.sync.1.as_raw_fd()];
-        close_first.extend(self.hook.as_ref().map(|(mine, _)| mine.as_raw_fd()));
-        close_first.extend(self.events.as_ref().map(|(r, _)| r.as_raw_fd()));
-        ChildEnds {
-            err_fd: self.err.1.as_raw_fd(),
-            sync_fd: self.sync.0.as_raw_fd(),
-            close_first,
-            exit_hook_socket: self.hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
-            events_fd: self.events.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
-        }
-    }
-
-    /// After the clone: the child has its own copy of the descriptor table, so the
-    /// parent closes the child's ends.
-    fn into_parent_ends(self) -> ParentEnds {
-        ParentEnds {
-            err: self.err.0,
-            sync: std::fs::File::from(self.sync.1),
-            hook: self.hook.map(|(mine, _theirs)| mine),
-            events: self.events.map(|(r, _w)| r),
-        }
-    }
-}
-
-/// The cloned child, until it has exec'd.
-struct Cloned {
-    pid: i32,
-    pidfd: OwnedFd,
-}
-
-impl Cloned {
-    /// Phase 2: clone the child on `stack` with the namespaces of `c`.
-    fn clone(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned> {
-        let flags = Namespace::ALL
-            .iter()
-            .filter(|ns| c.is_unshared(**ns))
-            .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
-        let (pid, pidfd) = clone_child(flags, stack, plan)?;
-        // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
-        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-        Ok(Cloned { pid, pidfd })
-    }
-
-    /// End a child that will not run the program.
-    fn kill_and_reap(&self) {
-        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
-        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), crate::sys::WEXITED);
-    }
-
-    /// Phase 3: the parent's part of the setup: the id maps, then pasta.
-    fn finish_setup(
-        &self,
-        c: &Container,
-        plan: &Storage,
-        marks: &mut Marks,
-    ) -> Result<Option<crate::network::PastaProc>> {
-        if let Some(maps) = &plan.id_maps {
-            maps.write(self.pid)?;
-        }
-        marks.mapped = crate::enforcement::now_ns();
-        let pasta = match &c.network {
-            Some(crate::network::Network::Pasta(p)) => Some(crate::network::start_pasta(
-                p,
-                self.pid,
-                rustix::process::geteuid().is_root(),
-            )?),
-            _ => None,
-        };
-        marks.network = crate::enforcement::now_ns();
-        Ok(pasta)
-    }
-
-    /// Phase 4: release the child and wait until it has exec'd (EOF on the error pipe) or
-    /// reported a setup failure.
-    fn release_and_await_exec(&self, ends: &mut ParentEnds, plan: &Storage) -> Result<()> {
-        // The go-ahead pipe stays open until the child has exec'd or failed: a hung-up pipe
-        // after the byte tells the child that this process died before its
-        // PR_SET_PDEATHSIG took hold.
-        let go = std::io::Write::write_all(&mut ends.sync, b"1");
-        if let Err(e) = go {
-            self.kill_and_reap();
-            return Err(Error::io("go-ahead pipe", e));
-        }
-        // EOF: execve happened (the pipe is CLOEXEC) or the child exited without a report.
-        let mut rec = [0u8; ErrorRecord::SIZE];
-        let mut got = 0;
-        while got < rec.len() {
-            match ends.err.read(&mut rec[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.kill_and_reap();
-                    return Err(Error::io("read error pipe", e));
-                }
-            }
-        }
-        if got == 0 {
-            return Ok(());
-        }
-        self.kill_and_reap();
-        match (got, ErrorRecord::from_bytes(&rec)) {
-            (ErrorRecord::SIZE, Some(r)) => {
-                let stage = Stage::from_u32(r.stage).unwrap_or(Stage::Exec);
-                Err(Error::setup(
-                    stage,
-                    plan.describe(stage, r.index, r.errno),
-                    r.errno,
-                ))
-            }
-            _ => Err(Error::Io {
-                op: "error pipe (short record)",
-                errno: 5,
-            }),
-        }
-    }
-}
-
-/// The program's peak memory: the init's report fills it in (when asked for); without an
-/// init, the exit hook's listener comes back from the child and is watched.
-fn watch_peak(
-    c: &Container,
-    plan: &Storage,
-    hook: Option<OwnedFd>,
-    pid: i32,
-) -> Option<crate::exit_hook::Peak> {
-    if c.peak_memory && plan.init.is_some() {
-        return Some(Default::default());
-    }
-    hook.and_then(|s| receive_fd(&s))
-        .and_then(|l| crate::exit_hook::watch(l, pid))
-}
-
-/// Spawn the program of `spec` in a sandbox made as `c` says: prepare the plan completely,
-/// clone, finish the parent's part of the setup, release the child and await its
-/// `execve`, hand over the [`Child`].
-pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
-    let started = Instant::now();
-    let mut marks = Marks::start();
-    let Prepared {
-        wired,
-        terminal,
-        plan,
-    } = prepare_plan(c, &mut spec, &marks)?;
-    marks.prepared = crate::enforcement::now_ns();
-    let channels = Channels::open(&plan)?;
-    let stack = Stack::new()?;
-    let child_ends = channels.child_ends();
-    let keep = wired.keep;
-    let outcome = plan.with_plan(&child_ends, &wired.maps, |p| {
-        let child = Cloned::clone(c, &stack, p)?;
-        marks.cloned = crate::enforcement::now_ns();
-        let mut ends = channels.into_parent_ends();
-        drop(keep);
-        let pasta = match child.finish_setup(c, &plan, &mut marks) {
-            Ok(pasta) => pasta,
-            Err(e) => {
-                drop(ends);
-                child.kill_and_reap();
-                return Err(e);
-            }
-        };
-        child.release_and_await_exec(&mut ends, &plan)?;
-        marks.exec = crate::enforcement::now_ns();
-        let peak = watch_peak(c, &plan, ends.hook, child.pid);
-        Ok((child, ends.events, pasta, peak))
-    });
-    // The child is past execve (or gone): its stack and the plan can go.
-    drop(stack);
-    let (child, events, pasta, peak) = outcome?;
-    let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
-    let [stdin, stdout, stderr] = wired.parent_ends;
-    Ok(Child {
-        pid: child.pid,
-        pidfd: child.pidfd,
-        stdin: stdin.map(ChildStdin),
-        stdout: stdout.map(ChildStdout),
-        stderr: stderr.map(ChildStderr),
-        started,
-        deadline: spec.wait_timeout.map(|d| started + d),
-        cpu_limit: c
-            .rlimits
-            .get(&crate::rlimit::Rlimit::Cpu)
-            .map(|(soft, _)| *soft),
-        timed_out: false,
-        status: None,
-        warnings: plan.warnings(),
-        pasta,
-        enforcement: Enforcement::new(c, &plan, timings),
-        peak,
-        events,
-        terminal,
-        ended: None,
-    })
 }

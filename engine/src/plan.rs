@@ -541,7 +541,8 @@ pub(crate) struct Storage {
 /// Owned parts of the runtime's `InitPlan`.
 #[derive(Debug)]
 pub(crate) struct InitStorage {
-    /// The sealed init executable (see `init.rs`).
+    /// The sealed init executable (see `init.rs`), looked up as the last step of
+    /// [`Storage::build`], once the configuration is known to be valid.
     pub(crate) memfd: RawFd,
     pub(crate) search_path: CString,
     pub(crate) control: Vec<Cell<u8>>,
@@ -756,18 +757,19 @@ impl Storage {
             new_keyring: c.seccomp != crate::seccomp::Seccomp::Podman,
             die_with_parent: c.die_with_parent,
         };
-        storage.plan_identity(c)?;
-        storage.plan_confinement(c)?;
+        let euid = rustix::process::geteuid().as_raw();
+        let egid = rustix::process::getegid().as_raw();
+        storage.plan_identity(c, euid, egid)?;
+        storage.plan_confinement(c, euid, egid)?;
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
         }
         Ok(storage)
     }
 
-    /// The id maps (checked), the ids the child starts as, the nested namespace's maps.
-    fn plan_identity(&mut self, c: &Container) -> Result<()> {
-        let euid = rustix::process::geteuid().as_raw();
-        let egid = rustix::process::getegid().as_raw();
+    /// The id maps (checked), the ids the child starts as, the nested namespace's maps
+    /// (`euid`, `egid`: the caller's).
+    fn plan_identity(&mut self, c: &Container, euid: u32, egid: u32) -> Result<()> {
         if !c.is_unshared(Namespace::User) {
             if c.uidmaps.is_some() || c.gidmaps.is_some() {
                 return Err(Error::config("uidmap", "id maps need a user namespace"));
@@ -785,9 +787,7 @@ impl Storage {
 
     /// Capabilities and the seccomp program, which follow what the program will really
     /// hold; the set-id rule for a sandbox holding host root's ids (see host_root.rs).
-    fn plan_confinement(&mut self, c: &Container) -> Result<()> {
-        let euid = rustix::process::geteuid().as_raw();
-        let egid = rustix::process::getegid().as_raw();
+    fn plan_confinement(&mut self, c: &Container, euid: u32, egid: u32) -> Result<()> {
         let userns = self.id_maps.is_some();
         let no_maps: &[IdMap] = &[];
         let (uidmaps, gidmaps) = match &self.id_maps {

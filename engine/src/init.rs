@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use rustix::fs::{fcntl_add_seals, fstat, memfd_create, MemfdFlags, SealFlags};
 
 use crate::error::{Error, Result};
+use crate::process_local::ProcessLocal;
 
 /// The init executable.
 pub(crate) static BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hakoniwa-init"));
@@ -26,7 +27,9 @@ struct Cached {
     ino: u64,
 }
 
-static MEMFD: Mutex<Option<Cached>> = Mutex::new(None);
+/// Per process ([`ProcessLocal`]): a forked host never waits on a lock that another thread
+/// of its parent held at the fork; it makes its own memfd.
+static MEMFD: ProcessLocal<Mutex<Option<Cached>>> = ProcessLocal::new();
 
 fn create() -> Result<OwnedFd> {
     // MFD_EXEC (Linux 6.3) keeps the memfd executable where vm.memfd_noexec would default
@@ -54,7 +57,10 @@ fn create() -> Result<OwnedFd> {
 
 /// The descriptor of the sealed init memfd (valid while the process does not close it).
 pub(crate) fn memfd() -> Result<RawFd> {
-    let mut g = MEMFD.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = MEMFD
+        .get_or_init(|| Mutex::new(None))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(c) = g.as_ref() {
         let same = fstat(c.fd.as_fd())
             .map(|st| st.st_dev == c.dev && st.st_ino == c.ino)
@@ -174,4 +180,27 @@ pub(crate) fn check_filter(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forked_host_gets_the_init_memfd_while_a_parent_thread_held_its_lock() {
+        memfd().expect("the parent's memfd");
+        // A spawning thread of the parent holds the lock at the moment of the fork.
+        let held = MEMFD
+            .get_or_init(|| Mutex::new(None))
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let forked = crate::process_local::in_forked_process(|| memfd().is_ok());
+        drop(held);
+        assert_eq!(
+            forked,
+            Ok(0),
+            "Err(14): stuck on the parent's lock until the alarm"
+        );
+        memfd().expect("the parent's memfd after the fork");
+    }
 }

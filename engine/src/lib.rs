@@ -61,8 +61,9 @@
 //! sandboxes that thread spawned (their parent-death signal fires).
 //!
 //! # `fork`
-//! The engine's process-wide state (the threads above, the exit hook's epoll, the compiled
-//! seccomp programs, the procfs facts) belongs to the process that made it: after `fork()`
+//! The engine's process-wide state (the threads above and their queues, the exit hook's
+//! epoll, the init's memfd, the compiled seccomp programs, the procfs facts) belongs to the
+//! process that made it: after `fork()`
 //! the forked process never touches the parent's copy (whose threads do not exist there),
 //! not even its locks, and builds its own on first use. A forked host can spawn, supervise
 //! and wait as the parent does (Python's `multiprocessing` with the fork start method, Go

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Mutex};
 
 use crate::error::{Error, Result, Stage};
+use crate::process_local::ProcessLocal;
 
 /// Options for pasta user-mode networking.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,10 +147,12 @@ const CAP_NET_BIND_SERVICE: u32 = 10;
 type Launch = Box<dyn FnOnce() -> std::io::Result<std::process::Child> + Send>;
 type LaunchReply = mpsc::SyncSender<std::io::Result<std::process::Child>>;
 
-/// The launcher of this process: its pid (a forked host needs its own) and job queue.
-type Launcher = (u32, mpsc::Sender<(Launch, LaunchReply)>);
+/// The job queue of this process's launcher thread.
+type Launcher = mpsc::Sender<(Launch, LaunchReply)>;
 
-static LAUNCHER: Mutex<Option<Launcher>> = Mutex::new(None);
+/// Per process ([`ProcessLocal`]): a forked host starts its own launcher thread, and never
+/// waits on a lock that another thread of its parent held at the fork.
+static LAUNCHER: ProcessLocal<Mutex<Option<Launcher>>> = ProcessLocal::new();
 
 /// Run `launch` on the process's pasta launcher thread.
 ///
@@ -158,12 +161,14 @@ static LAUNCHER: Mutex<Option<Launcher>> = Mutex::new(None);
 /// `fork` of the host), so pasta dies with the supervising process whatever ends it (even
 /// `SIGKILL`), but not when a short-lived thread that spawned a sandbox returns.
 fn on_launcher(program: &std::path::Path, launch: Launch) -> Result<std::process::Child> {
-    let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
     let tx = {
-        let mut g = LAUNCHER.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = LAUNCHER
+            .get_or_init(|| Mutex::new(None))
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match g.as_ref() {
-            Some((pid, tx)) if *pid == me => tx.clone(),
-            _ => {
+            Some(tx) => tx.clone(),
+            None => {
                 let (tx, rx) = mpsc::channel::<(Launch, LaunchReply)>();
                 std::thread::Builder::new()
                     .name("hakoniwa-pasta".into())
@@ -173,7 +178,7 @@ fn on_launcher(program: &std::path::Path, launch: Launch) -> Result<std::process
                         }
                     })
                     .map_err(|e| Error::io("thread spawn", e))?;
-                *g = Some((me, tx.clone()));
+                *g = Some(tx.clone());
                 tx
             }
         }
@@ -273,4 +278,34 @@ pub(crate) fn start_pasta(p: &Pasta, pid: i32, root: bool) -> Result<PastaProc> 
         format!("pasta failed ({status}): {}", msg.join(" / ")),
         22,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch_true() -> bool {
+        let launch: Launch = Box::new(|| std::process::Command::new("/bin/true").spawn());
+        on_launcher(std::path::Path::new("/bin/true"), launch)
+            .and_then(|mut c| c.wait().map_err(|e| Error::io("wait", e)))
+            .is_ok_and(|s| s.success())
+    }
+
+    #[test]
+    fn a_forked_host_starts_its_own_launcher_while_a_parent_thread_held_the_lock() {
+        assert!(launch_true(), "the parent's launcher");
+        // A spawning thread of the parent holds the lock at the moment of the fork.
+        let held = LAUNCHER
+            .get_or_init(|| Mutex::new(None))
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let forked = crate::process_local::in_forked_process(launch_true);
+        drop(held);
+        assert_eq!(
+            forked,
+            Ok(0),
+            "Err(14): stuck on the parent's lock until the alarm"
+        );
+        assert!(launch_true(), "the parent's launcher after the fork");
+    }
 }

@@ -98,6 +98,34 @@ impl<T> ProcessLocal<T> {
     }
 }
 
+/// Run `f` in a forked copy of the test process; `Ok(exit code)` (0 when `f` returned
+/// true), or `Err(signal)` when the forked process was killed, e.g. by the alarm that ends
+/// a forked process stuck on a lock copied in the held state (instead of hanging the suite).
+#[cfg(test)]
+pub(crate) fn in_forked_process(f: impl FnOnce() -> bool) -> std::result::Result<i32, i32> {
+    // SAFETY: fork(); the child runs `f` (allocation works: the C library's fork handlers
+    // make malloc usable) and leaves with _exit.
+    match unsafe { libc::fork() } {
+        0 => {
+            // SAFETY: no pointers; the default action of SIGALRM ends the process.
+            unsafe { libc::alarm(30) };
+            let ok = f();
+            // SAFETY: ends the forked process without running the test harness's code.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: waiting for our own child with a live status pointer.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            if libc::WIFSIGNALED(status) {
+                Err(libc::WTERMSIG(status))
+            } else {
+                Ok(libc::WEXITSTATUS(status))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

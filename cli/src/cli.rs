@@ -241,6 +241,11 @@ pub struct RunArgs {
     /// program then ignores signals it has no handler for and does not reap orphans)
     #[arg(long)]
     pub no_init: bool,
+    /// With a terminal on stdin, give the program that terminal itself instead of a
+    /// pseudo-terminal of its own relayed by hakoniwa (less safe: a sandbox process can then
+    /// read what you type to your shell while hakoniwa is stopped or in the background)
+    #[arg(long)]
+    pub no_pty: bool,
     /// Give a uid-0 program a capability beyond the default set (e.g. SYS_ADMIN); repeatable
     #[arg(long, value_name = "NAME")]
     pub cap_add: Vec<String>,

@@ -15,6 +15,8 @@ mod network_error;
 mod print_config;
 mod printable;
 mod profiles;
+mod pty;
+mod relay;
 mod run;
 mod signals;
 mod slim;

@@ -77,6 +77,8 @@ pub struct Settings {
     pub allow_setid: bool,
     /// Run the program as PID 1 (no init).
     pub no_init: bool,
+    /// Give the program the caller's terminal itself, not a relayed pseudo-terminal.
+    pub no_pty: bool,
     /// Capabilities kept for a uid-0 program (default: the engine's Podman set).
     pub caps: u64,
     pub argv: Vec<String>,
@@ -757,6 +759,9 @@ impl Settings {
         if a.no_init {
             self.no_init = true;
         }
+        if a.no_pty {
+            self.no_pty = true;
+        }
         for name in &a.cap_drop {
             if name.eq_ignore_ascii_case("all") {
                 self.caps = 0;
@@ -1256,9 +1261,34 @@ pub fn main(args: &RunArgs) -> i32 {
     if let Some(sig) = signals.pending() {
         return interrupted(sig);
     }
+    // The program's own terminal (see pty.rs), opened on the host before the spawn.
+    let pty = if settings.no_pty {
+        log::debug!("Terminal: the caller's own (--no-pty)");
+        None
+    } else {
+        match crate::relay::prepare(&mut prepared.command) {
+            Ok(p) => {
+                if p.is_some() {
+                    log::debug!("Terminal: a pseudo-terminal of its own, relayed");
+                }
+                p
+            }
+            Err(e) => {
+                let e = CliError::invalid(format!(
+                    "cannot open a pseudo-terminal for the program: {e} (--no-pty gives it \
+                     the caller's terminal instead, which is less safe: see docs/security.md)"
+                ));
+                return report_err(e, Vec::new());
+            }
+        }
+    };
     // Where the kernel log ends now: a seccomp kill's audit record comes after it.
     let kmsg = death::KmsgMark::now();
-    let mut child = match prepared.command.spawn() {
+    let spawned = prepared.command.spawn();
+    if let Some(p) = &pty {
+        p.release_slave(&mut prepared.command);
+    }
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             crate::verbose::seccomp_and_execve(None, &prepared.program_display(), &prepared.args);
@@ -1287,7 +1317,25 @@ pub fn main(args: &RunArgs) -> i32 {
         log::warn!("{w}");
     }
     crate::slim::release_startup_pages();
-    let status = match child.wait() {
+    // From here the caller's terminal may be raw: nothing is printed until the relay has
+    // finished and restored it.
+    let mut relay = match pty.map(|p| p.start(&mut child)).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let e = CliError::invalid(format!("cannot relay the program's terminal: {e}"));
+            return report_err(e, prepared.namespaces);
+        }
+    };
+    if let Some(r) = &relay {
+        signals.relay_terminal(r.signal_handler());
+    }
+    let waited = child.wait();
+    if let Some(r) = relay.as_mut() {
+        r.finish();
+    }
+    let status = match waited {
         Ok(s) => s,
         Err(e) => return report_err(crate::network_error::explain(e), prepared.namespaces),
     };

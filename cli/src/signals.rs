@@ -11,6 +11,12 @@
 //!
 //! Terminal stop signals are left alone: with the terminal handed over, Ctrl-Z goes to the
 //! program's process group, and the engine stops `hakoniwa` in turn (job control).
+//!
+//! With a pseudo-terminal relayed for the program ([`crate::relay`]), SIGWINCH is not
+//! forwarded: the relay copies the window size to the pseudo-terminal, whose kernel side
+//! signals the program's foreground group. SIGCONT (also taken here; blocking it does not
+//! keep it from continuing the process) tells the relay to look again whether `hakoniwa`
+//! is in the foreground.
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
@@ -21,6 +27,13 @@ use syscalls::{syscall, Sysno};
 const FORWARDED: [i32; 8] = [1, 2, 3, 10, 12, 14, 15, 28];
 /// Signals whose default action does not end a process (only forwarded).
 const HARMLESS: [i32; 1] = [28];
+/// SIGCONT: taken for the relay only, never forwarded.
+const SIGCONT: i32 = 18;
+/// SIGWINCH.
+const SIGWINCH: i32 = 28;
+
+/// What the pseudo-terminal relay does with SIGWINCH and SIGCONT.
+type TerminalHandler = std::sync::Arc<dyn Fn(i32) + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -28,6 +41,8 @@ struct State {
     target: Option<OwnedFd>,
     /// The first ending signal that arrived before the sandbox ran.
     pending: Option<i32>,
+    /// The pseudo-terminal relay, while it runs.
+    terminal: Option<TerminalHandler>,
 }
 
 /// The CLI's signal handling; see the module docs.
@@ -36,7 +51,9 @@ pub struct Signals {
 }
 
 fn set() -> u64 {
-    FORWARDED.iter().fold(0u64, |m, s| m | 1 << (s - 1))
+    FORWARDED
+        .iter()
+        .fold(1u64 << (SIGCONT - 1), |m, s| m | 1 << (s - 1))
 }
 
 /// Name of a signal number for messages.
@@ -89,6 +106,15 @@ impl Signals {
                 let Ok(sig) = r else { continue };
                 let sig = sig as i32;
                 let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(t) = &s.terminal {
+                    if sig == SIGCONT || sig == SIGWINCH {
+                        t(sig);
+                        continue;
+                    }
+                }
+                if sig == SIGCONT {
+                    continue;
+                }
                 match &s.target {
                     Some(fd) => {
                         // SAFETY: NULL siginfo asks the kernel to build one.
@@ -109,6 +135,14 @@ impl Signals {
                 }
             });
         Signals { state }
+    }
+
+    /// Hand SIGWINCH and SIGCONT to the pseudo-terminal relay from now on.
+    pub fn relay_terminal(&self, handler: TerminalHandler) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .terminal = Some(handler);
     }
 
     /// The ending signal received so far during setup, if any.

@@ -138,6 +138,11 @@ pub struct Child {
     pub(crate) events: Option<File>,
     /// The caller's controlling terminal, when the program runs under job control.
     pub(crate) terminal: Option<crate::jobctl::Terminal>,
+    /// What the supervisor does when the program stops on a terminal stop signal under
+    /// [`crate::Command::controlling_terminal`].
+    pub(crate) stop_hook: Option<crate::jobctl::StopHook>,
+    /// The sandbox has a controlling terminal of its own.
+    pub(crate) controlling_terminal: bool,
     /// What the init reported about the program's end.
     pub(crate) ended: Option<Event>,
 }
@@ -222,6 +227,19 @@ impl Child {
         }
     }
 
+    /// Under [`crate::Command::controlling_terminal`]: when the program stops on a terminal
+    /// stop signal (`sig`: Ctrl-Z typed in its terminal, or a background read or write),
+    /// call `hook` from the thread that waits; once it returns, the program is continued,
+    /// given its terminal's foreground again if `hook` returned `true`. A relay of the
+    /// caller's terminal uses this to put that terminal back in its own mode and stop itself
+    /// the same way (job control of the caller's shell), then to take the terminal again when
+    /// continued in the foreground. Without a hook the program stays stopped until it gets a
+    /// `SIGCONT` ([`Child::signal`]). Past the wall-clock deadline (if any) the hook is not
+    /// called, and while it runs the kernel continues this process at the deadline.
+    pub fn on_terminal_stop(&mut self, hook: impl FnMut(i32) -> bool + Send + Sync + 'static) {
+        self.stop_hook = Some(crate::jobctl::StopHook(Box::new(hook)));
+    }
+
     fn remaining(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
@@ -284,8 +302,10 @@ impl Child {
     /// process too (see jobctl.rs); once it is continued, so is the program, with the
     /// terminal handed back to it if we were continued in the foreground.
     fn program_stopped(&mut self, sig: i32) {
-        let Some(t) = &self.terminal else { return };
         if !crate::jobctl::is_terminal_stop(sig) {
+            return;
+        }
+        if self.terminal.is_none() && self.stop_hook.is_none() {
             return;
         }
         // A stopped supervisor would not return at the wall-clock deadline (the init kills
@@ -296,11 +316,16 @@ impl Child {
             Some(d) => sys::ContinueTimer::arm(d),
             None => None,
         };
-        let foreground = t.stop_like_program(sig);
+        let foreground = match (&self.terminal, &mut self.stop_hook) {
+            (Some(t), _) => t.stop_like_program(sig),
+            (None, Some(h)) => (h.0)(sig),
+            (None, None) => return,
+        };
         let pidfd = self.pidfd.as_fd();
         let _ = if self.events.is_none() {
-            // No init: the program is our child; the runtime gave it its own group.
-            if foreground {
+            // No init: the program is our child; the runtime gave it its own group (with a
+            // terminal of its own, that group leads the session and keeps the foreground).
+            if let (true, Some(t)) = (foreground, &self.terminal) {
                 t.give_to_group(self.pid);
             }
             sys::pidfd_send_signal(pidfd, 18)
@@ -332,7 +357,8 @@ impl Child {
             };
             // Without an init, a stopped program is only seen by asking (pidfds report exits
             // only): under job control, ask every 100 ms.
-            let direct_jobctl = self.events.is_none() && self.terminal.is_some();
+            let direct_jobctl =
+                self.events.is_none() && (self.terminal.is_some() || self.controlling_terminal);
             let timeout = match (direct_jobctl, timeout) {
                 (true, t) => Some(t.map_or(JOBCTL_POLL, |t| {
                     if t.tv_sec == 0 && t.tv_nsec < JOBCTL_POLL.tv_nsec {

@@ -44,6 +44,7 @@ pub struct Command {
     pub(crate) stderr: Option<Stdio>,
     pub(crate) extra_fds: Vec<(OwnedFd, i32)>,
     pub(crate) wait_timeout: Option<Duration>,
+    pub(crate) controlling_terminal: bool,
 }
 
 impl Command {
@@ -59,6 +60,7 @@ impl Command {
             stderr: None,
             extra_fds: Vec::new(),
             wait_timeout: None,
+            controlling_terminal: false,
         }
     }
 
@@ -151,6 +153,25 @@ impl Command {
         self
     }
 
+    /// Run the sandbox in a session of its own whose controlling terminal is the program's
+    /// stdin, which must then be a terminal that is no session's controlling terminal yet:
+    /// typically the slave of a pseudo-terminal the caller opened and relays (the CLI does
+    /// this when its stdin is a terminal). The program's process group is that terminal's
+    /// foreground, so Ctrl-C and Ctrl-Z typed there reach it, and no process in the
+    /// sandbox can reach the caller's own terminal. When the program stops on a terminal
+    /// stop signal, [`crate::Child::on_terminal_stop`] says what the supervisor does.
+    ///
+    /// A stdin that is not a terminal is refused at spawn; one that is another session's
+    /// controlling terminal fails setup at the `session` stage (`EPERM`).
+    ///
+    /// # References
+    /// - [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html)
+    /// - [TIOCSCTTY in ioctl_tty(2)](https://man7.org/linux/man-pages/man2/TIOCSCTTY.2const.html)
+    pub fn controlling_terminal(&mut self, on: bool) -> &mut Self {
+        self.controlling_terminal = on;
+        self
+    }
+
     /// The program as given.
     pub fn get_program(&self) -> &OsStr {
         &self.program
@@ -216,6 +237,7 @@ impl Command {
             cwd: self.cwd.as_deref(),
             streams: Streams { std, preserved },
             wait_timeout: self.wait_timeout,
+            controlling_terminal: self.controlling_terminal,
         })
     }
 

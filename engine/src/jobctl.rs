@@ -9,11 +9,25 @@
 //! does for the same reason. Only terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are
 //! mirrored: a program stopped by SIGSTOP (e.g. its own `kill(0, SIGSTOP)`) does not stop
 //! the supervisor, which keeps enforcing the wall-clock limit.
+//!
+//! With a terminal of its own (`Command::controlling_terminal`, e.g. a pseudo-terminal the
+//! caller relays) the sandbox has its own session and the caller's terminal is not touched
+//! here: the caller's [`StopHook`] decides what a terminal stop does on its side.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::process::{getpgrp, test_kill_process_group};
 use rustix::termios::{tcgetpgrp, tcsetpgrp};
+
+/// The caller's answer to a terminal stop of a program that has a terminal of its own
+/// (see [`crate::Child::on_terminal_stop`]).
+pub(crate) struct StopHook(pub(crate) Box<dyn FnMut(i32) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for StopHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StopHook")
+    }
+}
 
 /// The caller's controlling terminal, as seen on the program's stdin.
 #[derive(Debug)]

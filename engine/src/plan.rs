@@ -515,6 +515,8 @@ pub(crate) struct Storage {
     pub(crate) mount: Option<MountStorage>,
     pub(crate) no_new_privs: bool,
     pub(crate) new_session: bool,
+    /// The program's stdin becomes the new session's controlling terminal.
+    pub(crate) controlling_terminal: bool,
     pub(crate) new_keyring: bool,
     pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Prepared>,
@@ -560,6 +562,9 @@ pub(crate) struct TerminalUse {
     pub(crate) job_control: bool,
     /// ... and the caller's process group holds the foreground.
     pub(crate) foreground: bool,
+    /// stdin becomes the controlling terminal of the sandbox's own session
+    /// (`Command::controlling_terminal`), with the program's group in its foreground.
+    pub(crate) controlling_terminal: bool,
     /// The terminal on stdout, bound as the console of a devfs.
     pub(crate) console: Option<PathBuf>,
 }
@@ -698,10 +703,10 @@ impl Storage {
         let init = if use_init {
             use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
             let mut flags = 0;
-            if tty.job_control {
+            if tty.job_control || tty.controlling_terminal {
                 flags |= FLAG_JOB_CONTROL;
             }
-            if tty.foreground {
+            if tty.foreground || tty.controlling_terminal {
                 flags |= FLAG_FOREGROUND;
             }
             Some(InitStorage {
@@ -749,7 +754,9 @@ impl Storage {
             rlimits,
             mount,
             no_new_privs: !c.has_runctl(Runctl::AllowNewPrivs),
-            new_session: new_session(c, tty.stdin_is_tty),
+            // A terminal of its own needs a session of its own (see the runtime's plan).
+            new_session: tty.controlling_terminal || new_session(c, tty.stdin_is_tty),
+            controlling_terminal: tty.controlling_terminal,
             // A new session keyring keeps the caller's keys out of reach of the key system
             // calls. The built-in profile denies those calls outright (and /proc/keys is
             // masked), so there it would only cost a key of the caller's quota
@@ -1013,6 +1020,7 @@ impl Storage {
             rlimits: &self.rlimits,
             new_keyring: self.new_keyring,
             new_session: self.new_session,
+            controlling_terminal: self.controlling_terminal,
             foreground: self.foreground,
             init: self.init.as_ref().map(|i| hakoniwa_runtime::InitPlan {
                 memfd: i.memfd,

@@ -27,4 +27,6 @@ pub(crate) struct ProcessSpec<'a> {
     pub(crate) streams: Streams,
     /// Wall-clock limit.
     pub(crate) wait_timeout: Option<Duration>,
+    /// stdin becomes the controlling terminal of the sandbox's own session.
+    pub(crate) controlling_terminal: bool,
 }

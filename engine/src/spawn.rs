@@ -127,6 +127,8 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         peak,
         events,
         terminal,
+        stop_hook: None,
+        controlling_terminal: spec.controlling_terminal,
         ended: None,
     })
 }
@@ -142,9 +144,20 @@ struct Prepared {
 fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Result<Prepared> {
     let streams = std::mem::replace(&mut spec.streams, Streams::inherit());
     let wired = streams.wire()?;
+    if spec.controlling_terminal && !wired.stdin_is_tty {
+        return Err(Error::config(
+            "controlling_terminal",
+            "the program's stdin is not a terminal (give it the terminal, e.g. a \
+             pseudo-terminal's slave, as stdin)",
+        ));
+    }
     // Job control: with the caller's controlling terminal on stdin (and no new session), the
-    // program's process group gets the foreground if the caller has it (see jobctl.rs).
-    let detected = if wired.stdin_is_tty && !crate::plan::new_session(c, wired.stdin_is_tty) {
+    // program's process group gets the foreground if the caller has it (see jobctl.rs). A
+    // terminal of its own (Command::controlling_terminal) leaves the caller's alone.
+    let detected = if wired.stdin_is_tty
+        && !spec.controlling_terminal
+        && !crate::plan::new_session(c, wired.stdin_is_tty)
+    {
         // SAFETY: `wired.stdin` is open: it is fd 0 or a descriptor held in `wired.keep`.
         crate::jobctl::Terminal::detect(unsafe { BorrowedFd::borrow_raw(wired.stdin) })
     } else {
@@ -154,6 +167,7 @@ fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Res
         stdin_is_tty: wired.stdin_is_tty,
         job_control: detected.is_some(),
         foreground: detected.as_ref().is_some_and(|(_, fg)| *fg),
+        controlling_terminal: spec.controlling_terminal,
         console: console(c),
     };
     let plan = Storage::build(c, spec, &tty, marks.start)?;

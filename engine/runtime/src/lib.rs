@@ -257,6 +257,12 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         }
     }
     fds::arrange(plan.fds, plan.fd_scratch).at(Stage::Fds, NO_INDEX)?;
+    if plan.controlling_terminal {
+        // The caller's own terminal (e.g. a pseudo-terminal it relays): the session, made
+        // above, gets it; its foreground is the session leader's group (the init, or the
+        // program without one) until the init hands it to the program.
+        sys::set_controlling_terminal(0).at(Stage::Session, NO_INDEX)?;
+    }
     // Limits bind the program, not this setup: applied after every descriptor the setup
     // needs is open (a low RLIMIT_NOFILE would fail the landlock ruleset, the exit-hook
     // listener or the descriptor moves above) and before the filter, which need not allow

@@ -306,6 +306,9 @@ pub struct Plan<'a> {
     /// Start a new session (`setsid`); otherwise the child becomes the leader of a new process
     /// group in the caller's session.
     pub new_session: bool,
+    /// After `setsid`, make the terminal on the program's stdin (descriptor 0 once the
+    /// descriptors are in place) the new session's controlling terminal.
+    pub controlling_terminal: bool,
     /// Without an init: give the terminal on the program's stdin to its process group (the
     /// caller is the terminal's foreground group). With an init, the init does it.
     pub foreground: bool,

@@ -713,6 +713,14 @@ pub fn new_process_group() -> SysResult<()> {
     res(unsafe { syscall!(Sysno::setpgid, 0usize, 0usize) }).map(drop)
 }
 
+/// `ioctl(fd, TIOCSCTTY, 0)`: make the terminal on `fd` the controlling terminal of this
+/// process's session (it must be the session's leader, and the terminal no other session's).
+pub fn set_controlling_terminal(fd: RawFd) -> SysResult<()> {
+    const TIOCSCTTY: u64 = 0x540e;
+    // SAFETY: no pointers (the argument 0 means "do not steal it from another session").
+    res(unsafe { syscall!(Sysno::ioctl, fd, TIOCSCTTY, 0usize) }).map(drop)
+}
+
 /// `ioctl(fd, TIOCSPGRP, getpgrp())` with `SIGTTOU` blocked around it (a process outside
 /// the foreground group may then take the terminal).
 pub fn take_foreground(fd: RawFd) -> SysResult<()> {

@@ -1,0 +1,150 @@
+//! The sandbox's own terminal: a pseudo-terminal pair opened on the host, and the modes of
+//! the caller's terminal while the program has it.
+//!
+//! With the caller's terminal on stdin, the program gets the slave of a new pseudo-terminal
+//! instead (as `sudo`'s `use_pty`, `systemd-run --pty` or `docker run -t` do): a sandbox
+//! process can then change the foreground, the modes or the line discipline of that
+//! terminal only, never read what the user types to the shell. [`crate::relay`] copies the
+//! bytes between the two. The slave starts with the caller's modes and window size.
+//!
+//! The caller's terminal is put in raw mode while the program is in the foreground (so
+//! Ctrl-C, Ctrl-Z and Ctrl-D reach the pseudo-terminal's line discipline as bytes) and its
+//! saved modes are put back on every way out: normal end, signal, error (the relay's
+//! drop) and panic (a hook installed here).
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+use rustix::fs::{fstat, FileType};
+use rustix::pty::{ioctl_tiocgptpeer, openpt, unlockpt, OpenptFlags};
+use rustix::termios::{
+    tcgetattr, tcgetpgrp, tcgetwinsize, tcsetattr, tcsetwinsize, OptionalActions, Termios,
+};
+
+/// A new pseudo-terminal: the master stays here, the slave goes to the program.
+pub struct Pair {
+    pub master: OwnedFd,
+    pub slave: OwnedFd,
+}
+
+/// Open a pseudo-terminal whose slave has the modes and window size of `user`.
+pub fn open(user: BorrowedFd<'_>) -> std::io::Result<Pair> {
+    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+    let master = openpt(flags)?;
+    unlockpt(&master)?;
+    // By the master, not by a path: nothing can swap the slave node in between.
+    let slave = ioctl_tiocgptpeer(&master, flags)?;
+    if let Ok(t) = tcgetattr(user) {
+        let _ = tcsetattr(&slave, OptionalActions::Now, &t);
+    }
+    copy_size(user, master.as_fd());
+    Ok(Pair { master, slave })
+}
+
+/// Give the pseudo-terminal `master` the window size of `user` (the kernel then sends
+/// SIGWINCH to the slave's foreground group if it changed).
+pub fn copy_size(user: BorrowedFd<'_>, master: BorrowedFd<'_>) {
+    if let Ok(w) = tcgetwinsize(user) {
+        let _ = tcsetwinsize(master, w);
+    }
+}
+
+/// The terminal device (`st_rdev`) open on descriptor `fd`, if it is a terminal.
+pub fn terminal_device(fd: BorrowedFd<'_>) -> Option<u64> {
+    if !rustix::termios::isatty(fd) {
+        return None;
+    }
+    let st = fstat(fd).ok()?;
+    (FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice).then_some(st.st_rdev)
+}
+
+/// The caller's terminal and the modes it had before the program ran.
+pub struct UserTerminal {
+    fd: OwnedFd,
+    saved: Termios,
+}
+
+/// What the panic hook restores: the terminal's descriptor and modes, while raw.
+static RESTORE_ON_PANIC: Mutex<Option<(RawFd, Termios)>> = Mutex::new(None);
+
+impl UserTerminal {
+    /// `fd`'s terminal, with its current modes saved; installs the panic hook that puts
+    /// them back.
+    pub fn new(fd: OwnedFd) -> std::io::Result<UserTerminal> {
+        let saved = tcgetattr(&fd)?;
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if let Some((fd, t)) = RESTORE_ON_PANIC
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                {
+                    // SAFETY: the descriptor stays open while it is registered (it is
+                    // unregistered before the UserTerminal is dropped).
+                    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+                    let _ = tcsetattr(fd, OptionalActions::Now, &t);
+                }
+                previous(info);
+            }));
+        });
+        Ok(UserTerminal { fd, saved })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Whether this process's group is the terminal's foreground group (true when the
+    /// terminal is not our controlling terminal: then nobody stops us for using it).
+    pub fn is_foreground(&self) -> bool {
+        match tcgetpgrp(&self.fd) {
+            Ok(p) => p == rustix::process::getpgrp(),
+            Err(_) => true,
+        }
+    }
+
+    /// Raw mode: every byte typed goes to the pseudo-terminal as is.
+    pub fn make_raw(&self) {
+        let mut t = self.saved.clone();
+        t.make_raw();
+        *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+            std::os::fd::AsRawFd::as_raw_fd(&self.fd),
+            self.saved.clone(),
+        ));
+        let _ = tcsetattr(&self.fd, OptionalActions::Now, &t);
+    }
+
+    /// The modes saved at the start, if we are in the foreground: from the background,
+    /// the terminal is the shell's, which has set its own modes (and a change would stop us
+    /// with SIGTTOU).
+    pub fn restore(&self) {
+        if self.is_foreground() {
+            let _ = tcsetattr(&self.fd, OptionalActions::Now, &self.saved);
+        }
+        *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_pair_s_slave_is_a_terminal_and_bytes_cross_it() {
+        let p = open(rustix::stdio::stdin()).expect("open a pseudo-terminal");
+        assert!(terminal_device(p.slave.as_fd()).is_some());
+        // The slave's line discipline echoes what the master writes and passes it on.
+        rustix::io::write(&p.master, b"hi\n").unwrap();
+        let mut buf = [0u8; 16];
+        let n = rustix::io::read(&p.slave, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"hi\n");
+    }
+
+    #[test]
+    fn a_pipe_is_not_a_terminal_device() {
+        let (r, _w) = rustix::pipe::pipe().unwrap();
+        assert_eq!(terminal_device(r.as_fd()), None);
+    }
+}

@@ -1,0 +1,317 @@
+//! The supervisor's relay between the caller's terminal and the sandbox's pseudo-terminal
+//! ([`crate::pty`]).
+//!
+//! One thread copies bytes both ways with `poll`: what the user types goes to the master
+//! (only while `hakoniwa` is the terminal's foreground job and the program runs), what
+//! the program writes goes to the caller's terminal. Job control stays the shell's:
+//! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
+//!   program, the engine sees the stop and calls [`Relay::stop_hook`]: the caller's terminal
+//!   gets its modes back and `hakoniwa` stops with the same signal, so the shell shows the
+//!   job stopped; on `fg` the terminal is made raw again and the program continued;
+//! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
+//!   keeps its input; output still goes out, as for any background job; a `SIGCONT` (sent
+//!   by `fg`) makes the relay look again whether it is in the foreground;
+//! - `SIGWINCH` copies the window size to the pseudo-terminal, whose kernel side signals
+//!   the program's foreground group.
+//!
+//! When the sandbox has ended, the relay drains what the program wrote until the master
+//! reports that no slave descriptor is left (`EIO`), so the output is complete before
+//! `hakoniwa` prints anything or exits; then the terminal's modes are restored.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::io::Errno;
+
+use crate::pty::UserTerminal;
+
+/// How long the drain after the end waits for more output when slave descriptors are
+/// still open somewhere (only possible without a PID namespace: with one, every process
+/// holding the slave is gone when the sandbox's end is reported).
+const DRAIN_IDLE: Timespec = Timespec {
+    tv_sec: 2,
+    tv_nsec: 0,
+};
+
+/// The pseudo-terminal, opened and given to the command, before the spawn.
+pub struct Prepared {
+    term: UserTerminal,
+    master: OwnedFd,
+    out: OwnedFd,
+    /// Which of the program's stdin, stdout, stderr got the slave.
+    streams: [bool; 3],
+}
+
+/// Open a pseudo-terminal for `cmd` if the caller's stdin is a terminal, and give its slave
+/// to the program's standard streams that are that terminal, as the sandbox's controlling
+/// terminal. `None` when stdin is not a terminal.
+pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>> {
+    use crate::pty::terminal_device;
+    let Some(dev) = terminal_device(rustix::stdio::stdin()) else {
+        return Ok(None);
+    };
+    let pair = crate::pty::open(rustix::stdio::stdin())?;
+    let streams = [
+        true,
+        terminal_device(rustix::stdio::stdout()) == Some(dev),
+        terminal_device(rustix::stdio::stderr()) == Some(dev),
+    ];
+    cmd.stdin(pair.slave.try_clone()?);
+    if streams[1] {
+        cmd.stdout(pair.slave.try_clone()?);
+    }
+    if streams[2] {
+        cmd.stderr(pair.slave.try_clone()?);
+    }
+    cmd.controlling_terminal(true);
+    // The program's output goes where the caller's own output to that terminal goes; with
+    // stdout and stderr elsewhere, only the echo of what is typed is left, written to the
+    // terminal on stdin.
+    let out = if streams[1] {
+        rustix::stdio::stdout().try_clone_to_owned()?
+    } else if streams[2] {
+        rustix::stdio::stderr().try_clone_to_owned()?
+    } else {
+        rustix::stdio::stdin().try_clone_to_owned()?
+    };
+    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?)?;
+    Ok(Some(Prepared {
+        term,
+        master: pair.master,
+        out,
+        streams,
+    }))
+}
+
+impl Prepared {
+    /// Take the slave back from `cmd` (after the spawn): the sandbox holds the only copies
+    /// left, so the master reports their end.
+    pub fn release_slave(&self, cmd: &mut hakoniwa::Command) {
+        cmd.stdin(hakoniwa::Stdio::inherit());
+        if self.streams[1] {
+            cmd.stdout(hakoniwa::Stdio::inherit());
+        }
+        if self.streams[2] {
+            cmd.stderr(hakoniwa::Stdio::inherit());
+        }
+    }
+
+    /// Start relaying; `child`'s terminal stops go through [`Relay::stop_hook`].
+    pub fn start(self, child: &mut hakoniwa::Child) -> std::io::Result<Relay> {
+        rustix::fs::fcntl_setfl(&self.master, rustix::fs::OFlags::NONBLOCK)?;
+        let (wake_r, wake_w) = rustix::pipe::pipe_with(
+            rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
+        )?;
+        let shared = Arc::new(Shared {
+            term: self.term,
+            master: self.master,
+            mode: Mutex::new(Mode::default()),
+            ended: AtomicBool::new(false),
+            wake_w,
+        });
+        let s = shared.clone();
+        let out = self.out;
+        let thread = std::thread::Builder::new()
+            .name("hakoniwa-pty".into())
+            .spawn(move || relay(&s, out.as_fd(), wake_r.as_fd()))?;
+        let s = shared.clone();
+        child.on_terminal_stop(move |sig| s.program_stopped(sig));
+        Ok(Relay {
+            shared,
+            thread: Some(thread),
+        })
+    }
+}
+
+#[derive(Default)]
+struct Mode {
+    /// The caller's terminal is in raw mode.
+    raw: bool,
+    /// `hakoniwa` is about to stop: the terminal stays as the shell expects it.
+    paused: bool,
+}
+
+struct Shared {
+    term: UserTerminal,
+    master: OwnedFd,
+    mode: Mutex<Mode>,
+    /// The sandbox has ended: drain the output, read no more input.
+    ended: AtomicBool,
+    wake_w: OwnedFd,
+}
+
+impl Shared {
+    fn mode(&self) -> std::sync::MutexGuard<'_, Mode> {
+        self.mode.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wake(&self) {
+        let _ = rustix::io::write(&self.wake_w, b"w");
+    }
+
+    /// Whether we are the terminal's foreground job; if so (and the program runs), the
+    /// terminal is made raw.
+    fn take_terminal(&self) -> bool {
+        let fg = self.term.is_foreground();
+        let mut m = self.mode();
+        if fg && !m.raw && !m.paused && !self.ended.load(Ordering::SeqCst) {
+            self.term.make_raw();
+            m.raw = true;
+        }
+        fg
+    }
+
+    fn give_back(&self) {
+        let mut m = self.mode();
+        if m.raw {
+            self.term.restore();
+            m.raw = false;
+        }
+    }
+
+    /// The engine's stop hook: see [`Relay::stop_hook`].
+    fn program_stopped(&self, sig: i32) -> bool {
+        {
+            let mut m = self.mode();
+            m.paused = true;
+            if m.raw {
+                self.term.restore();
+                m.raw = false;
+            }
+        }
+        raise(sig);
+        self.mode().paused = false;
+        let fg = self.take_terminal();
+        self.wake();
+        fg
+    }
+}
+
+/// Stop this process with `sig` (returns once it is continued).
+fn raise(sig: i32) {
+    use syscalls::{syscall, Sysno};
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    // SAFETY: no pointers.
+    let _ = unsafe { syscall!(Sysno::kill, pid, sig) };
+}
+
+/// The running relay; dropping it ends it as [`Relay::finish`] does.
+pub struct Relay {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Relay {
+    /// What the signal thread does with SIGWINCH (copy the window size) and SIGCONT (look
+    /// again whether we are in the foreground).
+    pub fn signal_handler(&self) -> Arc<dyn Fn(i32) + Send + Sync> {
+        let s = self.shared.clone();
+        Arc::new(move |sig| {
+            if sig == 28 {
+                crate::pty::copy_size(s.term.fd(), s.master.as_fd());
+            }
+            s.wake();
+        })
+    }
+
+    /// The sandbox has ended: relay the rest of its output, then restore the terminal.
+    pub fn finish(&mut self) {
+        self.shared.ended.store(true, Ordering::SeqCst);
+        self.shared.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.shared.give_back();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn write_all(fd: BorrowedFd<'_>, mut b: &[u8]) {
+    while !b.is_empty() {
+        match rustix::io::write(fd, b) {
+            Ok(n) => b = &b[n..],
+            Err(Errno::INTR) => {}
+            // A terminal that went away: the output has nowhere to go, keep draining.
+            Err(_) => return,
+        }
+    }
+}
+
+/// The relay thread's loop (see the module docs).
+fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    // Typed bytes the master has not taken yet (the program is not reading).
+    let mut pending: Vec<u8> = Vec::new();
+    let mut input_open = true;
+    loop {
+        let ended = s.ended.load(Ordering::SeqCst);
+        if ended {
+            pending.clear();
+        }
+        let fg = s.take_terminal();
+        let read_input = input_open && fg && !ended && pending.is_empty();
+        let mut master_events = PollFlags::IN;
+        if !pending.is_empty() {
+            master_events |= PollFlags::OUT;
+        }
+        let term = s.term.fd();
+        let mut fds = vec![
+            PollFd::new(&s.master, master_events),
+            PollFd::new(&wake, PollFlags::IN),
+        ];
+        if read_input {
+            fds.push(PollFd::new(&term, PollFlags::IN));
+        }
+        match poll(&mut fds, ended.then_some(&DRAIN_IDLE)) {
+            Ok(0) => break, // drained: nothing more came for a while after the end
+            Ok(_) => {}
+            Err(Errno::INTR) => continue,
+            Err(_) => break,
+        }
+        let master_ready = fds[0].revents();
+        let woken = !fds[1].revents().is_empty();
+        let typed = fds.get(2).is_some_and(|f| !f.revents().is_empty());
+        drop(fds);
+        if woken {
+            while rustix::io::read(wake, &mut buf).is_ok_and(|n| n > 0) {}
+        }
+        if master_ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
+            match rustix::io::read(&s.master, &mut buf) {
+                Ok(n) if n > 0 => write_all(out, &buf[..n]),
+                Ok(_) | Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                // EIO: no slave descriptor is left, everything was read.
+                Err(_) => break,
+            }
+        }
+        if master_ready.contains(PollFlags::OUT) && !pending.is_empty() {
+            match rustix::io::write(&s.master, &pending) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                Err(_) => pending.clear(),
+            }
+        }
+        if typed {
+            match rustix::io::read(term, &mut buf) {
+                Ok(0) => input_open = false,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                Err(Errno::AGAIN) | Err(Errno::INTR) => {}
+                // A read that raced with the shell taking the terminal back.
+                Err(Errno::IO) if !s.term.is_foreground() => {}
+                Err(_) => input_open = false,
+            }
+        }
+    }
+    // The program can no longer be reached (or has ended): the terminal is the shell's
+    // again, so Ctrl-C typed now reaches `hakoniwa`, which forwards it.
+    s.give_back();
+}

@@ -211,3 +211,95 @@ fn the_init_reports_a_failed_exec_as_an_exec_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Read the pseudo-terminal's master until `needle` has come (generous deadline).
+fn read_until(master: &mut File, needle: &str) -> String {
+    use std::io::Read;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut m = master.try_clone().unwrap();
+    let needle = needle.to_string();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = m.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&seen).contains(&needle) {
+                break;
+            }
+        }
+        let _ = tx.send(String::from_utf8_lossy(&seen).into_owned());
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the program's output never came")
+}
+
+#[test]
+fn with_a_controlling_terminal_the_program_s_group_is_its_foreground_in_a_session_of_its_own() {
+    for init in [true, false] {
+        let (mut master, slave) = pty();
+        let mut c = sandbox();
+        c.init(init);
+        let mut cmd = c.command("/bin/sh");
+        // pgrp, session, tpgid (the terminal's foreground group) of the shell.
+        cmd.args(["-c", "echo ids $(cut -d' ' -f5,6,8 /proc/$$/stat) end"])
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave))
+            .controlling_terminal(true);
+        let mut child = cmd.spawn().unwrap();
+        let seen = read_until(&mut master, " end");
+        assert!(child.wait().unwrap().success());
+        // With the init: the program is pid 2 in its own group, the init (1) leads the
+        // session. Without: the program leads both. Its group has the terminal.
+        let want = if init {
+            "ids 2 1 2 end"
+        } else {
+            "ids 1 1 1 end"
+        };
+        assert!(seen.contains(want), "init {init}: {seen:?}");
+    }
+}
+
+#[test]
+fn a_controlling_terminal_that_is_not_a_terminal_is_refused() {
+    let err = sandbox()
+        .command("/bin/true")
+        .stdin(Stdio::null())
+        .controlling_terminal(true)
+        .spawn()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("controlling_terminal") && err.contains("not a terminal"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_and_ctrl_z_typed_in_its_own_terminal_reach_the_program_and_the_stop_hook() {
+    use std::io::Write;
+    let (mut master, slave) = pty();
+    let mut cmd = sandbox().command("/bin/sh");
+    cmd.args(["-c", "echo rea''dy; exec sleep 60"])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave))
+        .controlling_terminal(true);
+    let mut child = cmd.spawn().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    child.on_terminal_stop(move |sig| {
+        let _ = tx.send(sig);
+        true
+    });
+    read_until(&mut master, "ready");
+    // Ctrl-Z: the line discipline stops the program, the hook hears of it, and the program
+    // is continued when it returns.
+    master.write_all(&[0x1a]).unwrap();
+    let waiter = std::thread::spawn(move || child.wait());
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(20));
+    // Ctrl-C: SIGINT to the (continued) program, which has no handler.
+    master.write_all(&[0x03]).unwrap();
+    let s = waiter.join().unwrap().unwrap();
+    assert_eq!(s.signal, Some(2), "{s:?}");
+}

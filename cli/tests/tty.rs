@@ -327,7 +327,8 @@ impl Drop for StealDir {
 /// The program stops its own process (so hakoniwa stops too, and the shell takes the
 /// terminal back); a child in a group of its own, with SIGTTOU blocked, then makes its group
 /// the foreground of the terminal on its stdin (again whenever someone else takes it) and
-/// writes what it reads there to `stolen`. It writes `ready` once it holds the foreground
+/// writes what it reads there to `stolen`. It writes `ready` (the terminal's device
+/// number) once it holds the foreground
 /// after the program stopped: taken from the shell (argument `shell`), or at all
 /// (argument `any`: the foreground of a terminal of its own never changes).
 const STEAL: &str = r#"import os, select, signal, sys, time
@@ -347,7 +348,7 @@ if os.fork() == 0:
             if sys.argv[1] == 'any' or fg != parent:
                 os.tcsetpgrp(0, me)
                 if not ready:
-                    open('/steal/ready', 'w').write('ready')
+                    open('/steal/ready', 'w').write(str(os.fstat(0).st_rdev))
                     ready = True
         if ready and select.select([0], [], [], 0.05)[0]:
             open('/steal/stolen', 'wb').write(os.read(0, 100))
@@ -388,24 +389,264 @@ fn a_sandbox_process_cannot_take_the_terminal_while_hakoniwa_is_stopped() {
     // With the relayed pseudo-terminal (the default) the thief can only take that terminal:
     // what the user types next goes to the shell.
     let (d, t) = start_thief("steal", "", "any");
+    use std::os::unix::fs::MetadataExt;
+    let tty = tmux(&t.sock, &["display", "-p", "-t", "hk", "#{pane_tty}"]);
+    let callers = std::fs::metadata(tty.trim()).unwrap().rdev();
+    assert_ne!(
+        d.read("ready").unwrap().trim(),
+        callers.to_string(),
+        "the sandbox made its group the foreground of the caller's terminal"
+    );
     // (The quotes keep the typed line from containing what the shell prints.)
     t.line("echo typed-by-\"\"the-user");
     t.wait_for("\ntyped-by-the-user");
     assert_eq!(d.read("stolen"), None, "the sandbox read the shell's input");
-    t.line("kill -KILL %1");
+    kill_hakoniwa("steal");
 }
 
 #[test]
 fn with_no_pty_a_sandbox_process_can_still_take_the_terminal_while_hakoniwa_is_stopped() {
-    // The documented price of --no-pty (docs/security.md), and the proof that the test
-    // above can fail: the caller's own terminal is taken and the typed line stolen.
-    let (d, t) = start_thief("stealnp", "--no-pty", "shell");
-    t.line("echo typed-by-\"\"the-user");
-    wait_file(&d, "stolen", &t);
-    assert!(
-        d.read("stolen").unwrap().contains("typed-by-"),
-        "{:?}",
-        d.read("stolen")
+    // The documented price of --no-pty (docs/security.md): the thief's group becomes the
+    // foreground of the caller's own terminal while the shell should have it. (Whether a
+    // line typed then reaches the thief or the shell depends on how fast each takes the
+    // terminal back; the foreground group itself is what the test above rules out.)
+    let (_d, t) = start_thief("stealnp", "--no-pty", "shell");
+    let thief = host_pid_of_thief("stealnp");
+    let bash: u32 = tmux(&t.sock, &["display", "-p", "-t", "hk", "#{pane_pid}"])
+        .trim()
+        .parse()
+        .unwrap();
+    let start = Instant::now();
+    // Field 8 of a process's stat: the foreground group of its controlling terminal.
+    while stat_field(bash, 8) != Some(thief) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the thief ({thief}) never had the caller's terminal (foreground {:?})",
+            stat_field(bash, 8)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill_hakoniwa("stealnp");
+}
+
+/// Field `n` (1-based, as in proc(5)) of `/proc/PID/stat`, as a number.
+fn stat_field(pid: u32, n: usize) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(n - 3)?.parse().ok()
+}
+
+/// The thief of the test `name`: the `steal.py` process whose parent is `steal.py` too,
+/// in the sandbox of that test's hakoniwa (hakoniwa, its init, the program, the thief).
+fn host_pid_of_thief(name: &str) -> u32 {
+    let marker = format!("hakoniwa-{name}-{}", std::process::id());
+    let start = Instant::now();
+    loop {
+        let hk = pids("hakoniwa", &marker);
+        let parent = |p: u32| stat_field(p, 4);
+        let thief = pids("python3", "steal.py").into_iter().find(|p| {
+            parent(*p)
+                .and_then(parent)
+                .and_then(parent)
+                .is_some_and(|h| hk.contains(&h))
+        });
+        if let Some(p) = thief {
+            return p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no thief");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGKILL to the hakoniwa run by the test `name` (the sandbox dies with it).
+fn kill_hakoniwa(name: &str) {
+    let marker = format!("hakoniwa-{name}-{}", std::process::id());
+    for p in pids("hakoniwa", &marker) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &p.to_string()])
+            .status();
+    }
+}
+
+/// Host pids of processes named `comm` whose command line contains `marker`.
+fn pids(comm: &str, marker: &str) -> Vec<u32> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let p = e.path();
+        let cmd = std::fs::read(p.join("cmdline")).unwrap_or_default();
+        let name = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+        if name.trim_end() == comm && String::from_utf8_lossy(&cmd).contains(marker) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+fn wait_pid(comm: &str, marker: &str) -> u32 {
+    let t = Instant::now();
+    loop {
+        if let Some(p) = pids(comm, marker).first() {
+            return *p;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "no {comm} {marker}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Tty {
+    /// `stty -a` of the pane's terminal (the caller's terminal, as hakoniwa sees it).
+    fn modes(&self) -> String {
+        let tty = tmux(&self.sock, &["display", "-p", "-t", "hk", "#{pane_tty}"]);
+        let out = Command::new("stty")
+            .args(["-a", "-F", tty.trim()])
+            .output()
+            .expect("stty");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait until hakoniwa has put the caller's terminal in raw mode (it relays).
+    fn wait_raw(&self) {
+        let t = Instant::now();
+        // Raw, not readline's mode (which keeps signals and output processing).
+        let raw = |m: String| m.contains("-icanon") && m.contains("-isig") && m.contains("-opost");
+        while !raw(self.modes()) {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the terminal never became raw:\n{}",
+                self.modes()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Once the terminal is raw, send `sig` to the process `comm` with `marker`.
+    fn kill_when_raw(&self, comm: &str, marker: &str, sig: &str) {
+        self.wait_raw();
+        let pid = wait_pid(comm, marker);
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// Run `cmd` so that the shell prints `kept-CODE` if the terminal's modes afterwards are
+    /// those before, `changed-CODE` otherwise.
+    fn line_checking_modes(&self, cmd: &str) {
+        self.line(&format!(
+            "S=$(stty -g); {cmd}; R=$?; [ \"$(stty -g)\" = \"$S\" ] && echo kept-$R || echo changed-$R"
+        ));
+    }
+}
+
+#[test]
+fn the_terminal_modes_come_back_after_an_end_a_sigterm_to_hakoniwa_and_a_killed_program() {
+    let t = Tty::shell("modes");
+    let marker = std::process::id().to_string();
+    // A normal end, after the program read a line in the relayed terminal.
+    t.line_checking_modes(&format!("{} run -- sh -c 'read x'", hk()));
+    t.wait_raw();
+    t.line("x");
+    t.wait_for("kept-0");
+    // SIGTERM to hakoniwa: forwarded, the program ends, hakoniwa exits 143.
+    t.line_checking_modes(&format!("{} run -- sleep 40.{marker}", hk()));
+    t.kill_when_raw("hakoniwa", &format!("40.{marker}"), "-TERM");
+    t.wait_for("kept-143");
+    // The program killed from outside: hakoniwa reports 137.
+    t.line_checking_modes(&format!("{} run -- sleep 41.{marker}", hk()));
+    t.kill_when_raw("sleep", &format!("41.{marker}"), "-KILL");
+    t.wait_for("kept-137");
+}
+
+#[test]
+fn the_window_size_is_seen_inside_and_follows_a_resize() {
+    let t = Tty::shell("size");
+    let size = |t: &Tty| {
+        tmux(
+            &t.sock,
+            &["display", "-p", "-t", "hk", "#{pane_height} #{pane_width}"],
+        )
+        .trim()
+        .to_string()
+    };
+    let before = size(&t);
+    t.line(&format!(
+        "{} run -- sh -c 's=$(stty size); echo start $s; \
+         while [ \"$(stty size)\" = \"$s\" ]; do sleep 0.05; done; echo now $(stty size)'",
+        hk()
+    ));
+    t.wait_for(&format!("start {before}"));
+    tmux(
+        &t.sock,
+        &["resize-window", "-t", "hk", "-x", "120", "-y", "40"],
     );
-    t.line("kill -KILL %1");
+    let after = size(&t);
+    assert_ne!(before, after);
+    t.wait_for(&format!("now {after}"));
+}
+
+#[test]
+fn ctrl_d_ends_the_program_s_input() {
+    let t = Tty::shell("eof");
+    t.line(&format!(
+        "{} run -- sh -c 'wc -l | sed s/^/lines=/'; echo rc=$?",
+        hk()
+    ));
+    t.wait_raw();
+    t.line("a");
+    t.line("b");
+    t.keys(&["C-d"]);
+    t.wait_for("lines=2");
+    t.wait_for("rc=0");
+}
+
+#[test]
+fn a_large_output_arrives_entirely_before_hakoniwa_exits() {
+    let t = Tty::shell("seq");
+    let log = std::env::temp_dir().join(format!("hakoniwa-tty-seq-{}.log", std::process::id()));
+    struct Rm(std::path::PathBuf);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let _rm = Rm(log.clone());
+    // Everything the pane receives, in order.
+    tmux(
+        &t.sock,
+        &[
+            "pipe-pane",
+            "-t",
+            "hk",
+            "-o",
+            &format!("cat >> {}", log.display()),
+        ],
+    );
+    t.line(&format!("{} run -- seq 100000; echo r\"\"c=$?", hk()));
+    let start = Instant::now();
+    let text = loop {
+        let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
+        if text.contains("rc=0") {
+            break text;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "rc=0 never came:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let before_rc = &text[..text.find("rc=0").unwrap()];
+    let numbers: Vec<u32> = before_rc
+        .split(['\r', '\n'])
+        .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 100_000, "lines lost or added");
+    assert!(
+        numbers.iter().zip(1..).all(|(n, want)| *n == want),
+        "the lines are not 1..=100000 in order"
+    );
 }

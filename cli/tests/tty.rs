@@ -186,10 +186,20 @@ fn ctrl_c_ends_a_program_without_a_handler() {
 
 #[test]
 fn ctrl_z_stops_the_program_and_fg_resumes_it() {
-    let t = Tty::shell("tstp");
-    let marker = format!("hk-tstp-{}", std::process::id());
+    ctrl_z_and_fg("tstp", "");
+}
+
+#[test]
+fn with_no_pty_ctrl_z_stops_the_program_and_fg_resumes_it() {
+    // The caller's terminal itself: the init hands its foreground back on `fg`.
+    ctrl_z_and_fg("tstpnp", "--no-pty");
+}
+
+fn ctrl_z_and_fg(name: &str, flags: &str) {
+    let t = Tty::shell(name);
+    let marker = format!("hk-{name}-{}", std::process::id());
     t.line(&format!(
-        "{} run -- python3 -c 'while True: pass' {marker}; echo rc=$?",
+        "{} run {flags} -- python3 -c 'while True: pass' {marker}; echo rc=$?",
         hk()
     ));
     wait_state("python3", &marker, |c| c == 'R', "python never ran");

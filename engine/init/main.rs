@@ -238,18 +238,21 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
             Err(_) => continue,
         };
-        // siginfo: signo, errno, code, pad, pid, uid, then the value. Queued signals from
-        // outside the namespace (pid 0 here) are the engine's requests.
-        let from_engine = info[4] == 0 && info[2] == sys::SI_QUEUE;
+        // siginfo: signo, errno, code, pad, pid, ... A plain signal from outside the
+        // namespace (pid 0 here) is an engine request; see `proto::CONT_FOREGROUND_SIGNAL`.
+        let from_engine = info[4] == 0 && info[2] == sys::SI_USER;
         match sig {
             sys::SIGCHLD => reap(ctl, program),
             proto::RELAY_SIGNAL if from_engine => {
-                let _ = sys::kill(program, info[6]);
+                let _ = sys::kill(program, sys::SIGSTOP);
             }
-            sys::SIGCONT => {
-                if keep_tty && from_engine && info[6] == proto::CONT_FOREGROUND {
+            proto::CONT_FOREGROUND_SIGNAL if from_engine => {
+                if keep_tty {
                     let _ = sys::set_foreground(0, program);
                 }
+                let _ = sys::kill(-program, sys::SIGCONT);
+            }
+            sys::SIGCONT => {
                 let _ = sys::kill(-program, sys::SIGCONT);
             }
             other => {

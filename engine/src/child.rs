@@ -147,9 +147,7 @@ pub struct Child {
     pub(crate) ended: Option<Event>,
 }
 
-/// A queued signal from outside with this number asks the init to send the signal in its
-/// value to the program (used for SIGSTOP, which the init itself cannot receive).
-const RELAY_SIGNAL: i32 = hakoniwa_runtime::init_proto::RELAY_SIGNAL;
+use hakoniwa_runtime::init_proto::{CONT_FOREGROUND_SIGNAL, RELAY_SIGNAL};
 
 /// How often a supervisor without an init checks for a stopped program under job control.
 const JOBCTL_POLL: Timespec = Timespec {
@@ -214,7 +212,7 @@ impl Child {
         }
         let sent = if self.events.is_some() && sig == 19 {
             // SIGSTOP to PID 1 would stop the init; it relays this one instead.
-            sys::pidfd_send_queued(self.pidfd.as_fd(), RELAY_SIGNAL, sig)
+            sys::pidfd_send_signal(self.pidfd.as_fd(), RELAY_SIGNAL)
         } else {
             sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
         };
@@ -330,7 +328,7 @@ impl Child {
             }
             sys::pidfd_send_signal(pidfd, 18)
         } else if foreground {
-            sys::pidfd_send_queued(pidfd, 18, hakoniwa_runtime::init_proto::CONT_FOREGROUND)
+            sys::pidfd_send_signal(pidfd, CONT_FOREGROUND_SIGNAL)
         } else {
             sys::pidfd_send_signal(pidfd, 18)
         };

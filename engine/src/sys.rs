@@ -115,30 +115,6 @@ pub const WSTOPPED: usize = 2;
 /// `si_code` of a stopped child.
 pub const CLD_STOPPED: i32 = 5;
 
-/// `pidfd_send_signal(fd, sig, info)` with a queued (`SI_QUEUE`) siginfo carrying `value`.
-pub fn pidfd_send_queued(fd: BorrowedFd<'_>, sig: i32, value: i32) -> Result<(), i32> {
-    const SI_QUEUE: i32 = -1;
-    // siginfo_t (128 bytes): signo, errno, code, pad, then pid, uid, value (8 bytes).
-    let mut info = [0i32; 32];
-    info[0] = sig;
-    info[2] = SI_QUEUE;
-    info[4] = rustix::process::getpid().as_raw_nonzero().get();
-    info[5] = rustix::process::getuid().as_raw() as i32;
-    info[6] = value;
-    // SAFETY: `info` is a live siginfo_t; the kernel copies it.
-    unsafe {
-        syscall!(
-            Sysno::pidfd_send_signal,
-            fd.as_raw_fd(),
-            sig,
-            info.as_ptr(),
-            0usize
-        )
-    }
-    .map(drop)
-    .map_err(|e| e.into_raw())
-}
-
 /// Run `f` with signal `sig` blocked in the calling thread, then restore the thread's mask.
 pub fn with_signal_blocked<R>(sig: i32, f: impl FnOnce() -> R) -> R {
     let set: u64 = 1 << (sig - 1);

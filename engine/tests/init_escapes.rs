@@ -72,3 +72,32 @@ fn signals_from_inside_neither_stop_nor_kill_the_init_and_the_status_stays_true(
     assert_eq!(out.status.signal(), Some(11), "{:?}", out.status);
     assert_eq!(out.status.code(), 139, "{:?}", out.status);
 }
+
+#[test]
+fn a_request_to_the_init_forged_from_inside_is_forwarded_as_a_plain_signal() {
+    // The engine asks the init for things (relay SIGSTOP, hand the terminal back before a
+    // SIGCONT) with signals from outside the namespace. A process inside can queue a signal
+    // with any siginfo it likes (`rt_sigqueueinfo`, si_code SI_QUEUE, si_pid 0): the init
+    // must not take it for the engine's. Here the forged request asks for SIGUSR1 to be
+    // relayed to the program; the init must instead forward the signal as it came.
+    let script = r#"
+import ctypes, signal, struct
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, 64])
+libc = ctypes.CDLL(None, use_errno=True)
+# siginfo: signo, errno, code (SI_QUEUE), pad, pid 0, uid 0, value: SIGUSR1.
+info = ctypes.create_string_buffer(struct.pack('iiiiiiq', 64, 0, -1, 0, 0, 0, 10), 128)
+print('queued', libc.syscall(129, 1, 64, info), ctypes.get_errno())
+print('got', signal.sigwaitinfo([signal.SIGUSR1, 64]).si_signo)
+"#;
+    let out = sandbox()
+        .command("/usr/bin/python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("queued 0 0\n"),
+        "the forgery was refused: {out:?}"
+    );
+    assert!(text.contains("got 64\n"), "the init acted on it: {out:?}");
+}

@@ -28,13 +28,16 @@ pub const FLAG_FOREGROUND: u32 = 1;
 /// fd 0 is the caller's controlling terminal: keep it to hand the foreground back on resume.
 pub const FLAG_JOB_CONTROL: u32 = 2;
 
-/// Value carried by a `SIGCONT` the engine queues (`SI_QUEUE`) to ask the init to give the
-/// terminal back to the program's process group before continuing it.
-pub const CONT_FOREGROUND: i32 = 1;
+/// The engine's requests to the init are plain signals (`SI_USER`) sent from outside the
+/// namespace, which the kernel delivers with `si_pid` 0. A process inside cannot forge one:
+/// its `kill` carries its own (non-zero) pid, and `rt_sigqueueinfo` to another process only
+/// takes negative codes such as `SI_QUEUE`, whatever pid it claims.
+///
+/// Request: give the terminal back to the program's process group, then continue it.
+pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
 
-/// A signal the engine queues (`SI_QUEUE`, from outside the namespace) to have the init
-/// send the signal number in its value to the program: SIGSTOP, which PID 1 cannot
-/// receive as a forwardable signal (from an ancestor it would stop the init itself).
+/// Request: stop the program with SIGSTOP, which PID 1 cannot receive to forward (from an
+/// ancestor it would stop the init itself).
 pub const RELAY_SIGNAL: i32 = 64;
 
 const MAGIC: &[u8; 4] = b"HKI1";

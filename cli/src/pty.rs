@@ -5,11 +5,12 @@
 //! instead (as `sudo`'s `use_pty`, `systemd-run --pty` or `docker run -t` do): a sandbox
 //! process can then change the foreground, the modes or the line discipline of that
 //! terminal only, never read what the user types to the shell. [`crate::relay`] copies the
-//! bytes between the two. The slave starts with the caller's modes and window size.
+//! bytes between the two. The slave starts with the caller's window size, and its modes when
+//! `hakoniwa` starts in the foreground.
 //!
 //! The caller's terminal is put in raw mode while the program is in the foreground (so
-//! Ctrl-C, Ctrl-Z and Ctrl-D reach the pseudo-terminal's line discipline as bytes) and its
-//! saved modes are put back on every way out: normal end, signal, error (the relay's
+//! Ctrl-C, Ctrl-Z and Ctrl-D reach the pseudo-terminal's line discipline as bytes); the
+//! modes it had then are put back on every way out: normal end, signal, error (the relay's
 //! drop) and panic (a hook installed here).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
@@ -27,14 +28,16 @@ pub struct Pair {
     pub slave: OwnedFd,
 }
 
-/// Open a pseudo-terminal whose slave has the modes and window size of `user`.
-pub fn open(user: BorrowedFd<'_>) -> std::io::Result<Pair> {
+/// Open a pseudo-terminal whose slave has the window size of `user`, and its modes if
+/// `copy_modes` (otherwise the kernel's defaults for a new terminal: in the background the
+/// caller's terminal may be in the modes of the shell's line editor).
+pub fn open(user: BorrowedFd<'_>, copy_modes: bool) -> std::io::Result<Pair> {
     let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
     let master = openpt(flags)?;
     unlockpt(&master)?;
     // By the master, not by a path: nothing can swap the slave node in between.
     let slave = ioctl_tiocgptpeer(&master, flags)?;
-    if let Ok(t) = tcgetattr(user) {
+    if let (true, Ok(t)) = (copy_modes, tcgetattr(user)) {
         let _ = tcsetattr(&slave, OptionalActions::Now, &t);
     }
     copy_size(user, master.as_fd());
@@ -58,20 +61,17 @@ pub fn terminal_device(fd: BorrowedFd<'_>) -> Option<u64> {
     (FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice).then_some(st.st_rdev)
 }
 
-/// The caller's terminal and the modes it had before the program ran.
+/// The caller's terminal.
 pub struct UserTerminal {
     fd: OwnedFd,
-    saved: Termios,
 }
 
 /// What the panic hook restores: the terminal's descriptor and modes, while raw.
 static RESTORE_ON_PANIC: Mutex<Option<(RawFd, Termios)>> = Mutex::new(None);
 
 impl UserTerminal {
-    /// `fd`'s terminal, with its current modes saved; installs the panic hook that puts
-    /// them back.
-    pub fn new(fd: OwnedFd) -> std::io::Result<UserTerminal> {
-        let saved = tcgetattr(&fd)?;
+    /// `fd`'s terminal; installs the panic hook that puts its modes back.
+    pub fn new(fd: OwnedFd) -> UserTerminal {
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -82,14 +82,15 @@ impl UserTerminal {
                     .take()
                 {
                     // SAFETY: the descriptor stays open while it is registered (it is
-                    // unregistered before the UserTerminal is dropped).
+                    // unregistered when the modes are restored, before the UserTerminal
+                    // can be dropped).
                     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
                     let _ = tcsetattr(fd, OptionalActions::Now, &t);
                 }
                 previous(info);
             }));
         });
-        Ok(UserTerminal { fd, saved })
+        UserTerminal { fd }
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -105,23 +106,23 @@ impl UserTerminal {
         }
     }
 
-    /// Raw mode: every byte typed goes to the pseudo-terminal as is.
-    pub fn make_raw(&self) {
-        let mut t = self.saved.clone();
+    /// Raw mode: every byte typed goes to the pseudo-terminal as is. Returns the modes it
+    /// replaced (those the shell set for its foreground job), to give to [`Self::restore`].
+    pub fn make_raw(&self) -> Option<Termios> {
+        let saved = tcgetattr(&self.fd).ok()?;
+        let mut t = saved.clone();
         t.make_raw();
-        *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some((
-            std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-            self.saved.clone(),
-        ));
-        let _ = tcsetattr(&self.fd, OptionalActions::Now, &t);
+        *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::os::fd::AsRawFd::as_raw_fd(&self.fd), saved.clone()));
+        tcsetattr(&self.fd, OptionalActions::Now, &t).ok()?;
+        Some(saved)
     }
 
-    /// The modes saved at the start, if we are in the foreground: from the background,
-    /// the terminal is the shell's, which has set its own modes (and a change would stop us
-    /// with SIGTTOU).
-    pub fn restore(&self) {
+    /// Put `saved` back, if we are in the foreground: from the background, the terminal is
+    /// the shell's, which has set its own modes (and a change would stop us with SIGTTOU).
+    pub fn restore(&self, saved: &Termios) {
         if self.is_foreground() {
-            let _ = tcsetattr(&self.fd, OptionalActions::Now, &self.saved);
+            let _ = tcsetattr(&self.fd, OptionalActions::Now, saved);
         }
         *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
@@ -133,7 +134,7 @@ mod tests {
 
     #[test]
     fn a_new_pair_s_slave_is_a_terminal_and_bytes_cross_it() {
-        let p = open(rustix::stdio::stdin()).expect("open a pseudo-terminal");
+        let p = open(rustix::stdio::stdin(), false).expect("open a pseudo-terminal");
         assert!(terminal_device(p.slave.as_fd()).is_some());
         // The slave's line discipline echoes what the master writes and passes it on.
         rustix::io::write(&p.master, b"hi\n").unwrap();

@@ -9,8 +9,9 @@
 //!   gets its modes back and `hakoniwa` stops with the same signal, so the shell shows the
 //!   job stopped; on `fg` the terminal is made raw again and the program continued;
 //! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
-//!   keeps its input; output still goes out, as for any background job; a `SIGCONT` (sent
-//!   by `fg`) makes the relay look again whether it is in the foreground;
+//!   keeps its input; output still goes out, as for any background job; the relay looks
+//!   again whether it is in the foreground on SIGCONT (`fg` of a stopped job) and every
+//!   200 ms while it is not (`fg` of a running one sends no signal);
 //! - `SIGWINCH` copies the window size to the pseudo-terminal, whose kernel side signals
 //!   the program's foreground group.
 //!
@@ -36,6 +37,13 @@ const DRAIN_IDLE: Timespec = Timespec {
     tv_nsec: 0,
 };
 
+/// How often the relay looks whether it is in the foreground again while it is not: `fg`
+/// of a job that runs in the background sends no signal (bash continues only stopped jobs).
+const BACKGROUND_CHECK: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 200_000_000,
+};
+
 /// The pseudo-terminal, opened and given to the command, before the spawn.
 pub struct Prepared {
     term: UserTerminal,
@@ -53,7 +61,8 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
     let Some(dev) = terminal_device(rustix::stdio::stdin()) else {
         return Ok(None);
     };
-    let pair = crate::pty::open(rustix::stdio::stdin())?;
+    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?);
+    let pair = crate::pty::open(rustix::stdio::stdin(), term.is_foreground())?;
     let streams = [
         true,
         terminal_device(rustix::stdio::stdout()) == Some(dev),
@@ -77,7 +86,6 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
     } else {
         rustix::stdio::stdin().try_clone_to_owned()?
     };
-    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?)?;
     Ok(Some(Prepared {
         term,
         master: pair.master,
@@ -128,8 +136,8 @@ impl Prepared {
 
 #[derive(Default)]
 struct Mode {
-    /// The caller's terminal is in raw mode.
-    raw: bool,
+    /// While the caller's terminal is in raw mode: the modes to put back.
+    raw: Option<rustix::termios::Termios>,
     /// `hakoniwa` is about to stop: the terminal stays as the shell expects it.
     paused: bool,
 }
@@ -157,18 +165,15 @@ impl Shared {
     fn take_terminal(&self) -> bool {
         let fg = self.term.is_foreground();
         let mut m = self.mode();
-        if fg && !m.raw && !m.paused && !self.ended.load(Ordering::SeqCst) {
-            self.term.make_raw();
-            m.raw = true;
+        if fg && m.raw.is_none() && !m.paused && !self.ended.load(Ordering::SeqCst) {
+            m.raw = self.term.make_raw();
         }
         fg
     }
 
     fn give_back(&self) {
-        let mut m = self.mode();
-        if m.raw {
-            self.term.restore();
-            m.raw = false;
+        if let Some(saved) = self.mode().raw.take() {
+            self.term.restore(&saved);
         }
     }
 
@@ -177,9 +182,8 @@ impl Shared {
         {
             let mut m = self.mode();
             m.paused = true;
-            if m.raw {
-                self.term.restore();
-                m.raw = false;
+            if let Some(saved) = m.raw.take() {
+                self.term.restore(&saved);
             }
         }
         raise(sig);
@@ -270,8 +274,16 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         if read_input {
             fds.push(PollFd::new(&term, PollFlags::IN));
         }
-        match poll(&mut fds, ended.then_some(&DRAIN_IDLE)) {
-            Ok(0) => break, // drained: nothing more came for a while after the end
+        let timeout = if ended {
+            Some(&DRAIN_IDLE)
+        } else if !fg && input_open {
+            Some(&BACKGROUND_CHECK)
+        } else {
+            None
+        };
+        match poll(&mut fds, timeout) {
+            Ok(0) if ended => break, // drained: nothing more came for a while after the end
+            Ok(0) => continue,       // in the background: look again
             Ok(_) => {}
             Err(Errno::INTR) => continue,
             Err(_) => break,

@@ -660,3 +660,16 @@ fn a_large_output_arrives_entirely_before_hakoniwa_exits() {
         "the lines are not 1..=100000 in order"
     );
 }
+
+#[test]
+fn in_the_background_hakoniwa_leaves_the_shell_its_input_and_fg_relays_again() {
+    let t = Tty::shell("bg");
+    t.line(&format!("{} run -- sh -c 'read x; echo got-$x' &", hk()));
+    // The shell reads what is typed while the job runs in the background.
+    t.line("echo still-\"\"mine");
+    t.wait_for("\nstill-mine");
+    t.line("fg");
+    t.wait_raw();
+    t.line("abc");
+    t.wait_for("got-abc");
+}

@@ -11,7 +11,8 @@
 //! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
 //!   keeps its input; output still goes out, as for any background job; the relay looks
 //!   again whether it is in the foreground on SIGCONT (`fg` of a stopped job) and every
-//!   200 ms while it is not (`fg` of a running one sends no signal);
+//!   200 ms while it is not (`fg` of a running one sends no signal); after a SIGCONT raw
+//!   mode is applied again (a shell resets the modes of a job stopped from outside);
 //! - `SIGWINCH` copies the window size to the pseudo-terminal, whose kernel side signals
 //!   the program's foreground group.
 //!
@@ -118,6 +119,7 @@ impl Prepared {
             master: self.master,
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
+            continued: AtomicBool::new(false),
             wake_w,
         });
         let s = shared.clone();
@@ -148,6 +150,9 @@ struct Shared {
     mode: Mutex<Mode>,
     /// The sandbox has ended: drain the output, read no more input.
     ended: AtomicBool,
+    /// We were continued: the shell may have reset the terminal's modes while we were
+    /// stopped (by someone else than the stop hook), so raw mode is applied again.
+    continued: AtomicBool,
     wake_w: OwnedFd,
 }
 
@@ -165,8 +170,16 @@ impl Shared {
     fn take_terminal(&self) -> bool {
         let fg = self.term.is_foreground();
         let mut m = self.mode();
-        if fg && m.raw.is_none() && !m.paused && !self.ended.load(Ordering::SeqCst) {
-            m.raw = self.term.make_raw();
+        let continued = self.continued.swap(false, Ordering::SeqCst);
+        if fg && !m.paused && !self.ended.load(Ordering::SeqCst) {
+            match &m.raw {
+                None => m.raw = self.term.make_raw(),
+                // The modes to put back at the end stay those from before.
+                Some(_) if continued => {
+                    let _ = self.term.make_raw();
+                }
+                Some(_) => {}
+            }
         }
         fg
     }
@@ -216,6 +229,8 @@ impl Relay {
         Arc::new(move |sig| {
             if sig == 28 {
                 crate::pty::copy_size(s.term.fd(), s.master.as_fd());
+            } else {
+                s.continued.store(true, Ordering::SeqCst);
             }
             s.wake();
         })

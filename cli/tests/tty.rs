@@ -673,3 +673,24 @@ fn in_the_background_hakoniwa_leaves_the_shell_its_input_and_fg_relays_again() {
     t.line("abc");
     t.wait_for("got-abc");
 }
+
+#[test]
+fn after_an_outside_stop_and_fg_the_terminal_is_raw_again_and_relayed() {
+    // `kill -TSTP` of hakoniwa itself (not Ctrl-Z, which goes to the program): the shell
+    // shows it stopped and may reset the terminal; `fg` must give a working relay again.
+    let t = Tty::shell("xstop");
+    let marker = format!("hk-xstop-{}", std::process::id());
+    t.line(&format!(
+        "{} run -- python3 -c 'import sys; [print(\"got\", l.strip(), flush=True) for l in sys.stdin]' {marker}",
+        hk()
+    ));
+    t.kill_when_raw("hakoniwa", &marker, "-TSTP");
+    t.wait_for("Stopped");
+    // `fg` returns the job's status once it ends.
+    t.line("fg; echo rc=$?");
+    t.wait_raw();
+    t.line("abc");
+    t.wait_for("got abc");
+    t.keys(&["C-d"]);
+    t.wait_for("rc=0");
+}

@@ -5,9 +5,10 @@
 //! (only while `hakoniwa` is the terminal's foreground job and the program runs), what
 //! the program writes goes to the caller's terminal. Job control stays the shell's:
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
-//!   program, the engine sees the stop and calls [`Relay::stop_hook`]: the caller's terminal
-//!   gets its modes back and `hakoniwa` stops with the same signal, so the shell shows the
-//!   job stopped; on `fg` the terminal is made raw again and the program continued;
+//!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
+//!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, so
+//!   the shell shows the job stopped; on `fg` the terminal is made raw again and the
+//!   program continued;
 //! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
 //!   keeps its input; output still goes out, as for any background job; the relay looks
 //!   again whether it is in the foreground on SIGCONT (`fg` of a stopped job) and every
@@ -108,7 +109,7 @@ impl Prepared {
         }
     }
 
-    /// Start relaying; `child`'s terminal stops go through [`Relay::stop_hook`].
+    /// Start relaying; `child`'s terminal stops go through [`Shared::program_stopped`].
     pub fn start(self, child: &mut hakoniwa::Child) -> std::io::Result<Relay> {
         rustix::fs::fcntl_setfl(&self.master, rustix::fs::OFlags::NONBLOCK)?;
         let (wake_r, wake_w) = rustix::pipe::pipe_with(
@@ -190,7 +191,8 @@ impl Shared {
         }
     }
 
-    /// The engine's stop hook: see [`Relay::stop_hook`].
+    /// The engine's stop hook (see the module docs): give the terminal back, stop like the
+    /// program, and once continued take the terminal again if in the foreground.
     fn program_stopped(&self, sig: i32) -> bool {
         {
             let mut m = self.mode();

@@ -38,7 +38,9 @@ impl log::Log for Logger {
 
     fn log(&self, r: &log::Record) {
         if self.enabled(r.metadata()) {
-            let _ = writeln!(std::io::stderr().lock(), "[hakoniwa] {}", r.args());
+            // (Raw mode while a pseudo-terminal is relayed: see pty.rs.)
+            let end = crate::pty::stderr_line_end();
+            let _ = write!(std::io::stderr().lock(), "[hakoniwa] {}{end}", r.args());
         }
     }
 

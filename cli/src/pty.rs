@@ -14,6 +14,7 @@
 //! drop) and panic (a hook installed here).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use rustix::fs::{fstat, FileType};
@@ -64,14 +65,30 @@ pub fn terminal_device(fd: BorrowedFd<'_>) -> Option<u64> {
 /// The caller's terminal.
 pub struct UserTerminal {
     fd: OwnedFd,
+    /// `hakoniwa`'s own stderr is this terminal.
+    stderr_too: bool,
+}
+
+/// Set while the caller's terminal, which is also `hakoniwa`'s stderr, is raw: the log then
+/// ends its lines with `\r\n` (raw mode has no output processing).
+static STDERR_RAW: AtomicBool = AtomicBool::new(false);
+
+/// The line end for `hakoniwa`'s own messages on stderr now.
+pub fn stderr_line_end() -> &'static str {
+    if STDERR_RAW.load(Ordering::Relaxed) {
+        "\r\n"
+    } else {
+        "\n"
+    }
 }
 
 /// What the panic hook restores: the terminal's descriptor and modes, while raw.
 static RESTORE_ON_PANIC: Mutex<Option<(RawFd, Termios)>> = Mutex::new(None);
 
 impl UserTerminal {
-    /// `fd`'s terminal; installs the panic hook that puts its modes back.
-    pub fn new(fd: OwnedFd) -> UserTerminal {
+    /// `fd`'s terminal (`stderr_too`: also `hakoniwa`'s stderr); installs the panic hook
+    /// that puts its modes back.
+    pub fn new(fd: OwnedFd, stderr_too: bool) -> UserTerminal {
         static HOOK: std::sync::Once = std::sync::Once::new();
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
@@ -90,7 +107,7 @@ impl UserTerminal {
                 previous(info);
             }));
         });
-        UserTerminal { fd }
+        UserTerminal { fd, stderr_too }
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -115,6 +132,7 @@ impl UserTerminal {
         *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((std::os::fd::AsRawFd::as_raw_fd(&self.fd), saved.clone()));
         tcsetattr(&self.fd, OptionalActions::Now, &t).ok()?;
+        STDERR_RAW.store(self.stderr_too, Ordering::Relaxed);
         Some(saved)
     }
 
@@ -124,6 +142,7 @@ impl UserTerminal {
         if self.is_foreground() {
             let _ = tcsetattr(&self.fd, OptionalActions::Now, saved);
         }
+        STDERR_RAW.store(false, Ordering::Relaxed);
         *RESTORE_ON_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }

@@ -63,13 +63,13 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
     let Some(dev) = terminal_device(rustix::stdio::stdin()) else {
         return Ok(None);
     };
-    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?);
-    let pair = crate::pty::open(rustix::stdio::stdin(), term.is_foreground())?;
     let streams = [
         true,
         terminal_device(rustix::stdio::stdout()) == Some(dev),
         terminal_device(rustix::stdio::stderr()) == Some(dev),
     ];
+    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?, streams[2]);
+    let pair = crate::pty::open(rustix::stdio::stdin(), term.is_foreground())?;
     cmd.stdin(pair.slave.try_clone()?);
     if streams[1] {
         cmd.stdout(pair.slave.try_clone()?);
@@ -97,20 +97,11 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
 }
 
 impl Prepared {
-    /// Take the slave back from `cmd` (after the spawn): the sandbox holds the only copies
-    /// left, so the master reports their end.
-    pub fn release_slave(&self, cmd: &mut hakoniwa::Command) {
-        cmd.stdin(hakoniwa::Stdio::inherit());
-        if self.streams[1] {
-            cmd.stdout(hakoniwa::Stdio::inherit());
-        }
-        if self.streams[2] {
-            cmd.stderr(hakoniwa::Stdio::inherit());
-        }
-    }
-
-    /// Start relaying; `child`'s terminal stops go through [`Shared::program_stopped`].
-    pub fn start(self, child: &mut hakoniwa::Child) -> std::io::Result<Relay> {
+    /// Start relaying, before the spawn: the caller's terminal is raw from now on (in the
+    /// foreground), so a Ctrl-Z or Ctrl-C typed as the program starts reaches the program's
+    /// terminal, never `hakoniwa` alone. Until [`Relay::attach`], Ctrl-C and Ctrl-\ also
+    /// signal `hakoniwa` itself, as they would in cooked mode (a run still in setup ends).
+    pub fn start(self) -> std::io::Result<Relay> {
         rustix::fs::fcntl_setfl(&self.master, rustix::fs::OFlags::NONBLOCK)?;
         let (wake_r, wake_w) = rustix::pipe::pipe_with(
             rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
@@ -121,18 +112,20 @@ impl Prepared {
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
             continued: AtomicBool::new(false),
+            attached: AtomicBool::new(false),
             wake_w,
         });
+        // Raw before the thread reads anything.
+        shared.take_terminal();
         let s = shared.clone();
         let out = self.out;
         let thread = std::thread::Builder::new()
             .name("hakoniwa-pty".into())
             .spawn(move || relay(&s, out.as_fd(), wake_r.as_fd()))?;
-        let s = shared.clone();
-        child.on_terminal_stop(move |sig| s.program_stopped(sig));
         Ok(Relay {
             shared,
             thread: Some(thread),
+            streams: self.streams,
         })
     }
 }
@@ -151,6 +144,8 @@ struct Shared {
     mode: Mutex<Mode>,
     /// The sandbox has ended: drain the output, read no more input.
     ended: AtomicBool,
+    /// The sandbox runs: typed bytes only go to the program's terminal.
+    attached: AtomicBool,
     /// We were continued: the shell may have reset the terminal's modes while we were
     /// stopped (by someone else than the stop hook), so raw mode is applied again.
     continued: AtomicBool,
@@ -191,6 +186,25 @@ impl Shared {
         }
     }
 
+    /// Before the sandbox runs: the interrupt and quit keys signal `hakoniwa`, as the
+    /// terminal's own line discipline would in the modes the shell set.
+    fn signal_keys(&self, typed: &[u8]) {
+        use rustix::termios::SpecialCodeIndex;
+        let Some(keys) = self.mode().raw.as_ref().map(|t| {
+            [
+                (t.special_codes[SpecialCodeIndex::VINTR], 2),
+                (t.special_codes[SpecialCodeIndex::VQUIT], 3),
+            ]
+        }) else {
+            return;
+        };
+        for (key, sig) in keys {
+            if key != 0 && typed.contains(&key) {
+                raise(sig);
+            }
+        }
+    }
+
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
     /// program, and once continued take the terminal again if in the foreground.
     fn program_stopped(&self, sig: i32) -> bool {
@@ -221,9 +235,30 @@ fn raise(sig: i32) {
 pub struct Relay {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// Which of the program's stdin, stdout, stderr got the slave.
+    streams: [bool; 3],
 }
 
 impl Relay {
+    /// Take the slave back from `cmd` (after the spawn): the sandbox holds the only copies
+    /// left, so the master reports their end.
+    pub fn release_slave(&self, cmd: &mut hakoniwa::Command) {
+        cmd.stdin(hakoniwa::Stdio::inherit());
+        if self.streams[1] {
+            cmd.stdout(hakoniwa::Stdio::inherit());
+        }
+        if self.streams[2] {
+            cmd.stderr(hakoniwa::Stdio::inherit());
+        }
+    }
+
+    /// The sandbox runs: `child`'s terminal stops go through [`Shared::program_stopped`].
+    pub fn attach(&self, child: &mut hakoniwa::Child) {
+        let s = self.shared.clone();
+        child.on_terminal_stop(move |sig| s.program_stopped(sig));
+        self.shared.attached.store(true, Ordering::SeqCst);
+    }
+
     /// What the signal thread does with SIGWINCH (copy the window size) and SIGCONT (look
     /// again whether we are in the foreground).
     pub fn signal_handler(&self) -> Arc<dyn Fn(i32) + Send + Sync> {
@@ -332,7 +367,12 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         if typed {
             match rustix::io::read(term, &mut buf) {
                 Ok(0) => input_open = false,
-                Ok(n) => pending.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    if !s.attached.load(Ordering::SeqCst) {
+                        s.signal_keys(&buf[..n]);
+                    }
+                    pending.extend_from_slice(&buf[..n]);
+                }
                 Err(Errno::AGAIN) | Err(Errno::INTR) => {}
                 // A read that raced with the shell taking the terminal back.
                 Err(Errno::IO) if !s.term.is_foreground() => {}

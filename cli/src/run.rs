@@ -1282,26 +1282,50 @@ pub fn main(args: &RunArgs) -> i32 {
             }
         }
     };
+    // From here the caller's terminal may be raw (see relay.rs): the log writes whole lines
+    // (pty.rs), and other messages wait until the relay has finished and restored it.
+    let mut relay = None;
+    if let Some(p) = pty {
+        match p.start() {
+            Ok(r) => {
+                signals.relay_terminal(r.signal_handler());
+                relay = Some(r);
+            }
+            Err(e) => {
+                let e = CliError::invalid(format!("cannot relay the program's terminal: {e}"));
+                return report_err(e, Vec::new());
+            }
+        }
+    }
     // Where the kernel log ends now: a seccomp kill's audit record comes after it.
     let kmsg = death::KmsgMark::now();
     let spawned = prepared.command.spawn();
-    if let Some(p) = &pty {
-        p.release_slave(&mut prepared.command);
+    if let Some(r) = &relay {
+        r.release_slave(&mut prepared.command);
     }
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
+            if let Some(r) = relay.as_mut() {
+                r.finish();
+            }
             crate::verbose::seccomp_and_execve(None, &prepared.program_display(), &prepared.args);
             let err = spawn_error(e, &prepared);
             let code = report_err(err, prepared.namespaces);
             return signals.pending().map_or(code, interrupted);
         }
     };
+    if let Some(r) = &relay {
+        r.attach(&mut child);
+    }
     if let Some(sig) = signals.forward_to(child.pidfd()) {
         // Ended before the program could run for long: tear the sandbox down (pasta,
         // created mount points) and end as the signal asked.
         let _ = child.kill();
         let _ = child.wait();
+        if let Some(r) = relay.as_mut() {
+            r.finish();
+        }
         return interrupted(sig);
     }
     // The program's own pid (with the init, PID 1's child), for the seccomp message.
@@ -1317,20 +1341,6 @@ pub fn main(args: &RunArgs) -> i32 {
         log::warn!("{w}");
     }
     crate::slim::release_startup_pages();
-    // From here the caller's terminal may be raw: nothing is printed until the relay has
-    // finished and restored it.
-    let mut relay = match pty.map(|p| p.start(&mut child)).transpose() {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let e = CliError::invalid(format!("cannot relay the program's terminal: {e}"));
-            return report_err(e, prepared.namespaces);
-        }
-    };
-    if let Some(r) = &relay {
-        signals.relay_terminal(r.signal_handler());
-    }
     let waited = child.wait();
     if let Some(r) = relay.as_mut() {
         r.finish();

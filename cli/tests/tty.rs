@@ -694,3 +694,22 @@ fn after_an_outside_stop_and_fg_the_terminal_is_raw_again_and_relayed() {
     t.keys(&["C-d"]);
     t.wait_for("rc=0");
 }
+
+#[test]
+fn the_verbose_log_stays_line_by_line_while_the_terminal_is_relayed() {
+    // The terminal is raw from before the spawn: the log's lines end with CR LF then.
+    let t = Tty::shell("vlog");
+    t.line(&format!("{} run -v -- sh -c 'read x'; echo rc=$?", hk()));
+    t.wait_raw();
+    t.line("x");
+    let screen = t.wait_for("rc=0");
+    let lines: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("[hakoniwa]"))
+        .collect();
+    assert!(lines.len() > 5, "{screen}");
+    assert!(
+        lines.iter().all(|l| l.starts_with("[hakoniwa]")),
+        "{screen}"
+    );
+}

@@ -164,6 +164,27 @@ impl Command {
     /// A stdin that is not a terminal is refused at spawn; one that is another session's
     /// controlling terminal fails setup at the `session` stage (`EPERM`).
     ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use hakoniwa::{Container, Stdio};
+    /// # fn pty_slave() -> std::os::fd::OwnedFd { unimplemented!() }
+    /// // The slave of a pseudo-terminal whose master the caller relays (e.g. from openpty).
+    /// let slave = pty_slave();
+    /// let mut child = Container::new()
+    ///     .rootfs("/")
+    ///     .command("/bin/sh")
+    ///     .stdin(Stdio::from(slave.try_clone()?))
+    ///     .stdout(Stdio::from(slave.try_clone()?))
+    ///     .stderr(Stdio::from(slave))
+    ///     .controlling_terminal(true)
+    ///     .spawn()?;
+    /// // Ctrl-Z typed in the terminal: let the program go on at once, in the foreground.
+    /// child.on_terminal_stop(|_sig| true);
+    /// child.wait()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # References
     /// - [credentials(7)](https://man7.org/linux/man-pages/man7/credentials.7.html)
     /// - [TIOCSCTTY in ioctl_tty(2)](https://man7.org/linux/man-pages/man2/TIOCSCTTY.2const.html)

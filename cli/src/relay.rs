@@ -39,6 +39,10 @@ const DRAIN_IDLE: Timespec = Timespec {
     tv_nsec: 0,
 };
 
+/// The longest drain after the end, for a writer that keeps the slave busy (again only
+/// possible without a PID namespace, e.g. a daemon left by a profile that shares it).
+const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How often the relay looks whether it is in the foreground again while it is not: `fg`
 /// of a job that runs in the background sends no signal (bash continues only stopped jobs).
 const BACKGROUND_CHECK: Timespec = Timespec {
@@ -307,10 +311,15 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
     // Typed bytes the master has not taken yet (the program is not reading).
     let mut pending: Vec<u8> = Vec::new();
     let mut input_open = true;
+    let mut ended_at = None;
     loop {
         let ended = s.ended.load(Ordering::SeqCst);
         if ended {
             pending.clear();
+            let t = *ended_at.get_or_insert_with(std::time::Instant::now);
+            if t.elapsed() > DRAIN_MAX {
+                break;
+            }
         }
         let fg = s.take_terminal();
         let read_input = input_open && fg && !ended && pending.is_empty();

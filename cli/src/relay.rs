@@ -125,7 +125,8 @@ impl Prepared {
         let out = self.out;
         let thread = std::thread::Builder::new()
             .name("hakoniwa-pty".into())
-            .spawn(move || relay(&s, out.as_fd(), wake_r.as_fd()))?;
+            .spawn(move || relay(&s, out.as_fd(), wake_r.as_fd()))
+            .inspect_err(|_| shared.give_back())?;
         Ok(Relay {
             shared,
             thread: Some(thread),
@@ -140,6 +141,8 @@ struct Mode {
     raw: Option<rustix::termios::Termios>,
     /// `hakoniwa` is about to stop: the terminal stays as the shell expects it.
     paused: bool,
+    /// We were in the background when last looked at.
+    was_background: bool,
 }
 
 struct Shared {
@@ -170,18 +173,24 @@ impl Shared {
     fn take_terminal(&self) -> bool {
         let fg = self.term.is_foreground();
         let mut m = self.mode();
-        let continued = self.continued.swap(false, Ordering::SeqCst);
-        if fg && !m.paused && !self.ended.load(Ordering::SeqCst) {
+        if !fg {
+            m.was_background = true;
+            return false;
+        }
+        // Back in the foreground, or continued: the shell may have set its own modes since.
+        let again =
+            std::mem::take(&mut m.was_background) | self.continued.swap(false, Ordering::SeqCst);
+        if !m.paused && !self.ended.load(Ordering::SeqCst) {
             match &m.raw {
                 None => m.raw = self.term.make_raw(),
                 // The modes to put back at the end stay those from before.
-                Some(_) if continued => {
+                Some(_) if again => {
                     let _ = self.term.make_raw();
                 }
                 Some(_) => {}
             }
         }
-        fg
+        true
     }
 
     fn give_back(&self) {
@@ -227,7 +236,7 @@ impl Shared {
     }
 }
 
-/// Stop this process with `sig` (returns once it is continued).
+/// Send `sig` to this process (a stop signal returns once it is continued).
 fn raise(sig: i32) {
     use syscalls::{syscall, Sysno};
     let pid = rustix::process::getpid().as_raw_nonzero().get();

@@ -678,14 +678,29 @@ fn in_the_background_hakoniwa_leaves_the_shell_its_input_and_fg_relays_again() {
 fn after_an_outside_stop_and_fg_the_terminal_is_raw_again_and_relayed() {
     // `kill -TSTP` of hakoniwa itself (not Ctrl-Z, which goes to the program): the shell
     // shows it stopped and may reset the terminal; `fg` must give a working relay again.
-    let t = Tty::shell("xstop");
-    let marker = format!("hk-xstop-{}", std::process::id());
+    outside_stop("xstop", false);
+}
+
+#[test]
+fn after_an_outside_stop_bg_and_fg_the_terminal_is_raw_again_and_relayed() {
+    // The same with a spell in the background between (`fg` of a running job sends no
+    // SIGCONT).
+    outside_stop("xstopbg", true);
+}
+
+fn outside_stop(name: &str, bg: bool) {
+    let t = Tty::shell(name);
+    let marker = format!("hk-{name}-{}", std::process::id());
     t.line(&format!(
         "{} run -- python3 -c 'import sys; [print(\"got\", l.strip(), flush=True) for l in sys.stdin]' {marker}",
         hk()
     ));
     t.kill_when_raw("hakoniwa", &marker, "-TSTP");
     t.wait_for("Stopped");
+    if bg {
+        t.line("bg; echo in-the-back\"\"ground");
+        t.wait_for("in-the-background");
+    }
     // `fg` returns the job's status once it ends.
     t.line("fg; echo rc=$?");
     t.wait_raw();

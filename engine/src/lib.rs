@@ -81,8 +81,8 @@
 //!   before `execve`;
 //! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta;
 //! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
-//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as signal 64 carrying
-//!   SIGSTOP, and the init stops the program); a failed setup
+//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as a plain signal 64,
+//!   and the init stops the program); a failed setup
 //!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
 //!   SIGKILL;
 //! - under job control (the caller's terminal on stdin), when the program stops on a
@@ -90,7 +90,9 @@
 //!   signal, so the caller's shell regains the terminal), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
-//!   continued.
+//!   continued (through the init: a plain signal 63 asks it to hand the terminal back
+//!   first); with [`Command::controlling_terminal`] the caller's hook
+//!   ([`Child::on_terminal_stop`]) decides instead, and the engine stops nothing itself.
 //!
 //! # Peak memory
 //! Measured only when asked for with [`Container::peak_memory`]; otherwise

@@ -26,21 +26,6 @@ fn free_port() -> u16 {
 const PERL_SERVER: &str = r#"use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0], Listen => 1, ReuseAddr => 1) or die "listen: $!"; print STDOUT "listening\n"; STDOUT->flush; my $c = $s->accept; print $c "hello from inside\n"; close $c;"#;
 const PERL_CLIENT: &str = r#"use IO::Socket::INET; my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Timeout => 3); if ($c) { print scalar <$c> } else { print "refused: $!\n" }"#;
 
-fn pasta_count() -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm"))
-                .map(|c| c.starts_with("passt") || c.starts_with("pasta"))
-                .unwrap_or(false)
-                && std::fs::read_to_string(e.path().join("stat"))
-                    .map(|s| !s.contains(") Z "))
-                    .unwrap_or(false)
-        })
-        .count()
-}
-
 #[test]
 fn none_has_only_loopback_up_and_local_traffic_works() {
     let c = net(Network::None);
@@ -49,8 +34,9 @@ fn none_has_only_loopback_up_and_local_traffic_works() {
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.starts_with("lo: <LOOPBACK,UP,LOWER_UP>"), "{out}");
     let port = 23456;
+    // The client starts once the server said it listens (no sleep: a pipe orders them).
     let script = format!(
-        "perl -e '{PERL_SERVER}' {port} > /dev/null & sleep 0.3; perl -e '{PERL_CLIENT}' {port}; wait"
+        "perl -e '{PERL_SERVER}' {port} | {{ read -r listening; perl -e '{PERL_CLIENT}' {port}; }}"
     );
     let (code, out, err) = sh(&c, &script);
     assert_eq!(code, 0, "{err}");
@@ -174,15 +160,41 @@ fn pasta_errors_carry_pastas_message() {
     );
 }
 
-/// Distinct network namespaces held by any process.
-fn netns_count() -> usize {
-    let mut set = std::collections::BTreeSet::new();
+/// What the sandboxes `pids` left: a pasta started for one of them (its command line ends
+/// with the sandbox's pid), a sandbox still there, or a network namespace this process holds
+/// a descriptor of. Nothing else is counted: other processes of the machine (other tests
+/// among them) start and stop pasta and network namespaces at the same time.
+fn left_from(pids: &[u32]) -> Vec<String> {
+    let mut left = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(l) = std::fs::read_link(e.path().join("ns/net")) {
-            set.insert(l);
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let pasta = comm.starts_with("passt") || comm.starts_with("pasta");
+        if pasta
+            && pids
+                .iter()
+                .any(|p| cmd.ends_with(format!("\0{p}\0").as_bytes()))
+        {
+            left.push(format!("pasta {pid}: {}", String::from_utf8_lossy(&cmd)));
+        } else if pids.contains(&pid) {
+            left.push(format!("sandbox {pid} ({})", comm.trim()));
         }
     }
-    set.len()
+    for fd in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        if let Ok(l) = std::fs::read_link(fd.path()) {
+            if l.to_string_lossy().starts_with("net:[") {
+                left.push(format!(
+                    "descriptor {:?} of {}",
+                    fd.file_name(),
+                    l.display()
+                ));
+            }
+        }
+    }
+    left
 }
 
 #[test]
@@ -218,15 +230,21 @@ fn pasta_defaults_forward_nothing_and_keep_the_gateway_unmapped() {
 fn landlock_tcp_rules_compose_with_none_and_host() {
     use hakoniwa::landlock::{CompatMode, Resource, Ruleset};
     for mode in [Network::None, Network::Host] {
+        // With the host's network the ports are the host's: take free ones, not fixed ones
+        // another process of the machine may hold.
+        let allowed = free_port();
+        let denied = std::iter::repeat_with(free_port)
+            .find(|p| *p != allowed)
+            .unwrap();
         let mut r = Ruleset::new();
         r.restrict(Resource::TcpBind, CompatMode::Enforce)
-            .add_net_rule(23457, Resource::TcpBind);
+            .add_net_rule(allowed, Resource::TcpBind);
         let mut c = net(mode.clone());
         c.landlock(r);
         let bind = |port: u16| {
             format!("perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalAddr => \"127.0.0.1\", LocalPort => {port}, Listen => 1) and print \"ok\\n\" or print \"$!\\n\"'")
         };
-        let (code, out, err) = sh(&c, &format!("{}; {}", bind(23457), bind(23458)));
+        let (code, out, err) = sh(&c, &format!("{}; {}", bind(allowed), bind(denied)));
         assert_eq!(code, 0, "{mode:?}: {err}");
         assert_eq!(out, "ok\nPermission denied\n", "{mode:?}");
     }
@@ -234,23 +252,22 @@ fn landlock_tcp_rules_compose_with_none_and_host() {
 
 #[test]
 fn fifty_pasta_runs_leave_no_pasta_behind() {
-    let netns_before = netns_count();
-    let before = pasta_count();
     let c = net(Pasta::default());
+    let mut pids = Vec::new();
     for _ in 0..50 {
-        assert!(c.command("/bin/true").status().unwrap().success());
+        // pasta's command line names the sandbox's pid: that is how its pasta is found.
+        let mut child = c.command("/bin/true").spawn().unwrap();
+        pids.push(child.id());
+        assert!(child.wait().unwrap().success());
     }
+    // No pasta of these runs is left, and nothing pins one of their network namespaces.
     let t = Instant::now();
-    while pasta_count() > before && t.elapsed() < Duration::from_secs(5) {
+    let mut left = left_from(&pids);
+    while !left.is_empty() && t.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(20));
+        left = left_from(&pids);
     }
-    assert_eq!(pasta_count(), before);
-    // No network namespace is left either (none is pinned by a leftover process).
-    assert!(
-        netns_count() <= netns_before,
-        "{} network namespaces, {netns_before} before",
-        netns_count()
-    );
+    assert!(left.is_empty(), "{left:#?}");
 }
 
 #[test]

@@ -87,3 +87,36 @@ pub fn example(name: &str) -> std::path::PathBuf {
         .join("examples")
         .join(name)
 }
+
+/// Names in /tmp owned by this process's effective uid, the only ones a sandbox of this
+/// process could leave there: entries of other users (and of the machine's services) are not
+/// counted. Names starting with one of `skip` (scratch directories that tests of the same
+/// binary make on purpose, at the same time) are not counted either.
+pub fn my_tmp_entries(skip: &[&str]) -> std::collections::BTreeSet<std::ffi::OsString> {
+    use std::os::unix::fs::MetadataExt;
+    let me = euid();
+    std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == me))
+        .map(|e| e.file_name())
+        .filter(|n| !skip.iter().any(|s| n.to_string_lossy().starts_with(s)))
+        .collect()
+}
+
+/// The entries of [`my_tmp_entries`] that are not in `before` and stay: polled for up to
+/// 10 s, so that another process of the same user (a compiler's temporary files, say)
+/// that creates and removes its own while the test runs is not taken for a leak.
+pub fn new_tmp_entries(
+    before: &std::collections::BTreeSet<std::ffi::OsString>,
+    skip: &[&str],
+) -> Vec<std::ffi::OsString> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let new: Vec<_> = my_tmp_entries(skip).difference(before).cloned().collect();
+        if new.is_empty() || std::time::Instant::now() > deadline {
+            return new;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -353,7 +353,7 @@ fn symlink_in_writable_rootdir_cannot_escape() {
     let (code, _, err) = sh(&c, "true");
     assert_eq!(code, 0, "{err}");
     // A mount point through the link is refused (none is created in a read-write rootdir).
-    c.bindmount_ro("/etc/hostname", format!("/etc/{marker}-bind"));
+    c.bindmount_ro("/etc/passwd", format!("/etc/{marker}-bind"));
     assert!(c.command("/bin/true").status().is_err());
     assert!(
         !Path::new("/").join(&marker).exists(),
@@ -387,11 +387,9 @@ fn locked_host_flags_and_device_binds_work() {
 #[test]
 fn many_runs_leave_no_mounts_files_or_processes() {
     let mi_before = mountinfo();
-    let tmp_before: Vec<_> = std::fs::read_dir("/tmp")
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    // Anything new, except the scratch directories other tests of this binary (running in
+    // parallel) create on purpose.
+    let tmp_before = my_tmp_entries(&["hakoniwa-fs-"]);
     let marker = format!("{}.{}", 7000 + std::process::id() % 1000, 141421);
     let mut c = sandbox();
     c.devfsmount("/dev").tmpfsmount("/tmp");
@@ -406,20 +404,7 @@ fn many_runs_leave_no_mounts_files_or_processes() {
         }
     }
     assert_eq!(mountinfo(), mi_before);
-    let tmp_after: Vec<_> = std::fs::read_dir("/tmp")
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    let new: Vec<_> = tmp_after
-        .iter()
-        .filter(|p| {
-            // Anything new, except the scratch directories other tests of this binary (running
-            // in parallel) create on purpose.
-            let name = p.file_name().unwrap().to_string_lossy();
-            !tmp_before.contains(p) && !name.starts_with("hakoniwa-fs-")
-        })
-        .collect();
+    let new = new_tmp_entries(&tmp_before, &["hakoniwa-fs-"]);
     assert!(new.is_empty(), "{new:?}");
     assert!(host_pids_with(&marker).is_empty(), "leftover processes");
 }
@@ -443,7 +428,7 @@ fn a_writable_rootdir_lacking_mount_points_is_refused_naming_each() {
     c.rootdir(&root, true)
         .bindmount_ro("/usr", "/usr")
         .devfsmount("/dev")
-        .bindmount_ro("/etc/hostname", "/a/b/f");
+        .bindmount_ro("/etc/passwd", "/a/b/f");
     let err = c.command("/bin/true").status().unwrap_err();
     let msg = err.to_string();
     for p in ["a/b/f", "dev", "proc"] {

@@ -309,7 +309,7 @@ fn a_mount_point_missing_inside_a_readonly_rootdir_directory_is_refused() {
     let mut c = Container::new();
     c.rootdir(&root, false)
         .rootfs("/")
-        .bindmount_ro("/etc/hostname", "/own/newname");
+        .bindmount_ro("/etc/passwd", "/own/newname");
     let (stage, errno, msg) = setup_error(&c);
     assert_eq!((stage, errno), (Stage::MountTarget, 30), "{msg}");
     assert!(
@@ -332,7 +332,7 @@ fn a_readonly_rootdir_is_never_written_to_while_the_sandbox_runs() {
         .rootfs("/")
         .devfsmount("/dev")
         .tmpfsmount("/tmp")
-        .bindmount_ro("/etc/hostname", "/hostname")
+        .bindmount_ro("/etc/passwd", "/hostname")
         .dir("/made", 0o700)
         .file("/made/file", "x")
         .symlink("/made", "/link");
@@ -399,7 +399,7 @@ fn a_missing_mount_point_inside_a_readwrite_bind_is_refused_and_nothing_is_creat
     let d = scratch("rw-bind-nested");
     let mut c = sandbox();
     c.bindmount_rw(&d, "/shared")
-        .bindmount_ro("/etc/hostname", "/shared/a/b/c")
+        .bindmount_ro("/etc/passwd", "/shared/a/b/c")
         .tmpfsmount("/shared/t");
     // Refused before anything runs, each missing host path named.
     let err = c.command("/bin/true").status().unwrap_err();
@@ -436,7 +436,7 @@ fn an_existing_mount_point_inside_a_readwrite_bind_is_used() {
     std::fs::create_dir(d.join("t")).unwrap();
     let mut c = sandbox();
     c.bindmount_rw(&d, "/shared")
-        .bindmount_ro("/etc/hostname", "/shared/a/b/c")
+        .bindmount_ro("/etc/passwd", "/shared/a/b/c")
         .tmpfsmount("/shared/t")
         .tmpfsmount("/shared/t/deeper/still");
     let (code, out, err) = sh(

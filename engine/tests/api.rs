@@ -307,10 +307,19 @@ fn wait_twice_returns_the_same_status() {
 
 #[test]
 fn try_wait_and_pidfd() {
-    let mut child = sandbox().command("/bin/sleep").arg("0.2").spawn().unwrap();
+    // The program waits for its input before it sleeps: still running when try_wait looks,
+    // however long this thread is held up.
+    let mut child = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "read -r go; exec sleep 0.2"])
+        .stdin(hakoniwa::Stdio::piped())
+        .spawn()
+        .unwrap();
     assert!(child.id() > 1);
     let _ = child.pidfd();
     assert_eq!(child.try_wait().unwrap(), None);
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let s = child.wait().unwrap();
     assert!(s.success());
     assert!(s.usage.real_time >= std::time::Duration::from_millis(150));
@@ -320,7 +329,12 @@ fn try_wait_and_pidfd() {
 fn usage_figures_are_filled() {
     let s = sandbox()
         .command("/bin/sh")
-        .args(["-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
+        // The loop takes CPU time; the sleep blocks (at least one voluntary switch, however
+        // idle or busy the machine is).
+        .args([
+            "-c",
+            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 0.01",
+        ])
         .status()
         .unwrap();
     assert!(s.success());

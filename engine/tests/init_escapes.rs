@@ -68,7 +68,11 @@ fn signals_from_inside_neither_stop_nor_kill_the_init_and_the_status_stays_true(
         .output()
         .expect("spawn");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("init-state:S"), "{text}");
+    // Sleeping as a rule; running if something woke it just then. Never stopped (T).
+    assert!(
+        text.contains("init-state:S") || text.contains("init-state:R"),
+        "{text}"
+    );
     assert_eq!(out.status.signal(), Some(11), "{:?}", out.status);
     assert_eq!(out.status.code(), 139, "{:?}", out.status);
 }

@@ -30,8 +30,9 @@ fn keys_held_by_twenty_sandboxes(c: &hakoniwa::Container) -> i64 {
     let before = my_key_count() as i64;
     let mut children: Vec<_> = (0..20)
         .map(|_| {
+            // Killed below: they only have to outlive the count, however slow the spawns.
             c.command("/bin/sleep")
-                .arg("5")
+                .arg("600")
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("spawn")

@@ -31,12 +31,29 @@ fn peak_rss_is_the_programs_own_even_from_a_large_host() {
     assert!((100 * 1024..400 * 1024).contains(&kb), "{kb} KiB");
 
     // Killed by the wall-clock limit after allocating: the reading taken before the kill.
-    let s = c
+    // perl says when it holds the memory, so a slow machine cannot make the test read a
+    // figure from before the allocation.
+    let mut child = c
         .command("/usr/bin/perl")
-        .args(["-e", "my $x = 'b' x (60 * 1024 * 1024); sleep 10"])
-        .wait_timeout(Duration::from_millis(1500))
-        .status()
+        .args([
+            "-e",
+            "my $x = 'b' x (60 * 1024 * 1024); $| = 1; print qq(allocated\n); sleep 60",
+        ])
+        .stdout(hakoniwa::Stdio::piped())
+        .wait_timeout(Duration::from_secs(4))
+        .spawn()
         .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line, "allocated\n",
+        "perl did not allocate within the limit"
+    );
+    let s = child.wait().unwrap();
     assert_eq!(s.reason, hakoniwa::ExitReason::WallTimeExceeded);
     let kb = s.usage.max_rss_kb.expect("asked for");
     assert!((60 * 1024..400 * 1024).contains(&kb), "{kb} KiB");

@@ -522,7 +522,7 @@ fn the_format_checklist_rejects_what_the_original_rejects() {
 
 #[test]
 fn the_originals_landlock_restrict_flags_are_accepted() {
-    let cat = ["--", "/usr/bin/cat", "/etc/hostname"];
+    let cat = ["--", "/usr/bin/cat", "/etc/passwd"];
     let run = |flags: &[&str]| {
         let mut a = vec!["run"];
         a.extend(flags);

@@ -32,7 +32,15 @@ fn a_name_with_a_rootdir_runs_the_rootdirs_program() {
     // reachable inside, so only R's can answer.
     let r = temp_dir("rootdir-busybox");
     std::fs::create_dir_all(r.join("bin")).unwrap();
-    std::fs::copy("/bin/busybox", r.join("bin/busybox")).expect("busybox-static (.ci/setup)");
+    // Copied by cp, not by this process: a child another test thread forks at that moment
+    // would inherit the copy's write descriptor until its exec, and running the copy then
+    // fails with ETXTBSY.
+    let cp = std::process::Command::new("cp")
+        .arg("/bin/busybox")
+        .arg(r.join("bin/busybox"))
+        .status()
+        .unwrap();
+    assert!(cp.success(), "busybox-static (.ci/setup)");
     let out = hk(&["run", "--rootdir", s(&r), "--", "busybox", "echo", "from R"]);
     out.ok();
     assert_eq!(out.stdout, "from R\n");

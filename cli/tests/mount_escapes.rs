@@ -76,8 +76,8 @@ fn readonly_rootdir_submounts_are_read_only() {
         "mount -t tmpfs none {root}/data && echo before > {root}/data/f && \
          {hk} run --rootdir {root} -- sh -c 'cat /data/f; echo x > /data/f' ; \
          echo rc=$?; cat {root}/data/f",
-        root = s(&d),
-        hk = bin()
+        root = sh_quote(s(&d)),
+        hk = sh_quote(&bin())
     );
     let out = Command::new("unshare")
         .args(["-Urm", "--propagation", "private", "sh", "-c", &script])
@@ -145,7 +145,7 @@ fn a_mount_point_missing_in_a_readwrite_bind_is_refused_naming_the_host_path() {
         "-B",
         &format!("{}:/shared", s(&d)),
         "-b",
-        "/etc/hostname:/shared/a/b/c",
+        "/etc/passwd:/shared/a/b/c",
         "--",
         "true",
     ]);
@@ -170,8 +170,8 @@ fn a_readonly_rootdir_with_more_entries_than_descriptors_is_refused_with_the_lim
     }
     let script = format!(
         "ulimit -n 64 && exec {} run --rootdir {} -- true",
-        bin(),
-        s(&d)
+        sh_quote(&bin()),
+        sh_quote(s(&d))
     );
     let out = Command::new("sh").args(["-c", &script]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -299,7 +299,7 @@ fn a_profile_is_read_from_a_process_substitution() {
     // bash's `-c <(...)` passes /dev/fd/63, a pipe: not a regular file, still a profile.
     let out = out_of(std::process::Command::new("bash").arg("-c").arg(format!(
         "{} run -c <(printf 'hostname = \"piped\"\\n') -- cat /proc/sys/kernel/hostname",
-        bin()
+        sh_quote(&bin())
     )));
     out.ok();
     assert_eq!(out.stdout, "piped\n", "{}", out.stderr);

@@ -199,7 +199,7 @@ fn kill_runs() -> Leftovers {
                 "-B",
                 &format!("{}:/shared", s(&shared)),
                 "-b",
-                "/etc/hostname:/shared/slot",
+                "/etc/passwd:/shared/slot",
                 "--tmpfs",
                 "/shared/dir",
             ] {

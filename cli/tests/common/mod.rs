@@ -162,6 +162,23 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `text` as one word of a shell command line (single-quoted): the checkout's path, and so
+/// the binary's, may hold spaces or other characters the shell would split or expand.
+pub fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A descriptor number that is not open in this process, and so not in a child it starts
+/// (the test harness may have inherited some from whatever started it).
+pub fn unused_fd() -> i32 {
+    let open: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    (9..).find(|n| !open.contains(n)).unwrap()
+}
+
 /// The caller's user name on the host.
 pub fn whoami() -> String {
     let o = Command::new("id").arg("-un").output().unwrap();

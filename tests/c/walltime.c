@@ -19,7 +19,8 @@ int main(void) {
     hakoniwa_command_t *cmd = NULL;
     OK(hakoniwa_command_new(c, "/bin/sleep", &cmd));
     OK(hakoniwa_command_arg(cmd, "30"));
-    OK(hakoniwa_command_wait_timeout(cmd, 200));
+    /* Long enough that try_wait below still finds it running on a loaded machine. */
+    OK(hakoniwa_command_wait_timeout(cmd, 1000));
     hakoniwa_child_t *child = NULL;
     OK(hakoniwa_command_spawn(cmd, &child));
     CHECK(hakoniwa_child_pid(child) > 0 && hakoniwa_child_pidfd(child) >= 0);

@@ -1418,7 +1418,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn idmaps() {
+    fn an_id_map_is_container_id_then_host_id_and_count() {
         assert_eq!(parse_idmap("uid", "0", 7).unwrap(), (0, 7, 1));
         assert_eq!(parse_idmap("uid", "0:5:3", 7).unwrap(), (0, 5, 3));
         assert!(parse_idmap("uid", "a", 7).is_err());
@@ -1426,7 +1426,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes() {
+    fn sizes_take_k_m_and_g_suffixes_and_refuse_anything_else() {
         assert_eq!(parse_size("x", "64M").unwrap(), 64 << 20);
         assert_eq!(parse_size("x", "2G").unwrap(), 2 << 30);
         assert_eq!(parse_size("x", "512K").unwrap(), 512 << 10);
@@ -1436,7 +1436,7 @@ mod tests {
     }
 
     #[test]
-    fn walltime() {
+    fn a_wall_time_takes_fractions_of_a_second_and_is_more_than_zero() {
         assert_eq!(
             parse_walltime("x", "0.5").unwrap(),
             Duration::from_millis(500)

@@ -48,7 +48,7 @@ fn landlock_tcp_bind_allows_only_the_listed_port() {
 }
 
 #[test]
-fn seccomp_file_profile_is_applied() {
+fn a_seccomp_profile_file_is_applied() {
     let d = temp_dir("sc");
     let f = d.join("deny-uname.json");
     write(

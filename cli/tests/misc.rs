@@ -182,7 +182,7 @@ fn verbose_before_the_subcommand_works_as_after_it() {
 }
 
 #[test]
-fn version_and_help_list_the_main_flags() {
+fn version_works_and_help_lists_the_main_flags() {
     hk(&["--version"]).ok();
     let out = hk(&["run", "--help"]);
     out.ok();

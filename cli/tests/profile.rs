@@ -5,7 +5,7 @@ mod common;
 use common::*;
 
 #[test]
-fn verbose_logs_config_and_includes() {
+fn verbose_mode_logs_the_profile_and_its_includes() {
     let shell = profiles_dir().join("examples/shell.toml");
     let out = hk(&["run", "-v", "--config", s(&shell), "--", "hostname"]);
     out.ok();
@@ -24,7 +24,7 @@ fn verbose_logs_config_and_includes() {
 }
 
 #[test]
-fn example_profiles_run() {
+fn the_offline_example_profile_sets_its_network_limit_and_path() {
     let offline = profiles_dir().join("examples/offline.toml");
     let out = hk(&[
         "run",
@@ -43,7 +43,7 @@ fn example_profiles_run() {
 }
 
 #[test]
-fn profile_command_and_override() {
+fn a_profiles_command_runs_unless_the_command_line_gives_one() {
     let d = temp_dir("cmd");
     let p = d.join("p.toml");
     write(
@@ -59,7 +59,7 @@ fn profile_command_and_override() {
 }
 
 #[test]
-fn template_functions_and_dir() {
+fn template_functions_and_dir_render_into_the_profile() {
     let d = temp_dir("tmpl");
     write(&d.join("a.txt"), "");
     write(&d.join("b.txt"), "");
@@ -126,7 +126,7 @@ fn includes_merge_lists_and_override_scalars() {
 }
 
 #[test]
-fn include_cycle_is_named() {
+fn an_include_cycle_is_named() {
     let d = temp_dir("cycle");
     write(&d.join("a.toml"), "\"@include\" = [\"b.toml\"]\n");
     write(&d.join("b.toml"), "\"@include\" = [\"a.toml\"]\n");
@@ -148,27 +148,27 @@ fn profile_error(text: &str) -> String {
 }
 
 #[test]
-fn unknown_namespace_names_line_and_column() {
+fn an_unknown_namespace_is_named_with_its_line_and_column() {
     let e = profile_error("hostname = \"x\"\nnamespaces = [{ type = \"bogus\" }]\n");
     assert!(e.contains("bad.toml:2:"), "{e}");
     assert!(e.contains("bogus"), "{e}");
 }
 
 #[test]
-fn malformed_profile_names_line_and_column() {
+fn a_malformed_profile_is_named_with_its_line_and_column() {
     let e = profile_error("hostname = \"x\"\n\nrootfs = = \"/\"\n");
     assert!(e.contains("bad.toml:3:"), "{e}");
 }
 
 #[test]
-fn unknown_key_is_rejected() {
+fn an_unknown_key_is_rejected() {
     let e = profile_error("hostnme = \"x\"\n");
     assert!(e.contains("bad.toml:1:1"), "{e}");
     assert!(e.contains("hostnme"), "{e}");
 }
 
 #[test]
-fn bad_values_in_profile() {
+fn bad_values_in_a_profile_are_named() {
     let e = profile_error("landlock = { fs = [{ path = \"/usr\", access = \"q\" }] }\n");
     assert!(e.contains("invalid access"), "{e}");
     let e = profile_error("landlock = { net = [{ port = 70000, mode = \"tcp.bind\" }] }\n");
@@ -182,7 +182,7 @@ fn bad_values_in_profile() {
 }
 
 #[test]
-fn profile_keys_apply() {
+fn every_profile_key_applies_to_the_sandbox() {
     let d = temp_dir("keys");
     write(&d.join("data/f"), "bound");
     let p = d.join("p.toml");
@@ -234,7 +234,7 @@ allow_new_privs = true
 }
 
 #[test]
-fn profile_landlock_is_enforced() {
+fn a_profiles_landlock_rules_are_enforced() {
     let d = temp_dir("ll");
     let p = d.join("p.toml");
     write(

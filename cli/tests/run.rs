@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use common::*;
 
 #[test]
-fn seed_session_root_proc_and_pid1() {
+fn the_sandbox_shows_an_empty_root_its_own_proc_and_the_init_as_pid_1() {
     hk(&["run", "--", "sh", "-c", "pwd; ls /; ls /proc; ps aux"]).ok();
     let out = hk(&[
         "run",
@@ -56,13 +56,13 @@ fn seed_session_root_proc_and_pid1() {
 }
 
 #[test]
-fn default_command_is_bin_sh() {
+fn without_a_command_the_sandbox_runs_bin_sh() {
     let out = hk(&["run"]);
     out.ok();
 }
 
 #[test]
-fn devfs_tmpfs_unshare_all_dd() {
+fn dd_copies_from_the_devfs_to_a_tmpfs_with_every_namespace_unshared() {
     hk(&[
         "run",
         "--unshare-all",
@@ -81,7 +81,7 @@ fn devfs_tmpfs_unshare_all_dd() {
 }
 
 #[test]
-fn walltime_kill_is_137_with_message() {
+fn a_wall_time_kill_exits_137_and_names_the_limit() {
     let out = hk(&["run", "--limit-walltime", "1", "--", "sleep", "2"]);
     assert_eq!(out.code, 137, "{}", out.stderr);
     assert!(out.stderr.contains("--limit-walltime"), "{}", out.stderr);
@@ -89,7 +89,7 @@ fn walltime_kill_is_137_with_message() {
 }
 
 #[test]
-fn walltime_fractional_and_quiet() {
+fn a_wall_time_limit_takes_fractions_and_quiet_keeps_its_kill_silent() {
     // A fraction is accepted (ample time for `true`, whatever the machine's load).
     hk(&["run", "--limit-walltime", "5.5", "--", "true"]).ok();
     let out = hk(&["run", "-q", "--limit-walltime", "0.2", "--", "sleep", "1"]);
@@ -131,7 +131,7 @@ fn a_cpu_limit_ends_the_program_with_sigxcpu_and_is_reported_as_such() {
 }
 
 #[test]
-fn file_size_limit_is_enforced() {
+fn a_file_size_limit_ends_the_program_with_sigxfsz() {
     let out = hk(&[
         "run",
         "--devfs",
@@ -170,7 +170,7 @@ fn a_program_missing_from_an_empty_root_is_127() {
 }
 
 #[test]
-fn bindmount_ro_and_rw() {
+fn a_read_only_bind_refuses_writes_and_a_read_write_bind_keeps_them() {
     let d = temp_dir("bind");
     write(&d.join("f"), "hello");
     let out = hk(&[
@@ -207,7 +207,7 @@ fn bindmount_ro_and_rw() {
 }
 
 #[test]
-fn bindmount_missing_source_is_named() {
+fn a_missing_bind_source_is_named_in_the_error() {
     let out = hk(&["run", "-b", "/no/such/dir-hk", "--", "true"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("/no/such/dir-hk"), "{}", out.stderr);
@@ -218,7 +218,7 @@ fn bindmount_missing_source_is_named() {
 }
 
 #[test]
-fn tmpfs_dir_symlink() {
+fn tmpfs_dir_and_symlink_flags_make_what_they_name() {
     let out = hk(&[
         "run",
         "--tmpfs",
@@ -242,7 +242,7 @@ fn tmpfs_dir_symlink() {
 }
 
 #[test]
-fn rootdir_ro_and_rw() {
+fn a_rootdir_is_read_only_unless_rw_and_keeps_no_mount_points() {
     let d = temp_dir("rootdir");
     write(&d.join("marker"), "m");
     let out = hk(&["run", "--rootdir", s(&d), "--", "cat", "/marker"]);
@@ -334,7 +334,7 @@ fn a_rootfs_directory_gives_its_top_level_entries() {
 }
 
 #[test]
-fn namespaces_by_flag() {
+fn each_unshare_flag_gives_its_own_namespace_and_the_rest_are_shared() {
     for (flag, ns) in [
         ("--unshare-cgroup", "cgroup"),
         ("--unshare-ipc", "ipc"),
@@ -421,7 +421,7 @@ fn network_none_host_and_pasta_give_the_expected_namespace() {
 }
 
 #[test]
-fn hostname_implies_uts() {
+fn a_hostname_implies_a_uts_namespace() {
     let out = hk(&[
         "run",
         "--hostname",
@@ -438,7 +438,7 @@ fn hostname_implies_uts() {
 }
 
 #[test]
-fn id_maps() {
+fn uid_and_gid_maps_set_the_ids_inside_and_bad_maps_are_refused() {
     let out = hk(&[
         "run",
         "-u",
@@ -476,7 +476,7 @@ fn id_maps() {
 }
 
 #[test]
-fn userns_auto() {
+fn userns_auto_maps_a_subordinate_range_or_names_etc_subuid() {
     let conflict = hk(&["run", "--userns", "auto", "-u", "0", "--", "true"]);
     assert_eq!(conflict.code, 1);
     assert!(conflict.stderr.contains("conflicts"), "{}", conflict.stderr);
@@ -500,7 +500,7 @@ fn userns_auto() {
 }
 
 #[test]
-fn user_switch() {
+fn user_switches_to_a_mapped_user_and_refuses_an_unmapped_one() {
     // A range of ids that includes nobody (65534) is needed: as root map one directly,
     // as an unprivileged user take the subordinate range (--userns auto).
     let root = rustix::process::geteuid().is_root();
@@ -573,7 +573,7 @@ fn setenv_sets_copies_and_skips_variables_next_to_the_default_path() {
 }
 
 #[test]
-fn workdir() {
+fn the_working_directory_is_set_inside_and_a_missing_one_is_named() {
     let d = temp_dir("workdir");
     let out = hk(&["run", "-w", s(&d), "--", "sh", "-c", "pwd; echo hi > here"]);
     out.ok();
@@ -597,7 +597,7 @@ fn limit_line(limits: &str, name: &str) -> Vec<String> {
 }
 
 #[test]
-fn rlimits() {
+fn limit_flags_set_the_programs_resource_limits() {
     // A process limit for a program that would be host uid 0 is refused (kuid 0 ignores it):
     // as root, map the sandbox elsewhere.
     let maps: &[&str] = if rustix::process::geteuid().is_root() {
@@ -646,7 +646,7 @@ fn rlimits() {
 }
 
 #[test]
-fn no_new_privs_default_and_allow() {
+fn no_new_privs_is_set_unless_new_privileges_are_allowed() {
     let out = hk(&["run", "--", "grep", "NoNewPrivs", "/proc/self/status"]);
     out.ok();
     assert!(out.stdout.contains('1'), "{}", out.stdout);
@@ -784,7 +784,7 @@ fn json_status_reports_exits_walltime_kills_and_setup_failures() {
 }
 
 #[test]
-fn verbose_logs_steps() {
+fn verbose_mode_logs_each_setup_step_and_quiet_runs_log_nothing() {
     let out = hk(&[
         "run",
         "-v",
@@ -817,7 +817,7 @@ fn verbose_logs_steps() {
 }
 
 #[test]
-fn capability_flags() {
+fn cap_add_cap_drop_and_allow_setid_change_the_capability_set() {
     let caps = |args: &[&str]| {
         let mut a = vec!["run", "--uidmap", "0", "--gidmap", "0"];
         a.extend(args);
@@ -902,7 +902,7 @@ fn json_status_reports_what_is_enforced() {
 }
 
 #[test]
-fn pasta_network_round_trip() {
+fn a_program_reaches_a_host_server_through_pasta() {
     use std::io::Write;
     let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = host.local_addr().unwrap().port();

@@ -4,54 +4,9 @@
 //! the parent waits at most 60 s for it.
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-
-/// Exit codes of the forked process.
-const OK: i32 = 0;
-const FAILED: i32 = 1;
-const PANICKED: i32 = 2;
-
-/// Run `f` in a forked copy of this process and return its exit code (killing it after
-/// 60 s: a hang is the failure these tests look for).
-fn in_forked_process(f: impl FnOnce() -> bool) -> i32 {
-    // SAFETY: fork(); the child runs `f` (the C library's fork handlers keep malloc usable)
-    // and leaves with _exit, never returning into the test harness.
-    match unsafe { libc::fork() } {
-        0 => {
-            let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-                Ok(true) => OK,
-                Ok(false) => FAILED,
-                Err(_) => PANICKED,
-            };
-            // SAFETY: ends the forked process at once.
-            unsafe { libc::_exit(code) }
-        }
-        pid => {
-            let start = Instant::now();
-            let mut status = 0;
-            loop {
-                // SAFETY: our own child, a live status pointer.
-                let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-                if r == pid {
-                    break;
-                }
-                if start.elapsed() > Duration::from_secs(60) {
-                    // SAFETY: killing and reaping our own child.
-                    unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                        libc::waitpid(pid, &mut status, 0);
-                    }
-                    panic!("the forked process hung");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            assert!(libc::WIFEXITED(status), "status {status:#x}");
-            libc::WEXITSTATUS(status)
-        }
-    }
-}
 
 /// A spawn that must finish well within its wall-clock limit, with the peak-memory figure
 /// read by the exit hook (no init: the init would report the figure itself).

@@ -7,6 +7,8 @@
 //! syscall it calls the entry function on the new stack and never comes back: the entry
 //! leaves only through `execve` or `exit_group`.
 
+use syscalls::Sysno;
+
 use crate::plan::Plan;
 
 /// `struct clone_args` (size 88, `CLONE_ARGS_SIZE_VER2`).
@@ -68,19 +70,19 @@ extern "C" fn entry(plan: *const Plan<'static>) -> ! {
     crate::child_main(plan)
 }
 
-/// Create the child with `clone3`. Returns the child's pid; the pidfd is stored through
-/// `args.pidfd`.
+/// Make the system call `nr` (`clone3` or `clone`) with its first five arguments in
+/// `args`, and send the child into [`entry`] with `plan`: the one trampoline both calls use.
+/// Returns the child's pid in the parent.
 ///
 /// # Safety
-/// `args.flags` must contain `CLONE_VM`, `args.stack`/`stack_size` must describe a private
-/// writable stack whose top is 16-byte aligned, and `plan` (with everything it borrows)
-/// must stay valid and unmodified until the child has called `execve` or exited. All signals
-/// should be blocked in the calling thread so that no handler runs on the shared memory.
+/// As for [`clone3`]: the call must create a `CLONE_VM` child on a private, 16-byte aligned
+/// stack, and `plan` must outlive the child's `execve` or exit.
 #[cfg(target_arch = "x86_64")]
-pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32, i32> {
+unsafe fn clone_into_entry(nr: Sysno, args: [usize; 5], plan: *const Plan<'_>) -> Result<i32, i32> {
     let ret: isize;
-    // SAFETY: see the function contract. The child branch switches to the new stack (the
-    // kernel set rsp) and calls `entry`, which never returns; `ud2` guards that.
+    // SAFETY: see the function contract. The child branch (rax == 0) runs on the new stack
+    // (the kernel set rsp), clears the frame pointer, aligns the stack and calls `entry`,
+    // which never returns; `ud2` guards that. The parent branch falls through to `2:`.
     unsafe {
         core::arch::asm!(
             "syscall",
@@ -92,9 +94,12 @@ pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32,
             "call r13",
             "ud2",
             "2:",
-            inlateout("rax") 435isize => ret,
-            in("rdi") args as *mut CloneArgs,
-            in("rsi") core::mem::size_of::<CloneArgs>(),
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            in("r8") args[4],
             in("r12") plan,
             in("r13") entry as extern "C" fn(*const Plan<'static>) -> !,
             lateout("rcx") _,
@@ -106,6 +111,27 @@ pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32,
     } else {
         Ok(ret as i32)
     }
+}
+
+/// Create the child with `clone3`. Returns the child's pid; the pidfd is stored through
+/// `args.pidfd`.
+///
+/// # Safety
+/// `args.flags` must contain `CLONE_VM`, `args.stack`/`stack_size` must describe a private
+/// writable stack whose top is 16-byte aligned, and `plan` (with everything it borrows)
+/// must stay valid and unmodified until the child has called `execve` or exited. All signals
+/// should be blocked in the calling thread so that no handler runs on the shared memory.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn clone3(args: &mut CloneArgs, plan: *const Plan<'_>) -> Result<i32, i32> {
+    let regs = [
+        args as *mut CloneArgs as usize,
+        core::mem::size_of::<CloneArgs>(),
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: forwarded from the caller; `args` lives across the call.
+    unsafe { clone_into_entry(Sysno::clone3, regs, plan) }
 }
 
 /// Create the child with the older `clone(2)` (for seccomp profiles that make `clone3`
@@ -120,37 +146,11 @@ pub unsafe fn clone2(
     pidfd: *mut i32,
     plan: *const Plan<'_>,
 ) -> Result<i32, i32> {
-    let ret: isize;
-    // SAFETY: see the function contract; x86_64 clone takes (flags, newsp, parent_tid,
-    // child_tid, tls) and CLONE_PIDFD stores the pidfd through parent_tid.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            "test rax, rax",
-            "jnz 2f",
-            "xor ebp, ebp",
-            "and rsp, -16",
-            "mov rdi, r12",
-            "call r13",
-            "ud2",
-            "2:",
-            inlateout("rax") 56isize => ret,
-            in("rdi") flags,
-            in("rsi") stack_top,
-            in("rdx") pidfd,
-            in("r10") 0usize,
-            in("r8") 0usize,
-            in("r12") plan,
-            in("r13") entry as extern "C" fn(*const Plan<'static>) -> !,
-            lateout("rcx") _,
-            lateout("r11") _,
-        );
-    }
-    if ret < 0 {
-        Err(-ret as i32)
-    } else {
-        Ok(ret as i32)
-    }
+    // x86_64 clone takes (flags, newsp, parent_tid, child_tid, tls); CLONE_PIDFD stores the
+    // pidfd through parent_tid.
+    let regs = [flags as usize, stack_top as usize, pidfd as usize, 0, 0];
+    // SAFETY: forwarded from the caller.
+    unsafe { clone_into_entry(Sysno::clone, regs, plan) }
 }
 
 #[cfg(not(target_arch = "x86_64"))]

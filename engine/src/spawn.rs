@@ -305,8 +305,9 @@ fn clone_sandbox(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned
 impl Cloned {
     /// End a child that will not run the program.
     fn kill_and_reap(&self) {
-        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
-        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), crate::sys::WEXITED);
+        use crate::sys::{Signal, WaitIdOptions};
+        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::KILL);
+        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), WaitIdOptions::EXITED);
     }
 
     /// Phase 3: the parent's part of the setup: the id maps, then pasta.

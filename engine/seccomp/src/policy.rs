@@ -11,7 +11,7 @@ use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompConditio
 
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::interp::SeccompData;
-use crate::{codegen, linear, Error};
+use crate::Error;
 
 /// `SECCOMP_RET_*` values.
 pub mod ret {
@@ -478,40 +478,4 @@ impl Policy {
         }
         self.default.ret_value()
     }
-
-    /// Compile to one binary-search program.
-    pub fn compile(&self) -> Result<Program, Error> {
-        Ok(Program {
-            instructions: codegen::compile(self)?,
-            profile: self.name.clone(),
-            arches: self.arches(),
-        })
-    }
-
-    /// Compile to one binary-search program whose native `exit_group` returns
-    /// `SECCOMP_RET_USER_NOTIF` (see [`codegen::compile_with_exit_hook`]).
-    pub fn compile_with_exit_hook(&self) -> Result<Program, Error> {
-        Ok(Program {
-            instructions: codegen::compile_with_exit_hook(self)?,
-            profile: self.name.clone(),
-            arches: self.arches(),
-        })
-    }
-
-    /// Compile the reference program: seccompiler's linear filters, chained (see
-    /// [`crate::linear`]).
-    pub fn compile_linear_seccompiler(&self) -> Result<Vec<hakoniwa_runtime::SockFilter>, Error> {
-        linear::compile(self)
-    }
-}
-
-/// A compiled program.
-#[derive(Clone, Debug)]
-pub struct Program {
-    /// The instructions, ready for `seccomp(SECCOMP_SET_MODE_FILTER)`.
-    pub instructions: Vec<hakoniwa_runtime::SockFilter>,
-    /// Profile name.
-    pub profile: String,
-    /// Allowed architectures, native first.
-    pub arches: Vec<Arch>,
 }

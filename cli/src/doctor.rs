@@ -72,7 +72,7 @@ fn userns() -> Check {
                 (Some(stage), Some(errno)) => format!(
                     "sandbox setup failed at stage {} (errno {errno}): {}",
                     stage.name(),
-                    crate::run::strerror(errno)
+                    crate::strerror::strerror(errno)
                 ),
                 _ => e.to_string(),
             };
@@ -94,7 +94,7 @@ fn landlock() -> Check {
             "warn",
             format!(
                 "probe failed: {}",
-                crate::run::strerror(e.errno().unwrap_or(0))
+                crate::strerror::strerror(e.errno().unwrap_or(0))
             ),
         ),
     }

@@ -574,9 +574,8 @@ impl Child {
                 fds.push(PollFd::new(f, PollFlags::IN));
             }
             match poll(&mut fds, timeout.as_ref()) {
-                Ok(0) => continue,
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
                 Ok(_) => {}
-                Err(rustix::io::Errno::INTR) => continue,
                 Err(x) => return Err(Error::io("poll", x)),
             }
             let ready: Vec<bool> = fds.iter().map(|p| !p.revents().is_empty()).collect();

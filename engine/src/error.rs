@@ -129,9 +129,10 @@ impl Error {
     /// The errno, when the error carries one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            Error::Landlock(crate::landlock::LandlockError::Syscall { errno, .. }) => Some(*errno),
+            Error::Landlock(crate::landlock::LandlockError::Syscall { errno, .. })
+            | Error::Setup { errno, .. }
+            | Error::Io { errno, .. } => Some(*errno),
             Error::Config { .. } | Error::Landlock(_) | Error::Seccomp { .. } => None,
-            Error::Setup { errno, .. } | Error::Io { errno, .. } => Some(*errno),
         }
     }
 

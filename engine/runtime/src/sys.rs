@@ -17,7 +17,6 @@ pub type SysResult<T> = Result<T, i32>;
 pub const AT_FDCWD: i32 = -100;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 pub const AT_RECURSIVE: u32 = 0x8000;
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
 pub const O_RDONLY: u64 = 0;
 pub const O_WRONLY: u64 = 1;
@@ -36,7 +35,6 @@ pub const O_PATH: u64 = 0o10000000;
 pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 pub const RESOLVE_IN_ROOT: u64 = 0x10;
 
-pub const MS_RDONLY: u64 = 1;
 pub const MS_REC: u64 = 16384;
 pub const MS_PRIVATE: u64 = 1 << 18;
 
@@ -88,7 +86,6 @@ pub const EACCES: i32 = 13;
 pub const ENAMETOOLONG: i32 = 36;
 pub const EPIPE: i32 = 32;
 pub const EBUSY: i32 = 16;
-pub const ENOEXEC: i32 = 8;
 pub const EROFS: i32 = 30;
 
 fn res(r: Result<usize, syscalls::Errno>) -> SysResult<usize> {

@@ -304,7 +304,7 @@ impl Policy {
             .native
             .syscall_nr(syscall)
             .ok_or_else(|| Error::UnknownSyscall(syscall.to_owned()))?;
-        self.add(nr, syscall.to_owned(), conditions, action)
+        self.add(nr, syscall, conditions, action)
     }
 
     /// Add a rule for `syscall` that is tried before every rule added earlier (used to put
@@ -344,18 +344,18 @@ impl Policy {
             .native
             .syscall_name(nr)
             .map_or_else(|| format!("#{nr}"), str::to_owned);
-        self.add(nr, name, conditions, action)
+        self.add(nr, &name, conditions, action)
     }
 
     fn add(
         &mut self,
         nr: u32,
-        name: String,
+        name: &str,
         conditions: Vec<Condition>,
         action: Action,
     ) -> Result<&mut Self, Error> {
         let invalid = |message: String| Error::InvalidRule {
-            syscall: name.clone(),
+            syscall: name.to_owned(),
             message,
         };
         action.validate().map_err(invalid)?;
@@ -373,7 +373,7 @@ impl Policy {
             .entry(nr)
             .or_insert_with(|| SyscallRules {
                 nr,
-                name: name.clone(),
+                name: name.to_owned(),
                 rules: Vec::new(),
             })
             .rules

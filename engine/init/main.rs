@@ -34,6 +34,9 @@ mod search;
 #[path = "../runtime/src/stage.rs"]
 mod stage;
 mod sys;
+#[allow(dead_code)]
+#[path = "../runtime/src/wire.rs"]
+mod wire;
 
 use core::ffi::{c_char, CStr};
 

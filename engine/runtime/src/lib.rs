@@ -54,6 +54,7 @@ pub mod search;
 pub mod signals;
 pub mod stage;
 pub mod sys;
+pub mod wire;
 
 pub use fail::Fail;
 pub use plan::*;

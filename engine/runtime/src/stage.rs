@@ -4,6 +4,8 @@
 //! exits; a successful `execve` closes the pipe, so the parent reads EOF. This follows the
 //! model of `std::process` (errno plus footer over a CLOEXEC pipe), with the stage added.
 
+use crate::wire;
+
 /// The step of sandbox setup that failed.
 ///
 /// Values are stable: they cross the error pipe and the C ABI.
@@ -166,29 +168,24 @@ impl ErrorRecord {
     /// Encode to bytes.
     pub fn to_bytes(&self) -> [u8; 16] {
         let mut out = [0u8; 16];
-        let parts = [self.magic, self.stage, self.errno as u32, self.index];
-        for (chunk, v) in out.chunks_exact_mut(4).zip(parts) {
-            chunk.copy_from_slice(&v.to_ne_bytes());
-        }
+        wire::put(
+            &mut out,
+            &[self.magic, self.stage, self.errno as u32, self.index],
+        );
         out
     }
 
     /// Decode from bytes; `None` when the magic does not match.
     pub fn from_bytes(b: &[u8; 16]) -> Option<Self> {
-        let mut v = [0u32; 4];
-        for (slot, chunk) in v.iter_mut().zip(b.chunks_exact(4)) {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(chunk);
-            *slot = u32::from_ne_bytes(w);
-        }
-        if v[0] != RECORD_MAGIC {
+        let [magic, stage, errno, index]: [u32; 4] = wire::get(b);
+        if magic != RECORD_MAGIC {
             return None;
         }
         Some(ErrorRecord {
-            magic: v[0],
-            stage: v[1],
-            errno: v[2] as i32,
-            index: v[3],
+            magic,
+            stage,
+            errno: errno as i32,
+            index,
         })
     }
 }

@@ -27,6 +27,8 @@
 #[allow(dead_code)]
 #[path = "../runtime/src/init_proto.rs"]
 mod proto;
+#[path = "../runtime/src/named.rs"]
+mod named;
 #[allow(dead_code)]
 #[path = "../runtime/src/search.rs"]
 mod search;

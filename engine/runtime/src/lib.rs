@@ -48,6 +48,7 @@ pub mod fds;
 pub mod init_proto;
 pub mod landlock;
 pub mod mount;
+pub mod named;
 pub mod path;
 pub mod plan;
 pub mod search;

@@ -129,3 +129,19 @@ pub fn raise(sig: Signal) {
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
     let _ = raw::tgkill(pid, tid, sig.as_raw());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_and_real_time_signal_numbers_are_signals_and_others_are_not() {
+        assert_eq!(signal(9), Some(Signal::KILL));
+        assert_eq!(signal(19), Some(Signal::STOP));
+        assert_eq!(signal(34).map(Signal::as_raw), Some(34));
+        assert_eq!(signal(64).map(Signal::as_raw), Some(64));
+        assert_eq!(signal(0), None);
+        assert_eq!(signal(65), None);
+        assert_eq!(signal(-1), None);
+    }
+}

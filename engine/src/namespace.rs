@@ -1,6 +1,6 @@
 //! Linux namespaces a sandbox can unshare.
 
-use hakoniwa_runtime::clone as c;
+use hakoniwa_runtime::clone::CloneFlags as c;
 
 hakoniwa_runtime::named_enum! {
     /// A namespace kind. `Container::new()` unshares `User`, `Mount` and `Pid`.
@@ -39,15 +39,16 @@ hakoniwa_runtime::named_enum! {
 impl Namespace {
     /// The `clone` flag.
     pub fn clone_flag(self) -> u64 {
-        match self {
-            Namespace::Cgroup => c::CLONE_NEWCGROUP,
-            Namespace::Ipc => c::CLONE_NEWIPC,
-            Namespace::Network => c::CLONE_NEWNET,
-            Namespace::Mount => c::CLONE_NEWNS,
-            Namespace::Pid => c::CLONE_NEWPID,
-            Namespace::User => c::CLONE_NEWUSER,
-            Namespace::Uts => c::CLONE_NEWUTS,
-        }
+        let flag = match self {
+            Namespace::Cgroup => c::NEWCGROUP,
+            Namespace::Ipc => c::NEWIPC,
+            Namespace::Network => c::NEWNET,
+            Namespace::Mount => c::NEWNS,
+            Namespace::Pid => c::NEWPID,
+            Namespace::User => c::NEWUSER,
+            Namespace::Uts => c::NEWUTS,
+        };
+        flag.bits()
     }
 
     /// The name under `/proc/<pid>/ns/`.

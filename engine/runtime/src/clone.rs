@@ -39,28 +39,36 @@ pub struct CloneArgs {
     pub cgroup: u64,
 }
 
-// Clone flags (UAPI names).
-#[allow(missing_docs)]
-pub const CLONE_VM: u64 = 0x100;
-#[allow(missing_docs)]
-pub const CLONE_PIDFD: u64 = 0x1000;
-#[allow(missing_docs)]
-pub const CLONE_NEWCGROUP: u64 = 0x0200_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWUTS: u64 = 0x0400_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWIPC: u64 = 0x0800_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWUSER: u64 = 0x1000_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWPID: u64 = 0x2000_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWNET: u64 = 0x4000_0000;
-#[allow(missing_docs)]
-pub const CLONE_NEWNS: u64 = 0x0002_0000;
-#[allow(missing_docs)]
-pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-#[allow(missing_docs)]
+bitflags::bitflags! {
+    /// Flags of `clone3`, `clone` and `unshare` (UAPI values).
+    #[repr(transparent)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct CloneFlags: u64 {
+        /// `CLONE_VM`: the child runs in the parent's address space.
+        const VM = 0x100;
+        /// `CLONE_PIDFD`: the parent gets a pidfd for the child.
+        const PIDFD = 0x1000;
+        /// `CLONE_NEWNS`: a new mount namespace.
+        const NEWNS = 0x0002_0000;
+        /// `CLONE_NEWCGROUP`: a new cgroup namespace.
+        const NEWCGROUP = 0x0200_0000;
+        /// `CLONE_NEWUTS`: a new UTS (host name) namespace.
+        const NEWUTS = 0x0400_0000;
+        /// `CLONE_NEWIPC`: a new IPC namespace.
+        const NEWIPC = 0x0800_0000;
+        /// `CLONE_NEWUSER`: a new user namespace.
+        const NEWUSER = 0x1000_0000;
+        /// `CLONE_NEWPID`: a new PID namespace.
+        const NEWPID = 0x2000_0000;
+        /// `CLONE_NEWNET`: a new network namespace.
+        const NEWNET = 0x4000_0000;
+        /// `CLONE_CLEAR_SIGHAND`: handled signals start at their default (`clone3` only).
+        const CLEAR_SIGHAND = 0x1_0000_0000;
+    }
+}
+
+/// The signal the parent gets when the child ends (`exit_signal`, or the low byte of
+/// `clone`'s flags).
 pub const SIGCHLD: u64 = 17;
 
 extern "C" fn entry(plan: *const Plan<'static>) -> ! {

@@ -101,7 +101,7 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
 /// Enter a user namespace nested in the sandbox's one and map the same ids through.
 fn nested_userns(n: &NestedUserns<'_>, proc_fd: RawFd) -> sys::SysResult<()> {
     let r = (|| {
-        sys::unshare(clone::CLONE_NEWUSER)?;
+        sys::unshare(clone::CloneFlags::NEWUSER.bits())?;
         // From inside, only a one-id map of our own ids is allowed, and the gid map needs
         // setgroups denied first.
         for (file, map) in [

@@ -24,7 +24,13 @@ use hakoniwa_seccomp::{codegen, podman_default, setid, SockFilter};
 /// The init's own sources, relative to the engine's manifest directory.
 const INIT_SOURCES: [&str; 2] = ["main.rs", "sys.rs"];
 /// Sources it shares with the runtime crate (`#[path = "../runtime/src/..."]` in main.rs).
-const SHARED_SOURCES: [&str; 3] = ["init_proto.rs", "search.rs", "stage.rs"];
+const SHARED_SOURCES: [&str; 5] = [
+    "init_proto.rs",
+    "named.rs",
+    "search.rs",
+    "stage.rs",
+    "wire.rs",
+];
 
 /// Lay the init's sources out in `OUT_DIR` as main.rs expects them (`init/`, and
 /// `runtime/src/` from the runtime crate, wherever cargo has it: in this workspace or

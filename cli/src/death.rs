@@ -88,7 +88,7 @@ impl KmsgMark {
             .map_err(|e| {
                 format!(
                     "/dev/kmsg: {}",
-                    crate::run::strerror(e.raw_os_error().unwrap_or(0))
+                    crate::strerror::strerror(e.raw_os_error().unwrap_or(0))
                 )
             })
             .and_then(|f| {

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Command as HostCommand;
 
 use serde::Serialize;
-use syscalls::{syscall, Sysno};
 
 #[derive(Debug, Serialize)]
 pub struct Check {
@@ -73,7 +72,7 @@ fn userns() -> Check {
                 (Some(stage), Some(errno)) => format!(
                     "sandbox setup failed at stage {} (errno {errno}): {}",
                     stage.name(),
-                    crate::run::strerror(errno)
+                    crate::strerror::strerror(errno)
                 ),
                 _ => e.to_string(),
             };
@@ -83,15 +82,21 @@ fn userns() -> Check {
 }
 
 fn landlock() -> Check {
-    // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) returns the ABI.
-    // SAFETY: NULL attributes with the VERSION flag; the kernel reads no memory.
-    match unsafe { syscall!(Sysno::landlock_create_ruleset, 0usize, 0usize, 1usize) } {
+    use hakoniwa::probe::Support;
+    match hakoniwa::probe::landlock_abi() {
         Ok(abi) => check("landlock", "ok", format!("ABI version {abi}")),
-        Err(e) if e.into_raw() == 38 => check("landlock", "warn", "not supported by the kernel"),
-        Err(e) if e.into_raw() == 95 => {
+        Err(Support::Missing) => check("landlock", "warn", "not supported by the kernel"),
+        Err(Support::Disabled) => {
             check("landlock", "warn", "supported but disabled at boot (lsm=)")
         }
-        Err(e) => check("landlock", "warn", format!("probe failed: {e}")),
+        Err(e) => check(
+            "landlock",
+            "warn",
+            format!(
+                "probe failed: {}",
+                crate::strerror::strerror(e.errno().unwrap_or(0))
+            ),
+        ),
     }
 }
 
@@ -166,24 +171,24 @@ fn idmap_helpers() -> Vec<Check> {
     out
 }
 
-fn syscall_probe(name: &'static str, nr: Sysno, what: &str) -> Check {
-    // Called with NULL pointers: EFAULT/EINVAL mean the call exists, ENOSYS that it does not.
-    // SAFETY: the arguments are integers or invalid pointers the kernel rejects (EFAULT)
-    // before touching memory; no descriptor is created on success with these arguments.
-    let r = unsafe { syscall!(nr, -100isize as usize, 0usize, 0usize, 0usize) };
-    match r {
-        Err(e) if e.into_raw() == 38 => check(name, "fail", format!("{what}: not supported")),
+fn syscall_probe(name: &'static str, support: hakoniwa::probe::Support, what: &str) -> Check {
+    use hakoniwa::probe::Support;
+    match support {
+        Support::Missing => check(name, "fail", format!("{what}: not supported")),
         // fsopen needs CAP_SYS_ADMIN in the caller's user namespace: EPERM outside one still
         // proves the call exists (the sandbox has the capability inside its own namespace).
-        Err(e) if e.into_raw() == 1 && nr == Sysno::fsopen => check(
+        Support::Denied if name == MOUNT_API => check(
             name,
             "ok",
             format!("{what}: available (EPERM outside a user namespace)"),
         ),
-        Err(e) if e.into_raw() == 1 => check(name, "warn", format!("{what}: blocked (EPERM)")),
+        Support::Denied => check(name, "warn", format!("{what}: blocked (EPERM)")),
         _ => check(name, "ok", format!("{what}: available")),
     }
 }
+
+/// The name of the mount API check.
+const MOUNT_API: &str = "mount API";
 
 /// Informational: no hakoniwa feature uses cgroups (`--unshare-cgroup` only needs the
 /// namespace), so neither a missing cgroup2 mount nor a missing delegation is a warning.
@@ -292,8 +297,16 @@ fn unprivileged_checks() -> Vec<Check> {
 pub fn checks() -> Vec<Check> {
     let mut v = vec![userns(), landlock(), pasta()];
     v.extend(idmap_helpers());
-    v.push(syscall_probe("mount API", Sysno::fsopen, "fsopen/fsmount"));
-    v.push(syscall_probe("openat2", Sysno::openat2, "openat2"));
+    v.push(syscall_probe(
+        MOUNT_API,
+        hakoniwa::probe::mount_api(),
+        "fsopen/fsmount",
+    ));
+    v.push(syscall_probe(
+        "openat2",
+        hakoniwa::probe::openat2(),
+        "openat2",
+    ));
     v.push(cgroup());
     if rustix::process::geteuid().is_root() {
         v.extend(unprivileged_checks());

@@ -73,7 +73,7 @@ impl From<hakoniwa::Error> for CliError {
                  hint: bind the host directory that holds it (-b/-B HOST:CONTAINER), or use \
                  -w HOST_DIR, which binds a host directory at the same path and changes to it",
                 target.as_deref().unwrap_or("?"),
-                crate::run::strerror(*errno)
+                crate::strerror::strerror(*errno)
             ));
         }
         use hakoniwa::ErrorKind as K;

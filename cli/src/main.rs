@@ -20,6 +20,7 @@ mod relay;
 mod run;
 mod signals;
 mod slim;
+mod strerror;
 mod verbose;
 
 use std::io::Write;

@@ -909,15 +909,6 @@ fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
     v
 }
 
-/// `strerror` without std's " (os error N)" suffix.
-pub fn strerror(errno: i32) -> String {
-    let s = std::io::Error::from_raw_os_error(errno).to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 /// The error for a failed spawn: exec failures get 126/127 and, for `ENOENT`, what is
 /// missing (the program, its `#!` interpreter or its dynamic loader).
 fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
@@ -1000,7 +991,7 @@ fn spawn_error(e: hakoniwa::Error, p: &Prepared) -> CliError {
                     "sandbox setup failed at stage exec ({path}, errno {errno}): {}\n\
                      hint: {path} cannot be executed inside the sandbox (no execute permission, \
                      a noexec mount, or denied by landlock)",
-                    strerror(*errno)
+                    crate::strerror::strerror(*errno)
                 ),
             )
         }

@@ -27,6 +27,8 @@
 #[allow(dead_code)]
 #[path = "../runtime/src/init_proto.rs"]
 mod proto;
+#[path = "../runtime/src/named.rs"]
+mod named;
 #[allow(dead_code)]
 #[path = "../runtime/src/search.rs"]
 mod search;
@@ -34,6 +36,9 @@ mod search;
 #[path = "../runtime/src/stage.rs"]
 mod stage;
 mod sys;
+#[allow(dead_code)]
+#[path = "../runtime/src/wire.rs"]
+mod wire;
 
 use core::ffi::{c_char, CStr};
 

@@ -18,7 +18,7 @@ use hakoniwa_runtime::init_proto::{Event, EVENT_SIZE};
 
 use crate::error::{Error, Result};
 use crate::exit_status::{ExitReason, ExitStatus, Usage};
-use crate::sys;
+use crate::sys::{self, Errno, Signal, WaitIdOptions};
 
 /// Captured output of a finished program.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,7 +199,7 @@ impl Child {
     /// Kill the sandbox (SIGKILL to its PID 1 ends the whole PID namespace).
     pub fn kill(&mut self) -> Result<()> {
         self.note_peak();
-        self.signal(9)
+        self.signal(Signal::KILL.as_raw())
     }
 
     /// Send a signal to the program. With the init (the default with a PID namespace) the
@@ -210,17 +210,21 @@ impl Child {
         if self.status.is_some() {
             return Ok(());
         }
-        let sent = if self.events.is_some() && sig == 19 {
+        let sent = match sys::signal(sig) {
             // SIGSTOP to PID 1 would stop the init; it relays this one instead.
-            sys::pidfd_send_signal(self.pidfd.as_fd(), RELAY_SIGNAL)
-        } else {
-            sys::pidfd_send_signal(self.pidfd.as_fd(), sig)
+            Some(Signal::STOP) if self.events.is_some() => sys::signal(RELAY_SIGNAL)
+                .ok_or(Errno::INVAL)
+                .and_then(|relay| sys::pidfd_send_signal(self.pidfd.as_fd(), relay)),
+            Some(s) => sys::pidfd_send_signal(self.pidfd.as_fd(), s),
+            // Signal 0 checks that the process exists: it does until reaped.
+            None if sig == 0 => Ok(()),
+            None => Err(Errno::INVAL),
         };
         match sent {
-            Ok(()) | Err(3) => Ok(()), // ESRCH: already gone
+            Ok(()) | Err(Errno::SRCH) => Ok(()), // already gone
             Err(e) => Err(Error::Io {
                 op: "pidfd_send_signal",
-                errno: e,
+                errno: e.raw_os_error(),
             }),
         }
     }
@@ -326,11 +330,13 @@ impl Child {
             if let (true, Some(t)) = (foreground, &self.terminal) {
                 t.give_to_group(self.pid);
             }
-            sys::pidfd_send_signal(pidfd, 18)
+            sys::pidfd_send_signal(pidfd, Signal::CONT)
         } else if foreground {
-            sys::pidfd_send_signal(pidfd, CONT_FOREGROUND_SIGNAL)
+            sys::signal(CONT_FOREGROUND_SIGNAL)
+                .ok_or(Errno::INVAL)
+                .and_then(|s| sys::pidfd_send_signal(pidfd, s))
         } else {
-            sys::pidfd_send_signal(pidfd, 18)
+            sys::pidfd_send_signal(pidfd, Signal::CONT)
         };
     }
 
@@ -397,7 +403,10 @@ impl Child {
     /// Without an init: whether the program stopped (waitid WSTOPPED), then as for an init's
     /// report.
     fn check_direct_stop(&mut self) {
-        let w = sys::waitid_pidfd(self.pidfd.as_fd(), sys::WSTOPPED | sys::WNOHANG);
+        let w = sys::waitid_pidfd(
+            self.pidfd.as_fd(),
+            WaitIdOptions::STOPPED | WaitIdOptions::NOHANG,
+        );
         if let Ok(w) = w {
             if w.pid != 0 && w.code == sys::CLD_STOPPED {
                 self.program_stopped(w.status);
@@ -405,13 +414,13 @@ impl Child {
         }
     }
 
-    fn reap(&mut self, options: usize) -> Result<Option<ExitStatus>> {
-        let w = sys::waitid_pidfd(self.pidfd.as_fd(), sys::WEXITED | options).map_err(|e| {
-            Error::Io {
+    fn reap(&mut self, options: WaitIdOptions) -> Result<Option<ExitStatus>> {
+        let w = sys::waitid_pidfd(self.pidfd.as_fd(), WaitIdOptions::EXITED | options).map_err(
+            |e| Error::Io {
                 op: "waitid",
-                errno: e,
-            }
-        })?;
+                errno: e.raw_os_error(),
+            },
+        )?;
         if w.pid == 0 {
             return Ok(None);
         }
@@ -513,7 +522,7 @@ impl Child {
         }
         drop(self.stdin.take());
         self.wait_ready()?;
-        match self.reap(0)? {
+        match self.reap(WaitIdOptions::empty())? {
             Some(s) => Ok(s),
             None => Err(Error::Io {
                 op: "waitid",
@@ -534,7 +543,7 @@ impl Child {
         if self.events.is_none() && self.terminal.is_some() {
             self.check_direct_stop();
         }
-        self.reap(sys::WNOHANG)
+        self.reap(WaitIdOptions::NOHANG)
     }
 
     /// Wait for the end while draining piped stdout and stderr concurrently.
@@ -565,9 +574,8 @@ impl Child {
                 fds.push(PollFd::new(f, PollFlags::IN));
             }
             match poll(&mut fds, timeout.as_ref()) {
-                Ok(0) => continue,
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
                 Ok(_) => {}
-                Err(rustix::io::Errno::INTR) => continue,
                 Err(x) => return Err(Error::io("poll", x)),
             }
             let ready: Vec<bool> = fds.iter().map(|p| !p.revents().is_empty()).collect();
@@ -603,8 +611,8 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         if self.status.is_none() {
-            let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
-            let _ = self.reap(0);
+            let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::KILL);
+            let _ = self.reap(WaitIdOptions::empty());
         }
     }
 }

@@ -11,38 +11,25 @@ pub use hakoniwa_runtime::Stage;
 /// Result alias for the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A stable, numbered classification of [`Error`], for front ends that cannot match on the
-/// enum (the C ABI returns `-(kind as i32)`). Values never change; new kinds get new values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// [`Error::Config`]: an invalid setting.
-    Config = 2,
-    /// [`Error::Setup`]: a setup step failed in the parent or in the child.
-    Setup = 3,
-    /// [`Error::Io`]: a parent-side system call failed outside the setup.
-    Io = 4,
-    /// [`Error::Landlock`] other than an unsupported ABI: an invalid ruleset.
-    Landlock = 5,
-    /// [`Error::Seccomp`]: the profile cannot be loaded or compiled.
-    Seccomp = 6,
-    /// The kernel cannot provide what was asked for (e.g. a landlock resource its ABI lacks
-    /// in `Enforce` mode).
-    Unsupported = 7,
-}
-
-impl ErrorKind {
-    /// Lowercase name: `config`, `setup`, `io`, `landlock`, `seccomp`, `unsupported`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::Config => "config",
-            ErrorKind::Setup => "setup",
-            ErrorKind::Io => "io",
-            ErrorKind::Landlock => "landlock",
-            ErrorKind::Seccomp => "seccomp",
-            ErrorKind::Unsupported => "unsupported",
-        }
+hakoniwa_runtime::named_enum! {
+    /// A stable, numbered classification of [`Error`], for front ends that cannot match on the
+    /// enum (the C ABI returns `-(kind as i32)`). Values never change; new kinds get new values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ErrorKind {
+        /// [`Error::Config`]: an invalid setting.
+        Config = 2 => "config",
+        /// [`Error::Setup`]: a setup step failed in the parent or in the child.
+        Setup = 3 => "setup",
+        /// [`Error::Io`]: a parent-side system call failed outside the setup.
+        Io = 4 => "io",
+        /// [`Error::Landlock`] other than an unsupported ABI: an invalid ruleset.
+        Landlock = 5 => "landlock",
+        /// [`Error::Seccomp`]: the profile cannot be loaded or compiled.
+        Seccomp = 6 => "seccomp",
+        /// The kernel cannot provide what was asked for (e.g. a landlock resource its ABI lacks
+        /// in `Enforce` mode).
+        Unsupported = 7 => "unsupported",
     }
 }
 
@@ -129,9 +116,10 @@ impl Error {
     /// The errno, when the error carries one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            Error::Landlock(crate::landlock::LandlockError::Syscall { errno, .. }) => Some(*errno),
+            Error::Landlock(crate::landlock::LandlockError::Syscall { errno, .. })
+            | Error::Setup { errno, .. }
+            | Error::Io { errno, .. } => Some(*errno),
             Error::Config { .. } | Error::Landlock(_) | Error::Seccomp { .. } => None,
-            Error::Setup { errno, .. } | Error::Io { errno, .. } => Some(*errno),
         }
     }
 

@@ -6,38 +6,25 @@ use std::time::Duration;
 
 use crate::enforcement::Enforced;
 
-/// Why the program ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[repr(u32)]
-#[non_exhaustive]
-pub enum ExitReason {
-    /// It called `exit`.
-    Exited = 0,
-    /// A signal ended it.
-    Signaled = 1,
-    /// The wall-clock limit expired and the sandbox was killed.
-    WallTimeExceeded = 2,
-    /// `RLIMIT_CPU` fired (SIGXCPU, or SIGKILL at the hard limit).
-    CpuTimeExceeded = 3,
-    /// `RLIMIT_FSIZE` fired (SIGXFSZ).
-    FileSizeExceeded = 4,
-    /// A seccomp filter killed it (SIGSYS).
-    SeccompViolation = 5,
-}
-
-impl ExitReason {
-    /// Lowercase name for messages and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ExitReason::Exited => "exited",
-            ExitReason::Signaled => "signaled",
-            ExitReason::WallTimeExceeded => "wall_time_exceeded",
-            ExitReason::CpuTimeExceeded => "cpu_time_exceeded",
-            ExitReason::FileSizeExceeded => "file_size_exceeded",
-            ExitReason::SeccompViolation => "seccomp_violation",
-        }
+hakoniwa_runtime::named_enum! {
+    /// Why the program ended.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+    #[non_exhaustive]
+    pub enum ExitReason {
+        /// It called `exit`.
+        Exited = 0 => "exited",
+        /// A signal ended it.
+        Signaled = 1 => "signaled",
+        /// The wall-clock limit expired and the sandbox was killed.
+        WallTimeExceeded = 2 => "wall_time_exceeded",
+        /// `RLIMIT_CPU` fired (SIGXCPU, or SIGKILL at the hard limit).
+        CpuTimeExceeded = 3 => "cpu_time_exceeded",
+        /// `RLIMIT_FSIZE` fired (SIGXFSZ).
+        FileSizeExceeded = 4 => "file_size_exceeded",
+        /// A seccomp filter killed it (SIGSYS).
+        SeccompViolation = 5 => "seccomp_violation",
     }
 }
 

@@ -59,14 +59,16 @@ impl Terminal {
     /// (the shell notices and takes the terminal). Returns once continued, telling whether
     /// we were continued in the foreground (`fg`) rather than the background (`bg`).
     pub(crate) fn stop_like_program(&self, sig: i32) -> bool {
-        crate::sys::raise(sig);
+        if let Some(sig) = crate::sys::signal(sig) {
+            crate::sys::raise(sig);
+        }
         self.we_are_foreground()
     }
 
     /// Give the foreground to process group `pgrp` (without an init: the program's).
     pub(crate) fn give_to_group(&self, pgrp: i32) {
         if let Some(p) = rustix::process::Pid::from_raw(pgrp) {
-            crate::sys::with_signal_blocked(22, || {
+            crate::sys::with_signal_blocked(crate::sys::Signal::TTOU, || {
                 let _ = tcsetpgrp(self.fd.as_fd(), p);
             });
         }
@@ -84,7 +86,7 @@ impl Terminal {
             return;
         }
         // From a background group this would stop us with SIGTTOU unless it is blocked.
-        crate::sys::with_signal_blocked(22, || {
+        crate::sys::with_signal_blocked(crate::sys::Signal::TTOU, || {
             let _ = tcsetpgrp(self.fd.as_fd(), mine);
         });
     }

@@ -137,6 +137,7 @@ pub mod landlock;
 mod namespace;
 pub mod network;
 mod plan;
+pub mod probe;
 mod process_local;
 mod process_spec;
 mod rlimit;

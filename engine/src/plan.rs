@@ -518,7 +518,6 @@ pub(crate) struct Storage {
     /// The program's stdin becomes the new session's controlling terminal.
     pub(crate) controlling_terminal: bool,
     pub(crate) new_keyring: bool,
-    pub(crate) die_with_parent: bool,
     pub(crate) landlock: Option<crate::landlock::Prepared>,
     /// The id maps the parent writes, when there is a user namespace.
     pub(crate) id_maps: Option<Maps>,
@@ -762,7 +761,6 @@ impl Storage {
             // masked), so there it would only cost a key of the caller's quota
             // (kernel.keys.maxkeys: 200 for an unprivileged user) per running sandbox.
             new_keyring: c.seccomp != crate::seccomp::Seccomp::Podman,
-            die_with_parent: c.die_with_parent,
         };
         let euid = rustix::process::geteuid().as_raw();
         let egid = rustix::process::getegid().as_raw();
@@ -1003,7 +1001,6 @@ impl Storage {
             err_fd: ends.err_fd,
             sync_fd: ends.sync_fd,
             close_first: &ends.close_first,
-            die_with_parent: self.die_with_parent,
             mount: mount_plan.as_ref(),
             nested_userns: self
                 .nested

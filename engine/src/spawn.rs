@@ -292,10 +292,10 @@ struct Cloned {
 
 /// Phase 2: clone the child on `stack` with the namespaces of `c`.
 fn clone_sandbox(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned> {
-    let flags = Namespace::ALL
-        .iter()
-        .filter(|ns| c.is_unshared(**ns))
-        .fold(rc::CLONE_VM | rc::CLONE_PIDFD, |f, ns| f | ns.clone_flag());
+    let flags = Namespace::ALL.iter().filter(|ns| c.is_unshared(**ns)).fold(
+        (rc::CloneFlags::VM | rc::CloneFlags::PIDFD).bits(),
+        |f, ns| f | ns.clone_flag(),
+    );
     let (pid, pidfd) = clone_child(flags, stack, plan)?;
     // SAFETY: the kernel just returned this pidfd to us; nobody else owns it.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -305,8 +305,9 @@ fn clone_sandbox(c: &Container, stack: &Stack, plan: &Plan<'_>) -> Result<Cloned
 impl Cloned {
     /// End a child that will not run the program.
     fn kill_and_reap(&self) {
-        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), 9);
-        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), crate::sys::WEXITED);
+        use crate::sys::{Signal, WaitIdOptions};
+        let _ = crate::sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::KILL);
+        let _ = crate::sys::waitid_pidfd(self.pidfd.as_fd(), WaitIdOptions::EXITED);
     }
 
     /// Phase 3: the parent's part of the setup: the id maps, then pasta.
@@ -504,7 +505,7 @@ fn do_clone(job: &Job) -> std::result::Result<(i32, RawFd), i32> {
     let mut pidfd: i32 = -1;
     if !NO_CLONE3.load(Ordering::Relaxed) {
         let mut args = CloneArgs {
-            flags: job.flags | rc::CLONE_CLEAR_SIGHAND,
+            flags: job.flags | rc::CloneFlags::CLEAR_SIGHAND.bits(),
             pidfd: &mut pidfd as *mut i32 as u64,
             exit_signal: rc::SIGCHLD,
             stack: job.stack_lo,

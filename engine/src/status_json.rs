@@ -199,39 +199,46 @@ impl ExitStatus {
 /// `namespaces` are the names of the namespaces that were asked for.
 pub fn setup_failed(code: i32, error: &str, namespaces: &[&str]) -> String {
     let mut doc = Doc(Vec::new());
-    doc.field("version", VERSION.to_string());
-    doc.field("reason", string("setup_failed"));
-    doc.field("code", code.to_string());
-    for k in ["exit_code", "signal"] {
-        doc.field(k, "null".into());
+    for key in FIELDS {
+        let value = match key {
+            "version" => VERSION.to_string(),
+            "reason" => string("setup_failed"),
+            "code" => code.to_string(),
+            "core_dumped" => "false".into(),
+            "namespaces" => names(namespaces),
+            "error" => string(error),
+            _ => "null".into(),
+        };
+        doc.field(key, value);
     }
-    doc.field("core_dumped", "false".into());
-    for k in [
-        "limit",
-        "real_time",
-        "user_time",
-        "system_time",
-        "max_rss_kb",
-        "minor_faults",
-        "major_faults",
-        "voluntary_switches",
-        "involuntary_switches",
-    ] {
-        doc.field(k, "null".into());
-    }
-    doc.field("namespaces", names(namespaces));
-    for k in [
-        "setup_ms",
-        "capabilities",
-        "no_new_privs",
-        "landlock",
-        "seccomp",
-    ] {
-        doc.field(k, "null".into());
-    }
-    doc.field("error", string(error));
     doc.finish()
 }
+
+/// The document's fields, in the order both writers emit them.
+const FIELDS: [&str; 22] = [
+    "version",
+    "reason",
+    "code",
+    "exit_code",
+    "signal",
+    "core_dumped",
+    "limit",
+    "real_time",
+    "user_time",
+    "system_time",
+    "max_rss_kb",
+    "minor_faults",
+    "major_faults",
+    "voluntary_switches",
+    "involuntary_switches",
+    "namespaces",
+    "setup_ms",
+    "capabilities",
+    "no_new_privs",
+    "landlock",
+    "seccomp",
+    "error",
+];
 
 #[cfg(test)]
 mod tests {
@@ -247,6 +254,27 @@ mod tests {
         assert_eq!(seconds(Duration::from_nanos(1_234_567_891)), "1.234567");
         assert_eq!(millis(Duration::from_nanos(1_234_567_891)), "1234.567");
         assert_eq!(millis(Duration::from_nanos(999)), "0.000");
+    }
+
+    fn keys(doc: &str) -> Vec<&str> {
+        doc.lines()
+            .filter_map(|l| l.strip_prefix("  \"")?.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn both_documents_have_the_same_fields_in_the_same_order() {
+        let status = ExitStatus {
+            reason: ExitReason::Exited,
+            exit_code: Some(0),
+            signal: None,
+            core_dumped: false,
+            usage: Default::default(),
+            enforced: Default::default(),
+        };
+        let run = status.to_json(&Enforcement::default());
+        assert_eq!(keys(&run), FIELDS);
+        assert_eq!(keys(&setup_failed(125, "e", &[])), FIELDS);
     }
 
     #[test]

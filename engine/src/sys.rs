@@ -1,145 +1,102 @@
-//! Parent-side raw system calls that rustix does not offer (waitid with rusage on a pidfd,
-//! the signal mask of the spawner thread). All unsafe code of the engine lives here and in
-//! `spawn.rs`.
+//! The parent side's system calls beyond std, typed: signals are rustix [`Signal`]s, wait
+//! options rustix [`WaitIdOptions`], errors rustix [`Errno`]s.
+//!
+//! What rustix offers comes from rustix (`pidfd_send_signal`, the ids). The raw calls it
+//! lacks (`waitid` with `rusage`, signal masks, POSIX timers, `tgkill`) are in the runtime's
+//! `sys` (`engine/runtime/src/sys.rs`), the one place the engine spells out system calls;
+//! this module only converts their arguments and results.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use syscalls::{syscall, Sysno};
+use hakoniwa_runtime::sys as raw;
+pub(crate) use rustix::io::Errno;
+pub(crate) use rustix::process::{Signal, WaitIdOptions};
 
-const P_PIDFD: usize = 3;
-/// `waitid` option: wait for exited children.
-pub const WEXITED: usize = 4;
-/// `waitid` option: do not block.
-pub const WNOHANG: usize = 1;
-/// `si_code` values for SIGCHLD.
+/// `si_code` of a child that exited.
 pub const CLD_EXITED: i32 = 1;
-/// Killed by a signal.
-#[allow(dead_code)]
+/// `si_code` of a child killed by a signal.
 pub const CLD_KILLED: i32 = 2;
-/// Killed by a signal, dumped core.
+/// `si_code` of a child killed by a signal that dumped core.
 pub const CLD_DUMPED: i32 = 3;
+/// `si_code` of a stopped child.
+pub const CLD_STOPPED: i32 = 5;
+
+fn errno(raw: i32) -> Errno {
+    Errno::from_raw_os_error(raw)
+}
 
 /// What `waitid` reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WaitResult {
-    /// The pid (0 with WNOHANG when nothing changed).
+    /// The pid (0 with `NOHANG` when nothing changed).
     pub pid: i32,
-    /// `si_code`.
+    /// `si_code` (`CLD_*`).
     pub code: i32,
     /// Exit status or signal.
     pub status: i32,
     /// The kernel's rusage, as 18 longs (2 timevals + 14 counters).
-    pub rusage: [i64; 18],
+    pub rusage: [i64; raw::RUSAGE_WORDS],
 }
 
 /// `waitid(P_PIDFD, fd, .., options, rusage)`.
-pub fn waitid_pidfd(fd: BorrowedFd<'_>, options: usize) -> Result<WaitResult, i32> {
-    let mut info = [0i32; 32]; // siginfo_t is 128 bytes
-    let mut ru = [0i64; 18];
-    loop {
-        // SAFETY: `info` and `ru` are live, correctly sized buffers the kernel fills.
-        let r = unsafe {
-            syscall!(
-                Sysno::waitid,
-                P_PIDFD,
-                fd.as_raw_fd(),
-                info.as_mut_ptr(),
-                options,
-                ru.as_mut_ptr()
-            )
-        };
-        match r {
-            Ok(_) => break,
-            Err(e) if e.into_raw() == 4 => continue,
-            Err(e) => return Err(e.into_raw()),
-        }
-    }
+pub fn waitid_pidfd(fd: BorrowedFd<'_>, options: WaitIdOptions) -> Result<WaitResult, Errno> {
+    let mut info = [0i32; raw::SIGINFO_WORDS];
+    let mut rusage = [0i64; raw::RUSAGE_WORDS];
+    raw::waitid_pidfd(fd.as_raw_fd(), options.bits(), &mut info, &mut rusage).map_err(errno)?;
     // x86_64 siginfo: signo, errno, code, pad, then pid, uid, status.
     Ok(WaitResult {
         pid: info[4],
         code: info[2],
         status: info[6],
-        rusage: ru,
+        rusage,
     })
 }
 
-/// `pidfd_send_signal(fd, sig, NULL, 0)`.
-pub fn pidfd_send_signal(fd: BorrowedFd<'_>, sig: i32) -> Result<(), i32> {
-    // SAFETY: NULL siginfo asks the kernel to build one.
-    unsafe {
-        syscall!(
-            Sysno::pidfd_send_signal,
-            fd.as_raw_fd(),
-            sig,
-            0usize,
-            0usize
-        )
+/// `SIGRTMIN`, the first real-time signal the kernel numbers (the C library reserves two).
+const SIGRTMIN: i32 = 32;
+/// `SIGRTMAX`.
+const SIGRTMAX: i32 = 64;
+
+/// The signal numbered `raw`: a named one or a real-time one (`None` for anything else).
+pub fn signal(raw: i32) -> Option<Signal> {
+    match Signal::from_named_raw(raw) {
+        Some(s) => Some(s),
+        // SAFETY: rustix requires a valid signal number; every number from SIGRTMIN to
+        // SIGRTMAX is one on Linux.
+        None if (SIGRTMIN..=SIGRTMAX).contains(&raw) => {
+            Some(unsafe { Signal::from_raw_unchecked(raw) })
+        }
+        None => None,
     }
-    .map(drop)
-    .map_err(|e| e.into_raw())
+}
+
+/// `pidfd_send_signal(fd, sig, NULL, 0)`.
+pub fn pidfd_send_signal(fd: BorrowedFd<'_>, sig: Signal) -> Result<(), Errno> {
+    rustix::process::pidfd_send_signal(fd, sig)
+}
+
+/// The bit of `sig` in a kernel signal set.
+fn bit(sig: Signal) -> u64 {
+    1 << (sig.as_raw() - 1)
 }
 
 /// Block every signal in the calling thread; returns the previous mask.
 pub fn block_all_signals() -> u64 {
-    let all: u64 = !0;
-    let mut old: u64 = 0;
-    // SAFETY: `all` and `old` are live sigsets of the kernel's size (8 bytes).
-    let _ = unsafe {
-        syscall!(
-            Sysno::rt_sigprocmask,
-            2usize,
-            &all as *const u64,
-            &mut old as *mut u64,
-            8usize
-        )
-    };
-    old
+    raw::swap_sigmask(raw::SIG_SETMASK, !0).unwrap_or(0)
 }
 
 /// Set the calling thread's signal mask (to restore what [`block_all_signals`] returned).
 pub fn set_signal_mask(mask: u64) {
-    // SAFETY: `mask` is a live sigset of the kernel's size (8 bytes).
-    let _ = unsafe {
-        syscall!(
-            Sysno::rt_sigprocmask,
-            2usize,
-            &mask as *const u64,
-            0usize,
-            8usize
-        )
-    };
+    let _ = raw::sigprocmask(raw::SIG_SETMASK, mask);
 }
 
-/// `waitid` option: report stopped children.
-pub const WSTOPPED: usize = 2;
-/// `si_code` of a stopped child.
-pub const CLD_STOPPED: i32 = 5;
-
 /// Run `f` with signal `sig` blocked in the calling thread, then restore the thread's mask.
-pub fn with_signal_blocked<R>(sig: i32, f: impl FnOnce() -> R) -> R {
-    let set: u64 = 1 << (sig - 1);
-    let mut old: u64 = 0;
-    // SAFETY: `set` and `old` are live sigsets of the kernel's size (8 bytes).
-    let _ = unsafe {
-        syscall!(
-            Sysno::rt_sigprocmask,
-            0usize, // SIG_BLOCK
-            &set as *const u64,
-            &mut old as *mut u64,
-            8usize
-        )
-    };
+pub fn with_signal_blocked<R>(sig: Signal, f: impl FnOnce() -> R) -> R {
+    let old = raw::swap_sigmask(raw::SIG_BLOCK, bit(sig));
     let r = f();
-    // SAFETY: as above; restores the previous mask.
-    let _ = unsafe {
-        syscall!(
-            Sysno::rt_sigprocmask,
-            2usize, // SIG_SETMASK
-            &old as *const u64,
-            0usize,
-            8usize
-        )
-    };
+    if let Ok(old) = old {
+        set_signal_mask(old);
+    }
     r
 }
 
@@ -151,49 +108,40 @@ pub struct ContinueTimer(i32);
 impl ContinueTimer {
     /// Arm a timer that continues this process after `after` (`None` if the kernel refused).
     pub fn arm(after: std::time::Duration) -> Option<ContinueTimer> {
-        const CLOCK_MONOTONIC: usize = 1;
-        const SIGCONT: i32 = 18;
-        const SIGEV_SIGNAL: i32 = 0;
-        // struct sigevent (64 bytes): sigev_value (8), sigev_signo, sigev_notify, padding.
-        let mut ev = [0i32; 16];
-        ev[2] = SIGCONT;
-        ev[3] = SIGEV_SIGNAL;
-        let mut id: i32 = 0;
-        // SAFETY: `ev` is a live struct sigevent and `id` a live timer_t; the kernel copies
-        // the first and writes the second.
-        unsafe {
-            syscall!(
-                Sysno::timer_create,
-                CLOCK_MONOTONIC,
-                ev.as_ptr(),
-                &mut id as *mut i32
-            )
-        }
-        .ok()?;
-        let timer = ContinueTimer(id);
-        // struct itimerspec: it_interval (zero: one shot), it_value; a zero value would
-        // disarm, so wait at least a nanosecond.
+        let timer = ContinueTimer(raw::timer_create_signal(Signal::CONT.as_raw()).ok()?);
+        // A zero value would disarm, so wait at least a nanosecond.
         let ns = after.subsec_nanos().max(u32::from(after.as_secs() == 0)) as i64;
-        let spec: [i64; 4] = [0, 0, after.as_secs().min(i64::MAX as u64) as i64, ns];
-        // SAFETY: `spec` is a live struct itimerspec; no old value is asked for.
-        unsafe { syscall!(Sysno::timer_settime, id, 0usize, spec.as_ptr(), 0usize) }
-            .ok()
-            .map(|_| timer)
+        let secs = after.as_secs().min(i64::MAX as u64) as i64;
+        raw::timer_arm_once(timer.0, secs, ns).ok().map(|_| timer)
     }
 }
 
 impl Drop for ContinueTimer {
     fn drop(&mut self) {
-        // SAFETY: no pointers; the id is ours.
-        let _ = unsafe { syscall!(Sysno::timer_delete, self.0) };
+        raw::timer_delete(self.0);
     }
 }
 
 /// `tgkill(getpid(), gettid(), sig)`: a signal to the calling thread itself, acted upon
 /// before this call returns (a stop signal stops the process right here).
-pub fn raise(sig: i32) {
+pub fn raise(sig: Signal) {
     let pid = rustix::process::getpid().as_raw_nonzero().get();
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
-    // SAFETY: no pointers.
-    let _ = unsafe { syscall!(Sysno::tgkill, pid, tid, sig) };
+    let _ = raw::tgkill(pid, tid, sig.as_raw());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_and_real_time_signal_numbers_are_signals_and_others_are_not() {
+        assert_eq!(signal(9), Some(Signal::KILL));
+        assert_eq!(signal(19), Some(Signal::STOP));
+        assert_eq!(signal(34).map(Signal::as_raw), Some(34));
+        assert_eq!(signal(64).map(Signal::as_raw), Some(64));
+        assert_eq!(signal(0), None);
+        assert_eq!(signal(65), None);
+        assert_eq!(signal(-1), None);
+    }
 }

@@ -43,6 +43,16 @@ fn pty() -> (File, OwnedFd) {
     (master, unsafe { OwnedFd::from_raw_fd(slave as i32) })
 }
 
+/// `sleep 30` in a sandbox, ended after 10 s at the latest.
+fn sleeping() -> hakoniwa::Child {
+    sandbox()
+        .command("/bin/sleep")
+        .arg("30")
+        .wait_timeout(Duration::from_secs(10))
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_signal_death_keeps_its_signal_number() {
     let s = sandbox()
@@ -57,12 +67,7 @@ fn a_signal_death_keeps_its_signal_number() {
 
 #[test]
 fn a_signal_from_the_caller_ends_a_program_without_handlers() {
-    let mut child = sandbox()
-        .command("/bin/sleep")
-        .arg("30")
-        .wait_timeout(Duration::from_secs(10))
-        .spawn()
-        .unwrap();
+    let mut child = sleeping();
     std::thread::sleep(Duration::from_millis(200));
     child.signal(15).unwrap();
     let s = child.wait().unwrap();
@@ -70,6 +75,25 @@ fn a_signal_from_the_caller_ends_a_program_without_handlers() {
         (s.reason, s.signal, s.code()),
         (ExitReason::Signaled, Some(15), 143)
     );
+}
+
+#[test]
+fn a_real_time_signal_from_the_caller_reaches_the_program() {
+    // SIGRTMIN+8 has no name: it goes through the same path as the named ones.
+    let mut child = sleeping();
+    std::thread::sleep(Duration::from_millis(200));
+    child.signal(40).unwrap();
+    let s = child.wait().unwrap();
+    assert_eq!((s.reason, s.signal), (ExitReason::Signaled, Some(40)));
+}
+
+#[test]
+fn a_signal_number_linux_does_not_have_is_refused() {
+    let mut child = sleeping();
+    let e = child.signal(65).unwrap_err();
+    assert_eq!(e.errno(), Some(22), "{e}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[test]

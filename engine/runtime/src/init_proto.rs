@@ -17,6 +17,8 @@
 //! start the program are [`crate::ErrorRecord`]s on the setup error pipe, as for every
 //! other setup step.
 
+use crate::wire;
+
 /// `argv[0]` of the init (what `ps` shows for PID 1).
 pub const INIT_NAME: &core::ffi::CStr = c"hakoniwa-init";
 
@@ -157,40 +159,20 @@ impl Event {
             Event::WallTime => (4, 0, [0; 18]),
         };
         let mut out = [0u8; EVENT_SIZE];
-        let head = [EVENT_MAGIC, kind, value as u32, 0];
-        for (chunk, v) in out.chunks_exact_mut(4).zip(head) {
-            chunk.copy_from_slice(&v.to_ne_bytes());
-        }
-        for (chunk, v) in out
-            .get_mut(16..)
-            .unwrap_or(&mut [])
-            .chunks_exact_mut(8)
-            .zip(rusage)
-        {
-            chunk.copy_from_slice(&v.to_ne_bytes());
-        }
+        wire::put(&mut out, &[EVENT_MAGIC, kind, value as u32, 0]);
+        wire::put(out.get_mut(16..).unwrap_or(&mut []), &rusage);
         out
     }
 
     /// Decode one record; `None` for anything else.
     pub fn decode(b: &[u8; EVENT_SIZE]) -> Option<Event> {
-        let mut head = [0u32; 4];
-        for (slot, chunk) in head.iter_mut().zip(b.chunks_exact(4)) {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(chunk);
-            *slot = u32::from_ne_bytes(w);
-        }
-        if head[0] != EVENT_MAGIC {
+        let [magic, kind, value, _]: [u32; 4] = wire::get(b);
+        if magic != EVENT_MAGIC {
             return None;
         }
-        let mut rusage = [0i64; 18];
-        for (slot, chunk) in rusage.iter_mut().zip(b.get(16..)?.chunks_exact(8)) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
-            *slot = i64::from_ne_bytes(w);
-        }
-        let value = head[2] as i32;
-        match head[1] {
+        let rusage: [i64; 18] = wire::get(b.get(16..)?);
+        let value = value as i32;
+        match kind {
             1 => Some(Event::Stopped(value)),
             2 => Some(Event::Continued),
             3 => Some(Event::Ended {

@@ -48,12 +48,14 @@ pub mod fds;
 pub mod init_proto;
 pub mod landlock;
 pub mod mount;
+pub mod named;
 pub mod path;
 pub mod plan;
 pub mod search;
 pub mod signals;
 pub mod stage;
 pub mod sys;
+pub mod wire;
 
 pub use fail::Fail;
 pub use plan::*;
@@ -99,7 +101,7 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
 /// Enter a user namespace nested in the sandbox's one and map the same ids through.
 fn nested_userns(n: &NestedUserns<'_>, proc_fd: RawFd) -> sys::SysResult<()> {
     let r = (|| {
-        sys::unshare(clone::CLONE_NEWUSER)?;
+        sys::unshare(clone::CloneFlags::NEWUSER.bits())?;
         // From inside, only a one-id map of our own ids is allowed, and the gid map needs
         // setgroups denied first.
         for (file, map) in [
@@ -166,9 +168,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         sys::close(*fd);
     }
     signals::reset().at(Stage::Signals, NO_INDEX)?;
-    if plan.die_with_parent {
-        sys::prctl(sys::PR_SET_PDEATHSIG, sys::SIGKILL, 0, 0, 0).at(Stage::Sync, NO_INDEX)?;
-    }
+    sys::prctl(sys::PR_SET_PDEATHSIG, sys::SIGKILL, 0, 0, 0).at(Stage::Sync, NO_INDEX)?;
     // The parent writes one byte once the id maps are in place, and keeps its end open until
     // it has seen this child exec or fail. EOF means it is gone or gave up. The byte may
     // have been written by a parent that died before PR_SET_PDEATHSIG above took effect
@@ -234,9 +234,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     if let (Some(c), false) = (&final_caps, defer_caps) {
         caps::set(c).at(Stage::Capabilities, NO_INDEX)?;
     }
-    if plan.die_with_parent {
-        rearm_parent_death(plan)?;
-    }
+    rearm_parent_death(plan)?;
     mark(plan, 2);
     if plan.no_new_privs {
         sys::prctl(sys::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).at(Stage::NoNewPrivs, NO_INDEX)?;

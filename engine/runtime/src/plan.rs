@@ -280,8 +280,6 @@ pub struct Plan<'a> {
     pub sync_fd: RawFd,
     /// Parent-side pipe ends that the child closes first.
     pub close_first: &'a [RawFd],
-    /// Arm `PR_SET_PDEATHSIG(SIGKILL)`.
-    pub die_with_parent: bool,
     /// Mount namespace plan (`None` without a new mount namespace).
     pub mount: Option<&'a MountPlan<'a>>,
     /// Ids to switch to right after the id maps are written, when the caller's own ids are

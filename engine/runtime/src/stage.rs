@@ -4,137 +4,69 @@
 //! exits; a successful `execve` closes the pipe, so the parent reads EOF. This follows the
 //! model of `std::process` (errno plus footer over a CLOEXEC pipe), with the stage added.
 
-/// The step of sandbox setup that failed.
-///
-/// Values are stable: they cross the error pipe and the C ABI.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Stage {
-    /// Validating the configuration in the parent (bad path, bad id, too many entries).
-    Config = 1,
-    /// `clone3`/`clone` creating the child and its namespaces.
-    Unshare = 2,
-    /// Writing `uid_map`/`gid_map`/`setgroups` (parent side, or `newuidmap`/`newgidmap`).
-    IdMap = 3,
-    /// Resetting signal dispositions and the signal mask.
-    Signals = 4,
-    /// Arming the parent-death signal or waiting for the parent's go-ahead.
-    Sync = 5,
-    /// Making the inherited mount tree private.
-    MountPrivate = 6,
-    /// Opening a bind-mount source on the host (`open_tree`).
-    MountSource = 7,
-    /// Creating or attaching the new root.
-    MountRoot = 8,
-    /// Creating a mount point or file inside the new root.
-    MountTarget = 9,
-    /// Mounting onto a target inside the new root.
-    Mount = 10,
-    /// `pivot_root` into the new root or detaching the old one.
-    PivotRoot = 11,
-    /// Making the root read-only after setup.
-    RemountRoot = 12,
-    /// `sethostname`.
-    Hostname = 13,
-    /// `prlimit64`.
-    Rlimit = 14,
-    /// Joining a new session keyring.
-    Keyring = 15,
-    /// `setsid` / controlling terminal.
-    Session = 16,
-    /// Switching to the requested uid/gid/supplementary groups.
-    Credentials = 17,
-    /// Dropping capabilities.
-    Capabilities = 18,
-    /// `PR_SET_NO_NEW_PRIVS`.
-    NoNewPrivs = 19,
-    /// Changing to the working directory.
-    Chdir = 20,
-    /// Arranging the file descriptors the program inherits.
-    Fds = 21,
-    /// Building or applying the landlock ruleset.
-    Landlock = 22,
-    /// Installing the seccomp filter.
-    Seccomp = 23,
-    /// `execve` of the program.
-    Exec = 24,
-    /// Starting or configuring the network helper (pasta).
-    Network = 25,
-    /// Masking or locking paths of a procfs.
-    ProcMask = 26,
-    /// Starting the sandbox's init (PID 1) or its fork of the program.
-    Init = 27,
-}
+use crate::wire;
 
-impl Stage {
-    /// Every stage, for tables and round-trip tests.
-    pub const ALL: [Stage; 27] = [
-        Stage::Config,
-        Stage::Unshare,
-        Stage::IdMap,
-        Stage::Signals,
-        Stage::Sync,
-        Stage::MountPrivate,
-        Stage::MountSource,
-        Stage::MountRoot,
-        Stage::MountTarget,
-        Stage::Mount,
-        Stage::PivotRoot,
-        Stage::RemountRoot,
-        Stage::Hostname,
-        Stage::Rlimit,
-        Stage::Keyring,
-        Stage::Session,
-        Stage::Credentials,
-        Stage::Capabilities,
-        Stage::NoNewPrivs,
-        Stage::Chdir,
-        Stage::Fds,
-        Stage::Landlock,
-        Stage::Seccomp,
-        Stage::Exec,
-        Stage::Network,
-        Stage::ProcMask,
-        Stage::Init,
-    ];
-
-    /// Decode a stage number; `None` for values this build does not know.
-    pub fn from_u32(v: u32) -> Option<Stage> {
-        Stage::ALL.iter().copied().find(|s| *s as u32 == v)
-    }
-
-    /// A short lowercase name for messages and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Config => "config",
-            Stage::Unshare => "unshare",
-            Stage::IdMap => "idmap",
-            Stage::Signals => "signals",
-            Stage::Sync => "sync",
-            Stage::MountPrivate => "mount-private",
-            Stage::MountSource => "mount-source",
-            Stage::MountRoot => "mount-root",
-            Stage::MountTarget => "mount-target",
-            Stage::Mount => "mount",
-            Stage::PivotRoot => "pivot-root",
-            Stage::RemountRoot => "remount-root",
-            Stage::Hostname => "hostname",
-            Stage::Rlimit => "rlimit",
-            Stage::Keyring => "keyring",
-            Stage::Session => "session",
-            Stage::Credentials => "credentials",
-            Stage::Capabilities => "capabilities",
-            Stage::NoNewPrivs => "no-new-privs",
-            Stage::Chdir => "chdir",
-            Stage::Fds => "fds",
-            Stage::Landlock => "landlock",
-            Stage::Seccomp => "seccomp",
-            Stage::Exec => "exec",
-            Stage::Network => "network",
-            Stage::ProcMask => "proc-mask",
-            Stage::Init => "init",
-        }
+crate::named_enum! {
+    /// The step of sandbox setup that failed.
+    ///
+    /// Values are stable: they cross the error pipe and the C ABI.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Stage {
+        /// Validating the configuration in the parent (bad path, bad id, too many entries).
+        Config = 1 => "config",
+        /// `clone3`/`clone` creating the child and its namespaces.
+        Unshare = 2 => "unshare",
+        /// Writing `uid_map`/`gid_map`/`setgroups` (parent side, or `newuidmap`/`newgidmap`).
+        IdMap = 3 => "idmap",
+        /// Resetting signal dispositions and the signal mask.
+        Signals = 4 => "signals",
+        /// Arming the parent-death signal or waiting for the parent's go-ahead.
+        Sync = 5 => "sync",
+        /// Making the inherited mount tree private.
+        MountPrivate = 6 => "mount-private",
+        /// Opening a bind-mount source on the host (`open_tree`).
+        MountSource = 7 => "mount-source",
+        /// Creating or attaching the new root.
+        MountRoot = 8 => "mount-root",
+        /// Creating a mount point or file inside the new root.
+        MountTarget = 9 => "mount-target",
+        /// Mounting onto a target inside the new root.
+        Mount = 10 => "mount",
+        /// `pivot_root` into the new root or detaching the old one.
+        PivotRoot = 11 => "pivot-root",
+        /// Making the root read-only after setup.
+        RemountRoot = 12 => "remount-root",
+        /// `sethostname`.
+        Hostname = 13 => "hostname",
+        /// `prlimit64`.
+        Rlimit = 14 => "rlimit",
+        /// Joining a new session keyring.
+        Keyring = 15 => "keyring",
+        /// `setsid` / controlling terminal.
+        Session = 16 => "session",
+        /// Switching to the requested uid/gid/supplementary groups.
+        Credentials = 17 => "credentials",
+        /// Dropping capabilities.
+        Capabilities = 18 => "capabilities",
+        /// `PR_SET_NO_NEW_PRIVS`.
+        NoNewPrivs = 19 => "no-new-privs",
+        /// Changing to the working directory.
+        Chdir = 20 => "chdir",
+        /// Arranging the file descriptors the program inherits.
+        Fds = 21 => "fds",
+        /// Building or applying the landlock ruleset.
+        Landlock = 22 => "landlock",
+        /// Installing the seccomp filter.
+        Seccomp = 23 => "seccomp",
+        /// `execve` of the program.
+        Exec = 24 => "exec",
+        /// Starting or configuring the network helper (pasta).
+        Network = 25 => "network",
+        /// Masking or locking paths of a procfs.
+        ProcMask = 26 => "proc-mask",
+        /// Starting the sandbox's init (PID 1) or its fork of the program.
+        Init = 27 => "init",
     }
 }
 
@@ -166,29 +98,24 @@ impl ErrorRecord {
     /// Encode to bytes.
     pub fn to_bytes(&self) -> [u8; 16] {
         let mut out = [0u8; 16];
-        let parts = [self.magic, self.stage, self.errno as u32, self.index];
-        for (chunk, v) in out.chunks_exact_mut(4).zip(parts) {
-            chunk.copy_from_slice(&v.to_ne_bytes());
-        }
+        wire::put(
+            &mut out,
+            &[self.magic, self.stage, self.errno as u32, self.index],
+        );
         out
     }
 
     /// Decode from bytes; `None` when the magic does not match.
     pub fn from_bytes(b: &[u8; 16]) -> Option<Self> {
-        let mut v = [0u32; 4];
-        for (slot, chunk) in v.iter_mut().zip(b.chunks_exact(4)) {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(chunk);
-            *slot = u32::from_ne_bytes(w);
-        }
-        if v[0] != RECORD_MAGIC {
+        let [magic, stage, errno, index]: [u32; 4] = wire::get(b);
+        if magic != RECORD_MAGIC {
             return None;
         }
         Some(ErrorRecord {
-            magic: v[0],
-            stage: v[1],
-            errno: v[2] as i32,
-            index: v[3],
+            magic,
+            stage,
+            errno: errno as i32,
+            index,
         })
     }
 }

@@ -17,7 +17,6 @@ pub type SysResult<T> = Result<T, i32>;
 pub const AT_FDCWD: i32 = -100;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 pub const AT_RECURSIVE: u32 = 0x8000;
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
 pub const O_RDONLY: u64 = 0;
 pub const O_WRONLY: u64 = 1;
@@ -36,7 +35,6 @@ pub const O_PATH: u64 = 0o10000000;
 pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 pub const RESOLVE_IN_ROOT: u64 = 0x10;
 
-pub const MS_RDONLY: u64 = 1;
 pub const MS_REC: u64 = 16384;
 pub const MS_PRIVATE: u64 = 1 << 18;
 
@@ -72,6 +70,7 @@ pub const PR_CAP_AMBIENT_CLEAR_ALL: u64 = 4;
 
 pub const SIGKILL: u64 = 9;
 pub const SIG_BLOCK: u64 = 0;
+pub const SIG_UNBLOCK: u64 = 1;
 pub const SIG_SETMASK: u64 = 2;
 
 pub const KEYCTL_JOIN_SESSION_KEYRING: u64 = 1;
@@ -87,7 +86,6 @@ pub const EACCES: i32 = 13;
 pub const ENAMETOOLONG: i32 = 36;
 pub const EPIPE: i32 = 32;
 pub const EBUSY: i32 = 16;
-pub const ENOEXEC: i32 = 8;
 pub const EROFS: i32 = 30;
 
 fn res(r: Result<usize, syscalls::Errno>) -> SysResult<usize> {
@@ -427,17 +425,23 @@ pub fn signal_default(sig: u32) -> SysResult<()> {
 
 /// `rt_sigprocmask(how, set)`.
 pub fn sigprocmask(how: u64, set: u64) -> SysResult<()> {
-    // SAFETY: `set` lives across the call; size is the kernel sigset size (8).
+    swap_sigmask(how, set).map(drop)
+}
+
+/// `rt_sigprocmask(how, set, &old)`: returns the calling thread's previous mask.
+pub fn swap_sigmask(how: u64, set: u64) -> SysResult<u64> {
+    let mut old: u64 = 0;
+    // SAFETY: `set` and `old` live across the call; size is the kernel sigset size (8).
     res(unsafe {
         syscall!(
             Sysno::rt_sigprocmask,
             how,
             &set as *const u64,
-            0usize,
+            &mut old as *mut u64,
             8usize
         )
     })
-    .map(drop)
+    .map(|_| old)
 }
 
 /// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: a new anonymous session keyring.
@@ -726,7 +730,6 @@ pub fn set_controlling_terminal(fd: RawFd) -> SysResult<()> {
 pub fn take_foreground(fd: RawFd) -> SysResult<()> {
     const TIOCSPGRP: u64 = 0x5410;
     const SIGTTOU_BIT: u64 = 1 << (22 - 1);
-    const SIG_UNBLOCK: u64 = 1;
     // SAFETY: no pointers.
     let pgrp = res(unsafe { syscall!(Sysno::getpgid, 0usize) })? as i32;
     sigprocmask(SIG_BLOCK, SIGTTOU_BIT)?;
@@ -734,4 +737,82 @@ pub fn take_foreground(fd: RawFd) -> SysResult<()> {
     let r = res(unsafe { syscall!(Sysno::ioctl, fd, TIOCSPGRP, &pgrp as *const i32) }).map(drop);
     sigprocmask(SIG_UNBLOCK, SIGTTOU_BIT)?;
     r
+}
+
+// The parent's raw calls that rustix does not offer; `engine/src/sys.rs` gives them types.
+
+/// Size of `siginfo_t`, as 32-bit words.
+pub const SIGINFO_WORDS: usize = 32;
+/// Size of `struct rusage`, as 64-bit words (2 timevals, 14 counters).
+pub const RUSAGE_WORDS: usize = 18;
+
+/// `waitid(P_PIDFD, pidfd, info, options, rusage)`, retried on EINTR: the kernel fills
+/// `info` (a `siginfo_t`) and `rusage`. Used by the parent, not the child.
+pub fn waitid_pidfd(
+    pidfd: RawFd,
+    options: u32,
+    info: &mut [i32; SIGINFO_WORDS],
+    rusage: &mut [i64; RUSAGE_WORDS],
+) -> SysResult<()> {
+    const P_PIDFD: usize = 3;
+    loop {
+        // SAFETY: `info` and `rusage` are live buffers of the kernel's sizes, which it fills.
+        let r = res(unsafe {
+            syscall!(
+                Sysno::waitid,
+                P_PIDFD,
+                pidfd,
+                info.as_mut_ptr(),
+                options,
+                rusage.as_mut_ptr()
+            )
+        });
+        if r != Err(EINTR) {
+            return r.map(drop);
+        }
+    }
+}
+
+/// `timer_create(CLOCK_MONOTONIC, {SIGEV_SIGNAL, sig})`: a POSIX timer that sends `sig` to
+/// the calling process; returns its id. Used by the parent, not the child.
+pub fn timer_create_signal(sig: i32) -> SysResult<i32> {
+    const CLOCK_MONOTONIC: usize = 1;
+    const SIGEV_SIGNAL: i32 = 0;
+    // struct sigevent (64 bytes): sigev_value (8), sigev_signo, sigev_notify, padding.
+    let mut ev = [0i32; 16];
+    ev[2] = sig;
+    ev[3] = SIGEV_SIGNAL;
+    let mut id: i32 = 0;
+    // SAFETY: `ev` is a live struct sigevent and `id` a live timer_t; the kernel copies the
+    // first and writes the second.
+    res(unsafe {
+        syscall!(
+            Sysno::timer_create,
+            CLOCK_MONOTONIC,
+            ev.as_ptr(),
+            &mut id as *mut i32
+        )
+    })
+    .map(|_| id)
+}
+
+/// `timer_settime(id, 0, {0, {secs, nanos}}, NULL)`: fire once after the delay (a zero
+/// delay disarms).
+pub fn timer_arm_once(id: i32, secs: i64, nanos: i64) -> SysResult<()> {
+    // struct itimerspec: it_interval (zero: one shot), it_value.
+    let spec: [i64; 4] = [0, 0, secs, nanos];
+    // SAFETY: `spec` is a live struct itimerspec; no old value is asked for.
+    res(unsafe { syscall!(Sysno::timer_settime, id, 0usize, spec.as_ptr(), 0usize) }).map(drop)
+}
+
+/// `timer_delete(id)`.
+pub fn timer_delete(id: i32) {
+    // SAFETY: no pointers.
+    let _ = unsafe { syscall!(Sysno::timer_delete, id) };
+}
+
+/// `tgkill(tgid, tid, sig)`: a signal to one thread.
+pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> SysResult<()> {
+    // SAFETY: no pointers.
+    res(unsafe { syscall!(Sysno::tgkill, tgid, tid, sig) }).map(drop)
 }

@@ -62,6 +62,7 @@ pub mod arch;
 pub mod bpf;
 pub mod caps;
 pub mod codegen;
+mod compile;
 pub mod interp;
 pub mod linear;
 mod oci;
@@ -75,11 +76,10 @@ pub mod terminal;
 use std::fmt;
 
 pub use arch::Arch;
+pub use compile::Program;
 pub use hakoniwa_runtime::SockFilter;
 pub use oci::from_oci_json;
-pub use policy::{
-    ret, Action, ArgLen, CmpOp, Condition, Policy, Program, Rule, SyscallRules, ENOSYS,
-};
+pub use policy::{ret, Action, ArgLen, CmpOp, Condition, Policy, Rule, SyscallRules, ENOSYS};
 pub use profile_default::podman_default;
 
 /// A policy that allows and logs every system call (`SECCOMP_RET_LOG`).

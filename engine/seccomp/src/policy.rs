@@ -11,7 +11,7 @@ use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompConditio
 
 use crate::arch::{Arch, X32_SYSCALL_BIT};
 use crate::interp::SeccompData;
-use crate::{codegen, linear, Error};
+use crate::Error;
 
 /// `SECCOMP_RET_*` values.
 pub mod ret {
@@ -304,7 +304,7 @@ impl Policy {
             .native
             .syscall_nr(syscall)
             .ok_or_else(|| Error::UnknownSyscall(syscall.to_owned()))?;
-        self.add(nr, syscall.to_owned(), conditions, action)
+        self.add(nr, syscall, conditions, action)
     }
 
     /// Add a rule for `syscall` that is tried before every rule added earlier (used to put
@@ -344,18 +344,18 @@ impl Policy {
             .native
             .syscall_name(nr)
             .map_or_else(|| format!("#{nr}"), str::to_owned);
-        self.add(nr, name, conditions, action)
+        self.add(nr, &name, conditions, action)
     }
 
     fn add(
         &mut self,
         nr: u32,
-        name: String,
+        name: &str,
         conditions: Vec<Condition>,
         action: Action,
     ) -> Result<&mut Self, Error> {
         let invalid = |message: String| Error::InvalidRule {
-            syscall: name.clone(),
+            syscall: name.to_owned(),
             message,
         };
         action.validate().map_err(invalid)?;
@@ -373,7 +373,7 @@ impl Policy {
             .entry(nr)
             .or_insert_with(|| SyscallRules {
                 nr,
-                name: name.clone(),
+                name: name.to_owned(),
                 rules: Vec::new(),
             })
             .rules
@@ -478,40 +478,4 @@ impl Policy {
         }
         self.default.ret_value()
     }
-
-    /// Compile to one binary-search program.
-    pub fn compile(&self) -> Result<Program, Error> {
-        Ok(Program {
-            instructions: codegen::compile(self)?,
-            profile: self.name.clone(),
-            arches: self.arches(),
-        })
-    }
-
-    /// Compile to one binary-search program whose native `exit_group` returns
-    /// `SECCOMP_RET_USER_NOTIF` (see [`codegen::compile_with_exit_hook`]).
-    pub fn compile_with_exit_hook(&self) -> Result<Program, Error> {
-        Ok(Program {
-            instructions: codegen::compile_with_exit_hook(self)?,
-            profile: self.name.clone(),
-            arches: self.arches(),
-        })
-    }
-
-    /// Compile the reference program: seccompiler's linear filters, chained (see
-    /// [`crate::linear`]).
-    pub fn compile_linear_seccompiler(&self) -> Result<Vec<hakoniwa_runtime::SockFilter>, Error> {
-        linear::compile(self)
-    }
-}
-
-/// A compiled program.
-#[derive(Clone, Debug)]
-pub struct Program {
-    /// The instructions, ready for `seccomp(SECCOMP_SET_MODE_FILTER)`.
-    pub instructions: Vec<hakoniwa_runtime::SockFilter>,
-    /// Profile name.
-    pub profile: String,
-    /// Allowed architectures, native first.
-    pub arches: Vec<Arch>,
 }

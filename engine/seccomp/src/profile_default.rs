@@ -75,6 +75,24 @@ const fn on_arches(names: &'static [&'static str], arches: &'static [&'static st
     }
 }
 
+impl Entry {
+    /// Only when the program holds all of `caps`.
+    const fn with(self, caps: &'static [&'static str]) -> Entry {
+        Entry {
+            includes_caps: caps,
+            ..self
+        }
+    }
+
+    /// Only when the program holds none of `caps`.
+    const fn without(self, caps: &'static [&'static str]) -> Entry {
+        Entry {
+            excludes_caps: caps,
+            ..self
+        }
+    }
+}
+
 /// Allowed with `cap`, EPERM without it.
 const fn cap_pair(
     names: &'static [&'static str],
@@ -82,14 +100,8 @@ const fn cap_pair(
     cap: &'static [&'static str],
 ) -> [Entry; 2] {
     [
-        Entry {
-            includes_caps: cap,
-            ..plain(names, Action::Allow)
-        },
-        Entry {
-            excludes_caps: cap,
-            ..plain(denied, Action::Errno(EPERM))
-        },
+        plain(names, Action::Allow).with(cap),
+        plain(denied, Action::Errno(EPERM)).without(cap),
     ]
 }
 
@@ -608,42 +620,15 @@ fn entries() -> Vec<Entry> {
     ));
     // socket: without CAP_AUDIT_WRITE, AF_NETLINK + NETLINK_AUDIT fails with EINVAL.
     v.extend([
-        Entry {
-            excludes_caps: NO_AUDIT_WRITE,
-            ..with_args(&["socket"], Action::Errno(EINVAL), NETLINK_AUDIT_SOCKET)
-        },
-        Entry {
-            excludes_caps: NO_AUDIT_WRITE,
-            ..with_args(&["socket"], Action::Allow, NOT_NETLINK_AUDIT)
-        },
-        Entry {
-            excludes_caps: NO_AUDIT_WRITE,
-            ..with_args(&["socket"], Action::Allow, NOT_NETLINK)
-        },
-        Entry {
-            excludes_caps: NO_AUDIT_WRITE,
-            ..with_args(&["socket"], Action::Allow, NOT_NETLINK_AUDIT)
-        },
-        Entry {
-            includes_caps: NO_AUDIT_WRITE,
-            ..plain(&["socket"], Action::Allow)
-        },
-        Entry {
-            excludes_caps: &["CAP_SYS_ADMIN", "CAP_BPF"],
-            ..plain(&["bpf"], Action::Errno(EPERM))
-        },
-        Entry {
-            includes_caps: &["CAP_BPF"],
-            ..plain(&["bpf"], Action::Allow)
-        },
-        Entry {
-            excludes_caps: &["CAP_SYS_ADMIN", "CAP_BPF"],
-            ..plain(&["perf_event_open"], Action::Errno(EPERM))
-        },
-        Entry {
-            includes_caps: &["CAP_PERFMON"],
-            ..plain(&["perf_event_open"], Action::Allow)
-        },
+        with_args(&["socket"], Action::Errno(EINVAL), NETLINK_AUDIT_SOCKET).without(NO_AUDIT_WRITE),
+        with_args(&["socket"], Action::Allow, NOT_NETLINK_AUDIT).without(NO_AUDIT_WRITE),
+        with_args(&["socket"], Action::Allow, NOT_NETLINK).without(NO_AUDIT_WRITE),
+        with_args(&["socket"], Action::Allow, NOT_NETLINK_AUDIT).without(NO_AUDIT_WRITE),
+        plain(&["socket"], Action::Allow).with(NO_AUDIT_WRITE),
+        plain(&["bpf"], Action::Errno(EPERM)).without(&["CAP_SYS_ADMIN", "CAP_BPF"]),
+        plain(&["bpf"], Action::Allow).with(&["CAP_BPF"]),
+        plain(&["perf_event_open"], Action::Errno(EPERM)).without(&["CAP_SYS_ADMIN", "CAP_BPF"]),
+        plain(&["perf_event_open"], Action::Allow).with(&["CAP_PERFMON"]),
     ]);
     v
 }

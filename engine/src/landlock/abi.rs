@@ -1,7 +1,5 @@
 //! Landlock ABI facts: access-right bits, what each ABI version adds, and the kernel query.
 
-use hakoniwa_runtime::sys;
-
 use super::error::LandlockError;
 
 /// Newest ABI this module knows. A newer kernel is driven as if it were this ABI (landlock
@@ -102,19 +100,13 @@ pub const fn scopes(abi: u32) -> u64 {
 /// built in but disabled at boot). Any other error is returned as
 /// [`LandlockError::Syscall`].
 pub fn kernel_abi() -> Result<u32, LandlockError> {
-    const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;
-    // SAFETY: with the VERSION flag the kernel requires a NULL attribute and size 0; it
-    // reads no memory.
-    let r = unsafe {
-        sys::landlock_create_ruleset(core::ptr::null(), 0, LANDLOCK_CREATE_RULESET_VERSION)
-    };
-    match r {
-        Ok(v) => Ok(u32::try_from(v).unwrap_or(u32::MAX)),
-        Err(e) if e == rustix::io::Errno::NOSYS.raw_os_error() => Ok(0),
-        Err(e) if e == rustix::io::Errno::OPNOTSUPP.raw_os_error() => Ok(0),
-        Err(errno) => Err(LandlockError::Syscall {
+    use crate::probe::Support;
+    match crate::probe::landlock_abi() {
+        Ok(v) => Ok(v),
+        Err(Support::Missing | Support::Disabled) => Ok(0),
+        Err(other) => Err(LandlockError::Syscall {
             call: "landlock_create_ruleset",
-            errno,
+            errno: other.errno().unwrap_or(0),
         }),
     }
 }

@@ -167,30 +167,18 @@ impl Ruleset {
             Resource::Fs.min_abi(),
             self.fs_rules.len(),
         )?;
-        let bind = negotiate(
-            res(Resource::TcpBind),
-            self.tcp_bind,
-            NET_ABI,
-            count(Resource::TcpBind),
-        )?;
-        let connect = negotiate(
-            res(Resource::TcpConnect),
-            self.tcp_connect,
-            NET_ABI,
-            count(Resource::TcpConnect),
-        )?;
-        let unix = negotiate(
-            NotEnforced::Scope(Scope::AbstractUnixSocket),
-            self.scope_abstract_unix,
-            SCOPE_ABI,
-            0,
-        )?;
-        let signal = negotiate(
-            NotEnforced::Scope(Scope::Signal),
-            self.scope_signal,
-            SCOPE_ABI,
-            0,
-        )?;
+        let net = |r: Resource, mode| (res(r), mode, NET_ABI, count(r));
+        let scope = |s: Scope, mode| (NotEnforced::Scope(s), mode, SCOPE_ABI, 0);
+        let mut enforced = [false; 4];
+        for (on, (what, mode, needed, rules)) in enforced.iter_mut().zip([
+            net(Resource::TcpBind, self.tcp_bind),
+            net(Resource::TcpConnect, self.tcp_connect),
+            scope(Scope::AbstractUnixSocket, self.scope_abstract_unix),
+            scope(Scope::Signal, self.scope_signal),
+        ]) {
+            *on = negotiate(what, mode, needed, rules)?;
+        }
+        let [bind, connect, unix, signal] = enforced;
 
         if fs {
             report.handled_fs = abi::fs_rights(abi);

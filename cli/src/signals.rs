@@ -5,7 +5,7 @@
 //! one thread with `sigtimedwait`, never by an asynchronous handler:
 //! - while the program runs, each is forwarded to it (through the sandbox's init); if it
 //!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
-//!   the sandbox down (pasta stopped, created mount points removed);
+//!   the sandbox down (pasta stopped);
 //! - during setup, the first one that would end a process is remembered: once `spawn`
 //!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N.
 //!

@@ -178,8 +178,14 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     unsafe { scrub_arguments(argv) };
     // The error pipe's EOF now tells the engine that the program's execve happened.
     sys::close(ctl.err_fd);
-    // Keep only the events pipe, and the terminal when job control needs it.
+    // Keep only the events pipe, and the terminal when job control needs it, as fd 0 (the
+    // program's stdin, when it is not the terminal, is not held open here).
     let keep_tty = ctl.flags & proto::FLAG_JOB_CONTROL != 0;
+    let tty = proto::terminal_fd(ctl.flags);
+    if keep_tty && tty != 0 {
+        sys::close(0);
+        let _ = sys::fcntl(tty, sys::F_DUPFD, 0);
+    }
     let first = if keep_tty { 1 } else { 0 };
     if ctl.events_fd > first {
         let _ = sys::plain(
@@ -207,7 +213,7 @@ fn program_child(
     let _ = sys::setpgid(0, 0);
     if ctl.flags & proto::FLAG_FOREGROUND != 0 {
         // SIGTTOU is blocked (the whole mask is), so a background group may do this.
-        let _ = sys::set_foreground(0, me);
+        let _ = sys::set_foreground(proto::terminal_fd(ctl.flags), me);
     }
     sys::close(ctl.events_fd);
     if ctl.nproc != u64::MAX {

@@ -32,6 +32,7 @@ pub const SIGSTOP: i32 = 19;
 /// `si_code` of a signal sent with `kill` (the kernel fills in the sender's pid).
 pub const SI_USER: i32 = 0;
 
+pub const F_DUPFD: usize = 0;
 pub const F_SETFD: usize = 2;
 pub const F_SETFL: usize = 4;
 pub const FD_CLOEXEC: usize = 1;

@@ -153,16 +153,19 @@ impl Command {
         self
     }
 
-    /// Run the sandbox in a session of its own whose controlling terminal is the program's
-    /// stdin, which must then be a terminal that is no session's controlling terminal yet:
-    /// typically the slave of a pseudo-terminal the caller opened and relays (the CLI does
-    /// this when its stdin is a terminal). The program's process group is that terminal's
-    /// foreground, so Ctrl-C and Ctrl-Z typed there reach it, and no process in the
-    /// sandbox can reach the caller's own terminal. When the program stops on a terminal
-    /// stop signal, [`crate::Child::on_terminal_stop`] says what the supervisor does.
+    /// Run the sandbox in a session of its own whose controlling terminal is the first of
+    /// the program's stdin, stdout, stderr that is a terminal (in that order), which must
+    /// be no session's controlling terminal yet: typically the slave of a pseudo-terminal
+    /// the caller opened and relays (the CLI does this when any of its standard streams is
+    /// a terminal; with stdin a pipe, only stdout and stderr get the slave). The program's
+    /// process group is that terminal's foreground, so Ctrl-C and Ctrl-Z typed there (or
+    /// sent with `TIOCSIG` on the master) reach it, and no process in the sandbox can reach
+    /// the caller's own terminal. When the program stops on a terminal stop signal,
+    /// [`crate::Child::on_terminal_stop`] says what the supervisor does.
     ///
-    /// A stdin that is not a terminal is refused at spawn; one that is another session's
-    /// controlling terminal fails setup at the `session` stage (`EPERM`).
+    /// When none of the three streams is a terminal the spawn is refused; a terminal that
+    /// is another session's controlling terminal fails setup at the `session` stage
+    /// (`EPERM`).
     ///
     /// # Examples
     ///

@@ -515,8 +515,10 @@ pub(crate) struct Storage {
     pub(crate) mount: Option<MountStorage>,
     pub(crate) no_new_privs: bool,
     pub(crate) new_session: bool,
-    /// The program's stdin becomes the new session's controlling terminal.
+    /// The terminal on `terminal_fd` becomes the new session's controlling terminal.
     pub(crate) controlling_terminal: bool,
+    /// The program's descriptor holding the terminal (see `TerminalUse::terminal_fd`).
+    pub(crate) terminal_fd: RawFd,
     pub(crate) new_keyring: bool,
     pub(crate) landlock: Option<crate::landlock::Prepared>,
     /// The id maps the parent writes, when there is a user namespace.
@@ -561,9 +563,13 @@ pub(crate) struct TerminalUse {
     pub(crate) job_control: bool,
     /// ... and the caller's process group holds the foreground.
     pub(crate) foreground: bool,
-    /// stdin becomes the controlling terminal of the sandbox's own session
-    /// (`Command::controlling_terminal`), with the program's group in its foreground.
+    /// The terminal on `terminal_fd` becomes the controlling terminal of the sandbox's own
+    /// session (`Command::controlling_terminal`), with the program's group in its
+    /// foreground.
     pub(crate) controlling_terminal: bool,
+    /// The first of the program's stdin, stdout, stderr that is a terminal (0 for stdin,
+    /// the only one that counts without `controlling_terminal`).
+    pub(crate) terminal_fd: RawFd,
     /// The terminal on stdout, bound as the console of a devfs.
     pub(crate) console: Option<PathBuf>,
 }
@@ -708,6 +714,7 @@ impl Storage {
             if tty.foreground || tty.controlling_terminal {
                 flags |= FLAG_FOREGROUND;
             }
+            flags |= hakoniwa_runtime::init_proto::terminal_fd_flags(tty.terminal_fd);
             Some(InitStorage {
                 memfd: -1,
                 search_path: CString::new(search_path.clone())
@@ -756,6 +763,7 @@ impl Storage {
             // A terminal of its own needs a session of its own (see the runtime's plan).
             new_session: tty.controlling_terminal || new_session(c, tty.stdin_is_tty),
             controlling_terminal: tty.controlling_terminal,
+            terminal_fd: tty.terminal_fd,
             // A new session keyring keeps the caller's keys out of reach of the key system
             // calls. The built-in profile denies those calls outright (and /proc/keys is
             // masked), so there it would only cost a key of the caller's quota
@@ -1018,6 +1026,7 @@ impl Storage {
             new_keyring: self.new_keyring,
             new_session: self.new_session,
             controlling_terminal: self.controlling_terminal,
+            terminal_fd: self.terminal_fd,
             foreground: self.foreground,
             init: self.init.as_ref().map(|i| hakoniwa_runtime::InitPlan {
                 memfd: i.memfd,

@@ -144,11 +144,11 @@ struct Prepared {
 fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Result<Prepared> {
     let streams = std::mem::replace(&mut spec.streams, Streams::inherit());
     let wired = streams.wire()?;
-    if spec.controlling_terminal && !wired.stdin_is_tty {
+    if spec.controlling_terminal && wired.terminal.is_none() {
         return Err(Error::config(
             "controlling_terminal",
-            "the program's stdin is not a terminal (give it the terminal, e.g. a \
-             pseudo-terminal's slave, as stdin)",
+            "none of the program's stdin, stdout, stderr is a terminal (give it the \
+             terminal, e.g. a pseudo-terminal's slave, as one of them)",
         ));
     }
     // Job control: with the caller's controlling terminal on stdin (and no new session), the
@@ -168,6 +168,11 @@ fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Res
         job_control: detected.is_some(),
         foreground: detected.as_ref().is_some_and(|(_, fg)| *fg),
         controlling_terminal: spec.controlling_terminal,
+        terminal_fd: if spec.controlling_terminal {
+            wired.terminal.unwrap_or(0)
+        } else {
+            0
+        },
         console: console(c),
     };
     let plan = Storage::build(c, spec, &tty, marks.start)?;

@@ -92,6 +92,8 @@ pub(crate) struct Wired {
     pub(crate) stdin: RawFd,
     /// The program's stdin is a terminal.
     pub(crate) stdin_is_tty: bool,
+    /// The first of the program's stdin, stdout, stderr (0, 1, 2) that is a terminal.
+    pub(crate) terminal: Option<RawFd>,
 }
 
 impl Streams {
@@ -109,14 +111,14 @@ impl Streams {
         let mut keep: Vec<OwnedFd> = Vec::new();
         let mut maps: Vec<FdMap> = Vec::new();
         let mut parent_ends: [Option<std::fs::File>; 3] = [None, None, None];
-        let mut stdin_is_tty = false;
+        let mut terminal = None;
         let mut stdin: RawFd = -1;
         for (i, kind) in self.std.into_iter().enumerate() {
             let dst = i as RawFd;
             let src = match kind {
                 StdioKind::Inherit if fd_is_open(dst) => {
-                    if i == 0 {
-                        stdin_is_tty = tty_path(0).is_some();
+                    if terminal.is_none() && tty_path(dst).is_some() {
+                        terminal = Some(dst);
                     }
                     dst
                 }
@@ -136,8 +138,8 @@ impl Streams {
                     raw
                 }
                 StdioKind::Fd(fd) => {
-                    if i == 0 {
-                        stdin_is_tty = rustix::termios::isatty(&fd);
+                    if terminal.is_none() && rustix::termios::isatty(&fd) {
+                        terminal = Some(dst);
                     }
                     let raw = fd.as_raw_fd();
                     keep.push(fd);
@@ -168,7 +170,8 @@ impl Streams {
             keep,
             parent_ends,
             stdin,
-            stdin_is_tty,
+            stdin_is_tty: terminal == Some(0),
+            terminal,
         })
     }
 }

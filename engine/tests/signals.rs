@@ -303,14 +303,50 @@ fn a_controlling_terminal_that_is_not_a_terminal_is_refused() {
     let err = sandbox()
         .command("/bin/true")
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .controlling_terminal(true)
         .spawn()
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("controlling_terminal") && err.contains("not a terminal"),
+        err.contains("controlling_terminal") && err.contains("is a terminal"),
         "{err}"
     );
+}
+
+#[test]
+fn with_stdin_not_a_terminal_the_controlling_terminal_is_the_one_on_stdout() {
+    for init in [true, false] {
+        let (mut master, slave) = pty();
+        let mut c = sandbox();
+        c.init(init);
+        let mut cmd = c.command("/bin/sh");
+        // The shell's group has the terminal on fd 1 (tpgid == pgrp), stdin stays /dev/null,
+        // and a SIGINT sent through the master (as the CLI does for a Ctrl-C typed in its
+        // own terminal) reaches it (its handler runs: without an init it is PID 1).
+        cmd.args([
+            "-c",
+            "s=$(cut -d' ' -f5,8 /proc/$$/stat); set -- $s; \
+             [ \"$1\" = \"$2\" ] && echo fg-ok; [ -t 0 ] || echo stdin-not-tty; \
+             trap 'exit 3' INT; echo rea''dy; while :; do sleep 1; done",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave))
+        .controlling_terminal(true);
+        let mut child = cmd.spawn().unwrap();
+        let seen = read_until(&mut master, "ready");
+        assert!(seen.contains("fg-ok"), "init {init}: {seen:?}");
+        assert!(seen.contains("stdin-not-tty"), "init {init}: {seen:?}");
+        const TIOCSIG: usize = 0x4004_5436;
+        // SAFETY: no pointers: the argument is the signal number.
+        let r = unsafe {
+            syscalls::syscall!(syscalls::Sysno::ioctl, master.as_raw_fd(), TIOCSIG, 2usize)
+        };
+        r.expect("TIOCSIG");
+        let s = child.wait().unwrap();
+        assert_eq!(s.exit_code, Some(3), "init {init}: {s:?}");
+    }
 }
 
 #[test]

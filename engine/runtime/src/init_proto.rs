@@ -25,10 +25,25 @@ pub const INIT_NAME: &core::ffi::CStr = c"hakoniwa-init";
 /// Number of `envp` entries before the program's environment.
 pub const ENV_PREFIX: usize = 3;
 
-/// Give the terminal on fd 0 to the program's process group (the caller was its foreground).
+/// Give the terminal (see [`terminal_fd`]) to the program's process group (the caller was
+/// its foreground, or it is the sandbox's own controlling terminal).
 pub const FLAG_FOREGROUND: u32 = 1;
-/// fd 0 is the caller's controlling terminal: keep it to hand the foreground back on resume.
+/// The terminal is the sandbox's controlling terminal: keep it to hand the foreground back
+/// on resume.
 pub const FLAG_JOB_CONTROL: u32 = 2;
+
+/// Where the flags carry the program's descriptor (0, 1 or 2) that holds the terminal.
+const TERMINAL_FD_SHIFT: u32 = 8;
+
+/// The flag bits that name descriptor `fd` as the terminal's.
+pub const fn terminal_fd_flags(fd: i32) -> u32 {
+    ((fd as u32) & 0xff) << TERMINAL_FD_SHIFT
+}
+
+/// The program's descriptor that holds the terminal, from the flags.
+pub const fn terminal_fd(flags: u32) -> i32 {
+    ((flags >> TERMINAL_FD_SHIFT) & 0xff) as i32
+}
 
 /// The engine's requests to the init are plain signals (`SI_USER`) sent from outside the
 /// namespace, which the kernel delivers with `si_pid` 0. A process inside cannot forge one:
@@ -194,7 +209,7 @@ mod tests {
         let c = Control {
             err_fd: 7,
             events_fd: 1023,
-            flags: FLAG_FOREGROUND | FLAG_JOB_CONTROL,
+            flags: FLAG_FOREGROUND | FLAG_JOB_CONTROL | terminal_fd_flags(2),
             nproc: u64::MAX,
             deadline_ns: 123_456_789_000,
         };
@@ -203,6 +218,8 @@ mod tests {
         assert!(!text[..CONTROL_LEN].contains(&0));
         assert_eq!(Control::decode(&text[..CONTROL_LEN]), Some(c));
         assert_eq!(Control::decode(b"HKI1zz"), None);
+        assert_eq!(terminal_fd(c.flags), 2);
+        assert_eq!(terminal_fd(FLAG_FOREGROUND), 0);
     }
 
     #[test]

@@ -259,7 +259,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         // The caller's own terminal (e.g. a pseudo-terminal it relays): the session, made
         // above, gets it; its foreground is the session leader's group (the init, or the
         // program without one) until the init hands it to the program.
-        sys::set_controlling_terminal(0).at(Stage::Session, NO_INDEX)?;
+        sys::set_controlling_terminal(plan.terminal_fd).at(Stage::Session, NO_INDEX)?;
     }
     // Limits bind the program, not this setup: applied after every descriptor the setup
     // needs is open (a low RLIMIT_NOFILE would fail the landlock ruleset, the exit-hook
@@ -271,7 +271,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     }
     if plan.foreground && plan.init.is_none() {
         // Best effort, like a shell's: the program still runs if the terminal refuses.
-        let _ = sys::take_foreground(0);
+        let _ = sys::take_foreground(plan.terminal_fd);
     }
     if let Some(filter) = plan.seccomp {
         install_filter(filter, plan.exit_hook).at(Stage::Seccomp, NO_INDEX)?;

@@ -304,10 +304,13 @@ pub struct Plan<'a> {
     /// Start a new session (`setsid`); otherwise the child becomes the leader of a new process
     /// group in the caller's session.
     pub new_session: bool,
-    /// After `setsid`, make the terminal on the program's stdin (descriptor 0 once the
-    /// descriptors are in place) the new session's controlling terminal.
+    /// After `setsid`, make the terminal on `terminal_fd` (once the descriptors are in
+    /// place) the new session's controlling terminal.
     pub controlling_terminal: bool,
-    /// Without an init: give the terminal on the program's stdin to its process group (the
+    /// The program's descriptor (0, 1 or 2) that holds the terminal `controlling_terminal`
+    /// and `foreground` are about.
+    pub terminal_fd: RawFd,
+    /// Without an init: give the terminal on `terminal_fd` to its process group (the
     /// caller is the terminal's foreground group). With an init, the init does it.
     pub foreground: bool,
     /// Start the sandbox's init as PID 1 instead of the program.

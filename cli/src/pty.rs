@@ -53,6 +53,24 @@ pub fn copy_size(user: BorrowedFd<'_>, master: BorrowedFd<'_>) {
     }
 }
 
+/// `ioctl(master, TIOCSIG, sig)`: the kernel sends `sig` (SIGINT, SIGQUIT or SIGTSTP) to the
+/// foreground process group of the pseudo-terminal's slave, whatever its modes.
+pub fn signal_foreground(master: BorrowedFd<'_>, sig: i32) -> std::io::Result<()> {
+    use syscalls::{syscall, Sysno};
+    const TIOCSIG: usize = 0x4004_5436;
+    // SAFETY: no pointers: the argument is the signal number itself.
+    unsafe {
+        syscall!(
+            Sysno::ioctl,
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            TIOCSIG,
+            sig
+        )
+    }
+    .map(drop)
+    .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))
+}
+
 /// The terminal device (`st_rdev`) open on descriptor `fd`, if it is a terminal.
 pub fn terminal_device(fd: BorrowedFd<'_>) -> Option<u64> {
     if !rustix::termios::isatty(fd) {

@@ -59,22 +59,33 @@ pub struct Prepared {
     streams: [bool; 3],
 }
 
-/// Open a pseudo-terminal for `cmd` if the caller's stdin is a terminal, and give its slave
-/// to the program's standard streams that are that terminal, as the sandbox's controlling
-/// terminal. `None` when stdin is not a terminal.
+/// Open a pseudo-terminal for `cmd` if any of the caller's stdin, stdout, stderr is a
+/// terminal (as `sudo`'s `use_pty`), and give its slave to the program's standard streams
+/// that are that terminal (the first of the three that is one), as the sandbox's
+/// controlling terminal; the other streams stay as they are. `None` when none is a
+/// terminal.
 pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>> {
     use crate::pty::terminal_device;
-    let Some(dev) = terminal_device(rustix::stdio::stdin()) else {
+    let std = [
+        rustix::stdio::stdin(),
+        rustix::stdio::stdout(),
+        rustix::stdio::stderr(),
+    ];
+    let devices = std.map(terminal_device);
+    let Some((first, dev)) = devices
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| d.map(|d| (i, d)))
+    else {
         return Ok(None);
     };
-    let streams = [
-        true,
-        terminal_device(rustix::stdio::stdout()) == Some(dev),
-        terminal_device(rustix::stdio::stderr()) == Some(dev),
-    ];
-    let term = UserTerminal::new(rustix::stdio::stdin().try_clone_to_owned()?, streams[2]);
-    let pair = crate::pty::open(rustix::stdio::stdin(), term.is_foreground())?;
-    cmd.stdin(pair.slave.try_clone()?);
+    let streams = devices.map(|d| d == Some(dev));
+    let user = std[first];
+    let term = UserTerminal::new(user.try_clone_to_owned()?, streams[2]);
+    let pair = crate::pty::open(user, term.is_foreground())?;
+    if streams[0] {
+        cmd.stdin(pair.slave.try_clone()?);
+    }
     if streams[1] {
         cmd.stdout(pair.slave.try_clone()?);
     }
@@ -112,6 +123,7 @@ impl Prepared {
         )?;
         let shared = Arc::new(Shared {
             term: self.term,
+            input: self.streams[0],
             master: self.master,
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
@@ -147,6 +159,10 @@ struct Mode {
 
 struct Shared {
     term: UserTerminal,
+    /// The program's stdin is the pseudo-terminal: what the user types is relayed (and the
+    /// caller's terminal is raw in the foreground). Otherwise only output is, and the
+    /// caller's terminal keeps its modes.
+    input: bool,
     master: OwnedFd,
     mode: Mutex<Mode>,
     /// The sandbox has ended: drain the output, read no more input.
@@ -180,7 +196,7 @@ impl Shared {
         // Back in the foreground, or continued: the shell may have set its own modes since.
         let again =
             std::mem::take(&mut m.was_background) | self.continued.swap(false, Ordering::SeqCst);
-        if !m.paused && !self.ended.load(Ordering::SeqCst) {
+        if self.input && !m.paused && !self.ended.load(Ordering::SeqCst) {
             match &m.raw {
                 None => m.raw = self.term.make_raw(),
                 // The modes to put back at the end stay those from before.
@@ -218,6 +234,18 @@ impl Shared {
         }
     }
 
+    /// See [`Relay::signal_handler`].
+    fn keyboard_signal(&self, sig: i32) -> bool {
+        if self.input
+            || !self.attached.load(Ordering::SeqCst)
+            || self.ended.load(Ordering::SeqCst)
+            || self.mode().paused
+        {
+            return false;
+        }
+        crate::pty::signal_foreground(self.master.as_fd(), sig).is_ok()
+    }
+
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
     /// program, and once continued take the terminal again if in the foreground.
     fn program_stopped(&self, sig: i32) -> bool {
@@ -236,12 +264,9 @@ impl Shared {
     }
 }
 
-/// Send `sig` to this process (a stop signal returns once it is continued).
+/// Act on `sig` in this process (a stop signal returns once it is continued).
 fn raise(sig: i32) {
-    use syscalls::{syscall, Sysno};
-    let pid = rustix::process::getpid().as_raw_nonzero().get();
-    // SAFETY: no pointers.
-    let _ = unsafe { syscall!(Sysno::kill, pid, sig) };
+    crate::signals::stop_self(sig);
 }
 
 /// The running relay; dropping it ends it as [`Relay::finish`] does.
@@ -256,7 +281,9 @@ impl Relay {
     /// Take the slave back from `cmd` (after the spawn): the sandbox holds the only copies
     /// left, so the master reports their end.
     pub fn release_slave(&self, cmd: &mut hakoniwa::Command) {
-        cmd.stdin(hakoniwa::Stdio::inherit());
+        if self.streams[0] {
+            cmd.stdin(hakoniwa::Stdio::inherit());
+        }
         if self.streams[1] {
             cmd.stdout(hakoniwa::Stdio::inherit());
         }
@@ -273,16 +300,26 @@ impl Relay {
     }
 
     /// What the signal thread does with SIGWINCH (copy the window size) and SIGCONT (look
-    /// again whether we are in the foreground).
-    pub fn signal_handler(&self) -> Arc<dyn Fn(i32) + Send + Sync> {
+    /// again whether we are in the foreground); and, when only output is relayed, with
+    /// SIGINT, SIGQUIT and SIGTSTP while the program runs: the caller's terminal sent them
+    /// to `hakoniwa`'s group for a key typed there (or someone sent them to `hakoniwa`), so
+    /// the pseudo-terminal sends them to its foreground group, as if typed there (the stop
+    /// then goes through [`Shared::program_stopped`]). Returns whether it took the signal.
+    pub fn signal_handler(&self) -> Arc<dyn Fn(i32) -> bool + Send + Sync> {
         let s = self.shared.clone();
-        Arc::new(move |sig| {
-            if sig == 28 {
+        Arc::new(move |sig| match sig {
+            28 => {
                 crate::pty::copy_size(s.term.fd(), s.master.as_fd());
-            } else {
-                s.continued.store(true, Ordering::SeqCst);
+                s.wake();
+                true
             }
-            s.wake();
+            18 => {
+                s.continued.store(true, Ordering::SeqCst);
+                s.wake();
+                true
+            }
+            2 | 3 | 20 => s.keyboard_signal(sig),
+            _ => false,
         })
     }
 
@@ -319,7 +356,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
     let mut buf = vec![0u8; 16 * 1024];
     // Typed bytes the master has not taken yet (the program is not reading).
     let mut pending: Vec<u8> = Vec::new();
-    let mut input_open = true;
+    let mut input_open = s.input;
     let mut ended_at = None;
     loop {
         let ended = s.ended.load(Ordering::SeqCst);

@@ -9,14 +9,19 @@
 //! - during setup, the first one that would end a process is remembered: once `spawn`
 //!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N.
 //!
-//! Terminal stop signals are left alone: with the terminal handed over, Ctrl-Z goes to the
-//! program's process group, and the engine stops `hakoniwa` in turn (job control).
+//! SIGTSTP is taken here too (SIGTTIN and SIGTTOU are left alone): unless the relay takes
+//! it (below), `hakoniwa` stops as its default action would stop it. With the terminal
+//! handed over (`--no-pty`), Ctrl-Z goes to the program's process group, and the engine
+//! stops `hakoniwa` in turn (job control).
 //!
 //! With a pseudo-terminal relayed for the program ([`crate::relay`]), SIGWINCH is not
 //! forwarded: the relay copies the window size to the pseudo-terminal, whose kernel side
 //! signals the program's foreground group. SIGCONT (also taken here; blocking it does not
 //! keep it from continuing the process) tells the relay to look again whether `hakoniwa`
-//! is in the foreground.
+//! is in the foreground. When the relay only copies output (stdin is not the terminal, so
+//! the caller's terminal stays in its modes and its Ctrl-C, Ctrl-\ and Ctrl-Z signal
+//! `hakoniwa`'s group), the relay passes SIGINT, SIGQUIT and SIGTSTP to the program's
+//! terminal as if typed there.
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
@@ -29,11 +34,12 @@ const FORWARDED: [i32; 8] = [1, 2, 3, 10, 12, 14, 15, 28];
 const HARMLESS: [i32; 1] = [28];
 /// SIGCONT: taken for the relay only, never forwarded.
 const SIGCONT: i32 = 18;
-/// SIGWINCH.
-const SIGWINCH: i32 = 28;
+/// SIGTSTP: given to the relay, or acted upon as its default action would (stop).
+const SIGTSTP: i32 = 20;
 
-/// What the pseudo-terminal relay does with SIGWINCH and SIGCONT.
-type TerminalHandler = std::sync::Arc<dyn Fn(i32) + Send + Sync>;
+/// What the pseudo-terminal relay does with a signal; `false`: not taken, handled as without
+/// a relay.
+type TerminalHandler = std::sync::Arc<dyn Fn(i32) -> bool + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -53,7 +59,9 @@ pub struct Signals {
 fn set() -> u64 {
     FORWARDED
         .iter()
-        .fold(1u64 << (SIGCONT - 1), |m, s| m | 1 << (s - 1))
+        .fold(1u64 << (SIGCONT - 1) | 1u64 << (SIGTSTP - 1), |m, s| {
+            m | 1 << (s - 1)
+        })
 }
 
 /// Name of a signal number for messages.
@@ -106,13 +114,15 @@ impl Signals {
                 let Ok(sig) = r else { continue };
                 let sig = sig as i32;
                 let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(t) = &s.terminal {
-                    if sig == SIGCONT || sig == SIGWINCH {
-                        t(sig);
-                        continue;
-                    }
+                if s.terminal.as_ref().is_some_and(|t| t(sig)) {
+                    continue;
                 }
                 if sig == SIGCONT {
+                    continue;
+                }
+                if sig == SIGTSTP {
+                    drop(s);
+                    stop_self(sig);
                     continue;
                 }
                 match &s.target {
@@ -137,7 +147,7 @@ impl Signals {
         Signals { state }
     }
 
-    /// Hand SIGWINCH and SIGCONT to the pseudo-terminal relay from now on.
+    /// Offer every signal to the pseudo-terminal relay first from now on.
     pub fn relay_terminal(&self, handler: TerminalHandler) {
         self.state
             .lock()
@@ -160,4 +170,36 @@ impl Signals {
         s.target = pidfd.try_clone_to_owned().ok();
         None
     }
+}
+
+/// Stop (or otherwise act on) `sig` as its default action would, now, in this thread: the
+/// signal is unblocked here around a `tgkill` to this thread (it is blocked in every thread
+/// so that the signal thread can take it). A stop signal returns once continued.
+pub fn stop_self(sig: i32) {
+    let set: u64 = 1 << (sig - 1);
+    let mut old: u64 = 0;
+    // SAFETY: `set` and `old` are live sigsets of the kernel's size.
+    let _ = unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            1usize, // SIG_UNBLOCK
+            &set as *const u64,
+            &mut old as *mut u64,
+            8usize
+        )
+    };
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    // SAFETY: no pointers.
+    let _ =
+        unsafe { syscall!(Sysno::gettid).and_then(|tid| syscall!(Sysno::tgkill, pid, tid, sig)) };
+    // SAFETY: as above; puts the previous mask back.
+    let _ = unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            2usize, // SIG_SETMASK
+            &old as *const u64,
+            0usize,
+            8usize
+        )
+    };
 }

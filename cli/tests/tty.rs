@@ -186,20 +186,27 @@ fn ctrl_c_ends_a_program_without_a_handler() {
 
 #[test]
 fn ctrl_z_stops_the_program_and_fg_resumes_it() {
-    ctrl_z_and_fg("tstp", "");
+    ctrl_z_and_fg("tstp", "", "");
 }
 
 #[test]
 fn with_no_pty_ctrl_z_stops_the_program_and_fg_resumes_it() {
     // The caller's terminal itself: the init hands its foreground back on `fg`.
-    ctrl_z_and_fg("tstpnp", "--no-pty");
+    ctrl_z_and_fg("tstpnp", "--no-pty", "");
 }
 
-fn ctrl_z_and_fg(name: &str, flags: &str) {
+#[test]
+fn with_stdin_redirected_ctrl_z_stops_the_program_and_fg_resumes_it() {
+    // Only output is relayed: the caller's terminal keeps its modes and sends SIGTSTP to
+    // hakoniwa's group, which passes it to the program's terminal.
+    ctrl_z_and_fg("tstpout", "", "< /dev/null");
+}
+
+fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
     let t = Tty::shell(name);
     let marker = format!("hk-{name}-{}", std::process::id());
-    t.line(&format!(
-        "{} run {flags} -- python3 -c 'while True: pass' {marker}; echo rc=$?",
+    t.line_checking_modes(&format!(
+        "{} run {flags} -- python3 -c 'while True: pass' {marker} {redirect}",
         hk()
     ));
     wait_state("python3", &marker, |c| c == 'R', "python never ran");
@@ -212,7 +219,7 @@ fn ctrl_z_and_fg(name: &str, flags: &str) {
     // Back in the foreground: Ctrl-C reaches it again.
     t.keys(&["C-c"]);
     t.wait_for("KeyboardInterrupt");
-    t.wait_for("rc=1");
+    t.wait_for("kept-1");
 }
 
 #[test]
@@ -336,7 +343,8 @@ impl Drop for StealDir {
 
 /// The program stops its own process (so hakoniwa stops too, and the shell takes the
 /// terminal back); a child in a group of its own, with SIGTTOU blocked, then makes its group
-/// the foreground of the terminal on its stdin (again whenever someone else takes it) and
+/// the foreground of the terminal on descriptor `argv[2]` (0 or 1; again whenever someone
+/// else takes it) and
 /// writes what it reads there to `stolen`. It writes `ready` (the terminal's device
 /// number) once it holds the foreground
 /// after the program stopped: taken from the shell (argument `shell`), or at all
@@ -344,6 +352,7 @@ impl Drop for StealDir {
 const STEAL: &str = r#"import os, select, signal, sys, time
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTTOU])
 parent = os.getpid()
+fd = int(sys.argv[2])
 if os.fork() == 0:
     os.setpgid(0, 0)
     me = os.getpgrp()
@@ -353,15 +362,15 @@ if os.fork() == 0:
         time.sleep(0.01)
     ready = False
     while True:
-        fg = os.tcgetpgrp(0)
+        fg = os.tcgetpgrp(fd)
         if fg != me:
             if sys.argv[1] == 'any' or fg != parent:
-                os.tcsetpgrp(0, me)
+                os.tcsetpgrp(fd, me)
                 if not ready:
-                    open('/steal/ready', 'w').write(str(os.fstat(0).st_rdev))
+                    open('/steal/ready', 'w').write(str(os.fstat(fd).st_rdev))
                     ready = True
-        if ready and select.select([0], [], [], 0.05)[0]:
-            open('/steal/stolen', 'wb').write(os.read(0, 100))
+        if ready and select.select([fd], [], [], 0.05)[0]:
+            open('/steal/stolen', 'wb').write(os.read(fd, 100))
             os._exit(0)
         time.sleep(0.01)
 os.kill(parent, signal.SIGTSTP)
@@ -380,12 +389,13 @@ fn wait_file(d: &StealDir, file: &str, t: &Tty) {
     }
 }
 
-/// Run the thief (`STEAL`) from an interactive shell, until it is ready to read.
-fn start_thief(name: &str, flags: &str, mode: &str) -> (StealDir, Tty) {
+/// Run the thief (`STEAL`) from an interactive shell, until it is ready to read; `fd 0`:
+/// the terminal on its stdin, `fd 1 < /dev/null`: on its stdout, stdin redirected.
+fn start_thief(name: &str, flags: &str, mode: &str, fd: &str) -> (StealDir, Tty) {
     let d = StealDir::new(name);
     let t = Tty::shell(name);
     t.line(&format!(
-        "{} run {flags} -B {}:/steal -- /usr/bin/python3 /steal/steal.py {mode}",
+        "{} run {flags} -B {}:/steal -- /usr/bin/python3 /steal/steal.py {mode} {fd}",
         hk(),
         d.0.display()
     ));
@@ -396,9 +406,20 @@ fn start_thief(name: &str, flags: &str, mode: &str) -> (StealDir, Tty) {
 
 #[test]
 fn a_sandbox_process_cannot_take_the_terminal_while_hakoniwa_is_stopped() {
+    cannot_take_the_terminal("steal", "0");
+}
+
+#[test]
+fn with_stdin_redirected_a_sandbox_process_cannot_take_the_terminal_on_its_stdout() {
+    // Stdin from /dev/null, stdout the caller's terminal: stdout gets the relayed terminal
+    // too, so the thief, working on its stdout, again only takes that one.
+    cannot_take_the_terminal("stealout", "1 < /dev/null");
+}
+
+fn cannot_take_the_terminal(name: &str, fd: &str) {
     // With the relayed pseudo-terminal (the default) the thief can only take that terminal:
     // what the user types next goes to the shell.
-    let (d, t) = start_thief("steal", "", "any");
+    let (d, t) = start_thief(name, "", "any", fd);
     use std::os::unix::fs::MetadataExt;
     let tty = tmux(&t.sock, &["display", "-p", "-t", "hk", "#{pane_tty}"]);
     let callers = std::fs::metadata(tty.trim()).unwrap().rdev();
@@ -411,7 +432,7 @@ fn a_sandbox_process_cannot_take_the_terminal_while_hakoniwa_is_stopped() {
     t.line("echo typed-by-\"\"the-user");
     t.wait_for("\ntyped-by-the-user");
     assert_eq!(d.read("stolen"), None, "the sandbox read the shell's input");
-    kill_hakoniwa("steal");
+    kill_hakoniwa(name);
 }
 
 #[test]
@@ -420,7 +441,7 @@ fn with_no_pty_a_sandbox_process_can_still_take_the_terminal_while_hakoniwa_is_s
     // foreground of the caller's own terminal while the shell should have it. (Whether a
     // line typed then reaches the thief or the shell depends on how fast each takes the
     // terminal back; the foreground group itself is what the test above rules out.)
-    let (_d, t) = start_thief("stealnp", "--no-pty", "shell");
+    let (_d, t) = start_thief("stealnp", "--no-pty", "shell", "0");
     let thief = host_pid_of_thief("stealnp");
     let bash: u32 = tmux(&t.sock, &["display", "-p", "-t", "hk", "#{pane_pid}"])
         .trim()
@@ -614,8 +635,17 @@ fn ctrl_d_ends_the_program_s_input() {
 
 #[test]
 fn a_large_output_arrives_entirely_before_hakoniwa_exits() {
-    let t = Tty::shell("seq");
-    let log = std::env::temp_dir().join(format!("hakoniwa-tty-seq-{}.log", std::process::id()));
+    large_output("seq", "");
+}
+
+#[test]
+fn with_stdin_redirected_a_large_output_arrives_entirely_and_in_order() {
+    large_output("seqout", "< /dev/null");
+}
+
+fn large_output(name: &str, redirect: &str) {
+    let t = Tty::shell(name);
+    let log = std::env::temp_dir().join(format!("hakoniwa-tty-{name}-{}.log", std::process::id()));
     struct Rm(std::path::PathBuf);
     impl Drop for Rm {
         fn drop(&mut self) {
@@ -634,7 +664,10 @@ fn a_large_output_arrives_entirely_before_hakoniwa_exits() {
             &format!("cat >> {}", log.display()),
         ],
     );
-    t.line(&format!("{} run -- seq 100000; echo r\"\"c=$?", hk()));
+    t.line(&format!(
+        "{} run -- seq 100000 {redirect}; echo r\"\"c=$?",
+        hk()
+    ));
     let start = Instant::now();
     let text = loop {
         let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
@@ -727,4 +760,124 @@ fn the_verbose_log_stays_line_by_line_while_the_terminal_is_relayed() {
         lines.iter().all(|l| l.starts_with("[hakoniwa]")),
         "{screen}"
     );
+}
+
+/// Shows, on its stderr, the devices of the program's stdout and stderr and whether its
+/// stdin is a terminal.
+const DEVICES: &str = "import os, sys; d = lambda n: os.fstat(n).st_rdev if os.isatty(n) else 0; \
+    print('devs', d(1), d(2), 'stdin-tty', os.isatty(0), 'end', file=sys.stderr)";
+
+impl Tty {
+    /// The device number of the pane's terminal (the caller's).
+    fn device(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        let tty = tmux(&self.sock, &["display", "-p", "-t", "hk", "#{pane_tty}"]);
+        std::fs::metadata(tty.trim()).unwrap().rdev()
+    }
+
+    /// Run the `DEVICES` probe with `flags` and `redirect`; (stdout's, stderr's device).
+    fn devices(&self, flags: &str, redirect: &str) -> (u64, u64) {
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.line(&format!(
+            "{} run {flags} -- python3 -c \"{DEVICES}\" {redirect}; echo d\"\"one-{n}",
+            hk()
+        ));
+        let screen = self.wait_for(&format!("\ndone-{n}"));
+        let line = screen
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("devs ") && l.ends_with(" end"))
+            .unwrap_or_else(|| panic!("no probe output:\n{screen}"));
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f[4], "False", "stdin became a terminal: {line}");
+        (f[1].parse().unwrap(), f[2].parse().unwrap())
+    }
+}
+
+#[test]
+fn with_stdin_from_a_pipe_or_dev_null_stdout_and_stderr_are_not_the_caller_s_terminal() {
+    let t = Tty::shell("devs");
+    let callers = t.device();
+    for redirect in ["< /dev/null", "< /etc/hostname", "< <(echo from-a-pipe)"] {
+        let (out, err) = t.devices("", redirect);
+        assert_ne!(out, callers, "{redirect}: stdout is the caller's terminal");
+        assert_ne!(err, callers, "{redirect}: stderr is the caller's terminal");
+    }
+    // Stdin and stdout redirected: stderr alone gets the relayed terminal.
+    let (out, err) = t.devices("", "< /dev/null > /dev/null");
+    assert_eq!(out, 0);
+    assert!(err != 0 && err != callers, "stderr {err}, caller {callers}");
+    // --no-pty: the caller's own terminal, as before.
+    let (out, err) = t.devices("--no-pty", "< /dev/null");
+    assert_eq!((out, err), (callers, callers));
+}
+
+#[test]
+fn with_stdin_from_a_pipe_output_is_relayed_line_by_line_and_the_modes_are_kept() {
+    let t = Tty::shell("pipeout");
+    // The pipe stays the program's stdin; its lines come out once each, without blank lines
+    // between them (the slave's and the terminal's output processing both apply).
+    t.line_checking_modes(&format!(
+        "printf 'line-a\\nline-b\\n' | {} run -- sh -c 'cat; printf \"x1\\nx2\\n\"'",
+        hk()
+    ));
+    let screen = t.wait_for("kept-0");
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines.iter().position(|l| *l == "line-a").expect(&screen);
+    assert_eq!(
+        &lines[at..at + 5],
+        ["line-a", "line-b", "x1", "x2", "kept-0"],
+        "{screen}"
+    );
+}
+
+#[test]
+fn with_stdin_redirected_ctrl_c_ends_the_program_and_the_modes_are_kept() {
+    let t = Tty::shell("intout");
+    let secs = format!("30.{}", std::process::id());
+    t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.keys(&["C-c"]);
+    t.wait_for("kept-130");
+    // A handler runs too.
+    let marker = format!("hk-intout-{}", std::process::id());
+    t.line_checking_modes(&format!(
+        "echo | {} run -- python3 -c 'import time; time.sleep(30)' {marker}",
+        hk()
+    ));
+    wait_state("python3", &marker, |c| c == 'S', "python never started");
+    t.keys(&["C-c"]);
+    t.wait_for("KeyboardInterrupt");
+    t.wait_for("kept-1");
+}
+
+#[test]
+fn with_no_terminal_on_any_stream_there_is_no_pseudo_terminal_and_no_relay_thread() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(hk())
+        .args(["run", "--", "sh", "-c", "tty; echo ready; read x"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("ready") {
+        assert_ne!(out.read_line(&mut seen).unwrap(), 0, "{seen}");
+    }
+    assert!(seen.contains("not a tty"), "{seen}");
+    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", child.id()))
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path().join("comm")).unwrap_or_default())
+        .collect();
+    assert!(
+        !threads.iter().any(|c| c.trim() == "hakoniwa-pty"),
+        "{threads:?}"
+    );
+    child.stdin.take().unwrap().write_all(b"x\n").unwrap();
+    assert!(child.wait().unwrap().success());
 }

@@ -123,11 +123,17 @@ impl Drop for ContinueTimer {
 }
 
 /// `tgkill(getpid(), gettid(), sig)`: a signal to the calling thread itself, acted upon
-/// before this call returns (a stop signal stops the process right here).
+/// before this call returns (a stop signal stops the process right here), with `sig`
+/// unblocked around it (a caller that takes its signals with `sigtimedwait` blocks them in
+/// every thread: the signal would stay pending on this thread instead).
 pub fn raise(sig: Signal) {
+    let old = raw::swap_sigmask(raw::SIG_UNBLOCK, bit(sig));
     let pid = rustix::process::getpid().as_raw_nonzero().get();
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
     let _ = raw::tgkill(pid, tid, sig.as_raw());
+    if let Ok(old) = old {
+        set_signal_mask(old);
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
 //! The sandbox's own terminal: a pseudo-terminal pair opened on the host, and the modes of
 //! the caller's terminal while the program has it.
 //!
-//! With the caller's terminal on stdin, the program gets the slave of a new pseudo-terminal
-//! instead (as `sudo`'s `use_pty`, `systemd-run --pty` or `docker run -t` do): a sandbox
-//! process can then change the foreground, the modes or the line discipline of that
-//! terminal only, never read what the user types to the shell. [`crate::relay`] copies the
-//! bytes between the two. The slave starts with the caller's window size, and its modes when
-//! `hakoniwa` starts in the foreground.
+//! With the caller's terminal on stdin, stdout or stderr, the program gets the slave of a new
+//! pseudo-terminal on those streams instead (as `sudo`'s `use_pty`, `systemd-run --pty` or
+//! `docker run -t` do): a sandbox process can then change the foreground, the modes or the
+//! line discipline of that terminal only, never read what the user types to the shell.
+//! [`crate::relay`] copies the bytes between the two. The slave starts with the caller's
+//! window size, and its modes when `hakoniwa` starts in the foreground (so its output
+//! processing, e.g. `\n` to `\r\n`, is the caller's terminal's; when only output is
+//! relayed the caller's terminal processes it again, which leaves `\r\n` a line end).
 //!
-//! The caller's terminal is put in raw mode while the program is in the foreground (so
+//! When stdin is the terminal, the caller's terminal is put in raw mode while the program is
+//! in the foreground (so
 //! Ctrl-C, Ctrl-Z and Ctrl-D reach the pseudo-terminal's line discipline as bytes); the
 //! modes it had then are put back on every way out: normal end, signal, error (the relay's
 //! drop) and panic (a hook installed here).

@@ -2,8 +2,13 @@
 //! ([`crate::pty`]).
 //!
 //! One thread copies bytes both ways with `poll`: what the user types goes to the master
-//! (only while `hakoniwa` is the terminal's foreground job and the program runs), what
-//! the program writes goes to the caller's terminal. Job control stays the shell's:
+//! (only when the program's stdin is the pseudo-terminal, and only while `hakoniwa` is the
+//! terminal's foreground job and the program runs), what the program writes goes to the
+//! caller's terminal. When stdin is elsewhere (a pipe, a file), only output is relayed: the
+//! caller's terminal keeps its modes, so its Ctrl-C, Ctrl-\ and Ctrl-Z signal `hakoniwa`'s
+//! group; the signal thread hands them here and the master sends them to the program's
+//! foreground group (`TIOCSIG`), after which a stop goes on as below. Job control stays the
+//! shell's:
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
 //!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
 //!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, so

@@ -881,3 +881,32 @@ fn with_no_terminal_on_any_stream_there_is_no_pseudo_terminal_and_no_relay_threa
     child.stdin.take().unwrap().write_all(b"x\n").unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn with_devfs_the_console_is_the_relayed_terminal_not_the_caller_s() {
+    // A devfs binds the terminal on the program's stdout as /dev/console: the relayed one,
+    // or the program could open the caller's terminal by that path and read from it.
+    let t = Tty::shell("console");
+    let callers = t.device();
+    let probe =
+        "import os; print('con', os.stat('/dev/console').st_rdev, os.fstat(1).st_rdev, 'end')";
+    for (n, flags) in ["", "--no-pty"].into_iter().enumerate() {
+        t.line(&format!(
+            "{} run {flags} --devfs /dev -- python3 -c \"{probe}\"; echo d\"\"one-{n}",
+            hk()
+        ));
+        let screen = t.wait_for(&format!("\ndone-{n}"));
+        let line = screen
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("con ") && l.ends_with(" end"))
+            .unwrap_or_else(|| panic!("no probe output:\n{screen}"));
+        let f: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        // The console is the program's stdout; only --no-pty gives it the caller's terminal.
+        assert_eq!(f[0], f[1], "{flags}: {line}");
+        assert_eq!(f[0] == callers, flags == "--no-pty", "{flags}: {line}");
+    }
+}

@@ -173,7 +173,7 @@ fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Res
         } else {
             0
         },
-        console: console(c),
+        console: console(c, &wired),
     };
     let plan = Storage::build(c, spec, &tty, marks.start)?;
     Ok(Prepared {
@@ -183,13 +183,15 @@ fn prepare_plan(c: &Container, spec: &mut ProcessSpec<'_>, marks: &Marks) -> Res
     })
 }
 
-/// The terminal on stdout, for a devfs's console.
-fn console(c: &Container) -> Option<std::path::PathBuf> {
+/// The terminal on the program's stdout, for a devfs's console: the descriptor it is given
+/// (e.g. the slave of a relayed pseudo-terminal), not the caller's own stdout.
+fn console(c: &Container, wired: &crate::stdio::Wired) -> Option<std::path::PathBuf> {
     let devfs = c
         .mounts
         .iter()
         .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
-    devfs.then(|| crate::stdio::tty_path(1)).flatten()
+    let stdout = wired.maps.iter().find(|m| m.dst == 1)?.src;
+    devfs.then(|| crate::stdio::tty_path(stdout)).flatten()
 }
 
 /// The program's peak memory: the init's report fills it in (when asked for); without an

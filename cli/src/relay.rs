@@ -55,6 +55,9 @@ const BACKGROUND_CHECK: Timespec = Timespec {
     tv_nsec: 200_000_000,
 };
 
+/// SIGTSTP.
+const SIGTSTP: i32 = 20;
+
 /// The pseudo-terminal, opened and given to the command, before the spawn.
 pub struct Prepared {
     term: UserTerminal,
@@ -160,6 +163,9 @@ struct Mode {
     paused: bool,
     /// We were in the background when last looked at.
     was_background: bool,
+    /// A SIGTSTP for the program came before [`Relay::attach`] (the program may already
+    /// run): sent on when attached.
+    deferred_stop: bool,
 }
 
 struct Shared {
@@ -239,15 +245,22 @@ impl Shared {
         }
     }
 
-    /// See [`Relay::signal_handler`].
+    /// See [`Relay::signal_handler`]. Before the sandbox runs, SIGINT and SIGQUIT end the
+    /// setup as without a relay; SIGTSTP waits for [`Relay::attach`] (the spawn may have
+    /// started the program already, with nobody yet to hear of its stop).
     fn keyboard_signal(&self, sig: i32) -> bool {
-        if self.input
-            || !self.attached.load(Ordering::SeqCst)
-            || self.ended.load(Ordering::SeqCst)
-            || self.mode().paused
-        {
+        if self.input || self.ended.load(Ordering::SeqCst) {
             return false;
         }
+        let mut m = self.mode();
+        if m.paused {
+            return false;
+        }
+        if !self.attached.load(Ordering::SeqCst) {
+            m.deferred_stop |= sig == SIGTSTP;
+            return sig == SIGTSTP;
+        }
+        drop(m);
         crate::pty::signal_foreground(self.master.as_fd(), sig).is_ok()
     }
 
@@ -301,7 +314,12 @@ impl Relay {
     pub fn attach(&self, child: &mut hakoniwa::Child) {
         let s = self.shared.clone();
         child.on_terminal_stop(move |sig| s.program_stopped(sig));
+        let mut m = self.shared.mode();
         self.shared.attached.store(true, Ordering::SeqCst);
+        if std::mem::take(&mut m.deferred_stop) {
+            drop(m);
+            let _ = crate::pty::signal_foreground(self.shared.master.as_fd(), SIGTSTP);
+        }
     }
 
     /// What the signal thread does with SIGWINCH (copy the window size) and SIGCONT (look
@@ -323,7 +341,7 @@ impl Relay {
                 s.wake();
                 true
             }
-            2 | 3 | 20 => s.keyboard_signal(sig),
+            2 | 3 | SIGTSTP => s.keyboard_signal(sig),
             _ => false,
         })
     }

@@ -833,13 +833,19 @@ fn with_stdin_from_a_pipe_output_is_relayed_line_by_line_and_the_modes_are_kept(
 }
 
 #[test]
-fn with_stdin_redirected_ctrl_c_ends_the_program_and_the_modes_are_kept() {
+fn with_stdin_redirected_ctrl_c_and_ctrl_backslash_end_the_program_and_the_modes_are_kept() {
     let t = Tty::shell("intout");
     let secs = format!("30.{}", std::process::id());
     t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
     t.wait_for("kept-130");
+    // Ctrl-\ likewise (SIGQUIT, 128+3).
+    let secs = format!("31.{}", std::process::id());
+    t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.keys(&["C-\\"]);
+    t.wait_for("kept-131");
     // A handler runs too.
     let marker = format!("hk-intout-{}", std::process::id());
     t.line_checking_modes(&format!(

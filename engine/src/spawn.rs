@@ -183,7 +183,7 @@ fn console(c: &Container) -> Option<std::path::PathBuf> {
     let devfs = c
         .mounts
         .iter()
-        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
+        .any(|m| matches!(m, crate::mount::Mount::Devfs { .. }));
     devfs.then(|| crate::stdio::tty_path(1)).flatten()
 }
 

@@ -93,8 +93,10 @@ pub fn setup(
     attach_root(root, plan.attach_points).at(Stage::MountRoot, NO_INDEX)?;
 
     let scratch = matches!(plan.root, RootSpec::Tmpfs);
+    let mut parent = Parent::new();
     for (i, op) in plan.ops.iter().enumerate() {
-        apply(root, scratch, op, &source, buf).map_err(|f| {
+        parent.forget_covered(op.target.to_bytes());
+        apply(root, scratch, op, &source, buf, &mut parent).map_err(|f| {
             if f.index == NO_INDEX {
                 Fail {
                     index: i as u32,
@@ -105,6 +107,8 @@ pub fn setup(
             }
         })?;
     }
+
+    parent.forget();
 
     if !plan.root_writable {
         // A host directory as the root is read-only with everything below it, like a
@@ -120,11 +124,145 @@ pub fn setup(
     sys::umount2(c".", sys::MNT_DETACH).at(Stage::PivotRoot, NO_INDEX)?;
     sys::chdir(c"/").at(Stage::PivotRoot, NO_INDEX)?;
 
-    for slot in plan.source_fds {
-        sys::close(slot.get());
-    }
+    close_all(plan.source_fds);
     sys::close(root);
     Ok(())
+}
+
+/// The directory that holds the previous step's target, kept open for the next step with the
+/// same parent. Steps come ordered by depth with siblings in the caller's order, so a
+/// thousand binds below one directory resolve it once instead of once per bind (each walk
+/// is one `openat2` per path component).
+///
+/// A directory only changes when a step targets it or one of its ancestors (a mount covers
+/// it, a link or file replaces it): such a step drops the cached descriptor first.
+struct Parent {
+    /// The directory, relative to the root (no leading slash); empty with `fd == -1`.
+    path: PathBuf,
+    fd: RawFd,
+}
+
+impl Parent {
+    const fn new() -> Self {
+        Parent {
+            path: PathBuf::new(),
+            fd: -1,
+        }
+    }
+
+    /// Close the cached descriptor.
+    fn forget(&mut self) {
+        if self.fd >= 0 {
+            sys::close(self.fd);
+        }
+        self.fd = -1;
+        self.path.truncate(0);
+    }
+
+    /// Forget the cached directory if a step at `target` may change it (the target is the
+    /// directory or one of its ancestors).
+    fn forget_covered(&mut self, target: &[u8]) {
+        let t = path::relative(target);
+        let cached = self.path.as_cstr().to_bytes();
+        let covered = match cached.strip_prefix(t) {
+            Some(rest) => t.is_empty() || rest.is_empty() || rest.first() == Some(&b'/'),
+            None => false,
+        };
+        if self.fd >= 0 && covered {
+            self.forget();
+        }
+    }
+
+    /// An `O_PATH` descriptor of the directory `dir` (relative to `root`), created like
+    /// `mkdir -p` unless `create` is false; owned by the cache.
+    fn open(
+        &mut self,
+        root: RawFd,
+        dir: &[u8],
+        buf: &mut PathBuf,
+        create: bool,
+    ) -> SysResult<RawFd> {
+        if self.fd >= 0 && self.path.as_cstr().to_bytes() == dir {
+            return Ok(self.fd);
+        }
+        self.forget();
+        let fd = path::ensure_dir(root, dir, buf, create)?;
+        if self.path.set(dir).is_ok() {
+            self.fd = fd;
+        } else {
+            sys::close(fd);
+            return Err(sys::ENAMETOOLONG);
+        }
+        Ok(fd)
+    }
+}
+
+/// An `O_PATH` descriptor of the mount point `target` inside `root`: a directory, or a
+/// non-directory for `file` (an empty file is created for a missing one). Missing parents
+/// are created like `mkdir -p`; with `create` false nothing is created and a missing
+/// component is `ENOENT`. Resolution never leaves `root` (see [`path::open_in`]).
+fn mount_point(
+    root: RawFd,
+    target: &[u8],
+    file: bool,
+    create: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> SysResult<RawFd> {
+    let rel = path::relative(target);
+    let (dir, name) = path::split_last(rel);
+    if name.is_empty() || name == b"." || name == b".." {
+        return if file {
+            path::ensure_file(root, target, buf, create)
+        } else {
+            path::ensure_dir(root, target, buf, create)
+        };
+    }
+    let dir_fd = parent.open(root, dir, buf, create)?;
+    if create {
+        // Create the last component in the (resolved) parent; an existing one is fine and
+        // is opened below, following links inside the root as any lookup does.
+        buf.set(name)?;
+        if file {
+            match sys::openat(
+                dir_fd,
+                buf.as_cstr(),
+                sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
+                0o644,
+            ) {
+                Ok(fd) => return Ok(fd),
+                Err(sys::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            match sys::mkdirat(dir_fd, buf.as_cstr(), 0o755) {
+                Ok(()) | Err(sys::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    buf.set(rel)?;
+    let kind = if file { 0 } else { sys::O_DIRECTORY };
+    path::open_in(root, buf.as_cstr(), sys::O_PATH | kind, 0)
+}
+
+/// Close the source descriptors: with one `close_range` when they are consecutive numbers
+/// (the usual case: they were opened one after the other), else one by one.
+fn close_all(fds: &[Cell<RawFd>]) {
+    let (Some(first), Some(last)) = (fds.first(), fds.last()) else {
+        return;
+    };
+    let (first, last) = (first.get(), last.get());
+    let consecutive = fds
+        .iter()
+        .enumerate()
+        .all(|(i, fd)| i32::try_from(i).is_ok_and(|i| fd.get() == first.wrapping_add(i)));
+    if consecutive && first >= 0 && sys::close_range(first as u32, last as u32, 0).is_ok() {
+        return;
+    }
+    for fd in fds {
+        sys::close(fd.get());
+    }
 }
 
 /// Attach the detached root at the first usable scratch point of the private host tree.
@@ -234,6 +372,7 @@ fn apply(
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
+    parent: &mut Parent,
 ) -> Result<(), Fail> {
     let target = op.target.to_bytes();
     let create = op.create;
@@ -253,12 +392,8 @@ fn apply(
                 set |= sys::MOUNT_ATTR_NODEV;
             }
             sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
-            let t = if file {
-                path::ensure_file(root, target, buf, create)
-            } else {
-                path::ensure_dir(root, target, buf, create)
-            }
-            .at(Stage::MountTarget, NO_INDEX)?;
+            let t = mount_point(root, target, file, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             attach(src, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Tmpfs {
@@ -280,7 +415,8 @@ fn apply(
             }
             let mnt =
                 new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let t = mount_point(root, target, false, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Proc => {
@@ -290,19 +426,21 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let t = mount_point(root, target, false, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
         }
         MountKind::Devfs {
             first_node,
             console,
         } => {
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let t = mount_point(root, target, false, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd =
-                path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let fd = mount_point(root, target, false, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
             let r = sys::openat(
                 fd,
@@ -320,10 +458,10 @@ fn apply(
         }
         MountKind::File { contents, mode } => {
             let rel = path::relative(target);
-            let (parent, _) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            sys::close(dir);
+            let (dir, _) = path::split_last(rel);
+            parent
+                .open(root, dir, buf, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
             // O_NONBLOCK: a FIFO an earlier program left in a read-write rootdir gives
             // ENXIO instead of blocking the set-up forever (for a regular file it changes
@@ -347,18 +485,19 @@ fn apply(
         }
         MountKind::Symlink { original } => {
             let rel = path::relative(target);
-            let (parent, name) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            let r = buf.set(name).and_then(|()| {
-                match sys::symlinkat(original, dir, buf.as_cstr()) {
-                    // The same link from an earlier run of a read-write rootdir is fine.
-                    Err(sys::EEXIST) if same_link(dir, buf.as_cstr(), original) => Ok(()),
-                    r => r,
-                }
-            });
-            sys::close(dir);
-            r.at(Stage::MountTarget, NO_INDEX)
+            let (dir, name) = path::split_last(rel);
+            let dir = parent
+                .open(root, dir, buf, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
+            buf.set(name)
+                .and_then(|()| {
+                    match sys::symlinkat(original, dir, buf.as_cstr()) {
+                        // The same link from an earlier run of a read-write rootdir is fine.
+                        Err(sys::EEXIST) if same_link(dir, buf.as_cstr(), original) => Ok(()),
+                        r => r,
+                    }
+                })
+                .at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::Mask { null } => {
             buf.set(path::relative(target))

@@ -156,6 +156,36 @@ fn nested_targets_apply_in_any_order_and_later_replaces_earlier() {
 }
 
 #[test]
+fn many_siblings_of_every_kind_under_one_directory_all_land_there() {
+    // Siblings share their parent directory, which the child resolves once for all of
+    // them: binds of directories and files, a tmpfs with something inside, a directory, a
+    // file and a link, all below /m, and the same below a link to a tmpfs.
+    let a = scratch("siblings");
+    std::fs::write(a.join("which"), "a").unwrap();
+    std::fs::write(a.join("single"), "f").unwrap();
+    let mut c = sandbox();
+    for i in 0..50 {
+        c.bindmount_ro(&a, format!("/m/d{i}"));
+    }
+    c.bindmount_ro(a.join("single"), "/m/file")
+        .tmpfsmount("/m/t")
+        .dir("/m/t/x", 0o700)
+        .dir("/m/dir", 0o711)
+        .file("/m/written", "w")
+        .symlink("d7/which", "/m/link")
+        .tmpfsmount("/real")
+        .symlink("/real", "/s")
+        .bindmount_ro(&a, "/s/b1")
+        .bindmount_ro(&a, "/s/b2");
+    let script = "ls /m | wc -l; cat /m/d0/which /m/d49/which /m/file /m/written /m/link; \
+                  stat -c %a /m/dir /m/t/x; cat /real/b1/which /real/b2/which; ls /real";
+    let (code, out, err) = sh(&c, script);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "55\naafwa711\n700\naab1\nb2\n");
+    std::fs::remove_dir_all(a).unwrap();
+}
+
+#[test]
 fn recursive_read_only_covers_submounts() {
     // Give a host directory a tmpfs submount inside `unshare -Urm` (works as root and as an
     // unprivileged user), then bind the directory read-only with the engine from there.

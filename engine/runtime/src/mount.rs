@@ -197,26 +197,42 @@ impl Parent {
     }
 }
 
-/// An `O_PATH` descriptor of the mount point `target` inside `root`: a directory, or a
-/// non-directory for `file` (an empty file is created for a missing one). Missing parents
-/// are created like `mkdir -p`; with `create` false nothing is created and a missing
-/// component is `ENOENT`. Resolution never leaves `root` (see [`path::open_in`]).
+/// Where a step's mount goes.
+enum Point {
+    /// An open mount point (an `O_PATH` descriptor, or the file just created).
+    Open(RawFd),
+    /// The directory this step has just created in the cached parent directory `dir`: the
+    /// mount is attached to it by name, which saves opening it. `move_mount` does not follow
+    /// a final symlink, so the name cannot lead anywhere else.
+    Made {
+        /// The parent (owned by the cache).
+        dir: RawFd,
+    },
+}
+
+/// The mount point `target` inside `root`: a directory, or a non-directory for `file` (an
+/// empty file is created for a missing one). Missing parents are created like `mkdir -p`;
+/// with `create` false nothing is created and a missing component is `ENOENT`. Resolution
+/// never leaves `root` (see [`path::open_in`]). A directory made here comes back as
+/// [`Point::Made`] when `by_name` allows it, else opened.
 fn mount_point(
     root: RawFd,
     target: &[u8],
     file: bool,
     create: bool,
+    by_name: bool,
     buf: &mut PathBuf,
     parent: &mut Parent,
-) -> SysResult<RawFd> {
+) -> SysResult<Point> {
     let rel = path::relative(target);
     let (dir, name) = path::split_last(rel);
     if name.is_empty() || name == b"." || name == b".." {
-        return if file {
+        let fd = if file {
             path::ensure_file(root, target, buf, create)
         } else {
             path::ensure_dir(root, target, buf, create)
         };
+        return fd.map(Point::Open);
     }
     let dir_fd = parent.open(root, dir, buf, create)?;
     if create {
@@ -230,12 +246,13 @@ fn mount_point(
                 sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
                 0o644,
             ) {
-                Ok(fd) => return Ok(fd),
+                Ok(fd) => return Ok(Point::Open(fd)),
                 Err(sys::EEXIST) => {}
                 Err(e) => return Err(e),
             }
         } else {
             match sys::mkdirat(dir_fd, buf.as_cstr(), 0o755) {
+                Ok(()) if by_name => return Ok(Point::Made { dir: dir_fd }),
                 Ok(()) | Err(sys::EEXIST) => {}
                 Err(e) => return Err(e),
             }
@@ -243,7 +260,44 @@ fn mount_point(
     }
     buf.set(rel)?;
     let kind = if file { 0 } else { sys::O_DIRECTORY };
-    path::open_in(root, buf.as_cstr(), sys::O_PATH | kind, 0)
+    path::open_in(root, buf.as_cstr(), sys::O_PATH | kind, 0).map(Point::Open)
+}
+
+/// An open mount point (see [`mount_point`]).
+fn open_mount_point(
+    root: RawFd,
+    target: &[u8],
+    create: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> SysResult<RawFd> {
+    match mount_point(root, target, false, create, false, buf, parent)? {
+        Point::Open(fd) => Ok(fd),
+        Point::Made { .. } => Err(sys::EINVAL),
+    }
+}
+
+/// Attach the detached mount `mnt` at `target` (see [`mount_point`]); `mnt` stays open.
+fn attach_at(
+    mnt: RawFd,
+    root: RawFd,
+    target: &[u8],
+    file: bool,
+    create: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> Result<(), Fail> {
+    match mount_point(root, target, file, create, true, buf, parent)
+        .at(Stage::MountTarget, NO_INDEX)?
+    {
+        Point::Open(t) => attach(mnt, t),
+        Point::Made { dir } => {
+            let (_, name) = path::split_last(path::relative(target));
+            buf.set(name)
+                .and_then(|()| sys::move_mount_at(mnt, dir, buf.as_cstr()))
+        }
+    }
+    .at(Stage::Mount, NO_INDEX)
 }
 
 /// Close the source descriptors: with one `close_range` when they are consecutive numbers
@@ -392,9 +446,7 @@ fn apply(
                 set |= sys::MOUNT_ATTR_NODEV;
             }
             sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
-            let t = mount_point(root, target, file, create, buf, parent)
-                .at(Stage::MountTarget, NO_INDEX)?;
-            attach(src, t).at(Stage::Mount, NO_INDEX)
+            attach_at(src, root, target, file, create, buf, parent)
         }
         MountKind::Tmpfs {
             size,
@@ -415,9 +467,9 @@ fn apply(
             }
             let mnt =
                 new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t = mount_point(root, target, false, create, buf, parent)
-                .at(Stage::MountTarget, NO_INDEX)?;
-            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+            let r = attach_at(mnt, root, target, false, create, buf, parent);
+            sys::close(mnt);
+            r
         }
         MountKind::Proc => {
             let mnt = new_fs(
@@ -426,20 +478,20 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t = mount_point(root, target, false, create, buf, parent)
-                .at(Stage::MountTarget, NO_INDEX)?;
-            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+            let r = attach_at(mnt, root, target, false, create, buf, parent);
+            sys::close(mnt);
+            r
         }
         MountKind::Devfs {
             first_node,
             console,
         } => {
-            let t = mount_point(root, target, false, create, buf, parent)
+            let t = open_mount_point(root, target, create, buf, parent)
                 .at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd = mount_point(root, target, false, create, buf, parent)
+            let fd = open_mount_point(root, target, create, buf, parent)
                 .at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
             let r = sys::openat(

@@ -279,15 +279,21 @@ pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
     .map(drop)
 }
 
-/// `move_mount(2)` from an fd onto a path.
+/// `move_mount(2)` from an fd onto a path (relative to the cwd).
 pub fn move_mount_to_path(from: RawFd, to: &CStr) -> SysResult<()> {
+    move_mount_at(from, AT_FDCWD, to)
+}
+
+/// `move_mount(2)` from an fd onto `to` relative to the directory `to_dir`. A final symlink
+/// in `to` is not followed (no `MOVE_MOUNT_T_SYMLINKS`).
+pub fn move_mount_at(from: RawFd, to_dir: RawFd, to: &CStr) -> SysResult<()> {
     // SAFETY: both strings are NUL-terminated.
     res(unsafe {
         syscall!(
             Sysno::move_mount,
             from,
             c"".as_ptr(),
-            AT_FDCWD,
+            to_dir,
             to.as_ptr(),
             MOVE_MOUNT_F_EMPTY_PATH
         )

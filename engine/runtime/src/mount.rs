@@ -162,13 +162,7 @@ impl Parent {
     /// Forget the cached directory if a step at `target` may change it (the target is the
     /// directory or one of its ancestors).
     fn forget_covered(&mut self, target: &[u8]) {
-        let t = path::relative(target);
-        let cached = self.path.as_cstr().to_bytes();
-        let covered = match cached.strip_prefix(t) {
-            Some(rest) => t.is_empty() || rest.is_empty() || rest.first() == Some(&b'/'),
-            None => false,
-        };
-        if self.fd >= 0 && covered {
+        if self.fd >= 0 && changes(target, self.path.as_cstr().to_bytes()) {
             self.forget();
         }
     }
@@ -194,6 +188,16 @@ impl Parent {
             return Err(sys::ENAMETOOLONG);
         }
         Ok(fd)
+    }
+}
+
+/// Whether a step at `target` (absolute) may change the directory `dir` (relative to the
+/// root): the target is the directory itself or one of its ancestors.
+fn changes(target: &[u8], dir: &[u8]) -> bool {
+    let t = path::relative(target);
+    match dir.strip_prefix(t) {
+        Some(rest) => t.is_empty() || rest.is_empty() || rest.first() == Some(&b'/'),
+        None => false,
     }
 }
 
@@ -737,4 +741,20 @@ fn devfs_fill(
         bind_node(dev, c"console", source(c)?).map_err(at)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_changes_the_cached_directory_only_at_it_or_an_ancestor() {
+        assert!(changes(b"/a/b", b"a/b"));
+        assert!(changes(b"/a", b"a/b"));
+        assert!(changes(b"/", b"a"));
+        assert!(!changes(b"/a/bc", b"a/b"));
+        assert!(!changes(b"/ab", b"a/b"));
+        assert!(!changes(b"/a/b/c", b"a/b"));
+        assert!(!changes(b"/x", b""));
+    }
 }

@@ -26,8 +26,8 @@ fn c_path(field: &'static str, p: &Path) -> Result<CString> {
 
 /// A host path the child clones with `open_tree` before it mounts anything.
 #[derive(Debug)]
-pub(crate) struct Source {
-    pub(crate) path: PathBuf,
+struct Source {
+    path: PathBuf,
     c: CString,
 }
 
@@ -51,7 +51,7 @@ struct Op {
 pub(crate) struct MountStorage {
     layout: Layout,
     root: RootSpec,
-    pub(crate) sources: Vec<Source>,
+    sources: Vec<Source>,
     /// Scratch the child writes: the descriptor it opened for each source (same length as
     /// `sources`; the runtime reads it as one slice of cells).
     source_fds: Vec<Cell<RawFd>>,

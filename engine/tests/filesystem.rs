@@ -185,11 +185,10 @@ fn many_siblings_of_every_kind_under_one_directory_all_land_there() {
     std::fs::remove_dir_all(a).unwrap();
 }
 
-#[test]
-fn recursive_read_only_covers_submounts() {
-    // Give a host directory a tmpfs submount inside `unshare -Urm` (works as root and as an
-    // unprivileged user), then bind the directory read-only with the engine from there.
-    let dir = scratch("rec");
+/// Run `ro_probe [flag] DIR` inside `unshare -Urm` (works as root and as an unprivileged
+/// user) after giving DIR a tmpfs submount there; returns the probe's stdout.
+fn ro_probe_over_a_submount(tag: &str, flag: &str) -> String {
+    let dir = scratch(tag);
     std::fs::create_dir(dir.join("sub")).unwrap();
     let d = dir.display();
     let probe = example("ro_probe");
@@ -199,18 +198,32 @@ fn recursive_read_only_covers_submounts() {
             "sh",
             "-c",
             &format!(
-                "mount -t tmpfs none {d}/sub && exec {} {d}",
+                "mount -t tmpfs none {d}/sub && exec {} {flag} {d}",
                 probe.display()
             ),
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "sub: Read-only file system"
-    );
     std::fs::remove_dir_all(dir).unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn recursive_read_only_covers_submounts() {
+    let out = ro_probe_over_a_submount("rec", "");
+    assert_eq!(out.trim(), "sub: Read-only file system");
+}
+
+#[test]
+fn read_only_binds_hold_where_the_kernel_lacks_open_tree_attr() {
+    // The child sets a bind's flags while cloning its source (open_tree_attr, Linux 6.15);
+    // where that call fails it must set them the older way.
+    let out = ro_probe_over_a_submount("no-attr", "--without-open-tree-attr");
+    assert_eq!(
+        out, "open_tree_attr: ENOSYS\nsub: Read-only file system\n",
+        "{out}"
+    );
 }
 
 #[test]

@@ -54,15 +54,7 @@ pub fn setup(
         slot.set(fd);
     }
 
-    for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
-        let fd = sys::open_tree(
-            sys::AT_FDCWD,
-            src,
-            sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE,
-        )
-        .at(Stage::MountSource, i as u32)?;
-        slot.set(fd);
-    }
+    let binds_set = clone_sources(plan)?;
     let source = |i: u32| -> Result<RawFd, Fail> {
         plan.source_fds
             .get(i as usize)
@@ -96,7 +88,7 @@ pub fn setup(
     let mut parent = Parent::new();
     for (i, op) in plan.ops.iter().enumerate() {
         parent.forget_covered(op.target.to_bytes());
-        apply(root, scratch, op, &source, buf, &mut parent).map_err(|f| {
+        apply(root, scratch, binds_set, op, &source, buf, &mut parent).map_err(|f| {
             if f.index == NO_INDEX {
                 Fail {
                     index: i as u32,
@@ -304,18 +296,80 @@ fn attach_at(
     .at(Stage::Mount, NO_INDEX)
 }
 
+/// The flags of a bind: always `nosuid`; `nodev` unless it is a device bind.
+fn bind_attrs(readonly: bool, dev: bool) -> u64 {
+    let mut set = sys::MOUNT_ATTR_NOSUID;
+    if readonly {
+        set |= sys::MOUNT_ATTR_RDONLY;
+    }
+    if !dev {
+        set |= sys::MOUNT_ATTR_NODEV;
+    }
+    set
+}
+
+/// Clone every source with `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)`, before anything is
+/// mounted. A bind's source gets its flags (and private propagation) in the same call with
+/// `open_tree_attr` where the kernel has it (6.15); returns whether every bind's flags are
+/// set that way, else each bind sets them before it is attached (setting them twice is
+/// harmless).
+fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
+    const FLAGS: u32 = sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE;
+    for slot in plan.source_fds {
+        slot.set(-1);
+    }
+    let mut all_set = true;
+    for op in plan.ops {
+        let MountKind::Bind {
+            source,
+            readonly,
+            dev,
+            ..
+        } = op.kind
+        else {
+            continue;
+        };
+        let (Some(src), Some(slot)) = (
+            plan.sources.get(source as usize),
+            plan.source_fds.get(source as usize),
+        ) else {
+            continue;
+        };
+        if slot.get() >= 0 {
+            continue;
+        }
+        let mut fd = None;
+        if all_set {
+            let attrs = bind_attrs(readonly, dev);
+            match sys::open_tree_attr(sys::AT_FDCWD, src, FLAGS, attrs, sys::MS_PRIVATE) {
+                Ok(f) => fd = Some(f),
+                // An older kernel (ENOSYS), a filter, or a failure open_tree reports again.
+                Err(_) => all_set = false,
+            }
+        }
+        let fd = match fd {
+            Some(fd) => fd,
+            None => sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, source)?,
+        };
+        slot.set(fd);
+    }
+    for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
+        if slot.get() < 0 {
+            slot.set(sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, i as u32)?);
+        }
+    }
+    Ok(all_set)
+}
+
 /// Close the source descriptors: with one `close_range` when they are consecutive numbers
-/// (the usual case: they were opened one after the other), else one by one.
+/// (the usual case: they were opened one after the other, in whatever order), else one by
+/// one.
 fn close_all(fds: &[Cell<RawFd>]) {
-    let (Some(first), Some(last)) = (fds.first(), fds.last()) else {
-        return;
-    };
-    let (first, last) = (first.get(), last.get());
-    let consecutive = fds
-        .iter()
-        .enumerate()
-        .all(|(i, fd)| i32::try_from(i).is_ok_and(|i| fd.get() == first.wrapping_add(i)));
-    if consecutive && first >= 0 && sys::close_range(first as u32, last as u32, 0).is_ok() {
+    let min = fds.iter().map(Cell::get).min().unwrap_or(-1);
+    let max = fds.iter().map(Cell::get).max().unwrap_or(-1);
+    // Distinct descriptors whose span is their number are exactly that range.
+    let consecutive = usize::try_from(max - min).is_ok_and(|span| span + 1 == fds.len());
+    if min >= 0 && consecutive && sys::close_range(min as u32, max as u32, 0).is_ok() {
         return;
     }
     for fd in fds {
@@ -427,6 +481,7 @@ fn attach_owned(mnt: RawFd, target: RawFd) -> SysResult<()> {
 fn apply(
     root: RawFd,
     scratch: bool,
+    binds_set: bool,
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
@@ -442,14 +497,10 @@ fn apply(
             dev,
         } => {
             let src = source(s)?;
-            let mut set = sys::MOUNT_ATTR_NOSUID;
-            if readonly {
-                set |= sys::MOUNT_ATTR_RDONLY;
+            if !binds_set {
+                sys::mount_setattr_fd(src, true, bind_attrs(readonly, dev), 0, sys::MS_PRIVATE)
+                    .at(Stage::Mount, NO_INDEX)?;
             }
-            if !dev {
-                set |= sys::MOUNT_ATTR_NODEV;
-            }
-            sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
             attach_at(src, root, target, file, create, buf, parent)
         }
         MountKind::Tmpfs {

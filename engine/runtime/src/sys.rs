@@ -263,6 +263,35 @@ pub fn open_tree(dirfd: RawFd, path: &CStr, flags: u32) -> SysResult<RawFd> {
     res(unsafe { syscall!(Sysno::open_tree, dirfd, path.as_ptr(), flags) }).map(|fd| fd as RawFd)
 }
 
+/// `open_tree_attr(2)` (Linux 6.15): [`open_tree`] that also applies mount attributes to
+/// the clone (recursively with `AT_RECURSIVE`), as [`mount_setattr_fd`] would.
+pub fn open_tree_attr(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: u32,
+    set: u64,
+    propagation: u64,
+) -> SysResult<RawFd> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation,
+        userns_fd: 0,
+    };
+    // SAFETY: `path` is NUL-terminated; `attr` lives across the call and the size is exact.
+    res(unsafe {
+        syscall!(
+            Sysno::open_tree_attr,
+            dirfd,
+            path.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>()
+        )
+    })
+    .map(|fd| fd as RawFd)
+}
+
 /// `move_mount(2)` between two fds (both with empty paths).
 pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
     // SAFETY: the empty strings are static and NUL-terminated.

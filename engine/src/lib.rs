@@ -35,8 +35,8 @@
 //! [`ChildStdin`], [`ChildStdout`], [`ChildStderr`], [`Output`], [`Stdio`], [`ExitStatus`],
 //! [`ExitReason`], [`Usage`], [`Enforced`], [`Enforcement`], [`LandlockReport`],
 //! [`SeccompReport`], [`SetupTimings`], [`Error`], [`ErrorKind`], [`Stage`], [`Namespace`],
-//! [`Network`], [`Pasta`], [`Rlimit`], [`Runctl`], [`IdMap`], and the [`landlock`] and
-//! [`seccomp`] types. A [`Container`] is plain data: clone it, share it, build commands from
+//! [`Network`], [`Pasta`], [`Rlimit`], [`Runctl`], [`IdMap`], [`Mount`], [`BindAccess`], and
+//! the [`layout`], [`landlock`] and [`seccomp`] types. A [`Container`] is plain data: clone it, share it, build commands from
 //! it on many threads at once. [`Command`] and [`Child`] take `&mut self` where they change
 //! (spawning, waiting, killing), so sharing one between threads needs a lock, as with
 //! `std::process`; reading a [`Child`]'s report (`enforcement`, `warnings`, `id`) needs none.

@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use hakoniwa::Namespace;
+use hakoniwa::{BindAccess, Mount, Namespace};
 
 use crate::config::LandlockResource;
 use crate::printable::printable;
-use crate::run::{Mount, Network, Settings};
+use crate::run::{Network, Settings};
 use crate::verbose;
 
 fn q(s: &str) -> String {
@@ -33,8 +33,8 @@ fn array(w: &mut String, key: &str, items: Vec<String>) {
 }
 
 /// The profile text for `s`: `unshared` are the namespaces the sandbox gets, `rootfs` the
-/// directory the root is populated from.
-pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> String {
+/// directory the root is populated from with the entries the engine's layout makes of it.
+pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<(&Path, &[Mount])>) -> String {
     let mut o = String::new();
     let w = &mut o;
     let _ = writeln!(w, "# The resolved sandbox (hakoniwa run --print-config).");
@@ -50,23 +50,31 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
         // The directory as resolved (absolute), so that the output loads the same from
         // anywhere; `none` as it is.
         Some(r) => {
-            let _ = writeln!(w, "rootfs = {}", rootfs.map_or_else(|| q(r), qp));
+            let _ = writeln!(
+                w,
+                "rootfs = {}",
+                rootfs.map_or_else(|| q(r), |(d, _)| qp(d))
+            );
         }
         None if s.rootdir.is_none() => {
             let _ = writeln!(w, "rootfs = \"/\"");
         }
         None => {}
     }
-    if let Some(r) = rootfs {
+    if let Some((r, entries)) = rootfs {
         // Names and link targets come from the rootfs directory, which may be an image the
         // user did not make: a newline in one must not end the comment (and start a key).
         let c = |p: &Path| printable(&p.display().to_string());
         let _ = writeln!(w, "# The root gets from {}:", c(r));
-        for (n, link) in verbose::rootfs_entries(r) {
-            let n = printable(&n);
-            let _ = match link {
-                Some(t) => writeln!(w, "#   symlink /{n} -> {}", c(&t)),
-                None => writeln!(w, "#   bind_ro {}/{n} -> /{n}", c(r).trim_end_matches('/')),
+        for m in entries {
+            let _ = match m {
+                Mount::Symlink { original, target } => {
+                    writeln!(w, "#   symlink {} -> {}", c(target), c(original))
+                }
+                Mount::Bind { source, target, .. } => {
+                    writeln!(w, "#   bind_ro {} -> {}", c(source), c(target))
+                }
+                other => writeln!(w, "#   {} {}", other.kind_name(), c(other.target())),
             };
         }
         let _ = writeln!(w, "#   proc /proc");
@@ -123,25 +131,36 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<&Path>) -> St
     let mounts = s
         .mounts
         .iter()
-        .map(|m| match m {
-            Mount::Bind { source, target, rw } => format!(
-                "{{ source = {}, destination = {}, rw = {rw} }}",
-                qp(source),
-                qp(target)
-            ),
-            Mount::DevBind { source, target } => format!(
+        .filter_map(|m| match m {
+            Mount::Bind {
+                source,
+                target,
+                access: BindAccess::Device,
+            } => Some(format!(
                 "{{ source = {}, destination = {}, rw = true, dev = true }}",
                 qp(source),
                 qp(target)
-            ),
-            Mount::Devfs(t) => format!(
+            )),
+            Mount::Bind {
+                source,
+                target,
+                access,
+            } => Some(format!(
+                "{{ source = {}, destination = {}, rw = {} }}",
+                qp(source),
+                qp(target),
+                *access == BindAccess::ReadWrite
+            )),
+            Mount::Devfs { target } => Some(format!(
                 "{{ source = \"\", destination = {}, type = \"devfs\" }}",
-                qp(t)
-            ),
-            Mount::Tmpfs(t) => format!(
+                qp(target)
+            )),
+            Mount::Tmpfs { target, .. } => Some(format!(
                 "{{ source = \"\", destination = {}, type = \"tmpfs\" }}",
-                qp(t)
-            ),
+                qp(target)
+            )),
+            // Directories, files and links are in [filesystem]; nothing else is a flag.
+            _ => None,
         })
         .collect();
     array(w, "mounts", mounts);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use hakoniwa::{Container, ExitReason, Namespace, Rlimit, Runctl};
+use hakoniwa::{BindAccess, Container, ExitReason, Mount, Namespace, Rlimit, Runctl};
 
 use crate::cli::RunArgs;
 use crate::config::{self, LandlockResource, LimitType, MountType, NetworkMode, Profile};
@@ -15,22 +15,6 @@ use crate::default_env::{default_env, stdin_is_terminal};
 use crate::exit_code::{self, CliError};
 use crate::json_status::Sink;
 use crate::lookup::{Missing, SandboxView};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mount {
-    Bind {
-        source: PathBuf,
-        target: PathBuf,
-        rw: bool,
-    },
-    /// `--dev-bind`: read-write, device nodes usable.
-    DevBind {
-        source: PathBuf,
-        target: PathBuf,
-    },
-    Devfs(PathBuf),
-    Tmpfs(PathBuf),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Network {
@@ -53,6 +37,8 @@ pub struct Settings {
     pub namespaces: Vec<(Namespace, bool)>,
     pub rootfs: Option<String>,
     pub rootdir: Option<(PathBuf, bool)>,
+    /// Binds, tmpfs and devfs mounts in flag order (directories, files and links are the
+    /// fields below).
     pub mounts: Vec<Mount>,
     pub dirs: Vec<(PathBuf, u32)>,
     pub files: Vec<(PathBuf, String)>,
@@ -309,7 +295,7 @@ fn container_path(flag: &str, p: &Path) -> Res<PathBuf> {
 }
 
 /// `HOST[:CONTAINER]`; HOST must exist.
-fn parse_bind(flag: &str, s: &str, rw: bool) -> Res<Mount> {
+fn parse_bind(flag: &str, s: &str, access: BindAccess) -> Res<Mount> {
     let (host, target) = match s.split_once(':') {
         Some((h, t)) => (h, Some(t)),
         None => (s, None),
@@ -338,7 +324,20 @@ fn parse_bind(flag: &str, s: &str, rw: bool) -> Res<Mount> {
         Some(t) if !t.is_empty() => container_path(flag, Path::new(t))?,
         _ => source.clone(),
     };
-    Ok(Mount::Bind { source, target, rw })
+    Ok(Mount::Bind {
+        source,
+        target,
+        access,
+    })
+}
+
+/// A tmpfs with the kernel's default size and mode (what `--tmpfs` makes).
+fn tmpfs(target: PathBuf) -> Mount {
+    Mount::Tmpfs {
+        target,
+        size: None,
+        mode: None,
+    }
 }
 
 /// `DIR[:rw|:ro]`; `what` names the flag or profile key in errors.
@@ -374,7 +373,7 @@ impl Settings {
         self.mounts.push(Mount::Bind {
             source: host.clone(),
             target: host.clone(),
-            rw: true,
+            access: BindAccess::ReadWrite,
         });
         self.cwd = Some(host);
         Ok(())
@@ -452,15 +451,22 @@ impl Settings {
                             "mounts: the bind mount at {dest} needs a source"
                         ))));
                     }
-                    let b = parse_bind("mounts.source", &m.source, m.rw || m.dev).map_err(ctx)?;
-                    match b {
-                        Mount::Bind { source, .. } if m.dev => Mount::DevBind { source, target },
-                        Mount::Bind { source, rw, .. } => Mount::Bind { source, target, rw },
+                    let access = match (m.dev, m.rw) {
+                        (true, _) => BindAccess::Device,
+                        (false, true) => BindAccess::ReadWrite,
+                        (false, false) => BindAccess::ReadOnly,
+                    };
+                    match parse_bind("mounts.source", &m.source, access).map_err(ctx)? {
+                        Mount::Bind { source, .. } => Mount::Bind {
+                            source,
+                            target,
+                            access,
+                        },
                         other => other,
                     }
                 }
-                MountType::Devfs => Mount::Devfs(target),
-                MountType::Tmpfs => Mount::Tmpfs(target),
+                MountType::Devfs => Mount::Devfs { target },
+                MountType::Tmpfs => tmpfs(target),
             });
         }
         for f in p.filesystem.files {
@@ -619,23 +625,24 @@ impl Settings {
             self.rootfs = Some(r.clone());
         }
         for b in &a.bindmount_ro {
-            self.mounts.push(parse_bind("--bindmount-ro", b, false)?);
+            self.mounts
+                .push(parse_bind("--bindmount-ro", b, BindAccess::ReadOnly)?);
         }
         for b in &a.bindmount_rw {
-            self.mounts.push(parse_bind("--bindmount-rw", b, true)?);
+            self.mounts
+                .push(parse_bind("--bindmount-rw", b, BindAccess::ReadWrite)?);
         }
         for b in &a.dev_bind {
-            if let Mount::Bind { source, target, .. } = parse_bind("--dev-bind", b, true)? {
-                self.mounts.push(Mount::DevBind { source, target });
-            }
+            self.mounts
+                .push(parse_bind("--dev-bind", b, BindAccess::Device)?);
         }
         for d in &a.devfs {
-            self.mounts
-                .push(Mount::Devfs(container_path("--devfs", d)?));
+            self.mounts.push(Mount::Devfs {
+                target: container_path("--devfs", d)?,
+            });
         }
         for t in &a.tmpfs {
-            self.mounts
-                .push(Mount::Tmpfs(container_path("--tmpfs", t)?));
+            self.mounts.push(tmpfs(container_path("--tmpfs", t)?));
         }
         for d in &a.dir {
             self.dirs.push((container_path("--dir", d)?, 0o700));
@@ -868,6 +875,8 @@ pub struct Prepared {
     pub unshared: Vec<Namespace>,
     /// The directory the root is populated from.
     pub rootfs: Option<PathBuf>,
+    /// What the engine's layout makes of it (read-only binds, recreated links).
+    pub rootfs_entries: Vec<Mount>,
     /// The program's arguments (without argv\[0\]), for the `Execve` line.
     pub args: Vec<String>,
 }
@@ -883,21 +892,23 @@ impl Prepared {
     }
 }
 
-/// The sandbox's file tree as the host sees it: the root, the rootfs entries, the mounts
-/// and the symlinks, in the order the engine applies them.
-fn sandbox_view(s: &Settings, rootfs: Option<&Path>) -> SandboxView {
+/// The sandbox's file tree as the host sees it: the root, the rootfs entries (each the host
+/// path of its name, links included), the mounts and the symlinks, in the order the engine
+/// applies them.
+fn sandbox_view(s: &Settings, rootfs: Option<(&Path, &[Mount])>) -> SandboxView {
     let mut v = SandboxView::new(s.rootdir.as_ref().map(|(d, _)| d.as_path()));
-    if let Some(r) = rootfs {
-        for (n, _) in crate::verbose::rootfs_entries(r) {
-            v.bind(&r.join(&n), &Path::new("/").join(&n));
+    if let Some((r, entries)) = rootfs {
+        for m in entries {
+            let t = m.target();
+            v.bind(&r.join(t.strip_prefix("/").unwrap_or(t)), t);
         }
     }
     for m in &s.mounts {
         match m {
-            Mount::Bind { source, target, .. } | Mount::DevBind { source, target } => {
-                v.bind(source, target)
-            }
-            Mount::Devfs(t) | Mount::Tmpfs(t) => v.empty(t),
+            Mount::Bind { source, target, .. } => v.bind(source, target),
+            Mount::Symlink { original, target } => v.symlink(original, target),
+            Mount::Dir { .. } | Mount::File { .. } => {}
+            other => v.empty(other.target()),
         }
     }
     for (o, l) in &s.symlinks {
@@ -1057,6 +1068,12 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     if let Some(r) = &rootfs {
         c.rootfs(r);
     }
+    // What the engine's layout makes of the rootfs directory (for the log, the view of the
+    // sandbox and --print-config; the engine reports a directory it cannot read).
+    let rootfs_entries = match &rootfs {
+        Some(r) => hakoniwa::layout::rootfs_entries(r).unwrap_or_default(),
+        None => Vec::new(),
+    };
     let (uidmaps, gidmaps) = if s.userns_auto {
         userns_auto_maps()?
     } else {
@@ -1085,17 +1102,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         c.user(uid, gid, groups.as_deref());
     }
     for m in &s.mounts {
-        match m {
-            Mount::Bind {
-                source,
-                target,
-                rw: true,
-            } => c.bindmount_rw(source, target),
-            Mount::Bind { source, target, .. } => c.bindmount_ro(source, target),
-            Mount::DevBind { source, target } => c.bindmount_dev(source, target),
-            Mount::Devfs(t) => c.devfsmount(t),
-            Mount::Tmpfs(t) => c.tmpfsmount(t),
-        };
+        c.mount(m.clone());
     }
     for (d, mode) in &s.dirs {
         c.dir(d, *mode);
@@ -1125,7 +1132,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     crate::verbose::plan(
         s,
         &unshared,
-        rootfs.as_deref(),
+        &rootfs_entries,
         &own(&uidmaps, caller_uid()),
         &own(&gidmaps, caller_gid()),
         &envs,
@@ -1182,10 +1189,11 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         command: cmd,
         namespaces,
         walltime: s.walltime,
-        view: sandbox_view(s, rootfs.as_deref()),
+        view: sandbox_view(s, rootfs.as_deref().map(|r| (r, &rootfs_entries[..]))),
         search_path,
         unshared,
         rootfs,
+        rootfs_entries,
         args: s.argv[1..].to_vec(),
     })
 }
@@ -1245,7 +1253,14 @@ pub fn main(args: &RunArgs) -> i32 {
     if args.print_config {
         print!(
             "{}",
-            crate::print_config::render(&settings, &prepared.unshared, prepared.rootfs.as_deref())
+            crate::print_config::render(
+                &settings,
+                &prepared.unshared,
+                prepared
+                    .rootfs
+                    .as_deref()
+                    .map(|r| (r, &prepared.rootfs_entries[..]))
+            )
         );
         return 0;
     }

@@ -3,44 +3,13 @@
 //! `Rlimit`, `Landlock`, `Seccomp: Load N rules ...`, `Execve`, `Exited`, `Metric`), then
 //! ours (setup timings, capabilities, the landlock ABI and the filter actually installed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use hakoniwa::{Namespace, HOST_ROOT_DIRS};
+use hakoniwa::{Mount, Namespace};
 
 use crate::config::LandlockResource;
 use crate::printable::printable;
-use crate::run::{Mount, Settings};
-
-/// What a `rootfs` puts at the top of the new root: `(name, Some(link target))` for a
-/// symbolic link, `(name, None)` for a read-only bind of the host entry.
-pub fn rootfs_entries(r: &Path) -> Vec<(String, Option<PathBuf>)> {
-    let names: Vec<String> = if r == Path::new("/") {
-        HOST_ROOT_DIRS.iter().map(|s| s.to_string()).collect()
-    } else {
-        let mut v: Vec<String> = std::fs::read_dir(r)
-            .map(|it| {
-                it.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        v
-    };
-    names
-        .into_iter()
-        .filter_map(|n| {
-            let host = r.join(&n);
-            match std::fs::symlink_metadata(&host) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    Some((n, Some(std::fs::read_link(&host).unwrap_or_default())))
-                }
-                Ok(_) => Some((n, None)),
-                Err(_) => None,
-            }
-        })
-        .collect()
-}
+use crate::run::Settings;
 
 /// The original's names of namespaces (`CGROUP`, `MOUNT`, ...), sorted as it sorted them.
 pub fn namespace_names(unshared: &[Namespace]) -> Vec<String> {
@@ -58,11 +27,12 @@ fn idmap_lines(what: &str, maps: &[(u32, u32, u32)]) {
     }
 }
 
-/// Everything known before the spawn, in the original's order.
+/// Everything known before the spawn, in the original's order. `rootfs` are the entries the
+/// engine's layout makes of the rootfs directory.
 pub fn plan(
     s: &Settings,
     unshared: &[Namespace],
-    rootfs: Option<&Path>,
+    rootfs: &[Mount],
     uidmaps: &[(u32, u32, u32)],
     gidmaps: &[(u32, u32, u32)],
     envs: &[(String, String)],
@@ -82,35 +52,19 @@ pub fn plan(
         ),
         None => log::debug!("Mount:  <root>: tmpfs (read-only after setup)"),
     }
+    // Names from the rootfs directory (an image the user may not have made): control
+    // characters escaped, so they cannot forge log lines or drive the terminal.
+    let p = |s: &Path| printable(&s.display().to_string());
     let mut symlinks: Vec<(String, String)> = Vec::new();
-    if let Some(r) = rootfs {
-        // Names from the rootfs directory (an image the user may not have made): control
-        // characters escaped, so they cannot forge log lines or drive the terminal.
-        let p = |s: &Path| printable(&s.display().to_string());
-        for (n, link) in rootfs_entries(r) {
-            match link {
-                Some(t) => symlinks.push((format!("/{}", printable(&n)), p(&t))),
-                None => log::debug!("Mount: bind_ro: {} -> /{}", p(&r.join(&n)), printable(&n)),
-            }
+    for m in rootfs {
+        match m {
+            Mount::Symlink { original, target } => symlinks.push((p(target), p(original))),
+            other => mount_line(other, p),
         }
     }
     log::debug!("Mount:    proc: /proc");
     for m in &s.mounts {
-        match m {
-            Mount::Bind { source, target, rw } => log::debug!(
-                "Mount: bind_{}: {} -> {}",
-                if *rw { "rw" } else { "ro" },
-                source.display(),
-                target.display()
-            ),
-            Mount::DevBind { source, target } => log::debug!(
-                "Mount: bind_dev: {} -> {}",
-                source.display(),
-                target.display()
-            ),
-            Mount::Devfs(t) => log::debug!("Mount:   devfs: {}", t.display()),
-            Mount::Tmpfs(t) => log::debug!("Mount:   tmpfs: {}", t.display()),
-        }
+        mount_line(m, |p| p.display().to_string());
     }
     for (link, target) in &symlinks {
         log::debug!("FsOperation: symlink: {link} -> {target}");
@@ -169,6 +123,20 @@ pub fn plan(
     }
     if let Some(d) = &s.cwd {
         log::debug!("Workdir: {}", d.display());
+    }
+}
+
+/// One `Mount:` line: the kind right-aligned as the original wrote it, then the bind's
+/// source and the target (paths shown with `show`).
+fn mount_line(m: &Mount, show: impl Fn(&Path) -> String) {
+    match m {
+        Mount::Bind { source, target, .. } => log::debug!(
+            "Mount: {:>7}: {} -> {}",
+            m.kind_name(),
+            show(source),
+            show(target)
+        ),
+        _ => log::debug!("Mount: {:>7}: {}", m.kind_name(), show(m.target())),
     }
 }
 

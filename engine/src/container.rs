@@ -9,58 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::idmap::IdMap;
+use crate::mount::{BindAccess, Mount};
 use crate::namespace::Namespace;
 use crate::rlimit::Rlimit;
 use crate::runctl::Runctl;
-
-/// One entry of the filesystem layout, in the order the caller added it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum MountEntry {
-    Bind {
-        source: PathBuf,
-        target: PathBuf,
-        readonly: bool,
-        /// Device nodes below stay usable (no `nodev`).
-        dev: bool,
-    },
-    Tmpfs {
-        target: PathBuf,
-        size: Option<u64>,
-        mode: Option<u32>,
-    },
-    Proc {
-        target: PathBuf,
-    },
-    Devfs {
-        target: PathBuf,
-    },
-    Dir {
-        target: PathBuf,
-        mode: u32,
-    },
-    File {
-        target: PathBuf,
-        contents: Vec<u8>,
-    },
-    Symlink {
-        original: PathBuf,
-        target: PathBuf,
-    },
-}
-
-impl MountEntry {
-    pub(crate) fn target(&self) -> &Path {
-        match self {
-            MountEntry::Bind { target, .. }
-            | MountEntry::Tmpfs { target, .. }
-            | MountEntry::Proc { target }
-            | MountEntry::Devfs { target }
-            | MountEntry::Dir { target, .. }
-            | MountEntry::File { target, .. }
-            | MountEntry::Symlink { target, .. } => target,
-        }
-    }
-}
 
 /// The sandbox configuration. See the module docs.
 ///
@@ -96,7 +48,7 @@ pub struct Container {
     pub(crate) rlimits: BTreeMap<Rlimit, (u64, u64)>,
     pub(crate) rootfs: Option<PathBuf>,
     pub(crate) rootdir: Option<(PathBuf, bool)>,
-    pub(crate) mounts: Vec<MountEntry>,
+    pub(crate) mounts: Vec<Mount>,
     pub(crate) runctl: Vec<Runctl>,
     pub(crate) landlock: Option<crate::landlock::Ruleset>,
     pub(crate) seccomp: crate::seccomp::Seccomp,
@@ -235,17 +187,25 @@ impl Container {
         self
     }
 
-    fn add_mount(&mut self, entry: MountEntry) -> &mut Self {
+    /// Add one entry to the filesystem layout (what the builder methods below do; see
+    /// [`Mount`] and [`crate::layout`] for how entries combine).
+    ///
+    /// # Examples
+    /// ```
+    /// use hakoniwa::{Container, Mount};
+    /// let mut c = Container::new();
+    /// c.mount(Mount::Tmpfs { target: "/tmp".into(), size: Some(1 << 20), mode: Some(0o1777) });
+    /// ```
+    pub fn mount(&mut self, entry: Mount) -> &mut Self {
         self.mounts.push(entry);
         self
     }
 
-    fn add_bind(&mut self, source: &Path, target: &Path, readonly: bool, dev: bool) -> &mut Self {
-        self.add_mount(MountEntry::Bind {
+    fn add_bind(&mut self, source: &Path, target: &Path, access: BindAccess) -> &mut Self {
+        self.mount(Mount::Bind {
             source: source.into(),
             target: target.into(),
-            readonly,
-            dev,
+            access,
         })
     }
 
@@ -256,7 +216,7 @@ impl Container {
         source: impl AsRef<Path>,
         target: impl AsRef<Path>,
     ) -> &mut Self {
-        self.add_bind(source.as_ref(), target.as_ref(), true, false)
+        self.add_bind(source.as_ref(), target.as_ref(), BindAccess::ReadOnly)
     }
 
     /// Bind a host path read-write at `target`. Device nodes below it do not work
@@ -268,7 +228,7 @@ impl Container {
         source: impl AsRef<Path>,
         target: impl AsRef<Path>,
     ) -> &mut Self {
-        self.add_bind(source.as_ref(), target.as_ref(), false, false)
+        self.add_bind(source.as_ref(), target.as_ref(), BindAccess::ReadWrite)
     }
 
     /// Bind a host path read-write at `target` **with device access**: the program can
@@ -292,21 +252,21 @@ impl Container {
         source: impl AsRef<Path>,
         target: impl AsRef<Path>,
     ) -> &mut Self {
-        self.add_bind(source.as_ref(), target.as_ref(), false, true)
+        self.add_bind(source.as_ref(), target.as_ref(), BindAccess::Device)
     }
 
     /// A minimal /dev at `target`: a tmpfs with the host's `null`, `zero`, `full`, `random`,
     /// `urandom` and `tty` nodes bound read-only (they work as devices; their host inodes
     /// cannot be changed), a private devpts, `shm` and the usual links.
     pub fn devfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
-        self.add_mount(MountEntry::Devfs {
+        self.mount(Mount::Devfs {
             target: target.as_ref().into(),
         })
     }
 
     /// A new tmpfs at `target`.
     pub fn tmpfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
-        self.add_mount(MountEntry::Tmpfs {
+        self.mount(Mount::Tmpfs {
             target: target.as_ref().into(),
             size: None,
             mode: None,
@@ -320,7 +280,7 @@ impl Container {
         size: Option<u64>,
         mode: Option<u32>,
     ) -> &mut Self {
-        self.add_mount(MountEntry::Tmpfs {
+        self.mount(Mount::Tmpfs {
             target: target.as_ref().into(),
             size,
             mode,
@@ -329,14 +289,14 @@ impl Container {
 
     /// A new procfs (requires a new PID namespace).
     pub fn procfsmount(&mut self, target: impl AsRef<Path>) -> &mut Self {
-        self.add_mount(MountEntry::Proc {
+        self.mount(Mount::Proc {
             target: target.as_ref().into(),
         })
     }
 
     /// Create a directory (and its parents).
     pub fn dir(&mut self, target: impl AsRef<Path>, mode: u32) -> &mut Self {
-        self.add_mount(MountEntry::Dir {
+        self.mount(Mount::Dir {
             target: target.as_ref().into(),
             mode,
         })
@@ -344,7 +304,7 @@ impl Container {
 
     /// Create a file with contents (and its parents).
     pub fn file(&mut self, target: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> &mut Self {
-        self.add_mount(MountEntry::File {
+        self.mount(Mount::File {
             target: target.as_ref().into(),
             contents: contents.as_ref().to_vec(),
         })
@@ -352,7 +312,7 @@ impl Container {
 
     /// Create a symbolic link `link -> original`.
     pub fn symlink(&mut self, original: impl AsRef<Path>, link: impl AsRef<Path>) -> &mut Self {
-        self.add_mount(MountEntry::Symlink {
+        self.mount(Mount::Symlink {
             original: original.as_ref().into(),
             target: link.as_ref().into(),
         })
@@ -537,6 +497,13 @@ impl Container {
     /// The directory [`Container::rootdir`] uses as the root, and whether it is writable.
     pub fn get_rootdir(&self) -> Option<(&Path, bool)> {
         self.rootdir.as_ref().map(|(dir, rw)| (dir.as_path(), *rw))
+    }
+
+    /// The filesystem layout's entries in the order they were added (the procfs of
+    /// [`Container::new`] first), without the `rootfs`/`rootdir` expansion; the layout
+    /// with it is [`crate::layout::Layout::of`].
+    pub fn get_mounts(&self) -> &[Mount] {
+        &self.mounts
     }
 
     /// The run-time switches turned on, in the order they were.

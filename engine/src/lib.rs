@@ -35,8 +35,8 @@
 //! [`ChildStdin`], [`ChildStdout`], [`ChildStderr`], [`Output`], [`Stdio`], [`ExitStatus`],
 //! [`ExitReason`], [`Usage`], [`Enforced`], [`Enforcement`], [`LandlockReport`],
 //! [`SeccompReport`], [`SetupTimings`], [`Error`], [`ErrorKind`], [`Stage`], [`Namespace`],
-//! [`Network`], [`Pasta`], [`Rlimit`], [`Runctl`], [`IdMap`], and the [`landlock`] and
-//! [`seccomp`] types. A [`Container`] is plain data: clone it, share it, build commands from
+//! [`Network`], [`Pasta`], [`Rlimit`], [`Runctl`], [`IdMap`], [`Mount`], [`BindAccess`], and
+//! the [`layout`], [`landlock`] and [`seccomp`] types. A [`Container`] is plain data: clone it, share it, build commands from
 //! it on many threads at once. [`Command`] and [`Child`] take `&mut self` where they change
 //! (spawning, waiting, killing), so sharing one between threads needs a lock, as with
 //! `std::process`; reading a [`Child`]'s report (`enforcement`, `warnings`, `id`) needs none.
@@ -134,6 +134,9 @@ mod idmap;
 mod init;
 mod jobctl;
 pub mod landlock;
+pub mod layout;
+mod mount;
+mod mount_plan;
 mod namespace;
 pub mod network;
 mod plan;
@@ -155,9 +158,11 @@ pub use enforcement::{Enforced, Enforcement, LandlockReport, SeccompReport, Setu
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use exit_status::{ExitReason, ExitStatus, Usage};
 pub use idmap::IdMap;
+pub use layout::{HOST_ROOT_DIRS, PROC_MASKED, PROC_READONLY};
+pub use mount::{BindAccess, Mount};
 pub use namespace::Namespace;
 pub use network::{Network, Pasta};
-pub use plan::{DEFAULT_PATH, HOST_ROOT_DIRS, PROC_MASKED, PROC_READONLY};
+pub use plan::DEFAULT_PATH;
 pub use rlimit::{Rlimit, RLIM_INFINITY};
 pub use runctl::Runctl;
 pub use stdio::Stdio;

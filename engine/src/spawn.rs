@@ -189,7 +189,7 @@ fn console(c: &Container, wired: &crate::stdio::Wired) -> Option<std::path::Path
     let devfs = c
         .mounts
         .iter()
-        .any(|m| matches!(m, crate::container::MountEntry::Devfs { .. }));
+        .any(|m| matches!(m, crate::mount::Mount::Devfs { .. }));
     let stdout = wired.maps.iter().find(|m| m.dst == 1)?.src;
     devfs.then(|| crate::stdio::tty_path(stdout)).flatten()
 }

@@ -534,6 +534,11 @@ fn every_public_type_is_send_and_sync() {
     send_sync::<Rlimit>();
     send_sync::<hakoniwa::Runctl>();
     send_sync::<hakoniwa::IdMap>();
+    send_sync::<hakoniwa::Mount>();
+    send_sync::<hakoniwa::BindAccess>();
+    send_sync::<hakoniwa::layout::Layout>();
+    send_sync::<hakoniwa::layout::Entry>();
+    send_sync::<hakoniwa::layout::Step>();
     send_sync::<ll::Ruleset>();
     send_sync::<ll::Prepared>();
     send_sync::<ll::Enforcement>();

@@ -255,6 +255,10 @@ fn the_public_types_are_send_sync_clone_and_copy_as_docs_rust_md_says() {
     send_sync::<hakoniwa::Error>();
     send_sync::<hakoniwa::Stdio>();
     send_sync::<hakoniwa::landlock::Ruleset>();
+    send_sync::<hakoniwa::Mount>();
+    send_sync::<hakoniwa::layout::Layout>();
+    clone::<hakoniwa::Mount>();
+    clone::<hakoniwa::layout::Layout>();
     clone::<hakoniwa::Container>();
     clone::<hakoniwa::Error>();
     copy::<hakoniwa::ExitStatus>();
@@ -263,6 +267,7 @@ fn the_public_types_are_send_sync_clone_and_copy_as_docs_rust_md_says() {
     for claim in [
         "`Container` | yes | yes | `Clone`",
         "`ExitStatus`, `Usage` | yes | yes | `Copy`",
+        "`Mount`, `layout::Layout` | yes | yes | `Clone`",
     ] {
         assert!(doc.contains(claim), "docs/rust.md lacks {claim:?}");
     }

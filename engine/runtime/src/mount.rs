@@ -11,9 +11,10 @@
 //!    cannot hide a source that lives below it.
 //! 3. procfs is mounted while the old root is still attached: the kernel only allows a new
 //!    procfs in a user namespace while a fully visible one exists in the mount namespace.
-//! 4. Flags are set with `mount_setattr` on the detached clone before it is attached, which
-//!    also covers submounts and never needs to repeat the locked flags (nosuid, nodev,
-//!    noexec, atime) of host mounts copied into a less privileged namespace.
+//! 4. Flags are set on the detached clone before it is attached (by `open_tree_attr` while
+//!    cloning, or `mount_setattr` on kernels before 6.15), which also covers submounts and
+//!    never needs to repeat the locked flags (nosuid, nodev, noexec, atime) of host mounts
+//!    copied into a less privileged namespace.
 //! 5. Every bind and a `rootdir` are `nodev` (as in bubblewrap): a read-only mount does not
 //!    stop I/O on the device nodes below it, so a bind of `/dev` (or `--rootdir /`) would
 //!    otherwise reach the host's disks. Only an explicit device bind keeps them usable; the
@@ -23,6 +24,9 @@
 //!    copy on the root tmpfs bound over it, and mount points are never created inside a
 //!    read-write host directory, bind or rootdir (they would be left on the host if the
 //!    supervisor is killed).
+//! 7. Cost is linear: steps come ordered by depth, siblings adjacent, so a step's parent
+//!    directory is resolved once for all its siblings; a mount point just made is attached
+//!    by name in it. A read-only bind costs `open_tree_attr`, `mkdirat`, `move_mount`.
 
 use core::cell::Cell;
 use core::ffi::CStr;
@@ -54,15 +58,7 @@ pub fn setup(
         slot.set(fd);
     }
 
-    for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
-        let fd = sys::open_tree(
-            sys::AT_FDCWD,
-            src,
-            sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE,
-        )
-        .at(Stage::MountSource, i as u32)?;
-        slot.set(fd);
-    }
+    let binds_set = clone_sources(plan)?;
     let source = |i: u32| -> Result<RawFd, Fail> {
         plan.source_fds
             .get(i as usize)
@@ -93,8 +89,10 @@ pub fn setup(
     attach_root(root, plan.attach_points).at(Stage::MountRoot, NO_INDEX)?;
 
     let scratch = matches!(plan.root, RootSpec::Tmpfs);
+    let mut parent = Parent::new();
     for (i, op) in plan.ops.iter().enumerate() {
-        apply(root, scratch, op, &source, buf).map_err(|f| {
+        parent.forget_covered(op.target.to_bytes());
+        apply(root, scratch, binds_set, op, &source, buf, &mut parent).map_err(|f| {
             if f.index == NO_INDEX {
                 Fail {
                     index: i as u32,
@@ -105,6 +103,8 @@ pub fn setup(
             }
         })?;
     }
+
+    parent.forget();
 
     if !plan.root_writable {
         // A host directory as the root is read-only with everything below it, like a
@@ -120,11 +120,265 @@ pub fn setup(
     sys::umount2(c".", sys::MNT_DETACH).at(Stage::PivotRoot, NO_INDEX)?;
     sys::chdir(c"/").at(Stage::PivotRoot, NO_INDEX)?;
 
-    for slot in plan.source_fds {
-        sys::close(slot.get());
-    }
+    close_all(plan.source_fds);
     sys::close(root);
     Ok(())
+}
+
+/// The directory that holds the previous step's target, kept open for the next step with the
+/// same parent. Steps come ordered by depth with siblings in the caller's order, so a
+/// thousand binds below one directory resolve it once instead of once per bind (each walk
+/// is one `openat2` per path component).
+///
+/// A directory only changes when a step targets it or one of its ancestors (a mount covers
+/// it, a link or file replaces it): such a step drops the cached descriptor first.
+struct Parent {
+    /// The directory, relative to the root (no leading slash); empty with `fd == -1`.
+    path: PathBuf,
+    fd: RawFd,
+}
+
+impl Parent {
+    const fn new() -> Self {
+        Parent {
+            path: PathBuf::new(),
+            fd: -1,
+        }
+    }
+
+    /// Close the cached descriptor.
+    fn forget(&mut self) {
+        if self.fd >= 0 {
+            sys::close(self.fd);
+        }
+        self.fd = -1;
+        self.path.truncate(0);
+    }
+
+    /// Forget the cached directory if a step at `target` may change it (the target is the
+    /// directory or one of its ancestors).
+    fn forget_covered(&mut self, target: &[u8]) {
+        if self.fd >= 0 && changes(target, self.path.as_cstr().to_bytes()) {
+            self.forget();
+        }
+    }
+
+    /// An `O_PATH` descriptor of the directory `dir` (relative to `root`), created like
+    /// `mkdir -p` unless `create` is false; owned by the cache.
+    fn open(
+        &mut self,
+        root: RawFd,
+        dir: &[u8],
+        buf: &mut PathBuf,
+        create: bool,
+    ) -> SysResult<RawFd> {
+        if self.fd >= 0 && self.path.as_cstr().to_bytes() == dir {
+            return Ok(self.fd);
+        }
+        self.forget();
+        let fd = path::ensure_dir(root, dir, buf, create)?;
+        if self.path.set(dir).is_ok() {
+            self.fd = fd;
+        } else {
+            sys::close(fd);
+            return Err(sys::ENAMETOOLONG);
+        }
+        Ok(fd)
+    }
+}
+
+/// Whether a step at `target` (absolute) may change the directory `dir` (relative to the
+/// root): the target is the directory itself or one of its ancestors.
+fn changes(target: &[u8], dir: &[u8]) -> bool {
+    let t = path::relative(target);
+    match dir.strip_prefix(t) {
+        Some(rest) => t.is_empty() || rest.is_empty() || rest.first() == Some(&b'/'),
+        None => false,
+    }
+}
+
+/// Where a step's mount goes.
+enum Point {
+    /// An open mount point (an `O_PATH` descriptor, or the file just created).
+    Open(RawFd),
+    /// The directory this step has just created in the cached parent directory `dir`: the
+    /// mount is attached to it by name, which saves opening it. `move_mount` does not follow
+    /// a final symlink, so the name cannot lead anywhere else.
+    Made {
+        /// The parent (owned by the cache).
+        dir: RawFd,
+    },
+}
+
+/// The mount point `target` inside `root`: a directory, or a non-directory for `file` (an
+/// empty file is created for a missing one). Missing parents are created like `mkdir -p`;
+/// with `create` false nothing is created and a missing component is `ENOENT`. Resolution
+/// never leaves `root` (see [`path::open_in`]). A directory made here comes back as
+/// [`Point::Made`] when `by_name` allows it, else opened.
+fn mount_point(
+    root: RawFd,
+    target: &[u8],
+    file: bool,
+    create: bool,
+    by_name: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> SysResult<Point> {
+    let rel = path::relative(target);
+    let (dir, name) = path::split_last(rel);
+    if name.is_empty() || name == b"." || name == b".." {
+        let fd = if file {
+            path::ensure_file(root, target, buf, create)
+        } else {
+            path::ensure_dir(root, target, buf, create)
+        };
+        return fd.map(Point::Open);
+    }
+    let dir_fd = parent.open(root, dir, buf, create)?;
+    if create {
+        // Create the last component in the (resolved) parent; an existing one is fine and
+        // is opened below, following links inside the root as any lookup does.
+        buf.set(name)?;
+        if file {
+            match sys::openat(
+                dir_fd,
+                buf.as_cstr(),
+                sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
+                0o644,
+            ) {
+                Ok(fd) => return Ok(Point::Open(fd)),
+                Err(sys::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            match sys::mkdirat(dir_fd, buf.as_cstr(), 0o755) {
+                Ok(()) if by_name => return Ok(Point::Made { dir: dir_fd }),
+                Ok(()) | Err(sys::EEXIST) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    buf.set(rel)?;
+    let kind = if file { 0 } else { sys::O_DIRECTORY };
+    path::open_in(root, buf.as_cstr(), sys::O_PATH | kind, 0).map(Point::Open)
+}
+
+/// An open mount point (see [`mount_point`]).
+fn open_mount_point(
+    root: RawFd,
+    target: &[u8],
+    create: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> SysResult<RawFd> {
+    match mount_point(root, target, false, create, false, buf, parent)? {
+        Point::Open(fd) => Ok(fd),
+        Point::Made { .. } => Err(sys::EINVAL),
+    }
+}
+
+/// Attach the detached mount `mnt` at `target` (see [`mount_point`]); `mnt` stays open.
+fn attach_at(
+    mnt: RawFd,
+    root: RawFd,
+    target: &[u8],
+    file: bool,
+    create: bool,
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> Result<(), Fail> {
+    match mount_point(root, target, file, create, true, buf, parent)
+        .at(Stage::MountTarget, NO_INDEX)?
+    {
+        Point::Open(t) => attach(mnt, t),
+        Point::Made { dir } => {
+            let (_, name) = path::split_last(path::relative(target));
+            buf.set(name)
+                .and_then(|()| sys::move_mount_at(mnt, dir, buf.as_cstr()))
+        }
+    }
+    .at(Stage::Mount, NO_INDEX)
+}
+
+/// The flags of a bind: always `nosuid`; `nodev` unless it is a device bind.
+fn bind_attrs(readonly: bool, dev: bool) -> u64 {
+    let mut set = sys::MOUNT_ATTR_NOSUID;
+    if readonly {
+        set |= sys::MOUNT_ATTR_RDONLY;
+    }
+    if !dev {
+        set |= sys::MOUNT_ATTR_NODEV;
+    }
+    set
+}
+
+/// Clone every source with `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)`, before anything is
+/// mounted. A bind's source gets its flags (and private propagation) in the same call with
+/// `open_tree_attr` where the kernel has it (6.15); returns whether every bind's flags are
+/// set that way, else each bind sets them before it is attached (setting them twice is
+/// harmless).
+fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
+    const FLAGS: u32 = sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE;
+    for slot in plan.source_fds {
+        slot.set(-1);
+    }
+    let mut all_set = true;
+    for op in plan.ops {
+        let MountKind::Bind {
+            source,
+            readonly,
+            dev,
+            ..
+        } = op.kind
+        else {
+            continue;
+        };
+        let (Some(src), Some(slot)) = (
+            plan.sources.get(source as usize),
+            plan.source_fds.get(source as usize),
+        ) else {
+            continue;
+        };
+        if slot.get() >= 0 {
+            continue;
+        }
+        let mut fd = None;
+        if all_set {
+            let attrs = bind_attrs(readonly, dev);
+            match sys::open_tree_attr(sys::AT_FDCWD, src, FLAGS, attrs, sys::MS_PRIVATE) {
+                Ok(f) => fd = Some(f),
+                // An older kernel (ENOSYS), a filter, or a failure open_tree reports again.
+                Err(_) => all_set = false,
+            }
+        }
+        let fd = match fd {
+            Some(fd) => fd,
+            None => sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, source)?,
+        };
+        slot.set(fd);
+    }
+    for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
+        if slot.get() < 0 {
+            slot.set(sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, i as u32)?);
+        }
+    }
+    Ok(all_set)
+}
+
+/// Close the source descriptors: with one `close_range` when they are consecutive numbers
+/// (the usual case: they were opened one after the other, in whatever order), else one by
+/// one.
+fn close_all(fds: &[Cell<RawFd>]) {
+    let min = fds.iter().map(Cell::get).min().unwrap_or(-1);
+    let max = fds.iter().map(Cell::get).max().unwrap_or(-1);
+    // Distinct descriptors whose span is their number are exactly that range.
+    let consecutive = usize::try_from(max - min).is_ok_and(|span| span + 1 == fds.len());
+    if min >= 0 && consecutive && sys::close_range(min as u32, max as u32, 0).is_ok() {
+        return;
+    }
+    for fd in fds {
+        sys::close(fd.get());
+    }
 }
 
 /// Attach the detached root at the first usable scratch point of the private host tree.
@@ -231,9 +485,11 @@ fn attach_owned(mnt: RawFd, target: RawFd) -> SysResult<()> {
 fn apply(
     root: RawFd,
     scratch: bool,
+    binds_set: bool,
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
+    parent: &mut Parent,
 ) -> Result<(), Fail> {
     let target = op.target.to_bytes();
     let create = op.create;
@@ -245,21 +501,11 @@ fn apply(
             dev,
         } => {
             let src = source(s)?;
-            let mut set = sys::MOUNT_ATTR_NOSUID;
-            if readonly {
-                set |= sys::MOUNT_ATTR_RDONLY;
+            if !binds_set {
+                sys::mount_setattr_fd(src, true, bind_attrs(readonly, dev), 0, sys::MS_PRIVATE)
+                    .at(Stage::Mount, NO_INDEX)?;
             }
-            if !dev {
-                set |= sys::MOUNT_ATTR_NODEV;
-            }
-            sys::mount_setattr_fd(src, true, set, 0, sys::MS_PRIVATE).at(Stage::Mount, NO_INDEX)?;
-            let t = if file {
-                path::ensure_file(root, target, buf, create)
-            } else {
-                path::ensure_dir(root, target, buf, create)
-            }
-            .at(Stage::MountTarget, NO_INDEX)?;
-            attach(src, t).at(Stage::Mount, NO_INDEX)
+            attach_at(src, root, target, file, create, buf, parent)
         }
         MountKind::Tmpfs {
             size,
@@ -280,8 +526,9 @@ fn apply(
             }
             let mnt =
                 new_fs(c"tmpfs", opts.get(..n).unwrap_or(&[]), attrs).at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+            let r = attach_at(mnt, root, target, false, create, buf, parent);
+            sys::close(mnt);
+            r
         }
         MountKind::Proc => {
             let mnt = new_fs(
@@ -290,19 +537,21 @@ fn apply(
                 sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV | sys::MOUNT_ATTR_NOEXEC,
             )
             .at(Stage::Mount, NO_INDEX)?;
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            attach_owned(mnt, t).at(Stage::Mount, NO_INDEX)
+            let r = attach_at(mnt, root, target, false, create, buf, parent);
+            sys::close(mnt);
+            r
         }
         MountKind::Devfs {
             first_node,
             console,
         } => {
-            let t = path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let t = open_mount_point(root, target, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             devfs(t, first_node, console, source, buf)
         }
         MountKind::Dir { mode } => {
-            let fd =
-                path::ensure_dir(root, target, buf, create).at(Stage::MountTarget, NO_INDEX)?;
+            let fd = open_mount_point(root, target, create, buf, parent)
+                .at(Stage::MountTarget, NO_INDEX)?;
             // An O_PATH fd cannot be fchmod-ed; reopen the directory itself.
             let r = sys::openat(
                 fd,
@@ -320,10 +569,10 @@ fn apply(
         }
         MountKind::File { contents, mode } => {
             let rel = path::relative(target);
-            let (parent, _) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            sys::close(dir);
+            let (dir, _) = path::split_last(rel);
+            parent
+                .open(root, dir, buf, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
             buf.set(rel).at(Stage::MountTarget, NO_INDEX)?;
             // O_NONBLOCK: a FIFO an earlier program left in a read-write rootdir gives
             // ENXIO instead of blocking the set-up forever (for a regular file it changes
@@ -347,18 +596,19 @@ fn apply(
         }
         MountKind::Symlink { original } => {
             let rel = path::relative(target);
-            let (parent, name) = path::split_last(rel);
-            let dir =
-                path::ensure_dir(root, parent, buf, create).at(Stage::MountTarget, NO_INDEX)?;
-            let r = buf.set(name).and_then(|()| {
-                match sys::symlinkat(original, dir, buf.as_cstr()) {
-                    // The same link from an earlier run of a read-write rootdir is fine.
-                    Err(sys::EEXIST) if same_link(dir, buf.as_cstr(), original) => Ok(()),
-                    r => r,
-                }
-            });
-            sys::close(dir);
-            r.at(Stage::MountTarget, NO_INDEX)
+            let (dir, name) = path::split_last(rel);
+            let dir = parent
+                .open(root, dir, buf, create)
+                .at(Stage::MountTarget, NO_INDEX)?;
+            buf.set(name)
+                .and_then(|()| {
+                    match sys::symlinkat(original, dir, buf.as_cstr()) {
+                        // The same link from an earlier run of a read-write rootdir is fine.
+                        Err(sys::EEXIST) if same_link(dir, buf.as_cstr(), original) => Ok(()),
+                        r => r,
+                    }
+                })
+                .at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::Mask { null } => {
             buf.set(path::relative(target))
@@ -546,4 +796,20 @@ fn devfs_fill(
         bind_node(dev, c"console", source(c)?).map_err(at)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_changes_the_cached_directory_only_at_it_or_an_ancestor() {
+        assert!(changes(b"/a/b", b"a/b"));
+        assert!(changes(b"/a", b"a/b"));
+        assert!(changes(b"/", b"a"));
+        assert!(!changes(b"/a/bc", b"a/b"));
+        assert!(!changes(b"/ab", b"a/b"));
+        assert!(!changes(b"/a/b/c", b"a/b"));
+        assert!(!changes(b"/x", b""));
+    }
 }

@@ -263,6 +263,35 @@ pub fn open_tree(dirfd: RawFd, path: &CStr, flags: u32) -> SysResult<RawFd> {
     res(unsafe { syscall!(Sysno::open_tree, dirfd, path.as_ptr(), flags) }).map(|fd| fd as RawFd)
 }
 
+/// `open_tree_attr(2)` (Linux 6.15): [`open_tree`] that also applies mount attributes to
+/// the clone (recursively with `AT_RECURSIVE`), as [`mount_setattr_fd`] would.
+pub fn open_tree_attr(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: u32,
+    set: u64,
+    propagation: u64,
+) -> SysResult<RawFd> {
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation,
+        userns_fd: 0,
+    };
+    // SAFETY: `path` is NUL-terminated; `attr` lives across the call and the size is exact.
+    res(unsafe {
+        syscall!(
+            Sysno::open_tree_attr,
+            dirfd,
+            path.as_ptr(),
+            flags,
+            &attr as *const MountAttr,
+            core::mem::size_of::<MountAttr>()
+        )
+    })
+    .map(|fd| fd as RawFd)
+}
+
 /// `move_mount(2)` between two fds (both with empty paths).
 pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
     // SAFETY: the empty strings are static and NUL-terminated.
@@ -279,15 +308,21 @@ pub fn move_mount_fd(from: RawFd, to: RawFd) -> SysResult<()> {
     .map(drop)
 }
 
-/// `move_mount(2)` from an fd onto a path.
+/// `move_mount(2)` from an fd onto a path (relative to the cwd).
 pub fn move_mount_to_path(from: RawFd, to: &CStr) -> SysResult<()> {
+    move_mount_at(from, AT_FDCWD, to)
+}
+
+/// `move_mount(2)` from an fd onto `to` relative to the directory `to_dir`. A final symlink
+/// in `to` is not followed (no `MOVE_MOUNT_T_SYMLINKS`).
+pub fn move_mount_at(from: RawFd, to_dir: RawFd, to: &CStr) -> SysResult<()> {
     // SAFETY: both strings are NUL-terminated.
     res(unsafe {
         syscall!(
             Sysno::move_mount,
             from,
             c"".as_ptr(),
-            AT_FDCWD,
+            to_dir,
             to.as_ptr(),
             MOVE_MOUNT_F_EMPTY_PATH
         )

@@ -1288,7 +1288,7 @@ pub fn main(args: &RunArgs) -> i32 {
             }
         }
     }
-    // Where the kernel log ends now: a seccomp kill's audit record comes after it.
+    // A seccomp kill's audit record is stamped after this (the log is read only after one).
     let kmsg = death::KmsgMark::now();
     let spawned = prepared.command.spawn();
     if let Some(r) = &relay {
@@ -1331,7 +1331,11 @@ pub fn main(args: &RunArgs) -> i32 {
     for w in child.warnings() {
         log::warn!("{w}");
     }
-    crate::slim::release_startup_pages();
+    // Shedding walks this process's page tables (smaps, ~0.3 ms): worth it only while a
+    // program runs for longer than that; one that ends at once is not kept waiting for it.
+    if !ended_within(&child, SHED_AFTER) {
+        crate::slim::release_startup_pages();
+    }
     let waited = child.wait();
     if let Some(r) = relay.as_mut() {
         r.finish();
@@ -1378,25 +1382,30 @@ pub fn main(args: &RunArgs) -> i32 {
     status.code()
 }
 
+/// How long a program may run before the supervisor sheds its start-up pages.
+const SHED_AFTER: Duration = Duration::from_millis(20);
+
+/// Whether the sandbox (its PID 1) ends within `timeout` (zero: has ended).
+fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let pidfd = child.pidfd();
+    let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+    let t = Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: timeout.subsec_nanos() as i64,
+    };
+    matches!(poll(&mut fds, Some(&t)), Ok(n) if n > 0)
+}
+
 /// The program's host pid, for naming a seccomp kill from the kernel's audit record. With
 /// the init, `spawn` returns once the init runs, which may be before it has started the
 /// program: look again for a few milliseconds, unless the sandbox has already ended.
 fn program_pid(child: &hakoniwa::Child) -> u32 {
-    use rustix::event::{poll, PollFd, PollFlags, Timespec};
-    let ended = || {
-        let pidfd = child.pidfd();
-        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
-    };
     for _ in 0..50 {
         if let Some(pid) = child.program_id() {
             return pid;
         }
-        if ended() {
+        if ended_within(child, Duration::ZERO) {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));

@@ -724,6 +724,15 @@ fn main() {
     rep.line("Machine:");
     rep.line("");
     rep.line(machine());
+    rep.line(format!(
+        "- CLI binary: {} ({})",
+        env.hk.display(),
+        if sh(&format!("file -L {}", env.hk.display())).contains("static") {
+            "statically linked"
+        } else {
+            "dynamically linked: build it as bench/run.sh does to measure the release build"
+        }
+    ));
     // HK_BENCH_ONLY=startup,mounts runs only the named sections.
     let only = std::env::var("HK_BENCH_ONLY").unwrap_or_default();
     type Section = fn(&Env, &mut Report);

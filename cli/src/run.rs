@@ -1385,7 +1385,7 @@ pub fn main(args: &RunArgs) -> i32 {
 /// How long a program may run before the supervisor sheds its start-up pages.
 const SHED_AFTER: Duration = Duration::from_millis(20);
 
-/// Whether the sandbox (its PID 1) ends within `timeout` (zero: has ended).
+/// Whether the sandbox (its PID 1) ends within `timeout`.
 fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
     use rustix::event::{poll, PollFd, PollFlags, Timespec};
     let pidfd = child.pidfd();
@@ -1397,20 +1397,13 @@ fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
     matches!(poll(&mut fds, Some(&t)), Ok(n) if n > 0)
 }
 
-/// The program's host pid, for naming a seccomp kill from the kernel's audit record. With
-/// the init, `spawn` returns once the init runs, which may be before it has started the
-/// program: look again for a few milliseconds, unless the sandbox has already ended.
+/// The program's host pid, for naming a seccomp kill from the kernel's audit record.
+/// `spawn` returns after the program's `execve` (the error pipe's EOF comes once the init
+/// has closed its end after forking and the program has executed or failed): a program
+/// missing from the init's children has already ended and been reaped, and waiting for the
+/// init to end would not find it either; the init's pid is all that is left then.
 fn program_pid(child: &hakoniwa::Child) -> u32 {
-    for _ in 0..50 {
-        if let Some(pid) = child.program_id() {
-            return pid;
-        }
-        if ended_within(child, Duration::ZERO) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    child.id()
+    child.program_id().unwrap_or_else(|| child.id())
 }
 
 #[cfg(test)]

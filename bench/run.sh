@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # The CLI is measured as released: statically linked, the flag given to its final crate only
 # (see CONTRIBUTING.md, "Build").
 static_cli() {
-  cargo rustc -q "$@" -p hakoniwa-sandbox-cli --bin hakoniwa -- -C target-feature=+crt-static
+  cargo rustc -q "$@" -p hakoniwa-sandbox-cli --bin hakoniwa -- \
+    -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
 }
 if [ "${1:-}" = --quick ]; then
   cargo build -q -p hakoniwa-bench

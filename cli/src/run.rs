@@ -860,8 +860,10 @@ pub struct Prepared {
     pub command: hakoniwa::Command,
     pub namespaces: Vec<String>,
     pub walltime: Option<Duration>,
-    /// The sandbox's file tree as the host sees it (for messages about the program).
-    pub view: SandboxView,
+    /// The sandbox's file tree as the host sees it (for messages about the program), built
+    /// on first use: it reads the rootfs's entries, which a run without such a message or
+    /// `-v` never needs.
+    pub view: std::cell::LazyCell<SandboxView, Box<dyn FnOnce() -> SandboxView>>,
     /// The `PATH` the program is searched on inside the sandbox.
     pub search_path: String,
     /// The namespaces the sandbox gets.
@@ -1182,7 +1184,17 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         command: cmd,
         namespaces,
         walltime: s.walltime,
-        view: sandbox_view(s, rootfs.as_deref()),
+        view: {
+            let parts = Settings {
+                rootdir: s.rootdir.clone(),
+                mounts: s.mounts.clone(),
+                symlinks: s.symlinks.clone(),
+                cwd: s.cwd.clone(),
+                ..Settings::default()
+            };
+            let rootfs = rootfs.clone();
+            std::cell::LazyCell::new(Box::new(move || sandbox_view(&parts, rootfs.as_deref())))
+        },
         search_path,
         unshared,
         rootfs,
@@ -1322,11 +1334,14 @@ pub fn main(args: &RunArgs) -> i32 {
     // The program's own pid (with the init, PID 1's child), for the seccomp message.
     let pid = program_pid(&child);
     let enforcement = child.enforcement().clone();
-    crate::verbose::seccomp_and_execve(
-        Some(&enforcement),
-        &prepared.program_display(),
-        &prepared.args,
-    );
+    // Naming the program as the sandbox sees it looks its path up on the host: only for -v.
+    if log::log_enabled!(log::Level::Debug) {
+        crate::verbose::seccomp_and_execve(
+            Some(&enforcement),
+            &prepared.program_display(),
+            &prepared.args,
+        );
+    }
     crate::verbose::enforcement(&enforcement);
     for w in child.warnings() {
         log::warn!("{w}");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Python bindings: hakoniwa.run(["/bin/true"]) against subprocess.run(["/bin/true"]) from the
-# same interpreter (goal: under 2x). Builds the wheel into a temporary venv; prints medians.
+# same interpreter (goal: under 2x). Builds the wheel into a temporary venv; prints medians
+# and paired ratios of interleaved rounds.
 # Usage: bench/python.sh [iterations]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,16 +18,6 @@ import statistics, subprocess, sys, time
 import hakoniwa
 
 n = int(sys.argv[1])
-def measure(fn):
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
 container = hakoniwa.Container().rootfs("/")
 cases = [
     ("subprocess.run(['/bin/true'])", lambda: subprocess.run(["/bin/true"])),
@@ -34,9 +25,29 @@ cases = [
     ("hakoniwa.run(..., capture_output=True)", lambda: hakoniwa.run(["/bin/true"], capture_output=True)),
     ("Container().rootfs('/').command('/bin/true').status()", lambda: container.command("/bin/true").status()),
 ]
-results = {name: measure(fn) for name, fn in cases}
-base = results[cases[0][0]]
-print(f"spawn + wait of /bin/true, median of {n} (ms)")
-for name, ms in results.items():
-    print(f"  {name:55s} {ms:7.3f}  ({ms / base:4.2f}x subprocess)")
+for _, fn in cases:
+    for _ in range(20):
+        fn()
+# Interleaved rounds (the order rotates), so that load hits every case alike; each case's
+# ratio to subprocess is the median of the per-round ratios.
+times = [[] for _ in cases]
+for r in range(n):
+    for k in range(len(cases)):
+        i = (k + r) % len(cases)
+        t = time.perf_counter()
+        cases[i][1]()
+        times[i].append(time.perf_counter() - t)
+
+def q(v, p):
+    v = sorted(v)
+    return v[round((len(v) - 1) * p)]
+
+print(f"spawn + wait of /bin/true, {n} interleaved rounds: median ms (p10, p90); paired ratio to subprocess")
+for (name, _), v in zip(cases, times):
+    ratios = [a / b for a, b in zip(v, times[0])]
+    print(
+        f"  {name:55s} {statistics.median(v) * 1000:7.3f} ({q(v, .1) * 1000:.3f}, {q(v, .9) * 1000:.3f})"
+        f"  {statistics.median(ratios):4.2f}x ({q(ratios, .1):.2f}, {q(ratios, .9):.2f})"
+    )
+print("goal: hakoniwa.run(['/bin/true']) under 2x subprocess.run")
 PY

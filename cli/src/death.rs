@@ -73,30 +73,23 @@ pub fn signal_message(program: &str, sig: i32, core_dumped: bool) -> Option<Stri
     ))
 }
 
-/// A position in the kernel log (`/dev/kmsg`), taken when the program starts: records after
-/// it are new. A position rather than a time: the log's clock (sched_clock) drifts from
-/// `CLOCK_MONOTONIC` on virtual machines, by minutes after hours of steal time.
-pub struct KmsgMark(Result<std::fs::File, String>);
+/// When the program started, on the clock the audit subsystem stamps its records with: the
+/// coarse wall clock, `audit(SECONDS.MILLIS:SERIAL)`. Records of a kill of this run's program
+/// are stamped at or after it; an older record of a reused pid before it. Not the log's own
+/// timestamp (sched_clock drifts from the other clocks on virtual machines, by minutes after
+/// hours of steal time), and not a position in `/dev/kmsg`: opening it walks the printk ring
+/// (about 0.2 ms here), which every run would pay; the log is read only after a kill.
+pub struct KmsgMark {
+    ms: u64,
+}
 
 impl KmsgMark {
-    /// Open the kernel log and move to its end (or remember why it cannot be read).
+    /// Take the mark (the coarse wall clock, as the audit subsystem reads it).
     pub fn now() -> Self {
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-            .open("/dev/kmsg")
-            .map_err(|e| {
-                format!(
-                    "/dev/kmsg: {}",
-                    crate::strerror::strerror(e.raw_os_error().unwrap_or(0))
-                )
-            })
-            .and_then(|f| {
-                rustix::fs::seek(&f, rustix::fs::SeekFrom::End(0))
-                    .map(|_| f)
-                    .map_err(|e| format!("/dev/kmsg: {e}"))
-            });
-        KmsgMark(opened)
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+        KmsgMark {
+            ms: t.tv_sec.max(0) as u64 * 1000 + t.tv_nsec.max(0) as u64 / 1_000_000,
+        }
     }
 }
 
@@ -114,10 +107,36 @@ pub fn seccomp_message(program: &str, pid: u32, mark: KmsgMark) -> String {
     }
 }
 
-/// Find the audit record of the seccomp kill of `pid` in the kernel log, after `mark`.
+/// The audit stamp of a kernel log record, in milliseconds of the wall clock:
+/// `... audit(1796041460.652:46868): ...` gives 1796041460652.
+fn audit_ms(rec: &str) -> Option<u64> {
+    let stamp = rec.split_once(" audit(")?.1.split_once(':')?.0;
+    let (sec, ms) = stamp.split_once('.')?;
+    Some(sec.parse::<u64>().ok()? * 1000 + ms.parse::<u64>().ok()?)
+}
+
+/// Whether kernel log record `rec` is the audit record of a seccomp kill of `pid` stamped
+/// at or after `mark`.
+fn is_kill_record(rec: &str, pid: u32, mark: &KmsgMark) -> bool {
+    rec.contains("type=1326")
+        && rec.contains(&format!(" pid={pid} "))
+        && rec.contains(" sig=31 ")
+        && audit_ms(rec).is_some_and(|ms| ms >= mark.ms)
+}
+
+/// Find the audit record of the seccomp kill of `pid` in the kernel log, stamped at or
+/// after `mark`.
 fn seccomp_syscall_from_kmsg(pid: u32, mark: KmsgMark) -> Result<String, String> {
-    let mut kmsg = mark.0?;
-    let needle = format!(" pid={pid} ");
+    let mut kmsg = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open("/dev/kmsg")
+        .map_err(|e| {
+            format!(
+                "/dev/kmsg: {}",
+                crate::strerror::strerror(e.raw_os_error().unwrap_or(0))
+            )
+        })?;
     // kauditd prints the record shortly after the kill: keep reading new records a little.
     let deadline = Instant::now() + Duration::from_millis(300);
     let mut buf = vec![0u8; 8192];
@@ -125,9 +144,9 @@ fn seccomp_syscall_from_kmsg(pid: u32, mark: KmsgMark) -> Result<String, String>
     loop {
         match kmsg.read(&mut buf) {
             Ok(n) => {
-                // "PRIO,SEQ,TIMESTAMP_US,FLAGS;MESSAGE", every one newer than the mark.
+                // "PRIO,SEQ,TIMESTAMP_US,FLAGS;MESSAGE", from the oldest one kept.
                 let rec = String::from_utf8_lossy(&buf[..n]);
-                if rec.contains("type=1326") && rec.contains(&needle) && rec.contains(" sig=31 ") {
+                if is_kill_record(&rec, pid, &mark) {
                     found = Some(rec.into_owned()); // keep the newest
                 }
             }
@@ -171,5 +190,44 @@ mod tests {
         assert_eq!(signal_name(11), "SIGSEGV");
         assert_eq!(signal_name(31), "SIGSYS");
         assert_eq!(signal_name(36), "SIGRTMIN+2");
+    }
+
+    const KILL: &str = "4,72699,10126076068,-;audit: type=1326 audit(1796045913.660:72699): \
+        auid=4294967295 uid=1001 gid=1001 ses=4294967295 pid=23788 comm=\"uname\" \
+        exe=\"/usr/bin/uname\" sig=31 arch=c000003e syscall=63 compat=0 ip=0x7fb21ce36b07 \
+        code=0x80000000";
+
+    #[test]
+    fn an_audit_record_is_stamped_in_milliseconds_of_the_wall_clock() {
+        assert_eq!(audit_ms(KILL), Some(1_796_045_913_660));
+        assert_eq!(
+            audit_ms("6,1,2,-;kauditd_printk_skb: 70 callbacks suppressed"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_kill_record_of_a_reused_pid_from_before_the_mark_is_not_taken() {
+        let at = |ms| KmsgMark { ms };
+        assert!(is_kill_record(KILL, 23788, &at(1_796_045_913_660)));
+        assert!(is_kill_record(KILL, 23788, &at(1_796_045_913_000)));
+        assert!(!is_kill_record(KILL, 23788, &at(1_796_045_913_661)));
+        assert!(!is_kill_record(KILL, 2378, &at(0)));
+        assert!(!is_kill_record(
+            &KILL.replace("sig=31", "sig=9"),
+            23788,
+            &at(0)
+        ));
+    }
+
+    #[test]
+    fn the_mark_is_on_the_clock_of_the_audit_stamps() {
+        // The coarse wall clock, in milliseconds: within a few ticks of the precise one.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let mark = KmsgMark::now().ms;
+        assert!(mark.abs_diff(now) < 1000, "{mark} vs {now}");
     }
 }

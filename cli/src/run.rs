@@ -867,8 +867,10 @@ pub struct Prepared {
     pub command: hakoniwa::Command,
     pub namespaces: Vec<String>,
     pub walltime: Option<Duration>,
-    /// The sandbox's file tree as the host sees it (for messages about the program).
-    pub view: SandboxView,
+    /// The sandbox's file tree as the host sees it (for messages about the program), built
+    /// on first use: it reads the rootfs's entries, which a run without such a message or
+    /// `-v` never needs.
+    pub view: std::cell::LazyCell<SandboxView, Box<dyn FnOnce() -> SandboxView>>,
     /// The `PATH` the program is searched on inside the sandbox.
     pub search_path: String,
     /// The namespaces the sandbox gets.
@@ -876,7 +878,7 @@ pub struct Prepared {
     /// The directory the root is populated from.
     pub rootfs: Option<PathBuf>,
     /// What the engine's layout makes of it (read-only binds, recreated links).
-    pub rootfs_entries: Vec<Mount>,
+    pub rootfs_entries: std::cell::LazyCell<Vec<Mount>, Box<dyn FnOnce() -> Vec<Mount>>>,
     /// The program's arguments (without argv\[0\]), for the `Execve` line.
     pub args: Vec<String>,
 }
@@ -890,6 +892,14 @@ impl Prepared {
             None => given,
         }
     }
+}
+
+/// What the engine's layout makes of the rootfs directory (the engine reports a directory
+/// it cannot read when it spawns).
+fn rootfs_entries_of(rootfs: Option<&Path>) -> Vec<Mount> {
+    rootfs
+        .map(|r| hakoniwa::layout::rootfs_entries(r).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// The sandbox's file tree as the host sees it: the root, the rootfs entries (each the host
@@ -1070,9 +1080,10 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     }
     // What the engine's layout makes of the rootfs directory (for the log, the view of the
     // sandbox and --print-config; the engine reports a directory it cannot read).
-    let rootfs_entries = match &rootfs {
-        Some(r) => hakoniwa::layout::rootfs_entries(r).unwrap_or_default(),
-        None => Vec::new(),
+    // Read only when something shows them: a plain run does not stat the rootfs entries.
+    let rootfs_entries: std::cell::LazyCell<Vec<Mount>, Box<dyn FnOnce() -> Vec<Mount>>> = {
+        let rootfs = rootfs.clone();
+        std::cell::LazyCell::new(Box::new(move || rootfs_entries_of(rootfs.as_deref())))
     };
     let (uidmaps, gidmaps) = if s.userns_auto {
         userns_auto_maps()?
@@ -1132,7 +1143,11 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     crate::verbose::plan(
         s,
         &unshared,
-        &rootfs_entries,
+        if log::log_enabled!(log::Level::Debug) {
+            &rootfs_entries
+        } else {
+            &[]
+        },
         &own(&uidmaps, caller_uid()),
         &own(&gidmaps, caller_gid()),
         &envs,
@@ -1189,7 +1204,20 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         command: cmd,
         namespaces,
         walltime: s.walltime,
-        view: sandbox_view(s, rootfs.as_deref().map(|r| (r, &rootfs_entries[..]))),
+        view: {
+            let parts = Settings {
+                rootdir: s.rootdir.clone(),
+                mounts: s.mounts.clone(),
+                symlinks: s.symlinks.clone(),
+                cwd: s.cwd.clone(),
+                ..Settings::default()
+            };
+            let rootfs = rootfs.clone();
+            std::cell::LazyCell::new(Box::new(move || {
+                let entries = rootfs_entries_of(rootfs.as_deref());
+                sandbox_view(&parts, rootfs.as_deref().map(|r| (r, &entries[..])))
+            }))
+        },
         search_path,
         unshared,
         rootfs,
@@ -1303,7 +1331,7 @@ pub fn main(args: &RunArgs) -> i32 {
             }
         }
     }
-    // Where the kernel log ends now: a seccomp kill's audit record comes after it.
+    // A seccomp kill's audit record is stamped after this (the log is read only after one).
     let kmsg = death::KmsgMark::now();
     let spawned = prepared.command.spawn();
     if let Some(r) = &relay {
@@ -1337,16 +1365,23 @@ pub fn main(args: &RunArgs) -> i32 {
     // The program's own pid (with the init, PID 1's child), for the seccomp message.
     let pid = program_pid(&child);
     let enforcement = child.enforcement().clone();
-    crate::verbose::seccomp_and_execve(
-        Some(&enforcement),
-        &prepared.program_display(),
-        &prepared.args,
-    );
+    // Naming the program as the sandbox sees it looks its path up on the host: only for -v.
+    if log::log_enabled!(log::Level::Debug) {
+        crate::verbose::seccomp_and_execve(
+            Some(&enforcement),
+            &prepared.program_display(),
+            &prepared.args,
+        );
+    }
     crate::verbose::enforcement(&enforcement);
     for w in child.warnings() {
         log::warn!("{w}");
     }
-    crate::slim::release_startup_pages();
+    // Shedding walks this process's page tables (smaps, ~0.3 ms): worth it only while a
+    // program runs for longer than that; one that ends at once is not kept waiting for it.
+    if !ended_within(&child, SHED_AFTER) {
+        crate::slim::release_startup_pages();
+    }
     let waited = child.wait();
     if let Some(r) = relay.as_mut() {
         r.finish();
@@ -1393,30 +1428,28 @@ pub fn main(args: &RunArgs) -> i32 {
     status.code()
 }
 
-/// The program's host pid, for naming a seccomp kill from the kernel's audit record. With
-/// the init, `spawn` returns once the init runs, which may be before it has started the
-/// program: look again for a few milliseconds, unless the sandbox has already ended.
-fn program_pid(child: &hakoniwa::Child) -> u32 {
+/// How long a program may run before the supervisor sheds its start-up pages.
+const SHED_AFTER: Duration = Duration::from_millis(20);
+
+/// Whether the sandbox (its PID 1) ends within `timeout`.
+fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
     use rustix::event::{poll, PollFd, PollFlags, Timespec};
-    let ended = || {
-        let pidfd = child.pidfd();
-        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+    let pidfd = child.pidfd();
+    let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+    let t = Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: timeout.subsec_nanos() as i64,
     };
-    for _ in 0..50 {
-        if let Some(pid) = child.program_id() {
-            return pid;
-        }
-        if ended() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    child.id()
+    matches!(poll(&mut fds, Some(&t)), Ok(n) if n > 0)
+}
+
+/// The program's host pid, for naming a seccomp kill from the kernel's audit record.
+/// `spawn` returns after the program's `execve` (the error pipe's EOF comes once the init
+/// has closed its end after forking and the program has executed or failed): a program
+/// missing from the init's children has already ended and been reaped, and waiting for the
+/// init to end would not find it either; the init's pid is all that is left then.
+fn program_pid(child: &hakoniwa::Child) -> u32 {
+    child.program_id().unwrap_or_else(|| child.id())
 }
 
 #[cfg(test)]

@@ -76,6 +76,26 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// CPU time (user + system, ms) of this process's waited-for descendants so far: each
+/// command's whole process tree, as every tool measured waits for its own children.
+fn children_cpu_ms() -> f64 {
+    const RUSAGE_CHILDREN: isize = -1;
+    let mut ru = [0i64; 18];
+    // SAFETY: getrusage writes one `struct rusage` (18 longs on x86_64) into `ru`.
+    let r =
+        unsafe { syscalls::syscall!(syscalls::Sysno::getrusage, RUSAGE_CHILDREN, ru.as_mut_ptr()) };
+    assert!(r.is_ok(), "getrusage: {r:?}");
+    // ru_utime and ru_stime: (seconds, microseconds) each.
+    (ru[0] + ru[2]) as f64 * 1e3 + (ru[1] + ru[3]) as f64 / 1e3
+}
+
+/// Wall time (ms) and CPU time of the process tree (ms) of one run of `argv`.
+fn time_cmd_cpu(argv: &[String]) -> (f64, f64) {
+    let cpu = children_cpu_ms();
+    let wall = time_cmd(argv);
+    (wall, children_cpu_ms() - cpu)
+}
+
 fn time_cmd(argv: &[String]) -> f64 {
     let t = Instant::now();
     let st = Command::new(&argv[0])
@@ -105,17 +125,26 @@ fn bwrap_same_mounts(extra: &str, prog: &str) -> Vec<String> {
 /// Interleaved timing of named commands: `rounds` rounds, each running every command once
 /// (the order rotates every round).
 fn interleave(cmds: &[(String, Vec<String>)], rounds: usize) -> Vec<Samples> {
-    let mut out = vec![Samples::default(); cmds.len()];
+    interleave_cpu(cmds, rounds).0
+}
+
+/// As [`interleave`], with the CPU time of each run's process tree as well: (wall, CPU).
+/// CPU time is what a loaded machine distorts least (waiting for a core is not counted).
+fn interleave_cpu(cmds: &[(String, Vec<String>)], rounds: usize) -> (Vec<Samples>, Vec<Samples>) {
+    let mut wall = vec![Samples::default(); cmds.len()];
+    let mut cpu = vec![Samples::default(); cmds.len()];
     for (_, argv) in cmds {
         time_cmd(argv); // warm-up (page cache, dynamic loader)
     }
     for r in 0..rounds {
         for k in 0..cmds.len() {
             let i = (k + r) % cmds.len();
-            out[i].0.push(time_cmd(&cmds[i].1));
+            let (w, c) = time_cmd_cpu(&cmds[i].1);
+            wall[i].0.push(w);
+            cpu[i].0.push(c);
         }
     }
-    out
+    (wall, cpu)
 }
 
 fn paired(a: &Samples, b: &Samples) -> Samples {
@@ -172,21 +201,24 @@ fn startup(env: &Env, rep: &mut Report) {
             bwrap_same_mounts("--unshare-all --dev /dev --tmpfs /tmp", "/bin/true"),
         ));
     }
-    let s = interleave(&cmds, if env.quick { 3 } else { 200 });
-    rep.line("| command | median ms (p10, p90) |");
-    rep.line("|---|---|");
-    for ((name, _), s) in cmds.iter().zip(&s) {
-        rep.line(format!("| {name} | {} |", s.show("ms")));
+    let (s, cpu) = interleave_cpu(&cmds, if env.quick { 3 } else { 200 });
+    rep.line("| command | median ms (p10, p90) | CPU ms of its processes, median (p10, p90) |");
+    rep.line("|---|---|---|");
+    for (((name, _), s), c) in cmds.iter().zip(&s).zip(&cpu) {
+        rep.line(format!("| {name} | {} | {} |", s.show("ms"), c.show("ms")));
     }
     let idx = |n: &str| cmds.iter().position(|(c, _)| c == n);
     rep.line("");
-    rep.line("| paired ratio (median of per-round ratios) | median (p10, p90) | goal |");
-    rep.line("|---|---|---|");
+    rep.line(
+        "| paired ratio (median of per-round ratios) | wall: median (p10, p90) | goal | CPU: median (p10, p90) |",
+    );
+    rep.line("|---|---|---|---|");
     let mut ratio = |a: &str, b: &str, goal: &str| {
         if let (Some(i), Some(j)) = (idx(a), idx(b)) {
             rep.line(format!(
-                "| {a} / {b} | {} | {goal} |",
-                paired(&s[i], &s[j]).show("x")
+                "| {a} / {b} | {} | {goal} | {} |",
+                paired(&s[i], &s[j]).show("x"),
+                paired(&cpu[i], &cpu[j]).show("x")
             ));
         }
     };
@@ -724,6 +756,15 @@ fn main() {
     rep.line("Machine:");
     rep.line("");
     rep.line(machine());
+    rep.line(format!(
+        "- CLI binary: {} ({})",
+        env.hk.display(),
+        if sh(&format!("file -L {}", env.hk.display())).contains("static") {
+            "statically linked"
+        } else {
+            "dynamically linked: build it as bench/run.sh does to measure the release build"
+        }
+    ));
     // HK_BENCH_ONLY=startup,mounts runs only the named sections.
     let only = std::env::var("HK_BENCH_ONLY").unwrap_or_default();
     type Section = fn(&Env, &mut Report);

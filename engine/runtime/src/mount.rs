@@ -611,12 +611,8 @@ fn apply(
                 .at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::Mask { null } => {
-            buf.set(path::relative(target))
-                .at(Stage::ProcMask, NO_INDEX)?;
-            let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
-                Ok(fd) => fd,
-                Err(sys::ENOENT) => return Ok(()),
-                Err(e) => return Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+            let Some(t) = proc_entry(root, target, buf)? else {
+                return Ok(()); // this kernel has no such entry
             };
             let is_dir = sys::openat(t, c".", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
                 .map(sys::close)
@@ -645,12 +641,8 @@ fn apply(
             }
         }
         MountKind::ReadOnly => {
-            buf.set(path::relative(target))
-                .at(Stage::ProcMask, NO_INDEX)?;
-            let t = match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
-                Ok(fd) => fd,
-                Err(sys::ENOENT) => return Ok(()),
-                Err(e) => return Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+            let Some(t) = proc_entry(root, target, buf)? else {
+                return Ok(()); // this kernel has no such entry
             };
             let r = sys::open_tree(
                 t,
@@ -796,6 +788,18 @@ fn devfs_fill(
         bind_node(dev, c"console", source(c)?).map_err(at)?;
     }
     Ok(())
+}
+
+/// Open the `/proc` entry `target` (O_PATH, inside `root`) for a mask or a read-only
+/// cover; `None` where this kernel has no such entry.
+fn proc_entry(root: RawFd, target: &[u8], buf: &mut PathBuf) -> Result<Option<RawFd>, Fail> {
+    buf.set(path::relative(target))
+        .at(Stage::ProcMask, NO_INDEX)?;
+    match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(sys::ENOENT) => Ok(None),
+        Err(e) => Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+    }
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ impl Streams {
             let dst = i as RawFd;
             let src = match kind {
                 StdioKind::Inherit if fd_is_open(dst) => {
-                    if terminal.is_none() && tty_path(dst).is_some() {
+                    if terminal.is_none() && open_tty_path(dst).is_some() {
                         terminal = Some(dst);
                     }
                     dst
@@ -193,9 +193,17 @@ fn open_null() -> Result<OwnedFd> {
 
 /// The terminal device open at descriptor `fd` of this process, if it is one.
 pub(crate) fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
-    // SAFETY: borrowing a descriptor number for an isatty query.
+    if !fd_is_open(fd) {
+        return None;
+    }
+    open_tty_path(fd)
+}
+
+/// [`tty_path`] of a descriptor known to be open (one `fcntl` less per stream and spawn).
+fn open_tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
+    // SAFETY: borrowing a descriptor number, open in this process, for an isatty query.
     let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    if !fd_is_open(fd) || !rustix::termios::isatty(b) {
+    if !rustix::termios::isatty(b) {
         return None;
     }
     std::fs::read_link(format!("/proc/self/fd/{fd}"))

@@ -154,14 +154,20 @@ impl Layout {
     pub fn of(container: &Container) -> Result<Layout> {
         let c = container;
         let mut entries = Vec::new();
+        // For each expanded bind, whether its source is a file, as the expansion saw it (one
+        // `stat` per entry instead of two); `None` for the caller's entries.
+        let mut known_file: Vec<Option<bool>> = Vec::new();
+        let mut expanded = |origin, typed: Vec<(Mount, bool)>| {
+            for (mount, file) in typed {
+                entries.push(Entry { mount, origin });
+                known_file.push(Some(file));
+            }
+        };
         if let Some((dir, false)) = &c.rootdir {
-            entries.extend(tagged(
-                Origin::Rootdir,
-                top_level_entries("rootdir", dir, None)?,
-            ));
+            expanded(Origin::Rootdir, top_level_entries("rootdir", dir, None)?);
         }
         if let Some(dir) = &c.rootfs {
-            entries.extend(tagged(Origin::Rootfs, rootfs_entries(dir)?));
+            expanded(Origin::Rootfs, typed_rootfs_entries(dir)?);
         }
         entries.extend(tagged(Origin::Caller, c.mounts.iter().cloned()));
         for e in &mut entries {
@@ -192,8 +198,9 @@ impl Layout {
         let mut steps = Vec::with_capacity(order.len() + PROC_COVERS);
         for index in order {
             let e = &entries[index];
-            let file = match &e.mount {
-                Mount::Bind { source, .. } => {
+            let file = match (&e.mount, known_file.get(index).copied().flatten()) {
+                (Mount::Bind { .. }, Some(file)) => file,
+                (Mount::Bind { source, .. }, None) => {
                     let meta = std::fs::metadata(source).map_err(|err| {
                         Error::config("bindmount", format!("source {}: {}", source.display(), err))
                     })?;
@@ -433,20 +440,37 @@ fn rw_dir_bind_source<'a>(step: &Step, entries: &'a [Entry]) -> Option<&'a Path>
 /// }
 /// ```
 pub fn rootfs_entries(dir: &Path) -> Result<Vec<Mount>> {
+    Ok(typed_rootfs_entries(dir)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect())
+}
+
+/// [`rootfs_entries`], each with whether it is a bind of a file (see [`top_level_entries`]).
+fn typed_rootfs_entries(dir: &Path) -> Result<Vec<(Mount, bool)>> {
     let only = (dir == Path::new("/")).then_some(&HOST_ROOT_DIRS[..]);
     top_level_entries("rootfs", dir, only)
 }
 
 /// The top-level entries of `dir` (or only the names in `only`, those that exist) as
-/// read-only binds, symlinks recreated.
-fn top_level_entries(field: &'static str, dir: &Path, only: Option<&[&str]>) -> Result<Vec<Mount>> {
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?;
-    if !meta.is_dir() {
-        return Err(Error::config(
-            field,
-            format!("not a directory: {}", dir.display()),
-        ));
+/// read-only binds, symlinks recreated; each with whether it is a bind of a non-directory
+/// (false for a symlink), from the one `lstat` that classified it: the entry is not a
+/// symlink, so following it would find the same type.
+fn top_level_entries(
+    field: &'static str,
+    dir: &Path,
+    only: Option<&[&str]>,
+) -> Result<Vec<(Mount, bool)>> {
+    // `/` is a directory in every process (its root); any other path is checked.
+    if dir != Path::new("/") {
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?;
+        if !meta.is_dir() {
+            return Err(Error::config(
+                field,
+                format!("not a directory: {}", dir.display()),
+            ));
+        }
     }
     let names: Vec<OsString> = match only {
         Some(names) => names.iter().map(|s| s.into()).collect(),
@@ -469,13 +493,14 @@ fn top_level_entries(field: &'static str, dir: &Path, only: Option<&[&str]>) -> 
         if meta.file_type().is_symlink() {
             let original = std::fs::read_link(&host)
                 .map_err(|e| Error::config(field, format!("{}: {}", host.display(), e)))?;
-            out.push(Mount::Symlink { original, target });
+            out.push((Mount::Symlink { original, target }, false));
         } else {
-            out.push(Mount::Bind {
+            let bind = Mount::Bind {
                 source: host,
                 target,
                 access: BindAccess::ReadOnly,
-            });
+            };
+            out.push((bind, !meta.is_dir()));
         }
     }
     Ok(out)
@@ -674,6 +699,31 @@ mod tests {
         assert!(config_error(Layout::of(bare().rootfs(&missing))).contains("missing"));
         assert!(
             config_error(Layout::of(bare().rootfs(d.0.join("file")))).contains("not a directory")
+        );
+    }
+
+    #[test]
+    fn a_callers_bind_over_an_expanded_entry_gets_its_own_sources_type() {
+        let d = TempDir::new("rootfs-types");
+        std::fs::create_dir(d.0.join("usr")).unwrap();
+        std::fs::write(d.0.join("file"), "x").unwrap();
+        let mut c = bare();
+        // A file over the expanded directory, a directory over the expanded file.
+        c.rootfs(&d.0)
+            .bindmount_ro(d.0.join("file"), "/usr")
+            .bindmount_ro(&d.0, "/file");
+        let l = Layout::of(&c).unwrap();
+        let files: Vec<(String, bool)> = l
+            .steps()
+            .iter()
+            .map(|s| match s.action {
+                Action::Entry { file, .. } => (s.target.display().to_string(), file),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [("/usr".to_string(), true), ("/file".to_string(), false)]
         );
     }
 

@@ -380,6 +380,15 @@ fn proc_covers<'a>(target: &'a Path, present: &'a ProcEntries) -> impl Iterator<
 /// read-write bind of a directory), or none while the root is a read-write rootdir.
 /// Directories, files and links are not mount points and are left alone.
 fn mark_host_mount_points(steps: &mut [Step], entries: &[Entry], rw_root: Option<&Path>) {
+    // Without a read-write root or directory bind no mount point lies in a host directory:
+    // skip the walk (a hash-map entry and a path copy per step, on every spawn).
+    if rw_root.is_none()
+        && !steps
+            .iter()
+            .any(|s| rw_dir_bind_source(s, entries).is_some())
+    {
+        return;
+    }
     let mut seen: HashMap<PathBuf, usize> = HashMap::with_capacity(steps.len());
     for i in 0..steps.len() {
         let step = &steps[i];

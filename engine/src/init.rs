@@ -144,6 +144,30 @@ enum Need {
     ProcessLimit,
 }
 
+/// [`check_filter`] of a compiled filter, remembered in it: a program never changes, so a
+/// combination of needs found allowed once is not interpreted again (on every spawn).
+pub(crate) fn check_compiled(
+    filter: &crate::seccomp::Compiled,
+    job_control: bool,
+    deadline: bool,
+    process_limit: bool,
+) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    let bit = 1u8 << (job_control as u8 | (deadline as u8) << 1 | (process_limit as u8) << 2);
+    if filter.init_allowed.load(Ordering::Relaxed) & bit != 0 {
+        return Ok(());
+    }
+    check_filter(
+        &filter.program.instructions,
+        &filter.program.profile,
+        job_control,
+        deadline,
+        process_limit,
+    )?;
+    filter.init_allowed.fetch_or(bit, Ordering::Relaxed);
+    Ok(())
+}
+
 /// Check before spawning that the seccomp program lets the init work: a profile that
 /// denies one of its calls would otherwise end the sandbox with an obscure error.
 pub(crate) fn check_filter(
@@ -185,6 +209,42 @@ pub(crate) fn check_filter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A compiled filter allowing everything but `ioctl`, which only job control needs.
+    fn denying_ioctl() -> crate::seccomp::Compiled {
+        use hakoniwa_runtime::SockFilter;
+        let op = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+        crate::seccomp::Compiled {
+            program: hakoniwa_seccomp::Program {
+                // ld [nr]; jeq 16 ? errno : allow
+                instructions: vec![
+                    op(0x20, 0, 0, 0),
+                    op(0x15, 0, 1, 16),
+                    op(0x06, 0, 0, 0x0005_0001),
+                    op(0x06, 0, 0, 0x7fff_0000),
+                ],
+                profile: "no-ioctl".into(),
+                arches: Vec::new(),
+            },
+            hooked: None,
+            warnings: Vec::new(),
+            rules: 1,
+            init_allowed: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_remembered_init_check_still_refuses_a_combination_the_filter_denies() {
+        let f = denying_ioctl();
+        // Twice: the second answer comes from what the first remembered.
+        for _ in 0..2 {
+            assert!(check_compiled(&f, false, true, true).is_ok());
+            let err = check_compiled(&f, true, true, true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("does not allow ioctl"), "{err}");
+        }
+    }
 
     #[test]
     fn a_forked_host_gets_the_init_memfd_while_a_parent_thread_held_its_lock() {

@@ -396,9 +396,8 @@ impl Storage {
             c.peak_memory && self.init.is_none(),
         )?;
         if let (Some(init), Some(filter)) = (&self.init, &self.seccomp) {
-            crate::init::check_filter(
-                &filter.program.instructions,
-                &filter.program.profile,
+            crate::init::check_compiled(
+                filter,
                 init.flags & hakoniwa_runtime::init_proto::FLAG_JOB_CONTROL != 0,
                 init.deadline_ns != 0,
                 init.nproc != u64::MAX,

@@ -58,6 +58,9 @@ pub(crate) struct Compiled {
     pub(crate) warnings: Vec<String>,
     /// Rules of the policy (for reports).
     pub(crate) rules: usize,
+    /// Bit `n` set: the init's calls for the needs combination `n` were found allowed by
+    /// `program` (see `init::check_compiled`), so later spawns skip the check.
+    pub(crate) init_allowed: std::sync::atomic::AtomicU8,
 }
 
 type Cache = Mutex<HashMap<(Seccomp, u64, bool, bool), Arc<Compiled>>>;
@@ -104,6 +107,7 @@ fn precompiled(
         hooked: exit_hook.then(|| p.hooked.to_vec()),
         warnings: Vec::new(),
         rules: p.rules,
+        init_allowed: Default::default(),
     })
 }
 
@@ -179,6 +183,7 @@ fn compile_now(
         hooked,
         warnings,
         rules,
+        init_allowed: Default::default(),
     })
 }
 

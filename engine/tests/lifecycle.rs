@@ -195,20 +195,30 @@ fn sandbox_outlives_the_thread_that_spawned_it() {
 #[test]
 fn sandbox_dies_with_the_host_process() {
     let marker = format!("{}.{}", 5000 + std::process::id() % 1000, 314159);
-    let mut host = std::process::Command::new(example("hold"))
-        .arg(&marker)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    /// The host process, killed and reaped however the test ends (a failed assertion
+    /// must not leave it holding its sandbox forever).
+    struct Host(std::process::Child);
+    impl Drop for Host {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut host = Host(
+        std::process::Command::new(example("hold"))
+            .arg(&marker)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
     use std::io::BufRead;
-    std::io::BufReader::new(host.stdout.take().unwrap())
+    std::io::BufReader::new(host.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert_eq!(line.trim(), "spawned");
     assert_eq!(host_pids_with(&format!("sleep {marker}")).len(), 1);
-    host.kill().unwrap();
-    host.wait().unwrap();
+    drop(host); // SIGKILL, then reaped
     let t = Instant::now();
     while !host_pids_with(&format!("sleep {marker}")).is_empty() {
         assert!(

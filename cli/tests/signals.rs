@@ -1,11 +1,11 @@
 //! Signals sent to `hakoniwa run` (issue 14, "Stopping hakoniwa must clean up" and
 //! "Signals, PID 1 and the terminal"): forwarded to the program while it runs; during setup
-//! they end hakoniwa; either way the sandbox, pasta and the created mount points are gone
-//! and the exit code is 128+N.
+//! they end hakoniwa; either way the sandbox and pasta are gone, the root directory is left
+//! as it was, and the exit code is 128+N.
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -16,21 +16,96 @@ fn kill(child: &Child, sig: i32) {
     let _ = rustix::process::kill_process(pid, sig);
 }
 
-/// Wait at most 15 s; the exit code, with a death by signal N counted as 128+N (only
-/// possible before hakoniwa has installed its handling, when nothing exists yet).
-fn wait(mut child: Child) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
+/// Wait at most 60 s (a generous bound for a loaded machine) for `child` to end. If it does not: `Err` with what its processes were
+/// doing then (it is killed afterwards).
+fn wait(mut child: Child) -> Result<ExitStatus, String> {
     let t = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
-            return s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0));
+            return Ok(s);
         }
-        if t.elapsed() > Duration::from_secs(15) {
+        if t.elapsed() > Duration::from_secs(60) {
+            let seen = tree(child.id());
             let _ = child.kill();
-            panic!("hakoniwa did not end");
+            let _ = child.wait();
+            return Err(seen);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// `pid` and its descendants, one line each: pid, name, state and kernel wait channel of
+/// every thread, command line.
+fn tree(pid: u32) -> String {
+    let read = |p: String| std::fs::read_to_string(p).unwrap_or_else(|_| "?".into());
+    let mut out = String::new();
+    let mut todo = vec![(pid, 0)];
+    while let Some((pid, depth)) = todo.pop() {
+        let mut threads = Vec::new();
+        let mut children = Vec::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let t = task.path();
+            let stat = read(format!("{}/stat", t.display()));
+            let state = stat
+                .rfind(')')
+                .and_then(|i| stat.get(i + 2..i + 3))
+                .unwrap_or("?");
+            let comm = read(format!("{}/comm", t.display()));
+            let wchan = read(format!("{}/wchan", t.display()));
+            threads.push(format!("{}:{state}:{wchan}", comm.trim()));
+            for c in read(format!("{}/children", t.display())).split_whitespace() {
+                children.extend(c.parse::<u32>().ok().map(|c| (c, depth + 1)));
+            }
+        }
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let indent = "  ".repeat(depth);
+        out += &format!("{indent}{pid} [{}] {cmd}\n", threads.join(" "));
+        todo.extend(children);
+    }
+    out
+}
+
+/// Make `cmd` start with the default disposition of `sigs`. An ignored disposition is
+/// inherited (`nohup` ignores SIGHUP; a non-interactive shell's `&` ignores SIGINT and
+/// SIGQUIT), and the kernel discards an ignored signal that arrives before hakoniwa has
+/// blocked it: the run would then go on as if it had not been sent.
+fn default_dispositions<'a>(cmd: &'a mut Command, sigs: &'static [i32]) -> &'a mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before execve and makes only raw system
+    // calls on memory of its own stack.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &sig in sigs {
+                // struct kernel_sigaction: handler SIG_DFL (0), flags, restorer, mask.
+                let act = [0u64; 4];
+                // SAFETY: `act` is a live kernel_sigaction; no old action is wanted.
+                syscalls::syscall!(
+                    syscalls::Sysno::rt_sigaction,
+                    sig,
+                    act.as_ptr(),
+                    0usize,
+                    8usize
+                )
+                .map_err(|e| std::io::Error::from_raw_os_error(e.into_raw()))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A TCP port that was free on every local address a moment ago (bound as port 0, then
+/// closed): a fixed one may be taken on the machine, and pasta then fails the run.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("[::]:0")
+        .or_else(|_| std::net::TcpListener::bind("0.0.0.0:0"))
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
 }
 
 /// Host processes named `comm` whose command line contains `needle`.
@@ -72,15 +147,24 @@ fn signals_sent_to_hakoniwa_reach_the_program() {
         line.clear();
         out.read_line(&mut line).unwrap();
         assert_eq!(line, format!("got {sig}\n"));
-        assert_eq!(wait(child), 0, "signal {sig}");
+        let code = wait(child).unwrap_or_else(|seen| panic!("signal {sig}: not ended:\n{seen}"));
+        assert_eq!(code.code(), Some(0), "signal {sig}: {code:?}");
     }
 }
 
 #[test]
 fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
     for sig in [1, 2, 3, 10, 12, 15] {
+        // A duration no other run uses, to find this sleep among the host's processes.
+        let secs = format!("30.{}{sig}", std::process::id());
         let mut child = Command::new(bin())
-            .args(["run", "--", "sh", "-c", "echo ready; exec sleep 30"])
+            .args([
+                "run",
+                "--",
+                "sh",
+                "-c",
+                &format!("echo ready; exec sleep {secs}"),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -89,47 +173,65 @@ fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        std::thread::sleep(Duration::from_millis(50)); // until the exec
+        let t = Instant::now();
+        while processes("sleep", &secs).is_empty() {
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "signal {sig}: no sleep {secs}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         kill(&child, sig);
         // hakoniwa itself exits (after the teardown) rather than dying of the signal.
-        let status = child.wait().unwrap();
+        let status = wait(child).unwrap_or_else(|seen| panic!("signal {sig}: not ended:\n{seen}"));
         assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
     }
 }
 
 #[test]
-fn an_ending_signal_at_any_moment_removes_pasta_and_the_created_mount_points() {
+fn an_ending_signal_at_any_moment_gives_128_plus_n_stops_pasta_and_leaves_the_rootdir_as_it_was() {
+    use std::os::unix::process::ExitStatusExt;
     let pasta = Command::new("pasta").arg("--version").output().is_ok();
     let root = scratch("sigroot");
     write(&root.join("keep"), "mine\n");
     let before = std::fs::read_dir(&root).unwrap().count();
-    let mut n = 0;
-    for sig in [15, 2, 1] {
+    let logs = temp_dir("sigstderr");
+    let log = logs.join("stderr");
+    const SIGNALS: [i32; 3] = [15, 2, 1];
+    for sig in SIGNALS {
         for delay_ms in [0, 3, 10, 25, 50, 100, 200] {
-            n += 1;
-            let port = 20000 + (std::process::id() % 20000) as u16 + n;
+            let port = free_port();
             let mut args = vec!["run".to_string(), "--rootdir".into(), s(&root).into()];
             if pasta {
                 args.extend(["--network".into(), format!("pasta:-t,{port}")]);
             }
-            args.extend(["--".into(), "sleep".into(), "30".into()]);
-            let child = Command::new(bin())
+            args.extend(["--".into(), "sleep".into(), "300".into()]);
+            let child = default_dispositions(&mut Command::new(bin()), &SIGNALS)
                 .args(&args)
                 .stdin(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
                 .spawn()
                 .unwrap();
             std::thread::sleep(Duration::from_millis(delay_ms));
             kill(&child, sig);
             let code = wait(child);
-            let what = format!("signal {sig} after {delay_ms} ms");
-            assert_eq!(code, 128 + sig, "{what}");
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            let what = format!("signal {sig} after {delay_ms} ms (port {port})");
+            let code = code.unwrap_or_else(|seen| {
+                panic!("{what}: hakoniwa did not end within 60 s; its processes then:\n{seen}stderr:\n{stderr}")
+            });
+            // A death by the signal counts as 128+N: only possible before hakoniwa has
+            // installed its handling, when nothing exists yet.
+            let code = code
+                .code()
+                .unwrap_or_else(|| 128 + code.signal().unwrap_or(0));
+            assert_eq!(code, 128 + sig, "{what}; stderr:\n{stderr}");
             let marker = format!("-t {port} ");
             let t = Instant::now();
             while !processes("pasta", &marker).is_empty() || !processes("passt", &marker).is_empty()
             {
                 assert!(
-                    t.elapsed() < Duration::from_secs(5),
+                    t.elapsed() < Duration::from_secs(15),
                     "pasta left running: {what}"
                 );
                 std::thread::sleep(Duration::from_millis(20));

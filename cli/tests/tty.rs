@@ -143,16 +143,20 @@ fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
         "$"
     };
     t.wait_for(prompt);
-    t.line("sleep 30");
-    std::thread::sleep(Duration::from_millis(300));
+    // Durations no other test uses (tests run in parallel), to find these sleeps among the
+    // host's processes.
+    let secs = format!("32.{}", std::process::id());
+    t.line(&format!("sleep {secs}"));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
     t.line("echo rc=$?");
     t.wait_for("rc=130");
-    t.line("sleep 31");
-    std::thread::sleep(Duration::from_millis(300));
+    let secs = format!("33.{}", std::process::id());
+    t.line(&format!("sleep {secs}"));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-z"]);
     let screen = t.wait_for("Stopped");
-    assert!(screen.contains("sleep 31"), "{screen}");
+    assert!(screen.contains(&format!("sleep {secs}")), "{screen}");
     t.line("kill -9 %1; echo killed");
     t.wait_for("killed");
 }
@@ -162,8 +166,10 @@ fn ctrl_c_raises_keyboard_interrupt_in_the_python_repl() {
     let t = Tty::shell("py");
     t.line(&format!("{} run -- python3 -q; echo rc=$?", hk()));
     t.wait_for(">>>");
-    t.line("import time; time.sleep(30)");
-    std::thread::sleep(Duration::from_millis(500));
+    // Printed once the statement runs (the typed line does not contain it): a Ctrl-C at the
+    // prompt would print KeyboardInterrupt too.
+    t.line("import time; print('sle' + 'eping'); time.sleep(30)");
+    t.wait_for("\nsleeping");
     t.keys(&["C-c"]);
     t.wait_for("KeyboardInterrupt");
     // The REPL survived it and still works.
@@ -835,13 +841,13 @@ fn with_stdin_from_a_pipe_output_is_relayed_line_by_line_and_the_modes_are_kept(
 #[test]
 fn with_stdin_redirected_ctrl_c_and_ctrl_backslash_end_the_program_and_the_modes_are_kept() {
     let t = Tty::shell("intout");
-    let secs = format!("30.{}", std::process::id());
+    let secs = format!("34.{}", std::process::id());
     t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
     t.wait_for("kept-130");
     // Ctrl-\ likewise (SIGQUIT, 128+3).
-    let secs = format!("31.{}", std::process::id());
+    let secs = format!("35.{}", std::process::id());
     t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-\\"]);

@@ -231,8 +231,10 @@ fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
 #[test]
 fn a_window_size_change_reaches_a_program_that_is_not_a_shell() {
     let t = Tty::shell("winch");
+    // os.write in the handler: a print there could interrupt a print of the main flow, and
+    // Python refuses that ("reentrant call").
     let script = "import os, signal; \
-                  signal.signal(signal.SIGWINCH, lambda *a: print('winch', os.get_terminal_size().columns, flush=True)); \
+                  signal.signal(signal.SIGWINCH, lambda *a: os.write(1, b'winch %d\\n' % os.get_terminal_size().columns)); \
                   print('rea' + 'dy', flush=True); \
                   [signal.pause() for _ in iter(int, 1)]";
     t.line(&format!("{} run -- python3 -c \"{script}\"", hk()));

@@ -1,6 +1,8 @@
 //! Terminal behaviour, driven through tmux: job control inside and around the sandbox,
 //! Ctrl-C, Ctrl-Z/fg, window size changes, and signals the program sends to its own
 //! process group (issues 10 item 4 and 14).
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -94,10 +96,10 @@ impl Drop for Tty {
     }
 }
 
-/// The binary under test: this build's, or `HAKONIWA_TEST_BIN` (to check that a new test
-/// fails against an older build).
+/// The binary under test ([`common::bin`]) as one word of a shell command line: the
+/// checkout's path may hold spaces.
 fn hk() -> String {
-    std::env::var("HAKONIWA_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_hakoniwa").into())
+    common::sh_quote(&common::bin())
 }
 
 /// State letters (`R`, `S`, `T`, ...) of host processes named `comm` whose command line
@@ -261,8 +263,11 @@ fn kill_zero_sigkill_from_inside_reaches_neither_hakoniwa_nor_a_pipeline_peer() 
     let t = Tty::shell("kill0");
     // (The quotes keep the typed command line from containing what is waited for.)
     t.line(&format!(
-        "sh -c '{} run -- sh -c \"kill -KILL 0\" | cat; echo ne\"\"xt'",
-        hk()
+        "sh -c {}",
+        common::sh_quote(&format!(
+            "{} run -- sh -c \"kill -KILL 0\" | cat; echo ne\"\"xt",
+            hk()
+        ))
     ));
     t.wait_for("\nnext");
     // hakoniwa itself survives to report how the program ended.
@@ -318,8 +323,11 @@ fn a_self_stopped_program_cannot_keep_hakoniwa_past_its_wall_time_in_a_script() 
     // would keep the script, and the terminal, waiting forever after the limit.
     let t = Tty::shell("tstp1");
     t.line(&format!(
-        "bash -c '{} run --limit-walltime 1 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?'",
-        hk()
+        "bash -c {}",
+        common::sh_quote(&format!(
+            "{} run --limit-walltime 1 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
+            hk()
+        ))
     ));
     t.wait_for("rc=137");
 }
@@ -403,9 +411,9 @@ fn start_thief(name: &str, flags: &str, mode: &str, fd: &str) -> (StealDir, Tty)
     let d = StealDir::new(name);
     let t = Tty::shell(name);
     t.line(&format!(
-        "{} run {flags} -B {}:/steal -- /usr/bin/python3 /steal/steal.py {mode} {fd}",
+        "{} run {flags} -B {} -- /usr/bin/python3 /steal/steal.py {mode} {fd}",
         hk(),
-        d.0.display()
+        common::sh_quote(&format!("{}:/steal", d.0.display()))
     ));
     t.wait_for("Stopped");
     wait_file(&d, "ready", &t);
@@ -669,7 +677,7 @@ fn large_output(name: &str, redirect: &str) {
             "-t",
             "hk",
             "-o",
-            &format!("cat >> {}", log.display()),
+            &format!("cat >> {}", common::sh_quote(&log.display().to_string())),
         ],
     );
     t.line(&format!(
@@ -870,7 +878,7 @@ fn with_stdin_redirected_ctrl_c_and_ctrl_backslash_end_the_program_and_the_modes
 fn with_no_terminal_on_any_stream_there_is_no_pseudo_terminal_and_no_relay_thread() {
     use std::io::{BufRead, Write};
     use std::process::Stdio;
-    let mut child = Command::new(hk())
+    let mut child = Command::new(common::bin())
         .args(["run", "--", "sh", "-c", "tty; echo ready; read x"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1353,8 +1353,8 @@ pub fn main(args: &RunArgs) -> i32 {
         r.attach(&mut child);
     }
     if let Some(sig) = signals.forward_to(child.pidfd()) {
-        // Ended before the program could run for long: tear the sandbox down (pasta,
-        // created mount points) and end as the signal asked.
+        // Ended before the program could run for long: tear the sandbox down (pasta
+        // stopped) and end as the signal asked.
         let _ = child.kill();
         let _ = child.wait();
         if let Some(r) = relay.as_mut() {

@@ -163,10 +163,12 @@ fn idmap_helpers() -> Vec<Check> {
         ("subuid", "/etc/subuid", uid),
         ("subgid", "/etc/subgid", gid),
     ] {
-        out.push(match crate::run::subid_range(file, id, name.as_deref()) {
-            Some((start, count)) => check(label, "ok", format!("{start}:{count} in {file}")),
-            None => check(label, "warn", format!("no range for the caller in {file}")),
-        });
+        out.push(
+            match crate::settings::subid_range(file, id, name.as_deref()) {
+                Some((start, count)) => check(label, "ok", format!("{start}:{count} in {file}")),
+                None => check(label, "warn", format!("no range for the caller in {file}")),
+            },
+        );
     }
     out
 }

@@ -18,6 +18,7 @@ mod profiles;
 mod pty;
 mod relay;
 mod run;
+mod settings;
 mod signals;
 mod slim;
 mod strerror;

@@ -9,7 +9,7 @@ use hakoniwa::{BindAccess, Mount, Namespace};
 
 use crate::config::LandlockResource;
 use crate::printable::printable;
-use crate::run::{Network, Settings};
+use crate::settings::{Network, Settings};
 use crate::verbose;
 
 fn q(s: &str) -> String {
@@ -256,7 +256,9 @@ pub fn render(s: &Settings, unshared: &[Namespace], rootfs: Option<(&Path, &[Mou
     }
     // A file as an absolute path, like the rootfs: the output loads the same from anywhere.
     let seccomp = match &s.seccomp {
-        crate::confine::SeccompChoice::File(p) => crate::run::absolute(p).display().to_string(),
+        crate::confine::SeccompChoice::File(p) => {
+            crate::settings::absolute(p).display().to_string()
+        }
         other => other.name(),
     };
     let _ = writeln!(w, "\n[seccomp]\npath = {}", q(&seccomp));

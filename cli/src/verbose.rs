@@ -9,7 +9,7 @@ use hakoniwa::{Mount, Namespace};
 
 use crate::config::LandlockResource;
 use crate::printable::printable;
-use crate::run::Settings;
+use crate::settings::Settings;
 
 /// The original's names of namespaces (`CGROUP`, `MOUNT`, ...), sorted as it sorted them.
 pub fn namespace_names(unshared: &[Namespace]) -> Vec<String> {

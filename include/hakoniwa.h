@@ -993,16 +993,6 @@ int hakoniwa_container_init(hakoniwa_container_t *c, int on);
 int hakoniwa_container_runctl(hakoniwa_container_t *c, uint32_t ctl);
 
 /**
- * A container from one JSON document (schema: `docs/container.md`, version 1), so that
- * bindings reach every option without new symbols. On success `*result` is a new
- * container; on error (`HAKONIWA_ERROR_INVALID_ARGUMENT`) the message names the offending
- * field.
- *
- * Thread-safe.
- */
-int hakoniwa_container_from_json(const char *json, hakoniwa_container_t **result);
-
-/**
  * The code of the calling thread's last error (`HAKONIWA_OK` if none).
  *
  * Thread-safe: each thread has its own last error.
@@ -1047,6 +1037,16 @@ int hakoniwa_last_error_errno(void);
  * Thread-safe: each thread has its own last error.
  */
 void hakoniwa_last_error_clear(void);
+
+/**
+ * A container from one JSON document (schema: `docs/container.md`, version 1), so that
+ * bindings reach every option without new symbols. On success `*result` is a new
+ * container; on error (`HAKONIWA_ERROR_INVALID_ARGUMENT`) the message names the offending
+ * field.
+ *
+ * Thread-safe.
+ */
+int hakoniwa_container_from_json(const char *json, hakoniwa_container_t **result);
 
 /**
  * Free a string returned by the library (`hakoniwa_status_to_json`,

@@ -651,22 +651,3 @@ pub extern "C" fn hakoniwa_container_runctl(c: *mut hakoniwa_container_t, ctl: u
         Ok(())
     })
 }
-
-/// A container from one JSON document (schema: `docs/container.md`, version 1), so that
-/// bindings reach every option without new symbols. On success `*result` is a new
-/// container; on error (`HAKONIWA_ERROR_INVALID_ARGUMENT`) the message names the offending
-/// field.
-///
-/// Thread-safe.
-#[no_mangle]
-pub extern "C" fn hakoniwa_container_from_json(
-    json: *const c_char,
-    result: *mut *mut hakoniwa_container_t,
-) -> c_int {
-    guard_code(|| {
-        let result = out(result, "result")?;
-        let c = crate::json_config::container(text(json, "json")?)?;
-        *result = new_handle(c);
-        Ok(())
-    })
-}

@@ -2,14 +2,18 @@
 //! (documented in `docs/container.md`). Unknown fields are errors, so a typo is never
 //! silently ignored; every error names the field.
 
+use std::ffi::{c_char, c_int};
+
 use serde_json::{Map, Value};
 
 use hakoniwa::landlock::Ruleset;
 use hakoniwa::seccomp::Seccomp;
 use hakoniwa::{Container, Network, Pasta};
 
+use crate::args::{out, text};
 use crate::container::{hakoniwa_container_t, seccomp_by_name};
-use crate::error::{Failure, Result};
+use crate::error::{guard_code, Failure, Result};
+use crate::handles::new_handle;
 
 fn bad(field: &str, why: impl std::fmt::Display) -> Failure {
     Failure::invalid(format!("container JSON: {field}: {why}"))
@@ -357,6 +361,25 @@ const FIELDS: &[&str] = &[
     "runctl",
     "init",
 ];
+
+/// A container from one JSON document (schema: `docs/container.md`, version 1), so that
+/// bindings reach every option without new symbols. On success `*result` is a new
+/// container; on error (`HAKONIWA_ERROR_INVALID_ARGUMENT`) the message names the offending
+/// field.
+///
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn hakoniwa_container_from_json(
+    json: *const c_char,
+    result: *mut *mut hakoniwa_container_t,
+) -> c_int {
+    guard_code(|| {
+        let result = out(result, "result")?;
+        let c = container(text(json, "json")?)?;
+        *result = new_handle(c);
+        Ok(())
+    })
+}
 
 /// Parse a version-1 container document.
 pub(crate) fn container(json: &str) -> Result<hakoniwa_container_t> {

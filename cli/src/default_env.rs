@@ -4,17 +4,19 @@
 //! with two defaults a program can hardly do without:
 //! - `PATH` = [`hakoniwa::DEFAULT_PATH`] unless given: compilers and shells run helpers by
 //!   name (`cc` runs `ld`), so an empty `PATH` breaks them;
-//! - `TERM` = the caller's `TERM` when stdin is a terminal and `TERM` is set and not given:
-//!   full-screen programs need it, and it says nothing about the caller beyond the terminal.
+//! - `TERM` = the caller's `TERM` when one of stdin, stdout, stderr is a terminal (the
+//!   program then gets one: the relayed pseudo-terminal or, with `--no-pty`, the caller's)
+//!   and `TERM` is set and not given: full-screen programs and colour output need it, and it
+//!   says nothing about the caller beyond the terminal.
 
 /// The environment to pass: `given` (in order), then the defaults it lacks.
-pub fn default_env(given: &[(String, String)], stdin_is_terminal: bool) -> Vec<(String, String)> {
+pub fn default_env(given: &[(String, String)], on_a_terminal: bool) -> Vec<(String, String)> {
     let mut env = given.to_vec();
     let has = |env: &[(String, String)], k: &str| env.iter().any(|(n, _)| n == k);
     if !has(&env, "PATH") {
         env.push(("PATH".into(), hakoniwa::DEFAULT_PATH.into()));
     }
-    if stdin_is_terminal && !has(&env, "TERM") {
+    if on_a_terminal && !has(&env, "TERM") {
         if let Ok(term) = std::env::var("TERM") {
             env.push(("TERM".into(), term));
         }
@@ -22,10 +24,13 @@ pub fn default_env(given: &[(String, String)], stdin_is_terminal: bool) -> Vec<(
     env
 }
 
-/// Whether the CLI's stdin (which the program inherits) is a terminal.
-pub fn stdin_is_terminal() -> bool {
+/// Whether one of the CLI's stdin, stdout, stderr (which the program inherits, or gets a
+/// pseudo-terminal in place of) is a terminal.
+pub fn a_stream_is_terminal() -> bool {
     use std::io::IsTerminal;
     std::io::stdin().is_terminal()
+        || std::io::stdout().is_terminal()
+        || std::io::stderr().is_terminal()
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use hakoniwa::{Container, ExitReason, Mount, Namespace, Rlimit, Runctl};
 use crate::cli::RunArgs;
 use crate::confine::apply_confinement;
 use crate::death;
-use crate::default_env::{default_env, stdin_is_terminal};
+use crate::default_env::{a_stream_is_terminal, default_env};
 use crate::exit_code::{self, CliError};
 use crate::json_status::Sink;
 use crate::lookup::{Missing, SandboxView};
@@ -295,7 +295,7 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
             m.clone()
         }
     };
-    let envs = default_env(&s.envs, stdin_is_terminal());
+    let envs = default_env(&s.envs, a_stream_is_terminal());
     crate::verbose::plan(
         s,
         &unshared,

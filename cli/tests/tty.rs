@@ -277,10 +277,19 @@ fn kill_zero_sigkill_from_inside_reaches_neither_hakoniwa_nor_a_pipeline_peer() 
 
 #[test]
 fn term_is_passed_when_stdin_is_a_terminal() {
+    term_is_passed_for("term", "");
+}
+
+#[test]
+fn term_is_passed_when_only_stdout_is_a_terminal() {
+    term_is_passed_for("term-out", " </dev/null");
+}
+
+fn term_is_passed_for(tag: &str, redirect: &str) {
     let t = Tty::start(
-        "term",
+        tag,
         &format!(
-            "{} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'",
+            "{} run -- sh -c 'echo TERM=[$TERM] PATH=[$PATH]; sleep 30'{redirect}",
             hk()
         ),
     );

@@ -193,6 +193,37 @@ pub extern "C" fn hakoniwa_command_wait_timeout(cmd: *mut hakoniwa_command_t, ms
     })
 }
 
+/// Give the sandbox a terminal of its own (`on` != 0): it runs in a session of its own whose
+/// controlling terminal is the first of the program's stdin, stdout, stderr that is a
+/// terminal (typically the slave of a pseudo-terminal the caller opened and relays; set
+/// the streams with `hakoniwa_command_stdio(..., HAKONIWA_STDIO_FD, slave)`). Ctrl-C and
+/// Ctrl-Z typed there reach the program, and nothing in the sandbox can reach the caller's
+/// own terminal. A program stopped by a terminal stop signal stays stopped until
+/// `hakoniwa_child_signal(child, SIGCONT)`. When none of the streams is a terminal the
+/// spawn fails with `HAKONIWA_ERROR_CONFIG`.
+#[no_mangle]
+pub extern "C" fn hakoniwa_command_controlling_terminal(
+    cmd: *mut hakoniwa_command_t,
+    on: c_int,
+) -> c_int {
+    with(cmd, |c| {
+        c.controlling_terminal(on != 0);
+        Ok(())
+    })
+}
+
+/// Check the command and its container as `hakoniwa_command_spawn` would, and build the
+/// complete plan, without running anything: 0, or the same error code and last error
+/// (stage `config`) a spawn would give for the configuration. Errors only the kernel can
+/// report (a mount that fails, a missing program) still come from the spawn alone.
+#[no_mangle]
+pub extern "C" fn hakoniwa_command_prepare(cmd: *mut hakoniwa_command_t) -> c_int {
+    with(cmd, |c| {
+        c.prepare()?;
+        Ok(())
+    })
+}
+
 /// Start the program. On success `*result` is the running child (free it with
 /// `hakoniwa_child_free`, which kills it if it still runs). A setup failure returns
 /// `HAKONIWA_ERROR_SETUP` with the stage, path and errno in the last error.

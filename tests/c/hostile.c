@@ -134,6 +134,8 @@ static void round_of_calls(void) {
         BAD(hakoniwa_command_stdio(h, HAKONIWA_STDOUT, HAKONIWA_STDIO_NULL, -1));
         BAD(hakoniwa_command_preserve_fd(h, 0, 5));
         BAD(hakoniwa_command_wait_timeout(h, 10));
+        BAD(hakoniwa_command_controlling_terminal(h, 1));
+        BAD(hakoniwa_command_prepare(h));
         BAD(hakoniwa_command_spawn(h, &child));
         BAD(hakoniwa_command_status(h, &st));
         BAD(hakoniwa_command_output(h, &st, &buf, &len, NULL, NULL));

@@ -54,6 +54,27 @@ int main(void) {
     CHECK(strcmp(hakoniwa_last_error_stage(), "config") == 0);
     CHECK(strstr(hakoniwa_last_error_message(), "not restricted") != NULL);
 
+    /* prepare finds the same configuration error without running anything, and accepts a
+     * good command. */
+    hakoniwa_last_error_clear();
+    FAILS(hakoniwa_command_prepare(badcmd), HAKONIWA_ERROR_LANDLOCK);
+    CHECK(strcmp(hakoniwa_last_error_stage(), "config") == 0);
+    CHECK(strstr(hakoniwa_last_error_message(), "not restricted") != NULL);
+    OK(hakoniwa_command_prepare(cmd));
+
+    /* A terminal of its own needs a terminal on one of the streams. */
+    hakoniwa_command_t *noterm = NULL;
+    OK(hakoniwa_command_new(c, "/bin/true", &noterm));
+    OK(hakoniwa_command_stdio(noterm, HAKONIWA_STDIN, HAKONIWA_STDIO_NULL, -1));
+    OK(hakoniwa_command_stdio(noterm, HAKONIWA_STDOUT, HAKONIWA_STDIO_NULL, -1));
+    OK(hakoniwa_command_stdio(noterm, HAKONIWA_STDERR, HAKONIWA_STDIO_NULL, -1));
+    OK(hakoniwa_command_controlling_terminal(noterm, 1));
+    FAILS(hakoniwa_command_prepare(noterm), HAKONIWA_ERROR_CONFIG);
+    CHECK(strstr(hakoniwa_last_error_message(), "is a terminal") != NULL);
+    FAILS(hakoniwa_command_spawn(noterm, &child), HAKONIWA_ERROR_CONFIG);
+    CHECK(child == NULL);
+    hakoniwa_command_free(noterm);
+
     hakoniwa_last_error_clear();
     CHECK(hakoniwa_last_error_message() == NULL && hakoniwa_last_error_code() == HAKONIWA_OK);
     hakoniwa_command_free(badcmd);

@@ -242,11 +242,7 @@ mod tests {
     use super::*;
 
     fn map(container_id: u32, host_id: u32, count: u32) -> IdMap {
-        IdMap {
-            container_id,
-            host_id,
-            count,
-        }
+        IdMap::ranges(&[(container_id, host_id, count)])[0]
     }
 
     fn refusal(maps: &[IdMap]) -> String {

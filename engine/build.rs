@@ -87,6 +87,12 @@ fn build_init() {
         "target-feature=+crt-static",
     ])
     .args(["-C", "link-arg=-nostartfiles", "-C", "link-arg=-nostdlib"])
+    // On musl targets rustc adds its own self-contained C start files unless told not to.
+    .args(if target.contains("musl") {
+        &["-C", "link-self-contained=no"][..]
+    } else {
+        &[][..]
+    })
     .args([
         "-C",
         "link-arg=-static",

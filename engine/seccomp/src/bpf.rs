@@ -59,7 +59,7 @@ pub const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> SockFilter {
 }
 
 /// A jump target, resolved at assembly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Label(usize);
 
 enum Item {
@@ -111,6 +111,19 @@ impl Asm {
     /// Emit an unconditional jump.
     pub fn ja(&mut self, l: Label) {
         self.items.push(Item::Ja(l));
+    }
+
+    /// Instructions emitted so far, not counting long-jump trampolines.
+    pub fn len(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| !matches!(i, Item::Bind(_)))
+            .count()
+    }
+
+    /// Whether nothing was emitted yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Resolve labels and produce the program.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use hakoniwa_seccomp::interp::{run, SeccompData};
-use hakoniwa_seccomp::{Action, Arch, CmpOp, Policy, SockFilter};
+use hakoniwa_seccomp::{Action, Arch, CmpOp, Policy, SockFilter, SyscallRules};
 
 /// Numbers beyond the table that are still checked.
 pub const OUT_OF_RANGE: &[u32] = &[
@@ -45,32 +45,45 @@ fn around(v: u64) -> Vec<u64> {
 /// conditioned argument takes values around its constant (masked variants included) while
 /// the others hold their constants, so AND-ed conditions are exercised together.
 pub fn arg_vectors(policies: &[&Policy]) -> Vec<[u64; 6]> {
-    let mut out = vec![[0xffff_ffff; 6], [1 << 32; 6]];
+    let mut out = Vec::new();
     for p in policies {
         for s in p.syscalls() {
-            for r in &s.rules {
-                let mut base = [0u64; 6];
-                for c in &r.conditions {
-                    base[c.arg as usize] = c.value;
-                }
-                out.push(base);
-                for c in &r.conditions {
-                    let mut values = around(c.value);
-                    if let CmpOp::MaskedEq(m) = c.op {
-                        values.extend(around(c.value | !m));
-                        values.extend(around(c.value & m));
-                        values.push(!c.value);
-                        values.push(c.value ^ m);
-                    }
-                    for v in values {
-                        let mut a = base;
-                        a[c.arg as usize] = v;
-                        out.push(a);
-                    }
-                }
+            out.extend(syscall_vectors(s));
+        }
+    }
+    finish(out)
+}
+
+/// [`arg_vectors`] for the rules of one system call.
+pub fn syscall_vectors(s: &SyscallRules) -> Vec<[u64; 6]> {
+    let mut out = Vec::new();
+    for r in &s.rules {
+        let mut base = [0u64; 6];
+        for c in &r.conditions {
+            base[c.arg as usize] = c.value;
+        }
+        out.push(base);
+        for c in &r.conditions {
+            let mut values = around(c.value);
+            if let CmpOp::MaskedEq(m) = c.op {
+                values.extend(around(c.value | !m));
+                values.extend(around(c.value & m));
+                values.push(!c.value);
+                values.push(c.value ^ m);
+            }
+            for v in values {
+                let mut a = base;
+                a[c.arg as usize] = v;
+                out.push(a);
             }
         }
     }
+    finish(out)
+}
+
+/// Sorted, without duplicates, zeros and all-ones first.
+fn finish(mut out: Vec<[u64; 6]>) -> Vec<[u64; 6]> {
+    out.extend([[0xffff_ffff; 6], [1 << 32; 6]]);
     out.sort_unstable();
     out.dedup();
     out.retain(|a| *a != [0; 6] && *a != [u64::MAX; 6]);

@@ -102,10 +102,22 @@ impl Gen {
         }
     }
 
+    /// With `own`, emit what `f` emits followed by its own pool; otherwise in the pool
+    /// that is open.
+    fn with_pool_if(&mut self, own: bool, f: impl FnOnce(&mut Self)) {
+        if own {
+            self.with_pool(f)
+        } else {
+            f(self)
+        }
+    }
+
+    /// A fresh label.
     pub(crate) fn label(&mut self) -> Label {
         self.asm.label()
     }
 
+    /// Note an edge to `l`: what the accumulator holds there is what all its edges agree on.
     fn arrive(&mut self, l: Label) {
         let acc = self.acc;
         self.incoming
@@ -405,11 +417,13 @@ pub fn compile_with_exit_hook(policy: &Policy) -> Result<Vec<SockFilter>, Error>
 fn compile_inner(policy: &Policy, notify: Option<u32>) -> Result<Vec<SockFilter>, Error> {
     let items = intervals(policy, notify);
     let foreign = policy.foreign_audit_arches();
+    // The arch check: two loads, one `jeq` per arch, at most two `ret`s.
     let header = 5 + foreign.len();
+    let one_pool = header + estimate(&items) <= POOL_SPAN;
     let mut g = Gen::new();
     let program = |g: &mut Gen| {
         let native = g.label();
-        g.with_pool_if(header + estimate(&items) > POOL_SPAN, |g| {
+        g.with_pool_if(!one_pool, |g| {
             // Architecture check.
             g.load(OFF_ARCH);
             let audit = policy.native_arch().audit();
@@ -438,22 +452,6 @@ fn compile_inner(policy: &Policy, notify: Option<u32>) -> Result<Vec<SockFilter>
         g.load(OFF_NR);
         g.search(&items);
     };
-    if header + estimate(&items) <= POOL_SPAN {
-        g.with_pool(program);
-    } else {
-        program(&mut g);
-    }
+    g.with_pool_if(one_pool, program);
     g.asm.assemble()
-}
-
-impl Gen {
-    /// With `own`, emit what `f` emits followed by its own pool; otherwise in the pool
-    /// that is open.
-    fn with_pool_if(&mut self, own: bool, f: impl FnOnce(&mut Self)) {
-        if own {
-            self.with_pool(f)
-        } else {
-            f(self)
-        }
-    }
 }

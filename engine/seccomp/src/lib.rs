@@ -22,8 +22,8 @@
 //! (356 system calls) that is 109 instructions, 175 with the set-id rules (the earlier
 //! search over every listed number with leaves of four `jeq` took 861 and 1060); the mean
 //! path over the table is 10 instructions (longest 21, ioctl's terminal checks, including
-//! the arch check) against 458 for seccompiler's layout. Installing it measured ~60 µs
-//! against ~170 µs for the earlier search and ~600 µs for seccompiler's program. 64-bit
+//! the arch check) against 458 for seccompiler's layout. Installing it measured ~50 µs
+//! against ~160 µs for the earlier search and ~600 µs for seccompiler's program. 64-bit
 //! comparisons are done on the high and low 32-bit words of `seccomp_data.args[i]`, high
 //! word first. Branches farther than 255 instructions get a `ja` trampoline (the default
 //! profile has none); programs over 4096 instructions are refused with [`Error::TooLarge`].

@@ -218,3 +218,65 @@ fn condition(g: &mut Gen, c: &Condition, pass: Label, fail: Label) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Action, Policy};
+
+    fn block(rules: Vec<(Vec<Condition>, Action)>) -> Block {
+        let mut p = Policy::new(Action::Errno(1));
+        for (conditions, action) in rules {
+            p.rule("read", conditions, action).unwrap();
+        }
+        let s = p.syscalls().next().unwrap();
+        Block::new(&s.rules, Action::Errno(1).ret_value())
+    }
+
+    #[test]
+    fn rules_that_cannot_change_the_decision_leave_a_plain_return_value() {
+        let q = Condition::qword;
+        let d = Condition::dword;
+        let allow = Action::Allow.ret_value();
+        // `>= 0` always holds: the rule is unconditional.
+        assert_eq!(
+            block(vec![(vec![q(0, CmpOp::Ge, 0)], Action::Allow)]).constant(),
+            Some(allow)
+        );
+        // A zero mask always holds; `< 0` never does; a rule before the last one that
+        // returns what the last returns changes nothing.
+        assert_eq!(
+            block(vec![
+                (vec![d(1, CmpOp::Lt, 0)], Action::KillProcess),
+                (vec![q(2, CmpOp::Eq, 7)], Action::Allow),
+                (vec![q(3, CmpOp::MaskedEq(0), 5)], Action::Allow),
+            ])
+            .constant(),
+            Some(allow)
+        );
+        // A last rule returning the default returns what falling through returns.
+        assert_eq!(
+            block(vec![(vec![q(2, CmpOp::Eq, 7)], Action::Errno(1))]).constant(),
+            Some(Action::Errno(1).ret_value())
+        );
+        // A rule that can change the decision stays.
+        assert_eq!(
+            block(vec![(vec![q(0, CmpOp::Gt, 0)], Action::Allow)]).constant(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_terminal_checks_load_the_request_once_and_test_it_without_masking_it_first() {
+        let mut p = Policy::new(Action::Allow);
+        crate::terminal::deny_terminal_ioctls(&mut p, false).unwrap();
+        let prog = p.compile().unwrap().instructions;
+        let loads = prog
+            .iter()
+            .filter(|i| i.code == LD_W_ABS && i.k == off_arg_lo(1))
+            .count();
+        assert_eq!(loads, 1, "{prog:?}");
+        // One `and` for the two ranges (`KD*`, `VT_*`) share, none for the single requests.
+        assert_eq!(prog.iter().filter(|i| i.code == ALU_AND_K).count(), 1);
+    }
+}

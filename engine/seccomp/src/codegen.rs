@@ -4,7 +4,7 @@
 //! each: a return value (the default action between listed system calls, one action for a
 //! run of consecutive numbers with the same unconditional action, the x32 action for numbers
 //! `>= 0x40000000` on x86_64, `SECCOMP_RET_USER_NOTIF` for the exit hook's `exit_group`) or
-//! the argument block of one system call ([`crate::argblock`]). Neighbouring intervals with
+//! the argument block of one system call (`argblock.rs`). Neighbouring intervals with
 //! the same return value are merged, and a single number between two intervals with the
 //! same return value becomes an exception of the first (`X y X` is one interval `X` with a
 //! `jeq y`), so the default profile (356 listed system calls) is 34 intervals (66 before

@@ -298,6 +298,143 @@ fn host_proc_is_not_reachable_inside() {
     assert!(out.lines().count() < host_root_mounts + 40);
 }
 
+/// One line of a mountinfo: mount point, per-mount flags among ro/rw/nosuid/nodev/noexec,
+/// the optional (propagation) fields, filesystem type, superblock options.
+struct MountLine {
+    point: String,
+    flags: std::collections::BTreeSet<String>,
+    propagation: Vec<String>,
+    fstype: String,
+    super_opts: String,
+}
+
+fn parse_mountinfo(mi: &str) -> Vec<MountLine> {
+    mi.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let sep = f.iter().position(|x| *x == "-").unwrap();
+            MountLine {
+                point: f[4].to_string(),
+                flags: f[5]
+                    .split(',')
+                    .filter(|o| ["ro", "rw", "nosuid", "nodev", "noexec"].contains(o))
+                    .map(String::from)
+                    .collect(),
+                propagation: f[6..sep].iter().map(|s| s.to_string()).collect(),
+                fstype: f[sep + 1].to_string(),
+                super_opts: f.get(sep + 3).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_default_mount_table_is_the_system_dirs_and_a_covered_proc_with_their_flags() {
+    assert_default_mount_table();
+}
+
+#[test]
+fn without_open_tree_attr_the_default_mount_table_is_the_same() {
+    // Kernels before 6.15 (or a filter) refuse open_tree_attr: the child then clones with
+    // open_tree and sets the flags with mount_setattr. A filter in a forked copy of this
+    // process makes the call fail with ENOSYS for the sandbox it starts.
+    let code = in_forked_process(|| {
+        no_open_tree_attr::without_open_tree_attr();
+        assert_default_mount_table();
+        true
+    });
+    assert_eq!(code, OK);
+}
+
+/// The mount table of the default sandbox (`rootfs("/")`), read inside it: exactly the
+/// host's system directories, read-only, `nosuid`, `nodev`; a read-only tmpfs root; one
+/// procfs with its read-only covers and masks (those this kernel has), none propagating.
+fn assert_default_mount_table() {
+    use hakoniwa::{PROC_MASKED, PROC_READONLY};
+    let (code, out, err) = sh(
+        &sandbox(),
+        "cat /proc/self/mountinfo; echo ==; \
+         for f in /proc/*; do [ -c $f ] && echo \"$f $(stat -c %t:%T $f)\"; done; true",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (mi, nodes) = out.split_once("==\n").unwrap();
+    let lines = parse_mountinfo(mi);
+    let set = |s: &str| -> std::collections::BTreeSet<String> {
+        s.split(',').map(String::from).collect()
+    };
+    // What the host's kernel and root have decide which entries exist.
+    let host_proc = |n: &str| std::fs::symlink_metadata(Path::new("/proc").join(n)).ok();
+    // (mount point, flags it must have, filesystem type when the engine chooses it)
+    let mut expected: Vec<(String, &str, Option<&str>)> = vec![
+        ("/".into(), "ro,nosuid,nodev", Some("tmpfs")),
+        ("/proc".into(), "rw,nosuid,nodev,noexec", Some("proc")),
+    ];
+    for d in HOST_ROOT_DIRS {
+        if Path::new("/")
+            .join(d)
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_dir())
+        {
+            expected.push((format!("/{d}"), "ro,nosuid,nodev", None));
+        }
+    }
+    for n in PROC_READONLY {
+        if host_proc(n).is_some() {
+            expected.push((format!("/proc/{n}"), "ro,nosuid,nodev,noexec", Some("proc")));
+        }
+    }
+    let mut masked_files = Vec::new();
+    for n in PROC_MASKED {
+        match host_proc(n) {
+            Some(m) if m.is_dir() => expected.push((
+                format!("/proc/{n}"),
+                "ro,nosuid,nodev,noexec",
+                Some("tmpfs"),
+            )),
+            Some(_) => {
+                expected.push((format!("/proc/{n}"), "ro", None));
+                masked_files.push(format!("/proc/{n}"));
+            }
+            None => {}
+        }
+    }
+    let mut points: Vec<&str> = lines.iter().map(|l| l.point.as_str()).collect();
+    points.sort();
+    let mut want: Vec<&str> = expected.iter().map(|e| e.0.as_str()).collect();
+    want.sort();
+    assert_eq!(points, want, "exactly these mounts, each once:\n{mi}");
+    for (point, flags, fstype) in &expected {
+        let l = lines.iter().find(|l| &l.point == point).unwrap();
+        let must = set(flags);
+        assert!(l.flags.is_superset(&must), "{point} lacks {flags}:\n{mi}");
+        let ro = must.contains("ro");
+        assert_eq!(l.flags.contains("ro"), ro, "{point} read-only {ro}:\n{mi}");
+        assert_eq!(l.flags.contains("rw"), !ro, "{point} read-only {ro}:\n{mi}");
+        assert!(l.propagation.is_empty(), "{point} propagates:\n{mi}");
+        if let Some(t) = fstype {
+            assert_eq!(&l.fstype, t, "{point}:\n{mi}");
+        }
+    }
+    let opts = |p: &str| &lines.iter().find(|l| l.point == p).unwrap().super_opts;
+    assert!(set(opts("/")).contains("mode=755"), "{mi}");
+    for n in PROC_MASKED {
+        if host_proc(n).is_some_and(|m| m.is_dir()) {
+            let o = set(opts(&format!("/proc/{n}")));
+            assert!(
+                o.contains("size=0k") && o.contains("mode=000"),
+                "{n}: {o:?}"
+            );
+        }
+    }
+    // A masked file is the null device (1:3), read-only.
+    for f in &masked_files {
+        assert!(
+            nodes.contains(&format!("{f} 1:3")),
+            "{f} is not /dev/null:\n{nodes}"
+        );
+    }
+}
+
 #[test]
 fn custom_rootfs_from_a_busybox_tree() {
     let busybox = Path::new("/bin/busybox");

@@ -26,7 +26,10 @@
 //!    supervisor is killed).
 //! 7. Cost is linear: steps come ordered by depth, siblings adjacent, so a step's parent
 //!    directory is resolved once for all its siblings; a mount point just made is attached
-//!    by name in it. A read-only bind costs `open_tree_attr`, `mkdirat`, `move_mount`.
+//!    by name in it. A read-only bind costs `open_tree_attr`, `mkdirat`, `move_mount`. The
+//!    covers of a procfs are attached by name in it too: a read-only entry costs
+//!    `open_tree_attr`, `move_mount`, a masked file (whose `/dev/null` clone got its flags
+//!    when it was cloned) one `move_mount`.
 
 use core::cell::Cell;
 use core::ffi::CStr;
@@ -58,7 +61,7 @@ pub fn setup(
         slot.set(fd);
     }
 
-    let binds_set = clone_sources(plan)?;
+    let attrs_set = clone_sources(plan)?;
     let source = |i: u32| -> Result<RawFd, Fail> {
         plan.source_fds
             .get(i as usize)
@@ -92,7 +95,7 @@ pub fn setup(
     let mut parent = Parent::new();
     for (i, op) in plan.ops.iter().enumerate() {
         parent.forget_covered(op.target.to_bytes());
-        apply(root, scratch, binds_set, op, &source, buf, &mut parent).map_err(|f| {
+        apply(root, scratch, attrs_set, op, &source, buf, &mut parent).map_err(|f| {
             if f.index == NO_INDEX {
                 Fail {
                     index: i as u32,
@@ -136,6 +139,8 @@ struct Parent {
     /// The directory, relative to the root (no leading slash); empty with `fd == -1`.
     path: PathBuf,
     fd: RawFd,
+    /// `fd` is the root's own descriptor (the root directory itself), not ours to close.
+    borrowed: bool,
 }
 
 impl Parent {
@@ -143,15 +148,17 @@ impl Parent {
         Parent {
             path: PathBuf::new(),
             fd: -1,
+            borrowed: false,
         }
     }
 
     /// Close the cached descriptor.
     fn forget(&mut self) {
-        if self.fd >= 0 {
+        if self.fd >= 0 && !self.borrowed {
             sys::close(self.fd);
         }
         self.fd = -1;
+        self.borrowed = false;
         self.path.truncate(0);
     }
 
@@ -176,6 +183,12 @@ impl Parent {
             return Ok(self.fd);
         }
         self.forget();
+        if dir.is_empty() {
+            // The root's descriptor is that directory already (no lookup, nothing to close).
+            self.fd = root;
+            self.borrowed = true;
+            return Ok(root);
+        }
         let fd = path::ensure_dir(root, dir, buf, create)?;
         if self.path.set(dir).is_ok() {
             self.fd = fd;
@@ -312,27 +325,49 @@ fn bind_attrs(readonly: bool, dev: bool) -> u64 {
     set
 }
 
+/// The flags a source clone gets for the step that attaches it: a bind's (see
+/// [`bind_attrs`]), a mask's `/dev/null` (read-only) and a devfs node's (read-only, `nosuid`,
+/// `noexec`); nothing for a rootdir, which gets its own below.
+fn source_attrs(op: &MountOp<'_>) -> impl Iterator<Item = (u32, u64)> {
+    let (first, count, attrs) = match op.kind {
+        MountKind::Bind {
+            source,
+            readonly,
+            dev,
+            ..
+        } => (source, 1, bind_attrs(readonly, dev)),
+        MountKind::Mask { null } => (null, 1, sys::MOUNT_ATTR_RDONLY),
+        MountKind::Devfs { first_node, .. } => (first_node, DEVFS_NODES.len() as u32, NODE_ATTRS),
+        _ => (0, 0, 0),
+    };
+    let console = match op.kind {
+        MountKind::Devfs {
+            console: Some(c), ..
+        } => Some((c, NODE_ATTRS)),
+        _ => None,
+    };
+    (0..count)
+        .map(move |i| (first.saturating_add(i), attrs))
+        .chain(console)
+}
+
+/// The flags of a device node bound into a devfs: read-only, so the node still works as
+/// the device but the host's inode cannot be chmod-ed, chown-ed or touched (as root,
+/// `chmod 000 /dev/null` would break the host).
+const NODE_ATTRS: u64 = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC;
+
 /// Clone every source with `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)`, before anything is
-/// mounted. A bind's source gets its flags (and private propagation) in the same call with
-/// `open_tree_attr` where the kernel has it (6.15); returns whether every bind's flags are
-/// set that way, else each bind sets them before it is attached (setting them twice is
-/// harmless).
+/// mounted. A source gets the flags of the step that attaches it (and private propagation)
+/// in the same call with `open_tree_attr` where the kernel has it (6.15); returns whether
+/// every such source got them that way, else each step sets them before it attaches its
+/// source (setting them twice is harmless).
 fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
     const FLAGS: u32 = sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE;
     for slot in plan.source_fds {
         slot.set(-1);
     }
     let mut all_set = true;
-    for op in plan.ops {
-        let MountKind::Bind {
-            source,
-            readonly,
-            dev,
-            ..
-        } = op.kind
-        else {
-            continue;
-        };
+    for (source, attrs) in plan.ops.iter().flat_map(source_attrs) {
         let (Some(src), Some(slot)) = (
             plan.sources.get(source as usize),
             plan.source_fds.get(source as usize),
@@ -344,7 +379,6 @@ fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
         }
         let mut fd = None;
         if all_set {
-            let attrs = bind_attrs(readonly, dev);
             match sys::open_tree_attr(sys::AT_FDCWD, src, FLAGS, attrs, sys::MS_PRIVATE) {
                 Ok(f) => fd = Some(f),
                 // An older kernel (ENOSYS), a filter, or a failure open_tree reports again.
@@ -485,7 +519,7 @@ fn attach_owned(mnt: RawFd, target: RawFd) -> SysResult<()> {
 fn apply(
     root: RawFd,
     scratch: bool,
-    binds_set: bool,
+    attrs_set: bool,
     op: &MountOp<'_>,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
@@ -501,7 +535,7 @@ fn apply(
             dev,
         } => {
             let src = source(s)?;
-            if !binds_set {
+            if !attrs_set {
                 sys::mount_setattr_fd(src, true, bind_attrs(readonly, dev), 0, sys::MS_PRIVATE)
                     .at(Stage::Mount, NO_INDEX)?;
             }
@@ -547,7 +581,7 @@ fn apply(
         } => {
             let t = open_mount_point(root, target, create, buf, parent)
                 .at(Stage::MountTarget, NO_INDEX)?;
-            devfs(t, first_node, console, source, buf)
+            devfs(t, first_node, console, attrs_set, source, buf)
         }
         MountKind::Dir { mode } => {
             let fd = open_mount_point(root, target, create, buf, parent)
@@ -611,66 +645,116 @@ fn apply(
                 .at(Stage::MountTarget, NO_INDEX)
         }
         MountKind::Mask { null } => {
-            let Some(t) = proc_entry(root, target, buf)? else {
+            let Some((dir, name)) = cover_dir(root, target, buf, parent)? else {
                 return Ok(()); // this kernel has no such entry
             };
-            let is_dir = sys::openat(t, c".", sys::O_PATH | sys::O_DIRECTORY | sys::O_CLOEXEC, 0)
-                .map(sys::close)
-                .is_ok();
-            let mnt = if is_dir {
-                new_fs(
-                    c"tmpfs",
-                    &[(c"size", c"0"), (c"mode", c"0000")],
-                    sys::MOUNT_ATTR_RDONLY
-                        | sys::MOUNT_ATTR_NOSUID
-                        | sys::MOUNT_ATTR_NODEV
-                        | sys::MOUNT_ATTR_NOEXEC,
-                )
-            } else {
-                // Each mask op has its own clone of /dev/null (a detached mount is used once).
-                let n = source(null)?;
-                sys::mount_setattr_fd(n, false, sys::MOUNT_ATTR_RDONLY, 0, 0).map(|()| n)
-            };
-            match mnt {
-                Ok(m) if is_dir => attach_owned(m, t).at(Stage::ProcMask, NO_INDEX),
-                Ok(m) => attach(m, t).at(Stage::ProcMask, NO_INDEX),
-                Err(e) => {
-                    sys::close(t);
-                    Err(Fail::new(Stage::ProcMask, e, NO_INDEX))
-                }
-            }
+            mask(dir, name, source(null).ok(), attrs_set, buf).at(Stage::ProcMask, NO_INDEX)
         }
         MountKind::ReadOnly => {
-            let Some(t) = proc_entry(root, target, buf)? else {
+            let Some((dir, name)) = cover_dir(root, target, buf, parent)? else {
                 return Ok(()); // this kernel has no such entry
             };
-            let r = sys::open_tree(
-                t,
-                c"",
-                sys::OPEN_TREE_CLONE
-                    | sys::OPEN_TREE_CLOEXEC
-                    | sys::AT_EMPTY_PATH
-                    | sys::AT_RECURSIVE,
-            )
-            .and_then(|m| {
-                sys::mount_setattr_fd(
-                    m,
-                    true,
-                    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID,
-                    0,
-                    0,
-                )
-                .map(|()| m)
-            });
-            match r {
-                Ok(m) => attach_owned(m, t).at(Stage::ProcMask, NO_INDEX),
-                Err(e) => {
-                    sys::close(t);
-                    Err(Fail::new(Stage::ProcMask, e, NO_INDEX))
-                }
-            }
+            read_only(dir, name, buf).at(Stage::ProcMask, NO_INDEX)
         }
     }
+}
+
+/// The directory that holds a cover's target (cached in `parent`) and the target's name in
+/// it; `None` where the directory is missing. Nothing is created.
+fn cover_dir<'t>(
+    root: RawFd,
+    target: &'t [u8],
+    buf: &mut PathBuf,
+    parent: &mut Parent,
+) -> Result<Option<(RawFd, &'t [u8])>, Fail> {
+    let (dir, name) = path::split_last(path::relative(target));
+    if name.is_empty() || name == b"." || name == b".." {
+        return Err(Fail::new(Stage::ProcMask, sys::EINVAL, NO_INDEX));
+    }
+    match parent.open(root, dir, buf, false) {
+        Ok(fd) => Ok(Some((fd, name))),
+        Err(sys::ENOENT) => Ok(None),
+        Err(e) => Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+    }
+}
+
+/// Whether `name` in `dir` is a directory (not following a final symlink).
+fn is_dir(dir: RawFd, name: &CStr) -> bool {
+    let flags = sys::O_PATH | sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_CLOEXEC;
+    sys::openat(dir, name, flags, 0).map(sys::close).is_ok()
+}
+
+/// Mask `name` in `dir`: the `/dev/null` clone `null` (made read-only here unless
+/// `attrs_set`) over a file, an empty read-only tmpfs over a directory. The plan gives a
+/// clone where the host's procfs has a file and none for a directory; where the entry
+/// turns out to be a directory after all, the tmpfs covers it. A missing entry is skipped.
+/// Covers are attached by name: `move_mount` does not follow a final symlink.
+fn mask(
+    dir: RawFd,
+    name: &[u8],
+    null: Option<RawFd>,
+    attrs_set: bool,
+    buf: &mut PathBuf,
+) -> SysResult<()> {
+    buf.set(name)?;
+    if let Some(n) = null {
+        let r = if attrs_set {
+            Ok(())
+        } else {
+            sys::mount_setattr_fd(n, false, sys::MOUNT_ATTR_RDONLY, 0, 0)
+        };
+        match r.and_then(|()| sys::move_mount_at(n, dir, buf.as_cstr())) {
+            Ok(()) | Err(sys::ENOENT) => return Ok(()),
+            Err(e) if !is_dir(dir, buf.as_cstr()) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let m = new_fs(
+        c"tmpfs",
+        &[(c"size", c"0"), (c"mode", c"0000")],
+        sys::MOUNT_ATTR_RDONLY
+            | sys::MOUNT_ATTR_NOSUID
+            | sys::MOUNT_ATTR_NODEV
+            | sys::MOUNT_ATTR_NOEXEC,
+    )?;
+    let r = sys::move_mount_at(m, dir, buf.as_cstr());
+    sys::close(m);
+    match r {
+        Err(sys::ENOENT) => Ok(()),
+        r => r,
+    }
+}
+
+/// Make `name` in `dir` read-only (and `nosuid`) with everything below it, by binding it
+/// onto itself: one `open_tree_attr` (Linux 6.15), else `open_tree` and `mount_setattr`.
+/// A missing entry is skipped.
+fn read_only(dir: RawFd, name: &[u8], buf: &mut PathBuf) -> SysResult<()> {
+    const FLAGS: u32 = sys::OPEN_TREE_CLONE
+        | sys::OPEN_TREE_CLOEXEC
+        | sys::AT_RECURSIVE
+        | sys::AT_SYMLINK_NOFOLLOW;
+    const ATTRS: u64 = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID;
+    buf.set(name)?;
+    let m = match sys::open_tree_attr(dir, buf.as_cstr(), FLAGS, ATTRS, 0) {
+        Ok(m) => m,
+        Err(sys::ENOENT) => return Ok(()),
+        // An older kernel (ENOSYS) or a filter: the two calls report a real failure.
+        Err(_) => {
+            let m = match sys::open_tree(dir, buf.as_cstr(), FLAGS) {
+                Ok(m) => m,
+                Err(sys::ENOENT) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            if let Err(e) = sys::mount_setattr_fd(m, true, ATTRS, 0, 0) {
+                sys::close(m);
+                return Err(e);
+            }
+            m
+        }
+    };
+    let r = sys::move_mount_at(m, dir, buf.as_cstr());
+    sys::close(m);
+    r
 }
 
 /// A minimal /dev on its own tmpfs (`nosuid,noexec`): host device nodes bound onto empty
@@ -679,6 +763,7 @@ fn devfs(
     target: RawFd,
     first_node: u32,
     console: Option<u32>,
+    attrs_set: bool,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     buf: &mut PathBuf,
 ) -> Result<(), Fail> {
@@ -696,27 +781,25 @@ fn devfs(
     // Attach first so the fd can be used as a directory of the live tree.
     sys::move_mount_fd(dev, target).at(Stage::Mount, NO_INDEX)?;
     sys::close(target);
-    let r = devfs_fill(dev, first_node, console, source, buf);
+    let r = devfs_fill(dev, first_node, console, attrs_set, source, buf);
     sys::close(dev);
     r
 }
 
-fn bind_node(dev: RawFd, name: &CStr, src: RawFd) -> SysResult<()> {
+/// Bind the device node clone `src` onto a new empty file `name` of `dev`, with
+/// [`NODE_ATTRS`] (set here unless the clone already has them).
+fn bind_node(dev: RawFd, name: &CStr, src: RawFd, attrs_set: bool) -> SysResult<()> {
     let f = sys::openat(
         dev,
         name,
         sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_CLOEXEC,
         0o666,
     )?;
-    // Read-only: the node still works as the device, but the host's inode cannot be
-    // chmod-ed, chown-ed or touched (as root, `chmod 000 /dev/null` would break the host).
-    let r = sys::mount_setattr_fd(
-        src,
-        false,
-        sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC,
-        0,
-        0,
-    );
+    let r = if attrs_set {
+        Ok(())
+    } else {
+        sys::mount_setattr_fd(src, false, NODE_ATTRS, 0, 0)
+    };
     r.and_then(|()| attach(src, f))
 }
 
@@ -749,12 +832,13 @@ fn devfs_fill(
     dev: RawFd,
     first_node: u32,
     console: Option<u32>,
+    attrs_set: bool,
     source: &dyn Fn(u32) -> Result<RawFd, Fail>,
     _buf: &mut PathBuf,
 ) -> Result<(), Fail> {
     for (i, name) in DEVFS_NODES.iter().enumerate() {
         let src = source(first_node + i as u32)?;
-        bind_node(dev, name, src).at(Stage::Mount, NO_INDEX)?;
+        bind_node(dev, name, src, attrs_set).at(Stage::Mount, NO_INDEX)?;
     }
     let at = |e: i32| Fail::new(Stage::Mount, e, NO_INDEX);
     submount(
@@ -785,21 +869,9 @@ fn devfs_fill(
         sys::symlinkat(to, dev, link).map_err(at)?;
     }
     if let Some(c) = console {
-        bind_node(dev, c"console", source(c)?).map_err(at)?;
+        bind_node(dev, c"console", source(c)?, attrs_set).map_err(at)?;
     }
     Ok(())
-}
-
-/// Open the `/proc` entry `target` (O_PATH, inside `root`) for a mask or a read-only
-/// cover; `None` where this kernel has no such entry.
-fn proc_entry(root: RawFd, target: &[u8], buf: &mut PathBuf) -> Result<Option<RawFd>, Fail> {
-    buf.set(path::relative(target))
-        .at(Stage::ProcMask, NO_INDEX)?;
-    match path::open_in(root, buf.as_cstr(), sys::O_PATH, 0) {
-        Ok(fd) => Ok(Some(fd)),
-        Err(sys::ENOENT) => Ok(None),
-        Err(e) => Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
-    }
 }
 
 #[cfg(test)]

@@ -134,6 +134,14 @@ pub fn split_last(path: &[u8]) -> (&[u8], &[u8]) {
 /// `ENOENT`.
 pub fn ensure_dir(root: RawFd, path: &[u8], buf: &mut PathBuf, create: bool) -> SysResult<RawFd> {
     let rel = relative(path);
+    // Usually the whole directory exists: one lookup instead of one per component (the walk
+    // below resolves the same prefixes the same way, so only a failure needs it).
+    buf.set(rel)?;
+    match open_in(root, buf.as_cstr(), sys::O_PATH | sys::O_DIRECTORY, 0) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if !create => return Err(e),
+        Err(_) => {}
+    }
     buf.set(b"")?;
     let mut dir = open_in(root, c".", sys::O_PATH | sys::O_DIRECTORY, 0)?;
     for comp in rel

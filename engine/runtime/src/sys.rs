@@ -17,6 +17,7 @@ pub type SysResult<T> = Result<T, i32>;
 pub const AT_FDCWD: i32 = -100;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 pub const AT_RECURSIVE: u32 = 0x8000;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 
 pub const O_RDONLY: u64 = 0;
 pub const O_WRONLY: u64 = 1;

@@ -3,6 +3,8 @@
 
 use hakoniwa::Container;
 
+pub mod no_open_tree_attr;
+
 /// The default sandbox plus the host's system directories.
 pub fn sandbox() -> Container {
     let mut c = Container::new();

@@ -674,7 +674,8 @@ fn cover_dir<'t>(
     match parent.open(root, dir, buf, false) {
         Ok(fd) => Ok(Some((fd, name))),
         Err(sys::ENOENT) => Ok(None),
-        Err(e) => Err(Fail::new(Stage::ProcMask, e, NO_INDEX)),
+        // Resolving a path in the new root, as for any mount point (ENOSYS: no openat2).
+        Err(e) => Err(Fail::new(Stage::MountTarget, e, NO_INDEX)),
     }
 }
 

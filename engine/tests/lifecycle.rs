@@ -32,6 +32,39 @@ fn non_cloexec_host_fd_is_not_visible_inside() {
 }
 
 #[test]
+fn an_inherited_stdout_marked_close_on_exec_still_reaches_the_program() {
+    // Descriptor 1 stays where it is on the way to the program (no copy is made): the child
+    // must still clear a close-on-exec flag the caller left on it. In a forked copy of this
+    // process, whose descriptor 1 may be replaced.
+    let code = in_forked_process(|| {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: descriptor calls on this forked process's own table.
+        unsafe {
+            assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
+            assert_eq!(libc::dup3(fds[1], 1, libc::O_CLOEXEC), 1);
+            libc::close(fds[1]);
+        }
+        let status = sandbox()
+            .command("/bin/sh")
+            .args(["-c", "echo reached"])
+            .status()
+            .unwrap();
+        // SAFETY: the last write end goes, so the read below ends; `fds[0]` is owned by the
+        // file from now on.
+        let mut read_end = unsafe {
+            libc::close(1);
+            std::fs::File::from_raw_fd(fds[0])
+        };
+        let mut out = String::new();
+        read_end.read_to_string(&mut out).unwrap();
+        status.success() && out == "reached\n"
+    });
+    assert_eq!(code, OK);
+}
+
+#[test]
 fn passed_fd_arrives_at_its_number() {
     let (r, w) = rustix::pipe::pipe().unwrap();
     let mut cmd = sandbox().command("/bin/sh");

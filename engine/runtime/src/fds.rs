@@ -11,13 +11,22 @@ use crate::sys::{self, SysResult};
 pub fn arrange(maps: &[FdMap], scratch: &[Cell<RawFd>]) -> SysResult<()> {
     let top = maps.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
     // Pass 1: duplicate every source above all targets, so no later dup3 clobbers a
-    // source that is still needed.
+    // source that is still needed. A descriptor that stays where it is (the inherited
+    // stdio) needs no copy: targets are unique, so no other step writes over it.
     for (m, slot) in maps.iter().zip(scratch) {
+        if m.src == m.dst {
+            continue;
+        }
         let tmp = sys::fcntl(m.src, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)?;
         slot.set(tmp as RawFd);
     }
-    // Pass 2: into place (dup3 without O_CLOEXEC clears the flag on the target).
+    // Pass 2: into place (dup3 without O_CLOEXEC clears the flag on the target); one in
+    // place only loses its close-on-exec flag.
     for (m, slot) in maps.iter().zip(scratch) {
+        if m.src == m.dst {
+            sys::fcntl(m.dst, sys::F_SETFD, 0)?;
+            continue;
+        }
         sys::dup3(slot.get(), m.dst)?;
         sys::close(slot.get());
     }

@@ -1166,6 +1166,21 @@ const char *hakoniwa_status_seccomp_profile(const hakoniwa_status_t *s);
 int hakoniwa_status_to_json(const hakoniwa_status_t *s, char **json, size_t *len);
 
 /**
+ * The status document (`hakoniwa_status_to_json`) with the figures that measure the run
+ * zeroed: `real_time`, `user_time`, `system_time`, the fault and switch counts and every
+ * part of `setup_ms` are 0, `max_rss_kb` is null. What is left says how the program ended
+ * and what the sandbox enforced (`reason`, `code`, `exit_code`, `signal`, `core_dumped`,
+ * `limit`, `namespaces`, `capabilities`, `no_new_privs`, `landlock`, `seccomp`): runs of
+ * one configuration that end alike give the same text, so a binding can parse it once
+ * and take the measurements from `hakoniwa_status_usage` and
+ * `hakoniwa_status_enforcement`. Owned by the status (valid until `hakoniwa_status_free`);
+ * NULL for an invalid handle.
+ *
+ * Thread-safe.
+ */
+const char *hakoniwa_status_outcome_json(const hakoniwa_status_t *s);
+
+/**
  * Free a status. NULL is ignored.
  *
  * Not thread-safe for the same status: no other thread may use it.

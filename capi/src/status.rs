@@ -3,8 +3,9 @@
 //! Threads: a status is immutable; any thread may read it at any time until it is freed.
 
 use std::ffi::{c_char, c_int, CString};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use hakoniwa::{Enforcement, ExitStatus};
+use hakoniwa::{Enforcement, ExitStatus, SetupTimings, Usage};
 
 use crate::args::out;
 use crate::error::{guard, guard_code, Failure, Result};
@@ -16,6 +17,8 @@ pub struct hakoniwa_status_t {
     status: ExitStatus,
     enforcement: Enforcement,
     seccomp_profile: Option<CString>,
+    /// `hakoniwa_status_outcome_json`'s text, found or made on first use.
+    outcome: OnceLock<Arc<CString>>,
 }
 
 impl Handle for hakoniwa_status_t {
@@ -32,8 +35,75 @@ impl hakoniwa_status_t {
             status,
             enforcement,
             seccomp_profile,
+            outcome: OnceLock::new(),
         }
     }
+
+    /// The status document with its measurements zeroed (see
+    /// `hakoniwa_status_outcome_json`): the text of an earlier status that ended alike in a
+    /// sandbox that enforced the same, or a new one.
+    fn outcome(&self) -> Result<&CString> {
+        if let Some(text) = self.outcome.get() {
+            return Ok(text);
+        }
+        let key = OutcomeKey::of(&self.status, &self.enforcement);
+        let found = recent_outcomes()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, text)| text.clone());
+        let text = match found {
+            Some(text) => text,
+            None => {
+                let document = key.status.to_json(&key.enforcement);
+                let text =
+                    Arc::new(CString::new(document).map_err(|_| {
+                        Failure::invalid("the status document contains a NUL byte")
+                    })?);
+                let mut recent = recent_outcomes();
+                if recent.len() == OUTCOMES_KEPT {
+                    recent.remove(0);
+                }
+                recent.push((key, text.clone()));
+                text
+            }
+        };
+        // Two threads may both get one; either text is the same.
+        Ok(self.outcome.get_or_init(|| text))
+    }
+}
+
+/// What an outcome text depends on, and what it is written from: the status and the
+/// enforcement with their measurements zeroed (whole structs otherwise, so that a field
+/// added to either counts).
+#[derive(PartialEq)]
+struct OutcomeKey {
+    status: ExitStatus,
+    enforcement: Enforcement,
+}
+
+impl OutcomeKey {
+    fn of(status: &ExitStatus, enforcement: &Enforcement) -> Self {
+        OutcomeKey {
+            status: ExitStatus {
+                usage: Usage::default(),
+                ..*status
+            },
+            enforcement: Enforcement {
+                timings: SetupTimings::default(),
+                ..enforcement.clone()
+            },
+        }
+    }
+}
+
+/// How many outcome texts are kept for reuse (the most recent).
+const OUTCOMES_KEPT: usize = 32;
+
+/// The outcome texts of recent statuses: runs of one sandbox that end alike share one text
+/// instead of each writing a status document.
+fn recent_outcomes() -> std::sync::MutexGuard<'static, Vec<(OutcomeKey, Arc<CString>)>> {
+    static RECENT: Mutex<Vec<(OutcomeKey, Arc<CString>)>> = Mutex::new(Vec::new());
+    RECENT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Resource usage of the program. The caller sets `size` to `sizeof(hakoniwa_usage_t)`;
@@ -314,6 +384,28 @@ pub extern "C" fn hakoniwa_status_to_json(
         };
         give_string(s.status.to_json(&s.enforcement), json, len)
     })
+}
+
+/// The status document (`hakoniwa_status_to_json`) with the figures that measure the run
+/// zeroed: `real_time`, `user_time`, `system_time`, the fault and switch counts and every
+/// part of `setup_ms` are 0, `max_rss_kb` is null. What is left says how the program ended
+/// and what the sandbox enforced (`reason`, `code`, `exit_code`, `signal`, `core_dumped`,
+/// `limit`, `namespaces`, `capabilities`, `no_new_privs`, `landlock`, `seccomp`): runs of
+/// one configuration that end alike give the same text, so a binding can parse it once
+/// and take the measurements from `hakoniwa_status_usage` and
+/// `hakoniwa_status_enforcement`. Owned by the status (valid until `hakoniwa_status_free`);
+/// NULL for an invalid handle.
+///
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn hakoniwa_status_outcome_json(s: *const hakoniwa_status_t) -> *const c_char {
+    guard(
+        |_| std::ptr::null(),
+        || {
+            // SAFETY: as in `read`.
+            Ok(unsafe { handle_ref(s) }?.outcome()?.as_ptr())
+        },
+    )
 }
 
 /// Free a status. NULL is ignored.

@@ -187,9 +187,11 @@ static void round_of_calls(void) {
         u.size = sizeof u;
         BAD(hakoniwa_status_usage(h, &u));
         CHECK(hakoniwa_status_seccomp_profile(h) == NULL);
+        CHECK(hakoniwa_status_outcome_json(h) == NULL
+              && hakoniwa_last_error_code() == HAKONIWA_ERROR_INVALID_ARGUMENT);
         BAD(hakoniwa_status_to_json(h, &json, &len));
         QUIET(hakoniwa_status_free(h));
-        calls += 5;
+        calls += 6;
     }
     if (!spawning) {
         hakoniwa_command_free(cmd);

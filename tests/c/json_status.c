@@ -34,6 +34,18 @@ int main(void) {
     CHECK(strstr(json, "\"read_file\"") != NULL); /* landlock sets as names */
     fputs(json, stdout);
 
+    /* The outcome: the document with what measures the run zeroed, the same text each
+     * time it is asked for (owned by the status). */
+    const char *outcome = hakoniwa_status_outcome_json(st);
+    CHECK(outcome != NULL && outcome == hakoniwa_status_outcome_json(st));
+    CHECK(strstr(outcome, "\"reason\": \"exited\"") != NULL);
+    CHECK(strstr(outcome, "\"exit_code\": 7") != NULL);
+    CHECK(strstr(outcome, "\"ipc\"") != NULL);
+    CHECK(strstr(outcome, "\"read_file\"") != NULL);
+    CHECK(strstr(outcome, "\"real_time\": 0.000000,") != NULL);
+    CHECK(strstr(outcome, "\"max_rss_kb\": null,") != NULL);
+    CHECK(strstr(outcome, "\"total\": 0.000}") != NULL);
+
     /* Errors in the description name the field. */
     hakoniwa_container_t *bad = NULL;
     FAILS(hakoniwa_container_from_json("{\"version\": 1, \"mounts\": [{\"type\": \"nope\"}]}", &bad),

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any, Mapping
 
 import pytest
 
@@ -53,3 +54,46 @@ def test_to_dict_returns_a_fresh_dict_every_time() -> None:
     d = s.to_dict()
     d["code"] = 99
     assert s.to_dict()["code"] == 0 and s.code == 0
+
+
+def thawed(value: Any) -> Any:
+    """A read-only status value as plain JSON data (mapping proxies to dicts, tuples to lists)."""
+    if isinstance(value, Mapping):
+        return {k: thawed(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thawed(v) for v in value]
+    return value
+
+
+def test_every_status_field_says_what_the_json_document_says() -> None:
+    """The fields come from the library's structs and its outcome text (parsed once per
+    distinct text and reused); whatever way runs end, one after another, each field must
+    equal the status document's, nested key order included."""
+    landlocked = hakoniwa.Container().rootfs("/").landlock(rx=["/usr"], ro=["/etc"])
+    no_seccomp = hakoniwa.Container().rootfs("/").seccomp("unconfined")
+    statuses = [
+        hakoniwa.run(["/bin/true"]).status,
+        hakoniwa.run(["sh", "-c", "exit 3"]).status,
+        hakoniwa.run(["/bin/true"]).status,
+        hakoniwa.run(["sh", "-c", "kill -KILL $$"]).status,
+        hakoniwa.run(["sleep", "5"], wait_timeout=0.1).status,
+        hakoniwa.run(["/bin/true"], container=landlocked).status,
+        hakoniwa.run(["sh", "-c", "exit 3"], container=no_seccomp).status,
+    ]
+    assert [s.reason for s in statuses] == [
+        "exited", "exited", "exited", "signaled", "wall_time_exceeded", "exited", "exited"]
+    for s in statuses:
+        # Every field is set (the statuses are assembled without the dataclass __init__).
+        assert vars(s).keys() == {f.name for f in dataclasses.fields(s)}
+        assert vars(s.enforcement).keys() == {f.name for f in dataclasses.fields(s.enforcement)}
+        d = s.to_dict()
+        for name in ("reason", "code", "exit_code", "signal", "core_dumped", "real_time",
+                     "user_time", "system_time", "max_rss_kb", "minor_faults", "major_faults",
+                     "voluntary_switches", "involuntary_switches"):
+            assert getattr(s, name) == d[name], (name, s)
+        e = s.enforcement
+        assert e.no_new_privs == d["no_new_privs"]
+        for name in ("namespaces", "capabilities", "landlock", "seccomp", "setup_ms"):
+            # json.dumps keeps the key order: equal texts are equal values in the same order.
+            assert json.dumps(thawed(getattr(e, name))) == json.dumps(d[name]), name
+    assert statuses[5].enforcement.landlock is not None and statuses[6].enforcement.seccomp is None

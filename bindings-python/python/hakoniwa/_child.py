@@ -7,7 +7,7 @@ import os
 import select
 import threading
 import time
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from . import _lib
 from ._handle import ContainerHandle
@@ -16,6 +16,55 @@ from ._status import ExitStatus
 # What a standard stream of the program is connected to, as handed to `spawn`.
 INHERIT = -1
 NULL = -2
+_ALL_INHERITED = (INHERIT, INHERIT, INHERIT)
+
+
+class _Layout(NamedTuple):
+    """The status structs as the header declares them."""
+
+    usage_size: int
+    enforcement_size: int
+    setup_fields: Tuple[str, ...]  # hakoniwa_enforcement_t's setup_<part>_ns, in order
+    setup_parts: Tuple[str, ...]  # their parts: the keys of the status document's setup_ms
+
+
+_layout: Optional[_Layout] = None
+#: The figures of ``hakoniwa_usage_t``, in the order ``ExitStatus._from_library`` takes them.
+_USAGE_FIGURES = ("real_time_us", "user_time_us", "system_time_us", "max_rss_kb",
+                  "minor_faults", "major_faults", "voluntary_switches", "involuntary_switches")
+
+
+def _struct_layout(ffi: Any) -> _Layout:
+    global _layout
+    if _layout is None:
+        setup = [n for n, _ in ffi.typeof("hakoniwa_enforcement_t").fields if n.startswith("setup_")]
+        _layout = _Layout(
+            ffi.sizeof("hakoniwa_usage_t"),
+            ffi.sizeof("hakoniwa_enforcement_t"),
+            tuple(setup),
+            tuple(n[len("setup_") : -len("_ns")] for n in setup),
+        )
+    return _layout
+
+
+class _Document:
+    """The JSON status document of a library status, rendered when asked for
+    (``ExitStatus.to_dict``). Holds the status, which is freed with this object."""
+
+    __slots__ = ("_status",)
+
+    def __init__(self, status: Any) -> None:
+        self._status = status
+
+    def text(self) -> str:
+        ffi, lib = _lib.get()
+        text = ffi.new("char **")
+        length = ffi.new("size_t *")
+        _lib.check(lib.hakoniwa_status_to_json(self._status, text, length))
+        try:
+            return bytes(ffi.buffer(text[0], length[0])).decode("utf-8")
+        finally:
+            lib.hakoniwa_string_free(text[0])
 
 
 class NativeChild:
@@ -66,18 +115,22 @@ class NativeChild:
 
     def _take_status(self, status_out: Any) -> ExitStatus:
         ffi, lib = _lib.get()
-        status = status_out[0]
-        try:
-            text = ffi.new("char **")
-            length = ffi.new("size_t *")
-            _lib.check(lib.hakoniwa_status_to_json(status, text, length))
-            try:
-                document = bytes(ffi.buffer(text[0], length[0])).decode("utf-8")
-            finally:
-                lib.hakoniwa_string_free(text[0])
-        finally:
-            lib.hakoniwa_status_free(status)
-        self._status = ExitStatus._from_json(document)
+        layout = _struct_layout(ffi)
+        status = ffi.gc(status_out[0], lib.hakoniwa_status_free)  # kept by the ExitStatus
+        outcome = lib.hakoniwa_status_outcome_json(status)
+        if outcome == ffi.NULL:
+            raise _lib.last_error(lib.hakoniwa_last_error_code())
+        usage = ffi.new("hakoniwa_usage_t *", [layout.usage_size])
+        _lib.check(lib.hakoniwa_status_usage(status, usage))
+        enforcement = ffi.new("hakoniwa_enforcement_t *", [layout.enforcement_size])
+        _lib.check(lib.hakoniwa_status_enforcement(status, enforcement))
+        self._status = ExitStatus._from_library(
+            ffi.string(outcome),
+            [getattr(usage, figure) for figure in _USAGE_FIGURES],
+            # Milliseconds rounded down to whole microseconds, as in the status document.
+            dict(zip(layout.setup_parts, [getattr(enforcement, f) // 1000 / 1000 for f in layout.setup_fields])),
+            _Document(status),
+        )
         self._free_if_done()
         return self._status
 
@@ -94,9 +147,11 @@ class NativeChild:
             poller = select.poll()
             poller.register(self.pidfd, select.POLLIN)
             while self._status is None:
-                now = time.monotonic()
-                limits = [t - now for t in (end, self.deadline) if t is not None]
-                wait_ms = None if not limits else max(0, math.ceil(min(limits) * 1000))
+                wait_ms = None
+                if end is not None or self.deadline is not None:
+                    now = time.monotonic()
+                    limit = min(t for t in (end, self.deadline) if t is not None)
+                    wait_ms = max(0, math.ceil((limit - now) * 1000))
                 if poller.poll(wait_ms):
                     return self.try_wait()
                 if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -167,10 +222,10 @@ def spawn(
         if cwd is not None:
             _lib.check(lib.hakoniwa_command_current_dir(command, cwd))
         streams = (lib.HAKONIWA_STDIN, lib.HAKONIWA_STDOUT, lib.HAKONIWA_STDERR)
-        for stream, fd in zip(streams, stdio):
+        for stream, fd in zip(streams, stdio) if stdio != _ALL_INHERITED else ():
             if fd == INHERIT:
-                mode = lib.HAKONIWA_STDIO_INHERIT
-            elif fd == NULL:
+                continue  # the library's default for a spawn
+            if fd == NULL:
                 mode = lib.HAKONIWA_STDIO_NULL
             else:
                 mode = lib.HAKONIWA_STDIO_FD  # duplicated by the library

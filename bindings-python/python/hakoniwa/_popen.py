@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import IO, Any, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import IO, Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _child, _lib
 from ._errors import CalledProcessError, TimeoutExpired
@@ -264,13 +264,32 @@ class Popen:
                 self.stdin.flush()
                 if not self._input:
                     self._close_stdin()
-        readers = {}  # fd -> (index into _chunks, file)
+        readers: Dict[int, Tuple[int, IO[Any]]] = {}  # fd -> (index into _chunks, file)
         for index, f in enumerate((self.stdout, self.stderr)):
             if f is not None and not f.closed:
                 raw = f.buffer if isinstance(f, io.TextIOWrapper) else f
                 readers[raw.fileno()] = (index, f)
+        writing = self.stdin is not None and not self.stdin.closed and bool(self._input)
+        if readers or writing:
+            self._exchange(readers, writing, deadline, timeout)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            self.wait(remaining)
+        except TimeoutExpired:
+            raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial()) from None
+        return self._partial()
+
+    def _exchange(
+        self,
+        readers: Dict[int, Tuple[int, IO[Any]]],
+        writing: bool,
+        deadline: Optional[float],
+        timeout: Optional[float],
+    ) -> None:
+        """Write the input and read stdout and stderr until all are done (``communicate``)."""
         with selectors.PollSelector() as sel:
-            if self.stdin is not None and not self.stdin.closed and self._input:
+            if writing:
+                assert self.stdin is not None
                 sel.register(self.stdin.fileno(), selectors.EVENT_WRITE)
             for fd in readers:
                 sel.register(fd, selectors.EVENT_READ)
@@ -297,12 +316,6 @@ class Popen:
                         if self._input_offset >= len(self._input):
                             sel.unregister(key.fd)
                             self._close_stdin()
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            self.wait(remaining)
-        except TimeoutExpired:
-            raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial()) from None
-        return self._partial()
 
     def _close_stdin(self) -> None:
         assert self.stdin is not None

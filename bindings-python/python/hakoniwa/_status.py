@@ -1,4 +1,11 @@
-"""``ExitStatus``: how a sandboxed program ended, read from the library's JSON status document."""
+"""``ExitStatus``: how a sandboxed program ended, as the library reports it.
+
+What stays the same from run to run of one sandbox (how the program ended, what the sandbox
+enforced) comes from the library as a JSON text, the status document with the measurements
+zeroed (``hakoniwa_status_outcome_json``), parsed once per distinct text; the measurements
+(times, usage, setup timings) come from the library's structs. The whole JSON status document is rendered only when :meth:`ExitStatus.to_dict`
+asks for it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import json
 import signal as _signal
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Type, TypeVar
 
 __all__ = ["ExitStatus", "Enforcement"]
 
@@ -18,6 +25,18 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
+
+
+_T = TypeVar("_T")
+
+
+def _assemble(cls: Type[_T], **fields: Any) -> _T:
+    """An instance of the frozen dataclass ``cls`` with every field given, made without
+    the generated ``__init__`` (which sets each field through ``object.__setattr__``, a
+    few microseconds per status). Only for values the constructor would take unchanged."""
+    instance: _T = object.__new__(cls)
+    vars(instance).update(fields)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -63,34 +82,49 @@ class ExitStatus:
     voluntary_switches: int
     involuntary_switches: int
     enforcement: Enforcement
-    _document: str = field(repr=False, compare=False, default="{}")
+    #: The JSON status document: the text itself, or an object whose ``text()`` renders it
+    #: (the library's status, kept until this object goes).
+    _document: Any = field(repr=False, compare=False, default="{}")
 
     @classmethod
-    def _from_json(cls, document: str) -> "ExitStatus":
-        d: Dict[str, Any] = json.loads(document)
-        frozen = _frozen(d)
-        return cls(
-            reason=str(d["reason"]),
-            code=int(d["code"]),
-            exit_code=d.get("exit_code"),
-            signal=d.get("signal"),
-            core_dumped=bool(d.get("core_dumped", False)),
-            real_time=float(d.get("real_time") or 0.0),
-            user_time=float(d.get("user_time") or 0.0),
-            system_time=float(d.get("system_time") or 0.0),
-            max_rss_kb=None if d.get("max_rss_kb") is None else int(d["max_rss_kb"]),
-            minor_faults=int(d.get("minor_faults") or 0),
-            major_faults=int(d.get("major_faults") or 0),
-            voluntary_switches=int(d.get("voluntary_switches") or 0),
-            involuntary_switches=int(d.get("involuntary_switches") or 0),
-            enforcement=Enforcement(
-                namespaces=tuple(d.get("namespaces") or ()),
-                capabilities=frozen.get("capabilities"),
-                landlock=frozen.get("landlock"),
-                seccomp=frozen.get("seccomp"),
-                setup_ms=frozen.get("setup_ms"),
-                no_new_privs=bool(d.get("no_new_privs", False)),
-            ),
+    def _from_library(
+        cls,
+        outcome: bytes,
+        usage: Sequence[int],
+        setup_ms: Dict[str, float],
+        document: Any,
+    ) -> "ExitStatus":
+        """The status from the library's outcome text (``hakoniwa_status_outcome_json``),
+        its usage figures in ``hakoniwa_usage_t`` order (real, user and system time in
+        microseconds, peak RSS in KiB or 0 when not measured, minor and major faults,
+        voluntary and involuntary switches) and the setup times (a new dict, kept)."""
+        o = _outcome(outcome)
+        real_us, user_us, system_us, max_rss_kb, minor, major, voluntary, involuntary = usage
+        enforcement = _assemble(
+            Enforcement,
+            namespaces=o.namespaces,
+            capabilities=o.capabilities,
+            landlock=o.landlock,
+            seccomp=o.seccomp,
+            setup_ms=MappingProxyType(setup_ms),
+            no_new_privs=o.no_new_privs,
+        )
+        return _assemble(
+            cls,
+            reason=o.reason,
+            code=o.code,
+            exit_code=o.exit_code,
+            signal=o.signal,
+            core_dumped=o.core_dumped,
+            real_time=real_us / 1e6,
+            user_time=user_us / 1e6,
+            system_time=system_us / 1e6,
+            max_rss_kb=max_rss_kb or None,
+            minor_faults=minor,
+            major_faults=major,
+            voluntary_switches=voluntary,
+            involuntary_switches=involuntary,
+            enforcement=enforcement,
             _document=document,
         )
 
@@ -110,5 +144,51 @@ class ExitStatus:
 
     def to_dict(self) -> Dict[str, Any]:
         """The status as the CLI's ``--json-status`` document (a new dict on every call)."""
-        result: Dict[str, Any] = json.loads(self._document)
+        document = self._document
+        result: Dict[str, Any] = json.loads(document if isinstance(document, str) else document.text())
         return result
+
+
+class _Outcome(NamedTuple):
+    """The parsed outcome text: the fields every run of a sandbox that ended alike shares."""
+
+    reason: str
+    code: int
+    exit_code: Optional[int]
+    signal: Optional[int]
+    core_dumped: bool
+    namespaces: Tuple[str, ...]
+    capabilities: Optional[Tuple[str, ...]]
+    landlock: Optional[Mapping[str, Any]]
+    seccomp: Optional[Mapping[str, Any]]
+    no_new_privs: bool
+
+
+#: Parsed outcome texts (read-only values, shared by the statuses that have them). Bounded:
+#: emptied when full. Threads may race to add the same text; either result is the same.
+_outcomes: Dict[bytes, _Outcome] = {}
+_OUTCOMES_MAX = 256
+
+
+def _outcome(text: bytes) -> _Outcome:
+    found = _outcomes.get(text)
+    if found is not None:
+        return found
+    d: Dict[str, Any] = json.loads(text)
+    frozen = _frozen(d)
+    parsed = _Outcome(
+        reason=str(d["reason"]),
+        code=int(d["code"]),
+        exit_code=d.get("exit_code"),
+        signal=d.get("signal"),
+        core_dumped=bool(d.get("core_dumped", False)),
+        namespaces=tuple(d.get("namespaces") or ()),
+        capabilities=frozen.get("capabilities"),
+        landlock=frozen.get("landlock"),
+        seccomp=frozen.get("seccomp"),
+        no_new_privs=bool(d.get("no_new_privs", False)),
+    )
+    if len(_outcomes) >= _OUTCOMES_MAX:
+        _outcomes.clear()
+    _outcomes[text] = parsed
+    return parsed

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python bindings: hakoniwa.run(["/bin/true"]) against subprocess.run(["/bin/true"]) from the
-# same interpreter (goal: under 2x). Builds the wheel into a temporary venv; prints medians
-# and paired ratios of interleaved rounds.
+# same interpreter (goal: under 2x). Builds the wheel (release) into a temporary venv; prints
+# medians and paired ratios of interleaved rounds, and what the bindings add to the library's
+# own spawn+wait of the same sandbox (called through the C ABI from the same interpreter).
 # Usage: bench/python.sh [iterations]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,20 +17,39 @@ cd "$work"
 "$work/venv/bin/python" - "${1:-300}" <<'PY'
 import statistics, subprocess, sys, time
 import hakoniwa
+from hakoniwa import _handle, _lib  # only for the library-floor line below
 
 n = int(sys.argv[1])
 container = hakoniwa.Container().rootfs("/")
+ffi, lib = _lib.get()
+default = _handle.default_container()
+
+
+def library_floor():
+    """The same sandbox through the C ABI alone: one blocking call that spawns and waits
+    (hakoniwa_command_status), no Popen, no ExitStatus. hakoniwa.run minus this is what the
+    bindings add; this divided by subprocess.run is as low as the ratio can get."""
+    cmd = ffi.new("hakoniwa_command_t **")
+    status = ffi.new("hakoniwa_status_t **")
+    assert lib.hakoniwa_command_new(default._handle, b"/bin/true", cmd) == 0
+    assert lib.hakoniwa_command_status(cmd[0], status) == 0
+    lib.hakoniwa_status_free(status[0])
+    lib.hakoniwa_command_free(cmd[0])
+
+
 cases = [
     ("subprocess.run(['/bin/true'])", lambda: subprocess.run(["/bin/true"])),
     ("hakoniwa.run(['/bin/true'])", lambda: hakoniwa.run(["/bin/true"])),
     ("hakoniwa.run(..., capture_output=True)", lambda: hakoniwa.run(["/bin/true"], capture_output=True)),
     ("Container().rootfs('/').command('/bin/true').status()", lambda: container.command("/bin/true").status()),
+    ("library floor (C ABI spawn+wait, same sandbox)", library_floor),
 ]
 for _, fn in cases:
     for _ in range(20):
         fn()
 # Interleaved rounds (the order rotates), so that load hits every case alike; each case's
-# ratio to subprocess is the median of the per-round ratios.
+# ratio to subprocess is the median of the per-round ratios (and, in brackets, the ratio of
+# the medians).
 times = [[] for _ in cases]
 for r in range(n):
     for k in range(len(cases)):
@@ -48,6 +68,10 @@ for (name, _), v in zip(cases, times):
     print(
         f"  {name:55s} {statistics.median(v) * 1000:7.3f} ({q(v, .1) * 1000:.3f}, {q(v, .9) * 1000:.3f})"
         f"  {statistics.median(ratios):4.2f}x ({q(ratios, .1):.2f}, {q(ratios, .9):.2f})"
+        f" [{statistics.median(v) / statistics.median(times[0]):4.2f}x]"
     )
+added = [a - b for a, b in zip(times[1], times[4])]
+print(f"hakoniwa.run minus the library floor, paired median: {statistics.median(added) * 1e6:.0f} us"
+      f" (p10 {q(added, .1) * 1e6:.0f}, p90 {q(added, .9) * 1e6:.0f})")
 print("goal: hakoniwa.run(['/bin/true']) under 2x subprocess.run")
 PY

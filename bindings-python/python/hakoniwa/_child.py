@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import abc
 import select
 import threading
 import time
@@ -248,7 +249,7 @@ def encode_env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[bytes, b
     """Validate and encode an environment mapping (``TypeError`` before any C call)."""
     if env is None:
         return None
-    if not isinstance(env, Mapping):
+    if not isinstance(env, abc.Mapping):
         raise TypeError(f"env must be a mapping, not {type(env).__name__}")
     pairs = []
     for key, value in env.items():
@@ -263,7 +264,7 @@ def encode_argv(args: Any) -> List[bytes]:
     """Validate and encode the program and its arguments (``TypeError`` before any C call)."""
     if isinstance(args, (str, bytes, os.PathLike)):
         args = [args]
-    if not isinstance(args, Sequence) and not hasattr(args, "__iter__"):
+    if not hasattr(args, "__iter__") and not isinstance(args, abc.Sequence):
         raise TypeError(f"args must be a sequence of str, bytes or paths, not {type(args).__name__}")
     argv = [_lib.cstr(a, "argument") for a in args]
     if not argv or not argv[0]:

@@ -105,12 +105,13 @@ class Popen:
     ) -> None:
 
         self.args = args
-        if isinstance(pass_fds, (str, bytes)) or not all(
-            isinstance(fd, int) and not isinstance(fd, bool) for fd in pass_fds
-        ):
-            raise TypeError("pass_fds must be a sequence of file descriptors (int)")
-        if any(fd < 3 for fd in pass_fds):
-            raise ValueError("pass_fds: descriptors 0-2 are set with stdin, stdout and stderr")
+        if pass_fds != ():  # the checks take a few microseconds; the default needs none
+            if isinstance(pass_fds, (str, bytes)) or not all(
+                isinstance(fd, int) and not isinstance(fd, bool) for fd in pass_fds
+            ):
+                raise TypeError("pass_fds must be a sequence of file descriptors (int)")
+            if any(fd < 3 for fd in pass_fds):
+                raise ValueError("pass_fds: descriptors 0-2 are set with stdin, stdout and stderr")
         argv = _child.encode_argv(args)
         envp = _child.encode_env(env)
         cwdb = None if cwd is None else _lib.cstr(cwd, "cwd")

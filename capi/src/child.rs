@@ -8,7 +8,7 @@
 
 use std::ffi::c_int;
 use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use hakoniwa::{Child, Enforcement};
@@ -30,7 +30,8 @@ pub struct hakoniwa_child_t {
     /// A duplicate of the child's pidfd: signals from any thread, and the pidfd callers
     /// poll, valid until the handle is freed.
     pidfd: OwnedFd,
-    enforcement: Enforcement,
+    /// Shared with every status of this child.
+    enforcement: Arc<Enforcement>,
 }
 
 impl Handle for hakoniwa_child_t {
@@ -49,7 +50,7 @@ impl hakoniwa_child_t {
                 .pidfd()
                 .try_clone_to_owned()
                 .map_err(|e| Failure::io("dup of the pidfd", e))?,
-            enforcement: child.enforcement().clone(),
+            enforcement: Arc::new(child.enforcement().clone()),
             child: Mutex::new(Some(child)),
         })
     }

@@ -5,6 +5,7 @@
 
 use std::ffi::{c_char, c_int};
 use std::os::fd::{BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hakoniwa::{Command, Stdio};
@@ -251,7 +252,10 @@ pub extern "C" fn hakoniwa_command_status(
         let result = out(result, "result")?;
         let mut child = c.spawn()?;
         let status = child.wait()?;
-        *result = new_handle(hakoniwa_status_t::new(status, child.enforcement().clone()));
+        *result = new_handle(hakoniwa_status_t::new(
+            status,
+            Arc::new(child.enforcement().clone()),
+        ));
         Ok(())
     })
 }
@@ -273,7 +277,7 @@ pub extern "C" fn hakoniwa_command_output(
         let result = out(result, "result")?;
         let captured = crate::child::Captured::check(out_data, out_len, err_data, err_len)?;
         let child = c.spawn_for_output()?;
-        let enforcement = child.enforcement().clone();
+        let enforcement = Arc::new(child.enforcement().clone());
         let o = child.wait_with_output()?;
         *result = new_handle(hakoniwa_status_t::new(o.status, enforcement));
         captured.give(o.stdout, o.stderr);

@@ -15,7 +15,7 @@ use crate::memory::give_string;
 /// The end of a program (opaque). Free with `hakoniwa_status_free`.
 pub struct hakoniwa_status_t {
     status: ExitStatus,
-    enforcement: Enforcement,
+    enforcement: Arc<Enforcement>,
     seccomp_profile: Option<CString>,
     /// `hakoniwa_status_outcome_json`'s text, found or made on first use.
     outcome: OnceLock<Arc<CString>>,
@@ -26,7 +26,7 @@ impl Handle for hakoniwa_status_t {
 }
 
 impl hakoniwa_status_t {
-    pub(crate) fn new(status: ExitStatus, enforcement: Enforcement) -> Self {
+    pub(crate) fn new(status: ExitStatus, enforcement: Arc<Enforcement>) -> Self {
         let seccomp_profile = enforcement
             .seccomp
             .as_ref()
@@ -46,15 +46,22 @@ impl hakoniwa_status_t {
         if let Some(text) = self.outcome.get() {
             return Ok(text);
         }
-        let key = OutcomeKey::of(&self.status, &self.enforcement);
+        let status = ExitStatus {
+            usage: Usage::default(),
+            ..self.status
+        };
         let found = recent_outcomes()
             .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, text)| text.clone());
+            .find(|k| k.status == status && same_but_timings(&k.enforcement, &self.enforcement))
+            .map(|k| k.text.clone());
         let text = match found {
             Some(text) => text,
             None => {
-                let document = key.status.to_json(&key.enforcement);
+                let enforcement = Enforcement {
+                    timings: SetupTimings::default(),
+                    ..(*self.enforcement).clone()
+                };
+                let document = status.to_json(&enforcement);
                 let text =
                     Arc::new(CString::new(document).map_err(|_| {
                         Failure::invalid("the status document contains a NUL byte")
@@ -63,7 +70,11 @@ impl hakoniwa_status_t {
                 if recent.len() == OUTCOMES_KEPT {
                     recent.remove(0);
                 }
-                recent.push((key, text.clone()));
+                recent.push(Outcome {
+                    status,
+                    enforcement: self.enforcement.clone(),
+                    text: text.clone(),
+                });
                 text
             }
         };
@@ -72,28 +83,33 @@ impl hakoniwa_status_t {
     }
 }
 
-/// What an outcome text depends on, and what it is written from: the status and the
-/// enforcement with their measurements zeroed (whole structs otherwise, so that a field
-/// added to either counts).
-#[derive(PartialEq)]
-struct OutcomeKey {
+/// An outcome text and what it was written from: the status with its usage zeroed and the
+/// enforcement (whose timings the text has as zero).
+struct Outcome {
     status: ExitStatus,
-    enforcement: Enforcement,
+    enforcement: Arc<Enforcement>,
+    text: Arc<CString>,
 }
 
-impl OutcomeKey {
-    fn of(status: &ExitStatus, enforcement: &Enforcement) -> Self {
-        OutcomeKey {
-            status: ExitStatus {
-                usage: Usage::default(),
-                ..*status
-            },
-            enforcement: Enforcement {
-                timings: SetupTimings::default(),
-                ..enforcement.clone()
-            },
-        }
-    }
+/// Whether two enforcement reports are the same but for their setup timings. Every field is
+/// named (no `..`), so a field added to `Enforcement` does not compile until it is
+/// compared here.
+fn same_but_timings(a: &Enforcement, b: &Enforcement) -> bool {
+    let Enforcement {
+        namespaces,
+        capabilities,
+        landlock,
+        seccomp,
+        no_new_privs,
+        setid_denied,
+        timings: _,
+    } = a;
+    *namespaces == b.namespaces
+        && *capabilities == b.capabilities
+        && *landlock == b.landlock
+        && *seccomp == b.seccomp
+        && *no_new_privs == b.no_new_privs
+        && *setid_denied == b.setid_denied
 }
 
 /// How many outcome texts are kept for reuse (the most recent).
@@ -101,8 +117,8 @@ const OUTCOMES_KEPT: usize = 32;
 
 /// The outcome texts of recent statuses: runs of one sandbox that end alike share one text
 /// instead of each writing a status document.
-fn recent_outcomes() -> std::sync::MutexGuard<'static, Vec<(OutcomeKey, Arc<CString>)>> {
-    static RECENT: Mutex<Vec<(OutcomeKey, Arc<CString>)>> = Mutex::new(Vec::new());
+fn recent_outcomes() -> std::sync::MutexGuard<'static, Vec<Outcome>> {
+    static RECENT: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     RECENT.lock().unwrap_or_else(|e| e.into_inner())
 }
 

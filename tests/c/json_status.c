@@ -45,6 +45,19 @@ int main(void) {
     CHECK(strstr(outcome, "\"real_time\": 0.000000,") != NULL);
     CHECK(strstr(outcome, "\"max_rss_kb\": null,") != NULL);
     CHECK(strstr(outcome, "\"total\": 0.000}") != NULL);
+    /* Another run that ends alike gives the same text, one that ends otherwise its own. */
+    hakoniwa_status_t *again = NULL, *other = NULL;
+    OK(hakoniwa_command_output(cmd, &again, NULL, NULL, NULL, NULL));
+    CHECK(strcmp(hakoniwa_status_outcome_json(again), outcome) == 0);
+    hakoniwa_command_t *exit3 = NULL;
+    OK(hakoniwa_command_new(c, "/bin/sh", &exit3));
+    OK(hakoniwa_command_arg(exit3, "-c"));
+    OK(hakoniwa_command_arg(exit3, "exit 3"));
+    OK(hakoniwa_command_output(exit3, &other, NULL, NULL, NULL, NULL));
+    CHECK(strstr(hakoniwa_status_outcome_json(other), "\"exit_code\": 3") != NULL);
+    hakoniwa_status_free(other);
+    hakoniwa_command_free(exit3);
+    hakoniwa_status_free(again);
 
     /* Errors in the description name the field. */
     hakoniwa_container_t *bad = NULL;

@@ -110,6 +110,22 @@ def test_timeout_kills_the_sandbox_and_raises_a_timeout_expired_subclass(no_leak
     assert processes_with(token) == []
 
 
+def test_timeout_with_nothing_piped_kills_the_sandbox_and_raises_as_subprocess_does(no_leaks: None) -> None:
+    token = f"hk-timeout-inherited-{os.getpid()}"
+    with pytest.raises(hakoniwa.TimeoutExpired) as info:
+        hakoniwa.run(["sh", "-c", f"while :; do sleep 0.05; done; : {token}"], timeout=0.3)
+    assert info.value.cmd == ["sh", "-c", f"while :; do sleep 0.05; done; : {token}"]
+    assert (info.value.timeout, info.value.output, info.value.stderr) == (0.3, None, None)
+    assert processes_with(token) == []
+    # communicate() on a Popen with nothing piped: the program keeps running after the
+    # timeout and a later communicate() waits for it, as in subprocess.
+    with hakoniwa.Popen(["sleep", "0.5"]) as p:
+        with pytest.raises(hakoniwa.TimeoutExpired):
+            p.communicate(timeout=0.05)
+        assert p.poll() is None
+        assert p.communicate() == (None, None) and p.returncode == 0
+
+
 def test_wrong_argument_types_raise_type_error_before_any_c_call() -> None:
     code = """
 import hakoniwa

@@ -253,6 +253,9 @@ class Popen:
         and ``communicate`` may be called again (as in ``subprocess``)."""
         if input is not None and self.stdin is None:
             raise ValueError("input given but stdin is not a pipe")
+        if self.stdin is None and self.stdout is None and self.stderr is None:
+            self.wait(timeout)  # nothing to send or read; its TimeoutExpired is communicate's
+            return None, None
         deadline = None if timeout is None else time.monotonic() + timeout
         if not hasattr(self, "_chunks"):
             self._chunks: Tuple[List[bytes], List[bytes]] = ([], [])

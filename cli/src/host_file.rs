@@ -17,11 +17,16 @@ use rustix::fs::OFlags;
 /// blocks, no device's `open` runs); only when that inode is a regular file is it reopened
 /// for reading through `/proc/self/fd`, which reaches the same inode even if the name was
 /// changed in between.
+///
+/// The probe is opened with rustix, not `OpenOptions::custom_flags`: the standard library
+/// masks the custom flags with the C library's `O_ACCMODE`, which on musl includes
+/// `O_PATH` (its `O_SEARCH`), so a musl build would open the file itself, FIFO or device.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let probe = OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::PATH | OFlags::NOFOLLOW).bits() as i32)
-        .open(path)?;
+    let probe = File::from(rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?);
     let meta = probe.metadata()?;
     if !meta.file_type().is_file() {
         return Err(io::Error::new(

@@ -2,6 +2,8 @@
 //! host's procfs stays fully visible) whose seccomp profile makes one system call fail the
 //! way an older kernel or a container runtime would. Each case must either work through a
 //! fallback or fail with a clear message naming the missing feature.
+mod common;
+
 use hakoniwa::seccomp::Seccomp;
 use hakoniwa::Container;
 
@@ -17,7 +19,7 @@ fn run_without(deny: &str, args: &[&str]) -> (i32, String, String) {
         json,
     });
     let out = outer
-        .command(env!("CARGO_BIN_EXE_hakoniwa"))
+        .command(common::bin())
         .args(args)
         .output()
         .expect("outer sandbox");

@@ -9,11 +9,33 @@
 #   bash bench/run.sh --quick    # a few samples of everything, debug build (proves it works)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The CLI is measured as released: statically linked, the flag given to its final crate only
-# (see CONTRIBUTING.md, "Build").
-static_cli() {
+# The CLI is measured as released (README, "Install"): a static, non-PIE musl executable
+# (flags in .cargo/config.toml) when the musl target is installed; otherwise the glibc build,
+# statically linked (static-pie), the flags given to its final crate only (CONTRIBUTING.md,
+# "Build"). The report's header says which one it measured, read from the ELF file. A full
+# run with the musl build also measures the glibc one as the baseline (unless HK_BASELINE
+# names another build): the start-up table then shows what the musl build gains.
+musl=x86_64-unknown-linux-musl
+glibc_static_cli() {
   cargo rustc -q "$@" -p hakoniwa-sandbox-cli --bin hakoniwa -- \
     -C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs
+}
+static_cli() {
+  local profile=debug
+  if [ "${1:-}" = --release ]; then profile=release; fi
+  if rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+    cargo build -q "$@" --locked -p hakoniwa-sandbox-cli --target "$musl"
+    export HK_CLI=$PWD/target/$musl/$profile/hakoniwa
+    if [ "$profile" = release ] && [ -z "${HK_BASELINE:-}" ]; then
+      glibc_static_cli "$@"
+      export HK_BASELINE=$PWD/target/$profile/hakoniwa
+    fi
+  else
+    echo "bench: the $musl target is not installed (rustup target add $musl):" \
+      "measuring the glibc static-pie build of the CLI" >&2
+    glibc_static_cli "$@"
+    export HK_CLI=$PWD/target/$profile/hakoniwa
+  fi
 }
 if [ "${1:-}" = --quick ]; then
   cargo build -q -p hakoniwa-bench

@@ -10,7 +10,8 @@
 //! `syscall_loop` must be in the same directory. `--quick` runs every section with a few
 //! samples only, to prove the harness works (used by `.ci/test`). `HK_BENCH_ONLY=a,b` runs
 //! only the named sections; `HK_BASELINE=/path/to/hakoniwa` adds another build of the CLI
-//! to the start-up comparison.
+//! to the start-up comparison; `HK_CLI=/path/to/hakoniwa` measures that binary instead of
+//! the sibling one (`bench/run.sh` passes its musl build so).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -187,6 +188,10 @@ fn startup(env: &Env, rep: &mut Report) {
     // An older build to compare with (e.g. the main branch): HK_BASELINE=/path/to/hakoniwa.
     if let Ok(base) = std::env::var("HK_BASELINE") {
         cmds.push((
+            "baseline build, --version".into(),
+            words(&format!("{base} --version")),
+        ));
+        cmds.push((
             "baseline build, default".into(),
             words(&format!("{base} run -- /bin/true")),
         ));
@@ -230,6 +235,7 @@ fn startup(env: &Env, rep: &mut Report) {
         "<= 1.15x",
     );
     ratio("ours, --seccomp unconfined", "bwrap, same mounts", "");
+    ratio("hakoniwa --version", "baseline build, --version", "");
     ratio("ours, default", "baseline build, default", "");
     ratio(
         "ours, --unshare-all --devfs /dev --tmpfs /tmp",
@@ -652,6 +658,76 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
+/// How an executable is linked, read from its ELF file: static or dynamic (a `PT_INTERP`
+/// program header names the dynamic loader), PIE or not (`ET_DYN` or `ET_EXEC`), and its C
+/// library (the loader's name; in a static file, glibc's start-up code carries the name of
+/// its `GLIBC_TUNABLES` variable, which musl has no use for).
+fn elf_kind(path: &Path) -> String {
+    const ET_EXEC: u16 = 2;
+    const ET_DYN: u16 = 3;
+    const PT_INTERP: u32 = 3;
+    let Ok(f) = std::fs::read(path) else {
+        return "unreadable".into();
+    };
+    let u16_at = |o: usize| f.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |o: usize| {
+        f.get(o..o + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    };
+    let u64_at = |o: usize| {
+        f.get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+    };
+    // A 64-bit little-endian ELF file (x86_64 is the only architecture supported).
+    if f.get(..6) != Some(&b"\x7fELF\x02\x01"[..]) {
+        return "not a 64-bit little-endian ELF file".into();
+    }
+    let (Some(kind), Some(phoff), Some(phentsize), Some(phnum)) =
+        (u16_at(16), u64_at(32), u16_at(54), u16_at(56))
+    else {
+        return "truncated ELF header".into();
+    };
+    let interp = (0..usize::from(phnum)).find_map(|i| {
+        let ph = usize::try_from(phoff).ok()? + i * usize::from(phentsize);
+        if u32_at(ph)? != PT_INTERP {
+            return None;
+        }
+        let (off, size) = (
+            usize::try_from(u64_at(ph + 8)?).ok()?,
+            usize::try_from(u64_at(ph + 32)?).ok()?,
+        );
+        let name = f.get(off..off + size)?;
+        Some(
+            String::from_utf8_lossy(name)
+                .trim_end_matches('\0')
+                .to_string(),
+        )
+    });
+    let pie = match kind {
+        ET_EXEC => "non-PIE",
+        ET_DYN => "PIE",
+        _ => "neither an executable nor a shared object",
+    };
+    match interp {
+        Some(loader) => {
+            let libc = if loader.contains("musl") {
+                "musl"
+            } else {
+                "glibc"
+            };
+            format!(
+                "{libc}, dynamically linked ({loader}), {pie}: build it as bench/run.sh does to \
+                 measure the release build"
+            )
+        }
+        None => {
+            let glibc = f.windows(14).any(|w| w == b"GLIBC_TUNABLES");
+            let libc = if glibc { "glibc" } else { "musl" };
+            format!("{libc}, statically linked, {pie}")
+        }
+    }
+}
+
 fn machine() -> String {
     let mut s = String::new();
     let _ = writeln!(s, "- date: {}", sh("date -u '+%Y-%m-%d %H:%M UTC'"));
@@ -730,7 +806,7 @@ fn main() {
     std::fs::write(&filter_file, bytes).unwrap();
     let env = Env {
         quick,
-        hk: dir.join("hakoniwa"),
+        hk: std::env::var_os("HK_CLI").map_or_else(|| dir.join("hakoniwa"), PathBuf::from),
         have_bwrap: which("bwrap"),
         have_pasta: which("pasta"),
         dir,
@@ -759,12 +835,15 @@ fn main() {
     rep.line(format!(
         "- CLI binary: {} ({})",
         env.hk.display(),
-        if sh(&format!("file -L {}", env.hk.display())).contains("static") {
-            "statically linked"
-        } else {
-            "dynamically linked: build it as bench/run.sh does to measure the release build"
-        }
+        elf_kind(&env.hk)
     ));
+    if let Some(base) = std::env::var_os("HK_BASELINE") {
+        rep.line(format!(
+            "- baseline CLI binary (HK_BASELINE): {} ({})",
+            Path::new(&base).display(),
+            elf_kind(Path::new(&base))
+        ));
+    }
     // HK_BENCH_ONLY=startup,mounts runs only the named sections.
     let only = std::env::var("HK_BENCH_ONLY").unwrap_or_default();
     type Section = fn(&Env, &mut Report);
@@ -794,5 +873,48 @@ fn main() {
         let _ = std::fs::create_dir_all(Path::new(&path).parent().unwrap_or(Path::new(".")));
         std::fs::write(&path, &rep.text).unwrap();
         eprintln!("wrote {}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elf_kind;
+
+    /// A 64-bit x86_64 ELF header of type `kind` with no program headers, then `tail`.
+    fn elf(kind: u16, tail: &[u8]) -> Vec<u8> {
+        let mut f = b"\x7fELF\x02\x01\x01".to_vec();
+        f.resize(64, 0);
+        f[16..18].copy_from_slice(&kind.to_le_bytes());
+        f[18..20].copy_from_slice(&62u16.to_le_bytes()); // EM_X86_64
+        f[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize, e_phnum = 0
+        f.extend_from_slice(tail);
+        f
+    }
+
+    #[test]
+    fn the_report_says_how_the_measured_cli_is_linked() {
+        let dir = std::env::temp_dir().join(format!("hk-bench-elf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let kind_of = |name: &str, bytes: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            elf_kind(&p)
+        };
+        let musl = kind_of("musl", &elf(2, b"no C library's name here"));
+        let glibc = kind_of("glibc", &elf(3, b"..GLIBC_TUNABLES.."));
+        let script = kind_of("script", b"#!/bin/sh\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(musl, "musl, statically linked, non-PIE");
+        assert_eq!(glibc, "glibc, statically linked, PIE");
+        assert_eq!(script, "not a 64-bit little-endian ELF file");
+        // This test program as cargo builds it for the gnu target: glibc's loader named in
+        // PT_INTERP.
+        let me = elf_kind(&std::env::current_exe().unwrap());
+        if cfg!(target_env = "gnu") {
+            assert!(
+                me.starts_with("glibc, dynamically linked (/lib64/ld-linux-x86-64.so.2), PIE"),
+                "{me}"
+            );
+        }
     }
 }

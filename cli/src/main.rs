@@ -1,5 +1,6 @@
 //! `hakoniwa`: the command-line front end of the hakoniwa sandbox engine.
 
+mod arena;
 mod cli;
 mod config;
 mod confine;
@@ -29,6 +30,10 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Commands};
+
+/// Start-up's many small blocks come from one region (see arena.rs).
+#[global_allocator]
+static HEAP: arena::Arena = arena::Arena::new();
 
 /// Writes `[hakoniwa] message` lines to stderr.
 struct Logger;

@@ -390,6 +390,11 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     // First, before any thread exists: see signals.rs.
     let signals = crate::signals::Signals::install();
+    // A profile may come from a pipe or a terminal (`-c -`, `-c <(...)`): reading it may
+    // wait, and signals are then taken as they come.
+    if args.config.is_some() {
+        signals.start();
+    }
     let interrupted = |sig: i32| {
         eprintln!(
             "hakoniwa: interrupted by {} during setup",
@@ -450,6 +455,10 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     if let Some(sig) = signals.pending() {
         return interrupted(sig);
+    }
+    // pasta's start-up is part of the spawn and takes tens of milliseconds.
+    if matches!(settings.network, Some(Network::Pasta(_))) {
+        signals.start();
     }
     // The program's own terminal (see pty.rs), opened on the host before the spawn.
     let pty = if settings.no_pty {

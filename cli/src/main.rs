@@ -17,6 +17,7 @@ mod print_config;
 mod printable;
 mod profiles;
 mod pty;
+mod quick_args;
 mod relay;
 mod run;
 mod settings;
@@ -68,7 +69,9 @@ fn init_logger(verbose: u8, quiet: bool) {
 }
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // Plain `run` lines skip building clap's tree (see quick_args.rs).
+    let quick = quick_args::parse(std::env::args_os().skip(1));
+    let cli = match quick.map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

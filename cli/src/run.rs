@@ -544,7 +544,8 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     // Shedding walks this process's page tables (smaps, ~0.3 ms): worth it only while a
     // program runs for longer than that; one that ends at once is not kept waiting for it.
-    if !ended_within(&child, SHED_AFTER) {
+    // Signals that come meanwhile are taken (see signals.rs).
+    if !signals.wait_for_end(child.pidfd(), SHED_AFTER) {
         crate::slim::release_startup_pages();
     }
     let waited = child.wait();
@@ -595,18 +596,6 @@ pub fn main(args: &RunArgs) -> i32 {
 
 /// How long a program may run before the supervisor sheds its start-up pages.
 const SHED_AFTER: Duration = Duration::from_millis(20);
-
-/// Whether the sandbox (its PID 1) ends within `timeout`.
-fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
-    use rustix::event::{poll, PollFd, PollFlags, Timespec};
-    let pidfd = child.pidfd();
-    let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-    let t = Timespec {
-        tv_sec: timeout.as_secs() as i64,
-        tv_nsec: timeout.subsec_nanos() as i64,
-    };
-    matches!(poll(&mut fds, Some(&t)), Ok(n) if n > 0)
-}
 
 /// The program's host pid, for naming a seccomp kill from the kernel's audit record.
 /// `spawn` returns after the program's `execve` (the error pipe's EOF comes once the init

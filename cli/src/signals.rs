@@ -3,12 +3,14 @@
 //!
 //! They are blocked in every thread (the mask is set before any thread exists) and taken
 //! with `sigtimedwait`, never by an asynchronous handler. The thread that takes them starts
-//! once the sandbox runs (or, when setup may wait for long, before: a profile to read, pasta
-//! to start, a terminal to relay); until then the setup polls at its checkpoints, so a short
-//! setup creates no thread ahead of the sandbox's clone. A signal that arrives meanwhile
-//! stays pending in the kernel and is taken at the next checkpoint or by the thread as soon
-//! as it starts; of several different ones pending at once the lowest-numbered is taken
-//! first (the kernel keeps no arrival order):
+//! once the program has run for a moment (or, when setup may wait for long, before: a
+//! profile to read, pasta to start, a terminal to relay). Until then the main thread takes
+//! them: setup at its checkpoints, then while it watches the program's first moments (a
+//! signalfd wakes it), so a short setup creates no thread ahead of the sandbox's clone and
+//! a program that ends at once needs none at all. A signal that arrives meanwhile stays
+//! pending in the kernel and is taken at the next checkpoint, at once while the program
+//! runs, or by the thread as soon as it starts; of several different ones pending at once
+//! the lowest-numbered is taken first (the kernel keeps no arrival order):
 //! - while the program runs, each is forwarded to it (through the sandbox's init); if it
 //!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
 //!   the sandbox down (pasta stopped);
@@ -112,6 +114,27 @@ fn take_one(poll: bool) -> Option<i32> {
     r.ok().map(|sig| sig as i32)
 }
 
+/// A descriptor that is readable while one of the signals is pending (nothing is read from
+/// it: [`take_one`] takes them).
+fn signalfd() -> Option<OwnedFd> {
+    const SFD_CLOEXEC: usize = 0o2000000;
+    const SFD_NONBLOCK: usize = 0o4000;
+    let mask = set();
+    // SAFETY: `mask` is a live sigset of the kernel's size.
+    let fd = unsafe {
+        syscall!(
+            Sysno::signalfd4,
+            -1isize as usize,
+            &mask as *const u64,
+            8usize,
+            SFD_CLOEXEC | SFD_NONBLOCK
+        )
+    }
+    .ok()?;
+    // SAFETY: a new descriptor the kernel just returned, owned by nobody else.
+    Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) })
+}
+
 /// What a signal taken does (in whichever thread took it).
 fn act(state: &Mutex<State>, sig: i32) {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -208,7 +231,8 @@ impl Signals {
     }
 
     /// The sandbox runs: forward from now on, unless an ending signal arrived during setup
-    /// (returned; the caller ends the sandbox).
+    /// (returned; the caller ends the sandbox). See [`Signals::wait_for_end`] for what
+    /// takes the signals next.
     pub fn forward_to(&self, pidfd: BorrowedFd<'_>) -> Option<i32> {
         self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -216,9 +240,47 @@ impl Signals {
             return s.pending;
         }
         s.target = pidfd.try_clone_to_owned().ok();
-        drop(s);
-        self.start();
         None
+    }
+
+    /// Whether the sandbox (`pidfd`) ends within `timeout`. Until the thread runs, the
+    /// signals that arrive meanwhile are taken here (a signalfd wakes the wait); if the
+    /// sandbox still runs after `timeout`, the thread starts. A program that ends at once
+    /// thus never needs the thread.
+    pub fn wait_for_end(&self, pidfd: BorrowedFd<'_>, timeout: std::time::Duration) -> bool {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let deadline = std::time::Instant::now() + timeout;
+        let wake = if self.started.get() {
+            None
+        } else {
+            let w = signalfd();
+            if w.is_none() {
+                self.start();
+            }
+            w
+        };
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let t = Timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: left.subsec_nanos() as i64,
+            };
+            let mut fds = vec![PollFd::new(&pidfd, PollFlags::IN)];
+            if let Some(w) = &wake {
+                fds.push(PollFd::new(w, PollFlags::IN));
+            }
+            match poll(&mut fds, Some(&t)) {
+                Ok(n) if n > 0 => {
+                    if fds[0].revents().contains(PollFlags::IN) {
+                        return true;
+                    }
+                    self.poll();
+                }
+                _ => break,
+            }
+        }
+        self.start();
+        false
     }
 }
 
@@ -285,6 +347,55 @@ mod tests {
             .unwrap();
             use std::os::fd::AsFd;
             assert_eq!(signals.forward_to(me.as_fd()), Some(15), "the run ends");
+        });
+    }
+
+    #[test]
+    fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
+        in_own_thread(|| {
+            // Started first: it would inherit the blocked mask.
+            let mut program = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            let signals = Signals::install();
+            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
+            let pidfd =
+                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            use std::os::fd::AsFd;
+            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
+            to_this_thread(15);
+            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_secs(20));
+            let status = program.wait().unwrap();
+            assert!(ended, "the program did not end: {status:?}");
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(15), "SIGTERM forwarded");
+            assert!(!signals.started.get(), "no thread was needed");
+        });
+    }
+
+    #[test]
+    fn the_thread_starts_when_the_program_outlives_the_first_moments() {
+        in_own_thread(|| {
+            // Started first: it would inherit the blocked mask.
+            let mut program = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            let signals = Signals::install();
+            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
+            let pidfd =
+                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            use std::os::fd::AsFd;
+            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
+            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_millis(20));
+            let _ = program.kill();
+            let _ = program.wait();
+            assert!(!ended);
+            assert!(
+                signals.started.get(),
+                "the thread takes the signals from now on"
+            );
         });
     }
 

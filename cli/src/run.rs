@@ -296,18 +296,17 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         }
     };
     let envs = default_env(&s.envs, a_stream_is_terminal());
-    crate::verbose::plan(
-        s,
-        &unshared,
-        if log::log_enabled!(log::Level::Debug) {
-            &rootfs_entries
-        } else {
-            &[]
-        },
-        &own(&uidmaps, caller_uid()),
-        &own(&gidmaps, caller_gid()),
-        &envs,
-    );
+    // The log's inputs (the rootfs entries, the caller's ids) are read only for -v.
+    if log::log_enabled!(log::Level::Debug) {
+        crate::verbose::plan(
+            s,
+            &unshared,
+            &rootfs_entries,
+            &own(&uidmaps, caller_uid()),
+            &own(&gidmaps, caller_gid()),
+            &envs,
+        );
+    }
 
     for (r, v) in &s.limits {
         // CPU time: the soft limit sends SIGXCPU, which ends the program as it would outside a

@@ -69,7 +69,12 @@ fn init_logger(verbose: u8, quiet: bool) {
 }
 
 fn main() {
-    // Plain `run` lines skip building clap's tree (see quick_args.rs).
+    // Plain `run` lines and `--version` skip building clap's tree (see quick_args.rs).
+    if let Some(v) = quick_args::version(std::env::args_os().skip(1)) {
+        // As clap: a closed stdout is not an error.
+        let _ = std::io::stdout().write_all(v.as_bytes());
+        std::process::exit(0);
+    }
     let quick = quick_args::parse(std::env::args_os().skip(1));
     let cli = match quick.map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,

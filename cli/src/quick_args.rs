@@ -2,12 +2,13 @@
 //!
 //! clap builds its whole tree of every flag (with help texts and value parsers) before it
 //! reads one argument: about a thousand allocations and a fifth of the time from `execve`
-//! to the sandbox's clone. Most command lines are simple: `run`, long flags, and the
-//! program. Those are read here into the very [`Cli`] clap would make; anything else (a
-//! short flag other than `-v` and `-q`, a flag used twice that may be given once, a value
-//! that starts with `-` or is empty, a flag not listed below, help, version, other
-//! subcommands, bytes that are not UTF-8) goes to clap, which reads, rejects and explains
-//! as before. The tests compare both readings of generated command lines.
+//! to the sandbox's clone. Most command lines are simple: `run`, flags, and the program.
+//! Those are read here into the very [`Cli`] clap would make. Anything else goes to clap,
+//! which reads, rejects and explains as before: a short flag spelled other than `-v`, `-q`
+//! or `-b VALUE`, a flag used twice that may be given once, a value that starts with `-`
+//! or is empty, a flag not listed below, help, version, other subcommands, bytes that are
+//! not UTF-8.
+//! The tests compare both readings of generated command lines.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -84,6 +85,28 @@ fn field<'a>(a: &'a mut RunArgs, name: &str) -> Option<Field<'a>> {
     })
 }
 
+/// `hakoniwa --version` (or `-V`) alone: the text clap prints for it.
+pub fn version(args: impl IntoIterator<Item = OsString>) -> Option<String> {
+    let mut args = args.into_iter();
+    let first = args.next()?;
+    (args.next().is_none() && (first == "--version" || first == "-V"))
+        .then(|| format!("hakoniwa {}\n", crate::cli::VERSION))
+}
+
+/// The long name of a short flag of `run` that takes a value.
+fn short_name(arg: &str) -> Option<&'static str> {
+    Some(match arg {
+        "-b" => "bindmount-ro",
+        "-B" => "bindmount-rw",
+        "-u" => "uidmap",
+        "-g" => "gidmap",
+        "-e" => "setenv",
+        "-w" => "workdir",
+        "-c" => "config",
+        _ => return None,
+    })
+}
+
 /// The [`Cli`] clap would read from `args` (without the program name), or `None` when the
 /// line is not one read here.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Option<Cli> {
@@ -101,22 +124,25 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Option<Cli> {
         if arg == "--" {
             break;
         }
-        let Some(long) = arg.strip_prefix("--") else {
-            match arg.as_str() {
-                "-v" | "-vv" | "-vvv" => verbose = verbose.checked_add(arg.len() as u8 - 1)?,
-                "-q" if !quiet => quiet = true,
+        let (name, inline) = match arg.strip_prefix("--") {
+            Some(long) => match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            },
+            None => match arg.as_str() {
+                "-v" | "-vv" | "-vvv" => {
+                    verbose = verbose.checked_add(arg.len() as u8 - 1)?;
+                    continue;
+                }
+                "-q" => ("quiet", None),
+                // A short flag with its value as the next argument (`-b /opt`).
+                _ if arg.starts_with('-') => (short_name(&arg)?, None),
                 // The program: it and every argument after it are its command line.
-                _ if !arg.starts_with('-') => {
+                _ => {
                     run.argv.push(arg);
                     break;
                 }
-                _ => return None,
-            }
-            continue;
-        };
-        let (name, inline) = match long.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (long, None),
+            },
         };
         match name {
             "verbose" if inline.is_none() => verbose = verbose.checked_add(1)?,
@@ -202,8 +228,9 @@ mod tests {
             &["-v", "prog"],
         ];
         let mut lines = Vec::new();
-        for (flag, _) in run_flags() {
-            let f = format!("--{flag}");
+        let shorts = ["-b", "-B", "-u", "-g", "-e", "-w", "-c", "-v", "-q", "-x"];
+        let names = run_flags().into_iter().map(|(f, _)| format!("--{f}"));
+        for f in names.chain(shorts.map(String::from)) {
             let uses: [Vec<String>; 11] = [
                 vec![f.clone()],
                 vec![f.clone(), "auto".into()],
@@ -291,6 +318,9 @@ mod tests {
                 "x",
             ],
             &["run", "--setenv", "A=1", "--setenv", "B", "--dry-run"],
+            &[
+                "run", "-b", "/opt", "-B", "/tmp", "-e", "TERM", "-w", ":/tmp", "--", "ls",
+            ],
         ] {
             assert!(quick(line).is_some(), "{line:?}");
             assert_eq!(quick(line), by_clap(line), "{line:?}");
@@ -310,5 +340,28 @@ mod tests {
             }
         }
         assert!(names >= 50, "{names} flags read quickly");
+        let cmd = Cli::command();
+        let run = cmd.find_subcommand("run").unwrap();
+        for short in ["-b", "-B", "-u", "-g", "-e", "-w", "-c"] {
+            let c = short.chars().nth(1).unwrap();
+            let arg = run.get_arguments().find(|a| a.get_short() == Some(c));
+            let long = arg.and_then(|a| a.get_long());
+            assert_eq!(long, short_name(short), "{short}");
+            assert!(arg.unwrap().get_action().takes_values(), "{short}");
+        }
+    }
+
+    #[test]
+    fn the_version_is_printed_as_clap_prints_it() {
+        let cmd = Cli::command();
+        let clap = cmd.render_version().to_string();
+        for flag in ["--version", "-V"] {
+            assert_eq!(version([OsString::from(flag)]), Some(clap.clone()));
+            let err = Cli::try_parse_from(["hakoniwa", flag]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
+            assert_eq!(err.to_string(), clap);
+        }
+        assert_eq!(version(["run", "--version"].map(OsString::from)), None);
+        assert_eq!(version(["--version", "x"].map(OsString::from)), None);
     }
 }

@@ -18,10 +18,13 @@ use rustix::fs::OFlags;
 /// for reading through `/proc/self/fd`, which reaches the same inode even if the name was
 /// changed in between.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    let probe = OpenOptions::new()
-        .read(true)
-        .custom_flags((OFlags::PATH | OFlags::NOFOLLOW).bits() as i32)
-        .open(path)?;
+    // rustix, not OpenOptions::custom_flags: std masks custom flags with O_ACCMODE, which
+    // on musl includes O_PATH (its O_SEARCH), so the name would be opened for reading.
+    let probe = File::from(rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?);
     let meta = probe.metadata()?;
     if !meta.file_type().is_file() {
         return Err(io::Error::new(

@@ -27,10 +27,21 @@ pub fn default_env(given: &[(String, String)], on_a_terminal: bool) -> Vec<(Stri
 /// Whether one of the CLI's stdin, stdout, stderr (which the program inherits, or gets a
 /// pseudo-terminal in place of) is a terminal.
 pub fn a_stream_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdin().is_terminal()
-        || std::io::stdout().is_terminal()
-        || std::io::stderr().is_terminal()
+    stdio_terminals().contains(&true)
+}
+
+/// Which of the CLI's stdin, stdout, stderr is a terminal, asked once (`hakoniwa` never
+/// replaces its own standard streams).
+pub fn stdio_terminals() -> [bool; 3] {
+    static ONCE: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
+    *ONCE.get_or_init(|| {
+        use std::io::IsTerminal;
+        [
+            std::io::stdin().is_terminal(),
+            std::io::stdout().is_terminal(),
+            std::io::stderr().is_terminal(),
+        ]
+    })
 }
 
 #[cfg(test)]

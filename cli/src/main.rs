@@ -1,5 +1,6 @@
 //! `hakoniwa`: the command-line front end of the hakoniwa sandbox engine.
 
+mod arena;
 mod cli;
 mod config;
 mod confine;
@@ -16,6 +17,7 @@ mod print_config;
 mod printable;
 mod profiles;
 mod pty;
+mod quick_args;
 mod relay;
 mod run;
 mod settings;
@@ -29,6 +31,10 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Commands};
+
+/// Start-up's many small blocks come from one region (see arena.rs).
+#[global_allocator]
+static HEAP: arena::Arena = arena::Arena::new();
 
 /// Writes `[hakoniwa] message` lines to stderr.
 struct Logger;
@@ -63,7 +69,14 @@ fn init_logger(verbose: u8, quiet: bool) {
 }
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    // Plain `run` lines and `--version` skip building clap's tree (see quick_args.rs).
+    if let Some(v) = quick_args::version(std::env::args_os().skip(1)) {
+        // As clap: a closed stdout is not an error.
+        let _ = std::io::stdout().write_all(v.as_bytes());
+        std::process::exit(0);
+    }
+    let quick = quick_args::parse(std::env::args_os().skip(1));
+    let cli = match quick.map_or_else(Cli::try_parse, Ok) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

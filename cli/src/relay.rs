@@ -79,7 +79,8 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
         rustix::stdio::stdout(),
         rustix::stdio::stderr(),
     ];
-    let devices = std.map(terminal_device);
+    let ttys = crate::default_env::stdio_terminals();
+    let devices = [0, 1, 2].map(|i| ttys[i].then(|| terminal_device(std[i])).flatten());
     let Some((first, dev)) = devices
         .iter()
         .enumerate()

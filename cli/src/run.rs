@@ -296,18 +296,17 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
         }
     };
     let envs = default_env(&s.envs, a_stream_is_terminal());
-    crate::verbose::plan(
-        s,
-        &unshared,
-        if log::log_enabled!(log::Level::Debug) {
-            &rootfs_entries
-        } else {
-            &[]
-        },
-        &own(&uidmaps, caller_uid()),
-        &own(&gidmaps, caller_gid()),
-        &envs,
-    );
+    // The log's inputs (the rootfs entries, the caller's ids) are read only for -v.
+    if log::log_enabled!(log::Level::Debug) {
+        crate::verbose::plan(
+            s,
+            &unshared,
+            &rootfs_entries,
+            &own(&uidmaps, caller_uid()),
+            &own(&gidmaps, caller_gid()),
+            &envs,
+        );
+    }
 
     for (r, v) in &s.limits {
         // CPU time: the soft limit sends SIGXCPU, which ends the program as it would outside a
@@ -390,6 +389,11 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     // First, before any thread exists: see signals.rs.
     let signals = crate::signals::Signals::install();
+    // A profile may come from a pipe or a terminal (`-c -`, `-c <(...)`): reading it may
+    // wait, and signals are then taken as they come.
+    if args.config.is_some() {
+        signals.start();
+    }
     let interrupted = |sig: i32| {
         eprintln!(
             "hakoniwa: interrupted by {} during setup",
@@ -450,6 +454,10 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     if let Some(sig) = signals.pending() {
         return interrupted(sig);
+    }
+    // pasta's start-up is part of the spawn and takes tens of milliseconds.
+    if matches!(settings.network, Some(Network::Pasta(_))) {
+        signals.start();
     }
     // The program's own terminal (see pty.rs), opened on the host before the spawn.
     let pty = if settings.no_pty {
@@ -535,7 +543,8 @@ pub fn main(args: &RunArgs) -> i32 {
     }
     // Shedding walks this process's page tables (smaps, ~0.3 ms): worth it only while a
     // program runs for longer than that; one that ends at once is not kept waiting for it.
-    if !ended_within(&child, SHED_AFTER) {
+    // Signals that come meanwhile are taken (see signals.rs).
+    if !signals.wait_for_end(child.pidfd(), SHED_AFTER) {
         crate::slim::release_startup_pages();
     }
     let waited = child.wait();
@@ -586,18 +595,6 @@ pub fn main(args: &RunArgs) -> i32 {
 
 /// How long a program may run before the supervisor sheds its start-up pages.
 const SHED_AFTER: Duration = Duration::from_millis(20);
-
-/// Whether the sandbox (its PID 1) ends within `timeout`.
-fn ended_within(child: &hakoniwa::Child, timeout: Duration) -> bool {
-    use rustix::event::{poll, PollFd, PollFlags, Timespec};
-    let pidfd = child.pidfd();
-    let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-    let t = Timespec {
-        tv_sec: timeout.as_secs() as i64,
-        tv_nsec: timeout.subsec_nanos() as i64,
-    };
-    matches!(poll(&mut fds, Some(&t)), Ok(n) if n > 0)
-}
 
 /// The program's host pid, for naming a seccomp kill from the kernel's audit record.
 /// `spawn` returns after the program's `execve` (the error pipe's EOF comes once the init

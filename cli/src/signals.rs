@@ -1,8 +1,16 @@
 //! Signals sent to `hakoniwa run` itself (Ctrl-C without a terminal hand-over, `kill`,
 //! a closing terminal, `timeout`).
 //!
-//! They are blocked in every thread (the mask is set before any thread exists) and taken by
-//! one thread with `sigtimedwait`, never by an asynchronous handler:
+//! They are blocked in every thread (the mask is set before any thread exists) and taken
+//! with `sigtimedwait`, never by an asynchronous handler. The thread that takes them starts
+//! once the program has run for a moment (or, when setup may wait for long, before: a
+//! profile to read, pasta to start, a terminal to relay). Until then the main thread takes
+//! them: setup at its checkpoints, then while it watches the program's first moments (a
+//! signalfd wakes it), so a short setup creates no thread ahead of the sandbox's clone and
+//! a program that ends at once needs none at all. A signal that arrives meanwhile stays
+//! pending in the kernel and is taken at the next checkpoint, at once while the program
+//! runs, or by the thread as soon as it starts; of several different ones pending at once
+//! the lowest-numbered is taken first (the kernel keeps no arrival order):
 //! - while the program runs, each is forwarded to it (through the sandbox's init); if it
 //!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
 //!   the sandbox down (pasta stopped);
@@ -54,6 +62,8 @@ struct State {
 /// The CLI's signal handling; see the module docs.
 pub struct Signals {
     state: Arc<Mutex<State>>,
+    /// Whether the thread that takes the signals runs.
+    started: std::cell::Cell<bool>,
 }
 
 fn set() -> u64 {
@@ -81,8 +91,85 @@ pub fn name(sig: i32) -> String {
         .map_or_else(|| format!("signal {sig}"), |(_, s)| (*s).to_string())
 }
 
+/// Take one signal of the set: wait for it, or with `poll` only take one already pending.
+fn take_one(poll: bool) -> Option<i32> {
+    let mask = set();
+    let zero = [0i64; 2];
+    let timeout: *const i64 = if poll {
+        zero.as_ptr()
+    } else {
+        std::ptr::null()
+    };
+    // SAFETY: `mask` is a live sigset of the kernel's size, `timeout` NULL or a live
+    // zero timespec; no siginfo is wanted.
+    let r = unsafe {
+        syscall!(
+            Sysno::rt_sigtimedwait,
+            &mask as *const u64,
+            0usize,
+            timeout,
+            8usize
+        )
+    };
+    r.ok().map(|sig| sig as i32)
+}
+
+/// A descriptor that is readable while one of the signals is pending (nothing is read from
+/// it: [`take_one`] takes them).
+fn signalfd() -> Option<OwnedFd> {
+    const SFD_CLOEXEC: usize = 0o2000000;
+    const SFD_NONBLOCK: usize = 0o4000;
+    let mask = set();
+    // SAFETY: `mask` is a live sigset of the kernel's size.
+    let fd = unsafe {
+        syscall!(
+            Sysno::signalfd4,
+            -1isize as usize,
+            &mask as *const u64,
+            8usize,
+            SFD_CLOEXEC | SFD_NONBLOCK
+        )
+    }
+    .ok()?;
+    // SAFETY: a new descriptor the kernel just returned, owned by nobody else.
+    Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) })
+}
+
+/// What a signal taken does (in whichever thread took it).
+fn act(state: &Mutex<State>, sig: i32) {
+    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if s.terminal.as_ref().is_some_and(|t| t(sig)) {
+        return;
+    }
+    if sig == SIGCONT {
+        return;
+    }
+    if sig == SIGTSTP {
+        drop(s);
+        stop_self(sig);
+        return;
+    }
+    match &s.target {
+        Some(fd) => {
+            // SAFETY: NULL siginfo asks the kernel to build one.
+            let _ = unsafe {
+                syscall!(
+                    Sysno::pidfd_send_signal,
+                    fd.as_raw_fd(),
+                    sig,
+                    0usize,
+                    0usize
+                )
+            };
+        }
+        None if !HARMLESS.contains(&sig) && s.pending.is_none() => s.pending = Some(sig),
+        None => {}
+    }
+}
+
 impl Signals {
-    /// Block the signals in this (still only) thread and start the thread that takes them.
+    /// Block the signals in this (still only) thread; see [`Signals::start`] for the thread
+    /// that takes them.
     pub fn install() -> Signals {
         let mask = set();
         // SAFETY: `mask` is a live sigset of the kernel's size; threads created later
@@ -96,79 +183,104 @@ impl Signals {
                 8usize
             )
         };
-        let state: Arc<Mutex<State>> = Arc::default();
-        let shared = state.clone();
+        Signals {
+            state: Arc::default(),
+            started: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Start the thread that takes the signals from now on (once; it takes at once those
+    /// pending).
+    pub fn start(&self) {
+        if self.started.replace(true) {
+            return;
+        }
+        let shared = self.state.clone();
         let _ = std::thread::Builder::new()
             .name("hakoniwa-signals".into())
             .spawn(move || loop {
-                // SAFETY: `mask` is a live sigset; no siginfo or timeout is wanted.
-                let r = unsafe {
-                    syscall!(
-                        Sysno::rt_sigtimedwait,
-                        &mask as *const u64,
-                        0usize,
-                        0usize,
-                        8usize
-                    )
-                };
-                let Ok(sig) = r else { continue };
-                let sig = sig as i32;
-                let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-                if s.terminal.as_ref().is_some_and(|t| t(sig)) {
-                    continue;
-                }
-                if sig == SIGCONT {
-                    continue;
-                }
-                if sig == SIGTSTP {
-                    drop(s);
-                    stop_self(sig);
-                    continue;
-                }
-                match &s.target {
-                    Some(fd) => {
-                        // SAFETY: NULL siginfo asks the kernel to build one.
-                        let _ = unsafe {
-                            syscall!(
-                                Sysno::pidfd_send_signal,
-                                fd.as_raw_fd(),
-                                sig,
-                                0usize,
-                                0usize
-                            )
-                        };
-                    }
-                    None if !HARMLESS.contains(&sig) && s.pending.is_none() => {
-                        s.pending = Some(sig)
-                    }
-                    None => {}
+                if let Some(sig) = take_one(false) {
+                    act(&shared, sig);
                 }
             });
-        Signals { state }
     }
 
-    /// Offer every signal to the pseudo-terminal relay first from now on.
+    /// Before the thread runs: act on the signals pending now.
+    fn poll(&self) {
+        if !self.started.get() {
+            while let Some(sig) = take_one(true) {
+                act(&self.state, sig);
+            }
+        }
+    }
+
+    /// Offer every signal to the pseudo-terminal relay first from now on (the thread starts:
+    /// the relay needs its signals while the setup goes on).
     pub fn relay_terminal(&self, handler: TerminalHandler) {
         self.state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .terminal = Some(handler);
+        self.start();
     }
 
     /// The ending signal received so far during setup, if any.
     pub fn pending(&self) -> Option<i32> {
+        self.poll();
         self.state.lock().unwrap_or_else(|e| e.into_inner()).pending
     }
 
     /// The sandbox runs: forward from now on, unless an ending signal arrived during setup
-    /// (returned; the caller ends the sandbox).
+    /// (returned; the caller ends the sandbox). See [`Signals::wait_for_end`] for what
+    /// takes the signals next.
     pub fn forward_to(&self, pidfd: BorrowedFd<'_>) -> Option<i32> {
+        self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.pending.is_some() {
             return s.pending;
         }
         s.target = pidfd.try_clone_to_owned().ok();
         None
+    }
+
+    /// Whether the sandbox (`pidfd`) ends within `timeout`. Until the thread runs, the
+    /// signals that arrive meanwhile are taken here (a signalfd wakes the wait); if the
+    /// sandbox still runs after `timeout`, the thread starts. A program that ends at once
+    /// thus never needs the thread.
+    pub fn wait_for_end(&self, pidfd: BorrowedFd<'_>, timeout: std::time::Duration) -> bool {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        let deadline = std::time::Instant::now() + timeout;
+        let wake = if self.started.get() {
+            None
+        } else {
+            let w = signalfd();
+            if w.is_none() {
+                self.start();
+            }
+            w
+        };
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let t = Timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: left.subsec_nanos() as i64,
+            };
+            let mut fds = vec![PollFd::new(&pidfd, PollFlags::IN)];
+            if let Some(w) = &wake {
+                fds.push(PollFd::new(w, PollFlags::IN));
+            }
+            match poll(&mut fds, Some(&t)) {
+                Ok(n) if n > 0 => {
+                    if fds[0].revents().contains(PollFlags::IN) {
+                        return true;
+                    }
+                    self.poll();
+                }
+                _ => break,
+            }
+        }
+        self.start();
+        false
     }
 }
 
@@ -202,4 +314,101 @@ pub fn stop_self(sig: i32) {
             8usize
         )
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Send `sig` to the calling thread only (it stays pending there while blocked).
+    fn to_this_thread(sig: i32) {
+        let pid = rustix::process::getpid().as_raw_nonzero().get();
+        // SAFETY: no pointers.
+        unsafe { syscall!(Sysno::gettid).and_then(|tid| syscall!(Sysno::tgkill, pid, tid, sig)) }
+            .unwrap();
+    }
+
+    /// Run `f` in a thread of its own: the mask `install` sets stays there.
+    fn in_own_thread(f: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(f).join().unwrap();
+    }
+
+    #[test]
+    fn an_ending_signal_during_setup_is_taken_at_the_checkpoint_before_any_thread_runs() {
+        in_own_thread(|| {
+            let signals = Signals::install();
+            to_this_thread(15);
+            assert_eq!(signals.pending(), Some(15));
+            assert!(!signals.started.get(), "no thread during setup");
+            let me = rustix::process::pidfd_open(
+                rustix::process::getpid(),
+                rustix::process::PidfdFlags::empty(),
+            )
+            .unwrap();
+            use std::os::fd::AsFd;
+            assert_eq!(signals.forward_to(me.as_fd()), Some(15), "the run ends");
+        });
+    }
+
+    #[test]
+    fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
+        in_own_thread(|| {
+            // Started first: it would inherit the blocked mask.
+            let mut program = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            let signals = Signals::install();
+            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
+            let pidfd =
+                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            use std::os::fd::AsFd;
+            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
+            to_this_thread(15);
+            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_secs(20));
+            let status = program.wait().unwrap();
+            assert!(ended, "the program did not end: {status:?}");
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(15), "SIGTERM forwarded");
+            assert!(!signals.started.get(), "no thread was needed");
+        });
+    }
+
+    #[test]
+    fn the_thread_starts_when_the_program_outlives_the_first_moments() {
+        in_own_thread(|| {
+            // Started first: it would inherit the blocked mask.
+            let mut program = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            let signals = Signals::install();
+            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
+            let pidfd =
+                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            use std::os::fd::AsFd;
+            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
+            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_millis(20));
+            let _ = program.kill();
+            let _ = program.wait();
+            assert!(!ended);
+            assert!(
+                signals.started.get(),
+                "the thread takes the signals from now on"
+            );
+        });
+    }
+
+    #[test]
+    fn the_first_ending_signal_is_kept_and_a_harmless_one_ends_nothing() {
+        in_own_thread(|| {
+            let signals = Signals::install();
+            to_this_thread(28);
+            assert_eq!(signals.pending(), None, "SIGWINCH ends nothing");
+            to_this_thread(1);
+            assert_eq!(signals.pending(), Some(1));
+            to_this_thread(15);
+            assert_eq!(signals.pending(), Some(1), "the first one is kept");
+        });
+    }
 }

@@ -257,3 +257,33 @@ fn an_ending_signal_at_any_moment_gives_128_plus_n_stops_pasta_and_leaves_the_ro
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Without a profile or pasta no thread takes the signals until the program has run for a
+/// moment (setup takes them at its checkpoints, then the main thread while it watches the
+/// program's first moments): a signal at any of those moments still ends the run with
+/// 128+N.
+#[test]
+fn an_ending_signal_before_and_after_the_signal_thread_starts_gives_128_plus_n() {
+    const SIGNALS: [i32; 2] = [15, 1];
+    for sig in SIGNALS {
+        for delay_us in [0, 300, 1_000, 2_000, 5_000, 15_000, 40_000, 100_000] {
+            let child = default_dispositions(&mut Command::new(bin()), &SIGNALS)
+                .args(["run", "--", "sleep", "300"])
+                .stdin(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(delay_us));
+            kill(&child, sig);
+            let what = format!("signal {sig} after {delay_us} us");
+            let status = wait(child).unwrap_or_else(|seen| panic!("{what}: not ended:\n{seen}"));
+            use std::os::unix::process::ExitStatusExt;
+            // A death by the signal counts as 128+N: only possible before hakoniwa has
+            // blocked it, when nothing exists yet.
+            let code = status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+            assert_eq!(code, 128 + sig, "{what}");
+        }
+    }
+}

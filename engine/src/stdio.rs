@@ -115,9 +115,16 @@ impl Streams {
         let mut stdin: RawFd = -1;
         for (i, kind) in self.std.into_iter().enumerate() {
             let dst = i as RawFd;
+            let inherited = match kind {
+                StdioKind::Inherit => stream_state(dst),
+                _ => StreamState::Closed,
+            };
             let src = match kind {
-                StdioKind::Inherit if fd_is_open(dst) => {
-                    if terminal.is_none() && open_tty_path(dst).is_some() {
+                StdioKind::Inherit if inherited != StreamState::Closed => {
+                    if inherited == StreamState::Terminal
+                        && terminal.is_none()
+                        && device_path(dst).is_some()
+                    {
                         terminal = Some(dst);
                     }
                     dst
@@ -176,10 +183,25 @@ impl Streams {
     }
 }
 
-fn fd_is_open(fd: RawFd) -> bool {
-    // SAFETY: borrowing a descriptor number only for an fcntl query.
+/// What a descriptor number of this process holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamState {
+    Closed,
+    Open,
+    Terminal,
+}
+
+/// [`StreamState`] of `fd`: one `ioctl(TIOCGWINSZ)` answers for the usual descriptors (a
+/// terminal's size, or ENOTTY for anything else open); only EBADF (closed, or an `O_PATH`
+/// descriptor) takes an `fcntl` to tell the two apart.
+fn stream_state(fd: RawFd) -> StreamState {
+    // SAFETY: borrowing a descriptor number only for queries that fail on a closed one.
     let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    rustix::io::fcntl_getfd(b).is_ok()
+    match rustix::termios::tcgetwinsize(b) {
+        Ok(_) => StreamState::Terminal,
+        Err(rustix::io::Errno::BADF) if rustix::io::fcntl_getfd(b).is_err() => StreamState::Closed,
+        Err(_) => StreamState::Open,
+    }
 }
 
 fn open_null() -> Result<OwnedFd> {
@@ -193,20 +215,42 @@ fn open_null() -> Result<OwnedFd> {
 
 /// The terminal device open at descriptor `fd` of this process, if it is one.
 pub(crate) fn tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
-    if !fd_is_open(fd) {
+    if stream_state(fd) != StreamState::Terminal {
         return None;
     }
-    open_tty_path(fd)
+    device_path(fd)
 }
 
-/// [`tty_path`] of a descriptor known to be open (one `fcntl` less per stream and spawn).
-fn open_tty_path(fd: RawFd) -> Option<std::path::PathBuf> {
-    // SAFETY: borrowing a descriptor number, open in this process, for an isatty query.
-    let b = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    if !rustix::termios::isatty(b) {
-        return None;
-    }
+/// The `/dev` path of descriptor `fd` of this process (known to be a terminal).
+fn device_path(fd: RawFd) -> Option<std::path::PathBuf> {
     std::fs::read_link(format!("/proc/self/fd/{fd}"))
         .ok()
         .filter(|p| p.starts_with("/dev/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_is_closed_open_or_a_terminal_and_an_o_path_descriptor_counts_as_open() {
+        let null = std::fs::File::open("/dev/null").unwrap();
+        assert_eq!(stream_state(null.as_raw_fd()), StreamState::Open);
+        let path = rustix::fs::open(
+            "/dev/null",
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        assert_eq!(stream_state(path.as_raw_fd()), StreamState::Open);
+        // A number no process can have open (other tests may open and close meanwhile).
+        assert_eq!(stream_state(i32::MAX - 1), StreamState::Closed);
+        let ptmx = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/ptmx");
+        if let Ok(master) = ptmx {
+            assert_eq!(stream_state(master.as_raw_fd()), StreamState::Terminal);
+        }
+    }
 }

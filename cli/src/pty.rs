@@ -135,6 +135,12 @@ impl UserTerminal {
         self.fd.as_fd()
     }
 
+    /// Whether the terminal was hung up (its window or connection closed): the kernel then
+    /// fails every terminal request on it with `EIO`.
+    pub fn hung_up(&self) -> bool {
+        matches!(tcgetattr(&self.fd), Err(rustix::io::Errno::IO))
+    }
+
     /// Whether this process's group is the terminal's foreground group (true when the
     /// terminal is not our controlling terminal: then nobody stops us for using it).
     pub fn is_foreground(&self) -> bool {

@@ -22,6 +22,12 @@
 //! - `SIGWINCH` copies the window size to the pseudo-terminal, whose kernel side signals
 //!   the program's foreground group.
 //!
+//! When the caller's terminal hangs up (its window or connection closed), the relay stops
+//! reading it and sends `hakoniwa` a `SIGHUP`, which goes to the program as for any hang-up
+//! while `hakoniwa` runs: a program holding a pseudo-terminal of its own would otherwise
+//! never learn that its user is gone (the kernel sends the hang-up only to the caller's
+//! session leader, which need not pass it on).
+//!
 //! When the sandbox has ended, the relay drains what the program wrote until the master
 //! reports that no slave descriptor is left (`EIO`), so the output is complete before
 //! `hakoniwa` prints anything or exits; then the terminal's modes are restored.
@@ -284,6 +290,12 @@ impl Shared {
 }
 
 /// Act on `sig` in this process (a stop signal returns once it is continued).
+/// The caller's terminal hung up: `hakoniwa` gets the `SIGHUP` a session leader gets, and
+/// its signal handling passes it to the program and ends with it.
+fn hang_up_program() {
+    let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::HUP);
+}
+
 fn raise(sig: i32) {
     crate::signals::stop_self(sig);
 }
@@ -381,6 +393,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
     // Typed bytes the master has not taken yet (the program is not reading).
     let mut pending: Vec<u8> = Vec::new();
     let mut input_open = s.input;
+    let mut hung_up = false;
     let mut ended_at = None;
     loop {
         let ended = s.ended.load(Ordering::SeqCst);
@@ -402,8 +415,15 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
             PollFd::new(&s.master, master_events),
             PollFd::new(&wake, PollFlags::IN),
         ];
-        if read_input {
-            fds.push(PollFd::new(&term, PollFlags::IN));
+        // The caller's terminal is watched even when nothing is read from it: poll reports
+        // a hang-up unasked.
+        if !hung_up {
+            let events = if read_input {
+                PollFlags::IN
+            } else {
+                PollFlags::empty()
+            };
+            fds.push(PollFd::new(&term, events));
         }
         let timeout = if ended {
             Some(&DRAIN_IDLE)
@@ -421,7 +441,9 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
         let master_ready = fds[0].revents();
         let woken = !fds[1].revents().is_empty();
-        let typed = fds.get(2).is_some_and(|f| !f.revents().is_empty());
+        let term_ready = fds.get(2).map_or(PollFlags::empty(), |f| f.revents());
+        let typed = read_input && !term_ready.is_empty();
+        let hang_up_seen = !read_input && term_ready.intersects(PollFlags::HUP | PollFlags::ERR);
         drop(fds);
         if woken {
             while rustix::io::read(wake, &mut buf).is_ok_and(|n| n > 0) {}
@@ -443,9 +465,23 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Err(_) => pending.clear(),
             }
         }
+        if hang_up_seen {
+            // Watched no more either way (poll would keep reporting it).
+            hung_up = true;
+            if s.term.hung_up() {
+                hang_up_program();
+            }
+        }
         if typed {
             match rustix::io::read(term, &mut buf) {
-                Ok(0) => input_open = false,
+                // End of input: in raw mode only a hang-up gives it.
+                Ok(0) => {
+                    input_open = false;
+                    if s.term.hung_up() {
+                        hung_up = true;
+                        hang_up_program();
+                    }
+                }
                 Ok(n) => {
                     if !s.attached.load(Ordering::SeqCst) {
                         s.signal_keys(&buf[..n]);
@@ -455,7 +491,13 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Err(Errno::AGAIN) | Err(Errno::INTR) => {}
                 // A read that raced with the shell taking the terminal back.
                 Err(Errno::IO) if !s.term.is_foreground() => {}
-                Err(_) => input_open = false,
+                Err(_) => {
+                    input_open = false;
+                    if s.term.hung_up() {
+                        hung_up = true;
+                        hang_up_program();
+                    }
+                }
             }
         }
     }

@@ -193,6 +193,36 @@ fn ctrl_c_ends_a_program_without_a_handler() {
 }
 
 #[test]
+fn closing_the_terminal_ends_the_sandbox_when_it_is_not_hakoniwa_s_controlling_terminal() {
+    // `setsid` puts hakoniwa in a session of its own, as `runuser`/`su` do with the
+    // programs they start: the terminal is not its controlling terminal, so the kernel's
+    // hang-up signals reach the terminal's session, not hakoniwa. Once with the program's
+    // input relayed, once with only its output relayed.
+    for (tag, redirect) in [("hup-in", ""), ("hup-out", " </dev/null")] {
+        let secs = format!("31.{}{}", std::process::id(), redirect.len());
+        let cmd = format!("setsid -w {} run -- sleep {secs}{redirect}", hk());
+        let t = Tty::start(tag, &cmd);
+        wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+        drop(t); // kills the tmux server: the terminal hangs up
+        let start = Instant::now();
+        loop {
+            let left: Vec<char> = ["sleep", "hakoniwa", "hakoniwa-init"]
+                .iter()
+                .flat_map(|comm| states(comm, &secs))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{tag}: the sandbox outlived its terminal: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
 fn ctrl_z_stops_the_program_and_fg_resumes_it() {
     ctrl_z_and_fg("tstp", "", "");
 }

@@ -123,6 +123,7 @@
 
 pub mod caps;
 mod child;
+mod child_stack;
 mod command;
 mod container;
 mod enforcement;

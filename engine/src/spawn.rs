@@ -2,7 +2,8 @@
 //! list):
 //! 1. prepare the plan completely ([`prepare_plan`]): wire the streams, look at the caller's
 //!    terminal, build every byte the child reads (`plan.rs`); open the channels (error
-//!    pipe, go-ahead pipe, exit-hook socket, the init's events pipe) and the child's stack;
+//!    pipe, go-ahead pipe, exit-hook socket, the init's events pipe) and take the child's
+//!    stack (reused: `child_stack.rs`);
 //! 2. clone with `CLONE_VM` on the private stack ([`clone_sandbox`]), from a thread that
 //!    lives as long as the process (below);
 //! 3. the parent's part of the setup ([`Cloned::finish_setup`]): id maps, pasta;
@@ -43,6 +44,7 @@ use hakoniwa_runtime::{ErrorRecord, Plan};
 use rustix::pipe::{pipe_with, PipeFlags};
 
 use crate::child::{Child, ChildStderr, ChildStdin, ChildStdout};
+use crate::child_stack::Stack;
 use crate::container::Container;
 use crate::enforcement::{Enforcement, Marks, SetupTimings};
 use crate::error::{Error, Result, Stage};
@@ -75,7 +77,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
     } = prepare_plan(c, &mut spec, &marks)?;
     marks.prepared = crate::enforcement::now_ns();
     let channels = Channels::open(&plan)?;
-    let stack = Stack::new()?;
+    let stack = Stack::take()?;
     let child_ends = channels.child_ends();
     let keep = wired.keep;
     // The borrowed plan lives until the closure returns: after the child's execve or exit.
@@ -101,8 +103,9 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         let peak = watch_peak(c, &plan, ends.hook, child.pid);
         Ok((child, ends.events, pasta, peak))
     });
-    // The child is past execve (or gone): its stack and the plan can go.
-    drop(stack);
+    // The child is past execve (or gone, or never made): its stack can be reused and the
+    // plan can go. (A panic above unwinds past this line and leaks the stack instead.)
+    stack.release();
     let (child, events, pasta, peak) = outcome?;
     // Phase 5: hand over the Child with its reports.
     let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
@@ -386,53 +389,6 @@ impl Cloned {
     }
 }
 
-const STACK_SIZE: usize = 256 * 1024;
-const GUARD: usize = 4096;
-
-/// A private stack for the child, with a guard page below it.
-struct Stack {
-    base: *mut std::ffi::c_void,
-    len: usize,
-}
-
-impl Stack {
-    fn new() -> Result<Stack> {
-        use rustix::mm::{mmap_anonymous, mprotect, MapFlags, MprotectFlags, ProtFlags};
-        let len = STACK_SIZE + GUARD;
-        // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
-        let base = unsafe {
-            mmap_anonymous(
-                std::ptr::null_mut(),
-                len,
-                ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::PRIVATE | MapFlags::NORESERVE | MapFlags::STACK,
-            )
-        }
-        .map_err(|e| Error::io("mmap", e))?;
-        // SAFETY: the guard page is the lowest page of the mapping made above.
-        unsafe { mprotect(base, GUARD, MprotectFlags::empty()) }
-            .map_err(|e| Error::io("mprotect", e))?;
-        Ok(Stack { base, len })
-    }
-
-    fn lowest_usable(&self) -> u64 {
-        self.base as u64 + GUARD as u64
-    }
-
-    fn top(&self) -> *mut u8 {
-        // SAFETY: one-past-the-end of our own mapping; 16-byte aligned (page aligned + size).
-        unsafe { (self.base as *mut u8).add(self.len) }
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly the mapping this value owns; the child no longer uses it
-        // (Stack is dropped only after EOF on the error pipe: execve or exit happened).
-        let _ = unsafe { rustix::mm::munmap(self.base, self.len) };
-    }
-}
-
 /// One clone request for a spawner thread.
 struct Job {
     flags: u64,
@@ -457,7 +413,7 @@ fn clone_child(flags: u64, stack: &Stack, plan: &Plan<'_>) -> Result<(i32, RawFd
     let job = Job {
         flags,
         stack_lo: stack.lowest_usable(),
-        stack_top: stack.top() as usize,
+        stack_top: stack.top(),
         plan: plan as *const Plan<'_> as usize,
         reply: mpsc::sync_channel(1).0,
     };

@@ -464,23 +464,35 @@ fn typed_rootfs_entries(dir: &Path) -> Result<Vec<(Mount, bool)>> {
 /// The top-level entries of `dir` (or only the names in `only`, those that exist) as
 /// read-only binds, symlinks recreated; each with whether it is a bind of a non-directory
 /// (false for a symlink), from the one `lstat` that classified it: the entry is not a
-/// symlink, so following it would find the same type.
+/// symlink, so following it would find the same type. Remembered between spawns while
+/// `dir` is unchanged (`top_level_cache.rs`).
 fn top_level_entries(
     field: &'static str,
     dir: &Path,
     only: Option<&[&str]>,
 ) -> Result<Vec<(Mount, bool)>> {
-    // `/` is a directory in every process (its root); any other path is checked.
-    if dir != Path::new("/") {
-        let meta = std::fs::metadata(dir)
-            .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?;
-        if !meta.is_dir() {
-            return Err(Error::config(
-                field,
-                format!("not a directory: {}", dir.display()),
-            ));
-        }
+    // Read the clock before the `stat`: see top_level_cache.rs.
+    let now = std::time::SystemTime::now();
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| Error::config(field, format!("{}: {}", dir.display(), e)))?;
+    if !meta.is_dir() {
+        return Err(Error::config(
+            field,
+            format!("not a directory: {}", dir.display()),
+        ));
     }
+    let stamp = crate::top_level_cache::Stamp::of(&meta);
+    crate::top_level_cache::entries(dir, only.is_some(), stamp, now, || {
+        read_top_level_entries(field, dir, only)
+    })
+}
+
+/// [`top_level_entries`] as read from the host now (no cache).
+fn read_top_level_entries(
+    field: &'static str,
+    dir: &Path,
+    only: Option<&[&str]>,
+) -> Result<Vec<(Mount, bool)>> {
     let names: Vec<OsString> = match only {
         Some(names) => names.iter().map(|s| s.into()).collect(),
         None => {

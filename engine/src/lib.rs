@@ -151,6 +151,7 @@ mod spawn;
 pub mod status_json;
 mod stdio;
 mod sys;
+mod top_level_cache;
 
 pub use child::{Child, ChildStderr, ChildStdin, ChildStdout, Output};
 pub use command::Command;

@@ -619,3 +619,50 @@ fn a_writable_rootdir_lacking_mount_points_is_refused_naming_each() {
     assert_eq!(walk(&root), before, "created in the rootdir");
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn a_changed_rootfs_directory_is_seen_by_the_next_spawn() {
+    // One directory per change: an entry added, one removed, one replaced by a symlink.
+    let dirs: Vec<PathBuf> = ["added", "removed", "relinked"]
+        .iter()
+        .map(|t| {
+            let d = scratch(&format!("cache-{t}"));
+            for e in ["keep", "gone", "swap"] {
+                std::fs::create_dir(d.join(e)).unwrap();
+            }
+            d
+        })
+        .collect();
+    // The engine remembers a directory's expansion only once the directory has been
+    // unchanged for two seconds (top_level_cache.rs): let them settle, so that the first
+    // spawn of each fills the cache and the second must notice the change.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let listing = |d: &Path| {
+        let mut c = Container::new();
+        c.rootfs(d)
+            .bindmount_ro("/usr", "/usr")
+            .symlink("usr/bin", "/bin")
+            .symlink("usr/lib", "/lib")
+            .symlink("usr/lib64", "/lib64");
+        let (code, out, err) = sh(
+            &c,
+            "for e in keep gone swap new; do \
+               if [ -L /$e ]; then echo $e@; elif [ -d /$e ]; then echo $e; fi; done",
+        );
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    for d in &dirs {
+        assert_eq!(listing(d), "keep\ngone\nswap\n");
+    }
+    std::fs::create_dir(dirs[0].join("new")).unwrap();
+    std::fs::remove_dir(dirs[1].join("gone")).unwrap();
+    std::fs::remove_dir(dirs[2].join("swap")).unwrap();
+    std::os::unix::fs::symlink("keep", dirs[2].join("swap")).unwrap();
+    assert_eq!(listing(&dirs[0]), "keep\ngone\nswap\nnew\n");
+    assert_eq!(listing(&dirs[1]), "keep\nswap\n");
+    assert_eq!(listing(&dirs[2]), "keep\ngone\nswap@\n");
+    for d in &dirs {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}

@@ -131,7 +131,6 @@ impl MountStorage {
         }
         m.layout = layout;
         m.check_rw_mount_points()?;
-        m.check_fd_budget()?;
         Ok(m)
     }
 
@@ -175,9 +174,12 @@ impl MountStorage {
     }
 
     /// The child holds one descriptor per source at once (all are cloned before anything is
-    /// mounted): refuse a plan that cannot fit the open-file limit, rather than failing in
-    /// the child with EMFILE on some entry (a read-only rootdir binds each top-level entry).
-    fn check_fd_budget(&self) -> Result<()> {
+    /// mounted): a plan that cannot fit the open-file limit is refused with this error
+    /// rather than the child's EMFILE on some entry (a read-only rootdir binds each
+    /// top-level entry). Listing the open descriptors costs six system calls, so a spawn
+    /// checks only once the child failed with EMFILE (`spawn::explain_emfile`);
+    /// `Command::prepare` checks always.
+    pub(crate) fn check_fd_budget(&self) -> Result<()> {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
             .current
             .unwrap_or(u64::MAX);

@@ -58,6 +58,9 @@ use crate::stdio::{Streams, Wired};
 pub(crate) fn prepare(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Enforcement> {
     let mut marks = Marks::start();
     let prepared = prepare_plan(c, &mut spec, &marks)?;
+    if let Some(m) = &prepared.plan.mount {
+        m.check_fd_budget()?;
+    }
     marks.prepared = crate::enforcement::now_ns();
     let timings = SetupTimings::from_marks(&marks, [0; 4]);
     Ok(Enforcement::new(c, &prepared.plan, timings))
@@ -76,7 +79,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         plan,
     } = prepare_plan(c, &mut spec, &marks)?;
     marks.prepared = crate::enforcement::now_ns();
-    let channels = Channels::open(&plan)?;
+    let channels = Channels::open(&plan).map_err(|e| explain_emfile(e, &plan))?;
     let stack = Stack::take()?;
     let child_ends = channels.child_ends();
     let keep = wired.keep;
@@ -106,7 +109,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
     // The child is past execve (or gone, or never made): its stack can be reused and the
     // plan can go. (A panic above unwinds past this line and leaks the stack instead.)
     stack.release();
-    let (child, events, pasta, peak) = outcome?;
+    let (child, events, pasta, peak) = outcome.map_err(|e| explain_emfile(e, &plan))?;
     // Phase 5: hand over the Child with its reports.
     let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
     let [stdin, stdout, stderr] = wired.parent_ends;
@@ -134,6 +137,18 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         controlling_terminal: spec.controlling_terminal,
         ended: None,
     })
+}
+
+/// A spawn that failed for want of descriptors (EMFILE, in this process or in the child,
+/// which has a copy of this process's descriptor table), explained by the open-file limit
+/// when the plan's mount sources do not fit under it: `MountStorage::check_fd_budget`
+/// lists the open descriptors only then.
+fn explain_emfile(e: Error, plan: &Storage) -> Error {
+    const EMFILE: i32 = 24;
+    match (e.errno(), &plan.mount) {
+        (Some(EMFILE), Some(m)) => m.check_fd_budget().err().unwrap_or(e),
+        _ => e,
+    }
 }
 
 /// Everything decided before the clone: the streams, the caller's terminal, the plan.

@@ -666,3 +666,29 @@ fn a_changed_rootfs_directory_is_seen_by_the_next_spawn() {
         std::fs::remove_dir_all(d).unwrap();
     }
 }
+
+#[test]
+fn a_readonly_rootdir_with_more_entries_than_the_open_file_limit_is_refused_with_the_limit() {
+    // Each top-level entry of a read-only rootdir is a mount source the child holds open at
+    // once: past RLIMIT_NOFILE the error names the limit (from a spawn and from prepare).
+    let d = scratch("many-entries");
+    for i in 0..100 {
+        std::fs::write(d.join(format!("f{i}")), "").unwrap();
+    }
+    let code = in_forked_process(|| {
+        let limit = libc::rlimit {
+            rlim_cur: 64,
+            rlim_max: 64,
+        };
+        // SAFETY: a valid rlimit struct; lowers this forked process's own limit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+        let mut c = Container::new();
+        c.rootdir(&d, false);
+        let spawned = c.command("/bin/true").status().unwrap_err().to_string();
+        let prepared = c.command("/bin/true").prepare().unwrap_err().to_string();
+        let named = |e: &str| e.contains("open-file limit of 64") && e.contains("mount sources");
+        named(&spawned) && named(&prepared) || panic!("{spawned}\n{prepared}")
+    });
+    assert_eq!(code, OK);
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -10,7 +10,10 @@
 //! its stack rather than reuse or unmap memory a child might still run on.
 //!
 //! The pool is per process ([`ProcessLocal`]), and its stacks are `MADV_DONTFORK`: a forked
-//! host gets neither the mappings nor the list, and starts with an empty pool. The pool
+//! host gets neither the mappings nor the list, and starts with an empty pool. (So the
+//! child must never fork before its `execve`: a forked copy would lack the stack it runs
+//! on. The runtime only clones with `CLONE_VM` and unshares; the init forks after its own
+//! `execve`.) The pool
 //! keeps at most [`KEPT`] idle stacks (the largest number of concurrent spawns, up to that);
 //! more are unmapped when they come back.
 

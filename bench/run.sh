@@ -26,6 +26,9 @@ static_cli() {
   if rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
     cargo build -q "$@" --locked -p hakoniwa-sandbox-cli --target "$musl"
     export HK_CLI=$PWD/target/$musl/$profile/hakoniwa
+    # The floor is linked like the CLI it is compared with.
+    cargo build -q "$@" --locked -p hakoniwa-bench --bin floor --target "$musl"
+    export HK_FLOOR=$PWD/target/$musl/$profile/floor
     if [ "$profile" = release ] && [ -z "${HK_BASELINE:-}" ]; then
       glibc_static_cli "$@"
       export HK_BASELINE=$PWD/target/$profile/hakoniwa
@@ -35,6 +38,7 @@ static_cli() {
       "measuring the glibc static-pie build of the CLI" >&2
     glibc_static_cli "$@"
     export HK_CLI=$PWD/target/$profile/hakoniwa
+    cargo rustc -q "$@" -p hakoniwa-bench --bin floor -- -C target-feature=+crt-static
   fi
 }
 if [ "${1:-}" = --quick ]; then

@@ -12,7 +12,8 @@
 //! root attached at /tmp, read-only recursive binds of /usr and /etc, the merged-/usr
 //! symlinks, procfs with its read-only covers and masks (entries this kernel has), root
 //! read-only, pivot_root, nested user namespace, session keyring, setsid, capability
-//! bounding set, no_new_privs, seccomp, execve.
+//! bounding set, no_new_privs, seccomp, then PID 1 forks the program (PID 2), which execs,
+//! and waits for it, as the engine's init does.
 
 use std::ffi::{CStr, CString};
 
@@ -225,6 +226,33 @@ fn child(p: &Proc, filter: &[SockFilter], argv: &[CString], uid: u32, gid: u32) 
         "no_new_privs",
     );
     check(sys::seccomp_set_filter(filter), "seccomp");
+    // PID 1 stays to reap, as the engine's init does: the program is its child (PID 2).
+    // SAFETY: a fork-like clone (no shared memory, no pointers); the child only execs.
+    let pid = unsafe { syscall!(Sysno::clone, SIGCHLD, 0, 0, 0, 0) };
+    match pid {
+        Ok(0) => {}
+        Ok(child) => {
+            let mut status: i32 = 0;
+            loop {
+                // SAFETY: `status` is a live i32; no rusage.
+                match unsafe { syscall!(Sysno::wait4, -1isize, &mut status as *mut i32, 0, 0) } {
+                    Ok(p) if p == child => break,
+                    Ok(_) => {}
+                    Err(_) => sys::exit_group(127),
+                }
+            }
+            let code = if status & 0x7f == 0 {
+                (status >> 8) & 0xff
+            } else {
+                128 + (status & 0x7f)
+            };
+            sys::exit_group(code)
+        }
+        Err(e) => {
+            eprintln!("floor: fork: {e}");
+            sys::exit_group(127)
+        }
+    }
     let mut ptrs: Vec<*const std::ffi::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     let envp = [std::ptr::null()];

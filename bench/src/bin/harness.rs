@@ -11,7 +11,9 @@
 //! samples only, to prove the harness works (used by `.ci/test`). `HK_BENCH_ONLY=a,b` runs
 //! only the named sections; `HK_BASELINE=/path/to/hakoniwa` adds another build of the CLI
 //! to the start-up comparison; `HK_CLI=/path/to/hakoniwa` measures that binary instead of
-//! the sibling one (`bench/run.sh` passes its musl build so).
+//! the sibling one (`bench/run.sh` passes its musl build so), and `HK_FLOOR=/path/to/floor`
+//! the floor program built the same way (a floor paying glibc's start-up would flatter a
+//! musl CLI).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -68,6 +70,7 @@ struct Env {
     quick: bool,
     dir: PathBuf,
     hk: PathBuf,
+    floor: PathBuf,
     have_bwrap: bool,
     have_pasta: bool,
     filter_file: PathBuf,
@@ -155,7 +158,7 @@ fn paired(a: &Samples, b: &Samples) -> Samples {
 fn startup(env: &Env, rep: &mut Report) {
     rep.section("CLI start-up (`run -- /bin/true`, ms per run, interleaved)");
     let hk = env.hk.display().to_string();
-    let floor = env.dir.join("floor").display().to_string();
+    let floor = env.floor.display().to_string();
     let mut cmds: Vec<(String, Vec<String>)> = vec![
         ("/bin/true alone".into(), words("/bin/true")),
         (
@@ -807,6 +810,7 @@ fn main() {
     let env = Env {
         quick,
         hk: std::env::var_os("HK_CLI").map_or_else(|| dir.join("hakoniwa"), PathBuf::from),
+        floor: std::env::var_os("HK_FLOOR").map_or_else(|| dir.join("floor"), PathBuf::from),
         have_bwrap: which("bwrap"),
         have_pasta: which("pasta"),
         dir,
@@ -836,6 +840,11 @@ fn main() {
         "- CLI binary: {} ({})",
         env.hk.display(),
         elf_kind(&env.hk)
+    ));
+    rep.line(format!(
+        "- floor binary: {} ({})",
+        env.floor.display(),
+        elf_kind(&env.floor)
     ));
     if let Some(base) = std::env::var_os("HK_BASELINE") {
         rep.line(format!(

@@ -350,18 +350,23 @@ mod tests {
         });
     }
 
+    /// A `sleep 30` child, then this thread's signal handling installed (the child is
+    /// started first: it would inherit the blocked mask), and the child's pidfd.
+    fn sleeping_program_then_signals() -> (std::process::Child, Signals, std::os::fd::OwnedFd) {
+        let program = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let signals = Signals::install();
+        let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+        (program, signals, pidfd)
+    }
+
     #[test]
     fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
         in_own_thread(|| {
-            // Started first: it would inherit the blocked mask.
-            let mut program = std::process::Command::new("sleep")
-                .arg("30")
-                .spawn()
-                .unwrap();
-            let signals = Signals::install();
-            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
-            let pidfd =
-                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            let (mut program, signals, pidfd) = sleeping_program_then_signals();
             use std::os::fd::AsFd;
             assert_eq!(signals.forward_to(pidfd.as_fd()), None);
             to_this_thread(15);
@@ -377,15 +382,7 @@ mod tests {
     #[test]
     fn the_thread_starts_when_the_program_outlives_the_first_moments() {
         in_own_thread(|| {
-            // Started first: it would inherit the blocked mask.
-            let mut program = std::process::Command::new("sleep")
-                .arg("30")
-                .spawn()
-                .unwrap();
-            let signals = Signals::install();
-            let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
-            let pidfd =
-                rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
+            let (mut program, signals, pidfd) = sleeping_program_then_signals();
             use std::os::fd::AsFd;
             assert_eq!(signals.forward_to(pidfd.as_fd()), None);
             let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_millis(20));

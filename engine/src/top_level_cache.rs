@@ -75,7 +75,8 @@ pub(crate) type Entries = Vec<(Mount, bool)>;
 type Key = (PathBuf, bool);
 static CACHE: ProcessLocal<Mutex<HashMap<Key, (Stamp, Entries)>>> = ProcessLocal::new();
 
-/// The entries of `dir` (`only`: whether the expansion is limited to fixed names) as
+/// The entries of `dir` (`only`: whether the expansion is limited to fixed names, which are
+/// always `layout.rs`'s `HOST_ROOT_DIRS`: a second list would need its own key) as
 /// remembered for `stamp`, else made by `expand` and remembered if the directory has
 /// settled. `now` is a clock read taken before the `stat` that made `stamp`.
 pub(crate) fn entries<E>(

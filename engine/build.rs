@@ -24,11 +24,12 @@ use hakoniwa_seccomp::{codegen, podman_default, setid, SockFilter};
 /// The init's own sources, relative to the engine's manifest directory.
 const INIT_SOURCES: [&str; 2] = ["main.rs", "sys.rs"];
 /// Sources it shares with the runtime crate (`#[path = "../runtime/src/..."]` in main.rs).
-const SHARED_SOURCES: [&str; 5] = [
+const SHARED_SOURCES: [&str; 6] = [
     "init_proto.rs",
     "named.rs",
     "search.rs",
     "stage.rs",
+    "trampoline.rs",
     "wire.rs",
 ];
 

@@ -36,6 +36,8 @@ mod search;
 #[path = "../runtime/src/stage.rs"]
 mod stage;
 mod sys;
+#[path = "../runtime/src/trampoline.rs"]
+mod trampoline;
 #[allow(dead_code)]
 #[path = "../runtime/src/wire.rs"]
 mod wire;
@@ -163,18 +165,35 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
 
     // The child learns its pid from the kernel (CLONE_CHILD_SETTID): no getpid, which a
     // seccomp profile might deny.
-    let mut me: i32 = 0;
-    let pid = match sys::fork(&mut me) {
-        Ok(0) => program_child(&ctl, me, program, search_path.to_bytes(), prog_argv, prog_envp),
+    let mut child = ProgramChild {
+        ctl: &ctl,
+        me: 0,
+        program,
+        search_path: search_path.to_bytes(),
+        argv: prog_argv,
+        envp: prog_envp,
+    };
+    let arg = &mut child as *mut ProgramChild<'_> as *mut u8;
+    // SAFETY: `program_entry` ends in execve or exit_group and writes only its own stack
+    // and (through the kernel) `child.me`; `child` lives in this frame, which stays put
+    // while the child runs; every signal is blocked.
+    let shared = unsafe { sys::vfork_into(&raw mut child.me, program_entry, arg) };
+    let pid = match shared {
         Ok(pid) => pid,
-        Err(e) => {
-            report_setup_error(ctl.err_fd, Stage::Init, e);
-            sys::exit_group(127)
-        }
+        // A seccomp profile may refuse a CLONE_VM clone: copy the address space instead.
+        Err(_) => match sys::fork(&mut child.me) {
+            Ok(0) => program_child(&child),
+            Ok(pid) => pid,
+            Err(e) => {
+                report_setup_error(ctl.err_fd, Stage::Init, e);
+                sys::exit_group(127)
+            }
+        },
     };
     // Both sides set the group, whichever runs first (as shells do).
     let _ = sys::setpgid(pid, pid);
-    // SAFETY: argv is the kernel-made array; the child has its own copy of this memory.
+    // SAFETY: argv is the kernel-made array; the child no longer reads it (it has called
+    // execve or exited: CLONE_VFORK), or it has its own copy of this memory (fork).
     unsafe { scrub_arguments(argv) };
     // The error pipe's EOF now tells the engine that the program's execve happened.
     sys::close(ctl.err_fd);
@@ -200,16 +219,44 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     supervise(&ctl, pid, keep_tty)
 }
 
-/// The forked child: own process group, the terminal if the caller had it, the process
-/// limit, a clean signal mask, then `execve` of the program.
-fn program_child(
-    ctl: &Control,
+/// What the program's child needs from PID 1's frame.
+struct ProgramChild<'a> {
+    ctl: &'a Control,
+    /// The child's pid, stored by the kernel (`CLONE_CHILD_SETTID`).
     me: i32,
-    program: &CStr,
-    search_path: &[u8],
+    program: &'a CStr,
+    search_path: &'a [u8],
+    /// The program's NULL-terminated argv and envp, as the kernel gave them to the init.
     argv: *const *const u8,
     envp: *const *const u8,
-) -> ! {
+}
+
+/// The entry of the child [`sys::vfork_into`] starts.
+///
+/// # Safety
+/// `arg` points at a live [`ProgramChild`].
+unsafe extern "C" fn program_entry(arg: *mut u8) -> ! {
+    // SAFETY: the caller's contract; the parent is suspended until this child's execve or
+    // exit, so the value does not change under us.
+    let child = unsafe { &*(arg as *const ProgramChild<'_>) };
+    program_child(child)
+}
+
+/// The program's child: own process group, the terminal if the caller had it, the process
+/// limit, a clean signal mask, then `execve` of the program. It shares PID 1's memory until
+/// `execve` (or has a copy of it where the kernel refused that), so it writes only its own
+/// stack.
+fn program_child(child: &ProgramChild<'_>) -> ! {
+    let ProgramChild {
+        ctl,
+        program,
+        search_path,
+        argv,
+        envp,
+        ..
+    } = *child;
+    // SAFETY: `me` was stored by the kernel before this child ran.
+    let me = unsafe { (&raw const child.me).read_volatile() };
     let _ = sys::setpgid(0, 0);
     if ctl.flags & proto::FLAG_FOREGROUND != 0 {
         // SIGTTOU is blocked (the whole mask is), so a background group may do this.

@@ -95,7 +95,12 @@ pub fn close(fd: i32) {
 
 pub fn write(fd: i32, buf: &[u8]) -> SysResult<usize> {
     // SAFETY: pointer and length describe a live buffer.
-    unsafe { syscall6(SYS_WRITE, [fd as usize, buf.as_ptr() as usize, buf.len(), 0, 0, 0]) }
+    unsafe {
+        syscall6(
+            SYS_WRITE,
+            [fd as usize, buf.as_ptr() as usize, buf.len(), 0, 0, 0],
+        )
+    }
 }
 
 pub fn fcntl(fd: i32, cmd: usize, arg: usize) -> SysResult<usize> {
@@ -114,7 +119,12 @@ pub fn kill(pid: i32, sig: i32) -> SysResult<usize> {
 pub fn set_foreground(fd: i32, pgid: i32) -> SysResult<usize> {
     let p = pgid;
     // SAFETY: `p` is a live pid_t the kernel reads.
-    unsafe { syscall6(SYS_IOCTL, [fd as usize, TIOCSPGRP, &p as *const i32 as usize, 0, 0, 0]) }
+    unsafe {
+        syscall6(
+            SYS_IOCTL,
+            [fd as usize, TIOCSPGRP, &p as *const i32 as usize, 0, 0, 0],
+        )
+    }
 }
 
 /// `rt_sigprocmask(SIG_SETMASK, set)`.
@@ -148,6 +158,42 @@ pub fn fork(child_pid: &mut i32) -> SysResult<i32> {
         )
     }
     .map(|p| p as i32)
+}
+
+/// Start `entry(arg)` in a child that shares this address space until it calls `execve` or
+/// exits: `clone(CLONE_VM | CLONE_VFORK | SIGCHLD | CLONE_CHILD_SETTID)`, as `posix_spawn`
+/// does. No page tables are copied, the child's `execve` frees nothing of ours, and no page
+/// is copied on write afterwards; this process is suspended meanwhile (`CLONE_VFORK`).
+///
+/// The child runs on this thread's own stack, 4 KiB below the current stack pointer:
+/// the frames above it are this suspended caller's, and the kernel grows the stack (with its
+/// guard gap) as for any deeper call. The kernel stores the child's pid at `child_pid`.
+///
+/// # Safety
+/// `entry` must never return (it ends in `execve` or `exit_group`), must not write to
+/// memory this process uses afterwards except through `arg`, and `arg` and `child_pid` must
+/// stay valid until then. All signals should be blocked, so that no handler runs in the
+/// child on this memory.
+pub unsafe fn vfork_into(
+    child_pid: *mut i32,
+    entry: unsafe extern "C" fn(*mut u8) -> !,
+    arg: *mut u8,
+) -> SysResult<i32> {
+    const CLONE_VM: usize = 0x100;
+    const CLONE_VFORK: usize = 0x4000;
+    const CLONE_CHILD_SETTID: usize = 0x0100_0000;
+    /// Room left for this frame's red zone and spills below the stack pointer.
+    const GAP: usize = 4096;
+    let sp: usize;
+    // SAFETY: reads the stack pointer only.
+    unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    let stack_top = (sp - GAP) & !15;
+    let flags = CLONE_VM | CLONE_VFORK | CLONE_CHILD_SETTID | SIGCHLD as usize;
+    // x86_64 clone(flags, newsp, parent_tid, child_tid, tls).
+    let args = [flags, stack_top, 0, child_pid as usize, 0];
+    // SAFETY: a CLONE_VFORK child on the otherwise unused stack below this frame; the caller
+    // vouches for `entry`, `arg` and `child_pid`.
+    unsafe { crate::trampoline::clone_into(SYS_CLONE, args, entry, arg) }
 }
 
 /// `wait4(-1, &status, options, &rusage)`: (pid, status); pid 0 when nothing changed.
@@ -228,12 +274,23 @@ pub fn set_name(name: &core::ffi::CStr) {
 ///
 /// # Safety
 /// `argv` and `envp` must be NULL-terminated arrays of NUL-terminated strings.
-pub unsafe fn execve(path: &core::ffi::CStr, argv: *const *const u8, envp: *const *const u8) -> i32 {
+pub unsafe fn execve(
+    path: &core::ffi::CStr,
+    argv: *const *const u8,
+    envp: *const *const u8,
+) -> i32 {
     // SAFETY: forwarded from the caller; `path` is NUL-terminated.
     match unsafe {
         syscall6(
             SYS_EXECVE,
-            [path.as_ptr() as usize, argv as usize, envp as usize, 0, 0, 0],
+            [
+                path.as_ptr() as usize,
+                argv as usize,
+                envp as usize,
+                0,
+                0,
+                0,
+            ],
         )
     } {
         Ok(_) => 0,

@@ -1,11 +1,9 @@
 //! Creating the child: `clone3` (or `clone` where `clone3` is filtered) with `CLONE_VM` on a
-//! private stack, entering [`crate::child_main`] through a tiny assembly trampoline.
+//! private stack, entering [`crate::child_main`] through the assembly trampoline of
+//! [`crate::trampoline`] (the entry leaves only through `execve` or `exit_group`).
 //!
 //! With `CLONE_VM` the child shares the parent's address space, so no page tables are
-//! copied and a host holding gigabytes spawns as fast as a small one. The child cannot
-//! return into the compiler's frame (its stack pointer was replaced), so right after the
-//! syscall it calls the entry function on the new stack and never comes back: the entry
-//! leaves only through `execve` or `exit_group`.
+//! copied and a host holding gigabytes spawns as fast as a small one.
 
 use syscalls::Sysno;
 
@@ -71,54 +69,25 @@ bitflags::bitflags! {
 /// `clone`'s flags).
 pub const SIGCHLD: u64 = 17;
 
-extern "C" fn entry(plan: *const Plan<'static>) -> ! {
-    // SAFETY: the parent passes a pointer to a Plan it keeps alive until the error pipe
-    // reports EOF, i.e. until this child has called execve or exit_group.
-    let plan = unsafe { &*plan };
+/// The child's entry: [`crate::child_main`] on the plan the parent passed.
+///
+/// # Safety
+/// `plan` points at a `Plan` the parent keeps alive until the error pipe reports EOF, i.e.
+/// until this child has called execve or exit_group.
+unsafe extern "C" fn entry(plan: *mut u8) -> ! {
+    // SAFETY: the function contract.
+    let plan = unsafe { &*(plan as *const Plan<'static>) };
     crate::child_main(plan)
 }
 
-/// Make the system call `nr` (`clone3` or `clone`) with its first five arguments in
-/// `args`, and send the child into [`entry`] with `plan`: the one trampoline both calls use.
-/// Returns the child's pid in the parent.
+/// [`crate::trampoline::clone_into`] with [`entry`] and `plan`.
 ///
 /// # Safety
-/// As for [`clone3`]: the call must create a `CLONE_VM` child on a private, 16-byte aligned
-/// stack, and `plan` must outlive the child's `execve` or exit.
-#[cfg(target_arch = "x86_64")]
+/// As for [`clone3`].
 unsafe fn clone_into_entry(nr: Sysno, args: [usize; 5], plan: *const Plan<'_>) -> Result<i32, i32> {
-    let ret: isize;
-    // SAFETY: see the function contract. The child branch (rax == 0) runs on the new stack
-    // (the kernel set rsp), clears the frame pointer, aligns the stack and calls `entry`,
-    // which never returns; `ud2` guards that. The parent branch falls through to `2:`.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            "test rax, rax",
-            "jnz 2f",
-            "xor ebp, ebp",
-            "and rsp, -16",
-            "mov rdi, r12",
-            "call r13",
-            "ud2",
-            "2:",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") args[0],
-            in("rsi") args[1],
-            in("rdx") args[2],
-            in("r10") args[3],
-            in("r8") args[4],
-            in("r12") plan,
-            in("r13") entry as extern "C" fn(*const Plan<'static>) -> !,
-            lateout("rcx") _,
-            lateout("r11") _,
-        );
-    }
-    if ret < 0 {
-        Err(-ret as i32)
-    } else {
-        Ok(ret as i32)
-    }
+    // SAFETY: forwarded from the caller: a CLONE_VM child on a private stack; `entry`
+    // never returns; `plan` outlives the child's execve or exit.
+    unsafe { crate::trampoline::clone_into(nr as usize, args, entry, plan as *mut u8) }
 }
 
 /// Create the child with `clone3`. Returns the child's pid; the pidfd is stored through
@@ -160,6 +129,3 @@ pub unsafe fn clone2(
     // SAFETY: forwarded from the caller.
     unsafe { clone_into_entry(Sysno::clone, regs, plan) }
 }
-
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("hakoniwa-runtime: the clone trampoline is written for x86_64 only so far");

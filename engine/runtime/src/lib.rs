@@ -55,6 +55,7 @@ pub mod search;
 pub mod signals;
 pub mod stage;
 pub mod sys;
+pub mod trampoline;
 pub mod wire;
 
 pub use fail::Fail;

@@ -12,12 +12,18 @@
 //! root attached at /tmp, read-only recursive binds of /usr and /etc, the merged-/usr
 //! symlinks, procfs with its read-only covers and masks (entries this kernel has), root
 //! read-only, pivot_root, nested user namespace, session keyring, setsid, capability
-//! bounding set, no_new_privs, seccomp, then PID 1 forks the program (PID 2), which execs,
-//! and waits for it, as the engine's init does.
+//! bounding set, no_new_privs, seccomp, then PID 1 starts the program (PID 2) with a
+//! vfork-like clone and waits for it, as the engine's init does.
 
 use std::ffi::{CStr, CString};
 
 use hakoniwa_runtime::sys;
+use hakoniwa_runtime::trampoline; // for init_sys (as `crate::trampoline`)
+
+/// The engine's init's system calls: its vfork-like start of the program is used as is.
+#[allow(dead_code)]
+#[path = "../../../engine/init/sys.rs"]
+mod init_sys;
 use hakoniwa_runtime::{CapPlan, RawFd, SockFilter};
 use syscalls::{syscall, Sysno};
 
@@ -226,17 +232,26 @@ fn child(p: &Proc, filter: &[SockFilter], argv: &[CString], uid: u32, gid: u32) 
         "no_new_privs",
     );
     check(sys::seccomp_set_filter(filter), "seccomp");
-    // PID 1 stays to reap, as the engine's init does: the program is its child (PID 2).
-    // SAFETY: a fork-like clone (no shared memory, no pointers); the child only execs.
-    let pid = unsafe { syscall!(Sysno::clone, SIGCHLD, 0, 0, 0, 0) };
-    match pid {
-        Ok(0) => {}
+    // PID 1 stays to reap, as the engine's init does: the program is its child (PID 2),
+    // started with a CLONE_VM | CLONE_VFORK clone on this stack, below this frame.
+    let mut ptrs: Vec<*const std::ffi::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let exec = Exec {
+        argv: ptrs.as_ptr(),
+        envp: [std::ptr::null()],
+    };
+    let mut pid: i32 = 0;
+    // SAFETY: `exec_program` only calls execve on `exec`, which outlives the child's exec.
+    // (std's SIGSEGV handler would run on the shared memory only if execve faulted.)
+    match unsafe {
+        init_sys::vfork_into(&raw mut pid, exec_program, &exec as *const Exec as *mut u8)
+    } {
         Ok(child) => {
             let mut status: i32 = 0;
             loop {
                 // SAFETY: `status` is a live i32; no rusage.
                 match unsafe { syscall!(Sysno::wait4, -1isize, &mut status as *mut i32, 0, 0) } {
-                    Ok(p) if p == child => break,
+                    Ok(p) if p == child as usize => break,
                     Ok(_) => {}
                     Err(_) => sys::exit_group(127),
                 }
@@ -249,16 +264,27 @@ fn child(p: &Proc, filter: &[SockFilter], argv: &[CString], uid: u32, gid: u32) 
             sys::exit_group(code)
         }
         Err(e) => {
-            eprintln!("floor: fork: {e}");
+            eprintln!("floor: clone: {e}");
             sys::exit_group(127)
         }
     }
-    let mut ptrs: Vec<*const std::ffi::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
-    let envp = [std::ptr::null()];
-    // SAFETY: NULL-terminated argv/envp of live C strings.
-    let e = unsafe { sys::execve(&argv[0], ptrs.as_ptr(), envp.as_ptr()) };
-    eprintln!("floor: execve: errno {e}");
+}
+
+/// The program's NULL-terminated argv and envp.
+struct Exec {
+    argv: *const *const std::ffi::c_char,
+    envp: [*const std::ffi::c_char; 1],
+}
+
+/// The child's entry: execve, or exit 127.
+///
+/// # Safety
+/// `arg` points at a live [`Exec`].
+unsafe extern "C" fn exec_program(arg: *mut u8) -> ! {
+    // SAFETY: the caller's contract.
+    let exec = unsafe { &*(arg as *const Exec) };
+    // SAFETY: NULL-terminated argv/envp of live C strings; argv[0] is the program.
+    let _ = unsafe { syscall!(Sysno::execve, *exec.argv, exec.argv, exec.envp.as_ptr()) };
     sys::exit_group(127)
 }
 

@@ -25,3 +25,44 @@ def test_a_blocked_signal_mask_is_not_inherited() -> None:
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
     assert r.stdout == b"SigBlk:\t0000000000000000\n"
+
+
+def test_ctrl_c_while_run_waits_raises_keyboard_interrupt_and_kills_the_sandbox() -> None:
+    """SIGINT (Ctrl-C) reaches Python while run() sleeps waiting for the sandbox: the wait
+    is interrupted, KeyboardInterrupt propagates, and the sandbox is gone afterwards."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, sys, hakoniwa
+        try:
+            hakoniwa.run(["sh", "-c", "echo started; exec sleep 3141"], timeout=None)
+        except KeyboardInterrupt:
+            left = [p for p in os.listdir("/proc") if p.isdigit() and
+                    b"sleep\\x003141" in open(f"/proc/{p}/cmdline", "rb").read()]
+            print("interrupted", left, flush=True)
+        """
+    )
+    import time
+
+    # At once (Python may still be returning from the spawn) and a little later (waiting).
+    for delay in (0, 0.0005, 0.002, 0.02):
+        p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+        assert p.stdout is not None
+        assert p.stdout.readline() == b"started\n"
+        time.sleep(delay)
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=60)  # a hang guard, not a timing goal
+        assert out == b"interrupted []\n", (delay, out)
+        assert p.returncode == 0
+    # Nothing of it is left on the host either.
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    assert b"sleep\x003141" not in f.read()
+            except OSError:
+                pass

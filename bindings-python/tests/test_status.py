@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, List, Mapping, Tuple
 
 import pytest
 
@@ -83,7 +83,9 @@ def test_every_status_field_says_what_the_json_document_says() -> None:
     assert [s.reason for s in statuses] == [
         "exited", "exited", "exited", "signaled", "wall_time_exceeded", "exited", "exited"]
     for s in statuses:
-        # Every field is set (the statuses are assembled without the dataclass __init__).
+        # Every field is set once one was read (the statuses are assembled without the
+        # dataclass __init__, the measurements on first access).
+        assert s.minor_faults > 0
         assert vars(s).keys() == {f.name for f in dataclasses.fields(s)}
         assert vars(s.enforcement).keys() == {f.name for f in dataclasses.fields(s.enforcement)}
         d = s.to_dict()
@@ -97,3 +99,42 @@ def test_every_status_field_says_what_the_json_document_says() -> None:
             # json.dumps keeps the key order: equal texts are equal values in the same order.
             assert json.dumps(thawed(getattr(e, name))) == json.dumps(d[name]), name
     assert statuses[5].enforcement.landlock is not None and statuses[6].enforcement.seccomp is None
+
+
+def test_the_measurements_read_late_are_those_of_the_run_even_after_the_handles_are_gone() -> None:
+    """A status gets its measurements from the library when one is first read: that works
+    after the Popen and its child handle are gone, from many threads at once (all see the
+    same values), and the return code never needs them."""
+    import gc
+    import threading
+
+    statuses = []
+    for _ in range(3):
+        with hakoniwa.Popen(["sh", "-c", "exit 5"]) as p:
+            p.wait()
+        assert p.returncode == 5 and p.status is not None
+        statuses.append(p.status)
+        del p
+    gc.collect()
+    for s in statuses:
+        assert "_late" in vars(s) and s.returncode == 5 and "_late" in vars(s)
+    seen: List[Tuple[Any, float, int]] = []
+    barrier = threading.Barrier(8)
+
+    def read(s: hakoniwa.ExitStatus) -> None:
+        barrier.wait()
+        seen.append((s.enforcement, s.real_time, s.minor_faults))
+
+    threads = [threading.Thread(target=read, args=(statuses[0],)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and all(x is seen[0][0] for x, _, _ in seen)
+    assert len({(r, f) for _, r, f in seen}) == 1
+    for s in statuses:
+        d = s.to_dict()
+        assert (s.real_time, s.minor_faults, s.max_rss_kb) == (d["real_time"], d["minor_faults"], d["max_rss_kb"])
+        assert s.enforcement.setup_ms is not None and dict(s.enforcement.setup_ms) == d["setup_ms"]
+    with pytest.raises(AttributeError):
+        statuses[1].no_such_field  # type: ignore[attr-defined]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections import abc
 import select
 import threading
 import time
-from typing import Any, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from . import _lib
 from ._handle import ContainerHandle
@@ -17,7 +18,9 @@ from ._status import ExitStatus
 # What a standard stream of the program is connected to, as handed to `spawn`.
 INHERIT = -1
 NULL = -2
-_ALL_INHERITED = (INHERIT, INHERIT, INHERIT)
+ALL_INHERITED = (INHERIT, INHERIT, INHERIT)
+#: The longest sleep of a wait before Python looks at signals again.
+_MAX_WAIT_SLICE_MS = 256
 
 
 class _Layout(NamedTuple):
@@ -68,6 +71,22 @@ class _Document:
             lib.hakoniwa_string_free(text[0])
 
 
+def _measurements(status: Any) -> Tuple[List[int], Dict[str, float]]:
+    """The usage figures (in ``_USAGE_FIGURES`` order) and setup times of a library status
+    (an ``ExitStatus`` reads them when first asked for)."""
+    ffi, lib = _lib.get()
+    layout = _struct_layout(ffi)
+    usage = ffi.new("hakoniwa_usage_t *", [layout.usage_size])
+    _lib.check(lib.hakoniwa_status_usage(status, usage))
+    enforcement = ffi.new("hakoniwa_enforcement_t *", [layout.enforcement_size])
+    _lib.check(lib.hakoniwa_status_enforcement(status, enforcement))
+    return (
+        [getattr(usage, figure) for figure in _USAGE_FIGURES],
+        # Milliseconds rounded down to whole microseconds, as in the status document.
+        dict(zip(layout.setup_parts, [getattr(enforcement, f) // 1000 / 1000 for f in layout.setup_fields])),
+    )
+
+
 class NativeChild:
     """A running sandboxed program: the C ``hakoniwa_child_t`` handle, freed exactly once.
 
@@ -109,6 +128,15 @@ class NativeChild:
             self.pidfd = -1
             _lib.get()[1].hakoniwa_child_free(handle)
 
+    def discard(self) -> None:
+        """Kill and reap the sandbox now, without a status (a spawn interrupted by an
+        exception after the program started: nobody will wait for it)."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+            self.pidfd = -1
+        if handle is not None:
+            _lib.get()[1].hakoniwa_child_free(handle)  # kills and reaps
+
     @property
     def status(self) -> Optional[ExitStatus]:
         """The exit status once reaped, else ``None``."""
@@ -116,21 +144,12 @@ class NativeChild:
 
     def _take_status(self, status_out: Any) -> ExitStatus:
         ffi, lib = _lib.get()
-        layout = _struct_layout(ffi)
         status = ffi.gc(status_out[0], lib.hakoniwa_status_free)  # kept by the ExitStatus
         outcome = lib.hakoniwa_status_outcome_json(status)
         if outcome == ffi.NULL:
             raise _lib.last_error(lib.hakoniwa_last_error_code())
-        usage = ffi.new("hakoniwa_usage_t *", [layout.usage_size])
-        _lib.check(lib.hakoniwa_status_usage(status, usage))
-        enforcement = ffi.new("hakoniwa_enforcement_t *", [layout.enforcement_size])
-        _lib.check(lib.hakoniwa_status_enforcement(status, enforcement))
         self._status = ExitStatus._from_library(
-            ffi.string(outcome),
-            [getattr(usage, figure) for figure in _USAGE_FIGURES],
-            # Milliseconds rounded down to whole microseconds, as in the status document.
-            dict(zip(layout.setup_parts, [getattr(enforcement, f) // 1000 / 1000 for f in layout.setup_fields])),
-            _Document(status),
+            ffi.string(outcome), functools.partial(_measurements, status), _Document(status)
         )
         self._free_if_done()
         return self._status
@@ -147,12 +166,18 @@ class NativeChild:
         try:
             poller = select.poll()
             poller.register(self.pidfd, select.POLLIN)
+            # Python runs a signal's handler between bytecodes: a signal that comes after
+            # the last such point and before poll() sleeps (Ctrl-C just as the wait begins)
+            # would wait for the sandbox to end. Sleeping in growing slices bounds that
+            # delay to a quarter of a second (a short program's wait is one slice).
+            slice_ms = 16
             while self._status is None:
-                wait_ms = None
+                wait_ms = slice_ms
+                slice_ms = min(slice_ms * 2, _MAX_WAIT_SLICE_MS)
                 if end is not None or self.deadline is not None:
                     now = time.monotonic()
                     limit = min(t for t in (end, self.deadline) if t is not None)
-                    wait_ms = max(0, math.ceil((limit - now) * 1000))
+                    wait_ms = min(wait_ms, max(0, math.ceil((limit - now) * 1000)))
                 if poller.poll(wait_ms):
                     return self.try_wait()
                 if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -215,6 +240,12 @@ def spawn(
     with container._lock:  # the library forbids reading a container while it is changed
         _lib.check(lib.hakoniwa_command_new(container._handle, argv[0], out))
     command = ffi.gc(out[0], lib.hakoniwa_command_free)
+    # The sandbox must always have an owner that ends it, even when a signal's exception
+    # (Ctrl-C) comes right after the spawn: the handle moves from `child_out` into `child`
+    # in one statement without calls (where no such exception can be raised), and every
+    # call after the spawn is inside the `except` that ends the sandbox.
+    child = NativeChild(None, 0, -1, None)
+    child_out = ffi.new("hakoniwa_child_t **")  # NULL until the spawn succeeds
     try:
         for arg in argv[1:]:
             _lib.check(lib.hakoniwa_command_arg(command, arg))
@@ -222,8 +253,9 @@ def spawn(
             _lib.check(lib.hakoniwa_command_env(command, key, value))
         if cwd is not None:
             _lib.check(lib.hakoniwa_command_current_dir(command, cwd))
-        streams = (lib.HAKONIWA_STDIN, lib.HAKONIWA_STDOUT, lib.HAKONIWA_STDERR)
-        for stream, fd in zip(streams, stdio) if stdio != _ALL_INHERITED else ():
+        streams = () if stdio == ALL_INHERITED else (
+            lib.HAKONIWA_STDIN, lib.HAKONIWA_STDOUT, lib.HAKONIWA_STDERR)
+        for stream, fd in zip(streams, stdio):
             if fd == INHERIT:
                 continue  # the library's default for a spawn
             if fd == NULL:
@@ -235,14 +267,20 @@ def spawn(
             _lib.check(lib.hakoniwa_command_preserve_fd(command, fd, fd))
         if wait_timeout is not None:
             _lib.check(lib.hakoniwa_command_wait_timeout(command, max(1, round(wait_timeout * 1000))))
-        child_out = ffi.new("hakoniwa_child_t **")
         _lib.check(lib.hakoniwa_command_spawn(command, child_out))
-    finally:
         ffi.release(command)
-    handle = child_out[0]
-    pidfd = int(lib.hakoniwa_child_pidfd(handle))  # owned by the handle
-    deadline = None if wait_timeout is None else time.monotonic() + wait_timeout
-    return NativeChild(handle, int(lib.hakoniwa_child_pid(handle)), pidfd, deadline)
+        child._handle, child_out[0] = child_out[0], ffi.NULL
+        child.pidfd = int(lib.hakoniwa_child_pidfd(child._handle))  # owned by the handle
+        child.pid = int(lib.hakoniwa_child_pid(child._handle))
+        if wait_timeout is not None:  # from now: the library's limit started a little earlier
+            child.deadline = time.monotonic() + wait_timeout
+    except BaseException:
+        ffi.release(command)
+        if child_out[0] != ffi.NULL:
+            lib.hakoniwa_child_free(child_out[0])  # kills and reaps the sandbox
+        child.discard()
+        raise
+    return child
 
 
 def encode_env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[bytes, bytes]]]:

@@ -134,8 +134,11 @@ class Popen:
         child_fds: List[int] = []  # ours to close after the spawn
         parent: List[Optional[int]] = [None, None, None]
         fds: List[int] = []
+        # All three inherited (the common case) needs no look at each.
+        streams = () if stdin is None and stdout is None and stderr is None else (
+            (stdin, "stdin"), (stdout, "stdout"), (stderr, "stderr"))
         try:
-            for index, (value, what) in enumerate(((stdin, "stdin"), (stdout, "stdout"), (stderr, "stderr"))):
+            for index, (value, what) in enumerate(streams):
                 if value is None:
                     fds.append(_child.INHERIT)
                 elif value == DEVNULL:
@@ -155,21 +158,28 @@ class Popen:
             if container is None:  # only now: every argument was checked before any C call
                 container = default_container()
             self._child = _child.spawn(
-                container, argv, envp, cwdb, (fds[0], fds[1], fds[2]), wait_timeout, pass_fds
+                container, argv, envp, cwdb,
+                (fds[0], fds[1], fds[2]) if fds else _child.ALL_INHERITED, wait_timeout, pass_fds
             )
         except BaseException:
             for fd in child_fds + [p for p in parent if p is not None]:
                 os.close(fd)
             raise
-        for fd in child_fds:
-            os.close(fd)
-        self.pid = self._child.pid
-        if parent[0] is not None:
-            self.stdin = self._wrap(parent[0], "wb")
-        if parent[1] is not None:
-            self.stdout = self._wrap(parent[1], "rb")
-        if parent[2] is not None:
-            self.stderr = self._wrap(parent[2], "rb")
+        try:
+            for fd in child_fds:
+                os.close(fd)
+            self.pid = self._child.pid
+            if parent[0] is not None:
+                self.stdin = self._wrap(parent[0], "wb")
+            if parent[1] is not None:
+                self.stdout = self._wrap(parent[1], "rb")
+            if parent[2] is not None:
+                self.stderr = self._wrap(parent[2], "rb")
+        except BaseException:
+            # E.g. Ctrl-C right after the spawn: nobody holds this Popen to wait for the
+            # sandbox, so it ends here (the traceback would keep it alive until collected).
+            self._child.discard()
+            raise
 
     def _wrap(self, fd: int, mode: str) -> IO[Any]:
         f = io.open(fd, mode, buffering=-1)

@@ -339,17 +339,47 @@ fn proc_entries() -> &'static ProcEntries {
     static ENTRIES: crate::process_local::ProcessLocal<ProcEntries> =
         crate::process_local::ProcessLocal::new();
     ENTRIES.get_or_init(|| {
-        let proc = Path::new("/proc");
-        let unknown = std::fs::symlink_metadata(proc.join("self/stat")).is_err();
-        let present = PROC_READONLY
+        list_proc().unwrap_or(ProcEntries {
+            present: Vec::new(),
+            unknown: true,
+        })
+    })
+}
+
+/// The covered entries of the host's `/proc`, from one listing of its fixed entries (a
+/// procfs lists them before the processes, so the listing stops at the first pid): a few
+/// system calls instead of one `lstat` per name, which matters to a CLI that starts afresh
+/// for every sandbox. `None` when `/proc` cannot be listed; `unknown` when it is not a
+/// procfs (no `self`).
+fn list_proc() -> Option<ProcEntries> {
+    use rustix::fs::{FileType, Mode, OFlags, RawDir};
+    let fd = rustix::fs::open(
+        "/proc",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+    let mut dir = RawDir::new(&fd, &mut buf);
+    let (mut present, mut has_self) = (Vec::new(), false);
+    while let Some(entry) = dir.next() {
+        let entry = entry.ok()?;
+        let name = entry.file_name().to_bytes();
+        if name.first().is_some_and(u8::is_ascii_digit) {
+            break; // the processes: every fixed entry came before
+        }
+        has_self |= name == b"self";
+        if let Some(n) = PROC_READONLY
             .iter()
             .chain(PROC_MASKED.iter())
-            .filter_map(|name| {
-                let meta = std::fs::symlink_metadata(proc.join(name)).ok()?;
-                Some((*name, meta.is_dir()))
-            })
-            .collect();
-        ProcEntries { present, unknown }
+            .find(|n| n.as_bytes() == name)
+        {
+            present.push((*n, entry.file_type() == FileType::Directory));
+        }
+    }
+    Some(ProcEntries {
+        present,
+        unknown: !has_self,
     })
 }
 
@@ -807,6 +837,23 @@ mod tests {
             assert_eq!(s.target, Path::new("/proc").join(name));
             assert!(Path::new("/proc").join(name).symlink_metadata().is_ok());
         }
+    }
+
+    #[test]
+    fn one_listing_of_proc_finds_what_a_look_at_each_name_finds() {
+        let listed = list_proc().expect("/proc can be listed");
+        assert!(!listed.unknown, "the host's /proc is a procfs");
+        for name in PROC_READONLY.iter().chain(PROC_MASKED.iter()) {
+            let meta = Path::new("/proc").join(name).symlink_metadata().ok();
+            assert_eq!(listed.has(name), meta.is_some(), "{name}");
+            assert_eq!(
+                listed.is_dir(name),
+                meta.is_some_and(|m| m.is_dir()),
+                "{name}"
+            );
+        }
+        // Directories and files both occur among them on this kernel (sys, keys).
+        assert!(listed.present.iter().any(|(_, d)| *d) && listed.present.iter().any(|(_, d)| !*d));
     }
 
     #[test]

@@ -85,23 +85,38 @@ pub(crate) fn memfd() -> Result<RawFd> {
 }
 
 /// The host pid of the program run by the init `init_pid`: the init's child whose pid in
-/// the sandbox's namespace is 2 (the init is 1 and forks the program first).
+/// the sandbox's namespace is 2 (the init is 1 and forks the program first). Each file is
+/// read with one `read` (std's `read_to_string` makes about eight calls for a status file):
+/// the CLI asks this for every sandbox it runs.
 pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
-    let children =
-        std::fs::read_to_string(format!("/proc/{init_pid}/task/{init_pid}/children")).ok()?;
-    children
+    let mut buf = [0u8; 4096];
+    let children = read_small(
+        &format!("/proc/{init_pid}/task/{init_pid}/children"),
+        &mut buf,
+    )?;
+    let children: Vec<i32> = std::str::from_utf8(children)
+        .ok()?
         .split_whitespace()
         .filter_map(|c| c.parse::<i32>().ok())
-        .find(|c| {
-            std::fs::read_to_string(format!("/proc/{c}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("NSpid:"))
-                        .and_then(|l| l.split_whitespace().last().map(|v| v == "2"))
-                })
-                .unwrap_or(false)
-        })
+        .collect();
+    children.into_iter().find(|c| {
+        read_small(&format!("/proc/{c}/status"), &mut buf)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("NSpid:"))
+                    .and_then(|l| l.split_whitespace().last().map(|v| v == "2"))
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// The start of a small file (a procfs file is generated whole at its first read).
+fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let n = rustix::io::read(&fd, &mut *buf).ok()?;
+    Some(&buf[..n])
 }
 
 /// The system calls the init makes (x86_64 numbers and the arguments that matter), with

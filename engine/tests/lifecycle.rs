@@ -343,3 +343,20 @@ fn a_command_spawned_twice_keeps_its_stdout_and_preserved_fds() {
     assert_eq!(out, "out\nout\n");
     assert_eq!(five, "five\nfive\n");
 }
+
+#[test]
+fn program_id_is_the_host_pid_of_the_program_not_of_the_init() {
+    let mut child = sandbox()
+        .command("/bin/sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let pid = child.program_id().expect("the program runs");
+    assert_ne!(pid, child.id(), "the init is PID 1, the program its child");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.starts_with("Name:\tsleep\n"), "{status}");
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert_eq!(nspid.split_whitespace().last(), Some("2"), "{nspid}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -90,7 +90,7 @@ pub(crate) fn memfd() -> Result<RawFd> {
 /// the CLI asks this for every sandbox it runs.
 pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
     let mut buf = [0u8; 4096];
-    let children = read_small(
+    let children = crate::sys::read_small(
         &format!("/proc/{init_pid}/task/{init_pid}/children"),
         &mut buf,
     )?;
@@ -100,7 +100,7 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
         .filter_map(|c| c.parse::<i32>().ok())
         .collect();
     children.into_iter().find(|c| {
-        read_small(&format!("/proc/{c}/status"), &mut buf)
+        crate::sys::read_small(&format!("/proc/{c}/status"), &mut buf)
             .and_then(|s| std::str::from_utf8(s).ok())
             .and_then(|s| {
                 s.lines()
@@ -109,14 +109,6 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
             })
             .unwrap_or(false)
     })
-}
-
-/// The start of a small file (a procfs file is generated whole at its first read).
-fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
-    use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let n = rustix::io::read(&fd, &mut *buf).ok()?;
-    Some(&buf[..n])
 }
 
 /// The system calls the init makes (x86_64 numbers and the arguments that matter), with

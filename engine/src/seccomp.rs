@@ -193,8 +193,9 @@ fn compile_now(
 pub(crate) fn all_caps() -> u64 {
     static ALL: crate::process_local::ProcessLocal<u64> = crate::process_local::ProcessLocal::new();
     *ALL.get_or_init(|| {
-        let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
+        let mut buf = [0u8; 16];
+        let last: u32 = crate::sys::read_small("/proc/sys/kernel/cap_last_cap", &mut buf)
+            .and_then(|s| std::str::from_utf8(s).ok())
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(40);
         if last >= 63 {
@@ -208,6 +209,17 @@ pub(crate) fn all_caps() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_caps_are_the_capabilities_up_to_the_kernel_s_last_one() {
+        let last: u32 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(all_caps().count_ones(), last + 1);
+        assert_eq!(all_caps().trailing_ones(), last + 1);
+    }
 
     #[test]
     fn precompiled_programs_equal_what_the_run_time_compiler_makes() {

@@ -136,6 +136,16 @@ pub fn raise(sig: Signal) {
     }
 }
 
+/// The start of a small file, with one `read` into `buf` (a procfs file is generated whole
+/// at its first read; std's `read_to_string` makes about eight calls for one). `None` if it
+/// cannot be opened or read.
+pub(crate) fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let n = rustix::io::read(&fd, &mut *buf).ok()?;
+    Some(&buf[..n])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

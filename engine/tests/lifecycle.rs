@@ -346,11 +346,7 @@ fn a_command_spawned_twice_keeps_its_stdout_and_preserved_fds() {
 
 #[test]
 fn program_id_is_the_host_pid_of_the_program_not_of_the_init() {
-    let mut child = sandbox()
-        .command("/bin/sleep")
-        .arg("30")
-        .spawn()
-        .unwrap();
+    let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
     let pid = child.program_id().expect("the program runs");
     assert_ne!(pid, child.id(), "the init is PID 1, the program its child");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

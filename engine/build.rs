@@ -100,6 +100,17 @@ fn build_init() {
         "-C",
         "link-arg=-Wl,--build-id=none",
     ])
+    // Two segments (read+execute, read+write) instead of four: every sandbox's execve maps
+    // each one and faults on each. RELRO protects nothing in a static binary without
+    // relocations; without unwinding (panic=abort) no unwind tables are needed.
+    .args([
+        "-C",
+        "link-arg=-Wl,-z,noseparate-code",
+        "-C",
+        "link-arg=-Wl,-z,norelro",
+        "-C",
+        "force-unwind-tables=no",
+    ])
     .arg(&main_rs)
     .arg("-o")
     .arg(&bin);

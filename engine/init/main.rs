@@ -174,10 +174,14 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         envp: prog_envp,
     };
     let arg = &mut child as *mut ProgramChild<'_> as *mut u8;
-    // SAFETY: `program_entry` ends in execve or exit_group and writes only its own stack
-    // and (through the kernel) `child.me`; `child` lives in this frame, which stays put
-    // while the child runs; every signal is blocked.
-    let shared = unsafe { sys::vfork_into(&raw mut child.me, program_entry, arg) };
+    let shared = if ctl.flags & proto::FLAG_SHARED_CLONE != 0 {
+        // SAFETY: `program_entry` ends in execve or exit_group and writes only its own
+        // stack and (through the kernel) `child.me`; `child` lives in this frame, which
+        // stays put while the child runs; every signal is blocked.
+        unsafe { sys::vfork_into(&raw mut child.me, program_entry, arg) }
+    } else {
+        Err(0) // the seccomp filter would refuse (or kill for) a CLONE_VM clone
+    };
     let pid = match shared {
         Ok(pid) => pid,
         // A seccomp profile may refuse a CLONE_VM clone: copy the address space instead.

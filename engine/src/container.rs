@@ -375,7 +375,7 @@ impl Container {
     /// (`false`, the original hakoniwa's layout).
     ///
     /// The init (`hakoniwa-init`, its own static executable run from a sealed memfd, under
-    /// the same mounts, identity, landlock and seccomp as the program) forks the program into
+    /// the same mounts, identity, landlock and seccomp as the program) starts the program in
     /// its own process group, forwards signals to it, reaps orphans, and reports the
     /// program's end (its wait status and `rusage`), so the program behaves as it does
     /// outside a sandbox: Ctrl-C and `kill -TERM` end a program without handlers, Ctrl-Z

@@ -175,6 +175,19 @@ pub(crate) fn check_compiled(
     Ok(())
 }
 
+/// The clone flags of the init's start of the program: `CLONE_VM | CLONE_VFORK |
+/// CLONE_CHILD_SETTID | SIGCHLD` (see `init/sys.rs`, `vfork_into`).
+pub(crate) const SHARED_CLONE_FLAGS: u64 = 0x100 | 0x4000 | 0x0100_0000 | 17;
+
+/// Whether the seccomp program lets the init start the program with a shared-memory clone
+/// (else the init forks, which [`check_filter`] requires to be allowed).
+pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
+    use hakoniwa_seccomp::interp::{run, SeccompData};
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    let data = SeccompData::new(AUDIT_ARCH_X86_64, 56, [SHARED_CLONE_FLAGS, 0, 0, 0, 0, 0]);
+    matches!(run(prog, &data), Ok(a) if a & 0xffff_0000 == 0x7fff_0000 || a & 0xffff_0000 == 0x7ffc_0000)
+}
+
 /// Check before spawning that the seccomp program lets the init work: a profile that
 /// denies one of its calls would otherwise end the sandbox with an obscure error.
 pub(crate) fn check_filter(
@@ -237,6 +250,7 @@ mod tests {
             warnings: Vec::new(),
             rules: 1,
             init_allowed: Default::default(),
+            init_shared_clone: false,
         }
     }
 

@@ -395,6 +395,13 @@ impl Storage {
             // With an init, the init reports the program's own rusage: no hook needed.
             c.peak_memory && self.init.is_none(),
         )?;
+        if let Some(init) = &mut self.init {
+            // The init starts the program with a shared-memory clone unless the filter
+            // would refuse it (then it forks).
+            if self.seccomp.as_ref().is_none_or(|f| f.init_shared_clone) {
+                init.flags |= hakoniwa_runtime::init_proto::FLAG_SHARED_CLONE;
+            }
+        }
         if let (Some(init), Some(filter)) = (&self.init, &self.seccomp) {
             crate::init::check_compiled(
                 filter,

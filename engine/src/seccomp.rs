@@ -61,6 +61,9 @@ pub(crate) struct Compiled {
     /// Bit `n` set: the init's calls for the needs combination `n` were found allowed by
     /// `program` (see `init::check_compiled`), so later spawns skip the check.
     pub(crate) init_allowed: std::sync::atomic::AtomicU8,
+    /// `program` lets the init start the program with a shared-memory clone
+    /// (`init::allows_shared_clone`).
+    pub(crate) init_shared_clone: bool,
 }
 
 type Cache = Mutex<HashMap<(Seccomp, u64, bool, bool), Arc<Compiled>>>;
@@ -108,6 +111,7 @@ fn precompiled(
         warnings: Vec::new(),
         rules: p.rules,
         init_allowed: Default::default(),
+        init_shared_clone: crate::init::allows_shared_clone(p.plain),
     })
 }
 
@@ -179,6 +183,7 @@ fn compile_now(
         None
     };
     Ok(Compiled {
+        init_shared_clone: crate::init::allows_shared_clone(&program.instructions),
         program,
         hooked,
         warnings,

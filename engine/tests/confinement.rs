@@ -139,18 +139,23 @@ fn kill_process_action_reports_seccomp_violation() {
 }
 
 #[test]
-fn a_profile_refusing_shared_memory_clones_still_runs_the_program() {
+fn a_profile_refusing_or_killing_shared_memory_clones_still_runs_the_program() {
     // The init starts the program with a CLONE_VM | CLONE_VFORK clone; a profile that
-    // refuses clones sharing memory (no threads) must still get its program run.
-    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":256,"valueTwo":256,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#;
-    let mut c = sandbox();
-    c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
-        name: "no-shared-clones".into(),
-        json: json.into(),
-    });
-    let out = c.command("/bin/echo").arg("ran").output().unwrap();
-    assert!(out.status.success(), "{:?}", out.status);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
+    // refuses clones sharing memory (no threads), or kills a process for one, must still
+    // get its program run (the init forks instead).
+    for action in ["SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP"] {
+        let json = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["clone"],"action":"{action}","args":[{{"index":0,"value":256,"valueTwo":256,"op":"SCMP_CMP_MASKED_EQ"}}]}}]}}"#
+        );
+        let mut c = sandbox();
+        c.seccomp(hakoniwa::seccomp::Seccomp::Oci {
+            name: "no-shared-clones".into(),
+            json,
+        });
+        let out = c.command("/bin/echo").arg("ran").output().unwrap();
+        assert!(out.status.success(), "{action}: {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n", "{action}");
+    }
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub const FLAG_FOREGROUND: u32 = 1;
 /// The terminal is the sandbox's controlling terminal: keep it to hand the foreground back
 /// on resume.
 pub const FLAG_JOB_CONTROL: u32 = 2;
+/// The seccomp filter allows the init to start the program with a `CLONE_VM | CLONE_VFORK`
+/// clone; without this flag it forks (a profile may kill a process for such a clone).
+pub const FLAG_SHARED_CLONE: u32 = 4;
 
 /// Where the flags carry the program's descriptor (0, 1 or 2) that holds the terminal.
 const TERMINAL_FD_SHIFT: u32 = 8;

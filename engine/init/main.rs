@@ -5,7 +5,7 @@
 //! `kill -SEGV $$` does not kill it), and orphaned processes are re-parented to it and stay
 //! zombies unless it waits for them. This init takes that role, like tini, dumb-init or
 //! bubblewrap's init, so the program gets ordinary signal semantics:
-//! - it forks the program into its own process group (given the terminal's foreground when
+//! - it starts the program in its own process group (given the terminal's foreground when
 //!   the caller had it), so `kill(0, ...)` from inside reaches neither the init nor anything
 //!   outside the sandbox;
 //! - it forwards every signal it receives to the program (`SIGCONT` to its process group,
@@ -194,7 +194,8 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
             }
         },
     };
-    // Both sides set the group, whichever runs first (as shells do).
+    // Both sides set the group, whichever runs first (as shells do); after a shared clone
+    // the child has already done it and exec'd, and this call fails harmlessly (EACCES).
     let _ = sys::setpgid(pid, pid);
     // SAFETY: argv is the kernel-made array; the child no longer reads it (it has called
     // execve or exited: CLONE_VFORK), or it has its own copy of this memory (fork).

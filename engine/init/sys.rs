@@ -165,7 +165,7 @@ pub fn fork(child_pid: &mut i32) -> SysResult<i32> {
 /// does. No page tables are copied, the child's `execve` frees nothing of ours, and no page
 /// is copied on write afterwards; this process is suspended meanwhile (`CLONE_VFORK`).
 ///
-/// The child runs on this thread's own stack, 4 KiB below the current stack pointer:
+/// The child runs on this thread's own stack, 512 bytes below the current stack pointer:
 /// the frames above it are this suspended caller's, and the kernel grows the stack (with its
 /// guard gap) as for any deeper call. The kernel stores the child's pid at `child_pid`.
 ///
@@ -179,16 +179,13 @@ pub unsafe fn vfork_into(
     entry: unsafe extern "C" fn(*mut u8) -> !,
     arg: *mut u8,
 ) -> SysResult<i32> {
-    const CLONE_VM: usize = 0x100;
-    const CLONE_VFORK: usize = 0x4000;
-    const CLONE_CHILD_SETTID: usize = 0x0100_0000;
-    /// Room left for this frame's red zone and spills below the stack pointer.
-    const GAP: usize = 4096;
+    /// Room left below the stack pointer (four times the x86_64 red zone).
+    const GAP: usize = 512;
     let sp: usize;
     // SAFETY: reads the stack pointer only.
     unsafe { asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
     let stack_top = (sp - GAP) & !15;
-    let flags = CLONE_VM | CLONE_VFORK | CLONE_CHILD_SETTID | SIGCHLD as usize;
+    let flags = crate::proto::SHARED_CLONE_FLAGS as usize;
     // x86_64 clone(flags, newsp, parent_tid, child_tid, tls).
     let args = [flags, stack_top, 0, child_pid as usize, 0];
     // SAFETY: a CLONE_VFORK child on the otherwise unused stack below this frame; the caller

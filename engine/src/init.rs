@@ -94,18 +94,19 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
         &format!("/proc/{init_pid}/task/{init_pid}/children"),
         &mut buf,
     )?;
-    let children: Vec<i32> = std::str::from_utf8(children)
+    let children: Vec<i32> = std::str::from_utf8(&children)
         .ok()?
         .split_whitespace()
         .filter_map(|c| c.parse::<i32>().ok())
         .collect();
     children.into_iter().find(|c| {
         crate::sys::read_small(&format!("/proc/{c}/status"), &mut buf)
-            .and_then(|s| std::str::from_utf8(s).ok())
             .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("NSpid:"))
-                    .and_then(|l| l.split_whitespace().last().map(|v| v == "2"))
+                std::str::from_utf8(&s).ok().and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("NSpid:"))
+                        .and_then(|l| l.split_whitespace().last().map(|v| v == "2"))
+                })
             })
             .unwrap_or(false)
     })
@@ -175,17 +176,40 @@ pub(crate) fn check_compiled(
     Ok(())
 }
 
-/// The clone flags of the init's start of the program: `CLONE_VM | CLONE_VFORK |
-/// CLONE_CHILD_SETTID | SIGCHLD` (see `init/sys.rs`, `vfork_into`).
-pub(crate) const SHARED_CLONE_FLAGS: u64 = 0x100 | 0x4000 | 0x0100_0000 | 17;
-
 /// Whether the seccomp program lets the init start the program with a shared-memory clone
-/// (else the init forks, which [`check_filter`] requires to be allowed).
+/// (else the init forks, which [`check_filter`] requires to be allowed). The clone's other
+/// arguments (a stack address, a pointer) are tried as zero and as typical values: a
+/// profile looking at them must allow both.
 pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
+    use hakoniwa_runtime::init_proto::SHARED_CLONE_FLAGS;
     use hakoniwa_seccomp::interp::{run, SeccompData};
     const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    let data = SeccompData::new(AUDIT_ARCH_X86_64, 56, [SHARED_CLONE_FLAGS, 0, 0, 0, 0, 0]);
-    matches!(run(prog, &data), Ok(a) if a & 0xffff_0000 == 0x7fff_0000 || a & 0xffff_0000 == 0x7ffc_0000)
+    [
+        [SHARED_CLONE_FLAGS, 0, 0, 0, 0, 0],
+        [
+            SHARED_CLONE_FLAGS,
+            0x7ffd_0000_0000,
+            0,
+            0x7ffd_0000_1000,
+            0,
+            0,
+        ],
+    ]
+    .into_iter()
+    .all(|args| {
+        let action = run(prog, &SeccompData::new(AUDIT_ARCH_X86_64, 56, args));
+        matches!(action, Ok(a) if a & 0xffff_0000 == 0x7fff_0000 || a & 0xffff_0000 == 0x7ffc_0000)
+    })
+}
+
+/// Whether the init may start the program with a shared-memory clone: not where the filter
+/// would refuse it, nor where the program's group gets the terminal (`init_flags`): a
+/// Ctrl-Z between that and its `execve` would stop it while the init, suspended by
+/// `CLONE_VFORK`, could neither report the stop nor continue it. The init forks then.
+pub(crate) fn use_shared_clone(init_flags: u32, filter: Option<&crate::seccomp::Compiled>) -> bool {
+    use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
+    init_flags & (FLAG_FOREGROUND | FLAG_JOB_CONTROL) == 0
+        && filter.is_none_or(|f| f.init_shared_clone)
 }
 
 /// Check before spawning that the seccomp program lets the init work: a profile that
@@ -252,6 +276,23 @@ mod tests {
             init_allowed: Default::default(),
             init_shared_clone: false,
         }
+    }
+
+    #[test]
+    fn the_program_is_started_with_a_shared_clone_only_off_the_terminal_and_where_allowed() {
+        use hakoniwa_runtime::init_proto::{FLAG_FOREGROUND, FLAG_JOB_CONTROL};
+        let refusing = denying_ioctl(); // init_shared_clone: false
+        let mut allowing = denying_ioctl();
+        allowing.init_shared_clone = true;
+        assert!(use_shared_clone(0, None));
+        assert!(use_shared_clone(0, Some(&allowing)));
+        assert!(!use_shared_clone(0, Some(&refusing)));
+        for interactive in [FLAG_FOREGROUND, FLAG_JOB_CONTROL] {
+            assert!(!use_shared_clone(interactive, None));
+            assert!(!use_shared_clone(interactive, Some(&allowing)));
+        }
+        // The filter's own answer: this one allows every clone.
+        assert!(allows_shared_clone(&denying_ioctl().program.instructions));
     }
 
     #[test]

@@ -396,9 +396,7 @@ impl Storage {
             c.peak_memory && self.init.is_none(),
         )?;
         if let Some(init) = &mut self.init {
-            // The init starts the program with a shared-memory clone unless the filter
-            // would refuse it (then it forks).
-            if self.seccomp.as_ref().is_none_or(|f| f.init_shared_clone) {
+            if crate::init::use_shared_clone(init.flags, self.seccomp.as_deref()) {
                 init.flags |= hakoniwa_runtime::init_proto::FLAG_SHARED_CLONE;
             }
         }

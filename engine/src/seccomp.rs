@@ -200,8 +200,7 @@ pub(crate) fn all_caps() -> u64 {
     *ALL.get_or_init(|| {
         let mut buf = [0u8; 16];
         let last: u32 = crate::sys::read_small("/proc/sys/kernel/cap_last_cap", &mut buf)
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(|s| s.trim().parse().ok())
+            .and_then(|s| std::str::from_utf8(&s).ok()?.trim().parse().ok())
             .unwrap_or(40);
         if last >= 63 {
             u64::MAX

@@ -17,6 +17,7 @@
 
 use std::ffi::{CStr, CString};
 
+use hakoniwa_runtime::init_proto as proto; // for init_sys (as `crate::proto`)
 use hakoniwa_runtime::sys;
 use hakoniwa_runtime::trampoline; // for init_sys (as `crate::trampoline`)
 

@@ -34,6 +34,9 @@ pub const FLAG_JOB_CONTROL: u32 = 2;
 /// The seccomp filter allows the init to start the program with a `CLONE_VM | CLONE_VFORK`
 /// clone; without this flag it forks (a profile may kill a process for such a clone).
 pub const FLAG_SHARED_CLONE: u32 = 4;
+/// The flags of that clone (`flags` of x86_64 `clone`): `CLONE_VM | CLONE_VFORK |
+/// CLONE_CHILD_SETTID | SIGCHLD`.
+pub const SHARED_CLONE_FLAGS: u64 = 0x100 | 0x4000 | 0x0100_0000 | 17;
 
 /// Where the flags carry the program's descriptor (0, 1 or 2) that holds the terminal.
 const TERMINAL_FD_SHIFT: u32 = 8;

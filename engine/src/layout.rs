@@ -350,7 +350,7 @@ fn proc_entries() -> &'static ProcEntries {
 /// procfs lists them before the processes, so the listing stops at the first pid): four
 /// system calls instead of one `lstat` per name, which matters to a CLI that starts afresh
 /// for every sandbox. `None` when `/proc` cannot be listed; `unknown` when it is not a
-/// procfs (no `self`).
+/// full procfs (no `self` or no `stat`).
 fn list_proc() -> Option<ProcEntries> {
     use rustix::fs::{FileType, Mode, OFlags, RawDir};
     let fd = rustix::fs::open(
@@ -364,7 +364,7 @@ fn list_proc() -> Option<ProcEntries> {
     // the 14 lstat calls this replaces; two 1 KiB reads cost half as much).
     let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1024];
     let mut dir = RawDir::new(&fd, &mut buf);
-    let (mut present, mut has_self) = (Vec::new(), false);
+    let (mut present, mut has_self, mut has_stat) = (Vec::new(), false, false);
     while let Some(entry) = dir.next() {
         let entry = entry.ok()?;
         let name = entry.file_name().to_bytes();
@@ -372,6 +372,7 @@ fn list_proc() -> Option<ProcEntries> {
             break; // the processes: every fixed entry came before
         }
         has_self |= name == b"self";
+        has_stat |= name == b"stat";
         if let Some(n) = PROC_READONLY
             .iter()
             .chain(PROC_MASKED.iter())
@@ -380,9 +381,11 @@ fn list_proc() -> Option<ProcEntries> {
             present.push((*n, entry.file_type() == FileType::Directory));
         }
     }
+    // A procfs mounted with `subset=pid` lists `self` but none of the fixed entries; the
+    // sandbox's own procfs has them all, so then every entry is covered.
     Some(ProcEntries {
         present,
-        unknown: !has_self,
+        unknown: !(has_self && has_stat),
     })
 }
 

@@ -136,19 +136,42 @@ pub fn raise(sig: Signal) {
     }
 }
 
-/// The start of a small file, with one `read` into `buf` (a procfs file is generated whole
-/// at its first read; std's `read_to_string` makes about eight calls for one). `None` if it
-/// cannot be opened or read.
-pub(crate) fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+/// A small file, with one `read` into `buf` (a procfs file is generated whole at its first
+/// read; std's `read_to_string` makes about eight calls for one), else with std when it
+/// does not fit. `None` if it cannot be opened or read.
+pub(crate) fn read_small<'b>(path: &str, buf: &'b mut [u8]) -> Option<std::borrow::Cow<'b, [u8]>> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let n = rustix::io::read(&fd, &mut *buf).ok()?;
-    Some(&buf[..n])
+    if n < buf.len() {
+        return Some(std::borrow::Cow::Borrowed(&buf[..n]));
+    }
+    // Maybe longer (a status file with hundreds of supplementary groups): read it whole.
+    drop(fd);
+    std::fs::read(path).ok().map(std::borrow::Cow::Owned)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_small_reads_a_file_longer_than_its_buffer_whole() {
+        let path = std::env::temp_dir().join(format!("hk-read-small-{}", std::process::id()));
+        let text: Vec<u8> = (0..100u8).collect();
+        std::fs::write(&path, &text).unwrap();
+        let p = path.to_str().unwrap();
+        let mut small = [0u8; 16];
+        assert_eq!(read_small(p, &mut small).unwrap().as_ref(), &text[..]);
+        let mut exact = [0u8; 100];
+        assert_eq!(read_small(p, &mut exact).unwrap().as_ref(), &text[..]);
+        let mut large = [0u8; 4096];
+        assert!(
+            matches!(read_small(p, &mut large), Some(std::borrow::Cow::Borrowed(b)) if b == &text[..])
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert!(read_small(p, &mut large).is_none());
+    }
 
     #[test]
     fn named_and_real_time_signal_numbers_are_signals_and_others_are_not() {

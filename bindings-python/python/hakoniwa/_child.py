@@ -242,8 +242,8 @@ def spawn(
     command = ffi.gc(out[0], lib.hakoniwa_command_free)
     # The sandbox must always have an owner that ends it, even when a signal's exception
     # (Ctrl-C) comes right after the spawn: the handle moves from `child_out` into `child`
-    # in one statement without calls (where no such exception can be raised), and every
-    # call after the spawn is inside the `except` that ends the sandbox.
+    # in one statement without calls, and everything after the spawn, the return
+    # included, is inside the `except` that ends the sandbox.
     child = NativeChild(None, 0, -1, None)
     child_out = ffi.new("hakoniwa_child_t **")  # NULL until the spawn succeeds
     try:
@@ -274,13 +274,16 @@ def spawn(
         child.pid = int(lib.hakoniwa_child_pid(child._handle))
         if wait_timeout is not None:  # from now: the library's limit started a little earlier
             child.deadline = time.monotonic() + wait_timeout
+        return child
     except BaseException:
-        ffi.release(command)
-        if child_out[0] != ffi.NULL:
-            lib.hakoniwa_child_free(child_out[0])  # kills and reaps the sandbox
+        # Python 3.9 may raise between the two stores above: then both hold the handle,
+        # and `discard` frees it once.
+        orphan = child_out[0]
+        if orphan != ffi.NULL and orphan != child._handle:
+            lib.hakoniwa_child_free(orphan)  # kills and reaps the sandbox
         child.discard()
+        ffi.release(command)
         raise
-    return child
 
 
 def encode_env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[bytes, bytes]]]:

@@ -161,13 +161,8 @@ class Popen:
                 container, argv, envp, cwdb,
                 (fds[0], fds[1], fds[2]) if fds else _child.ALL_INHERITED, wait_timeout, pass_fds
             )
-        except BaseException:
-            for fd in child_fds + [p for p in parent if p is not None]:
-                os.close(fd)
-            raise
-        try:
-            for fd in child_fds:
-                os.close(fd)
+            while child_fds:  # popped first: an interrupted close leaks, never closes twice
+                os.close(child_fds.pop())
             self.pid = self._child.pid
             if parent[0] is not None:
                 self.stdin = self._wrap(parent[0], "wb")
@@ -178,7 +173,12 @@ class Popen:
         except BaseException:
             # E.g. Ctrl-C right after the spawn: nobody holds this Popen to wait for the
             # sandbox, so it ends here (the traceback would keep it alive until collected).
-            self._child.discard()
+            native = vars(self).get("_child")
+            if native is not None:
+                native.discard()
+            wrapped = {f.fileno() for f in (self.stdin, self.stdout, self.stderr) if f is not None}
+            for fd in child_fds + [p for p in parent if p is not None and p not in wrapped]:
+                os.close(fd)
             raise
 
     def _wrap(self, fd: int, mode: str) -> IO[Any]:

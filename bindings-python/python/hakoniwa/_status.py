@@ -162,10 +162,12 @@ class ExitStatus:
 
         def __getattr__(self, name: str) -> Any:
             # Called only for attributes not set: the late fields of a status made by
-            # _from_library before its first such access.
-            if name in _LATE_FIELDS and "_late" in vars(self):
+            # _from_library before its first such access (another thread may be filling
+            # them right now: _fill waits for it).
+            if name in _LATE_FIELDS:
                 self._fill()
-                return vars(self)[name]
+                if name in vars(self):
+                    return vars(self)[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

@@ -350,9 +350,20 @@ fn program_id_is_the_host_pid_of_the_program_not_of_the_init() {
     let pid = child.program_id().expect("the program runs");
     assert_ne!(pid, child.id(), "the init is PID 1, the program its child");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    assert!(status.starts_with("Name:\tsleep\n"), "{status}");
-    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
-    assert_eq!(nspid.split_whitespace().last(), Some("2"), "{nspid}");
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().last().unwrap().to_string()
+    };
+    assert_eq!(field("NSpid:"), "2", "{status}");
+    assert_eq!(field("PPid:"), child.id().to_string(), "{status}");
+    // `spawn` returns once the program's execve is past its point of no return (its
+    // close-on-exec descriptors are closed); the kernel renames it a moment later.
+    let comm = format!("/proc/{pid}/comm");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&comm).unwrap() != "sleep\n" {
+        assert!(Instant::now() < deadline, "the program never became sleep");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -18,6 +18,7 @@
 use std::ffi::{CStr, CString};
 
 use hakoniwa_runtime::init_proto as proto; // for init_sys (as `crate::proto`)
+use hakoniwa_runtime::mount::{self, new_fs};
 use hakoniwa_runtime::sys;
 use hakoniwa_runtime::trampoline; // for init_sys (as `crate::trampoline`)
 
@@ -42,17 +43,6 @@ fn check<T>(r: Result<T, i32>, what: &str) -> T {
             sys::exit_group(125)
         }
     }
-}
-
-fn new_fs(fstype: &CStr, opts: &[(&CStr, &CStr)], attrs: u64) -> Result<RawFd, i32> {
-    let fs = sys::fsopen(fstype)?;
-    for (k, v) in opts {
-        sys::fsconfig_string(fs, k, v)?;
-    }
-    sys::fsconfig_create(fs)?;
-    let m = sys::fsmount(fs, attrs);
-    sys::close(fs);
-    m
 }
 
 fn attach(mnt: RawFd, dir: RawFd, name: &CStr) -> Result<(), i32> {
@@ -172,14 +162,7 @@ fn child(p: &Proc, filter: &[SockFilter], argv: &[CString], uid: u32, gid: u32) 
     }
     for name in &p.masked_dirs {
         let m = check(
-            new_fs(
-                c"tmpfs",
-                &[(c"size", c"0"), (c"mode", c"0000")],
-                sys::MOUNT_ATTR_RDONLY
-                    | sys::MOUNT_ATTR_NOSUID
-                    | sys::MOUNT_ATTR_NODEV
-                    | sys::MOUNT_ATTR_NOEXEC,
-            ),
+            new_fs(c"tmpfs", &mount::MASK_DIR_OPTIONS, mount::MASK_DIR_ATTRS),
             "mask dir",
         );
         check(attach(m, proc, name), "mask dir");

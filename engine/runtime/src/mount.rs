@@ -486,7 +486,7 @@ fn cover_with_file(root: RawFd, rel: &CStr, contents: &[u8], mode: u32) -> SysRe
 }
 
 /// A new detached filesystem instance with string options.
-fn new_fs(fstype: &CStr, opts: &[(&CStr, &CStr)], attrs: u64) -> SysResult<RawFd> {
+pub fn new_fs(fstype: &CStr, opts: &[(&CStr, &CStr)], attrs: u64) -> SysResult<RawFd> {
     let fs = sys::fsopen(fstype)?;
     let r = (|| {
         for (k, v) in opts {
@@ -710,14 +710,7 @@ fn mask(
             Err(_) => {}
         }
     }
-    let m = new_fs(
-        c"tmpfs",
-        &[(c"size", c"0"), (c"mode", c"0000")],
-        sys::MOUNT_ATTR_RDONLY
-            | sys::MOUNT_ATTR_NOSUID
-            | sys::MOUNT_ATTR_NODEV
-            | sys::MOUNT_ATTR_NOEXEC,
-    )?;
+    let m = new_fs(c"tmpfs", &MASK_DIR_OPTIONS, MASK_DIR_ATTRS)?;
     let r = sys::move_mount_at(m, dir, buf.as_cstr());
     sys::close(m);
     match r {
@@ -725,6 +718,14 @@ fn mask(
         r => r,
     }
 }
+
+/// The tmpfs that masks a directory: empty, no room, no permissions.
+pub const MASK_DIR_OPTIONS: [(&CStr, &CStr); 2] = [(c"size", c"0"), (c"mode", c"0000")];
+/// Its mount flags: read-only, `nosuid`, `nodev`, `noexec`.
+pub const MASK_DIR_ATTRS: u64 = sys::MOUNT_ATTR_RDONLY
+    | sys::MOUNT_ATTR_NOSUID
+    | sys::MOUNT_ATTR_NODEV
+    | sys::MOUNT_ATTR_NOEXEC;
 
 /// Make `name` in `dir` read-only (and `nosuid`) with everything below it, by binding it
 /// onto itself: one `open_tree_attr` (Linux 6.15), else `open_tree` and `mount_setattr`.

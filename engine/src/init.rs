@@ -182,8 +182,6 @@ pub(crate) fn check_compiled(
 /// profile looking at them must allow both.
 pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
     use hakoniwa_runtime::init_proto::SHARED_CLONE_FLAGS;
-    use hakoniwa_seccomp::interp::{run, SeccompData};
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
     [
         [SHARED_CLONE_FLAGS, 0, 0, 0, 0, 0],
         [
@@ -196,10 +194,17 @@ pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool
         ],
     ]
     .into_iter()
-    .all(|args| {
-        let action = run(prog, &SeccompData::new(AUDIT_ARCH_X86_64, 56, args));
-        matches!(action, Ok(a) if a & 0xffff_0000 == 0x7fff_0000 || a & 0xffff_0000 == 0x7ffc_0000)
-    })
+    .all(|args| allows(prog, 56, args))
+}
+
+/// Whether `prog` lets the x86_64 system call `nr` with `args` run (allowed or logged).
+fn allows(prog: &[hakoniwa_runtime::SockFilter], nr: u32, args: [u64; 6]) -> bool {
+    use hakoniwa_seccomp::interp::{run, SeccompData};
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const ALLOW: u32 = 0x7fff_0000;
+    const LOG: u32 = 0x7ffc_0000;
+    let action = run(prog, &SeccompData::new(AUDIT_ARCH_X86_64, nr, args));
+    matches!(action, Ok(a) if a & 0xffff_0000 == ALLOW || a & 0xffff_0000 == LOG)
 }
 
 /// Whether the init may start the program with a shared-memory clone: not where the filter
@@ -221,10 +226,6 @@ pub(crate) fn check_filter(
     deadline: bool,
     process_limit: bool,
 ) -> Result<()> {
-    use hakoniwa_seccomp::interp::{run, SeccompData};
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    const ALLOW: u32 = 0x7fff_0000;
-    const LOG: u32 = 0x7ffc_0000;
     for (name, nr, args, need) in NEEDS {
         let needed = match need {
             Need::Always => true,
@@ -235,8 +236,7 @@ pub(crate) fn check_filter(
         if !needed {
             continue;
         }
-        let action = run(prog, &SeccompData::new(AUDIT_ARCH_X86_64, nr, args));
-        if !matches!(action, Ok(a) if a & 0xffff_0000 == ALLOW || a & 0xffff_0000 == LOG) {
+        if !allows(prog, nr, args) {
             return Err(Error::config(
                 "seccomp",
                 format!(

@@ -114,7 +114,7 @@ class ExitStatus:
 
         How the program ended (and so ``returncode``) is set at once; the measurements and
         ``enforcement`` are assembled on first access (most callers only look at the return
-        code, and this saves them a fifth of the bindings' own time per run)."""
+        code: a quarter of the bindings' own bytecodes per run)."""
         o = _outcome(outcome)
         return _assemble(
             cls,

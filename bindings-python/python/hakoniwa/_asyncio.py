@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from ._handle import ContainerHandle
 from ._popen import DEVNULL, PIPE, STDOUT, Popen, StdArg
@@ -149,13 +149,16 @@ async def create_subprocess_exec(
     env: Optional[Any] = None,
     container: Optional[ContainerHandle] = None,
     wait_timeout: Optional[float] = None,
+    pass_fds: Sequence[int] = (),
+    controlling_terminal: bool = False,
 ) -> Process:
     """Start ``program`` with ``args`` in a sandbox, like ``asyncio.create_subprocess_exec``.
 
     ``stdin``, ``stdout`` and ``stderr`` accept ``asyncio.subprocess.PIPE``, ``DEVNULL``,
-    ``STDOUT`` (stderr only), an fd, a file or ``None`` (inherit). ``container``, ``env``
-    and ``wait_timeout`` are as for :class:`Popen`. The spawn itself (a few milliseconds)
-    runs on the event loop's thread; waiting never blocks it.
+    ``STDOUT`` (stderr only), an fd, a file or ``None`` (inherit). ``container``, ``env``,
+    ``wait_timeout``, ``pass_fds`` and ``controlling_terminal`` are as for :class:`Popen`.
+    The spawn itself (a few milliseconds) runs on the event loop's thread; waiting never
+    blocks it.
     """
     loop = asyncio.get_running_loop()  # Popen checks the arguments before spawning
     popen = Popen(
@@ -167,6 +170,8 @@ async def create_subprocess_exec(
         env=env,
         container=container,
         wait_timeout=wait_timeout,
+        pass_fds=pass_fds,
+        controlling_terminal=controlling_terminal,
     )
     process = Process(popen, loop)
     opened: List[asyncio.BaseTransport] = []

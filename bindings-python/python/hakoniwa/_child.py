@@ -223,36 +223,38 @@ class NativeChild:
                 pass
 
 
-def spawn(
-    container: ContainerHandle,
-    argv: Sequence[bytes],
-    env: Optional[List[Tuple[bytes, bytes]]],
-    cwd: Optional[bytes],
-    stdio: Tuple[int, int, int],
-    wait_timeout: Optional[float],
-    pass_fds: Sequence[int] = (),
-) -> NativeChild:
-    """Spawn ``argv`` in ``container`` with the given standard
-    streams (a caller's fd, ``INHERIT`` or ``NULL``). The library duplicates the fds, so
-    the caller closes its own."""
+class Options(NamedTuple):
+    """Everything about one run besides the container and the program with its arguments."""
+
+    env: Optional[List[Tuple[bytes, bytes]]] = None
+    cwd: Optional[bytes] = None
+    #: The program's stdin, stdout, stderr: a caller's fd, ``INHERIT`` or ``NULL``.
+    stdio: Tuple[int, int, int] = ALL_INHERITED
+    wait_timeout: Optional[float] = None
+    pass_fds: Sequence[int] = ()
+    controlling_terminal: bool = False
+
+
+DEFAULT_OPTIONS = Options()
+
+
+def _command(container: ContainerHandle, argv: Sequence[bytes], options: Options) -> Any:
+    """A C-level command for ``argv`` in ``container`` (freed when collected). The library
+    duplicates the fds in ``options.stdio`` and ``options.pass_fds``: the caller closes its
+    own."""
     ffi, lib = _lib.get()
     out = ffi.new("hakoniwa_command_t **")
     with container._lock:  # the library forbids reading a container while it is changed
         _lib.check(lib.hakoniwa_command_new(container._handle, argv[0], out))
     command = ffi.gc(out[0], lib.hakoniwa_command_free)
-    # The sandbox must always have an owner that ends it, even when a signal's exception
-    # (Ctrl-C) comes right after the spawn: the handle moves from `child_out` into `child`
-    # in one statement without calls, and everything after the spawn, the return
-    # included, is inside the `except` that ends the sandbox.
-    child = NativeChild(None, 0, -1, None)
-    child_out = ffi.new("hakoniwa_child_t **")  # NULL until the spawn succeeds
     try:
         for arg in argv[1:]:
             _lib.check(lib.hakoniwa_command_arg(command, arg))
-        for key, value in env or ():
+        for key, value in options.env or ():
             _lib.check(lib.hakoniwa_command_env(command, key, value))
-        if cwd is not None:
-            _lib.check(lib.hakoniwa_command_current_dir(command, cwd))
+        if options.cwd is not None:
+            _lib.check(lib.hakoniwa_command_current_dir(command, options.cwd))
+        stdio = options.stdio
         streams = () if stdio == ALL_INHERITED else (
             lib.HAKONIWA_STDIN, lib.HAKONIWA_STDOUT, lib.HAKONIWA_STDERR)
         for stream, fd in zip(streams, stdio):
@@ -263,10 +265,42 @@ def spawn(
             else:
                 mode = lib.HAKONIWA_STDIO_FD  # duplicated by the library
             _lib.check(lib.hakoniwa_command_stdio(command, stream, mode, fd))
-        for fd in pass_fds:  # duplicated by the library, to the same number in the program
+        for fd in options.pass_fds:  # duplicated by the library, to the same number
             _lib.check(lib.hakoniwa_command_preserve_fd(command, fd, fd))
-        if wait_timeout is not None:
-            _lib.check(lib.hakoniwa_command_wait_timeout(command, max(1, round(wait_timeout * 1000))))
+        if options.wait_timeout is not None:
+            ms = max(1, round(options.wait_timeout * 1000))
+            _lib.check(lib.hakoniwa_command_wait_timeout(command, ms))
+        if options.controlling_terminal:
+            _lib.check(lib.hakoniwa_command_controlling_terminal(command, 1))
+    except BaseException:
+        ffi.release(command)
+        raise
+    return command
+
+
+def prepare(container: ContainerHandle, argv: Sequence[bytes], options: Options) -> None:
+    """Check ``argv`` in ``container`` with ``options`` as a spawn would, and build the whole
+    plan, without running anything (:class:`ConfigError` for what a spawn would refuse)."""
+    ffi, lib = _lib.get()
+    command = _command(container, argv, options)
+    try:
+        _lib.check(lib.hakoniwa_command_prepare(command))
+    finally:
+        ffi.release(command)
+
+
+def spawn(container: ContainerHandle, argv: Sequence[bytes], options: Options) -> NativeChild:
+    """Spawn ``argv`` in ``container`` with ``options``."""
+    ffi, lib = _lib.get()
+    command = _command(container, argv, options)
+    # The sandbox must always have an owner that ends it, even when a signal's exception
+    # (Ctrl-C) comes right after the spawn: the handle moves from `child_out` into `child`
+    # in one statement without calls, and everything after the spawn, the return
+    # included, is inside the `except` that ends the sandbox.
+    child = NativeChild(None, 0, -1, None)
+    child_out = ffi.new("hakoniwa_child_t **")  # NULL until the spawn succeeds
+    wait_timeout = options.wait_timeout
+    try:
         _lib.check(lib.hakoniwa_command_spawn(command, child_out))
         ffi.release(command)
         child._handle, child_out[0] = child_out[0], ffi.NULL

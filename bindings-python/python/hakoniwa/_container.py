@@ -7,7 +7,7 @@ import os
 import subprocess
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
-from . import _lib
+from . import _child, _lib
 from ._handle import ContainerHandle
 from ._popen import CompletedProcess, Popen, StdArg, run
 
@@ -317,6 +317,7 @@ class Command:
         self._cwd: Optional[_Path] = None
         self._wait_timeout: Optional[float] = None
         self._stdio: Dict[str, "StdArg"] = {}
+        self._controlling_terminal = False
 
     def arg(self, arg: _Path) -> "Command":
         """Add one argument."""
@@ -375,13 +376,35 @@ class Command:
         self._stdio["stderr"] = value
         return self
 
+    def controlling_terminal(self, on: bool = True) -> "Command":
+        """Run in a session of its own whose controlling terminal is the first of stdin,
+        stdout, stderr that is a terminal (see :class:`Popen`)."""
+        if not isinstance(on, bool):
+            raise TypeError(f"on must be a bool, not {type(on).__name__}")
+        self._controlling_terminal = on
+        return self
+
     def _popen_kwargs(self) -> Dict[str, Any]:
         return dict(
             env=self._env,
             cwd=self._cwd,
             container=self._container,
             wait_timeout=self._wait_timeout,
+            controlling_terminal=self._controlling_terminal,
         )
+
+    def prepare(self) -> None:
+        """Check the command and its container as a spawn would, and build the whole plan,
+        without running anything: raises :class:`ConfigError` for what a spawn would refuse
+        (e.g. a host name longer than 64 bytes, a bind without a target). Failures only
+        the kernel can report (a missing program, a mount that fails) still come from the
+        spawn alone. The standard streams are not looked at."""
+        options = _child.Options(
+            env=_child.encode_env(self._env),
+            cwd=None if self._cwd is None else _lib.cstr(self._cwd, "cwd"),
+            wait_timeout=self._wait_timeout,
+        )
+        _child.prepare(self._container, _child.encode_argv(self._argv), options)
 
     def spawn(self) -> "Popen":
         """Start the program; stdio is inherited unless set. Returns a :class:`Popen`."""

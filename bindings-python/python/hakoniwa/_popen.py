@@ -83,7 +83,12 @@ class Popen:
     ``None``). ``container=None`` is the CLI's default sandbox (see :class:`Container`).
     ``wait_timeout`` kills the sandbox after that many seconds of wall-clock time (the status
     then says ``wall_time_exceeded``). ``pass_fds`` are passed to the program under the same
-    numbers (like ``subprocess``; nothing else is inherited). Setup failures raise :class:`SetupError` here.
+    numbers (like ``subprocess``; nothing else is inherited). With ``controlling_terminal``
+    the sandbox runs in a session of its own whose controlling terminal is the first of
+    stdin, stdout, stderr that is a terminal, typically the slave of a pseudo-terminal
+    (``os.openpty()``) the caller relays: Ctrl-C and Ctrl-Z typed there reach the program,
+    and nothing in the sandbox can reach the caller's own terminal. Setup failures raise
+    :class:`SetupError` here.
     """
 
     def __init__(
@@ -102,9 +107,12 @@ class Popen:
         container: Optional[ContainerHandle] = None,
         wait_timeout: Optional[float] = None,
         pass_fds: Sequence[int] = (),
+        controlling_terminal: bool = False,
     ) -> None:
 
         self.args = args
+        if not isinstance(controlling_terminal, bool):
+            raise TypeError("controlling_terminal must be a bool")
         if pass_fds != ():  # the checks take a few microseconds; the default needs none
             if isinstance(pass_fds, (str, bytes)) or not all(
                 isinstance(fd, int) and not isinstance(fd, bool) for fd in pass_fds
@@ -157,10 +165,11 @@ class Popen:
                     fds.append(_fileno(value, what))
             if container is None:  # only now: every argument was checked before any C call
                 container = default_container()
-            self._child = _child.spawn(
-                container, argv, envp, cwdb,
-                (fds[0], fds[1], fds[2]) if fds else _child.ALL_INHERITED, wait_timeout, pass_fds
+            options = _child.Options(
+                envp, cwdb, (fds[0], fds[1], fds[2]) if fds else _child.ALL_INHERITED,
+                wait_timeout, pass_fds, controlling_terminal,
             )
+            self._child = _child.spawn(container, argv, options)
             while child_fds:  # popped first: an interrupted close leaks, never closes twice
                 os.close(child_fds.pop())
             self.pid = self._child.pid
@@ -370,6 +379,7 @@ def run(
     container: Optional[ContainerHandle] = None,
     wait_timeout: Optional[float] = None,
     pass_fds: Sequence[int] = (),
+    controlling_terminal: bool = False,
 ) -> CompletedProcess[Any]:
     """Run ``args`` in a sandbox and wait for it, like ``subprocess.run``.
 
@@ -378,6 +388,7 @@ def run(
     environment is empty unless ``env`` is given. With ``timeout`` the sandbox is killed
     and :class:`TimeoutExpired` raised; with ``check=True`` a non-zero return code raises
     :class:`CalledProcessError`. The result's ``status`` is the full :class:`ExitStatus`.
+    ``wait_timeout``, ``pass_fds`` and ``controlling_terminal`` are as for :class:`Popen`.
     """
     if input is not None:
         if stdin is not None:
@@ -400,6 +411,7 @@ def run(
         container=container,
         wait_timeout=wait_timeout,
         pass_fds=pass_fds,
+        controlling_terminal=controlling_terminal,
     ) as process:
         try:
             out, err = process.communicate(input, timeout=timeout)

@@ -26,7 +26,9 @@
 //! reading it and sends `hakoniwa` a `SIGHUP`, which goes to the program as for any hang-up
 //! while `hakoniwa` runs: a program holding a pseudo-terminal of its own would otherwise
 //! never learn that its user is gone (the kernel sends the hang-up only to the caller's
-//! session leader, which need not pass it on).
+//! session leader, which need not pass it on). It also closes the master, which hangs up
+//! the pseudo-terminal: a program that ignores `SIGHUP` reads end-of-file there, as it
+//! would on the caller's terminal.
 //!
 //! When the sandbox has ended, the relay drains what the program wrote until the master
 //! reports that no slave descriptor is left (`EIO`), so the output is complete before
@@ -227,6 +229,24 @@ impl Shared {
         true
     }
 
+    /// Close the master (its descriptor now refers to `/dev/null`, so the other threads'
+    /// uses of it fail harmlessly): with no master left, the kernel hangs up the slave.
+    fn hang_up_pty(&self) {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let Ok(null) = rustix::fs::open(
+            "/dev/null",
+            rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        ) else {
+            return;
+        };
+        // SAFETY: a second owner of the master's descriptor number, never dropped: `dup2`
+        // only replaces what the number refers to, and `self.master` keeps owning it.
+        let mut number =
+            std::mem::ManuallyDrop::new(unsafe { OwnedFd::from_raw_fd(self.master.as_raw_fd()) });
+        let _ = rustix::io::dup2(&null, &mut number);
+    }
+
     fn give_back(&self) {
         if let Some(saved) = self.mode().raw.take() {
             self.term.restore(&saved);
@@ -289,13 +309,17 @@ impl Shared {
     }
 }
 
-/// Act on `sig` in this process (a stop signal returns once it is continued).
 /// The caller's terminal hung up: `hakoniwa` gets the `SIGHUP` a session leader gets, and
-/// its signal handling passes it to the program and ends with it.
-fn hang_up_program() {
+/// its signal handling passes it to the program and ends with it. The pseudo-terminal hangs
+/// up too, as the caller's did: a program that ignores `SIGHUP` then reads end-of-file and
+/// fails to write, as it would on the caller's terminal, instead of waiting for input that
+/// can no longer come.
+fn hang_up(s: &Shared) {
     let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::HUP);
+    s.hang_up_pty();
 }
 
+/// Act on `sig` in this process (a stop signal returns once it is continued).
 fn raise(sig: i32) {
     crate::signals::stop_self(sig);
 }
@@ -469,7 +493,8 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
             // Watched no more either way (poll would keep reporting it).
             hung_up = true;
             if s.term.hung_up() {
-                hang_up_program();
+                hang_up(s);
+                break;
             }
         }
         if typed {
@@ -478,8 +503,8 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Ok(0) => {
                     input_open = false;
                     if s.term.hung_up() {
-                        hung_up = true;
-                        hang_up_program();
+                        hang_up(s);
+                        break;
                     }
                 }
                 Ok(n) => {
@@ -494,8 +519,8 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Err(_) => {
                     input_open = false;
                     if s.term.hung_up() {
-                        hung_up = true;
-                        hang_up_program();
+                        hang_up(s);
+                        break;
                     }
                 }
             }

@@ -223,6 +223,41 @@ fn closing_the_terminal_ends_the_sandbox_when_it_is_not_hakoniwa_s_controlling_t
 }
 
 #[test]
+fn closing_the_terminal_ends_a_sandbox_whose_program_ignores_sighup() {
+    // Without hakoniwa, `read` on a terminal that hung up returns (end of file) even when
+    // SIGHUP is ignored: the program's own terminal hangs up with the caller's. Once as the
+    // window's program, once from an interactive shell (which passes SIGHUP to its jobs).
+    let marker = format!("hk-hupign-{}", std::process::id());
+    let prog = format!("{} run -- sh -c 'trap \"\" HUP; read x' {marker}", hk());
+    for (tag, shell) in [("hupign", false), ("hupignsh", true)] {
+        let t = if shell {
+            let t = Tty::shell(tag);
+            t.line(&prog);
+            t
+        } else {
+            Tty::start(tag, &prog)
+        };
+        wait_state("sh", &marker, |c| c == 'S', "the program never started");
+        drop(t); // kills the tmux server: the terminal hangs up
+        let start = Instant::now();
+        loop {
+            let left: Vec<char> = ["sh", "hakoniwa", "hakoniwa-init"]
+                .iter()
+                .flat_map(|comm| states(comm, &marker))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{tag}: the sandbox outlived its terminal: {left:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
 fn ctrl_z_stops_the_program_and_fg_resumes_it() {
     ctrl_z_and_fg("tstp", "", "");
 }

@@ -135,6 +135,23 @@ fn wait_state(comm: &str, marker: &str, want: impl Fn(char) -> bool, what: &str)
     }
 }
 
+/// Wait until no process named one of `comms` with `marker` in its command line is left
+/// (10 s at most) after the terminal of test `tag` hung up.
+fn wait_gone(tag: &str, comms: &[&str], marker: &str) {
+    let start = Instant::now();
+    loop {
+        let left: Vec<char> = comms.iter().flat_map(|c| states(c, marker)).collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{tag}: the sandbox outlived its terminal: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
     let t = Tty::start("sh", &format!("{} run -- sh -i", hk()));
@@ -204,21 +221,7 @@ fn closing_the_terminal_ends_the_sandbox_when_it_is_not_hakoniwa_s_controlling_t
         let t = Tty::start(tag, &cmd);
         wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
         drop(t); // kills the tmux server: the terminal hangs up
-        let start = Instant::now();
-        loop {
-            let left: Vec<char> = ["sleep", "hakoniwa", "hakoniwa-init"]
-                .iter()
-                .flat_map(|comm| states(comm, &secs))
-                .collect();
-            if left.is_empty() {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{tag}: the sandbox outlived its terminal: {left:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_gone(tag, &["sleep", "hakoniwa", "hakoniwa-init"], &secs);
     }
 }
 
@@ -239,21 +242,7 @@ fn closing_the_terminal_ends_a_sandbox_whose_program_ignores_sighup() {
         };
         wait_state("sh", &marker, |c| c == 'S', "the program never started");
         drop(t); // kills the tmux server: the terminal hangs up
-        let start = Instant::now();
-        loop {
-            let left: Vec<char> = ["sh", "hakoniwa", "hakoniwa-init"]
-                .iter()
-                .flat_map(|comm| states(comm, &marker))
-                .collect();
-            if left.is_empty() {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "{tag}: the sandbox outlived its terminal: {left:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_gone(tag, &["sh", "hakoniwa", "hakoniwa-init"], &marker);
     }
 }
 

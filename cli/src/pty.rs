@@ -14,7 +14,9 @@
 //! in the foreground (so
 //! Ctrl-C, Ctrl-Z and Ctrl-D reach the pseudo-terminal's line discipline as bytes); the
 //! modes it had then are put back on every way out: normal end, signal, error (the relay's
-//! drop) and panic (a hook installed here).
+//! drop) and panic (a hook installed here). Not when stdout is elsewhere (a pipeline, maybe
+//! to a pager that sets its own modes on the same terminal): then the terminal keeps its
+//! modes and the slave does not echo (see `relay.rs`).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +48,15 @@ pub fn open(user: BorrowedFd<'_>, copy_modes: bool) -> std::io::Result<Pair> {
     }
     copy_size(user, master.as_fd());
     Ok(Pair { master, slave })
+}
+
+/// No echo on the pseudo-terminal whose slave is `slave` (the caller's terminal echoes).
+pub fn echo_off(slave: BorrowedFd<'_>) {
+    use rustix::termios::LocalModes;
+    if let Ok(mut t) = tcgetattr(slave) {
+        t.local_modes -= LocalModes::ECHO | LocalModes::ECHONL;
+        let _ = tcsetattr(slave, OptionalActions::Now, &t);
+    }
 }
 
 /// Give the pseudo-terminal `master` the window size of `user` (the kernel then sends
@@ -148,6 +159,13 @@ impl UserTerminal {
             Ok(p) => p == rustix::process::getpgrp(),
             Err(_) => true,
         }
+    }
+
+    /// Whether the terminal is in canonical (line) mode, as shells leave it for the jobs
+    /// they run; a pager or an editor turns it off.
+    pub fn is_canonical(&self) -> bool {
+        tcgetattr(&self.fd)
+            .is_ok_and(|t| t.local_modes.contains(rustix::termios::LocalModes::ICANON))
     }
 
     /// Raw mode: every byte typed goes to the pseudo-terminal as is. Returns the modes it

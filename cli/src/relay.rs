@@ -22,6 +22,12 @@
 //! - `SIGWINCH` copies the window size to the pseudo-terminal, whose kernel side signals
 //!   the program's foreground group.
 //!
+//! In a pipeline (stdin the terminal, stdout not: `hakoniwa run -- PROG | less`) the caller's
+//! terminal keeps its modes: what it reads as lines is relayed, but only while the terminal
+//! is in canonical mode (a pager that switched it is reading the keys, so they are left to
+//! it); its Ctrl-C, Ctrl-\ and Ctrl-Z signal the pipeline's group, as when only output is
+//! relayed.
+//!
 //! When the caller's terminal hangs up (its window or connection closed), the relay stops
 //! reading it and sends `hakoniwa` a `SIGHUP`, which goes to the program as for any hang-up
 //! while `hakoniwa` runs: a program holding a pseudo-terminal of its own would otherwise
@@ -73,6 +79,8 @@ pub struct Prepared {
     out: OwnedFd,
     /// Which of the program's stdin, stdout, stderr got the slave.
     streams: [bool; 3],
+    /// stdin is the terminal, stdout is not (see [`Shared::cooked`]).
+    pipeline: bool,
 }
 
 /// Open a pseudo-terminal for `cmd` if any of the caller's stdin, stdout, stderr is a
@@ -97,9 +105,16 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
         return Ok(None);
     };
     let streams = devices.map(|d| d == Some(dev));
+    // Part of a pipeline (`hakoniwa run -- PROG | less`): input comes from the terminal, output
+    // goes elsewhere, maybe to a pager that reads the same terminal.
+    let pipeline = streams[0] && !streams[1];
     let user = std[first];
     let term = UserTerminal::new(user.try_clone_to_owned()?, streams[2]);
     let pair = crate::pty::open(user, term.is_foreground())?;
+    if pipeline {
+        // The caller's terminal keeps its modes and echoes what is typed itself.
+        crate::pty::echo_off(pair.slave.as_fd());
+    }
     if streams[0] {
         cmd.stdin(pair.slave.try_clone()?);
     }
@@ -125,6 +140,7 @@ pub fn prepare(cmd: &mut hakoniwa::Command) -> std::io::Result<Option<Prepared>>
         master: pair.master,
         out,
         streams,
+        pipeline,
     }))
 }
 
@@ -141,6 +157,7 @@ impl Prepared {
         let shared = Arc::new(Shared {
             term: self.term,
             input: self.streams[0],
+            cooked: self.pipeline,
             master: self.master,
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
@@ -183,6 +200,14 @@ struct Shared {
     /// caller's terminal is raw in the foreground). Otherwise only output is, and the
     /// caller's terminal keeps its modes.
     input: bool,
+    /// Input is relayed, but the caller's terminal keeps its modes (the program's stdout is
+    /// not that terminal: it is part of a pipeline, maybe to a pager that reads the same
+    /// terminal, as `sudo` does with `use_pty`). Lines typed go to the program only while the
+    /// terminal is in canonical mode: in another mode another program of the pipeline has
+    /// taken the keyboard. The keys that signal reach `hakoniwa`'s group, which passes them
+    /// on as when only output is relayed; end-of-file typed is sent on as the slave's EOF
+    /// character.
+    cooked: bool,
     master: OwnedFd,
     mode: Mutex<Mode>,
     /// The sandbox has ended: drain the output, read no more input.
@@ -216,7 +241,7 @@ impl Shared {
         // Back in the foreground, or continued: the shell may have set its own modes since.
         let again =
             std::mem::take(&mut m.was_background) | self.continued.swap(false, Ordering::SeqCst);
-        if self.input && !m.paused && !self.ended.load(Ordering::SeqCst) {
+        if self.input && !self.cooked && !m.paused && !self.ended.load(Ordering::SeqCst) {
             match &m.raw {
                 None => m.raw = self.term.make_raw(),
                 // The modes to put back at the end stay those from before.
@@ -276,7 +301,7 @@ impl Shared {
     /// setup as without a relay; SIGTSTP waits for [`Relay::attach`] (the spawn may have
     /// started the program already, with nobody yet to hear of its stop).
     fn keyboard_signal(&self, sig: i32) -> bool {
-        if self.input || self.ended.load(Ordering::SeqCst) {
+        if (self.input && !self.cooked) || self.ended.load(Ordering::SeqCst) {
             return false;
         }
         let mut m = self.mode();
@@ -360,7 +385,8 @@ impl Relay {
     }
 
     /// What the signal thread does with SIGWINCH (copy the window size) and SIGCONT (look
-    /// again whether we are in the foreground); and, when only output is relayed, with
+    /// again whether we are in the foreground); and, when only output is relayed or the
+    /// caller's terminal keeps its modes ([`Shared::cooked`]), with
     /// SIGINT, SIGQUIT and SIGTSTP while the program runs: the caller's terminal sent them
     /// to `hakoniwa`'s group for a key typed there (or someone sent them to `hakoniwa`), so
     /// the pseudo-terminal sends them to its foreground group, as if typed there (the stop
@@ -411,6 +437,17 @@ fn write_all(fd: BorrowedFd<'_>, mut b: &[u8]) {
     }
 }
 
+/// The end-of-file character of the pseudo-terminal (Ctrl-D unless the program changed it).
+fn eof_char(s: &Shared) -> u8 {
+    use rustix::termios::SpecialCodeIndex;
+    match rustix::termios::tcgetattr(&s.master) {
+        Ok(t) if t.special_codes[SpecialCodeIndex::VEOF] != 0 => {
+            t.special_codes[SpecialCodeIndex::VEOF]
+        }
+        _ => 4,
+    }
+}
+
 /// The relay thread's loop (see the module docs).
 fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
     let mut buf = vec![0u8; 16 * 1024];
@@ -429,7 +466,9 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
             }
         }
         let fg = s.take_terminal();
-        let read_input = input_open && fg && !ended && pending.is_empty();
+        // In a pipeline, a terminal out of canonical mode belongs to another program (a pager).
+        let keyboard_ours = !s.cooked || s.term.is_canonical();
+        let read_input = input_open && fg && keyboard_ours && !ended && pending.is_empty();
         let mut master_events = PollFlags::IN;
         if !pending.is_empty() {
             master_events |= PollFlags::OUT;
@@ -451,7 +490,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
         let timeout = if ended {
             Some(&DRAIN_IDLE)
-        } else if !fg && input_open {
+        } else if (!fg || !keyboard_ours) && input_open {
             Some(&BACKGROUND_CHECK)
         } else {
             None
@@ -499,6 +538,8 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
         if typed {
             match rustix::io::read(term, &mut buf) {
+                // Ctrl-D typed in canonical mode: the program reads its end-of-file too.
+                Ok(0) if s.cooked && !s.term.hung_up() => pending.push(eof_char(s)),
                 // End of input: in raw mode only a hang-up gives it.
                 Ok(0) => {
                     input_open = false;
@@ -512,6 +553,10 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                         s.signal_keys(&buf[..n]);
                     }
                     pending.extend_from_slice(&buf[..n]);
+                    // A line ended by Ctrl-D rather than Enter: passed on at once, too.
+                    if s.cooked && buf[n - 1] != b'\n' {
+                        pending.push(eof_char(s));
+                    }
                 }
                 Err(Errno::AGAIN) | Err(Errno::INTR) => {}
                 // A read that raced with the shell taking the terminal back.

@@ -247,6 +247,63 @@ fn closing_the_terminal_ends_a_sandbox_whose_program_ignores_sighup() {
 }
 
 #[test]
+fn a_pager_after_hakoniwa_in_a_pipeline_gets_the_keys_while_the_program_runs() {
+    // stdin is the terminal and stdout the pager's pipe: the terminal keeps the pager's
+    // modes (no raw mode, nothing restored over them) and its keys (nothing is read while
+    // it is out of canonical mode). `q` comes while the program still runs.
+    let t = Tty::shell("pager");
+    let prompt = format!("pager-{}", std::process::id());
+    t.line_checking_modes(&format!(
+        "{} run -- sh -c 'seq 1 1000; sleep 3' | less -Ps{prompt}",
+        hk()
+    ));
+    t.wait_for(&prompt);
+    t.keys(&["q"]);
+    t.wait_for("kept-0");
+}
+
+#[test]
+fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() {
+    let t = Tty::shell("pipein");
+    let script = "read -r x; echo got-$x; read -r y; echo got2-$y-$?; cat; echo end";
+    t.line_checking_modes(&format!("{} run -- sh -c '{script}' | cat", hk()));
+    // Typed before the program reads: the terminal keeps the line until the relay does.
+    t.line("abc");
+    t.wait_for("got-abc");
+    // As on any terminal: Ctrl-D after "de" hands the program those bytes, a second one is
+    // the end of input (`read` then returns 1 with what it got), a third ends `cat`.
+    t.keys(&["de", "C-d"]);
+    t.keys(&["C-d"]);
+    t.wait_for("got2-de-1");
+    t.keys(&["C-d"]);
+    let screen = t.wait_for("kept-0");
+    assert!(screen.contains("end"), "{screen}");
+    // The caller's terminal echoed what was typed; the program's terminal did not again.
+    assert_eq!(screen.matches("abc").count(), 2, "{screen}");
+}
+
+#[test]
+fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
+    // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
+    // them to the program's terminal.
+    let t = Tty::shell("pipesig");
+    let marker = format!("hk-pipesig-{}", std::process::id());
+    t.line_checking_modes(&format!(
+        "{} run -- python3 -c 'while True: pass' {marker} | cat",
+        hk()
+    ));
+    wait_state("python3", &marker, |c| c == 'R', "python never ran");
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    wait_state("python3", &marker, |c| c == 'T', "python kept running");
+    t.line("fg");
+    wait_state("python3", &marker, |c| c == 'R', "python did not resume");
+    t.keys(&["C-c"]);
+    t.wait_for("KeyboardInterrupt");
+    t.wait_for("kept-");
+}
+
+#[test]
 fn ctrl_z_stops_the_program_and_fg_resumes_it() {
     ctrl_z_and_fg("tstp", "", "");
 }

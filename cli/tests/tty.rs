@@ -286,21 +286,7 @@ fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() 
 fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
     // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
     // them to the program's terminal.
-    let t = Tty::shell("pipesig");
-    let marker = format!("hk-pipesig-{}", std::process::id());
-    t.line_checking_modes(&format!(
-        "{} run -- python3 -c 'while True: pass' {marker} | cat",
-        hk()
-    ));
-    wait_state("python3", &marker, |c| c == 'R', "python never ran");
-    t.keys(&["C-z"]);
-    t.wait_for("Stopped");
-    wait_state("python3", &marker, |c| c == 'T', "python kept running");
-    t.line("fg");
-    wait_state("python3", &marker, |c| c == 'R', "python did not resume");
-    t.keys(&["C-c"]);
-    t.wait_for("KeyboardInterrupt");
-    t.wait_for("kept-");
+    ctrl_z_and_fg("tstppipe", "", "| cat");
 }
 
 #[test]
@@ -338,7 +324,14 @@ fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
     // Back in the foreground: Ctrl-C reaches it again.
     t.keys(&["C-c"]);
     t.wait_for("KeyboardInterrupt");
-    t.wait_for("kept-1");
+    if redirect.starts_with('|') {
+        // Ctrl-C also ended `cat`, so the shell dropped the rest of the line: the modes
+        // are looked at by the next one.
+        t.line("[ \"$(stty -g)\" = \"$S\" ] && echo modes-kept");
+        t.wait_for("\nmodes-kept");
+    } else {
+        t.wait_for("kept-1");
+    }
 }
 
 #[test]

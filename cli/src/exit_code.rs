@@ -5,7 +5,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | the program's | the program exited |
-//! | 128+N | the program was killed by signal N (137 for a wall-clock kill) |
+//! | 128+N | the program was killed by signal N (137 for a wall-clock kill); for SIGINT and SIGQUIT `hakoniwa` ends by the same signal after its cleanup (`signals::exit`), which shells also show as 128+N |
 //! | 1 | something the user wrote is wrong: a flag value, a profile, or a configuration the engine rejects before it starts (`Error::Config`), or a working directory missing inside the sandbox |
 //! | 2 | command-line usage error (unknown flag, missing value) |
 //! | 125 | the sandbox could not be set up for another reason (kernel, permissions, pasta) |

@@ -103,5 +103,5 @@ fn main() {
         }
         Commands::Man { subcommand } => man::main(subcommand.as_deref()),
     };
-    std::process::exit(code);
+    signals::exit(code);
 }

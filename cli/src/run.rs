@@ -399,6 +399,7 @@ pub fn main(args: &RunArgs) -> i32 {
             "hakoniwa: interrupted by {} during setup",
             crate::signals::name(sig)
         );
+        crate::signals::end_like(sig);
         128 + sig
     };
     // The status document's destination is opened before anything else runs (see Sink).
@@ -556,6 +557,9 @@ pub fn main(args: &RunArgs) -> i32 {
         Err(e) => return report_err(crate::network_error::explain(e), prepared.namespaces),
     };
     crate::verbose::exited(&status);
+    if let (ExitReason::Signaled, Some(sig)) = (status.reason, status.signal) {
+        crate::signals::end_like(sig);
+    }
     if !args.quiet {
         match status.reason {
             ExitReason::WallTimeExceeded => eprintln!(

@@ -13,7 +13,8 @@
 //! the lowest-numbered is taken first (the kernel keeps no arrival order):
 //! - while the program runs, each is forwarded to it (through the sandbox's init); if it
 //!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
-//!   the sandbox down (pasta stopped);
+//!   the sandbox down (pasta stopped), or for SIGINT and SIGQUIT ends by the same signal
+//!   then ([`end_like`]);
 //! - during setup, the first one that would end a process is remembered: once `spawn`
 //!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N.
 //!
@@ -282,6 +283,52 @@ impl Signals {
         self.start();
         false
     }
+}
+
+/// SIGINT and SIGQUIT: the keys that interrupt.
+const INTERRUPTING: [i32; 2] = [2, 3];
+
+/// The signal `hakoniwa` ends with (see [`end_like`]); 0: none.
+static END_LIKE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Remember that the program (or the setup) was ended by `sig`: if that is SIGINT or
+/// SIGQUIT, [`exit`] ends `hakoniwa` by the same signal once everything is cleaned up, so
+/// that a shell that ran it stops a loop or a script as it would for the program itself
+/// (a shell only does so for a job killed by the signal, not for one that exits 128+N; `sudo`
+/// and `timeout` do the same). The status the shell shows is still 128+N.
+pub fn end_like(sig: i32) {
+    if INTERRUPTING.contains(&sig) {
+        END_LIKE.store(sig, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Exit with `code`, or by the signal [`end_like`] remembered, unless `hakoniwa` was started
+/// with it ignored (as shells start background jobs): then `code`. No core dump comes of it.
+pub fn exit(code: i32) -> ! {
+    use std::io::Write;
+    let sig = END_LIKE.load(std::sync::atomic::Ordering::Relaxed);
+    if sig != 0 && !ignored(sig) {
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        let _ = rustix::process::setrlimit(
+            rustix::process::Resource::Core,
+            rustix::process::Rlimit {
+                current: Some(0),
+                maximum: None,
+            },
+        );
+        stop_self(sig);
+    }
+    std::process::exit(code)
+}
+
+/// Whether `sig`'s disposition is "ignore" (inherited through `execve`).
+fn ignored(sig: i32) -> bool {
+    // The kernel's struct sigaction: handler, flags, restorer, mask.
+    let mut old = [0u64; 4];
+    // SAFETY: no new action (NULL); `old` is large enough for the kernel's struct.
+    let r = unsafe { syscall!(Sysno::rt_sigaction, sig, 0usize, old.as_mut_ptr(), 8usize) };
+    r.is_ok() && old[0] == 1 // SIG_IGN
 }
 
 /// Stop (or otherwise act on) `sig` as its default action would, now, in this thread: the

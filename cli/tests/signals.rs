@@ -193,10 +193,36 @@ fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
             std::thread::sleep(Duration::from_millis(10));
         }
         kill(&child, sig);
-        // hakoniwa itself exits (after the teardown) rather than dying of the signal.
+        // hakoniwa itself exits (after the teardown) rather than dying of the signal; for
+        // SIGINT and SIGQUIT it then ends by the same signal, as the program did, so that
+        // shells stop a loop for it (its status in a shell is still 128+N).
         let status = wait(child).unwrap_or_else(|seen| panic!("signal {sig}: not ended:\n{seen}"));
-        assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
+        use std::os::unix::process::ExitStatusExt;
+        if sig == 2 || sig == 3 {
+            assert_eq!(status.signal(), Some(sig), "signal {sig}: {status:?}");
+            assert!(!status.core_dumped(), "signal {sig}: {status:?}");
+        } else {
+            assert_eq!(status.code(), Some(128 + sig), "signal {sig}: {status:?}");
+        }
     }
+}
+
+#[test]
+fn started_with_sigint_ignored_hakoniwa_exits_130_rather_than_ending_by_it() {
+    // As shells start background jobs: the signal hakoniwa would end by is ignored, so it
+    // exits with the code instead.
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "trap '' INT; exec {} run -- sh -c 'kill -INT $$'",
+                common::sh_quote(&bin())
+            ),
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
 }
 
 #[test]

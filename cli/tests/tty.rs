@@ -203,9 +203,13 @@ fn ctrl_c_ends_a_program_without_a_handler() {
     let t = Tty::shell("int");
     // A duration no other test uses, to find this sleep among the host's processes.
     let secs = format!("30.{}", std::process::id());
-    t.line(&format!("{} run -- sleep {secs}; echo rc=$?", hk()));
+    t.line(&format!("{} run -- sleep {secs}", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
+    // hakoniwa ends by SIGINT as the program did: the shell drops the rest of a line then,
+    // so the status is asked for on the next one.
+    t.wait_for("^C\nsh>");
+    t.line("echo rc=$?");
     t.wait_for("rc=130");
 }
 
@@ -287,6 +291,28 @@ fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
     // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
     // them to the program's terminal.
     ctrl_z_and_fg("tstppipe", "", "| cat");
+}
+
+#[test]
+fn ctrl_c_ends_a_loop_of_the_shell_as_it_would_with_the_program_itself() {
+    // An interactive shell ends a loop whose job was killed by SIGINT, not one whose job
+    // exited 130: hakoniwa, once the sandbox is gone, ends by the signal that ended the
+    // program.
+    let t = Tty::shell("loop");
+    let secs = format!("33.{}", std::process::id());
+    t.line(&format!(
+        "for i in 1 2; do {} run -- sleep {secs}; echo next-$i-$?; done",
+        hk()
+    ));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.keys(&["C-c"]);
+    // Keys typed before the shell has the terminal back would go to the sandbox's.
+    let screen = t.wait_for("^C\nsh>");
+    assert!(!screen.contains("next-1-"), "the loop went on:\n{screen}");
+    t.line("echo after-the-loop");
+    let screen = t.wait_for("\nafter-the-loop");
+    assert!(!screen.contains("next-1-"), "the loop went on:\n{screen}");
+    assert!(states("sleep", &secs).is_empty(), "the second run started");
 }
 
 #[test]
@@ -694,6 +720,12 @@ impl Tty {
 
     /// Run `cmd` so that the shell prints `kept-CODE` if the terminal's modes afterwards are
     /// those before, `changed-CODE` otherwise.
+    /// After a command run on its own line following `S=$(stty -g)`: whether the modes are
+    /// those of before, and its status (`kept-CODE` / `changed-CODE`).
+    fn check_modes_and_status(&self) {
+        self.line("R=$?; [ \"$(stty -g)\" = \"$S\" ] && echo kept-$R || echo changed-$R");
+    }
+
     fn line_checking_modes(&self, cmd: &str) {
         self.line(&format!(
             "S=$(stty -g); {cmd}; R=$?; [ \"$(stty -g)\" = \"$S\" ] && echo kept-$R || echo changed-$R"
@@ -965,15 +997,20 @@ fn with_stdin_from_a_pipe_output_is_relayed_line_by_line_and_the_modes_are_kept(
 fn with_stdin_redirected_ctrl_c_and_ctrl_backslash_end_the_program_and_the_modes_are_kept() {
     let t = Tty::shell("intout");
     let secs = format!("34.{}", std::process::id());
-    t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
+    // hakoniwa ends by SIGINT (SIGQUIT) as the program did: the shell drops the rest of the
+    // line then, so the modes and the status are looked at by the next one.
+    t.line("S=$(stty -g)");
+    t.line(&format!("{} run -- sleep {secs} < /dev/null", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-c"]);
+    t.check_modes_and_status();
     t.wait_for("kept-130");
     // Ctrl-\ likewise (SIGQUIT, 128+3).
     let secs = format!("35.{}", std::process::id());
-    t.line_checking_modes(&format!("{} run -- sleep {secs} < /dev/null", hk()));
+    t.line(&format!("{} run -- sleep {secs} < /dev/null", hk()));
     wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
     t.keys(&["C-\\"]);
+    t.check_modes_and_status();
     t.wait_for("kept-131");
     // A handler runs too.
     let marker = format!("hk-intout-{}", std::process::id());

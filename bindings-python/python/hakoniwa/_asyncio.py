@@ -18,6 +18,17 @@ from ._status import ExitStatus
 __all__ = ["Process", "create_subprocess_exec"]
 
 _DEFAULT_LIMIT = 2**16
+#: How often a program that may be stopped at our terminal is looked at (seconds).
+_STOP_CHECK_S = 0.05
+
+
+def _terminal_foreground() -> bool:
+    """Whether our stdin is a terminal whose foreground is our process group (then the
+    library gives that foreground to a program that inherits stdin)."""
+    try:
+        return os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
 
 
 class Process:
@@ -32,7 +43,7 @@ class Process:
     stdout: Optional[asyncio.StreamReader]
     stderr: Optional[asyncio.StreamReader]
 
-    def __init__(self, popen: Popen, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, popen: Popen, loop: asyncio.AbstractEventLoop, watch_stops: bool = False) -> None:
         self._popen = popen
         self._loop = loop
         self._exited: asyncio.Future[int] = loop.create_future()
@@ -47,6 +58,17 @@ class Process:
         if deadline is not None:
             # The library enforces the wall-clock limit when asked for the status: ask then.
             self._timer = loop.call_later(max(0.0, deadline - time.monotonic()), self._on_exit)
+        # A program given our terminal's foreground that is stopped there (Ctrl-Z) stops this
+        # process too, as under asyncio's own subprocesses; the library acts on the init's
+        # report of the stop when asked for the status, so it is asked now and then.
+        self._stop_check: Optional[asyncio.TimerHandle] = None
+        if watch_stops:
+            self._check_stops()
+
+    def _check_stops(self) -> None:
+        self._on_exit()
+        if not self._exited.done():
+            self._stop_check = self._loop.call_later(_STOP_CHECK_S, self._check_stops)
 
     def _on_exit(self) -> None:
         try:
@@ -64,6 +86,8 @@ class Process:
     def _stop_watching(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._stop_check is not None:
+            self._stop_check.cancel()
         if self._pidfd >= 0:
             self._loop.remove_reader(self._pidfd)
             self._pidfd = -1
@@ -161,6 +185,8 @@ async def create_subprocess_exec(
     blocks it.
     """
     loop = asyncio.get_running_loop()  # Popen checks the arguments before spawning
+    # Before the spawn, which gives the program that foreground.
+    watch_stops = stdin is None and not controlling_terminal and _terminal_foreground()
     popen = Popen(
         [program, *args],
         stdin=stdin,
@@ -173,7 +199,7 @@ async def create_subprocess_exec(
         pass_fds=pass_fds,
         controlling_terminal=controlling_terminal,
     )
-    process = Process(popen, loop)
+    process = Process(popen, loop, watch_stops)
     opened: List[asyncio.BaseTransport] = []
     try:
         if popen.stdin is not None:

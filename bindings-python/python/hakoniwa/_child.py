@@ -19,8 +19,9 @@ from ._status import ExitStatus
 INHERIT = -1
 NULL = -2
 ALL_INHERITED = (INHERIT, INHERIT, INHERIT)
-#: The longest sleep of a wait before Python looks at signals again.
-_MAX_WAIT_SLICE_MS = 256
+#: The longest sleep of a wait before Python looks at signals, and the library at what the
+#: sandbox's init reported (a terminal stop to act on), again.
+_MAX_WAIT_SLICE_MS = 64
 
 
 class _Layout(NamedTuple):
@@ -169,7 +170,10 @@ class NativeChild:
             # Python runs a signal's handler between bytecodes: a signal that comes after
             # the last such point and before poll() sleeps (Ctrl-C just as the wait begins)
             # would wait for the sandbox to end. Sleeping in growing slices bounds that
-            # delay to a quarter of a second (a short program's wait is one slice).
+            # delay (a short program's wait is one slice). After each slice the library
+            # also looks at what the init reported: a program that has our terminal and is
+            # stopped by Ctrl-Z stops this process too, as it would under subprocess; it
+            # enforces the wall-clock limit as well.
             slice_ms = 16
             while self._status is None:
                 wait_ms = slice_ms
@@ -178,11 +182,11 @@ class NativeChild:
                     now = time.monotonic()
                     limit = min(t for t in (end, self.deadline) if t is not None)
                     wait_ms = min(wait_ms, max(0, math.ceil((limit - now) * 1000)))
-                if poller.poll(wait_ms):
-                    return self.try_wait()
-                if self.deadline is not None and time.monotonic() >= self.deadline:
-                    self.try_wait()  # the library kills the sandbox: its wall-clock limit expired
-                elif end is not None and time.monotonic() >= end:
+                ready = poller.poll(wait_ms)
+                status = self.try_wait()
+                if ready or status is not None:
+                    return status
+                if end is not None and time.monotonic() >= end:
                     return None
             return self._status
         finally:

@@ -142,6 +142,22 @@ fn send(ctl: &Control, e: Event) {
     let _ = sys::write(ctl.events_fd, &e.encode());
 }
 
+/// Send the report that ends the sandbox (how the program ended, or the wall-clock kill):
+/// it must arrive, or the engine would take PID 1's own status for the program's. The
+/// program can fill the pipe with stop and continue reports while the engine does not read
+/// (a stopped supervisor, a caller busy elsewhere): then everything else in the namespace
+/// is killed first, so nothing runs on while PID 1 waits, and the report is written
+/// blocking (the engine drains the pipe while it waits for the end).
+fn send_final(ctl: &Control, e: Event) {
+    let report = e.encode();
+    if sys::write(ctl.events_fd, &report) == Err(sys::EAGAIN) {
+        let _ = sys::kill(-1, sys::SIGKILL);
+        let _ = sys::fcntl(ctl.events_fd, sys::F_SETFL, 0);
+        // One write: a report is smaller than PIPE_BUF, so it is written whole.
+        let _ = sys::write(ctl.events_fd, &report);
+    }
+}
+
 /// # Safety
 /// As for [`entry`].
 unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
@@ -293,7 +309,7 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             d => Some(d.saturating_sub(sys::monotonic_ns())),
         };
         if timeout == Some(0) {
-            send(ctl, Event::WallTime);
+            send_final(ctl, Event::WallTime);
             sys::exit_group(128 + sys::SIGKILL)
         }
         let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, timeout) {
@@ -343,7 +359,7 @@ fn reap(ctl: &Control, program: i32) {
         } else if status == 0xffff {
             send(ctl, Event::Continued);
         } else {
-            send(ctl, Event::Ended { status, rusage });
+            send_final(ctl, Event::Ended { status, rusage });
             // Exiting ends the namespace: the kernel kills whatever is left in it.
             let code = if low == 0 { (status >> 8) & 0xff } else { 128 + low };
             sys::exit_group(code)

@@ -278,24 +278,45 @@ impl Child {
                 return Ok(());
             }
         }
+        // Everything reported so far is read before acting: a backlog of stops and
+        // continues (the program can make many while nobody reads) leaves only its last
+        // state to act on, never a stop that is over.
         let mut buf = [0u8; EVENT_SIZE * 8];
-        let n = match f.read(&mut buf) {
-            Ok(0) => {
-                self.events = None; // the init is gone; its status says the rest
-                return Ok(());
+        let mut stopped = None;
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => {
+                    self.events = None; // the init is gone; its status says the rest
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io("read init events", e)),
+            };
+            for rec in buf[..n].chunks_exact(EVENT_SIZE) {
+                let mut r = [0u8; EVENT_SIZE];
+                r.copy_from_slice(rec);
+                match Event::decode(&r) {
+                    Some(Event::Stopped(sig)) => stopped = Some(sig),
+                    Some(Event::Continued) => stopped = None,
+                    Some(e @ (Event::Ended { .. } | Event::WallTime)) => {
+                        self.ended = Some(e);
+                        stopped = None;
+                    }
+                    None => {}
+                }
             }
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(()),
-            Err(e) => return Err(Error::io("read init events", e)),
-        };
-        for rec in buf[..n].chunks_exact(EVENT_SIZE) {
-            let mut r = [0u8; EVENT_SIZE];
-            r.copy_from_slice(rec);
-            match Event::decode(&r) {
-                Some(Event::Stopped(sig)) => self.program_stopped(sig),
-                Some(e @ (Event::Ended { .. } | Event::WallTime)) => self.ended = Some(e),
-                Some(Event::Continued) | None => {}
+            let mut fds = [PollFd::new(&*f, PollFlags::IN)];
+            let zero = Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            if n < buf.len() || !matches!(poll(&mut fds, Some(&zero)), Ok(k) if k > 0) {
+                break;
             }
+        }
+        if let Some(sig) = stopped {
+            self.program_stopped(sig);
         }
         Ok(())
     }

@@ -105,3 +105,57 @@ print('got', signal.sigwaitinfo([signal.SIGUSR1, 64]).si_signo)
     );
     assert!(text.contains("got 64\n"), "the init acted on it: {out:?}");
 }
+
+/// A program whose child stops and continues it `cycles` times (each change is a report of
+/// the init's), then kills it with SIGSEGV unless it is to run on.
+fn flood(cycles: u32, then_segv: bool) -> String {
+    format!(
+        r#"
+import os, signal, time
+pid = os.getpid()
+if os.fork() == 0:
+    for _ in range({cycles}):
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.001)
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.001)
+    if {then_segv}:
+        os.kill(pid, signal.SIGSEGV)
+        os.kill(pid, signal.SIGCONT)
+    os._exit(0)
+while True:
+    time.sleep(1)
+"#,
+        then_segv = if then_segv { "True" } else { "False" }
+    )
+}
+
+#[test]
+fn reports_of_stops_piled_up_unread_cannot_hide_how_the_program_ended() {
+    // The init's reports wait in a pipe until the caller asks for the status. A program can
+    // fill that pipe with stop and continue reports meanwhile; the report of its end (here a
+    // SIGSEGV) must still come through, or PID 1's own exit (code 139) would pass for it.
+    let mut child = sandbox()
+        .command("/usr/bin/python3")
+        .args(["-c", &flood(700, true)])
+        .stdout(hakoniwa::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_secs(5)); // nobody reads meanwhile
+    let s = child.wait().expect("wait");
+    assert_eq!(s.reason, hakoniwa::ExitReason::Signaled, "{s:?}");
+    assert_eq!(s.signal, Some(11), "{s:?}");
+}
+
+#[test]
+fn reports_of_stops_piled_up_unread_cannot_hide_a_wall_clock_kill() {
+    let mut child = sandbox()
+        .command("/usr/bin/python3")
+        .args(["-c", &flood(100_000, false)])
+        .wait_timeout(std::time::Duration::from_secs(3))
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_secs(5)); // nobody reads meanwhile
+    let s = child.wait().expect("wait");
+    assert_eq!(s.reason, hakoniwa::ExitReason::WallTimeExceeded, "{s:?}");
+}

@@ -57,6 +57,11 @@ const LANDLOCK_VALUES: Suggest = Suggest(&[
     ("fs", "file system access"),
     ("tcp.bind", "binding TCP ports"),
     ("tcp.connect", "connecting to TCP ports"),
+    (
+        "unix.abstract",
+        "abstract UNIX sockets bound outside the sandbox",
+    ),
+    ("signal", "signals to processes outside the sandbox"),
 ]);
 
 /// Run programs in a Linux sandbox built from namespaces, mounts and limits.
@@ -196,7 +201,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS")]
     pub limit_walltime: Option<String>,
 
-    /// Restrict with landlock: fs, tcp.bind, tcp.connect (comma separated)
+    /// Restrict with landlock: fs, tcp.bind, tcp.connect, unix.abstract, signal (comma separated)
     #[arg(long, value_name = "RESOURCES", value_parser = LANDLOCK_VALUES, hide_possible_values = true)]
     pub landlock_restrict: Option<String>,
     /// Restrict fs, tcp.bind and tcp.connect (the original's spelling)

@@ -151,6 +151,14 @@ pub enum LandlockResource {
     TcpBind,
     #[serde(rename = "tcp.connect")]
     TcpConnect,
+    /// Landlock's abstract UNIX socket scope (ABI 6): no connecting to an abstract socket
+    /// bound outside the sandbox (an X11 server's `@/tmp/.X11-unix/X0`, a D-Bus bus), even on
+    /// the host's network.
+    #[serde(rename = "unix.abstract")]
+    UnixAbstract,
+    /// Landlock's signal scope (ABI 6): no signals to processes outside the sandbox.
+    #[serde(rename = "signal")]
+    Signal,
 }
 
 impl LandlockResource {
@@ -160,6 +168,8 @@ impl LandlockResource {
             Self::Fs => "fs",
             Self::TcpBind => "tcp.bind",
             Self::TcpConnect => "tcp.connect",
+            Self::UnixAbstract => "unix.abstract",
+            Self::Signal => "signal",
         }
     }
 
@@ -168,6 +178,8 @@ impl LandlockResource {
             "fs" => Some(Self::Fs),
             "tcp.bind" => Some(Self::TcpBind),
             "tcp.connect" => Some(Self::TcpConnect),
+            "unix.abstract" => Some(Self::UnixAbstract),
+            "signal" => Some(Self::Signal),
             _ => None,
         }
     }

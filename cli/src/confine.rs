@@ -126,6 +126,14 @@ pub fn apply_confinement(
                 LandlockResource::Fs => Resource::Fs,
                 LandlockResource::TcpBind => Resource::TcpBind,
                 LandlockResource::TcpConnect => Resource::TcpConnect,
+                LandlockResource::UnixAbstract => {
+                    r.scope(ll::Scope::AbstractUnixSocket, CompatMode::Enforce);
+                    continue;
+                }
+                LandlockResource::Signal => {
+                    r.scope(ll::Scope::Signal, CompatMode::Enforce);
+                    continue;
+                }
             };
             r.restrict(res, CompatMode::Enforce);
         }

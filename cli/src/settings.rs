@@ -529,7 +529,7 @@ impl Settings {
             match n.access {
                 LandlockResource::TcpBind => self.landlock.tcp_bind.push(n.port),
                 LandlockResource::TcpConnect => self.landlock.tcp_connect.push(n.port),
-                LandlockResource::Fs => {
+                _ => {
                     return Err(ctx(CliError::invalid(
                         "landlock.net access must be tcp.bind or tcp.connect",
                     )))
@@ -703,7 +703,7 @@ impl Settings {
                     }
                     None => {
                         return invalid(format!(
-                            "invalid --landlock-restrict resource {item:?}: expected fs, tcp.bind or tcp.connect"
+                            "invalid --landlock-restrict resource {item:?}: expected fs, tcp.bind, tcp.connect, unix.abstract or signal"
                         ))
                     }
                 }

@@ -48,6 +48,43 @@ fn landlock_tcp_bind_allows_only_the_listed_port() {
 }
 
 #[test]
+fn landlock_unix_abstract_keeps_the_host_s_abstract_sockets_out_of_reach() {
+    // The host's network is shared by default, abstract UNIX sockets (X11's, D-Bus's)
+    // included: the scope cuts the sandbox off from those bound outside it.
+    use std::os::linux::net::SocketAddrExt;
+    let name = format!("hk-abstract-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let connect = format!(
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect('\\0{name}'); print('connected')\nexcept OSError as e:\n    print(e.errno)"
+    );
+    let connect_with = |flags: &[&str]| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--", "python3", "-c", &connect]);
+        let out = hk(&args);
+        out.ok();
+        out.stdout
+    };
+    assert_eq!(connect_with(&[]), "connected\n", "the control");
+    let denied = connect_with(&["--landlock-restrict", "unix.abstract"]);
+    assert_eq!(denied, "1\n", "EPERM expected");
+    // Both scopes are named in the status, as the kernel enforces them.
+    let out = hk(&[
+        "run",
+        "--landlock-restrict",
+        "unix.abstract,signal",
+        "--json-status",
+        "-",
+        "--",
+        "true",
+    ]);
+    out.ok();
+    assert_both_scopes(&out.stdout);
+}
+
+#[test]
 fn a_seccomp_profile_file_is_applied() {
     let d = temp_dir("sc");
     let f = d.join("deny-uname.json");

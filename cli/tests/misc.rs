@@ -60,7 +60,10 @@ fn completions_offer_values_for_network_seccomp_and_landlock_restrict() {
     for (flag, values) in [
         ("--network", "none host pasta"),
         ("--seccomp", "podman audit unconfined"),
-        ("--landlock-restrict", "fs tcp.bind tcp.connect"),
+        (
+            "--landlock-restrict",
+            "fs tcp.bind tcp.connect unix.abstract signal",
+        ),
     ] {
         let case = format!("{flag})\n                    COMPREPLY=($(compgen -W \"{values}\"");
         assert!(

@@ -24,6 +24,19 @@ fn verbose_mode_logs_the_profile_and_its_includes() {
 }
 
 #[test]
+fn a_profile_s_landlock_resources_take_the_scopes() {
+    let d = temp_dir("ll-scopes");
+    let f = d.join("scopes.toml");
+    write(
+        &f,
+        "[landlock]\nresources = [{ type = \"unix.abstract\" }, { type = \"signal\" }]\n",
+    );
+    let out = hk(&["run", "-c", s(&f), "--json-status", "-", "--", "true"]);
+    out.ok();
+    assert_both_scopes(&out.stdout);
+}
+
+#[test]
 fn the_offline_example_profile_sets_its_network_limit_and_path() {
     let offline = profiles_dir().join("examples/offline.toml");
     let out = hk(&[

@@ -93,6 +93,14 @@ pub fn hk_in(dir: &Path, args: &[&str]) -> Out {
 }
 
 /// Whether the test runs as root.
+/// A `--json-status` document of a run with both landlock scopes enforced.
+pub fn assert_both_scopes(json: &str) {
+    assert!(
+        json.contains(r#""scoped": ["abstract_unix_socket", "signal"]"#),
+        "{json}"
+    );
+}
+
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }

@@ -92,7 +92,6 @@ pub fn hk_in(dir: &Path, args: &[&str]) -> Out {
     out_of(&mut c)
 }
 
-/// Whether the test runs as root.
 /// A `--json-status` document of a run with both landlock scopes enforced.
 pub fn assert_both_scopes(json: &str) {
     assert!(
@@ -101,6 +100,7 @@ pub fn assert_both_scopes(json: &str) {
     );
 }
 
+/// Whether the test runs as root.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }

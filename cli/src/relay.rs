@@ -401,6 +401,8 @@ impl Relay {
             }
             18 => {
                 s.continued.store(true, Ordering::SeqCst);
+                // A resize while we were stopped signalled the shell, not us.
+                crate::pty::copy_size(s.term.fd(), s.master.as_fd());
                 s.wake();
                 true
             }

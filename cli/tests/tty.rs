@@ -379,6 +379,24 @@ fn a_window_size_change_reaches_a_program_that_is_not_a_shell() {
 }
 
 #[test]
+fn a_window_size_change_while_hakoniwa_is_stopped_reaches_the_program_after_fg() {
+    // The resize signals the shell, which then has the terminal; `fg` brings it along.
+    let t = Tty::shell("winchstop");
+    t.line(&format!("{} run -- sh -c 'read x; stty size'", hk()));
+    t.wait_raw();
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    tmux(
+        &t.sock,
+        &["resize-window", "-t", "hk", "-x", "90", "-y", "25"],
+    );
+    t.line("fg");
+    t.wait_raw();
+    t.line("x");
+    t.wait_for("\n25 90");
+}
+
+#[test]
 fn kill_zero_sigstop_from_inside_freezes_neither_hakoniwa_nor_its_wall_time_limit() {
     let t = Tty::shell("stop0");
     t.line(&format!(

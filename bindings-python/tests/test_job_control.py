@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 import pytest
 
@@ -81,7 +81,8 @@ def wait_state(marker: str, want: str, what: str) -> None:
 
 def ctrl_z_fg_and_ctrl_c(tmux: Tmux, script: Path, secs: str) -> None:
     """Run ``script`` (which runs ``sleep secs`` and prints its return code) at the shell's
-    prompt; Ctrl-Z stops it with the program, ``fg`` resumes both, Ctrl-C ends the program."""
+    prompt; Ctrl-Z stops it with the program, ``fg`` resumes both, Ctrl-C ends the program
+    and raises KeyboardInterrupt in Python, as under subprocess."""
     tmux.line(f"{sys.executable} {script}")
     wait_state(f"sleep\0{secs}", "S", "sleep never started")
     tmux.keys("C-z")
@@ -92,30 +93,52 @@ def ctrl_z_fg_and_ctrl_c(tmux: Tmux, script: Path, secs: str) -> None:
     tmux.line("fg")
     wait_state(f"sleep\0{secs}", "S", "the program did not resume")
     tmux.keys("C-c")
-    tmux.wait_for("rc -2")
+    screen = tmux.wait_for("KeyboardInterrupt")
+    assert "rc " not in screen, screen
+
+
+def job(tmp_path: Path, n: int, code: str) -> Tuple[Path, str]:
+    """A script from ``code`` whose ``SECS`` is a duration no other test uses (to find its
+    ``sleep`` among the host's processes), and that duration."""
+    secs = f"{30 + n}.{os.getpid()}"
+    script = tmp_path / f"job{n}.py"
+    script.write_text(code.replace("SECS", secs))
+    return script, secs
+
+
+def test_ctrl_c_ends_a_loop_of_runs_with_keyboard_interrupt(tmux: Tmux, tmp_path: Path) -> None:
+    # The program has the terminal's foreground, so Ctrl-C signals it alone; Python then
+    # acts on it too, as it would have received it under subprocess.
+    script, secs = job(tmp_path, 3, """
+import hakoniwa
+for i in range(3):
+    r = hakoniwa.run(['sleep', 'SECS'])
+    print('next', i, r.returncode)
+""")
+    tmux.line(f"{sys.executable} {script}")
+    wait_state(f"sleep\0{secs}", "S", "sleep never started")
+    tmux.keys("C-c")
+    screen = tmux.wait_for("KeyboardInterrupt")
+    assert "next 0" not in screen, screen
 
 
 def test_ctrl_z_stops_the_caller_with_the_program_and_fg_resumes_both(
     tmux: Tmux, tmp_path: Path
 ) -> None:
-    secs = f"31.{os.getpid()}"
-    script = tmp_path / "job.py"
-    script.write_text(
-        "import hakoniwa\n"
-        f"r = hakoniwa.run(['sleep', '{secs}'])\n"
-        "print('rc', r.returncode)\n"
-    )
+    script, secs = job(tmp_path, 1, """
+import hakoniwa
+r = hakoniwa.run(['sleep', 'SECS'])
+print('rc', r.returncode)
+""")
     ctrl_z_fg_and_ctrl_c(tmux, script, secs)
 
 
 def test_ctrl_z_stops_an_asyncio_caller_with_the_program(tmux: Tmux, tmp_path: Path) -> None:
-    secs = f"32.{os.getpid()}"
-    script = tmp_path / "job_async.py"
-    script.write_text(
-        "import asyncio, hakoniwa\n"
-        "async def main():\n"
-        f"    p = await hakoniwa.create_subprocess_exec('sleep', '{secs}')\n"
-        "    print('rc', await p.wait())\n"
-        "asyncio.run(main())\n"
-    )
+    script, secs = job(tmp_path, 2, """
+import asyncio, hakoniwa
+async def main():
+    p = await hakoniwa.create_subprocess_exec('sleep', 'SECS')
+    print('rc', await p.wait())
+asyncio.run(main())
+""")
     ctrl_z_fg_and_ctrl_c(tmux, script, secs)

@@ -22,14 +22,6 @@ _DEFAULT_LIMIT = 2**16
 _STOP_CHECK_S = 0.05
 
 
-def _terminal_foreground() -> bool:
-    """Whether our stdin is a terminal whose foreground is our process group (then the
-    library gives that foreground to a program that inherits stdin)."""
-    try:
-        return os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
-
 
 class Process:
     """A sandboxed program under asyncio, shaped like ``asyncio.subprocess.Process``.
@@ -185,8 +177,6 @@ async def create_subprocess_exec(
     blocks it.
     """
     loop = asyncio.get_running_loop()  # Popen checks the arguments before spawning
-    # Before the spawn, which gives the program that foreground.
-    watch_stops = stdin is None and not controlling_terminal and _terminal_foreground()
     popen = Popen(
         [program, *args],
         stdin=stdin,
@@ -199,7 +189,7 @@ async def create_subprocess_exec(
         pass_fds=pass_fds,
         controlling_terminal=controlling_terminal,
     )
-    process = Process(popen, loop, watch_stops)
+    process = Process(popen, loop, popen._takes_terminal)
     opened: List[asyncio.BaseTransport] = []
     try:
         if popen.stdin is not None:

@@ -57,6 +57,16 @@ class CompletedProcess(subprocess.CompletedProcess, Generic[_T]):  # type: ignor
             raise CalledProcessError(self.returncode, self.args, self.stdout, self.stderr, self.status)
 
 
+def _terminal_foreground() -> bool:
+    """Whether our stdin is a terminal whose foreground is our process group (then the
+    library gives that foreground to a program that inherits stdin, as a shell gives it to
+    a job)."""
+    try:
+        return os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
 def _fileno(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise TypeError(f"{what} must be None, PIPE, DEVNULL, an fd or a file, not bool")
@@ -138,6 +148,8 @@ class Popen:
         self.returncode: Optional[int] = None
         self.status: Optional[ExitStatus] = None
         self._input_offset = 0
+        # Looked at before the spawn, which hands the foreground over.
+        self._takes_terminal = stdin is None and not controlling_terminal and _terminal_foreground()
 
         child_fds: List[int] = []  # ours to close after the spawn
         parent: List[Optional[int]] = [None, None, None]
@@ -227,6 +239,11 @@ class Popen:
         if status is not None and self.returncode is None:
             self.status = status
             self.returncode = status.returncode
+            if self._takes_terminal and status.signal == signal.SIGINT:
+                # Ctrl-C at our terminal went to the program alone (it had the foreground):
+                # act on it here too, as under subprocess, where both get it (the default
+                # handler raises KeyboardInterrupt).
+                signal.raise_signal(signal.SIGINT)
         return self.returncode
 
     def poll(self) -> Optional[int]:

@@ -90,8 +90,16 @@ fn open_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         return Err(fail("refusing to write through a symbolic link".into()));
     }
     if kind != rustix::fs::FileType::RegularFile {
+        let what = match kind {
+            rustix::fs::FileType::Directory => "a directory",
+            rustix::fs::FileType::Fifo => "a fifo",
+            rustix::fs::FileType::Socket => "a socket",
+            rustix::fs::FileType::CharacterDevice => "a character device",
+            rustix::fs::FileType::BlockDevice => "a block device",
+            _ => "something",
+        };
         return Err(fail(format!(
-            "refusing to overwrite a {kind:?} (not a regular file)"
+            "refusing to overwrite {what} (not a regular file)"
         )));
     }
     let me = rustix::process::geteuid().as_raw();

@@ -134,22 +134,13 @@ impl Origin {
                         missing(format!(
                             "{}: {}, and no profile is named {:?}",
                             path.display(),
-                            io_text(&e),
+                            crate::strerror::io_text(&e),
                             by_name.strip_suffix(".toml").unwrap_or(by_name)
                         ))
                     })
                 })
             }
         }
-    }
-}
-
-/// An I/O error's text without std's " (os error N)".
-fn io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 
@@ -228,7 +219,7 @@ fn as_file(path: &Path) -> Option<Result<Origin, String>> {
     Some(if meta.is_file() {
         std::fs::canonicalize(path)
             .map(Origin::File)
-            .map_err(|e| format!("{}: {}", path.display(), io_text(&e)))
+            .map_err(|e| format!("{}: {}", path.display(), crate::strerror::io_text(&e)))
     } else {
         Ok(Origin::Stream(path.to_path_buf()))
     })
@@ -245,7 +236,13 @@ pub fn locate(arg: &str) -> Result<Origin, String> {
     let path = Path::new(arg);
     let file = as_file(path).transpose()?;
     if ["/", "./", "../"].iter().any(|p| arg.starts_with(p)) {
-        return file.ok_or_else(|| format!("no profile {arg:?}: no such file"));
+        return file.ok_or_else(|| match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => format!("no profile {arg:?}: a directory, not a file"),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                format!("no profile {arg:?}: {}", crate::strerror::io_text(&e))
+            }
+            _ => format!("no profile {arg:?}: no such file"),
+        });
     }
     let dirs = search_dirs();
     match (file, find_by_name(arg, &dirs)) {

@@ -300,11 +300,21 @@ fn parse_bind(flag: &str, s: &str, access: BindAccess) -> Res<Mount> {
         return invalid(format!("invalid {flag} {s:?}: empty host path"));
     }
     let source = absolute(Path::new(host));
-    if std::fs::symlink_metadata(&source).is_err() {
-        return invalid(format!(
-            "{flag}: bind mount source does not exist: {}",
-            source.display()
-        ));
+    match std::fs::symlink_metadata(&source) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return invalid(format!(
+                "{flag}: bind mount source does not exist: {}",
+                source.display()
+            ))
+        }
+        Err(e) => {
+            return invalid(format!(
+                "{flag}: bind mount source cannot be reached: {}: {}",
+                source.display(),
+                crate::strerror::io_text(&e)
+            ))
+        }
     }
     // `-b /src:/b:ro` (bwrap, docker habit) or `-b /src:ro`.
     let suffix = target.map(|t| t.rsplit_once(':').map_or(t, |(_, m)| m));

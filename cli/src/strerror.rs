@@ -2,7 +2,12 @@
 
 /// `strerror` without std's " (os error N)" suffix.
 pub fn strerror(errno: i32) -> String {
-    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    io_text(&std::io::Error::from_raw_os_error(errno))
+}
+
+/// An I/O error's text without std's " (os error N)".
+pub fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,

@@ -39,6 +39,48 @@ fn a_quiet_run_does_not_name_the_signal() {
     assert!(out.stderr.is_empty(), "{}", out.stderr);
 }
 
+#[test]
+fn a_path_that_is_a_directory_or_out_of_reach_is_named_for_what_it_is() {
+    let d = temp_dir("what-it-is");
+    let dir = d.join("d.toml");
+    std::fs::create_dir(&dir).unwrap();
+    let out = hk(&["run", "-c", s(&dir), "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("a directory, not a file"),
+        "{}",
+        out.stderr
+    );
+    let out = hk(&["run", "--json-status", s(&d), "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("refusing to overwrite a directory (not a regular file)"),
+        "{}",
+        out.stderr
+    );
+    // A bind source behind a directory the caller may not search exists all the same.
+    let locked = d.join("locked");
+    std::fs::create_dir_all(locked.join("inner")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let inner = locked.join("inner");
+    let out = hk(&["run", "-b", s(&inner), "--", "true"]);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if is_root() {
+        // Root searches any directory: the bind itself is fine then.
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        return;
+    }
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("bind mount source cannot be reached")
+            && out.stderr.contains("Permission denied"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// An OCI profile that kills the process on getppid (dash calls it at start-up for $PPID).
 fn kill_on_getppid() -> TempDir {
     let d = temp_dir("seccomp-kill");

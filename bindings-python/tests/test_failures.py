@@ -44,6 +44,23 @@ def test_a_missing_program_is_a_setup_error_at_the_exec_stage(no_leaks: None) ->
     assert info.value.path == "/nonexistent-program"
 
 
+def test_a_missing_or_unexecutable_program_is_also_the_oserror_subprocess_raises() -> None:
+    with pytest.raises(FileNotFoundError) as missing:
+        hakoniwa.run(["no-such-program-hk"])
+    assert isinstance(missing.value, hakoniwa.ProgramNotFoundError)
+    assert isinstance(missing.value, hakoniwa.SetupError) and missing.value.stage == "exec"
+    assert missing.value.errno == errno.ENOENT
+    assert missing.value.filename == missing.value.path
+    with pytest.raises(PermissionError) as denied:
+        hakoniwa.run(["/etc/passwd"])
+    assert isinstance(denied.value, hakoniwa.ProgramPermissionError)
+    assert denied.value.errno == errno.EACCES and denied.value.filename == "/etc/passwd"
+    # Other setup failures are no OSError.
+    with pytest.raises(hakoniwa.SetupError) as other:
+        hakoniwa.run(["true"], cwd="/no/such/dir-hk")
+    assert not isinstance(other.value, OSError)
+
+
 def test_an_invalid_setting_is_a_config_error() -> None:
     with pytest.raises(hakoniwa.ConfigError):
         hakoniwa.Container().rootfs("/").bindmount_ro("/usr", "relative").command("/bin/true").output()
@@ -75,6 +92,19 @@ def test_a_seccomp_kill_rule_gives_the_seccomp_violation_reason() -> None:
     c = hakoniwa.Container().rootfs("/").seccomp(oci("SCMP_ACT_KILL_PROCESS", ["uname"]))
     out = c.command("/bin/uname").output()
     assert out.status.reason == "seccomp_violation" and out.returncode == -31
+
+
+def test_a_seccomp_profile_file_is_read_from_its_path(tmp_path: Path) -> None:
+    profile = tmp_path / "deny-mkdir.json"
+    profile.write_text(oci("SCMP_ACT_ERRNO", ["mkdir", "mkdirat"]))
+    for given in (profile, str(profile)):
+        c = hakoniwa.Container().rootfs("/").tmpfsmount("/tmp").seccomp(given)
+        out = c.command("/bin/mkdir", "/tmp/x").output()
+        assert out.returncode == 1 and b"Operation not permitted" in out.stderr
+        seccomp = out.status.enforcement.seccomp
+        assert seccomp is not None and seccomp["profile"] == str(profile)
+    with pytest.raises(FileNotFoundError):
+        hakoniwa.Container().seccomp(tmp_path / "missing.json")
 
 
 def test_a_landlock_denied_path_is_observable(tmp_path: Path) -> None:

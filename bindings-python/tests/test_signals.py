@@ -38,11 +38,17 @@ def test_ctrl_c_while_run_waits_raises_keyboard_interrupt_and_kills_the_sandbox(
     script = textwrap.dedent(
         """
         import os, sys, hakoniwa
+        def cmdline(pid):
+            try:  # a process may end between the listing and the open
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    return f.read()
+            except OSError:
+                return b""
         try:
             hakoniwa.run(["sh", "-c", "echo started; exec sleep 3141"], timeout=None)
         except KeyboardInterrupt:
             left = [p for p in os.listdir("/proc") if p.isdigit() and
-                    b"sleep\\x003141" in open(f"/proc/{p}/cmdline", "rb").read()]
+                    b"sleep\\x003141" in cmdline(p)]
             print("interrupted", left, flush=True)
         """
     )

@@ -204,14 +204,23 @@ class Container(ContainerHandle):
                 self._call(lib.hakoniwa_container_landlock_net_rule, port, resource)
         return self
 
-    def seccomp(self, profile: str) -> "Container":
+    def seccomp(self, profile: Union[str, "os.PathLike[str]"]) -> "Container":
         """Choose the seccomp profile: ``"podman"`` (default), ``"audit"``, ``"unconfined"``,
-        or an OCI seccomp JSON document (text starting with ``{``)."""
+        an OCI seccomp JSON document (text starting with ``{``), or the path of a file
+        holding one (a path-like object, or text with a ``/``; read now, as the CLI's
+        ``--seccomp FILE``)."""
+        name = b"custom"
+        if isinstance(profile, os.PathLike) or (isinstance(profile, str) and "/" in profile
+                                                and not profile.lstrip().startswith("{")):
+            path = os.fspath(profile)
+            with open(path, encoding="utf-8") as f:
+                profile = f.read()
+            name = _lib.cstr(path, "seccomp")
         if not isinstance(profile, str):
-            raise TypeError(f"profile must be str, not {type(profile).__name__}")
+            raise TypeError(f"profile must be str or a path, not {type(profile).__name__}")
         if profile.lstrip().startswith("{"):
             return self._call(
-                self._lib().hakoniwa_container_seccomp_oci, b"custom", _lib.cstr(profile, "seccomp")
+                self._lib().hakoniwa_container_seccomp_oci, name, _lib.cstr(profile, "seccomp")
             )
         return self._call(self._lib().hakoniwa_container_seccomp, _lib.cstr(profile, "seccomp"))
 

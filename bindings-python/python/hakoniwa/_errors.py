@@ -11,6 +11,8 @@ __all__ = [
     "Error",
     "ConfigError",
     "SetupError",
+    "ProgramNotFoundError",
+    "ProgramPermissionError",
     "UnsupportedError",
     "CalledProcessError",
     "TimeoutExpired",
@@ -53,6 +55,24 @@ class SetupError(Error):
         super().__init__(message, errno)
         self.stage = stage
         self.path = path
+
+
+class ProgramNotFoundError(SetupError, FileNotFoundError):
+    """The program does not exist in the sandbox (stage ``exec``, ENOENT); also a
+    ``FileNotFoundError``, which ``subprocess`` raises then. ``filename`` is the program."""
+
+    def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
+        super().__init__(message, stage, path, errno)
+        self.filename = path
+
+
+class ProgramPermissionError(SetupError, PermissionError):
+    """The program may not be executed in the sandbox (stage ``exec``, EACCES); also a
+    ``PermissionError``, which ``subprocess`` raises then. ``filename`` is the program."""
+
+    def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
+        super().__init__(message, stage, path, errno)
+        self.filename = path
 
 
 class UnsupportedError(Error):

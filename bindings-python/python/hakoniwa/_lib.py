@@ -13,7 +13,14 @@ import threading
 from pathlib import Path
 from typing import Any, Optional, Tuple
 
-from ._errors import ConfigError, Error, SetupError, UnsupportedError
+from ._errors import (
+    ConfigError,
+    Error,
+    ProgramNotFoundError,
+    ProgramPermissionError,
+    SetupError,
+    UnsupportedError,
+)
 
 _NATIVE = Path(__file__).resolve().parent / "_native"
 _lock = threading.Lock()
@@ -82,7 +89,12 @@ def last_error(rc: int) -> Error:
     if rc == lib.HAKONIWA_ERROR_SETUP:
         stage = _text(ffi, lib.hakoniwa_last_error_stage()) or "unknown"
         path = _text(ffi, lib.hakoniwa_last_error_path())
-        return SetupError(message, stage, path, errno)
+        # As subprocess: a missing program is also a FileNotFoundError, one that may not be
+        # executed a PermissionError.
+        cls = {2: ProgramNotFoundError, 13: ProgramPermissionError}.get(errno or 0, SetupError)
+        if stage != "exec":
+            cls = SetupError
+        return cls(message, stage, path, errno)
     if rc in (
         lib.HAKONIWA_ERROR_CONFIG,
         lib.HAKONIWA_ERROR_LANDLOCK,

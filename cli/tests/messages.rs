@@ -81,6 +81,37 @@ fn a_path_that_is_a_directory_or_out_of_reach_is_named_for_what_it_is() {
     );
 }
 
+#[test]
+fn a_missing_mount_point_behind_a_symbolic_link_is_named_with_where_it_leads() {
+    // A link an earlier run left in a read-write directory: `mkdir -p` of the path the
+    // message names would follow it, so the message says where that really is.
+    let d = temp_dir("behind-link");
+    let elsewhere = temp_dir("link-target");
+    std::os::unix::fs::symlink(&*elsewhere, d.join("esc")).unwrap();
+    std::os::unix::fs::symlink("/no/such/dir-hk", d.join("dangling")).unwrap();
+    for (link, says) in [
+        ("esc", format!("really {}", s(&elsewhere.join("x")))),
+        ("dangling", "a symbolic link that leads nowhere".to_string()),
+    ] {
+        let out = hk(&[
+            "run",
+            "-B",
+            &format!("{}:/data", s(&d)),
+            "--tmpfs",
+            &format!("/data/{link}/x"),
+            "--",
+            "true",
+        ]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("{}/{link}/x", s(&d))) && out.stderr.contains(&says),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(!elsewhere.join("x").exists());
+}
+
 /// An OCI profile that kills the process on getppid (dash calls it at start-up for $PPID).
 fn kill_on_getppid() -> TempDir {
     let d = temp_dir("seccomp-kill");

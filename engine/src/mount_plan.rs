@@ -212,7 +212,7 @@ impl MountStorage {
                 let host = step.host_mount_point.as_ref()?;
                 std::fs::symlink_metadata(host)
                     .is_err()
-                    .then(|| host.display().to_string())
+                    .then(|| describe_missing(host))
             })
             .collect();
         if missing.is_empty() {
@@ -324,6 +324,29 @@ impl MountStorage {
         self.sources
             .get(index)
             .map(|s| s.path.display().to_string())
+    }
+}
+
+/// A missing mount point's host path for a message, with where creating it would really put
+/// it when a symbolic link lies on the way (one an earlier run of the sandbox may have left
+/// in the read-write directory: `mkdir -p` of the path shown would follow it).
+fn describe_missing(host: &Path) -> String {
+    let Some(existing) = host.ancestors().find(|a| a.symlink_metadata().is_ok()) else {
+        return host.display().to_string();
+    };
+    let rest = host.strip_prefix(existing).unwrap_or(host);
+    match std::fs::canonicalize(existing) {
+        Ok(real) if real != existing => format!(
+            "{} (through a symbolic link, really {}: look before creating it)",
+            host.display(),
+            real.join(rest).display()
+        ),
+        Err(_) if existing.is_symlink() => format!(
+            "{} ({} is a symbolic link that leads nowhere: look before creating it)",
+            host.display(),
+            existing.display()
+        ),
+        _ => host.display().to_string(),
     }
 }
 

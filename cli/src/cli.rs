@@ -180,25 +180,25 @@ pub struct RunArgs {
     pub workdir: Option<String>,
 
     /// Limit the address space (bytes; K, M, G suffixes)
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true)]
     pub limit_as: Option<String>,
     /// Limit core dump size (bytes; K, M, G suffixes)
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true)]
     pub limit_core: Option<String>,
     /// Limit CPU time (seconds)
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub limit_cpu: Option<String>,
     /// Limit the size of written files (bytes; K, M, G suffixes)
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true)]
     pub limit_fsize: Option<String>,
     /// Limit open files
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub limit_nofile: Option<String>,
     /// Limit processes
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub limit_nproc: Option<String>,
     /// Limit wall-clock time (seconds, fractions allowed); the sandbox is killed on expiry
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub limit_walltime: Option<String>,
 
     /// Restrict with landlock: fs, tcp.bind, tcp.connect, unix.abstract, signal (comma separated)

@@ -98,6 +98,16 @@ fn a_wall_time_limit_takes_fractions_and_quiet_keeps_its_kill_silent() {
     let bad = hk(&["run", "--limit-walltime", "soon", "--", "true"]);
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("--limit-walltime"), "{}", bad.stderr);
+    // A negative value is a value, not an unknown flag.
+    for flag in ["--limit-walltime", "--limit-nofile", "--limit-as"] {
+        let bad = hk(&["run", flag, "-1", "--", "true"]);
+        assert_eq!(bad.code, 1, "{flag}: {}", bad.stderr);
+        assert!(
+            bad.stderr.contains(&format!("invalid value for {flag}: \"-1\"")),
+            "{}",
+            bad.stderr
+        );
+    }
 }
 
 #[test]

@@ -55,28 +55,41 @@ pub fn plan(
     // Names from the rootfs directory (an image the user may not have made): control
     // characters escaped, so they cannot forge log lines or drive the terminal.
     let p = |s: &Path| printable(&s.display().to_string());
+    // A profile may list what the rootfs already brings (the shipped abstractions bind
+    // /usr and /etc and link /bin, as `rootfs = "/"` does): the sandbox gets it once, and
+    // the log says it once.
+    let mut said = std::collections::HashSet::new();
+    let mut say = |line: String| {
+        if said.insert(line.clone()) {
+            log::debug!("{line}");
+        }
+    };
     let mut symlinks: Vec<(String, String)> = Vec::new();
     for m in rootfs {
         match m {
             Mount::Symlink { original, target } => symlinks.push((p(target), p(original))),
-            other => mount_line(other, p),
+            other => say(mount_line(other, p)),
         }
     }
-    log::debug!("Mount:    proc: /proc");
+    say("Mount:    proc: /proc".to_string());
     for m in &s.mounts {
-        mount_line(m, |p| p.display().to_string());
+        say(mount_line(m, |p| p.display().to_string()));
     }
-    for (link, target) in &symlinks {
-        log::debug!("FsOperation: symlink: {link} -> {target}");
+    for (link, target) in symlinks {
+        say(format!("FsOperation: symlink: {link} -> {target}"));
     }
     for (f, _) in &s.files {
-        log::debug!("FsOperation:   write: {}", f.display());
+        say(format!("FsOperation:   write: {}", f.display()));
     }
     for (d, _) in &s.dirs {
-        log::debug!("FsOperation:   mkdir: {}", d.display());
+        say(format!("FsOperation:   mkdir: {}", d.display()));
     }
     for (o, l) in &s.symlinks {
-        log::debug!("FsOperation: symlink: {} -> {}", l.display(), o.display());
+        say(format!(
+            "FsOperation: symlink: {} -> {}",
+            l.display(),
+            o.display()
+        ));
     }
     idmap_lines("UID", uidmaps);
     idmap_lines("GID", gidmaps);
@@ -128,15 +141,15 @@ pub fn plan(
 
 /// One `Mount:` line: the kind right-aligned as the original wrote it, then the bind's
 /// source and the target (paths shown with `show`).
-fn mount_line(m: &Mount, show: impl Fn(&Path) -> String) {
+fn mount_line(m: &Mount, show: impl Fn(&Path) -> String) -> String {
     match m {
-        Mount::Bind { source, target, .. } => log::debug!(
+        Mount::Bind { source, target, .. } => format!(
             "Mount: {:>7}: {} -> {}",
             m.kind_name(),
             show(source),
             show(target)
         ),
-        _ => log::debug!("Mount: {:>7}: {}", m.kind_name(), show(m.target())),
+        _ => format!("Mount: {:>7}: {}", m.kind_name(), show(m.target())),
     }
 }
 

@@ -24,6 +24,21 @@ fn verbose_mode_logs_the_profile_and_its_includes() {
 }
 
 #[test]
+fn verbose_mode_logs_once_what_a_profile_repeats_of_the_rootfs() {
+    // The shell profile's abstractions bind /usr and /etc and link /bin as its rootfs does:
+    // one mount each in the sandbox, one line each in the log.
+    let out = hk(&["run", "-v", "-c", "shell", "--", "true"]);
+    out.ok();
+    for line in [
+        "Mount: bind_ro: /usr -> /usr",
+        "Mount: bind_ro: /etc -> /etc",
+        "FsOperation: symlink: /bin -> usr/bin",
+    ] {
+        assert_eq!(out.stderr.matches(line).count(), 1, "{line}:\n{}", out.stderr);
+    }
+}
+
+#[test]
 fn a_profile_s_landlock_resources_take_the_scopes() {
     let d = temp_dir("ll-scopes");
     let f = d.join("scopes.toml");

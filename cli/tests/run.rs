@@ -103,7 +103,8 @@ fn a_wall_time_limit_takes_fractions_and_quiet_keeps_its_kill_silent() {
         let bad = hk(&["run", flag, "-1", "--", "true"]);
         assert_eq!(bad.code, 1, "{flag}: {}", bad.stderr);
         assert!(
-            bad.stderr.contains(&format!("invalid value for {flag}: \"-1\"")),
+            bad.stderr
+                .contains(&format!("invalid value for {flag}: \"-1\"")),
             "{}",
             bad.stderr
         );

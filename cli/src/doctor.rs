@@ -246,16 +246,24 @@ const NOBODY: u32 = 65534;
 fn unprivileged_checks() -> Vec<Check> {
     use std::os::unix::process::CommandExt;
     let note = |status, detail: String| check("privileges", status, detail);
-    let out = std::fs::read_link("/proc/self/exe").and_then(|exe| {
-        HostCommand::new(exe)
+    let exe = std::fs::read_link("/proc/self/exe");
+    let out = match &exe {
+        Ok(path) => HostCommand::new(path)
             .args(["doctor", "--json"])
             .uid(NOBODY)
             .gid(NOBODY)
-            .output()
-    });
-    let text = match &out {
-        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
-        Err(e) => e.to_string(),
+            .output(),
+        Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+    };
+    let text = match (&out, &exe) {
+        (Ok(o), _) => String::from_utf8_lossy(&o.stdout).into_owned(),
+        // E.g. installed under /root (`cargo install`), which nobody may not enter.
+        (Err(e), Ok(path)) if e.kind() == std::io::ErrorKind::PermissionDenied => format!(
+            "nobody may not run {}: a directory on its path is closed to other users; \
+             a copy in /usr/local/bin would do",
+            path.display()
+        ),
+        (Err(e), _) => e.to_string(),
     };
     let parsed: Option<Vec<serde_json::Value>> = serde_json::from_str(&text).ok();
     let Some(list) = parsed else {

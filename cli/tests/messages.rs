@@ -358,6 +358,27 @@ fn doctor_hints_never_point_back_to_doctor() {
 }
 
 #[test]
+fn doctor_as_root_says_when_nobody_may_not_run_the_binary() {
+    if !is_root() {
+        return; // only root re-runs the checks as nobody
+    }
+    let d = temp_dir("doctor-closed");
+    let closed = d.join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    let copy = closed.join("hakoniwa");
+    std::fs::copy(bin(), &copy).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = out_of(std::process::Command::new(&copy).arg("doctor"));
+    assert!(
+        out.stdout
+            .contains(&format!("nobody may not run {}", s(&copy))),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn doctor_as_root_says_which_checks_ran_unprivileged() {
     let checks = doctor();
     let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();

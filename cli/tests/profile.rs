@@ -34,7 +34,12 @@ fn verbose_mode_logs_once_what_a_profile_repeats_of_the_rootfs() {
         "Mount: bind_ro: /etc -> /etc",
         "FsOperation: symlink: /bin -> usr/bin",
     ] {
-        assert_eq!(out.stderr.matches(line).count(), 1, "{line}:\n{}", out.stderr);
+        assert_eq!(
+            out.stderr.matches(line).count(),
+            1,
+            "{line}:\n{}",
+            out.stderr
+        );
     }
 }
 

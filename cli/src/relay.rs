@@ -378,6 +378,8 @@ impl Relay {
         child.on_terminal_stop(move |sig| s.program_stopped(sig));
         let mut m = self.shared.mode();
         self.shared.attached.store(true, Ordering::SeqCst);
+        // What was typed meanwhile can go to the program now.
+        self.shared.wake();
         if std::mem::take(&mut m.deferred_stop) {
             drop(m);
             let _ = crate::pty::signal_foreground(self.shared.master.as_fd(), SIGTSTP);
@@ -471,8 +473,11 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         // In a pipeline, a terminal out of canonical mode belongs to another program (a pager).
         let keyboard_ours = !s.cooked || s.term.is_canonical();
         let read_input = input_open && fg && keyboard_ours && !ended && pending.is_empty();
+        // Typed bytes wait for the sandbox to run: before, the pseudo-terminal has no
+        // session yet, and a Ctrl-Z or Ctrl-C typed at once would signal nobody.
+        let attached = s.attached.load(Ordering::SeqCst);
         let mut master_events = PollFlags::IN;
-        if !pending.is_empty() {
+        if !pending.is_empty() && attached {
             master_events |= PollFlags::OUT;
         }
         let term = s.term.fd();
@@ -521,7 +526,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Err(_) => break,
             }
         }
-        if master_ready.contains(PollFlags::OUT) && !pending.is_empty() {
+        if master_ready.contains(PollFlags::OUT) && !pending.is_empty() && attached {
             match rustix::io::write(&s.master, &pending) {
                 Ok(n) => {
                     pending.drain(..n);

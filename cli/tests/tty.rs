@@ -73,6 +73,25 @@ impl Tty {
         )
     }
 
+    /// Wait until the shell's prompt shows on a line after the last `needle`.
+    fn wait_for_prompt_after(&self, needle: &str) {
+        let t = Instant::now();
+        loop {
+            let screen = self.screen();
+            let prompt = screen
+                .rfind(needle)
+                .is_some_and(|at| screen[at..].lines().skip(1).any(|l| l.starts_with("sh>")));
+            if prompt {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "no prompt after {needle:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn wait_for(&self, needle: &str) -> String {
         let t = Instant::now();
         loop {
@@ -274,11 +293,9 @@ fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() 
     // Typed before the program reads: the terminal keeps the line until the relay does.
     t.line("abc");
     t.wait_for("got-abc");
-    // As on any terminal: Ctrl-D after "de" hands the program those bytes, a second one is
-    // the end of input (`read` then returns 1 with what it got), a third ends `cat`.
-    t.keys(&["de", "C-d"]);
-    t.keys(&["C-d"]);
-    t.wait_for("got2-de-1");
+    t.line("de");
+    t.wait_for("got2-de-0");
+    // Ctrl-D at the start of a line is the end of input, as on any terminal: `cat` ends.
     t.keys(&["C-d"]);
     let screen = t.wait_for("kept-0");
     assert!(screen.contains("end"), "{screen}");
@@ -352,7 +369,9 @@ fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
     t.wait_for("KeyboardInterrupt");
     if redirect.starts_with('|') {
         // Ctrl-C also ended `cat`, so the shell dropped the rest of the line: the modes
-        // are looked at by the next one.
+        // are looked at by the next one, typed once the shell reads again (a line typed
+        // before would go to the program, which reads lines in a pipeline).
+        t.wait_for_prompt_after("KeyboardInterrupt");
         t.line("[ \"$(stty -g)\" = \"$S\" ] && echo modes-kept");
         t.wait_for("\nmodes-kept");
     } else {
@@ -379,11 +398,38 @@ fn a_window_size_change_reaches_a_program_that_is_not_a_shell() {
 }
 
 #[test]
+fn ctrl_z_typed_as_hakoniwa_starts_stops_the_program_once_it_runs() {
+    // Typed before the sandbox's terminal has a session (it would signal nobody there):
+    // kept until the program runs.
+    let t = Tty::shell("earlyz");
+    let marker = format!("hk-earlyz-{}", std::process::id());
+    t.line(&format!(
+        "{} run -- sh -c 'read x; echo got-$x' {marker}",
+        hk()
+    ));
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    // Stopped, or not started yet (a Ctrl-Z that came before the raw mode stops hakoniwa
+    // in its setup): never running.
+    std::thread::sleep(Duration::from_millis(200));
+    let running = states("sh", &marker);
+    assert!(running.iter().all(|c| *c == 'T'), "{running:?}");
+    t.line("fg");
+    wait_state("sh", &marker, |c| c == 'S', "the program did not resume");
+    t.line("x");
+    t.wait_for("got-x");
+}
+
+#[test]
 fn a_window_size_change_while_hakoniwa_is_stopped_reaches_the_program_after_fg() {
     // The resize signals the shell, which then has the terminal; `fg` brings it along.
     let t = Tty::shell("winchstop");
-    t.line(&format!("{} run -- sh -c 'read x; stty size'", hk()));
-    t.wait_raw();
+    let marker = format!("hk-winchstop-{}", std::process::id());
+    t.line(&format!(
+        "{} run -- sh -c 'read x; stty size' {marker}",
+        hk()
+    ));
+    wait_state("sh", &marker, |c| c == 'S', "the program never started");
     t.keys(&["C-z"]);
     t.wait_for("Stopped");
     tmux(

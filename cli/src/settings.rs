@@ -290,34 +290,49 @@ fn container_path(flag: &str, p: &Path) -> Res<PathBuf> {
     Ok(p.to_path_buf())
 }
 
-/// `HOST[:CONTAINER]`; HOST must exist.
+/// A bind's host path, made absolute; it must exist.
+fn bind_source(flag: &str, host: &str) -> Res<PathBuf> {
+    let source = absolute(Path::new(host));
+    match std::fs::symlink_metadata(&source) {
+        Ok(_) => Ok(source),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => invalid(format!(
+            "{flag}: bind mount source does not exist: {}",
+            source.display()
+        )),
+        Err(e) => invalid(format!(
+            "{flag}: bind mount source cannot be reached: {}: {}",
+            source.display(),
+            crate::strerror::io_text(&e)
+        )),
+    }
+}
+
+/// The byte offsets of the `:` in `s` that are not written `\:`.
+fn separators(s: &str) -> Vec<usize> {
+    let b = s.as_bytes();
+    (0..b.len())
+        .filter(|&i| b[i] == b':' && (i == 0 || b[i - 1] != b'\\'))
+        .collect()
+}
+
+/// `s` with every `\:` turned into `:`.
+fn unescape_colons(s: &str) -> String {
+    s.replace("\\:", ":")
+}
+
+/// `HOST[:CONTAINER]`; HOST must exist. A colon inside a path is written `\:`.
 fn parse_bind(flag: &str, s: &str, access: BindAccess) -> Res<Mount> {
-    let (host, target) = match s.split_once(':') {
-        Some((h, t)) => (h, Some(t)),
-        None => (s, None),
+    let seps = separators(s);
+    let (host, target) = match seps.first() {
+        Some(&i) => (unescape_colons(&s[..i]), Some(&s[i + 1..])),
+        None => (unescape_colons(s), None),
     };
     if host.is_empty() {
         return invalid(format!("invalid {flag} {s:?}: empty host path"));
     }
-    let source = absolute(Path::new(host));
-    match std::fs::symlink_metadata(&source) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return invalid(format!(
-                "{flag}: bind mount source does not exist: {}",
-                source.display()
-            ))
-        }
-        Err(e) => {
-            return invalid(format!(
-                "{flag}: bind mount source cannot be reached: {}: {}",
-                source.display(),
-                crate::strerror::io_text(&e)
-            ))
-        }
-    }
+    let source = bind_source(flag, &host)?;
     // `-b /src:/b:ro` (bwrap, docker habit) or `-b /src:ro`.
-    let suffix = target.map(|t| t.rsplit_once(':').map_or(t, |(_, m)| m));
+    let suffix = target.map(|t| separators(t).last().map_or(t, |&i| &t[i + 1..]));
     if let Some(mode) = suffix {
         if mode == "ro" || mode == "rw" {
             return invalid(format!(
@@ -326,8 +341,8 @@ fn parse_bind(flag: &str, s: &str, access: BindAccess) -> Res<Mount> {
             ));
         }
     }
-    let target = match target {
-        Some(t) if !t.is_empty() => container_path(flag, Path::new(t))?,
+    let target = match target.map(unescape_colons) {
+        Some(t) if !t.is_empty() => container_path(flag, Path::new(&t))?,
         _ => source.clone(),
     };
     Ok(Mount::Bind {
@@ -462,13 +477,11 @@ impl Settings {
                         (false, true) => BindAccess::ReadWrite,
                         (false, false) => BindAccess::ReadOnly,
                     };
-                    match parse_bind("mounts.source", &m.source, access).map_err(ctx)? {
-                        Mount::Bind { source, .. } => Mount::Bind {
-                            source,
-                            target,
-                            access,
-                        },
-                        other => other,
+                    // A profile's source is a path as it is (a colon included).
+                    Mount::Bind {
+                        source: bind_source("mounts.source", &m.source).map_err(ctx)?,
+                        target,
+                        access,
                     }
                 }
                 MountType::Devfs => Mount::Devfs { target },

@@ -112,6 +112,40 @@ fn a_wall_time_limit_takes_fractions_and_quiet_keeps_its_kill_silent() {
 }
 
 #[test]
+fn a_path_with_a_colon_is_bound_escaped_on_the_command_line_and_as_it_is_in_a_profile() {
+    let d = temp_dir("colon");
+    let dir = d.join("at 10:00");
+    std::fs::create_dir(&dir).unwrap();
+    write(&dir.join("f"), "in it\n");
+    let escaped = s(&dir).replace(':', "\\:");
+    let out = hk(&[
+        "run",
+        "-b",
+        &format!("{escaped}:/data\\:x"),
+        "--",
+        "cat",
+        "/data:x/f",
+    ]);
+    out.ok();
+    assert_eq!(out.stdout, "in it\n");
+    // Unescaped, the colon separates the sandbox's path, as it always did.
+    let out = hk(&["run", "-b", s(&dir), "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+    let profile = d.join("colon.toml");
+    write(
+        &profile,
+        &format!(
+            "[[mounts]]\nsource = {:?}\ndestination = \"/data\"\n",
+            s(&dir)
+        ),
+    );
+    let out = hk(&["run", "-c", s(&profile), "--", "cat", "/data/f"]);
+    out.ok();
+    assert_eq!(out.stdout, "in it\n");
+}
+
+#[test]
 fn program_exit_125_is_passed_through_silently() {
     let out = hk(&["run", "--", "sh", "-c", "exit 125"]);
     assert_eq!(out.code, 125);

@@ -137,23 +137,18 @@ fn report_setup_error(fd: i32, stage: Stage, errno: i32) {
     let _ = sys::write(fd, &rec.to_bytes());
 }
 
+/// Report `e` to the engine. Non-blocking: an engine that stopped reading must not stall
+/// PID 1, and an engine that waits only for PID 1's end (an event loop on the pidfd) must
+/// get it. The program can fill the pipe with stop and continue reports while nobody reads;
+/// then the reports nobody read are dropped from the pipe (through the init's own read
+/// end) to make room, so the newest state always arrives, above all the report of how the
+/// program ended, without which the engine would take PID 1's own exit for the program's.
+/// A report is smaller than PIPE_BUF: it is written whole or not at all.
 fn send(ctl: &Control, e: Event) {
-    // Non-blocking: an engine that stopped reading must not stall PID 1.
-    let _ = sys::write(ctl.events_fd, &e.encode());
-}
-
-/// Send the report that ends the sandbox (how the program ended, or the wall-clock kill):
-/// it must arrive, or the engine would take PID 1's own status for the program's. The
-/// program can fill the pipe with stop and continue reports while the engine does not read
-/// (a stopped supervisor, a caller busy elsewhere): then everything else in the namespace
-/// is killed first, so nothing runs on while PID 1 waits, and the report is written
-/// blocking (the engine drains the pipe while it waits for the end).
-fn send_final(ctl: &Control, e: Event) {
     let report = e.encode();
     if sys::write(ctl.events_fd, &report) == Err(sys::EAGAIN) {
-        let _ = sys::kill(-1, sys::SIGKILL);
-        let _ = sys::fcntl(ctl.events_fd, sys::F_SETFL, 0);
-        // One write: a report is smaller than PIPE_BUF, so it is written whole.
+        let mut stale = [0u8; 4096];
+        while matches!(sys::read(ctl.events_read_fd, &mut stale), Ok(n) if n > 0) {}
         let _ = sys::write(ctl.events_fd, &report);
     }
 }
@@ -175,6 +170,8 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     sys::set_name(proto::INIT_NAME);
     let _ = sys::fcntl(ctl.events_fd, sys::F_SETFD, sys::FD_CLOEXEC);
     let _ = sys::fcntl(ctl.events_fd, sys::F_SETFL, sys::O_NONBLOCK);
+    let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFD, sys::FD_CLOEXEC);
+    let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFL, sys::O_NONBLOCK);
     let _ = sys::fcntl(ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC);
     // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
     let (prog_argv, prog_envp) = unsafe { (argv.add(1), envp.add(proto::ENV_PREFIX)) };
@@ -218,7 +215,7 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     unsafe { scrub_arguments(argv) };
     // The error pipe's EOF now tells the engine that the program's execve happened.
     sys::close(ctl.err_fd);
-    // Keep only the events pipe, and the terminal when job control needs it, as fd 0 (the
+    // Keep only the events pipe's ends, and the terminal when job control needs it, as fd 0 (the
     // program's stdin, when it is not the terminal, is not held open here).
     let keep_tty = ctl.flags & proto::FLAG_JOB_CONTROL != 0;
     let tty = proto::terminal_fd(ctl.flags);
@@ -226,17 +223,20 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         sys::close(0);
         let _ = sys::fcntl(tty, sys::F_DUPFD, 0);
     }
+    // Close everything from `first` on but the events pipe's two ends.
     let first = if keep_tty { 1 } else { 0 };
-    if ctl.events_fd > first {
-        let _ = sys::plain(
-            sys::SYS_CLOSE_RANGE,
-            [first as usize, (ctl.events_fd - 1) as usize, 0, 0, 0, 0],
-        );
+    let (lo, hi) = if ctl.events_fd < ctl.events_read_fd {
+        (ctl.events_fd, ctl.events_read_fd)
+    } else {
+        (ctl.events_read_fd, ctl.events_fd)
+    };
+    let (first, lo, hi) = (first as usize, lo as usize, hi as usize);
+    for (from, to) in [(first, lo), (lo + 1, hi), (hi + 1, u32::MAX as usize + 1)] {
+        // [from, to): close_range takes the last descriptor itself.
+        if from < to {
+            let _ = sys::plain(sys::SYS_CLOSE_RANGE, [from, to - 1, 0, 0, 0, 0]);
+        }
     }
-    let _ = sys::plain(
-        sys::SYS_CLOSE_RANGE,
-        [(ctl.events_fd + 1) as usize, u32::MAX as usize, 0, 0, 0, 0],
-    );
     supervise(&ctl, pid, keep_tty)
 }
 
@@ -284,6 +284,7 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
         let _ = sys::set_foreground(proto::terminal_fd(ctl.flags), me);
     }
     sys::close(ctl.events_fd);
+    sys::close(ctl.events_read_fd);
     if ctl.nproc != u64::MAX {
         if let Err(e) = sys::set_rlimit(sys::RLIMIT_NPROC, ctl.nproc) {
             report_setup_error(ctl.err_fd, Stage::Rlimit, e);
@@ -309,7 +310,7 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             d => Some(d.saturating_sub(sys::monotonic_ns())),
         };
         if timeout == Some(0) {
-            send_final(ctl, Event::WallTime);
+            send(ctl, Event::WallTime);
             sys::exit_group(128 + sys::SIGKILL)
         }
         let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, timeout) {
@@ -359,7 +360,7 @@ fn reap(ctl: &Control, program: i32) {
         } else if status == 0xffff {
             send(ctl, Event::Continued);
         } else {
-            send_final(ctl, Event::Ended { status, rusage });
+            send(ctl, Event::Ended { status, rusage });
             // Exiting ends the namespace: the kernel kills whatever is left in it.
             let code = if low == 0 { (status >> 8) & 0xff } else { 128 + low };
             sys::exit_group(code)

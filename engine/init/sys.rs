@@ -5,6 +5,7 @@ use core::arch::asm;
 
 pub type SysResult<T> = Result<T, i32>;
 
+pub const SYS_READ: usize = 0;
 pub const SYS_WRITE: usize = 1;
 pub const SYS_CLOSE: usize = 3;
 pub const SYS_RT_SIGPROCMASK: usize = 14;
@@ -91,6 +92,16 @@ pub fn exit_group(code: i32) -> ! {
 
 pub fn close(fd: i32) {
     let _ = plain(SYS_CLOSE, [fd as usize, 0, 0, 0, 0, 0]);
+}
+
+pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: pointer and length describe a live buffer we may write.
+    unsafe {
+        syscall6(
+            SYS_READ,
+            [fd as usize, buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0],
+        )
+    }
 }
 
 pub fn write(fd: i32, buf: &[u8]) -> SysResult<usize> {

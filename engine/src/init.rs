@@ -115,7 +115,7 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
 /// The system calls the init makes (x86_64 numbers and the arguments that matter), with
 /// the condition under which it makes them: (name, nr, args, needs job control, needs a
 /// deadline, needs a process limit).
-const NEEDS: [(&str, u32, [u64; 6], Need); 17] = {
+const NEEDS: [(&str, u32, [u64; 6], Need); 18] = {
     const SIGCHLD: u64 = 17;
     const TIOCSPGRP: u64 = 0x5410;
     [
@@ -137,6 +137,7 @@ const NEEDS: [(&str, u32, [u64; 6], Need); 17] = {
         ("wait4", 61, [0; 6], Need::Always),
         ("kill", 62, [0; 6], Need::Always),
         ("write", 1, [0; 6], Need::Always),
+        ("read", 0, [0; 6], Need::Always),
         ("execve", 59, [0; 6], Need::Always),
         ("ioctl", 16, [0, TIOCSPGRP, 0, 0, 0, 0], Need::JobControl),
         ("clock_gettime", 228, [1, 0, 0, 0, 0, 0], Need::Deadline),

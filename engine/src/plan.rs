@@ -115,6 +115,8 @@ pub(crate) struct ChildEnds {
     pub(crate) exit_hook_socket: Option<RawFd>,
     /// The init's events pipe (write end), with an init.
     pub(crate) events_fd: RawFd,
+    /// A read end of the same pipe for the init, with an init.
+    pub(crate) events_read_fd: RawFd,
 }
 
 /// Whether the program gets a new session: always, unless stdin is a terminal (job
@@ -509,6 +511,7 @@ impl Storage {
             init: self.init.as_ref().map(|i| hakoniwa_runtime::InitPlan {
                 memfd: i.memfd,
                 events_fd: ends.events_fd,
+                events_read_fd: ends.events_read_fd,
                 argv: init_argv.as_ptr(),
                 envp: init_envp.as_ptr(),
                 control: &i.control,

@@ -236,8 +236,10 @@ struct Channels {
     sync: (OwnedFd, OwnedFd),
     /// The exit hook's listener comes back over this socket pair (parent's end first).
     hook: Option<(OwnedFd, OwnedFd)>,
-    /// The init's reports: stops, continues, the program's end (read end first).
-    events: Option<(std::fs::File, OwnedFd)>,
+    /// The init's reports: stops, continues, the program's end (read end first, then the
+    /// write end and a second read end, both for the init: with it, the init drops reports
+    /// the parent has not read when the pipe is full, never the last one).
+    events: Option<(std::fs::File, OwnedFd, OwnedFd)>,
 }
 
 /// The parent's ends of the channels, once the child holds its own copies.
@@ -271,7 +273,8 @@ impl Channels {
         let events = match &plan.init {
             Some(_) => {
                 let (r, w) = pipe()?;
-                Some((std::fs::File::from(r), w))
+                let init_r = r.try_clone().map_err(|e| Error::io("dup", e))?;
+                Some((std::fs::File::from(r), w, init_r))
             }
             None => None,
         };
@@ -287,13 +290,14 @@ impl Channels {
     fn child_ends(&self) -> ChildEnds {
         let mut close_first = vec![self.err.0.as_raw_fd(), self.sync.1.as_raw_fd()];
         close_first.extend(self.hook.as_ref().map(|(mine, _)| mine.as_raw_fd()));
-        close_first.extend(self.events.as_ref().map(|(r, _)| r.as_raw_fd()));
+        close_first.extend(self.events.as_ref().map(|(r, _, _)| r.as_raw_fd()));
         ChildEnds {
             err_fd: self.err.1.as_raw_fd(),
             sync_fd: self.sync.0.as_raw_fd(),
             close_first,
             exit_hook_socket: self.hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
-            events_fd: self.events.as_ref().map_or(-1, |(_, w)| w.as_raw_fd()),
+            events_fd: self.events.as_ref().map_or(-1, |(_, w, _)| w.as_raw_fd()),
+            events_read_fd: self.events.as_ref().map_or(-1, |(_, _, r)| r.as_raw_fd()),
         }
     }
 
@@ -304,7 +308,7 @@ impl Channels {
             err: self.err.0,
             sync: std::fs::File::from(self.sync.1),
             hook: self.hook.map(|(mine, _theirs)| mine),
-            events: self.events.map(|(r, _w)| r),
+            events: self.events.map(|(r, _w, _init_r)| r),
         }
     }
 }

@@ -142,6 +142,18 @@ fn reports_of_stops_piled_up_unread_cannot_hide_how_the_program_ended() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(std::time::Duration::from_secs(5)); // nobody reads meanwhile
+                                                           // An event loop waits for the pidfd alone: PID 1 must end without anyone reading.
+    let pidfd = child.pidfd();
+    let mut fds = [rustix::event::PollFd::new(
+        &pidfd,
+        rustix::event::PollFlags::IN,
+    )];
+    let limit = rustix::event::Timespec {
+        tv_sec: 30,
+        tv_nsec: 0,
+    };
+    let ready = rustix::event::poll(&mut fds, Some(&limit)).expect("poll");
+    assert_eq!(ready, 1, "PID 1 did not end while nobody read its reports");
     let s = child.wait().expect("wait");
     assert_eq!(s.reason, hakoniwa::ExitReason::Signaled, "{s:?}");
     assert_eq!(s.signal, Some(11), "{s:?}");

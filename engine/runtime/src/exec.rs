@@ -17,11 +17,13 @@ pub fn exec(plan: &Plan<'_>) -> i32 {
     })
 }
 
-/// Start the init from its memfd, handing it the error and events pipes; returns the errno.
-pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: RawFd, memfd: RawFd) -> i32 {
+/// Start the init from its memfd, handing it the error pipe and the events pipe's write
+/// and read ends; returns the errno.
+pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: [RawFd; 2], memfd: RawFd) -> i32 {
     let control = Control {
         err_fd: err,
-        events_fd: events,
+        events_fd: events[0],
+        events_read_fd: events[1],
         flags: init.flags,
         nproc: init.nproc,
         deadline_ns: init.deadline_ns,
@@ -33,8 +35,8 @@ pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: RawFd, memfd: RawFd) -
     for (cell, b) in init.control.iter().zip(control) {
         cell.set(b);
     }
-    // Both pipes must survive this execve (the init marks them close-on-exec again).
-    for fd in [err, events] {
+    // The pipes must survive this execve (the init marks them close-on-exec again).
+    for fd in [err, events[0], events[1]] {
         if let Err(e) = sys::fcntl(fd, sys::F_SETFD, 0) {
             return e;
         }

@@ -66,7 +66,7 @@ pub const RELAY_SIGNAL: i32 = 64;
 const MAGIC: &[u8; 4] = b"HKI1";
 
 /// Length of the control string (without its NUL).
-pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 16 + 16;
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16;
 
 /// The init's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +75,11 @@ pub struct Control {
     pub err_fd: i32,
     /// Write end of the events pipe.
     pub events_fd: i32,
+    /// A read end of the events pipe: when the pipe is full (a program can make many stops
+    /// and continues while the engine does not read), the init drops the oldest reports
+    /// to make room, so the newest state, and the report of the end above all, always
+    /// arrives and PID 1 never blocks.
+    pub events_read_fd: i32,
     /// `FLAG_*` bits.
     pub flags: u32,
     /// `RLIMIT_NPROC` for the program, set after the init forked it (`u64::MAX`: none).
@@ -110,9 +115,10 @@ impl Control {
     /// Encode as text (followed by a NUL).
     pub fn encode(&self) -> [u8; CONTROL_LEN + 1] {
         let mut out = [0u8; CONTROL_LEN + 1];
-        let fields: [(usize, u64); 5] = [
+        let fields: [(usize, u64); 6] = [
             (8, self.err_fd as u32 as u64),
             (8, self.events_fd as u32 as u64),
+            (8, self.events_read_fd as u32 as u64),
             (8, u64::from(self.flags)),
             (16, self.nproc),
             (16, self.deadline_ns),
@@ -139,9 +145,10 @@ impl Control {
         Some(Control {
             err_fd: f(4, 8)? as u32 as i32,
             events_fd: f(12, 8)? as u32 as i32,
-            flags: f(20, 8)? as u32,
-            nproc: f(28, 16)?,
-            deadline_ns: f(44, 16)?,
+            events_read_fd: f(20, 8)? as u32 as i32,
+            flags: f(28, 8)? as u32,
+            nproc: f(36, 16)?,
+            deadline_ns: f(52, 16)?,
         })
     }
 }
@@ -215,6 +222,7 @@ mod tests {
         let c = Control {
             err_fd: 7,
             events_fd: 1023,
+            events_read_fd: 1022,
             flags: FLAG_FOREGROUND | FLAG_JOB_CONTROL | terminal_fd_flags(2),
             nproc: u64::MAX,
             deadline_ns: 123_456_789_000,

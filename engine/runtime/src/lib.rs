@@ -73,6 +73,7 @@ pub fn child_main(plan: &Plan<'_>) -> ! {
         err: plan.err_fd,
         init_memfd: plan.init.map_or(-1, |i| i.memfd),
         events: plan.init.map_or(-1, |i| i.events_fd),
+        events_read: plan.init.map_or(-1, |i| i.events_read_fd),
     };
     let fail = run(plan, &mut buf, &mut fds);
     let _ = sys::write_all(fds.err, &fail.record().to_bytes());
@@ -85,6 +86,7 @@ struct ChildFds {
     err: RawFd,
     init_memfd: RawFd,
     events: RawFd,
+    events_read: RawFd,
 }
 
 fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
@@ -93,7 +95,7 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
         (Ok(()), None) => Fail::new(Stage::Exec, exec::exec(plan), NO_INDEX),
         (Ok(()), Some(init)) => Fail::new(
             Stage::Init,
-            exec::exec_init(init, fds.err, fds.events, fds.init_memfd),
+            exec::exec_init(init, fds.err, [fds.events, fds.events_read], fds.init_memfd),
             NO_INDEX,
         ),
     }
@@ -249,7 +251,12 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     // The program's descriptors are put in place with dup3: keep the child's own (a parent
     // with closed stdio may have given them low numbers) above every target first.
     let top = plan.fds.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
-    for fd in [&mut fds.err, &mut fds.init_memfd, &mut fds.events] {
+    for fd in [
+        &mut fds.err,
+        &mut fds.init_memfd,
+        &mut fds.events,
+        &mut fds.events_read,
+    ] {
         if *fd >= 0 && *fd <= top {
             *fd = sys::fcntl(*fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)
                 .at(Stage::Fds, NO_INDEX)? as RawFd;

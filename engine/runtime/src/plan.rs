@@ -249,6 +249,8 @@ pub struct InitPlan<'a> {
     pub memfd: RawFd,
     /// Write end of the events pipe (init to parent).
     pub events_fd: RawFd,
+    /// A read end of the events pipe for the init (see `init_proto::Control`).
+    pub events_read_fd: RawFd,
     /// The init's argv: `[INIT_NAME, program argv...]`, NULL-terminated.
     pub argv: *const *const c_char,
     /// The init's envp: `[control, program, search path, program env...]`, NULL-terminated;

@@ -292,7 +292,14 @@ impl Shared {
         };
         for (key, sig) in keys {
             if key != 0 && typed.contains(&key) {
-                raise(sig);
+                // To the process, not this thread: the signal handling takes it like a
+                // key's signal in cooked mode, and the setup ends with the terminal's modes
+                // restored (the default action here would end the process at once).
+                let _ = rustix::process::kill_process(
+                    rustix::process::getpid(),
+                    rustix::process::Signal::from_named_raw(sig)
+                        .unwrap_or(rustix::process::Signal::INT),
+                );
             }
         }
     }

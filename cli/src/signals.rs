@@ -16,7 +16,8 @@
 //!   the sandbox down (pasta stopped), or for SIGINT and SIGQUIT ends by the same signal
 //!   then ([`end_like`]);
 //! - during setup, the first one that would end a process is remembered: once `spawn`
-//!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N.
+//!   returns, the sandbox is killed and cleaned up and `hakoniwa` exits with 128+N;
+//! - one that `hakoniwa` was started with ignored (`nohup`, a script's `&`) is dropped.
 //!
 //! SIGTSTP is taken here too (SIGTTIN and SIGTTOU are left alone): unless the relay takes
 //! it (below), `hakoniwa` stops as its default action would stop it. With the terminal
@@ -58,6 +59,10 @@ struct State {
     pending: Option<i32>,
     /// The pseudo-terminal relay, while it runs.
     terminal: Option<TerminalHandler>,
+    /// Bits (1 << signal) of the forwarded signals `hakoniwa` was started with ignored
+    /// (`nohup`, a script's `&`): blocking them still queues them, so they are dropped
+    /// here, as the kernel would have dropped them.
+    ignored: u64,
 }
 
 /// The CLI's signal handling; see the module docs.
@@ -139,6 +144,9 @@ fn signalfd() -> Option<OwnedFd> {
 /// What a signal taken does (in whichever thread took it).
 fn act(state: &Mutex<State>, sig: i32) {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+    if s.ignored & (1 << sig) != 0 {
+        return;
+    }
     if s.terminal.as_ref().is_some_and(|t| t(sig)) {
         return;
     }
@@ -172,6 +180,10 @@ impl Signals {
     /// Block the signals in this (still only) thread; see [`Signals::start`] for the thread
     /// that takes them.
     pub fn install() -> Signals {
+        let ignored = FORWARDED
+            .iter()
+            .filter(|&&sig| ignored(sig))
+            .fold(0u64, |m, &sig| m | 1 << sig);
         let mask = set();
         // SAFETY: `mask` is a live sigset of the kernel's size; threads created later
         // inherit the mask.
@@ -185,7 +197,10 @@ impl Signals {
             )
         };
         Signals {
-            state: Arc::default(),
+            state: Arc::new(Mutex::new(State {
+                ignored,
+                ..State::default()
+            })),
             started: std::cell::Cell::new(false),
         }
     }

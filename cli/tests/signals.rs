@@ -208,6 +208,34 @@ fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
 }
 
 #[test]
+fn a_signal_hakoniwa_was_started_ignoring_is_not_forwarded() {
+    // `nohup`, or a script's `&` for SIGINT: hakoniwa blocks the signal to take it, which
+    // would queue what the kernel otherwise drops.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "trap '' HUP; exec {} run -- sh -c 'echo ready; sleep 1; echo survived'",
+                common::sh_quote(&bin())
+            ),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    kill(&child, 1);
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "survived\n");
+    let status = wait(child).unwrap_or_else(|seen| panic!("not ended:\n{seen}"));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
 fn started_with_sigint_ignored_hakoniwa_exits_130_rather_than_ending_by_it() {
     // As shells start background jobs: the signal hakoniwa would end by is ignored, so it
     // exits with the code instead.

@@ -316,7 +316,7 @@ fn ctrl_c_ends_a_loop_of_the_shell_as_it_would_with_the_program_itself() {
     // exited 130: hakoniwa, once the sandbox is gone, ends by the signal that ended the
     // program.
     let t = Tty::shell("loop");
-    let secs = format!("33.{}", std::process::id());
+    let secs = format!("39.{}", std::process::id());
     t.line(&format!(
         "for i in 1 2; do {} run -- sleep {secs}; echo next-$i-$?; done",
         hk()

@@ -207,18 +207,24 @@ fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
     }
 }
 
+/// `hakoniwa run -- sh -c SCRIPT` started with `sig` ignored (by a shell's `trap ''`).
+fn ignoring(sig: &str, script: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        &format!(
+            "trap '' {sig}; exec {} run -- sh -c '{script}'",
+            common::sh_quote(&bin())
+        ),
+    ]);
+    c
+}
+
 #[test]
 fn a_signal_hakoniwa_was_started_ignoring_is_not_forwarded() {
     // `nohup`, or a script's `&` for SIGINT: hakoniwa blocks the signal to take it, which
     // would queue what the kernel otherwise drops.
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "trap '' HUP; exec {} run -- sh -c 'echo ready; sleep 1; echo survived'",
-                common::sh_quote(&bin())
-            ),
-        ])
+    let mut child = ignoring("HUP", "echo ready; sleep 1; echo survived")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
@@ -239,14 +245,7 @@ fn a_signal_hakoniwa_was_started_ignoring_is_not_forwarded() {
 fn started_with_sigint_ignored_hakoniwa_exits_130_rather_than_ending_by_it() {
     // As shells start background jobs: the signal hakoniwa would end by is ignored, so it
     // exits with the code instead.
-    let status = Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "trap '' INT; exec {} run -- sh -c 'kill -INT $$'",
-                common::sh_quote(&bin())
-            ),
-        ])
+    let status = ignoring("INT", "kill -INT $$")
         .stderr(Stdio::null())
         .status()
         .unwrap();

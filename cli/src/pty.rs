@@ -161,11 +161,43 @@ impl UserTerminal {
         }
     }
 
-    /// Whether the terminal is in canonical (line) mode, as shells leave it for the jobs
-    /// they run; a pager or an editor turns it off.
-    pub fn is_canonical(&self) -> bool {
-        tcgetattr(&self.fd)
-            .is_ok_and(|t| t.local_modes.contains(rustix::termios::LocalModes::ICANON))
+    /// Whether the terminal is in the modes shells leave it in for the jobs they run:
+    /// canonical (line) mode with echo. A pager or an editor turns canonical mode off, a
+    /// password prompt (sudo's, ssh's) turns echo off: the keys are theirs then.
+    pub fn is_cooked(&self) -> bool {
+        use rustix::termios::LocalModes;
+        tcgetattr(&self.fd).is_ok_and(|t| {
+            t.local_modes
+                .contains(LocalModes::ICANON | LocalModes::ECHO)
+        })
+    }
+
+    /// A description of its own of this terminal, for reading without blocking: when
+    /// another reader (a pager) takes what was typed first, a read returns `EAGAIN`
+    /// instead of waiting for the next line (the caller's own description is shared with
+    /// the shell and stays blocking).
+    pub fn reopen_nonblocking(&self) -> Option<OwnedFd> {
+        use std::os::fd::AsRawFd;
+        rustix::fs::open(
+            format!("/proc/self/fd/{}", self.fd.as_raw_fd()),
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::NONBLOCK
+                | rustix::fs::OFlags::NOCTTY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()
+    }
+
+    /// The characters that end a line besides `\n` (VEOL, VEOL2; 0 when unset).
+    pub fn line_ends(&self) -> [u8; 2] {
+        use rustix::termios::SpecialCodeIndex;
+        tcgetattr(&self.fd).map_or([0, 0], |t| {
+            [
+                t.special_codes[SpecialCodeIndex::VEOL],
+                t.special_codes[SpecialCodeIndex::VEOL2],
+            ]
+        })
     }
 
     /// Raw mode: every byte typed goes to the pseudo-terminal as is. Returns the modes it

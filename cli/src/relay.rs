@@ -24,8 +24,10 @@
 //!
 //! In a pipeline (stdin the terminal, stdout not: `hakoniwa run -- PROG | less`) the caller's
 //! terminal keeps its modes: what it reads as lines is relayed, but only while the terminal
-//! is in canonical mode (a pager that switched it is reading the keys, so they are left to
-//! it); its Ctrl-C, Ctrl-\ and Ctrl-Z signal the pipeline's group, as when only output is
+//! is in canonical mode with echo (a pager that switched it, or a password prompt that
+//! turned echo off, is reading the keys, so they are left to it; the modes are looked at
+//! right before each read, every 200 ms while waiting, and reads do not block, so a key
+//! another reader took first cannot hold the relay); its Ctrl-C, Ctrl-\ and Ctrl-Z signal the pipeline's group, as when only output is
 //! relayed.
 //!
 //! When the caller's terminal hangs up (its window or connection closed), the relay stops
@@ -154,10 +156,15 @@ impl Prepared {
         let (wake_r, wake_w) = rustix::pipe::pipe_with(
             rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK,
         )?;
+        let reader = self
+            .pipeline
+            .then(|| self.term.reopen_nonblocking())
+            .flatten();
         let shared = Arc::new(Shared {
             term: self.term,
             input: self.streams[0],
             cooked: self.pipeline,
+            reader,
             master: self.master,
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
@@ -208,6 +215,9 @@ struct Shared {
     /// on as when only output is relayed; end-of-file typed is sent on as the slave's EOF
     /// character.
     cooked: bool,
+    /// With `cooked`: the caller's terminal opened again, non-blocking (see
+    /// [`UserTerminal::reopen_nonblocking`]); `None` if that failed (then the shared one).
+    reader: Option<OwnedFd>,
     master: OwnedFd,
     mode: Mutex<Mode>,
     /// The sandbox has ended: drain the output, read no more input.
@@ -478,7 +488,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
         let fg = s.take_terminal();
         // In a pipeline, a terminal out of canonical mode belongs to another program (a pager).
-        let keyboard_ours = !s.cooked || s.term.is_canonical();
+        let keyboard_ours = !s.cooked || s.term.is_cooked();
         let read_input = input_open && fg && keyboard_ours && !ended && pending.is_empty();
         // Typed bytes wait for the sandbox to run: before, the pseudo-terminal has no
         // session yet, and a Ctrl-Z or Ctrl-C typed at once would signal nobody.
@@ -487,7 +497,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         if !pending.is_empty() && attached {
             master_events |= PollFlags::OUT;
         }
-        let term = s.term.fd();
+        let term = s.reader.as_ref().map_or(s.term.fd(), |r| r.as_fd());
         let mut fds = vec![
             PollFd::new(&s.master, master_events),
             PollFd::new(&wake, PollFlags::IN),
@@ -504,7 +514,8 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
         let timeout = if ended {
             Some(&DRAIN_IDLE)
-        } else if (!fg || !keyboard_ours) && input_open {
+        } else if (!fg || s.cooked) && input_open {
+            // In a pipeline, also to notice a pager that takes the keyboard meanwhile.
             Some(&BACKGROUND_CHECK)
         } else {
             None
@@ -550,7 +561,9 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 break;
             }
         }
-        if typed {
+        // In a pipeline the modes are looked at again right before the read: a pager may
+        // have switched them since the poll.
+        if typed && (!s.cooked || s.term.is_cooked()) {
             match rustix::io::read(term, &mut buf) {
                 // Ctrl-D typed in canonical mode: the program reads its end-of-file too.
                 Ok(0) if s.cooked && !s.term.hung_up() => pending.push(eof_char(s)),
@@ -568,7 +581,9 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                     }
                     pending.extend_from_slice(&buf[..n]);
                     // A line ended by Ctrl-D rather than Enter: passed on at once, too.
-                    if s.cooked && buf[n - 1] != b'\n' {
+                    let last = buf[n - 1];
+                    let line_end = last == b'\n' || s.term.line_ends().contains(&last);
+                    if s.cooked && !line_end {
                         pending.push(eof_char(s));
                     }
                 }

@@ -286,6 +286,21 @@ fn a_pager_after_hakoniwa_in_a_pipeline_gets_the_keys_while_the_program_runs() {
 }
 
 #[test]
+fn a_pager_that_starts_late_gets_the_keys_and_hakoniwa_does_not_wait_for_a_line() {
+    // The pager switches the terminal's modes after hakoniwa last looked: a key must go to
+    // it, and hakoniwa, whose program has ended, must not sit in a read of the terminal.
+    let t = Tty::shell("latepager");
+    let prompt = format!("late-{}", std::process::id());
+    t.line_checking_modes(&format!(
+        "{} run -- seq 1 100000 | (sleep 0.5; less -Ps{prompt})",
+        hk()
+    ));
+    t.wait_for(&prompt);
+    t.keys(&["q"]);
+    t.wait_for("kept-0");
+}
+
+#[test]
 fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() {
     let t = Tty::shell("pipein");
     let script = "read -r x; echo got-$x; read -r y; echo got2-$y-$?; cat; echo end";

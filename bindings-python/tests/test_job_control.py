@@ -122,6 +122,21 @@ for i in range(3):
     assert "next 0" not in screen, screen
 
 
+def test_a_sigint_sent_by_the_caller_raises_nothing(tmux: Tmux, tmp_path: Path) -> None:
+    # Only Ctrl-C typed at the terminal is Python's as well; a SIGINT the caller sends
+    # with send_signal ends the program alone, as under subprocess.
+    script, secs = job(tmp_path, 4, """
+import signal, time, hakoniwa
+p = hakoniwa.Popen(['sleep', 'SECS'])
+time.sleep(0.3)
+p.send_signal(signal.SIGINT)
+print('rc', p.wait())
+""")
+    tmux.line(f"{sys.executable} {script}")
+    screen = tmux.wait_for("rc -2")
+    assert "KeyboardInterrupt" not in screen, screen
+
+
 def test_ctrl_z_stops_the_caller_with_the_program_and_fg_resumes_both(
     tmux: Tmux, tmp_path: Path
 ) -> None:

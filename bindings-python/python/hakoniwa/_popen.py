@@ -150,6 +150,7 @@ class Popen:
         self._input_offset = 0
         # Looked at before the spawn, which hands the foreground over.
         self._takes_terminal = stdin is None and not controlling_terminal and _terminal_foreground()
+        self._sent_sigint = False
 
         child_fds: List[int] = []  # ours to close after the spawn
         parent: List[Optional[int]] = [None, None, None]
@@ -239,10 +240,11 @@ class Popen:
         if status is not None and self.returncode is None:
             self.status = status
             self.returncode = status.returncode
-            if self._takes_terminal and status.signal == signal.SIGINT:
+            if self._takes_terminal and status.signal == signal.SIGINT and not self._sent_sigint:
                 # Ctrl-C at our terminal went to the program alone (it had the foreground):
                 # act on it here too, as under subprocess, where both get it (the default
-                # handler raises KeyboardInterrupt).
+                # handler raises KeyboardInterrupt). Not for a SIGINT sent with send_signal;
+                # a program that sends itself SIGINT cannot be told apart.
                 signal.raise_signal(signal.SIGINT)
         return self.returncode
 
@@ -271,6 +273,8 @@ class Popen:
         """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
         passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
         and only receives the signals it handles, except SIGKILL."""
+        if sig == signal.SIGINT:
+            self._sent_sigint = True
         self._child.send_signal(sig)
 
     def terminate(self) -> None:

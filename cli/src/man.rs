@@ -14,7 +14,7 @@ pub const EXAMPLES: &str = include_str!("../examples.txt");
 
 const EXIT_STATUS: &[(&str, &str)] = &[
     ("N", "the program exited with N (a program that itself exits 1, 125, 126 or 127 gives that code and no message)"),
-    ("128+N", "the program was killed by signal N; hakoniwa names the signal, except SIGINT and SIGPIPE and with -q; for SIGINT and SIGQUIT hakoniwa then ends by the same signal, so a shell stops a loop as for the program itself (137 for a wall-clock kill, with a message naming the limit; 159 for a seccomp kill, with the system call when the kernel log is readable)"),
+    ("128+N", "the program was killed by signal N; hakoniwa names the signal, except SIGINT and SIGPIPE and with -q; for SIGINT and SIGQUIT hakoniwa then ends by the same signal, so an interactive shell stops a loop as for the program itself (137 for a wall-clock kill, with a message naming the limit; 159 for a seccomp kill, with the system call when the kernel log is readable)"),
     ("1", "something you wrote is wrong: a flag value, a profile, or a configuration the engine rejects (a bind target with .., --tmpfs /, an id map that overflows or overlaps, a relative landlock path, a malformed seccomp JSON file, a working directory that does not exist inside the sandbox)"),
     ("2", "command-line usage error (unknown flag, missing value)"),
     ("125", "the sandbox could not be set up for another reason: the message names the stage, the path and the errno, with a hint for known causes (user namespaces disabled, pasta failing or not installed, /dev/net/tun unusable)"),

@@ -308,7 +308,7 @@ static END_LIKE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::ne
 
 /// Remember that the program (or the setup) was ended by `sig`: if that is SIGINT or
 /// SIGQUIT, [`exit`] ends `hakoniwa` by the same signal once everything is cleaned up, so
-/// that a shell that ran it stops a loop or a script as it would for the program itself
+/// that an interactive shell that ran it stops a loop as it would for the program itself
 /// (a shell only does so for a job killed by the signal, not for one that exits 128+N; `sudo`
 /// and `timeout` do the same). The status the shell shows is still 128+N.
 pub fn end_like(sig: i32) {

@@ -147,7 +147,9 @@ fn report_setup_error(fd: i32, stage: Stage, errno: i32) {
 fn send(ctl: &Control, e: Event) {
     let report = e.encode();
     if sys::write(ctl.events_fd, &report) == Err(sys::EAGAIN) {
-        let mut stale = [0u8; 4096];
+        // Whole reports only: a read that split one would leave the engine reading the
+        // rest out of step, the report of the end included.
+        let mut stale = [0u8; proto::EVENT_SIZE * 25];
         while matches!(sys::read(ctl.events_read_fd, &mut stale), Ok(n) if n > 0) {}
         let _ = sys::write(ctl.events_fd, &report);
     }

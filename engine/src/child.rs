@@ -283,6 +283,7 @@ impl Child {
         // state to act on, never a stop that is over.
         let mut buf = [0u8; EVENT_SIZE * 8];
         let mut stopped = None;
+        let mut first = true;
         loop {
             let n = match f.read(&mut buf) {
                 Ok(0) => {
@@ -291,8 +292,21 @@ impl Child {
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // The pipe's description is non-blocking (the init drops unread reports
+                // through it when the pipe is full): a read that must block waits here.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if !(block && first) {
+                        break;
+                    }
+                    let mut fds = [PollFd::new(&*f, PollFlags::IN)];
+                    match poll(&mut fds, None) {
+                        Ok(_) | Err(rustix::io::Errno::INTR) => continue,
+                        Err(e) => return Err(Error::io("poll init events", std::io::Error::from(e))),
+                    }
+                }
                 Err(e) => return Err(Error::io("read init events", e)),
             };
+            first = false;
             for rec in buf[..n].chunks_exact(EVENT_SIZE) {
                 let mut r = [0u8; EVENT_SIZE];
                 r.copy_from_slice(rec);

@@ -301,7 +301,9 @@ impl Child {
                     let mut fds = [PollFd::new(&*f, PollFlags::IN)];
                     match poll(&mut fds, None) {
                         Ok(_) | Err(rustix::io::Errno::INTR) => continue,
-                        Err(e) => return Err(Error::io("poll init events", std::io::Error::from(e))),
+                        Err(e) => {
+                            return Err(Error::io("poll init events", std::io::Error::from(e)))
+                        }
                     }
                 }
                 Err(e) => return Err(Error::io("read init events", e)),

@@ -413,29 +413,6 @@ fn a_window_size_change_reaches_a_program_that_is_not_a_shell() {
 }
 
 #[test]
-fn ctrl_z_typed_as_hakoniwa_starts_stops_the_program_once_it_runs() {
-    // Typed before the sandbox's terminal has a session (it would signal nobody there):
-    // kept until the program runs.
-    let t = Tty::shell("earlyz");
-    let marker = format!("hk-earlyz-{}", std::process::id());
-    t.line(&format!(
-        "{} run -- sh -c 'read x; echo got-$x' {marker}",
-        hk()
-    ));
-    t.keys(&["C-z"]);
-    t.wait_for("Stopped");
-    // Stopped, or not started yet (a Ctrl-Z that came before the raw mode stops hakoniwa
-    // in its setup): never running.
-    std::thread::sleep(Duration::from_millis(200));
-    let running = states("sh", &marker);
-    assert!(running.iter().all(|c| *c == 'T'), "{running:?}");
-    t.line("fg");
-    wait_state("sh", &marker, |c| c == 'S', "the program did not resume");
-    t.line("x");
-    t.wait_for("got-x");
-}
-
-#[test]
 fn a_window_size_change_while_hakoniwa_is_stopped_reaches_the_program_after_fg() {
     // The resize signals the shell, which then has the terminal; `fg` brings it along.
     let t = Tty::shell("winchstop");

@@ -61,6 +61,21 @@ def test_a_missing_or_unexecutable_program_is_also_the_oserror_subprocess_raises
     assert not isinstance(other.value, OSError)
 
 
+def test_errors_pickle_with_their_fields() -> None:
+    import pickle
+
+    with pytest.raises(hakoniwa.ProgramNotFoundError) as missing:
+        hakoniwa.run(["no-such-program-hk"])
+    with pytest.raises(hakoniwa.ConfigError) as config:
+        hakoniwa.Container().rootfs("/").hostname("x" * 65).command("true").prepare()
+    for e in (missing.value, config.value):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e) and back.errno == e.errno
+    back = pickle.loads(pickle.dumps(missing.value))
+    assert isinstance(back, hakoniwa.ProgramNotFoundError) and isinstance(back, FileNotFoundError)
+    assert (back.stage, back.path, back.filename) == ("exec", missing.value.path, missing.value.path)
+
+
 def test_an_invalid_setting_is_a_config_error() -> None:
     with pytest.raises(hakoniwa.ConfigError):
         hakoniwa.Container().rootfs("/").bindmount_ro("/usr", "relative").command("/bin/true").output()

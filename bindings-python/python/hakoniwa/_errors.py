@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 from ._status import ExitStatus
 
@@ -33,6 +33,10 @@ class Error(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickled with its fields (multiprocessing sends exceptions between processes).
+        return (type(self), (self.message, self.errno), dict(vars(self)))
+
 
 class ConfigError(Error):
     """The sandbox configuration is invalid (reported when spawning, naming the setting)."""
@@ -55,6 +59,9 @@ class SetupError(Error):
         super().__init__(message, errno)
         self.stage = stage
         self.path = path
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.message, self.stage, self.path, self.errno), dict(vars(self)))
 
 
 class ProgramNotFoundError(SetupError, FileNotFoundError):

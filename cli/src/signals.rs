@@ -333,9 +333,8 @@ pub fn exit(code: i32) -> ! {
             },
         );
         // A core_pattern that pipes to a program ignores RLIMIT_CORE; this holds for it too.
-        let _ = rustix::process::set_dumpable_behavior(
-            rustix::process::DumpableBehavior::NotDumpable,
-        );
+        let _ =
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
         stop_self(sig);
     }
     std::process::exit(code)

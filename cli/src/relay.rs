@@ -27,8 +27,8 @@
 //! is in canonical mode with echo (a pager that switched it, or a password prompt that
 //! turned echo off, is reading the keys, so they are left to it; the modes are looked at
 //! right before each read, every 200 ms while waiting, and reads do not block, so a key
-//! another reader took first cannot hold the relay); its Ctrl-C, Ctrl-\ and Ctrl-Z signal the pipeline's group, as when only output is
-//! relayed.
+//! another reader took first cannot hold the relay); its Ctrl-C, Ctrl-\ and Ctrl-Z signal
+//! the pipeline's group, as when only output is relayed.
 //!
 //! When the caller's terminal hangs up (its window or connection closed), the relay stops
 //! reading it and sends `hakoniwa` a `SIGHUP`, which goes to the program as for any hang-up
@@ -210,8 +210,8 @@ struct Shared {
     /// Input is relayed, but the caller's terminal keeps its modes (the program's stdout is
     /// not that terminal: it is part of a pipeline, maybe to a pager that reads the same
     /// terminal, as `sudo` does with `use_pty`). Lines typed go to the program only while the
-    /// terminal is in canonical mode: in another mode another program of the pipeline has
-    /// taken the keyboard. The keys that signal reach `hakoniwa`'s group, which passes them
+    /// terminal is in canonical mode with echo: otherwise another program of the pipeline
+    /// (a pager, a password prompt) has taken the keyboard. The keys that signal reach `hakoniwa`'s group, which passes them
     /// on as when only output is relayed; end-of-file typed is sent on as the slave's EOF
     /// character.
     cooked: bool,
@@ -291,11 +291,12 @@ impl Shared {
     /// Before the sandbox runs: the interrupt and quit keys signal `hakoniwa`, as the
     /// terminal's own line discipline would in the modes the shell set.
     fn signal_keys(&self, typed: &[u8]) {
+        use rustix::process::Signal;
         use rustix::termios::SpecialCodeIndex;
         let Some(keys) = self.mode().raw.as_ref().map(|t| {
             [
-                (t.special_codes[SpecialCodeIndex::VINTR], 2),
-                (t.special_codes[SpecialCodeIndex::VQUIT], 3),
+                (t.special_codes[SpecialCodeIndex::VINTR], Signal::INT),
+                (t.special_codes[SpecialCodeIndex::VQUIT], Signal::QUIT),
             ]
         }) else {
             return;
@@ -305,11 +306,7 @@ impl Shared {
                 // To the process, not this thread: the signal handling takes it like a
                 // key's signal in cooked mode, and the setup ends with the terminal's modes
                 // restored (the default action here would end the process at once).
-                let _ = rustix::process::kill_process(
-                    rustix::process::getpid(),
-                    rustix::process::Signal::from_named_raw(sig)
-                        .unwrap_or(rustix::process::Signal::INT),
-                );
+                let _ = rustix::process::kill_process(rustix::process::getpid(), sig);
             }
         }
     }

@@ -141,10 +141,7 @@ fn signals_sent_to_hakoniwa_reach_the_program() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert_eq!(line, "ready\n");
+        let (mut out, mut line) = ready(&mut child);
         // The program runs before hakoniwa has learnt that it does: a signal until then
         // counts as one during setup and ends the sandbox (README, "Signals"). The verbose
         // log's Execve line comes once hakoniwa forwards.
@@ -207,6 +204,15 @@ fn a_forwarded_signal_that_ends_the_program_gives_128_plus_n() {
     }
 }
 
+/// The program's stdout once it printed its first line, "ready" (and that line).
+fn ready(child: &mut Child) -> (BufReader<std::process::ChildStdout>, String) {
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    (out, line)
+}
+
 /// `hakoniwa run -- sh -c SCRIPT` started with `sig` ignored (by a shell's `trap ''`).
 fn ignoring(sig: &str, script: &str) -> Command {
     let mut c = Command::new("sh");
@@ -229,10 +235,7 @@ fn a_signal_hakoniwa_was_started_ignoring_is_not_forwarded() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    assert_eq!(line, "ready\n");
+    let (mut out, mut line) = ready(&mut child);
     kill(&child, 1);
     line.clear();
     out.read_line(&mut line).unwrap();

@@ -348,19 +348,26 @@ fn two_free_ports() -> (u16, u16) {
 #[test]
 fn landlock_tcp_bind() {
     require_abi(4);
-    let (allowed, other) = two_free_ports();
     let target = TcpListener::bind("127.0.0.1:0").expect("listener");
     let target_port = target.local_addr().expect("addr").port();
-    let mut rs = Ruleset::new();
-    rs.restrict(Resource::TcpBind, CompatMode::Enforce)
-        .add_net_rule(allowed, Resource::TcpBind);
-    let (ok, denied, connect) = under(&rs, move || {
-        (
-            TcpListener::bind(("127.0.0.1", allowed)).map(drop),
-            TcpListener::bind(("127.0.0.1", other)).map(drop),
-            TcpStream::connect(("127.0.0.1", target_port)).map(drop),
-        )
-    });
+    // A port found free may be taken by a test running alongside before the bind: another
+    // pair then (the assertions are unchanged).
+    let (ok, denied, connect) = (0..5)
+        .map(|_| {
+            let (allowed, other) = two_free_ports();
+            let mut rs = Ruleset::new();
+            rs.restrict(Resource::TcpBind, CompatMode::Enforce)
+                .add_net_rule(allowed, Resource::TcpBind);
+            under(&rs, move || {
+                (
+                    TcpListener::bind(("127.0.0.1", allowed)).map(drop),
+                    TcpListener::bind(("127.0.0.1", other)).map(drop),
+                    TcpStream::connect(("127.0.0.1", target_port)).map(drop),
+                )
+            })
+        })
+        .find(|(ok, _, _)| !matches!(ok, Err(e) if e.kind() == std::io::ErrorKind::AddrInUse))
+        .expect("five pairs of ports, each taken before the bind");
     assert_ok(ok, "bind the allowed port");
     assert_errno(denied, EACCES, "bind another port");
     assert_ok(connect, "connect is not restricted");

@@ -250,6 +250,17 @@ fn sandbox_dies_with_the_host_process() {
         .read_line(&mut line)
         .unwrap();
     assert_eq!(line.trim(), "spawned");
+    // `spawn` returns once the program's execve has closed the error pipe, which the
+    // kernel does before it writes the new image's arguments (`/proc/PID/cmdline` reads
+    // empty for that moment): wait for them rather than read once.
+    let t = Instant::now();
+    while host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the sandbox never ran"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(host_pids_with(&format!("sleep {marker}")).len(), 1);
     drop(host); // SIGKILL, then reaped
     let t = Instant::now();

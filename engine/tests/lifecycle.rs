@@ -378,3 +378,73 @@ fn program_id_is_the_host_pid_of_the_program_not_of_the_init() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Descriptors of this process that refer to the namespace `ns` (a link such as
+/// `mnt:[4026532000]`).
+fn references_to(ns: &std::path::Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == ns))
+        .count()
+}
+
+/// Whether this kernel gives a process's mount namespace through its pidfd
+/// (`PIDFD_GET_MNT_NAMESPACE`, Linux 6.11).
+fn kernel_has_pidfd_namespaces() -> bool {
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let mut v = release
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (v.next().unwrap_or(0), v.next().unwrap_or(0)) >= (6, 11)
+}
+
+#[test]
+fn the_sandbox_s_mounts_are_dismantled_by_the_engine_s_thread_after_the_wait() {
+    let mut child = sandbox().command("/bin/sleep").arg("0.2").spawn().unwrap();
+    let ns = std::fs::read_link(format!("/proc/{}/ns/mnt", child.id())).unwrap();
+    let held = usize::from(kernel_has_pidfd_namespaces());
+    assert_eq!(references_to(&ns), held, "the engine's reference to {ns:?}");
+    // Close-on-exec: no program the host starts meanwhile inherits it.
+    for e in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        if std::fs::read_link(e.path()).is_ok_and(|l| l == ns) {
+            let fd: i32 = e.file_name().to_string_lossy().parse().unwrap();
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+            let flags = info.lines().find_map(|l| l.strip_prefix("flags:")).unwrap();
+            let flags = u32::from_str_radix(flags.trim(), 8).unwrap();
+            assert_ne!(flags & 0o2000000, 0, "{info}");
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    // Handed to the engine's thread, which drops it: soon nothing holds the namespace.
+    let t = Instant::now();
+    while references_to(&ns) != 0 {
+        assert!(t.elapsed() < Duration::from_secs(10), "{ns:?} still held");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if held == 1 {
+        let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .map(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default())
+            .collect();
+        assert!(
+            threads.iter().any(|c| c.trim() == "hakoniwa-umount"),
+            "{threads:?}"
+        );
+    }
+}
+
+#[test]
+fn without_background_teardown_nothing_holds_the_sandbox_s_mounts() {
+    let mut c = sandbox();
+    c.background_teardown(false);
+    let mut child = c.command("/bin/sleep").arg("0.2").spawn().unwrap();
+    let ns = std::fs::read_link(format!("/proc/{}/ns/mnt", child.id())).unwrap();
+    assert_eq!(references_to(&ns), 0);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(references_to(&ns), 0);
+}

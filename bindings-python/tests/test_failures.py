@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -51,10 +52,12 @@ def test_a_missing_or_unexecutable_program_is_also_the_oserror_subprocess_raises
     assert isinstance(missing.value, hakoniwa.SetupError) and missing.value.stage == "exec"
     assert missing.value.errno == errno.ENOENT
     assert missing.value.filename == missing.value.path
+    assert missing.value.strerror == os.strerror(errno.ENOENT)
     with pytest.raises(PermissionError) as denied:
         hakoniwa.run(["/etc/passwd"])
     assert isinstance(denied.value, hakoniwa.ProgramPermissionError)
     assert denied.value.errno == errno.EACCES and denied.value.filename == "/etc/passwd"
+    assert denied.value.strerror == os.strerror(errno.EACCES)
     # Other setup failures are no OSError.
     with pytest.raises(hakoniwa.SetupError) as other:
         hakoniwa.run(["true"], cwd="/no/such/dir-hk")
@@ -74,6 +77,7 @@ def test_errors_pickle_with_their_fields() -> None:
     back = pickle.loads(pickle.dumps(missing.value))
     assert isinstance(back, hakoniwa.ProgramNotFoundError) and isinstance(back, FileNotFoundError)
     assert (back.stage, back.path, back.filename) == ("exec", missing.value.path, missing.value.path)
+    assert back.strerror == missing.value.strerror
 
 
 def test_an_invalid_setting_is_a_config_error() -> None:

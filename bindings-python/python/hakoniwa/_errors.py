@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import Any, Optional, Sequence, Tuple, Union
 
@@ -71,6 +72,8 @@ class ProgramNotFoundError(SetupError, FileNotFoundError):
     def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
         super().__init__(message, stage, path, errno)
         self.filename = path
+        # As the OSError subprocess raises: the errno's text, not the library's message.
+        self.strerror = os.strerror(errno) if errno is not None else None
 
 
 class ProgramPermissionError(SetupError, PermissionError):
@@ -80,6 +83,8 @@ class ProgramPermissionError(SetupError, PermissionError):
     def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
         super().__init__(message, stage, path, errno)
         self.filename = path
+        # As the OSError subprocess raises: the errno's text, not the library's message.
+        self.strerror = os.strerror(errno) if errno is not None else None
 
 
 class UnsupportedError(Error):

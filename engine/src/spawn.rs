@@ -103,9 +103,9 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         // Phase 4: release the child, await its execve.
         child.release_and_await_exec(&mut ends, &plan)?;
         marks.exec = crate::enforcement::now_ns();
-        // Taken at once: a program that ends at once takes the init with it. Only a
-        // namespace of the sandbox's own (else it is the host's, which never goes).
-        let mount_ns = (c.background_teardown && c.is_unshared(Namespace::Mount))
+        // Taken at once: a program that ends at once takes the init with it.
+        let mount_ns = c
+            .background_teardown
             .then(|| crate::teardown::hold(child.pidfd.as_fd()))
             .flatten();
         let peak = watch_peak(c, &plan, ends.hook, child.pid);

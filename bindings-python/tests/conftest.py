@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import threading
-import time
 from typing import Iterator, List, NamedTuple
 
 import pytest
@@ -62,8 +61,7 @@ def snapshot() -> Snapshot:
 def warm_up() -> None:
     """Spawn once from this thread, once from another and once without the sandbox's init:
     the library keeps a few threads and descriptors for the whole process (started on first
-    use: spawner threads, the exit-hook notifier, the thread that drops the mount namespaces
-    of ended sandboxes), which are not leaks."""
+    use: spawner threads, the exit-hook notifier), which are not leaks."""
     hakoniwa.run(["/bin/true"])
     hakoniwa.run(["/bin/true"], container=hakoniwa.Container().rootfs("/").init(False))
     t = threading.Thread(target=hakoniwa.run, args=(["/bin/true"],))
@@ -74,14 +72,6 @@ def warm_up() -> None:
 def assert_no_leaks(before: Snapshot, concurrent_spawns: int = 1) -> None:
     """Nothing new but at most one spawner thread per concurrent spawn."""
     after = snapshot()
-    # The library drops the mount namespace of a sandbox that ended on its hakoniwa-umount
-    # thread, a moment after the wait: give it that moment.
-    deadline = time.monotonic() + 10
-    while any("mnt:[" in fd for fd in set(after.fds) - set(before.fds)):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.002)
-        after = snapshot()
     assert after.children == [], f"child processes left: {after.children}"
     new = set(after.fds) - set(before.fds)
     assert not new, f"descriptors leaked: {sorted(new)}"

@@ -332,9 +332,6 @@ pub fn prepare(s: &Settings) -> Res<Prepared> {
     }
     c.capabilities(s.caps);
     c.peak_memory(s.peak_memory);
-    // hakoniwa exits right after the wait: its own exit would dismantle the sandbox's
-    // mounts anyway, and a thread for it would only cost.
-    c.background_teardown(false);
     apply_confinement(&mut c, &s.landlock, &s.seccomp).map_err(CliError::invalid)?;
 
     // The name is looked up inside the sandbox, on the command's PATH (by the engine).

@@ -145,8 +145,6 @@ pub struct Child {
     pub(crate) controlling_terminal: bool,
     /// What the init reported about the program's end.
     pub(crate) ended: Option<Event>,
-    /// The sandbox's mount namespace, released after the reap (see `teardown.rs`).
-    pub(crate) mount_ns: Option<OwnedFd>,
 }
 
 use hakoniwa_runtime::init_proto::{CONT_FOREGROUND_SIGNAL, RELAY_SIGNAL};
@@ -550,9 +548,6 @@ impl Child {
             t.reclaim();
         }
         self.pasta = None; // stops pasta
-        if let Some(ns) = self.mount_ns.take() {
-            crate::teardown::release(ns);
-        }
         Ok(Some(status))
     }
 

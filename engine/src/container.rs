@@ -57,7 +57,6 @@ pub struct Container {
     pub(crate) credentials: Option<(u32, u32, Option<Vec<u32>>)>,
     pub(crate) init: bool,
     pub(crate) peak_memory: bool,
-    pub(crate) background_teardown: bool,
 }
 
 impl Default for Container {
@@ -98,7 +97,6 @@ impl Container {
             credentials: None,
             init: true,
             peak_memory: false,
-            background_teardown: true,
         }
     }
 
@@ -425,29 +423,6 @@ impl Container {
     /// ```
     pub fn peak_memory(&mut self, on: bool) -> &mut Self {
         self.peak_memory = on;
-        self
-    }
-
-    /// Dismantle the sandbox's mounts on an engine thread after the wait (default on).
-    ///
-    /// When the sandbox's last process exits, the kernel unmounts the sandbox's whole mount
-    /// tree before the exit is visible to the caller, which makes every wait about 0.1 ms
-    /// longer. On, the engine holds a reference to the sandbox's mount namespace from the
-    /// spawn on and, once it has reaped the sandbox, drops it on its `hakoniwa-umount`
-    /// thread (one per process, started by the first such wait): the wait returns first,
-    /// and the mounts go a moment later, on another CPU where there is one. Off, the wait
-    /// includes the unmounting and no thread is started: for a caller that exits right
-    /// after the wait (a command-line tool), which would pay the same cost in its exit.
-    /// Kernels before 6.11 (no `PIDFD_GET_MNT_NAMESPACE`) always behave as off.
-    ///
-    /// # Examples
-    /// ```no_run
-    /// let mut c = hakoniwa::Container::new();
-    /// c.rootfs("/").background_teardown(false);
-    /// assert!(c.command("/bin/true").status().unwrap().success());
-    /// ```
-    pub fn background_teardown(&mut self, on: bool) -> &mut Self {
-        self.background_teardown = on;
         self
     }
 

@@ -53,10 +53,6 @@
 //! - **`hakoniwa-exit-hook`**: one per process, started by the first spawn with
 //!   [`Container::peak_memory`] that has no init (the init reports the program's rusage
 //!   itself); it answers the sandboxes' `exit_group` notifications.
-//! - **`hakoniwa-umount`**: one per process, started by the first wait of a sandbox spawned
-//!   with [`Container::background_teardown`] (the default) on Linux 6.11 or later; it drops
-//!   the engine's reference to the mount namespace of each sandbox that ended, so the
-//!   kernel unmounts its mounts after the wait has returned rather than before.
 //! - **`hakoniwa-pasta`**: one per process, started by the first spawn with pasta
 //!   networking ([`Network`]); pasta is its child, so pasta's parent-death signal follows
 //!   the process rather than the spawning thread.
@@ -155,7 +151,6 @@ mod spawn;
 pub mod status_json;
 mod stdio;
 mod sys;
-mod teardown;
 mod top_level_cache;
 
 pub use child::{Child, ChildStderr, ChildStdin, ChildStdout, Output};

@@ -103,18 +103,13 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         // Phase 4: release the child, await its execve.
         child.release_and_await_exec(&mut ends, &plan)?;
         marks.exec = crate::enforcement::now_ns();
-        // Taken at once: a program that ends at once takes the init with it.
-        let mount_ns = c
-            .background_teardown
-            .then(|| crate::teardown::hold(child.pidfd.as_fd()))
-            .flatten();
         let peak = watch_peak(c, &plan, ends.hook, child.pid);
-        Ok((child, ends.events, pasta, peak, mount_ns))
+        Ok((child, ends.events, pasta, peak))
     });
     // The child is past execve (or gone, or never made): its stack can be reused and the
     // plan can go. (A panic above unwinds past this line and leaks the stack instead.)
     stack.release();
-    let (child, events, pasta, peak, mount_ns) = outcome.map_err(|e| explain_emfile(e, &plan))?;
+    let (child, events, pasta, peak) = outcome.map_err(|e| explain_emfile(e, &plan))?;
     // Phase 5: hand over the Child with its reports.
     let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
     let [stdin, stdout, stderr] = wired.parent_ends;
@@ -141,7 +136,6 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         stop_hook: None,
         controlling_terminal: spec.controlling_terminal,
         ended: None,
-        mount_ns,
     })
 }
 

@@ -13,7 +13,7 @@ fn sixteen_threads_fifty_spawns_each() {
     let c = sandbox();
     // Warm up the spawner thread so its descriptors are not counted as a leak.
     assert!(c.command("/bin/true").status().unwrap().success());
-    let fds_before = settled_fd_count();
+    let fds_before = fd_count();
     let children_before = child_count();
     let threads: Vec<_> = (0..16)
         .map(|t| {
@@ -31,7 +31,7 @@ fn sixteen_threads_fifty_spawns_each() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(settled_fd_count(), fds_before, "descriptor leak");
+    assert_eq!(fd_count(), fds_before, "descriptor leak");
     assert_eq!(child_count(), children_before, "zombie or stray child");
 }
 

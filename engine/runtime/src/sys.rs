@@ -777,16 +777,6 @@ pub fn take_foreground(fd: RawFd) -> SysResult<()> {
 
 // The parent's raw calls that rustix does not offer; `engine/src/sys.rs` gives them types.
 
-/// `ioctl(pidfd, PIDFD_GET_MNT_NAMESPACE)` (Linux 6.11): a close-on-exec descriptor of the
-/// mount namespace of the process `pidfd` refers to (ESRCH once it has exited). Used by the
-/// parent, not the child.
-pub fn pidfd_mount_namespace(pidfd: RawFd) -> SysResult<RawFd> {
-    const PIDFD_GET_MNT_NAMESPACE: u64 = 0xff03; // _IO(0xff, 3)
-                                                 // SAFETY: no pointers.
-    res(unsafe { syscall!(Sysno::ioctl, pidfd, PIDFD_GET_MNT_NAMESPACE, 0usize) })
-        .map(|fd| fd as RawFd)
-}
-
 /// Size of `siginfo_t`, as 32-bit words.
 pub const SIGINFO_WORDS: usize = 32;
 /// Size of `struct rusage`, as 64-bit words (2 timevals, 14 counters).

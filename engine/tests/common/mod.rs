@@ -53,26 +53,6 @@ pub fn fd_count() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
-/// Number of open descriptors of this process once the engine has dropped the mount
-/// namespaces of the sandboxes that ended (its `hakoniwa-umount` thread does so a moment
-/// after each wait); a namespace still held after ten seconds is counted.
-pub fn settled_fd_count() -> usize {
-    let start = std::time::Instant::now();
-    let namespaces = || {
-        std::fs::read_dir("/proc/self/fd")
-            .unwrap()
-            .flatten()
-            .filter(|e| {
-                std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("mnt:["))
-            })
-            .count()
-    };
-    while namespaces() != 0 && start.elapsed() < std::time::Duration::from_secs(10) {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    fd_count()
-}
-
 /// Children (any thread's) of this process that still exist, zombies included.
 pub fn child_count() -> usize {
     let mut n = 0;

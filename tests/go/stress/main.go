@@ -26,27 +26,12 @@ func fail(format string, args ...interface{}) {
 	os.Exit(1)
 }
 
-// fds counts this process's descriptors once the library has dropped the mount namespaces
-// of the sandboxes that ended (its hakoniwa-umount thread does so a moment after each wait;
-// one still held after ten seconds is counted).
 func fds() int {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		entries, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			fail("%v", err)
-		}
-		held := 0
-		for _, e := range entries {
-			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "mnt:[") {
-				held++
-			}
-		}
-		if held == 0 || time.Now().After(deadline) {
-			return len(entries)
-		}
-		time.Sleep(2 * time.Millisecond)
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		fail("%v", err)
 	}
+	return len(entries)
 }
 
 // threads counts this process's threads, and those the library started (named hakoniwa-*).
@@ -146,7 +131,7 @@ func main() {
 	// The library keeps a fixed set of descriptors and threads for its helpers: a pool of
 	// spawner threads (one per spawn running at the same time on a thread other than the
 	// main one, kept for reuse; it grows to the largest number of spawns that overlapped),
-	// the exit-hook notifier, the thread dropping ended sandboxes' mount namespaces. However many rounds run, it stays bounded by the goroutines
+	// the exit-hook notifier. However many rounds run, it stays bounded by the goroutines
 	// spawning at once.
 	if fds2 != fds1 || fds1 > fds0+4 {
 		fail("descriptors leaked: %d before, %d after one round, %d after two", fds0, fds1, fds2)

@@ -367,7 +367,8 @@
 
 /**
  * A running (or finished) sandboxed program (opaque). Freeing it kills the sandbox if it
- * still runs and reaps it: a sandbox never outlives its handle.
+ * still runs and reaps it: a sandbox never outlives its handle. (A copy of the handle in a
+ * process forked from the spawner is only closed there: the sandbox is the spawner's.)
  */
 typedef struct hakoniwa_child_t hakoniwa_child_t;
 
@@ -641,8 +642,9 @@ int hakoniwa_child_wait_output(hakoniwa_child_t *child,
                                size_t *err_len);
 
 /**
- * Free a child. If the program still runs, the sandbox is killed and reaped first. NULL
- * is ignored.
+ * Free a child. If the program still runs, the sandbox is killed and reaped first (by
+ * the process that spawned it; in a forked process only that process's descriptors are
+ * closed). NULL is ignored.
  *
  * No other thread may use the child during or after this call.
  */

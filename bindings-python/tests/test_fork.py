@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import time
 
 import hakoniwa
 
@@ -30,3 +32,21 @@ def test_spawning_works_in_a_forked_child_and_in_the_parent_after_the_fork() -> 
                 p.join()
     assert results == [b"child\n", b"child\n"]
     assert hakoniwa.run(["echo", "after"], capture_output=True).stdout == b"after\n"
+
+
+def drop_inherited(box: "list[hakoniwa.Popen]") -> None:
+    box.clear()  # the worker's copy of the parent's Popen has no reference left: collected
+    gc.collect()
+
+
+def test_a_forked_worker_collecting_an_inherited_popen_leaves_the_parent_s_sandbox_running() -> None:
+    box = [hakoniwa.Popen(["sleep", "30"])]  # only the list refers to it, in both processes
+    ctx = multiprocessing.get_context("fork")
+    worker = ctx.Process(target=drop_inherited, args=(box,))
+    worker.start()
+    worker.join(timeout=60)
+    assert worker.exitcode == 0
+    time.sleep(0.2)  # a kill from the worker would have landed by now
+    assert box[0].poll() is None, "the worker's collection ended the parent's sandbox"
+    box[0].kill()
+    assert box[0].wait() == -9

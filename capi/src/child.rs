@@ -22,7 +22,8 @@ use crate::memory::give_buffer;
 use crate::status::hakoniwa_status_t;
 
 /// A running (or finished) sandboxed program (opaque). Freeing it kills the sandbox if it
-/// still runs and reaps it: a sandbox never outlives its handle.
+/// still runs and reaps it: a sandbox never outlives its handle. (A copy of the handle in a
+/// process forked from the spawner is only closed there: the sandbox is the spawner's.)
 pub struct hakoniwa_child_t {
     /// `None` once `hakoniwa_child_wait_output` consumed it.
     child: Mutex<Option<Child>>,
@@ -400,8 +401,9 @@ pub extern "C" fn hakoniwa_child_wait_output(
     )
 }
 
-/// Free a child. If the program still runs, the sandbox is killed and reaped first. NULL
-/// is ignored.
+/// Free a child. If the program still runs, the sandbox is killed and reaped first (by
+/// the process that spawned it; in a forked process only that process's descriptors are
+/// closed). NULL is ignored.
 ///
 /// No other thread may use the child during or after this call.
 #[no_mangle]

@@ -145,6 +145,9 @@ pub struct Child {
     pub(crate) controlling_terminal: bool,
     /// What the init reported about the program's end.
     pub(crate) ended: Option<Event>,
+    /// The process that spawned the sandbox: a copy of this `Child` in a forked process
+    /// does not kill it when dropped.
+    pub(crate) owner: u32,
 }
 
 use hakoniwa_runtime::init_proto::{CONT_FOREGROUND_SIGNAL, RELAY_SIGNAL};
@@ -647,7 +650,9 @@ impl Child {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if self.status.is_none() {
+        // A forked process's copy (a Python object collected in a `multiprocessing` worker)
+        // refers to the spawner's sandbox through a shared pidfd: only the spawner kills it.
+        if self.status.is_none() && self.owner == crate::process_local::current_pid() {
             let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::KILL);
             let _ = self.reap(WaitIdOptions::empty());
         }

@@ -69,8 +69,10 @@
 //! and wait as the parent does (Python's `multiprocessing` with the fork start method, Go
 //! and C hosts that fork workers). A [`Child`] belongs to the process that spawned it: in a
 //! forked process its copy still refers to the parent's sandbox, which is not that
-//! process's child, so waiting for it there fails, and dropping it there kills the sandbox
-//! (forget it with `std::mem::forget` instead).
+//! process's child, so waiting for it there fails; dropping it there only closes that
+//! process's copies of its descriptors and leaves the sandbox to its spawner (a Python
+//! worker collecting an inherited object must not end the parent's sandbox);
+//! [`Child::kill`] there still kills it.
 //!
 //! # Signals
 //! The engine installs no signal handlers and changes no disposition of the host. It

@@ -136,6 +136,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         stop_hook: None,
         controlling_terminal: spec.controlling_terminal,
         ended: None,
+        owner: crate::process_local::current_pid(),
     })
 }
 

@@ -57,3 +57,25 @@ fn a_forked_host_keeps_spawning_and_so_does_the_parent() {
     // The parent's own engine state is untouched by its children's.
     assert!(spawns_with_peak_memory());
 }
+
+#[test]
+fn a_forked_process_dropping_its_copy_of_a_child_leaves_the_parent_s_sandbox_running() {
+    let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
+    let original: *const hakoniwa::Child = &child;
+    let code = in_forked_process(|| {
+        // SAFETY: the forked process's own copy of the parent's memory: it never uses
+        // `child` again (it leaves with _exit), so this duplicate is its only owner, as
+        // when a Python worker collects an object it inherited.
+        let copy = unsafe { std::ptr::read(original) };
+        drop(copy);
+        true
+    });
+    assert_eq!(code, OK);
+    std::thread::sleep(Duration::from_millis(200)); // a kill would have landed by now
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the parent's sandbox was ended by the forked process's drop"
+    );
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal, Some(9));
+}

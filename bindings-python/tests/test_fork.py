@@ -35,6 +35,12 @@ def test_spawning_works_in_a_forked_child_and_in_the_parent_after_the_fork() -> 
 
 
 def drop_inherited(box: "list[hakoniwa.Popen]") -> None:
+    try:
+        box[0].poll()
+    except hakoniwa.Error as e:  # refused: waiting would take the parent's reports
+        assert "another process spawned" in str(e), e
+    else:
+        raise AssertionError("a forked worker could wait for the parent's sandbox")
     box.clear()  # the worker's copy of the parent's Popen has no reference left: collected
     gc.collect()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -161,3 +163,49 @@ def test_terminate_ends_a_program_without_a_handler_unless_it_is_pid_1(no_leaks:
             q.wait(timeout=0.5)
         q.kill()
         assert q.wait() == -signal.SIGKILL
+
+
+def test_a_popen_collected_unwaited_kills_its_sandbox_with_a_resource_warning() -> None:
+    r, w = os.pipe()
+    try:
+        p = hakoniwa.Popen(["sh", "-c", f"sleep 1; echo survived >&{w}"], pass_fds=[w])
+        pid = p.pid
+        with pytest.warns(ResourceWarning, match=f"sandbox {pid} was not waited for"):
+            del p
+            gc.collect()
+        os.close(w)
+        w = -1
+        assert os.read(r, 100) == b""  # killed: nobody wrote, the last write end is gone
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def test_keyboard_interrupt_in_a_with_block_does_not_wait_for_the_program() -> None:
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with hakoniwa.Popen(["sleep", "30"]) as p:
+            raise KeyboardInterrupt
+    assert time.monotonic() - start < 20  # not the 30 s of the program
+    assert p.returncode is None
+    p.kill()
+    assert p.wait() == -9
+
+
+def test_send_signal_takes_numbers_and_zero_is_a_no_op() -> None:
+    with hakoniwa.Popen(["sleep", "30"]) as p:
+        p.send_signal(0)
+        assert p.poll() is None
+        with pytest.raises(TypeError):
+            p.send_signal("TERM")  # type: ignore[arg-type]
+        p.send_signal(signal.SIGTERM)
+    assert p.returncode == -signal.SIGTERM
+
+
+def test_input_takes_bytes_like_objects_and_str_only_in_text_mode() -> None:
+    for data in (bytearray(b"ab\n"), memoryview(b"ab\n")):
+        assert hakoniwa.run(["cat"], input=data, capture_output=True).stdout == b"ab\n"
+    with pytest.raises(TypeError, match="text=True"):
+        hakoniwa.run(["cat"], input="ab\n", capture_output=True)
+    assert hakoniwa.run(["cat"], input="ab\n", capture_output=True, text=True).stdout == "ab\n"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import multiprocessing
 import os
+import pathlib
+import pickle
 import subprocess
 import sys
 
@@ -164,3 +168,52 @@ def test_hakoniwa_lib_overrides_the_library_path() -> None:
 
 def test_the_library_reports_its_version() -> None:
     assert hakoniwa.library_version().split(".")[0].isdigit()
+
+
+def test_check_keeps_the_command_as_given_and_words_a_signal_as_subprocess_does() -> None:
+    for args in ("false", b"false", pathlib.Path("/bin/false")):
+        with pytest.raises(hakoniwa.CalledProcessError) as info:
+            hakoniwa.run(args, check=True, env={"PATH": "/bin:/usr/bin"})
+        assert info.value.cmd == args
+        expected = subprocess.CalledProcessError(1, args)
+        assert str(info.value) == str(expected)
+    with pytest.raises(hakoniwa.CalledProcessError) as killed:
+        hakoniwa.run(["sh", "-c", "kill -9 $$"], check=True)
+    assert str(killed.value) == str(subprocess.CalledProcessError(-9, ["sh", "-c", "kill -9 $$"]))
+    assert "died with <Signals.SIGKILL: 9>" in str(killed.value)
+
+
+def test_results_statuses_and_errors_pickle_and_copy_as_plain_values() -> None:
+    r = hakoniwa.run(["sh", "-c", "echo out; echo err >&2"], capture_output=True)
+    for back in (pickle.loads(pickle.dumps(r)), copy.deepcopy(r)):
+        assert isinstance(back, hakoniwa.CompletedProcess)
+        assert (back.args, back.returncode, back.stdout, back.stderr) == (
+            r.args, r.returncode, r.stdout, r.stderr)
+        assert back.status == r.status and back.status.to_dict() == r.status.to_dict()
+        assert back.status.enforcement.setup_ms == r.status.enforcement.setup_ms
+    with pytest.raises(hakoniwa.CalledProcessError) as failed:
+        hakoniwa.run(["sh", "-c", "exit 3"], check=True, capture_output=True)
+    with pytest.raises(hakoniwa.TimeoutExpired) as late:
+        hakoniwa.run(["sleep", "30"], timeout=0.2)
+    for e in (failed.value, late.value):
+        back = pickle.loads(pickle.dumps(e))
+        assert type(back) is type(e) and str(back) == str(e) and back.cmd == e.cmd
+    back_failed = pickle.loads(pickle.dumps(failed.value))
+    assert back_failed.returncode == 3 and back_failed.status == failed.value.status
+
+
+def run_in_worker(args: "list[str]") -> "hakoniwa.CompletedProcess[bytes]":
+    return hakoniwa.run(args, capture_output=True)
+
+
+def check_in_worker(args: "list[str]") -> None:
+    hakoniwa.run(args, check=True)
+
+
+def test_a_pool_worker_returns_results_and_raises_errors_across_processes() -> None:
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        r = pool.apply(run_in_worker, (["echo", "from worker"],))
+        assert r.stdout == b"from worker\n" and r.status.success
+        with pytest.raises(hakoniwa.CalledProcessError) as info:
+            pool.apply(check_in_worker, (["false"],))
+        assert info.value.returncode == 1 and info.value.status is not None

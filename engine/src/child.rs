@@ -554,12 +554,25 @@ impl Child {
         Ok(Some(status))
     }
 
+    /// Waiting is the spawner's: a copy of this `Child` in a process forked from it shares
+    /// the init's reports and the piped streams with the spawner, and would take them.
+    fn check_owner(&self) -> Result<()> {
+        if self.owner == crate::process_local::current_pid() {
+            return Ok(());
+        }
+        Err(Error::Io {
+            op: "waiting for a sandbox another process spawned (only that process can)",
+            errno: 10, // ECHILD: not this process's child
+        })
+    }
+
     /// Wait for the program to end (closing its stdin first). Calling it again returns the
     /// same status.
     pub fn wait(&mut self) -> Result<ExitStatus> {
         if let Some(s) = self.status {
             return Ok(s);
         }
+        self.check_owner()?;
         drop(self.stdin.take());
         self.wait_ready()?;
         match self.reap(WaitIdOptions::empty())? {
@@ -576,6 +589,7 @@ impl Child {
         if let Some(s) = self.status {
             return Ok(Some(s));
         }
+        self.check_owner()?;
         if self.remaining().is_some_and(|d| d.is_zero()) {
             self.expire()?;
         }
@@ -588,6 +602,7 @@ impl Child {
 
     /// Wait for the end while draining piped stdout and stderr concurrently.
     pub fn wait_with_output(mut self) -> Result<Output> {
+        self.check_owner()?;
         drop(self.stdin.take());
         let mut out = Vec::new();
         let mut err = Vec::new();

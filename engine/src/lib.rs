@@ -69,7 +69,8 @@
 //! and wait as the parent does (Python's `multiprocessing` with the fork start method, Go
 //! and C hosts that fork workers). A [`Child`] belongs to the process that spawned it: in a
 //! forked process its copy still refers to the parent's sandbox, which is not that
-//! process's child, so waiting for it there fails; dropping it there only closes that
+//! process's child, so waiting for it there is refused (it would take the spawner's reports
+//! and output); dropping it there only closes that
 //! process's copies of its descriptors and leaves the sandbox to its spawner (a Python
 //! worker collecting an inherited object must not end the parent's sandbox);
 //! [`Child::kill`] there still kills it.

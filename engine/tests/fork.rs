@@ -66,9 +66,11 @@ fn a_forked_process_dropping_its_copy_of_a_child_leaves_the_parent_s_sandbox_run
         // SAFETY: the forked process's own copy of the parent's memory: it never uses
         // `child` again (it leaves with _exit), so this duplicate is its only owner, as
         // when a Python worker collects an object it inherited.
-        let copy = unsafe { std::ptr::read(original) };
+        let mut copy = unsafe { std::ptr::read(original) };
+        // Waiting there is refused with a message saying why.
+        let refused = copy.try_wait().unwrap_err().to_string();
         drop(copy);
-        true
+        refused.contains("another process spawned")
     });
     assert_eq!(code, OK);
     std::thread::sleep(Duration::from_millis(200)); // a kill would have landed by now

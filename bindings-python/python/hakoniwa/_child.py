@@ -9,6 +9,7 @@ from collections import abc
 import select
 import threading
 import time
+import warnings
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from . import _lib
@@ -106,6 +107,8 @@ class NativeChild:
         self.deadline = deadline
         self._lock = threading.Lock()
         self._status: Optional[ExitStatus] = None
+        #: The process that spawned the sandbox (a forked process's copy leaves it alone).
+        self._owner = os.getpid()
         # The pidfd belongs to the handle: the handle is freed (closing it) once the status is
         # known and nobody polls it
         # any more (a closed number could be reused by another open while a waiter polls).
@@ -222,6 +225,13 @@ class NativeChild:
         handle, self._handle = self._handle, None
         if handle is not None:
             try:
+                if self._status is None and self._owner == os.getpid():
+                    # As subprocess warns of a child still running: here it is killed.
+                    warnings.warn(
+                        f"sandbox {self.pid} was not waited for: killed with its handle",
+                        ResourceWarning,
+                        source=self,
+                    )
                 _lib.get()[1].hakoniwa_child_free(handle)
             except Exception:  # interpreter shutdown: the library may be gone already
                 pass

@@ -103,21 +103,24 @@ class CalledProcessError(subprocess.CalledProcessError, Error):
     def __init__(
         self,
         returncode: int,
-        cmd: Sequence[str],
+        cmd: Any,
         output: _Output = None,
         stderr: _Output = None,
         status: Optional[ExitStatus] = None,
     ) -> None:
-        subprocess.CalledProcessError.__init__(self, returncode, list(cmd), output, stderr)
-        Error.__init__(self, self._describe(returncode, cmd, status))
-        self.status = status
-
-    @staticmethod
-    def _describe(returncode: int, cmd: Sequence[str], status: Optional[ExitStatus]) -> str:
-        text = f"Command {list(cmd)!r} returned non-zero exit status {returncode}"
+        # ``cmd`` as given (a list, a string, bytes, a path), as subprocess keeps it.
+        subprocess.CalledProcessError.__init__(self, returncode, cmd, output, stderr)
+        text = subprocess.CalledProcessError.__str__(self)
         if status is not None and status.reason not in ("exited", "signaled"):
             text += f" ({status.reason})"
-        return text
+        Error.__init__(self, text)
+        self.status = status
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (
+            type(self),
+            (self.returncode, self.cmd, self.output, self.stderr, self.status),
+        )
 
     def __str__(self) -> str:
         return self.message
@@ -128,13 +131,16 @@ class TimeoutExpired(subprocess.TimeoutExpired, Error):
 
     def __init__(
         self,
-        cmd: Sequence[str],
+        cmd: Any,
         timeout: float,
         output: _Output = None,
         stderr: _Output = None,
     ) -> None:
-        subprocess.TimeoutExpired.__init__(self, list(cmd), timeout, output, stderr)
-        Error.__init__(self, f"Command {list(cmd)!r} timed out after {timeout} seconds")
+        subprocess.TimeoutExpired.__init__(self, cmd, timeout, output, stderr)
+        Error.__init__(self, subprocess.TimeoutExpired.__str__(self))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.cmd, self.timeout, self.output, self.stderr))
 
     def __str__(self) -> str:
         return self.message

@@ -32,6 +32,10 @@ _Args = Union[str, bytes, "os.PathLike[str]", Sequence[Union[str, bytes, "os.Pat
 _T = TypeVar("_T", str, bytes)
 
 
+#: What ``input=`` takes: any bytes-like object, or a ``str`` in text mode.
+_Input = Union[bytes, bytearray, memoryview, str]
+
+
 class CompletedProcess(subprocess.CompletedProcess, Generic[_T]):  # type: ignore[type-arg]
     """What :func:`run` returns: ``subprocess.CompletedProcess`` plus ``status``, the full
     :class:`ExitStatus` (reason, usage, enforcement). ``returncode`` follows ``subprocess``:
@@ -224,7 +228,7 @@ class Popen:
     def __enter__(self) -> "Popen":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         for f in (self.stdout, self.stderr):
             if f is not None:
                 f.close()
@@ -234,7 +238,16 @@ class Popen:
         except BrokenPipeError:
             pass
         finally:
-            self.wait()
+            if exc_type is KeyboardInterrupt:
+                # As subprocess does: wait a moment for a program the SIGINT reached too,
+                # not until it ends; the KeyboardInterrupt goes on (the sandbox still ends
+                # with this object).
+                try:
+                    self.wait(0.25)
+                except TimeoutExpired:
+                    pass
+            else:
+                self.wait()
 
     def _set_status(self, status: Optional[ExitStatus]) -> Optional[int]:
         if status is not None and self.returncode is None:
@@ -273,6 +286,10 @@ class Popen:
         """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
         passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
         and only receives the signals it handles, except SIGKILL."""
+        if isinstance(sig, bool) or not isinstance(sig, int):
+            raise TypeError(f"sig must be a signal number, not {type(sig).__name__}")
+        if sig == 0:
+            return  # subprocess's liveness probe: nothing to send
         if sig == signal.SIGINT:
             self._sent_sigint = True
         self._child.send_signal(sig)
@@ -286,7 +303,7 @@ class Popen:
         self._child.kill()
 
     def communicate(
-        self, input: Optional[Union[bytes, str]] = None, timeout: Optional[float] = None
+        self, input: Optional[_Input] = None, timeout: Optional[float] = None
     ) -> Tuple[Any, Any]:
         """Send ``input`` to stdin, read stdout and stderr to the end, wait for the program;
         returns ``(stdout, stderr)``. On :class:`TimeoutExpired` the program keeps running
@@ -300,10 +317,14 @@ class Popen:
         if not hasattr(self, "_chunks"):
             self._chunks: Tuple[List[bytes], List[bytes]] = ([], [])
             self._input: Optional[bytes] = None
-            if input is not None:
-                self._input = input.encode(self.encoding or "utf-8") if isinstance(input, str) else input
-                if not isinstance(self._input, bytes):
-                    raise TypeError(f"input must be bytes or str, not {type(input).__name__}")
+            if isinstance(input, str):
+                if not self.text_mode:  # as subprocess: str only in text mode
+                    raise TypeError("input must be a bytes-like object, not str (text=True for str)")
+                self._input = input.encode(self.encoding or "utf-8")
+            elif isinstance(input, (bytes, bytearray, memoryview)):
+                self._input = bytes(input)
+            elif input is not None:
+                raise TypeError(f"input must be bytes-like or str, not {type(input).__name__}")
             if self.stdin is not None:
                 self.stdin.flush()
                 if not self._input:
@@ -385,7 +406,7 @@ class Popen:
 def run(
     args: _Args,
     *,
-    input: Optional[Union[bytes, str]] = None,
+    input: Optional[_Input] = None,
     capture_output: bool = False,
     stdin: StdArg = None,
     stdout: StdArg = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import signal as _signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 import threading
 from typing import (
@@ -37,6 +37,16 @@ def _frozen(value: Any) -> Any:
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    """The plain value of a :func:`_frozen` one (mapping proxies become dicts, tuples lists),
+    which :func:`_frozen` turns back into the same read-only value."""
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thawed(v) for v in value]
     return value
 
 
@@ -68,6 +78,10 @@ class Enforcement:
     seccomp: Optional[Mapping[str, Any]] = None
     setup_ms: Optional[Mapping[str, float]] = None
     no_new_privs: bool = False
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Plain values: mapping proxies cannot be pickled (multiprocessing, copy.deepcopy).
+        return (_enforcement_from_plain, (_thawed(vars(self)),))
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,14 @@ class ExitStatus:
                     return vars(self)[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Plain values, the document as its text: the library's objects behind a status
+        # from a run stay in this process (multiprocessing results, copy.deepcopy).
+        values = {name: getattr(self, name) for name in _FIELDS}
+        document = self._document
+        text = document if isinstance(document, str) else document.text()
+        return (_status_from_plain, (values, text))
+
     @property
     def success(self) -> bool:
         """Whether the program exited with code 0."""
@@ -196,6 +218,19 @@ _LATE_FIELDS = frozenset((
     "real_time", "user_time", "system_time", "max_rss_kb", "minor_faults", "major_faults",
     "voluntary_switches", "involuntary_switches", "enforcement",
 ))
+#: Every field but the document, in declaration order.
+_FIELDS = tuple(f.name for f in fields(ExitStatus) if f.name != "_document")
+
+
+def _enforcement_from_plain(values: Dict[str, Any]) -> Enforcement:
+    frozen = {k: _frozen(v) for k, v in values.items()}
+    return _assemble(Enforcement, **frozen)
+
+
+def _status_from_plain(values: Dict[str, Any], document: str) -> ExitStatus:
+    return _assemble(ExitStatus, **values, _document=document)
+
+
 #: One status is filled by one thread; the others wait and find it done.
 _fill_lock = threading.Lock()
 

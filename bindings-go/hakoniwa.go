@@ -178,7 +178,7 @@ func (cmd *Cmd) Pipe(stream int) error {
 }
 
 // ExtraFile passes f to the program as descriptor target (3 or more; a smaller one is an
-// *Error when the program starts, use Pipe for the standard streams). The command keeps a
+// *Error at once, use Pipe for the standard streams). The command keeps a
 // duplicate of f until Close: close the command, and your own f, before waiting for
 // end-of-file on the other end of a pipe.
 func (cmd *Cmd) ExtraFile(f *os.File, target int) error {

@@ -651,8 +651,8 @@ int hakoniwa_child_wait_output(hakoniwa_child_t *child,
 void hakoniwa_child_free(hakoniwa_child_t *child);
 
 /**
- * A command running `program` (a path, or a name looked up in the sandbox's `PATH`) in a
- * copy of `container`. On success `*result` is the new command.
+ * A command running `program` (a path, or a name looked up in the sandbox's `PATH`; not
+ * empty) in a copy of `container`. On success `*result` is the new command.
  *
  * Thread-safe: any number of threads may make commands from one container at once, as
  * long as no thread changes the container meanwhile.

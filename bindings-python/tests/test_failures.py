@@ -140,3 +140,30 @@ def test_check_false_returns_the_failure_instead_of_raising() -> None:
     assert r.returncode == 1
     with pytest.raises(subprocess.CalledProcessError):
         r.check_returncode()
+
+
+def test_timeouts_are_checked_before_anything_runs_and_name_the_parameter() -> None:
+    with pytest.raises(TypeError, match="timeout must be a number of seconds, not str"):
+        hakoniwa.run(["true"], timeout="1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timeout must be a number of seconds, not NaN"):
+        hakoniwa.run(["true"], timeout=float("nan"))
+    assert hakoniwa.run(["true"], timeout=float("inf")).returncode == 0  # no timeout
+    for bad in (0, -1, float("inf"), float("nan"), 1e300):
+        with pytest.raises(ValueError, match="wait_timeout must be"):
+            hakoniwa.run(["true"], wait_timeout=bad)
+        with pytest.raises(ValueError, match="seconds must be"):
+            hakoniwa.Container().rootfs("/").command("true").wait_timeout(bad)
+    with hakoniwa.Popen(["true"]) as p:
+        with pytest.raises(TypeError, match="timeout must be a number of seconds"):
+            p.wait("soon")  # type: ignore[arg-type]
+
+
+def test_a_closed_descriptor_is_an_oserror_naming_the_argument() -> None:
+    r, w = os.pipe()
+    os.close(r)
+    os.close(w)
+    with pytest.raises(OSError, match=f"stdout: descriptor {w} is not open") as info:
+        hakoniwa.run(["true"], stdout=w)
+    assert info.value.errno == errno.EBADF
+    with pytest.raises(OSError, match=f"pass_fds: descriptor {w} is not open"):
+        hakoniwa.run(["true"], pass_fds=[w])

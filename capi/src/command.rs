@@ -48,8 +48,8 @@ pub(crate) fn dup_fd(fd: c_int, what: &str) -> Result<OwnedFd> {
         .map_err(|e| Failure::io(&format!("{what}: duplicating descriptor {fd}"), e))
 }
 
-/// A command running `program` (a path, or a name looked up in the sandbox's `PATH`) in a
-/// copy of `container`. On success `*result` is the new command.
+/// A command running `program` (a path, or a name looked up in the sandbox's `PATH`; not
+/// empty) in a copy of `container`. On success `*result` is the new command.
 ///
 /// Thread-safe: any number of threads may make commands from one container at once, as
 /// long as no thread changes the container meanwhile.
@@ -64,6 +64,9 @@ pub extern "C" fn hakoniwa_command_new(
         // SAFETY: reading only; the documented rule: nobody changes the container now.
         let c = unsafe { handle_ref(container) }?;
         let program = bytes(program, "program")?;
+        if program.is_empty() {
+            return Err(Failure::invalid("program must not be empty"));
+        }
         *result = new_handle(hakoniwa_command_t {
             inner: c.inner.command(program),
         });
@@ -175,6 +178,12 @@ pub extern "C" fn hakoniwa_command_preserve_fd(
     target: c_int,
 ) -> c_int {
     with(cmd, |c| {
+        if target < 3 {
+            return Err(Failure::invalid(format!(
+                "target descriptor {target} must be 3 or higher (0, 1 and 2 are set with \
+                 hakoniwa_command_stdio)"
+            )));
+        }
         c.preserve_fd(dup_fd(fd, "fd")?, target);
         Ok(())
     })

@@ -142,6 +142,7 @@ static void round_of_calls(void) {
         QUIET(hakoniwa_command_free(h));
     }
     BAD(hakoniwa_command_new(c, NULL, &cmd));
+    BAD(hakoniwa_command_new(c, "", &cmd));
     BAD(hakoniwa_command_new(c, "/bin/true", NULL));
     BAD(hakoniwa_command_arg(cmd, NULL));
     BAD(hakoniwa_command_env(cmd, "", "v"));
@@ -153,6 +154,8 @@ static void round_of_calls(void) {
     BAD(hakoniwa_command_stdio(cmd, HAKONIWA_STDIN, HAKONIWA_STDIO_FD, -1));
     BAD(hakoniwa_command_stdio(cmd, HAKONIWA_STDIN, HAKONIWA_STDIO_FD, 999999));
     BAD(hakoniwa_command_preserve_fd(cmd, -5, 5));
+    BAD(hakoniwa_command_preserve_fd(cmd, 1, -1));
+    BAD(hakoniwa_command_preserve_fd(cmd, 1, 2));
     BAD(hakoniwa_command_wait_timeout(cmd, 0));
     BAD(hakoniwa_command_spawn(cmd, NULL));
     BAD(hakoniwa_command_status(cmd, NULL));

@@ -362,11 +362,7 @@ class Command:
     def wait_timeout(self, seconds: float) -> "Command":
         """Kill the sandbox after ``seconds`` of wall-clock time; the status then has
         ``reason == "wall_time_exceeded"``."""
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise TypeError(f"seconds must be a number, not {type(seconds).__name__}")
-        if seconds <= 0:
-            raise ValueError("seconds must be positive")
-        self._wait_timeout = float(seconds)
+        self._wait_timeout = _lib.seconds(seconds, "seconds", limit=True)
         return self
 
     def stdin(self, value: "StdArg") -> "Command":

@@ -8,6 +8,7 @@ and writes them, compiled by cffi, to ``hakoniwa/_native/ffi.py``. The library s
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import threading
 from pathlib import Path
@@ -111,6 +112,28 @@ def check(rc: int) -> None:
     """Raise the matching exception unless ``rc`` is 0."""
     if rc != 0:
         raise last_error(rc)
+
+
+#: The longest wall-clock limit (about 31 years): the library counts it in milliseconds.
+MAX_LIMIT_SECONDS = 1e9
+
+
+def seconds(value: Any, name: str, *, limit: bool = False) -> Optional[float]:
+    """Check a number of seconds before any C call: ``TypeError`` for what is not a number,
+    ``ValueError`` for NaN and, for a wall-clock ``limit``, for what is not more than 0 and
+    at most :data:`MAX_LIMIT_SECONDS`. An infinite timeout is none."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v):
+        raise ValueError(f"{name} must be a number of seconds, not NaN")
+    if limit:
+        if not 0 < v <= MAX_LIMIT_SECONDS:
+            raise ValueError(f"{name} must be more than 0 and at most 1e9 seconds, not {value!r}")
+        return v
+    return None if v == math.inf else v
 
 
 def cstr(value: Any, what: str) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import locale
 import os
@@ -71,13 +72,23 @@ def _terminal_foreground() -> bool:
         return False
 
 
+def _require_open(fd: int, what: str) -> int:
+    """``fd``, or ``OSError`` (EBADF) naming the argument when it is not an open descriptor
+    (as subprocess fails for it; the library's own message would not say which argument)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError as e:
+        raise OSError(e.errno, f"{what}: descriptor {fd} is not open ({e.strerror})") from None
+    return fd
+
+
 def _fileno(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise TypeError(f"{what} must be None, PIPE, DEVNULL, an fd or a file, not bool")
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"{what}: invalid file descriptor {value}")
-        return value
+        return _require_open(value, what)
     fileno = getattr(value, "fileno", None)
     if fileno is None:
         raise TypeError(
@@ -134,15 +145,14 @@ class Popen:
                 raise TypeError("pass_fds must be a sequence of file descriptors (int)")
             if any(fd < 3 for fd in pass_fds):
                 raise ValueError("pass_fds: descriptors 0-2 are set with stdin, stdout and stderr")
+            for fd in pass_fds:
+                _require_open(fd, "pass_fds")
         argv = _child.encode_argv(args)
         envp = _child.encode_env(env)
         cwdb = None if cwd is None else _lib.cstr(cwd, "cwd")
         if container is not None and not isinstance(container, ContainerHandle):
             raise TypeError(f"container must be a hakoniwa.Container or None, not {type(container).__name__}")
-        if wait_timeout is not None and (
-            isinstance(wait_timeout, bool) or not isinstance(wait_timeout, (int, float))
-        ):
-            raise TypeError("wait_timeout must be a number of seconds")
+        wait_timeout = _lib.seconds(wait_timeout, "wait_timeout", limit=True)
         self.text_mode = bool(text or universal_newlines or encoding or errors)
         self.encoding = encoding or (locale.getpreferredencoding(False) if self.text_mode else None)
         self.errors = errors or "strict"
@@ -270,6 +280,7 @@ class Popen:
     def wait(self, timeout: Optional[float] = None) -> int:
         """Wait for the program to end and return its return code; raise
         :class:`TimeoutExpired` after ``timeout`` seconds (the program keeps running)."""
+        timeout = _lib.seconds(timeout, "timeout")
         if self.returncode is None:
             if self._set_status(self._child.wait(timeout)) is None:
                 raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0)
@@ -308,6 +319,7 @@ class Popen:
         """Send ``input`` to stdin, read stdout and stderr to the end, wait for the program;
         returns ``(stdout, stderr)``. On :class:`TimeoutExpired` the program keeps running
         and ``communicate`` may be called again (as in ``subprocess``)."""
+        timeout = _lib.seconds(timeout, "timeout")
         if input is not None and self.stdin is None:
             raise ValueError("input given but stdin is not a pipe")
         if self.stdin is None and self.stdout is None and self.stderr is None:
@@ -432,6 +444,7 @@ def run(
     :class:`CalledProcessError`. The result's ``status`` is the full :class:`ExitStatus`.
     ``wait_timeout``, ``pass_fds`` and ``controlling_terminal`` are as for :class:`Popen`.
     """
+    timeout = _lib.seconds(timeout, "timeout")
     if input is not None:
         if stdin is not None:
             raise ValueError("stdin and input arguments may not both be used.")

@@ -44,17 +44,13 @@ func main() {
 	if err != nil {
 		fail("%v", err)
 	}
-	// The target is checked when the program starts.
+	// The target is checked at once.
 	onto1, err := c.Command("/bin/true")
 	if err != nil {
 		fail("%v", err)
 	}
 	defer onto1.Close()
-	if err := onto1.ExtraFile(w, 1); err != nil {
-		fail("%v", err)
-	}
-	_, err = onto1.Run()
-	wantError("ExtraFile onto stdout", err, "target 1 must be 3 or higher")
+	wantError("ExtraFile onto stdout", onto1.ExtraFile(w, 1), "target descriptor 1 must be 3 or higher")
 	wantError("Pipe of stream 7", cmd.Pipe(7), "stream")
 
 	if err := cmd.Pipe(hakoniwa.Stdin); err != nil {

@@ -81,8 +81,13 @@ def test_unknown_names_are_config_errors_naming_them() -> None:
         c.unshare("nonamespace")
     with pytest.raises(hakoniwa.ConfigError, match="nosuchprofile"):
         c.seccomp("nosuchprofile").command("/bin/true").output()
-    with pytest.raises(ValueError, match="carrier-pigeon"):
+    # The builder's own checks raise the same ConfigError, also a ValueError.
+    with pytest.raises(hakoniwa.ConfigError, match="carrier-pigeon") as info:
         c.network("carrier-pigeon")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(hakoniwa.ConfigError, match="nonamespace") as info:
+        c.unshare("nonamespace")
+    assert isinstance(info.value, ValueError)
 
 
 def test_a_container_from_a_json_description_as_dict_or_text() -> None:

@@ -8,6 +8,7 @@ import subprocess
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _child, _lib
+from ._errors import ConfigError
 from ._handle import ContainerHandle
 from ._popen import CompletedProcess, Popen, StdArg, run
 
@@ -238,10 +239,10 @@ class Container(ContainerHandle):
                 len(args),
             )
         if options:
-            raise ValueError(f"network {mode!r} takes no options")
+            raise ConfigError(f"network {mode!r} takes no options")
         modes = {"none": lib.HAKONIWA_NETWORK_NONE, "host": lib.HAKONIWA_NETWORK_HOST}
         if mode not in modes:
-            raise ValueError(f"unknown network mode {mode!r} (none, host or pasta)")
+            raise ConfigError(f"unknown network mode {mode!r} (none, host or pasta)")
         return self._call(lib.hakoniwa_container_network, modes[mode])
 
     def user(self, uid: int, gid: int, groups: Optional[Sequence[int]] = None) -> "Container":
@@ -297,7 +298,7 @@ def _rlimit(name: Any) -> int:
 
 def _port(value: Any) -> int:
     if _int(value, "port") < 0 or value > 65535:
-        raise ValueError(f"not a TCP port: {value}")
+        raise ConfigError(f"not a TCP port: {value}")
     return int(value)
 
 

@@ -39,8 +39,9 @@ class Error(Exception):
         return (type(self), (self.message, self.errno), dict(vars(self)))
 
 
-class ConfigError(Error):
-    """The sandbox configuration is invalid (reported when spawning, naming the setting)."""
+class ConfigError(Error, ValueError):
+    """The sandbox configuration is invalid (naming the setting), whether the builder or the
+    library finds it; also a ``ValueError``."""
 
 
 class SetupError(Error):

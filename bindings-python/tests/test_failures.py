@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fractions
 import json
 import os
 import subprocess
@@ -148,10 +149,11 @@ def test_timeouts_are_checked_before_anything_runs_and_name_the_parameter() -> N
     with pytest.raises(ValueError, match="timeout must be a number of seconds, not NaN"):
         hakoniwa.run(["true"], timeout=float("nan"))
     assert hakoniwa.run(["true"], timeout=float("inf")).returncode == 0  # no timeout
+    assert hakoniwa.run(["true"], timeout=fractions.Fraction(30)).returncode == 0  # type: ignore[arg-type]
     for bad in (0, -1, float("inf"), float("nan"), 1e300):
         with pytest.raises(ValueError, match="wait_timeout must be"):
             hakoniwa.run(["true"], wait_timeout=bad)
-        with pytest.raises(ValueError, match="seconds must be"):
+        with pytest.raises(hakoniwa.ConfigError, match="seconds must be"):
             hakoniwa.Container().rootfs("/").command("true").wait_timeout(bad)
     with hakoniwa.Popen(["true"]) as p:
         with pytest.raises(TypeError, match="timeout must be a number of seconds"):

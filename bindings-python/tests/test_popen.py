@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import fcntl
 import gc
 import os
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -182,6 +184,24 @@ def test_a_popen_collected_unwaited_kills_its_sandbox_with_a_resource_warning() 
             os.close(w)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_popen_collected_unwaited_is_killed_even_when_warnings_are_errors() -> None:
+    r, w = os.pipe()
+    try:
+        p = hakoniwa.Popen(["sh", "-c", f"sleep 1; echo survived >&{w}"], pass_fds=[w])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            del p
+            gc.collect()  # the warning raised in the finalizer is only reported
+        os.close(w)
+        w = -1
+        assert os.read(r, 100) == b""
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
 def test_keyboard_interrupt_in_a_with_block_does_not_wait_for_the_program() -> None:
     start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
@@ -204,7 +224,7 @@ def test_send_signal_takes_numbers_and_zero_is_a_no_op() -> None:
 
 
 def test_input_takes_bytes_like_objects_and_str_only_in_text_mode() -> None:
-    for data in (bytearray(b"ab\n"), memoryview(b"ab\n")):
+    for data in (bytearray(b"ab\n"), memoryview(b"ab\n"), array.array("b", b"ab\n")):
         assert hakoniwa.run(["cat"], input=data, capture_output=True).stdout == b"ab\n"
     with pytest.raises(TypeError, match="text=True"):
         hakoniwa.run(["cat"], input="ab\n", capture_output=True)

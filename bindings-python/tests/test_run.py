@@ -181,6 +181,11 @@ def test_check_keeps_the_command_as_given_and_words_a_signal_as_subprocess_does(
         hakoniwa.run(["sh", "-c", "kill -9 $$"], check=True)
     assert str(killed.value) == str(subprocess.CalledProcessError(-9, ["sh", "-c", "kill -9 $$"]))
     assert "died with <Signals.SIGKILL: 9>" in str(killed.value)
+    # TimeoutExpired keeps the command as given too.
+    with pytest.raises(hakoniwa.TimeoutExpired) as late:
+        hakoniwa.run(("sleep", "30"), timeout=0.2)
+    assert late.value.cmd == ("sleep", "30")
+    assert str(late.value) == str(subprocess.TimeoutExpired(("sleep", "30"), 0.2))
 
 
 def test_results_statuses_and_errors_pickle_and_copy_as_plain_values() -> None:
@@ -195,9 +200,11 @@ def test_results_statuses_and_errors_pickle_and_copy_as_plain_values() -> None:
         hakoniwa.run(["sh", "-c", "exit 3"], check=True, capture_output=True)
     with pytest.raises(hakoniwa.TimeoutExpired) as late:
         hakoniwa.run(["sleep", "30"], timeout=0.2)
+    failed.value.add_note("a note")
     for e in (failed.value, late.value):
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is type(e) and str(back) == str(e) and back.cmd == e.cmd
+    assert pickle.loads(pickle.dumps(failed.value)).__notes__ == ["a note"]
     back_failed = pickle.loads(pickle.dumps(failed.value))
     assert back_failed.returncode == 3 and back_failed.status == failed.value.status
 

@@ -120,10 +120,16 @@ impl From<&mut Pasta> for Network {
 #[derive(Debug)]
 pub(crate) struct PastaProc {
     child: std::process::Child,
+    /// The process that started pasta: a copy in a process forked from it leaves pasta to
+    /// it (the sandbox's network would go with it).
+    owner: u32,
 }
 
 impl PastaProc {
     pub(crate) fn stop(&mut self) {
+        if self.owner != crate::process_local::current_pid() {
+            return;
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -263,7 +269,10 @@ pub(crate) fn start_pasta(p: &Pasta, pid: i32, root: bool) -> Result<PastaProc> 
         }
     }
     if line.ends_with(b"\n") {
-        return Ok(PastaProc { child });
+        return Ok(PastaProc {
+            child,
+            owner: crate::process_local::current_pid(),
+        });
     }
     let status = child.wait().map_err(|e| Error::io("wait pasta", e))?;
     let mut text = String::new();

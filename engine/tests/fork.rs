@@ -81,3 +81,44 @@ fn a_forked_process_dropping_its_copy_of_a_child_leaves_the_parent_s_sandbox_run
     child.kill().unwrap();
     assert_eq!(child.wait().unwrap().signal, Some(9));
 }
+
+/// State letter (`/proc/PID/stat`) of the pasta serving the sandbox whose PID 1 is `pid`
+/// (pasta's command line ends with it), if one runs.
+fn pasta_state_for(pid: u32) -> Option<char> {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if cmd.starts_with(b"pasta\0") && cmd.ends_with(format!("\0{pid}\0").as_bytes()) {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            return stat.rsplit(") ").next().and_then(|s| s.chars().next());
+        }
+    }
+    None
+}
+
+#[test]
+fn a_forked_process_dropping_its_copy_of_a_child_leaves_the_parent_s_pasta_running() {
+    let mut c = sandbox();
+    c.network(hakoniwa::Network::Pasta(hakoniwa::Pasta::default()));
+    let mut child = c.command("/bin/sleep").arg("30").spawn().unwrap();
+    let state = pasta_state_for(child.id());
+    assert!(matches!(state, Some('S' | 'R')), "pasta: {state:?}");
+    let original: *const hakoniwa::Child = &child;
+    let code = in_forked_process(|| {
+        // SAFETY: as in the test above: the forked process's only owner of the duplicate.
+        drop(unsafe { std::ptr::read(original) });
+        true
+    });
+    assert_eq!(code, OK);
+    let state = pasta_state_for(child.id());
+    assert!(
+        matches!(state, Some('S' | 'R')),
+        "pasta after the fork's drop: {state:?}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        pasta_state_for(child.id()),
+        None,
+        "pasta stops with the sandbox"
+    );
+}

@@ -224,17 +224,20 @@ class NativeChild:
     def __del__(self) -> None:
         handle, self._handle = self._handle, None
         if handle is not None:
+            unwaited = self._status is None and self._owner == os.getpid()
             try:
-                if self._status is None and self._owner == os.getpid():
-                    # As subprocess warns of a child still running: here it is killed.
-                    warnings.warn(
-                        f"sandbox {self.pid} was not waited for: killed with its handle",
-                        ResourceWarning,
-                        source=self,
-                    )
-                _lib.get()[1].hakoniwa_child_free(handle)
+                _lib.get()[1].hakoniwa_child_free(handle)  # kills and reaps it first
             except Exception:  # interpreter shutdown: the library may be gone already
                 pass
+            if unwaited:
+                # As subprocess warns of a child still running (here it was killed). After
+                # the free: with warnings as errors the warning raises here, and a
+                # finalizer's exception is only reported.
+                warnings.warn(
+                    f"sandbox {self.pid} was not waited for: killed with its handle",
+                    ResourceWarning,
+                    source=self,
+                )
 
 
 class Options(NamedTuple):

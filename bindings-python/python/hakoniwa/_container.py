@@ -363,7 +363,10 @@ class Command:
     def wait_timeout(self, seconds: float) -> "Command":
         """Kill the sandbox after ``seconds`` of wall-clock time; the status then has
         ``reason == "wall_time_exceeded"``."""
-        self._wait_timeout = _lib.seconds(seconds, "seconds", limit=True)
+        try:
+            self._wait_timeout = _lib.seconds(seconds, "seconds", limit=True)
+        except ValueError as e:  # a builder's setting, as the library would report it
+            raise ConfigError(str(e)) from None
         return self
 
     def stdin(self, value: "StdArg") -> "Command":

@@ -121,6 +121,7 @@ class CalledProcessError(subprocess.CalledProcessError, Error):
         return (
             type(self),
             (self.returncode, self.cmd, self.output, self.stderr, self.status),
+            dict(vars(self)),  # notes and attributes a caller added
         )
 
     def __str__(self) -> str:
@@ -141,7 +142,7 @@ class TimeoutExpired(subprocess.TimeoutExpired, Error):
         Error.__init__(self, subprocess.TimeoutExpired.__str__(self))
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        return (type(self), (self.cmd, self.timeout, self.output, self.stderr))
+        return (type(self), (self.cmd, self.timeout, self.output, self.stderr), dict(vars(self)))
 
     def __str__(self) -> str:
         return self.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import numbers
 import os
 import threading
 from pathlib import Path
@@ -124,7 +125,7 @@ def seconds(value: Any, name: str, *, limit: bool = False) -> Optional[float]:
     at most :data:`MAX_LIMIT_SECONDS`. An infinite timeout is none."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
     v = float(value)
     if math.isnan(v):

@@ -5,13 +5,19 @@ from __future__ import annotations
 import fcntl
 import io
 import locale
+import operator
 import os
 import selectors
 import signal
 import subprocess
 import sys
 import time
-from typing import IO, Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import (
+    IO, TYPE_CHECKING, Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 from . import _child, _lib
 from ._errors import CalledProcessError, TimeoutExpired
@@ -34,7 +40,13 @@ _T = TypeVar("_T", str, bytes)
 
 
 #: What ``input=`` takes: any bytes-like object, or a ``str`` in text mode.
-_Input = Union[bytes, bytearray, memoryview, str]
+_Input = Union["ReadableBuffer", str]
+
+
+def _given(timeout: Optional[float]) -> float:
+    """The timeout that expired, as the caller gave it (for :class:`TimeoutExpired`)."""
+    assert timeout is not None
+    return timeout
 
 
 class CompletedProcess(subprocess.CompletedProcess, Generic[_T]):  # type: ignore[type-arg]
@@ -280,25 +292,23 @@ class Popen:
     def wait(self, timeout: Optional[float] = None) -> int:
         """Wait for the program to end and return its return code; raise
         :class:`TimeoutExpired` after ``timeout`` seconds (the program keeps running)."""
-        timeout = _lib.seconds(timeout, "timeout")
+        limit = _lib.seconds(timeout, "timeout")
         if self.returncode is None:
-            if self._set_status(self._child.wait(timeout)) is None:
-                raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0)
+            if self._set_status(self._child.wait(limit)) is None:
+                raise TimeoutExpired(self.args, _given(timeout))
         assert self.returncode is not None
         return self.returncode
-
-    def _argv_for_errors(self) -> List[str]:
-        args = self.args
-        if isinstance(args, (str, bytes, os.PathLike)):
-            args = [args]
-        return [os.fsdecode(a) for a in args]
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
         passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
         and only receives the signals it handles, except SIGKILL."""
-        if isinstance(sig, bool) or not isinstance(sig, int):
-            raise TypeError(f"sig must be a signal number, not {type(sig).__name__}")
+        if isinstance(sig, bool):
+            raise TypeError("sig must be a signal number, not bool")
+        try:
+            sig = operator.index(sig)  # an int, a signal.Signals, a numpy integer
+        except TypeError:
+            raise TypeError(f"sig must be a signal number, not {type(sig).__name__}") from None
         if sig == 0:
             return  # subprocess's liveness probe: nothing to send
         if sig == signal.SIGINT:
@@ -319,13 +329,13 @@ class Popen:
         """Send ``input`` to stdin, read stdout and stderr to the end, wait for the program;
         returns ``(stdout, stderr)``. On :class:`TimeoutExpired` the program keeps running
         and ``communicate`` may be called again (as in ``subprocess``)."""
-        timeout = _lib.seconds(timeout, "timeout")
+        limit = _lib.seconds(timeout, "timeout")
         if input is not None and self.stdin is None:
             raise ValueError("input given but stdin is not a pipe")
         if self.stdin is None and self.stdout is None and self.stderr is None:
             self.wait(timeout)  # nothing to send or read; its TimeoutExpired is communicate's
             return None, None
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if limit is None else time.monotonic() + limit
         if not hasattr(self, "_chunks"):
             self._chunks: Tuple[List[bytes], List[bytes]] = ([], [])
             self._input: Optional[bytes] = None
@@ -333,10 +343,13 @@ class Popen:
                 if not self.text_mode:  # as subprocess: str only in text mode
                     raise TypeError("input must be a bytes-like object, not str (text=True for str)")
                 self._input = input.encode(self.encoding or "utf-8")
-            elif isinstance(input, (bytes, bytearray, memoryview)):
-                self._input = bytes(input)
             elif input is not None:
-                raise TypeError(f"input must be bytes-like or str, not {type(input).__name__}")
+                try:
+                    self._input = bytes(memoryview(input))  # any bytes-like object
+                except TypeError:
+                    raise TypeError(
+                        f"input must be bytes-like or str, not {type(input).__name__}"
+                    ) from None
             if self.stdin is not None:
                 self.stdin.flush()
                 if not self._input:
@@ -353,7 +366,7 @@ class Popen:
         try:
             self.wait(remaining)
         except TimeoutExpired:
-            raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial()) from None
+            raise TimeoutExpired(self.args, _given(timeout), *self._partial()) from None
         return self._partial()
 
     def _exchange(
@@ -373,7 +386,7 @@ class Popen:
             while sel.get_map():
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise TimeoutExpired(self._argv_for_errors(), timeout or 0.0, *self._partial())
+                    raise TimeoutExpired(self.args, _given(timeout), *self._partial())
                 for key, _ in sel.select(remaining):
                     if key.fd in readers:
                         index, f = readers[key.fd]
@@ -444,7 +457,7 @@ def run(
     :class:`CalledProcessError`. The result's ``status`` is the full :class:`ExitStatus`.
     ``wait_timeout``, ``pass_fds`` and ``controlling_terminal`` are as for :class:`Popen`.
     """
-    timeout = _lib.seconds(timeout, "timeout")
+    _lib.seconds(timeout, "timeout")  # checked before anything runs
     if input is not None:
         if stdin is not None:
             raise ValueError("stdin and input arguments may not both be used.")
@@ -473,9 +486,10 @@ def run(
         except TimeoutExpired as e:
             process.kill()
             process.wait()
-            raise TimeoutExpired(process._argv_for_errors(), timeout or 0.0, e.output, e.stderr) from None
+            raise TimeoutExpired(process.args, _given(timeout), e.output, e.stderr) from None
         except BaseException:
             process.kill()
+            process.wait()  # killed: ends at once (the with block would wait 0.25 s only)
             raise
     assert process.status is not None
     result: CompletedProcess[Any] = CompletedProcess(process.args, process.returncode or 0, out, err, process.status)

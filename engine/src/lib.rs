@@ -55,7 +55,9 @@
 //!   itself); it answers the sandboxes' `exit_group` notifications.
 //! - **`hakoniwa-pasta`**: one per process, started by the first spawn with pasta
 //!   networking ([`Network`]); pasta is its child, so pasta's parent-death signal follows
-//!   the process rather than the spawning thread.
+//!   the process rather than the spawning thread. While it starts a pasta (about a
+//!   millisecond of `fork` and `execve`), no sandbox child is cloned: one cloned then would
+//!   hold that start's status pipe until its own `execve`.
 //!
 //! A C host that calls `pthread_exit` in its main thread while other threads go on kills the
 //! sandboxes that thread spawned (their parent-death signal fires).

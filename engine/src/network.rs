@@ -251,7 +251,10 @@ pub(crate) fn start_pasta(p: &Pasta, pid: i32, root: bool) -> Result<PastaProc> 
             Ok(())
         });
     }
-    let mut child = on_launcher(&p.program, Box::new(move || cmd.spawn()))?;
+    // No sandbox child may be cloned while this spawn waits for pasta's execve (see
+    // `spawn::without_clones`).
+    let launch = move || crate::spawn::without_clones(|| cmd.spawn());
+    let mut child = on_launcher(&p.program, Box::new(launch))?;
     // Only pasta holds the write end now: EOF means it exited.
     let mut ready = std::fs::File::from(ready_r);
     let mut line = Vec::new();

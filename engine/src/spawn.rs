@@ -427,6 +427,22 @@ unsafe impl Send for Job {}
 static IDLE_SPAWNERS: ProcessLocal<Mutex<Vec<mpsc::Sender<Job>>>> = ProcessLocal::new();
 static NO_CLONE3: AtomicBool = AtomicBool::new(false);
 
+/// Clones of sandbox children (shared) against the engine's own `fork`/`execve` of a
+/// helper (exclusive: [`without_clones`]). A child cloned while `std::process` spawns a
+/// helper holds a copy of every descriptor of the process, the close-on-exec pipe on whose
+/// end-of-file that spawn waits included, until its own `execve`; and the child waits for
+/// its go-ahead first, which may wait for that very spawn's thread (the pasta launcher
+/// serves every sandbox): two sandboxes with pasta spawned at once could deadlock.
+/// Per process ([`ProcessLocal`]): a forked host never waits on its parent's lock.
+static CLONING: ProcessLocal<std::sync::RwLock<()>> = ProcessLocal::new();
+
+/// Run `f` (a `std::process` spawn of a helper) while no sandbox child is being cloned.
+pub(crate) fn without_clones<T>(f: impl FnOnce() -> T) -> T {
+    let lock = CLONING.get_or_init(|| std::sync::RwLock::new(()));
+    let _exclusive = lock.write().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
 /// Clone the child: from the calling thread when it is the main thread, else through an
 /// idle spawner thread (a new one when all are busy).
 fn clone_child(flags: u64, stack: &Stack, plan: &Plan<'_>) -> Result<(i32, RawFd)> {
@@ -484,6 +500,9 @@ fn clone_via_spawner(mut job: Job) -> Result<std::result::Result<(i32, RawFd), i
 }
 
 fn do_clone(job: &Job) -> std::result::Result<(i32, RawFd), i32> {
+    // Held across the clone only (see CLONING); the child never touches it.
+    let lock = CLONING.get_or_init(|| std::sync::RwLock::new(()));
+    let _shared = lock.read().unwrap_or_else(|e| e.into_inner());
     let plan = job.plan as *const Plan<'static>;
     let mut pidfd: i32 = -1;
     if !NO_CLONE3.load(Ordering::Relaxed) {

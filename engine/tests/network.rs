@@ -342,3 +342,28 @@ fn pasta_keeps_running_after_the_spawning_thread_ends_and_stops_with_the_sandbox
         "pasta outlived the sandbox"
     );
 }
+
+#[test]
+fn sandboxes_with_pasta_spawned_from_several_threads_at_once_all_run() {
+    // A sandbox child cloned while the launcher's `std::process` spawn of another
+    // sandbox's pasta waited for its execve held that spawn's status pipe, and waited for a
+    // go-ahead that needed the launcher: the runs hung (about one round in three of this
+    // test before the fix; a timing-dependent race, so a pass proves less than a failure).
+    let (tx, rx) = std::sync::mpsc::channel();
+    for t in 0..4 {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let c = net(Pasta::default());
+            for i in 0..15 {
+                let (code, out, _) = sh(&c, &format!("echo {t}-{i}"));
+                assert_eq!((code, out.trim()), (0, format!("{t}-{i}").as_str()));
+            }
+            tx.send(t).unwrap();
+        });
+    }
+    drop(tx);
+    for _ in 0..4 {
+        rx.recv_timeout(Duration::from_secs(120))
+            .expect("a thread's spawns with pasta failed or hung (a deadlock)");
+    }
+}

@@ -66,26 +66,24 @@ class SetupError(Error):
         return (type(self), (self.message, self.stage, self.path, self.errno), dict(vars(self)))
 
 
-class ProgramNotFoundError(SetupError, FileNotFoundError):
+class _ProgramExecError(SetupError):
+    """The program's ``execve`` failed in a way ``subprocess`` reports as an ``OSError``:
+    ``filename`` is the program, ``strerror`` the errno's text (not the library's message)."""
+
+    def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
+        super().__init__(message, stage, path, errno)
+        self.filename = path
+        self.strerror = os.strerror(errno) if errno is not None else None
+
+
+class ProgramNotFoundError(_ProgramExecError, FileNotFoundError):
     """The program does not exist in the sandbox (stage ``exec``, ENOENT); also a
     ``FileNotFoundError``, which ``subprocess`` raises then. ``filename`` is the program."""
 
-    def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
-        super().__init__(message, stage, path, errno)
-        self.filename = path
-        # As the OSError subprocess raises: the errno's text, not the library's message.
-        self.strerror = os.strerror(errno) if errno is not None else None
 
-
-class ProgramPermissionError(SetupError, PermissionError):
+class ProgramPermissionError(_ProgramExecError, PermissionError):
     """The program may not be executed in the sandbox (stage ``exec``, EACCES); also a
     ``PermissionError``, which ``subprocess`` raises then. ``filename`` is the program."""
-
-    def __init__(self, message: str, stage: str, path: Optional[str], errno: Optional[int]) -> None:
-        super().__init__(message, stage, path, errno)
-        self.filename = path
-        # As the OSError subprocess raises: the errno's text, not the library's message.
-        self.strerror = os.strerror(errno) if errno is not None else None
 
 
 class UnsupportedError(Error):

@@ -54,12 +54,6 @@ fn processes() -> impl Iterator<Item = (i32, Vec<u8>)> {
         })
 }
 
-/// A TCP port free on every host address right now.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// A scratch directory removed when the test ends, passed or not (the set-id test leaves
 /// set-id files there that must not outlive it).
 struct Scratch(std::path::PathBuf);
@@ -301,7 +295,7 @@ fn killing_the_cli_ends_the_program_in_every_identity_mode() {
 
 #[test]
 fn killing_the_cli_stops_pasta_and_frees_its_port() {
-    let port = free_port();
+    let port = forward_port();
     let m = marker();
     let net = format!("pasta:-t,{port}");
     let cli = start_sleeper(&["--network", &net], &m);
@@ -452,7 +446,7 @@ fn killing_the_cli_at_random_moments_leaves_no_program_and_no_pasta() {
     };
     let mut left = Vec::new();
     for _ in 0..200 {
-        let port = free_port();
+        let port = forward_port();
         let m = marker();
         let net = format!("pasta:-t,{port}");
         let mut cli = Command::new(bin())

@@ -98,16 +98,6 @@ fn default_dispositions<'a>(cmd: &'a mut Command, sigs: &'static [i32]) -> &'a m
     }
 }
 
-/// A TCP port that was free on every local address a moment ago (bound as port 0, then
-/// closed): a fixed one may be taken on the machine, and pasta then fails the run.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("[::]:0")
-        .or_else(|_| std::net::TcpListener::bind("0.0.0.0:0"))
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
 /// Host processes named `comm` whose command line contains `needle`.
 fn processes(comm: &str, needle: &str) -> Vec<String> {
     let mut v = Vec::new();
@@ -267,7 +257,7 @@ fn an_ending_signal_at_any_moment_gives_128_plus_n_stops_pasta_and_leaves_the_ro
     const SIGNALS: [i32; 3] = [15, 2, 1];
     for sig in SIGNALS {
         for delay_ms in [0, 3, 10, 25, 50, 100, 200] {
-            let port = free_port();
+            let port = forward_port();
             let mut args = vec!["run".to_string(), "--rootdir".into(), s(&root).into()];
             if pasta {
                 args.extend(["--network".into(), format!("pasta:-t,{port}")]);

@@ -23,6 +23,26 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A port for pasta to forward from the host (`-t`), outside the kernel's ephemeral range.
+///
+/// When pasta cannot bind a forwarded port's IPv4 socket but can bind the IPv6 one, it
+/// carries on silently. A port from `free_port` is released before pasta binds it, and a
+/// test running at the same time could be handed the same port by its own `bind(0)` in
+/// between (CI saw this once). Ports below the ephemeral range are never handed out that
+/// way; each call of this process takes the next one, from a start that differs per process.
+fn forward_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20000 + (std::process::id() % 500) as u16 * 16;
+    (0..64)
+        .map(|_| start + NEXT.fetch_add(1, Ordering::Relaxed) % 16)
+        .find(|&port| {
+            let free = |a: &str| TcpListener::bind((a, port)).is_ok();
+            free("0.0.0.0") && free("::")
+        })
+        .expect("no free port to forward among 16 tried")
+}
+
 const PERL_SERVER: &str = r#"use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $ARGV[0], Listen => 1, ReuseAddr => 1) or die "listen: $!"; print STDOUT "listening\n"; STDOUT->flush; my $c = $s->accept; print $c "hello from inside\n"; close $c;"#;
 const PERL_CLIENT: &str = r#"use IO::Socket::INET; my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0], Timeout => 3); if ($c) { print scalar <$c> } else { print "refused: $!\n" }"#;
 
@@ -73,7 +93,7 @@ fn host_mode_shares_the_host_interfaces() {
 
 #[test]
 fn pasta_inbound_forwarding_reaches_a_server_inside() {
-    let port = free_port();
+    let port = forward_port();
     let mut child = net(Pasta::default().args(["-t", &port.to_string()]))
         .command("/usr/bin/perl")
         .args(["-e", PERL_SERVER, &port.to_string()])
@@ -315,7 +335,7 @@ fn my_pasta_children(port: u16) -> Vec<u32> {
 fn pasta_keeps_running_after_the_spawning_thread_ends_and_stops_with_the_sandbox() {
     // pasta's parent-death signal follows its parent thread: it must be a long-lived engine
     // thread, not the short-lived one that called spawn().
-    let port = free_port();
+    let port = forward_port();
     let c = net(Pasta::default().args(["-t", &port.to_string()]));
     let mut child = std::thread::spawn(move || {
         c.command("/bin/sh")

@@ -298,3 +298,24 @@ pub fn status_doc(text: &str) -> serde_json::Value {
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
     v
 }
+
+/// A port for pasta to forward from the host (`-t`), outside the kernel's ephemeral range.
+///
+/// When pasta cannot bind a forwarded port's IPv4 socket but can bind the IPv6 one, it
+/// carries on silently. A port taken with `bind(0)` is released before pasta binds it, and a
+/// test running at the same time could be handed the same port by its own `bind(0)` in
+/// between (CI saw this once). Ports below the ephemeral range are never handed out that
+/// way; each call of this process takes the next one, from a start that differs per process.
+pub fn forward_port() -> u16 {
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicU16;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 20000 + (std::process::id() % 500) as u16 * 16;
+    (0..64)
+        .map(|_| start + NEXT.fetch_add(1, Ordering::Relaxed) % 16)
+        .find(|&port| {
+            let free = |a: &str| TcpListener::bind((a, port)).is_ok();
+            free("0.0.0.0") && free("::")
+        })
+        .expect("no free port to forward among 16 tried")
+}

@@ -578,8 +578,12 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                     }
                     pending.extend_from_slice(&buf[..n]);
                     // A line ended by Ctrl-D rather than Enter: passed on at once, too.
+                    // A line can also end in `\r`: typed while the shell still had the
+                    // terminal in raw mode (Enter pressed right after the command's own),
+                    // it became one line when the shell made the terminal canonical again.
                     let last = buf[n - 1];
-                    let line_end = last == b'\n' || s.term.line_ends().contains(&last);
+                    let line_end = matches!(last, b'\n' | b'\r')
+                        || s.term.line_ends().iter().any(|&c| c != 0 && c == last);
                     if s.cooked && !line_end {
                         pending.push(eof_char(s));
                     }

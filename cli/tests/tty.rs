@@ -319,6 +319,25 @@ fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() 
 }
 
 #[test]
+fn in_a_pipeline_a_line_typed_with_the_command_reaches_the_program_as_one_line() {
+    // Typed in the same burst as the command: bash's line editor still has the terminal in
+    // raw mode, and the line becomes one ending in `\r` when bash makes the terminal
+    // canonical to run the command (CI once typed that fast). It was passed on with an
+    // end-of-file after it, and the program's next read ended at once.
+    let t = Tty::shell("pipeburst");
+    let script = "read -r x; echo got-$x; read -r y; echo got2-$y-$?; cat; echo end";
+    let cmd = format!("{} run -- sh -c '{script}' | cat; echo done-$?", hk());
+    t.keys(&[&cmd, "Enter", "abc", "Enter"]);
+    t.wait_for("got-abc");
+    t.line("de");
+    let screen = t.wait_for("got2-");
+    assert!(screen.contains("got2-de-0"), "{screen}");
+    t.keys(&["C-d"]);
+    let screen = t.wait_for("done-0");
+    assert!(screen.contains("end"), "{screen}");
+}
+
+#[test]
 fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
     // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
     // them to the program's terminal.

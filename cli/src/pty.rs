@@ -99,6 +99,9 @@ pub struct UserTerminal {
     fd: OwnedFd,
     /// `hakoniwa`'s own stderr is this terminal.
     stderr_too: bool,
+    /// Echo was off when `hakoniwa` started (`stty -echo; x=$(hakoniwa run -- ...)`): then
+    /// echo off says nothing about who has the keyboard (see [`Self::is_cooked`]).
+    echo_off_at_start: bool,
 }
 
 /// Set while the caller's terminal, which is also `hakoniwa`'s stderr, is raw: the log then
@@ -139,7 +142,13 @@ impl UserTerminal {
                 previous(info);
             }));
         });
-        UserTerminal { fd, stderr_too }
+        let echo_off_at_start = tcgetattr(&fd)
+            .is_ok_and(|t| !t.local_modes.contains(rustix::termios::LocalModes::ECHO));
+        UserTerminal {
+            fd,
+            stderr_too,
+            echo_off_at_start,
+        }
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -163,12 +172,13 @@ impl UserTerminal {
 
     /// Whether the terminal is in the modes shells leave it in for the jobs they run:
     /// canonical (line) mode with echo. A pager or an editor turns canonical mode off, a
-    /// password prompt (sudo's, ssh's) turns echo off: the keys are theirs then.
+    /// password prompt (sudo's, ssh's) turns echo off: the keys are theirs then. Echo that
+    /// was already off when `hakoniwa` started is the user's choice, not such a prompt.
     pub fn is_cooked(&self) -> bool {
         use rustix::termios::LocalModes;
         tcgetattr(&self.fd).is_ok_and(|t| {
-            t.local_modes
-                .contains(LocalModes::ICANON | LocalModes::ECHO)
+            t.local_modes.contains(LocalModes::ICANON)
+                && (self.echo_off_at_start || t.local_modes.contains(LocalModes::ECHO))
         })
     }
 
@@ -189,14 +199,15 @@ impl UserTerminal {
         .ok()
     }
 
-    /// The characters that end a line besides `\n` (VEOL, VEOL2; 0 when unset).
-    pub fn line_ends(&self) -> [u8; 2] {
-        use rustix::termios::SpecialCodeIndex;
-        tcgetattr(&self.fd).map_or([0, 0], |t| {
-            [
-                t.special_codes[SpecialCodeIndex::VEOL],
-                t.special_codes[SpecialCodeIndex::VEOL2],
-            ]
+    /// The characters set (not disabled) among `which`, e.g. the line ends besides `\n`
+    /// (VEOL, VEOL2).
+    pub fn special_chars(&self, which: &[rustix::termios::SpecialCodeIndex]) -> Vec<u8> {
+        tcgetattr(&self.fd).map_or(Vec::new(), |t| {
+            which
+                .iter()
+                .map(|&i| t.special_codes[i])
+                .filter(|&c| c != 0)
+                .collect()
         })
     }
 

@@ -466,6 +466,33 @@ fn eof_char(s: &Shared) -> u8 {
     }
 }
 
+/// Whether `typed`, one read of the caller's terminal in canonical mode, ends a line as
+/// typed, so that no end-of-file is to follow it (a read that does not is a line ended by
+/// Ctrl-D).
+///
+/// Keys typed in the same burst as the command, while the shell's line editor still had
+/// the terminal raw, come as one read when the shell makes the terminal canonical again,
+/// unedited: they may end in `\r` (Enter) or in anything else, and hold editing keys that a
+/// canonical read never does (erase, kill, Ctrl-D...). Those are passed on as typed: the
+/// program's terminal edits them as the caller's would have.
+fn whole_line(s: &Shared, typed: &[u8]) -> bool {
+    use rustix::termios::SpecialCodeIndex as C;
+    let last = typed[typed.len() - 1];
+    if matches!(last, b'\n' | b'\r') || s.term.special_chars(&[C::VEOL, C::VEOL2]).contains(&last) {
+        return true;
+    }
+    let editing = [
+        C::VEOF,
+        C::VERASE,
+        C::VWERASE,
+        C::VKILL,
+        C::VREPRINT,
+        C::VLNEXT,
+    ];
+    let editing = s.term.special_chars(&editing);
+    typed.iter().any(|b| editing.contains(b))
+}
+
 /// The relay thread's loop (see the module docs).
 fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
     let mut buf = vec![0u8; 16 * 1024];
@@ -578,13 +605,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                     }
                     pending.extend_from_slice(&buf[..n]);
                     // A line ended by Ctrl-D rather than Enter: passed on at once, too.
-                    // A line can also end in `\r`: typed while the shell still had the
-                    // terminal in raw mode (Enter pressed right after the command's own),
-                    // it became one line when the shell made the terminal canonical again.
-                    let last = buf[n - 1];
-                    let line_end = matches!(last, b'\n' | b'\r')
-                        || s.term.line_ends().iter().any(|&c| c != 0 && c == last);
-                    if s.cooked && !line_end {
+                    if s.cooked && !whole_line(s, &buf[..n]) {
                         pending.push(eof_char(s));
                     }
                 }

@@ -338,6 +338,46 @@ fn in_a_pipeline_a_line_typed_with_the_command_reaches_the_program_as_one_line()
 }
 
 #[test]
+fn in_a_pipeline_editing_keys_typed_with_the_command_edit_the_line_and_end_nothing() {
+    // Typed in the same burst as the command, the keys come unedited in one read once bash
+    // makes the terminal canonical: `x` and backspace were passed on with an end-of-file
+    // after them, which the program's terminal, once it had erased the `x`, read as the end
+    // of input.
+    let t = Tty::shell("pipeedit");
+    let script = r#"read -r x; echo "rc=$? got [$x]""#;
+    for (n, keys) in [["x", "BSpace"], ["abc", "C-u"]].iter().enumerate() {
+        let cmd = format!("{} run -- sh -c '{script}' | cat; echo done{n}-$?", hk());
+        t.keys(&[&cmd, "Enter", keys[0], keys[1]]);
+        t.line(&format!("hello{n}"));
+        let screen = t.wait_for(&format!("done{n}-"));
+        assert!(
+            screen.contains(&format!("rc=0 got [hello{n}]")),
+            "{keys:?}:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn in_a_pipeline_lines_typed_reach_the_program_when_echo_was_off_before_it_started() {
+    // `stty -echo; x=$(prog)`, a script's password prompt: echo off meant "another program
+    // of the pipeline has the keyboard", and nothing typed ever reached the program.
+    let t = Tty::shell("pipenoecho");
+    let marker = format!("noecho{}", std::process::id());
+    t.line(&format!(
+        "stty -echo; n=$({} run -- sh -c 'head -n 1' {marker}); stty echo; echo len$((6*7))=${{#n}}",
+        hk()
+    ));
+    wait_state("sh", &marker, |c| c == 'S', "the sandbox never started");
+    t.line("secret");
+    let screen = t.wait_for("len42=");
+    assert!(screen.contains("len42=6"), "{screen}");
+    assert!(
+        !screen.contains("secret"),
+        "echoed although echo was off:\n{screen}"
+    );
+}
+
+#[test]
 fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
     // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
     // them to the program's terminal.

@@ -6,9 +6,11 @@
 //! terminal's foreground job and the program runs), what the program writes goes to the
 //! caller's terminal. When stdin is elsewhere (a pipe, a file), only output is relayed: the
 //! caller's terminal keeps its modes, so its Ctrl-C, Ctrl-\ and Ctrl-Z signal `hakoniwa`'s
-//! group; the signal thread hands them here and the master sends them to the program's
-//! foreground group (`TIOCSIG`), after which a stop goes on as below. Job control stays the
-//! shell's:
+//! group; the signal thread hands them here and the relay thread passes them on as the
+//! program's terminal's own key for them (its line discipline signals the foreground group
+//! and discards what was typed and not yet read, as the caller's terminal did), or with
+//! `TIOCSIG` when that terminal generates no signals; a stop then goes on as below. Job
+//! control stays the shell's:
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
 //!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
 //!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, so
@@ -43,7 +45,7 @@
 //! `hakoniwa` prints anything or exits; then the terminal's modes are restored.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -170,6 +172,8 @@ impl Prepared {
             ended: AtomicBool::new(false),
             continued: AtomicBool::new(false),
             attached: AtomicBool::new(false),
+            signal_request: AtomicI32::new(0),
+            relaying: AtomicBool::new(true),
             wake_w,
         });
         // Raw before the thread reads anything.
@@ -224,6 +228,11 @@ struct Shared {
     ended: AtomicBool,
     /// The sandbox runs: typed bytes only go to the program's terminal.
     attached: AtomicBool,
+    /// A keyboard signal for the program ([`Shared::keyboard_signal`]), delivered by the
+    /// relay thread ([`interrupt`]); 0 when none.
+    signal_request: AtomicI32,
+    /// The relay thread still runs its loop (else a signal request is delivered at once).
+    relaying: AtomicBool,
     /// We were continued: the shell may have reset the terminal's modes while we were
     /// stopped (by someone else than the stop hook), so raw mode is applied again.
     continued: AtomicBool,
@@ -327,7 +336,21 @@ impl Shared {
             return sig == SIGTSTP;
         }
         drop(m);
-        crate::pty::signal_foreground(self.master.as_fd(), sig).is_ok()
+        // The relay thread delivers it, between its writes of what was typed before.
+        self.signal_request.store(sig, Ordering::SeqCst);
+        self.wake();
+        if !self.relaying.load(Ordering::SeqCst) {
+            self.deliver_signal_request();
+        }
+        true
+    }
+
+    /// Deliver a pending [`Shared::signal_request`], once.
+    fn deliver_signal_request(&self) {
+        let sig = self.signal_request.swap(0, Ordering::SeqCst);
+        if sig != 0 {
+            interrupt(self, sig);
+        }
     }
 
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
@@ -559,6 +582,11 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         drop(fds);
         if woken {
             while rustix::io::read(wake, &mut buf).is_ok_and(|n| n > 0) {}
+            if s.signal_request.load(Ordering::SeqCst) != 0 {
+                // As a terminal discards what was typed before Ctrl-C or Ctrl-Z.
+                pending.clear();
+                s.deliver_signal_request();
+            }
         }
         if master_ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
             match rustix::io::read(&s.master, &mut buf) {
@@ -622,7 +650,34 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
             }
         }
     }
+    s.relaying.store(false, Ordering::SeqCst);
+    s.deliver_signal_request();
     // The program can no longer be reached (or has ended): the terminal is the shell's
     // again, so Ctrl-C typed now reaches `hakoniwa`, which forwards it.
     s.give_back();
+}
+
+/// Signal the program's terminal's foreground group with `sig` (SIGINT, SIGQUIT or SIGTSTP:
+/// a key typed at the caller's terminal, which signalled `hakoniwa`'s group). Through the
+/// program's terminal's own key for it when that terminal generates signals, as if typed
+/// there: its line discipline then also discards the input not yet read, as the caller's
+/// terminal did (unless `noflsh`). Otherwise with `TIOCSIG`, which discards nothing.
+fn interrupt(s: &Shared, sig: i32) {
+    use rustix::termios::{LocalModes, SpecialCodeIndex as C};
+    let index = match sig {
+        2 => C::VINTR,
+        3 => C::VQUIT,
+        _ => C::VSUSP,
+    };
+    let key = rustix::termios::tcgetattr(&s.master)
+        .ok()
+        .filter(|t| t.local_modes.contains(LocalModes::ISIG))
+        .map(|t| t.special_codes[index])
+        .filter(|&c| c != 0);
+    if let Some(key) = key {
+        if rustix::io::write(&s.master, &[key]) == Ok(1) {
+            return;
+        }
+    }
+    let _ = crate::pty::signal_foreground(s.master.as_fd(), sig);
 }

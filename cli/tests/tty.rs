@@ -378,6 +378,39 @@ fn in_a_pipeline_lines_typed_reach_the_program_when_echo_was_off_before_it_start
 }
 
 #[test]
+fn in_a_pipeline_ctrl_c_discards_the_lines_typed_before_it_as_a_terminal_does() {
+    // The caller's terminal discards what was typed before Ctrl-C; the program's terminal
+    // was signalled with TIOCSIG, which discards nothing, and the program then read the
+    // stale line.
+    let t = Tty::shell("pipeflush");
+    let secs = format!("38.{}", std::process::id());
+    let script = format!("trap 'echo INT' INT; sleep {secs}; read -r x; echo got:\\$x:");
+    // Output to a file, not `| cat`: Ctrl-C would end `cat` too.
+    let out = common::temp_dir("pipeflush");
+    let file = out.join("out");
+    let f = common::sh_quote(common::s(&file));
+    t.line(&format!(
+        "{} run -- sh -c \"{script}\" > {f}; cat {f}",
+        hk()
+    ));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.line("stale");
+    t.keys(&["C-c"]);
+    // The SIGINT has reached the program's group when `sleep` is gone.
+    let start = Instant::now();
+    while !states("sleep", &secs).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "sleep outlived Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.line("fresh");
+    // On a failure the screen shows `got:stale:`.
+    t.wait_for("got:fresh:");
+}
+
+#[test]
 fn in_a_pipeline_ctrl_z_and_ctrl_c_reach_the_program() {
     // The terminal keeps its modes: the keys signal the pipeline's group, hakoniwa passes
     // them to the program's terminal.

@@ -45,7 +45,7 @@
 //! `hakoniwa` prints anything or exits; then the terminal's modes are restored.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -73,7 +73,9 @@ const BACKGROUND_CHECK: Timespec = Timespec {
     tv_nsec: 200_000_000,
 };
 
-/// SIGTSTP.
+/// SIGINT, SIGQUIT, SIGTSTP.
+const SIGINT: i32 = 2;
+const SIGQUIT: i32 = 3;
 const SIGTSTP: i32 = 20;
 
 /// The pseudo-terminal, opened and given to the command, before the spawn.
@@ -172,7 +174,7 @@ impl Prepared {
             ended: AtomicBool::new(false),
             continued: AtomicBool::new(false),
             attached: AtomicBool::new(false),
-            signal_request: AtomicI32::new(0),
+            signal_request: AtomicU32::new(0),
             relaying: AtomicBool::new(true),
             wake_w,
         });
@@ -228,9 +230,9 @@ struct Shared {
     ended: AtomicBool,
     /// The sandbox runs: typed bytes only go to the program's terminal.
     attached: AtomicBool,
-    /// A keyboard signal for the program ([`Shared::keyboard_signal`]), delivered by the
-    /// relay thread ([`interrupt`]); 0 when none.
-    signal_request: AtomicI32,
+    /// Keyboard signals for the program ([`Shared::keyboard_signal`]) that the relay thread
+    /// is to deliver ([`interrupt`]): bit `n` for signal `n`.
+    signal_request: AtomicU32,
     /// The relay thread still runs its loop (else a signal request is delivered at once).
     relaying: AtomicBool,
     /// We were continued: the shell may have reset the terminal's modes while we were
@@ -336,21 +338,31 @@ impl Shared {
             return sig == SIGTSTP;
         }
         drop(m);
-        // The relay thread delivers it, between its writes of what was typed before.
-        self.signal_request.store(sig, Ordering::SeqCst);
-        self.wake();
-        if !self.relaying.load(Ordering::SeqCst) {
-            self.deliver_signal_request();
+        if !self.input {
+            // Only output is relayed: nothing typed waits in the program's terminal (and
+            // its echo, left on, would show the key a second time).
+            return crate::pty::signal_foreground(self.master.as_fd(), sig).is_ok();
         }
-        true
+        // The relay thread delivers it, between its writes of what was typed before; once
+        // its loop has ended (the sandbox ended, the terminal hung up), this thread does.
+        self.signal_request.fetch_or(1 << sig, Ordering::SeqCst);
+        self.wake();
+        if self.relaying.load(Ordering::SeqCst) {
+            return true;
+        }
+        self.deliver_signal_requests()
     }
 
-    /// Deliver a pending [`Shared::signal_request`], once.
-    fn deliver_signal_request(&self) {
-        let sig = self.signal_request.swap(0, Ordering::SeqCst);
-        if sig != 0 {
-            interrupt(self, sig);
+    /// Deliver the pending [`Shared::signal_request`]s, each once; whether all got through.
+    fn deliver_signal_requests(&self) -> bool {
+        let bits = self.signal_request.swap(0, Ordering::SeqCst);
+        let mut all_sent = true;
+        for sig in [SIGINT, SIGQUIT, SIGTSTP] {
+            if bits & (1 << sig) != 0 {
+                all_sent &= interrupt(self, sig);
+            }
         }
+        all_sent
     }
 
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
@@ -445,7 +457,7 @@ impl Relay {
                 s.wake();
                 true
             }
-            2 | 3 | SIGTSTP => s.keyboard_signal(sig),
+            SIGINT | SIGQUIT | SIGTSTP => s.keyboard_signal(sig),
             _ => false,
         })
     }
@@ -585,7 +597,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
             if s.signal_request.load(Ordering::SeqCst) != 0 {
                 // As a terminal discards what was typed before Ctrl-C or Ctrl-Z.
                 pending.clear();
-                s.deliver_signal_request();
+                s.deliver_signal_requests();
             }
         }
         if master_ready.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
@@ -651,7 +663,7 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
         }
     }
     s.relaying.store(false, Ordering::SeqCst);
-    s.deliver_signal_request();
+    s.deliver_signal_requests();
     // The program can no longer be reached (or has ended): the terminal is the shell's
     // again, so Ctrl-C typed now reaches `hakoniwa`, which forwards it.
     s.give_back();
@@ -662,11 +674,12 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
 /// program's terminal's own key for it when that terminal generates signals, as if typed
 /// there: its line discipline then also discards the input not yet read, as the caller's
 /// terminal did (unless `noflsh`). Otherwise with `TIOCSIG`, which discards nothing.
-fn interrupt(s: &Shared, sig: i32) {
+/// Whether the signal was sent (not after a hang-up: the master is `/dev/null` then).
+fn interrupt(s: &Shared, sig: i32) -> bool {
     use rustix::termios::{LocalModes, SpecialCodeIndex as C};
     let index = match sig {
-        2 => C::VINTR,
-        3 => C::VQUIT,
+        SIGINT => C::VINTR,
+        SIGQUIT => C::VQUIT,
         _ => C::VSUSP,
     };
     let key = rustix::termios::tcgetattr(&s.master)
@@ -676,8 +689,8 @@ fn interrupt(s: &Shared, sig: i32) {
         .filter(|&c| c != 0);
     if let Some(key) = key {
         if rustix::io::write(&s.master, &[key]) == Ok(1) {
-            return;
+            return true;
         }
     }
-    let _ = crate::pty::signal_foreground(s.master.as_fd(), sig);
+    crate::pty::signal_foreground(s.master.as_fd(), sig).is_ok()
 }

@@ -270,6 +270,49 @@ fn closing_the_terminal_ends_a_sandbox_whose_program_ignores_sighup() {
 }
 
 #[test]
+fn a_sigint_sent_after_the_terminal_hung_up_still_reaches_the_program() {
+    // In a pipeline the relay thread passes SIGINT on through the program's terminal; once
+    // the terminal hung up that fails, and the signal must then go the usual way (it was
+    // reported as delivered, and lost).
+    let dir = common::temp_dir("hupint");
+    let d = common::s(&dir);
+    let marker = format!("hk-hupint-{}", std::process::id());
+    let script = format!(
+        "trap \"\" HUP; trap \"echo INT > {d}/got; exit 0\" INT; while :; do sleep 0.1; done"
+    );
+    let cmd = format!(
+        "{} run -B {d} -- sh -c '{script}' {marker} > /dev/null",
+        hk()
+    );
+    let t = Tty::start("hupint", &cmd);
+    wait_state("sh", &marker, |c| c == 'S', "the program never started");
+    let hakoniwa: Vec<u32> = common::pids_with(&marker)
+        .into_iter()
+        .filter(|(pid, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "hakoniwa\n")
+        })
+        .map(|(pid, _)| pid)
+        .collect();
+    assert_eq!(hakoniwa.len(), 1, "{:?}", common::pids_with(&marker));
+    drop(t); // kills the tmux server: the terminal hangs up; the program ignores SIGHUP
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-INT", &hakoniwa[0].to_string()])
+        .status();
+    let start = Instant::now();
+    while !dir.join("got").exists() {
+        if start.elapsed() > Duration::from_secs(10) {
+            for (pid, _) in common::pids_with(&marker) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+            panic!("the SIGINT never reached the program");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_gone("hupint", &["sh", "hakoniwa", "hakoniwa-init"], &marker);
+}
+
+#[test]
 fn a_pager_after_hakoniwa_in_a_pipeline_gets_the_keys_while_the_program_runs() {
     // stdin is the terminal and stdout the pager's pipe: the terminal keeps the pager's
     // modes (no raw mode, nothing restored over them) and its keys (nothing is read while

@@ -6,11 +6,9 @@
 //! terminal's foreground job and the program runs), what the program writes goes to the
 //! caller's terminal. When stdin is elsewhere (a pipe, a file), only output is relayed: the
 //! caller's terminal keeps its modes, so its Ctrl-C, Ctrl-\ and Ctrl-Z signal `hakoniwa`'s
-//! group; the signal thread hands them here and the relay thread passes them on as the
-//! program's terminal's own key for them (its line discipline signals the foreground group
-//! and discards what was typed and not yet read, as the caller's terminal did), or with
-//! `TIOCSIG` when that terminal generates no signals; a stop then goes on as below. Job
-//! control stays the shell's:
+//! group; the signal thread hands them here and the master sends them to the program's
+//! foreground group (`TIOCSIG`), after which a stop goes on as below. Job control stays the
+//! shell's:
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
 //!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
 //!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, so
@@ -30,7 +28,11 @@
 //! turned echo off, is reading the keys, so they are left to it; the modes are looked at
 //! right before each read, every 200 ms while waiting, and reads do not block, so a key
 //! another reader took first cannot hold the relay); its Ctrl-C, Ctrl-\ and Ctrl-Z signal
-//! the pipeline's group, as when only output is relayed.
+//! the pipeline's group, `hakoniwa` included, and the relay thread passes them on as the
+//! program's terminal's own key for them, after dropping what it holds of the lines typed
+//! before: that terminal's line discipline then signals its foreground group and discards
+//! what was typed and not yet read, as the caller's terminal did (`TIOCSIG` when it
+//! generates no signals).
 //!
 //! When the caller's terminal hangs up (its window or connection closed), the relay stops
 //! reading it and sends `hakoniwa` a `SIGHUP`, which goes to the program as for any hang-up

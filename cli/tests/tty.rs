@@ -458,6 +458,38 @@ fn in_a_pipeline_ctrl_c_discards_the_lines_typed_before_it_as_a_terminal_does() 
 }
 
 #[test]
+fn in_a_pipeline_ctrl_z_discards_the_lines_typed_before_it_as_a_terminal_does() {
+    // As for Ctrl-C: after `fg` the program read the line typed before Ctrl-Z.
+    let t = Tty::shell("pipetstp");
+    let out = common::temp_dir("pipetstp");
+    let file = out.join("out");
+    let f = common::sh_quote(common::s(&file));
+    let secs = format!("34.{}", std::process::id());
+    let script = format!("sleep {secs}; read -r x; echo got:\\$x:");
+    // Not `; cat` after it: bash abandons the rest of a list whose command was stopped.
+    t.line(&format!("{} run -- sh -c \"{script}\" > {f}", hk()));
+    wait_state("sleep", &secs, |c| c == 'S', "sleep never started");
+    t.line("stale");
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    t.line("fg");
+    wait_state("sleep", &secs, |c| c == 'S', "sleep was not continued");
+    let _ = Command::new("pkill")
+        .args(["-f", &format!("^sleep {secs}")])
+        .status();
+    t.line("fresh");
+    let start = Instant::now();
+    let got = loop {
+        let got = std::fs::read_to_string(&file).unwrap_or_default();
+        if got.contains("got:") || start.elapsed() > Duration::from_secs(10) {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(got, "got:fresh:\n", "{}", t.screen());
+}
+
+#[test]
 fn in_a_pipeline_two_signals_sent_back_to_back_both_reach_the_program() {
     // The relay thread delivers them; a second request overwrote a first one not yet
     // delivered (a review saw 2 of 12 runs lose the SIGINT).

@@ -171,6 +171,18 @@ fn wait_gone(tag: &str, comms: &[&str], marker: &str) {
     }
 }
 
+/// Whether `done` holds within 10 s (looked at every 50 ms).
+fn within_10s(mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > Duration::from_secs(10) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
 #[test]
 fn interactive_shell_gets_ctrl_c_and_ctrl_z() {
     let t = Tty::start("sh", &format!("{} run -- sh -i", hk()));
@@ -299,15 +311,11 @@ fn a_sigint_sent_after_the_terminal_hung_up_still_reaches_the_program() {
     let _ = Command::new("kill")
         .args(["-INT", &hakoniwa[0].to_string()])
         .status();
-    let start = Instant::now();
-    while !dir.join("got").exists() {
-        if start.elapsed() > Duration::from_secs(10) {
-            for (pid, _) in common::pids_with(&marker) {
-                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            }
-            panic!("the SIGINT never reached the program");
+    if !within_10s(|| dir.join("got").exists()) {
+        for (pid, _) in common::pids_with(&marker) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
-        std::thread::sleep(Duration::from_millis(50));
+        panic!("the SIGINT never reached the program");
     }
     wait_gone("hupint", &["sh", "hakoniwa", "hakoniwa-init"], &marker);
 }
@@ -444,14 +452,10 @@ fn in_a_pipeline_ctrl_c_discards_the_lines_typed_before_it_as_a_terminal_does() 
     t.line("stale");
     t.keys(&["C-c"]);
     // The SIGINT has reached the program's group when `sleep` is gone.
-    let start = Instant::now();
-    while !states("sleep", &secs).is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "sleep outlived Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        within_10s(|| states("sleep", &secs).is_empty()),
+        "sleep outlived Ctrl-C"
+    );
     t.line("fresh");
     // On a failure the screen shows `got:stale:`.
     t.wait_for("got:fresh:");
@@ -478,15 +482,9 @@ fn in_a_pipeline_ctrl_z_discards_the_lines_typed_before_it_as_a_terminal_does() 
         .args(["-f", &format!("^sleep {secs}")])
         .status();
     t.line("fresh");
-    let start = Instant::now();
-    let got = loop {
-        let got = std::fs::read_to_string(&file).unwrap_or_default();
-        if got.contains("got:") || start.elapsed() > Duration::from_secs(10) {
-            break got;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(got, "got:fresh:\n", "{}", t.screen());
+    let read = || std::fs::read_to_string(&file).unwrap_or_default();
+    within_10s(|| read().contains("got:"));
+    assert_eq!(read(), "got:fresh:\n", "{}", t.screen());
 }
 
 #[test]

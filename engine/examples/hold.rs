@@ -1,12 +1,34 @@
 //! Test helper: spawn `sleep MARKER` in a sandbox, say so, then wait forever. The test kills
 //! this process and checks that the sandbox died with it.
+//!
+//! `hold MARKER [main | thread | ended-thread]`: spawn from the main thread (the default),
+//! from another thread that stays alive, or from another thread that has ended before
+//! "spawned" is printed.
 use std::io::Write;
 
 fn main() {
-    let marker = std::env::args().nth(1).expect("usage: hold MARKER");
-    let mut c = hakoniwa::Container::new();
-    c.rootfs("/");
-    let _child = c.command("/bin/sleep").arg(&marker).spawn().expect("spawn");
+    let marker = std::env::args().nth(1).expect("usage: hold MARKER [FROM]");
+    let from = std::env::args().nth(2).unwrap_or_else(|| "main".into());
+    let spawn = move || {
+        let mut c = hakoniwa::Container::new();
+        c.rootfs("/");
+        c.command("/bin/sleep").arg(&marker).spawn().expect("spawn")
+    };
+    let _child = match from.as_str() {
+        "main" => spawn(),
+        "thread" => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                tx.send(spawn()).unwrap();
+                loop {
+                    std::thread::park();
+                }
+            });
+            rx.recv().unwrap()
+        }
+        "ended-thread" => std::thread::spawn(spawn).join().unwrap(),
+        other => panic!("unknown spawning thread {other:?}"),
+    };
     println!("spawned");
     std::io::stdout().flush().unwrap();
     loop {

@@ -175,6 +175,9 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFD, sys::FD_CLOEXEC);
     let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFL, sys::O_NONBLOCK);
     let _ = sys::fcntl(ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC);
+    if ctl.host_pidfd >= 0 {
+        let _ = sys::fcntl(ctl.host_pidfd, sys::F_SETFD, sys::FD_CLOEXEC);
+    }
     // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
     let (prog_argv, prog_envp) = unsafe { (argv.add(1), envp.add(proto::ENV_PREFIX)) };
 
@@ -225,20 +228,22 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         sys::close(0);
         let _ = sys::fcntl(tty, sys::F_DUPFD, 0);
     }
-    // Close everything from `first` on but the events pipe's two ends.
+    // Close everything from `first` on but the events pipe's two ends and the host's pidfd.
     let first = if keep_tty { 1 } else { 0 };
-    let (lo, hi) = if ctl.events_fd < ctl.events_read_fd {
-        (ctl.events_fd, ctl.events_read_fd)
-    } else {
-        (ctl.events_read_fd, ctl.events_fd)
-    };
-    let (first, lo, hi) = (first as usize, lo as usize, hi as usize);
-    for (from, to) in [(first, lo), (lo + 1, hi), (hi + 1, u32::MAX as usize + 1)] {
-        // [from, to): close_range takes the last descriptor itself.
-        if from < to {
-            let _ = sys::plain(sys::SYS_CLOSE_RANGE, [from, to - 1, 0, 0, 0, 0]);
+    let mut keep = [ctl.events_fd, ctl.events_read_fd, ctl.host_pidfd];
+    keep.sort_unstable();
+    let mut from = first as usize;
+    for fd in keep {
+        if fd < 0 || (fd as usize) < from {
+            continue;
         }
+        // [from, fd): close_range takes the last descriptor itself.
+        if from < fd as usize {
+            let _ = sys::plain(sys::SYS_CLOSE_RANGE, [from, fd as usize - 1, 0, 0, 0, 0]);
+        }
+        from = fd as usize + 1;
     }
+    let _ = sys::plain(sys::SYS_CLOSE_RANGE, [from, u32::MAX as usize, 0, 0, 0, 0]);
     supervise(&ctl, pid, keep_tty)
 }
 
@@ -333,6 +338,15 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
                     let _ = sys::set_foreground(0, program);
                 }
                 let _ = sys::kill(-program, sys::SIGCONT);
+            }
+            proto::HOST_CHECK_SIGNAL if from_engine && ctl.host_pidfd >= 0 => {
+                // The thread that cloned the sandbox ended: was it the host's last? A poll
+                // that fails counts as yes (no sandbox may outlive its host).
+                let gone = sys::readable_within(ctl.host_pidfd, proto::HOST_CHECK_TIMEOUT_MS)
+                    .unwrap_or(true);
+                if gone {
+                    sys::exit_group(128 + sys::SIGKILL)
+                }
             }
             sys::SIGCONT => {
                 let _ = sys::kill(-program, sys::SIGCONT);

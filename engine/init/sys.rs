@@ -7,6 +7,7 @@ pub type SysResult<T> = Result<T, i32>;
 
 pub const SYS_READ: usize = 0;
 pub const SYS_WRITE: usize = 1;
+pub const SYS_POLL: usize = 7;
 pub const SYS_CLOSE: usize = 3;
 pub const SYS_RT_SIGPROCMASK: usize = 14;
 pub const SYS_IOCTL: usize = 16;
@@ -251,6 +252,21 @@ pub fn sigtimedwait(set: u64, info: &mut [i32; 32], timeout_ns: Option<u64>) -> 
         )
     }
     .map(|s| s as i32)
+}
+
+/// Whether `fd` becomes readable within `timeout_ms` (`poll` with `POLLIN`).
+pub fn readable_within(fd: i32, timeout_ms: usize) -> SysResult<bool> {
+    const POLLIN: i16 = 1;
+    // struct pollfd { int fd; short events; short revents; }
+    let mut pfd: [i32; 2] = [fd, i32::from(POLLIN)];
+    // SAFETY: `pfd` is one live struct pollfd the kernel writes `revents` into.
+    unsafe {
+        syscall6(
+            SYS_POLL,
+            [pfd.as_mut_ptr() as usize, 1, timeout_ms, 0, 0, 0],
+        )
+    }
+    .map(|n| n > 0)
 }
 
 /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.

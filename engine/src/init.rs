@@ -10,26 +10,18 @@
 //! One memfd serves every spawn of the process; its identity (device and inode) is checked
 //! before each use, so a host that closed or reused the descriptor number gets a new one.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
-use std::sync::Mutex;
+use std::os::fd::{OwnedFd, RawFd};
 
-use rustix::fs::{fcntl_add_seals, fstat, memfd_create, MemfdFlags, SealFlags};
+use rustix::fs::{fcntl_add_seals, memfd_create, MemfdFlags, SealFlags};
 
+use crate::cached_fd::CachedFd;
 use crate::error::{Error, Result};
-use crate::process_local::ProcessLocal;
 
 /// The init executable.
 pub(crate) static BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hakoniwa-init"));
 
-struct Cached {
-    fd: OwnedFd,
-    dev: u64,
-    ino: u64,
-}
-
-/// Per process ([`ProcessLocal`]): a forked host never waits on a lock that another thread
-/// of its parent held at the fork; it makes its own memfd.
-static MEMFD: ProcessLocal<Mutex<Option<Cached>>> = ProcessLocal::new();
+/// One memfd per process (see `cached_fd.rs`).
+static MEMFD: CachedFd = CachedFd::new("fstat init");
 
 fn create() -> Result<OwnedFd> {
     // MFD_EXEC (Linux 6.3) keeps the memfd executable where vm.memfd_noexec would default
@@ -57,31 +49,7 @@ fn create() -> Result<OwnedFd> {
 
 /// The descriptor of the sealed init memfd (valid while the process does not close it).
 pub(crate) fn memfd() -> Result<RawFd> {
-    let mut g = MEMFD
-        .get_or_init(|| Mutex::new(None))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(c) = g.as_ref() {
-        let same = fstat(c.fd.as_fd())
-            .map(|st| st.st_dev == c.dev && st.st_ino == c.ino)
-            .unwrap_or(false);
-        if same {
-            return Ok(c.fd.as_raw_fd());
-        }
-        // Closed or reused behind our back: never close a number we no longer own.
-        if let Some(c) = g.take() {
-            std::mem::forget(c.fd);
-        }
-    }
-    let fd = create()?;
-    let st = fstat(&fd).map_err(|e| Error::io("fstat init", e))?;
-    let raw = fd.as_raw_fd();
-    *g = Some(Cached {
-        fd,
-        dev: st.st_dev,
-        ino: st.st_ino,
-    });
-    Ok(raw)
+    MEMFD.get(create)
 }
 
 /// The host pid of the program run by the init `init_pid`: the init's child whose pid in
@@ -198,6 +166,12 @@ pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool
     .all(|args| allows(prog, 56, args))
 }
 
+/// Whether the seccomp program lets the init wait for the host's pidfd after its
+/// parent-death signal (`poll` of one descriptor with a timeout; see `host_watch.rs`).
+pub(crate) fn allows_host_watch(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
+    allows(prog, 7, [0x7ffd_0000_0000, 1, 100, 0, 0, 0])
+}
+
 /// Whether `prog` lets the x86_64 system call `nr` with `args` run (allowed or logged).
 fn allows(prog: &[hakoniwa_runtime::SockFilter], nr: u32, args: [u64; 6]) -> bool {
     use hakoniwa_seccomp::interp::{run, SeccompData};
@@ -276,6 +250,7 @@ mod tests {
             rules: 1,
             init_allowed: Default::default(),
             init_shared_clone: false,
+            init_host_watch: false,
         }
     }
 
@@ -313,10 +288,7 @@ mod tests {
     fn a_forked_host_gets_the_init_memfd_while_a_parent_thread_held_its_lock() {
         memfd().expect("the parent's memfd");
         // A spawning thread of the parent holds the lock at the moment of the fork.
-        let held = MEMFD
-            .get_or_init(|| Mutex::new(None))
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let held = MEMFD.hold_lock();
         let forked = crate::process_local::in_forked_process(|| memfd().is_ok());
         drop(held);
         assert_eq!(

@@ -45,11 +45,14 @@
 //! # Background threads
 //! The engine starts threads only when needed, and none of them ever exits (they are
 //! idle between uses):
-//! - **`hakoniwa-spawner`**: a spawn from a thread other than the main thread hands the
-//!   clone to an idle spawner thread, started when all are busy (the pool grows to the
-//!   largest number of concurrent spawns from non-main threads and stays). The sandbox's
-//!   parent-death signal then follows a thread that lives as long as the process. A spawn
-//!   from the main thread clones from it and starts no thread.
+//! - **`hakoniwa-spawner`**: a spawn from a thread other than the main thread of a sandbox
+//!   without an init ([`Container::init`]`(false)`, or no PID namespace), or whose program
+//!   may hold `CAP_SYS_PTRACE`, hands the clone to an idle spawner thread, started when all
+//!   are busy (the pool grows to the largest number of such concurrent spawns and stays).
+//!   The sandbox's parent-death signal then follows a thread that lives as long as the
+//!   process. Any other spawn clones from the calling thread and starts no thread: from the
+//!   main thread, or with an init, which keeps a pidfd of the host process and, when the
+//!   spawning thread ends, ends the sandbox only if the whole process has ended.
 //! - **`hakoniwa-exit-hook`**: one per process, started by the first spawn with
 //!   [`Container::peak_memory`] that has no init (the init reports the program's rusage
 //!   itself); it answers the sandboxes' `exit_group` notifications.
@@ -84,7 +87,10 @@
 //!   mask (spawner threads keep all signals blocked), so no handler of the host runs in the
 //!   child on the shared address space; the child resets every disposition and its mask
 //!   before `execve`;
-//! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta;
+//! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta; an init cloned by a
+//!   thread other than the main thread gets signal 62 instead, on which it checks whether
+//!   the host process has ended (see `hakoniwa-spawner` above). Signals 62, 63 and 64 sent
+//!   from outside the sandbox are requests to the init and never reach the program;
 //! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
 //!   pidfd (SIGSTOP, which would stop the init, is sent to the init as a plain signal 64,
 //!   and the init stops the program); a failed setup
@@ -126,6 +132,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod cached_fd;
 pub mod caps;
 mod child;
 mod child_stack;
@@ -136,6 +143,7 @@ mod error;
 mod exit_hook;
 mod exit_status;
 mod host_root;
+mod host_watch;
 mod idmap;
 mod init;
 mod jobctl;

@@ -79,6 +79,9 @@ pub(crate) struct InitStorage {
     pub(crate) flags: u32,
     pub(crate) nproc: u64,
     pub(crate) deadline_ns: u64,
+    /// The host's pidfd for the init to watch (see `host_watch.rs`), or -1: the sandbox is
+    /// then cloned by the main thread or a spawner thread (see `spawn.rs`).
+    pub(crate) host_pidfd: RawFd,
 }
 
 /// What the caller's terminal means for one spawn (found from its wired streams).
@@ -251,6 +254,7 @@ impl Storage {
             flags |= hakoniwa_runtime::init_proto::terminal_fd_flags(tty.terminal_fd);
             Some(InitStorage {
                 memfd: -1,
+                host_pidfd: -1,
                 search_path: CString::new(search_path.clone())
                     .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
                 control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
@@ -308,8 +312,14 @@ impl Storage {
         let egid = rustix::process::getegid().as_raw();
         storage.plan_identity(c, euid, egid)?;
         storage.plan_confinement(c, euid, egid)?;
+        let watch_host = !crate::spawn::on_main_thread()
+            && crate::host_watch::program_cannot_ptrace_init(storage.caps.as_ref())
+            && storage.seccomp.as_ref().is_none_or(|f| f.init_host_watch);
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
+            if watch_host {
+                init.host_pidfd = crate::host_watch::pidfd()?;
+            }
         }
         Ok(storage)
     }
@@ -518,6 +528,7 @@ impl Storage {
                 flags: i.flags,
                 nproc: i.nproc,
                 deadline_ns: i.deadline_ns,
+                host_pidfd: i.host_pidfd,
             }),
             credentials: self
                 .credentials

@@ -15,16 +15,19 @@
 //! The sandbox must die with the host *process* but not with the *thread* that spawned it,
 //! and after `execve` only the kernel can kill it: `PR_SET_PDEATHSIG`, which fires when the
 //! parent *thread* exits (the kernel reparents the child to a sibling thread and still
-//! sends the signal). So the clone is made by a thread that lives as long as the process:
+//! sends the signal). So:
 //! - the main thread clones directly (no hand-off: the CLI and most hosts spawn from it).
 //!   Its exit ends the process in Rust, C (`return` from `main`), Python and Go; the one
 //!   exception, a C host calling `pthread_exit` in its main thread while other threads go
 //!   on, kills the sandboxes it spawned (documented in the crate docs);
-//! - any other thread hands the clone to an idle engine spawner thread, and a new one is
-//!   started when all are busy. Spawner threads never exit, so a sandbox spawned from a
-//!   short-lived thread keeps running; several threads spawning at once each get their own
-//!   spawner, so clones proceed in parallel (the pool grows to the largest number of
-//!   concurrent spawns and stays there).
+//! - any other thread clones directly too when the sandbox has an init that can tell the
+//!   end of that thread from the end of the process (`host_watch.rs`: the init keeps a
+//!   pidfd of the host; the default sandbox);
+//! - otherwise (no init, or a program that may hold `CAP_SYS_PTRACE`) it hands the clone to
+//!   an idle engine spawner thread, and a new one is started when all are busy. Spawner
+//!   threads never exit, so a sandbox spawned from a short-lived thread keeps running;
+//!   several threads spawning at once each get their own spawner, so clones proceed in
+//!   parallel (the pool grows to the largest number of concurrent spawns and stays there).
 //!
 //! All signals are blocked in the cloning thread around the clone (permanently in spawner
 //! threads), so no handler can run in the child on the shared address space before the
@@ -443,8 +446,14 @@ pub(crate) fn without_clones<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Clone the child: from the calling thread when it is the main thread, else through an
-/// idle spawner thread (a new one when all are busy).
+/// Whether the calling thread is the process's main thread.
+pub(crate) fn on_main_thread() -> bool {
+    rustix::thread::gettid() == rustix::process::getpid()
+}
+
+/// Clone the child: from the calling thread when it is the main thread or the sandbox's init
+/// watches the host (see `host_watch.rs`), else through an idle spawner thread (a new one
+/// when all are busy).
 fn clone_child(flags: u64, stack: &Stack, plan: &Plan<'_>) -> Result<(i32, RawFd)> {
     let job = Job {
         flags,
@@ -453,8 +462,8 @@ fn clone_child(flags: u64, stack: &Stack, plan: &Plan<'_>) -> Result<(i32, RawFd
         plan: plan as *const Plan<'_> as usize,
         reply: mpsc::sync_channel(1).0,
     };
-    let on_main_thread = rustix::thread::gettid() == rustix::process::getpid();
-    let result = if on_main_thread {
+    let direct = on_main_thread() || plan.init.is_some_and(|i| i.host_pidfd >= 0);
+    let result = if direct {
         // No handler may run in the child on the shared address space before it resets its
         // signal state: block everything around the clone (the child inherits the mask and
         // clears it; CLONE_CLEAR_SIGHAND also resets handlers where clone3 exists).

@@ -214,20 +214,26 @@ fn wall_clock_limit_applies_to_output_too() {
     assert_eq!(out.stdout, b"started\n");
 }
 
-#[test]
-fn sandbox_outlives_the_thread_that_spawned_it() {
-    let child = std::thread::spawn(|| sandbox().command("/bin/sleep").arg("0.5").spawn().unwrap())
+/// Spawn `sleep 0.5` in `c` from a thread that ends at once; it must run to its end.
+fn outlives_the_thread_that_spawned_it(c: hakoniwa::Container) {
+    let mut child = std::thread::spawn(move || c.command("/bin/sleep").arg("0.5").spawn().unwrap())
         .join()
         .unwrap();
-    let mut child = child;
     std::thread::sleep(Duration::from_millis(100)); // the spawning thread is gone
     let s = child.wait().unwrap();
     assert!(s.success(), "{s:?}");
 }
 
 #[test]
-fn sandbox_dies_with_the_host_process() {
-    let marker = format!("{}.{}", 5000 + std::process::id() % 1000, 314159);
+fn sandbox_outlives_the_thread_that_spawned_it() {
+    // Its init watches the host and gets the parent-death signal for the thread's end.
+    outlives_the_thread_that_spawned_it(sandbox());
+}
+
+/// Spawn `sleep MARKER` from the `hold` example (its thread `from`), kill the example, and
+/// check that the sandbox died with it.
+fn sandbox_dies_with_the_host_process_spawned_from(from: &str, salt: u32) {
+    let marker = format!("{}.{}", 5000 + std::process::id() % 1000, salt);
     /// The host process, killed and reaped however the test ends (a failed assertion
     /// must not leave it holding its sandbox forever).
     struct Host(std::process::Child);
@@ -239,7 +245,7 @@ fn sandbox_dies_with_the_host_process() {
     }
     let mut host = Host(
         std::process::Command::new(example("hold"))
-            .arg(&marker)
+            .args([marker.as_str(), from])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap(),
@@ -271,6 +277,85 @@ fn sandbox_dies_with_the_host_process() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn a_sandbox_whose_program_may_ptrace_outlives_the_thread_that_spawned_it() {
+    // CAP_SYS_PTRACE would let the program reach the init's descriptors: its init does not
+    // watch the host, and a spawner thread clones it instead (see host_watch.rs).
+    let mut c = sandbox();
+    c.cap_add(19);
+    outlives_the_thread_that_spawned_it(c);
+}
+
+#[test]
+fn a_sandbox_without_an_init_outlives_the_thread_that_spawned_it() {
+    // The program is PID 1: a spawner thread clones it.
+    let mut c = sandbox();
+    c.init(false);
+    outlives_the_thread_that_spawned_it(c);
+}
+
+/// The number of pidfds the init of a `sleep` spawned from this (non-main) thread holds, or
+/// `None` where its descriptors cannot be listed (the init is not dumpable: only root can).
+fn pidfds_held_by_the_init(c: &hakoniwa::Container) -> Option<usize> {
+    let mut child = c.command("/bin/sleep").arg("10").spawn().unwrap();
+    let init = child.id(); // the sandbox's PID 1
+    let n = std::fs::read_dir(format!("/proc/{init}/fd")).ok().map(|d| {
+        d.flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path()).is_ok_and(|l| l.to_str() == Some("anon_inode:[pidfd]"))
+            })
+            .count()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    n
+}
+
+#[test]
+fn the_init_holds_the_hosts_pidfd_only_where_the_program_cannot_ptrace_it() {
+    assert_ne!(
+        rustix_free_gettid(),
+        std::process::id(),
+        "runs on a test thread"
+    );
+    let Some(n) = pidfds_held_by_the_init(&sandbox()) else {
+        return; // not root: covered by the two tests around this one
+    };
+    assert_eq!(n, 1, "the default sandbox's init watches the host");
+    let mut c = sandbox();
+    c.cap_add(19);
+    assert_eq!(pidfds_held_by_the_init(&c), Some(0), "CAP_SYS_PTRACE kept");
+}
+
+/// This thread's id (`/proc/thread-self`).
+fn rustix_free_gettid() -> u32 {
+    std::fs::read_link("/proc/thread-self")
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sandbox_dies_with_the_host_process() {
+    sandbox_dies_with_the_host_process_spawned_from("main", 314159);
+}
+
+#[test]
+fn sandbox_spawned_from_another_thread_dies_with_the_host_process() {
+    // Cloned by that thread itself (its init watches the host's pidfd; see host_watch.rs).
+    sandbox_dies_with_the_host_process_spawned_from("thread", 271828);
+}
+
+#[test]
+fn sandbox_spawned_from_an_ended_thread_dies_with_the_host_process() {
+    // The init already had its parent-death signal once, for the thread, and kept running.
+    sandbox_dies_with_the_host_process_spawned_from("ended-thread", 141421);
 }
 
 #[test]

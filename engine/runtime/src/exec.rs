@@ -17,9 +17,15 @@ pub fn exec(plan: &Plan<'_>) -> i32 {
     })
 }
 
-/// Start the init from its memfd, handing it the error pipe and the events pipe's write
-/// and read ends; returns the errno.
-pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: [RawFd; 2], memfd: RawFd) -> i32 {
+/// Start the init from its memfd, handing it the error pipe, the events pipe's write and
+/// read ends and the host's pidfd (-1: none); returns the errno.
+pub fn exec_init(
+    init: &InitPlan<'_>,
+    err: RawFd,
+    events: [RawFd; 2],
+    host_pidfd: RawFd,
+    memfd: RawFd,
+) -> i32 {
     let control = Control {
         err_fd: err,
         events_fd: events[0],
@@ -27,6 +33,7 @@ pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: [RawFd; 2], memfd: Raw
         flags: init.flags,
         nproc: init.nproc,
         deadline_ns: init.deadline_ns,
+        host_pidfd,
     }
     .encode();
     if init.control.len() != control.len() {
@@ -35,9 +42,22 @@ pub fn exec_init(init: &InitPlan<'_>, err: RawFd, events: [RawFd; 2], memfd: Raw
     for (cell, b) in init.control.iter().zip(control) {
         cell.set(b);
     }
-    // The pipes must survive this execve (the init marks them close-on-exec again).
-    for fd in [err, events[0], events[1]] {
+    // The pipes (and the pidfd) must survive this execve (the init marks them close-on-exec
+    // again).
+    for fd in [err, events[0], events[1], host_pidfd] {
+        if fd < 0 {
+            continue;
+        }
         if let Err(e) = sys::fcntl(fd, sys::F_SETFD, 0) {
+            return e;
+        }
+    }
+    if host_pidfd >= 0 {
+        // The thread that cloned this child waits for its execve, so until here its end is
+        // the host's end, and SIGKILL stays. From here on the init tells the two apart;
+        // until it blocks the signal, the signal's default action still ends it.
+        let sig = crate::init_proto::HOST_CHECK_SIGNAL as u64;
+        if let Err(e) = sys::prctl(sys::PR_SET_PDEATHSIG, sig, 0, 0, 0) {
             return e;
         }
     }

@@ -63,10 +63,22 @@ pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
 /// ancestor it would stop the init itself).
 pub const RELAY_SIGNAL: i32 = 64;
 
-const MAGIC: &[u8; 4] = b"HKI1";
+/// The init's parent-death signal when it watches the host process ([`Control::host_pidfd`]):
+/// sent by the kernel when the thread that cloned the sandbox ends, which may be the end of
+/// the whole host process or of that one thread. The init then waits up to
+/// [`HOST_CHECK_TIMEOUT_MS`] for the host's pidfd to report the process's end, and ends the
+/// sandbox if it does. Like the requests above, it counts only with `si_pid` 0 and `SI_USER`.
+pub const HOST_CHECK_SIGNAL: i32 = 62;
+
+/// How long the init waits, after [`HOST_CHECK_SIGNAL`], for the host process's end. The
+/// kernel sends the signal from the exiting thread's own exit; when that thread is the
+/// process's last, the pidfd reports the end microseconds later.
+pub const HOST_CHECK_TIMEOUT_MS: usize = 100;
+
+const MAGIC: &[u8; 4] = b"HKI2";
 
 /// Length of the control string (without its NUL).
-pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16;
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8;
 
 /// The init's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +98,10 @@ pub struct Control {
     pub nproc: u64,
     /// Wall-clock deadline, `CLOCK_MONOTONIC` nanoseconds (0: none).
     pub deadline_ns: u64,
+    /// A pidfd of the host process, or -1. With one, the init's parent-death signal is
+    /// [`HOST_CHECK_SIGNAL`] instead of `SIGKILL`: the sandbox was cloned by a thread that
+    /// may end before the host process does, and must then keep running.
+    pub host_pidfd: i32,
 }
 
 fn put_hex(out: &mut [u8], v: u64) {
@@ -115,13 +131,14 @@ impl Control {
     /// Encode as text (followed by a NUL).
     pub fn encode(&self) -> [u8; CONTROL_LEN + 1] {
         let mut out = [0u8; CONTROL_LEN + 1];
-        let fields: [(usize, u64); 6] = [
+        let fields: [(usize, u64); 7] = [
             (8, self.err_fd as u32 as u64),
             (8, self.events_fd as u32 as u64),
             (8, self.events_read_fd as u32 as u64),
             (8, u64::from(self.flags)),
             (16, self.nproc),
             (16, self.deadline_ns),
+            (8, self.host_pidfd as u32 as u64),
         ];
         if let Some(m) = out.get_mut(..4) {
             m.copy_from_slice(MAGIC);
@@ -149,6 +166,7 @@ impl Control {
             flags: f(28, 8)? as u32,
             nproc: f(36, 16)?,
             deadline_ns: f(52, 16)?,
+            host_pidfd: f(68, 8)? as u32 as i32,
         })
     }
 }
@@ -226,11 +244,17 @@ mod tests {
             flags: FLAG_FOREGROUND | FLAG_JOB_CONTROL | terminal_fd_flags(2),
             nproc: u64::MAX,
             deadline_ns: 123_456_789_000,
+            host_pidfd: 1021,
         };
         let text = c.encode();
         assert_eq!(text[CONTROL_LEN], 0);
         assert!(!text[..CONTROL_LEN].contains(&0));
         assert_eq!(Control::decode(&text[..CONTROL_LEN]), Some(c));
+        let none = Control {
+            host_pidfd: -1,
+            ..c
+        };
+        assert_eq!(Control::decode(&none.encode()[..CONTROL_LEN]), Some(none));
         assert_eq!(Control::decode(b"HKI1zz"), None);
         assert_eq!(terminal_fd(c.flags), 2);
         assert_eq!(terminal_fd(FLAG_FOREGROUND), 0);

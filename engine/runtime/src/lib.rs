@@ -74,6 +74,7 @@ pub fn child_main(plan: &Plan<'_>) -> ! {
         init_memfd: plan.init.map_or(-1, |i| i.memfd),
         events: plan.init.map_or(-1, |i| i.events_fd),
         events_read: plan.init.map_or(-1, |i| i.events_read_fd),
+        host_pidfd: plan.init.map_or(-1, |i| i.host_pidfd),
     };
     let fail = run(plan, &mut buf, &mut fds);
     let _ = sys::write_all(fds.err, &fail.record().to_bytes());
@@ -87,6 +88,7 @@ struct ChildFds {
     init_memfd: RawFd,
     events: RawFd,
     events_read: RawFd,
+    host_pidfd: RawFd,
 }
 
 fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
@@ -95,7 +97,13 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
         (Ok(()), None) => Fail::new(Stage::Exec, exec::exec(plan), NO_INDEX),
         (Ok(()), Some(init)) => Fail::new(
             Stage::Init,
-            exec::exec_init(init, fds.err, [fds.events, fds.events_read], fds.init_memfd),
+            exec::exec_init(
+                init,
+                fds.err,
+                [fds.events, fds.events_read],
+                fds.host_pidfd,
+                fds.init_memfd,
+            ),
             NO_INDEX,
         ),
     }
@@ -256,6 +264,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         &mut fds.init_memfd,
         &mut fds.events,
         &mut fds.events_read,
+        &mut fds.host_pidfd,
     ] {
         if *fd >= 0 && *fd <= top {
             *fd = sys::fcntl(*fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)

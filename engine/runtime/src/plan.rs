@@ -266,6 +266,10 @@ pub struct InitPlan<'a> {
     pub nproc: u64,
     /// Wall-clock deadline in `CLOCK_MONOTONIC` nanoseconds (0: none).
     pub deadline_ns: u64,
+    /// A pidfd of the host process for the init to keep, or -1: then its parent-death
+    /// signal becomes `init_proto::HOST_CHECK_SIGNAL` just before its `execveat` (see
+    /// `init_proto::Control::host_pidfd`).
+    pub host_pidfd: RawFd,
 }
 
 /// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in

@@ -354,9 +354,13 @@ fn a_pager_that_starts_late_gets_the_keys_and_hakoniwa_does_not_wait_for_a_line(
 #[test]
 fn in_a_pipeline_typed_lines_reach_the_program_once_and_ctrl_d_ends_its_input() {
     let t = Tty::shell("pipein");
-    let script = "read -r x; echo got-$x; read -r y; echo got2-$y-$?; cat; echo end";
+    let script =
+        "echo ready$((6*7)); sleep 0.3; read -r x; echo got-$x; read -r y; echo got2-$y-$?; cat; echo end";
     t.line_checking_modes(&format!("{} run -- sh -c '{script}' | cat", hk()));
-    // Typed before the program reads: the terminal keeps the line until the relay does.
+    // Typed before the program reads (during its sleep): the terminal keeps the line until
+    // the relay does. Not before the program runs: bash may still have the terminal in its
+    // line editor's mode, without echo (a line typed with the command has its own test).
+    t.wait_for("ready42");
     t.line("abc");
     t.wait_for("got-abc");
     t.line("de");

@@ -311,6 +311,12 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
 /// Wait for signals until the program ends; never returns.
 fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
     let mut info = [0i32; 32];
+    // Watching the host (see `proto::Control::host_pidfd`): wait for a pending signal (a
+    // signalfd is readable then) or the host's end, whichever comes first.
+    let watch = match ctl.host_pidfd {
+        -1 => None,
+        host => sys::signalfd_all().ok().map(|sfd| [sfd, host]),
+    };
     loop {
         let timeout = match ctl.deadline_ns {
             0 => None,
@@ -320,7 +326,21 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             send(ctl, Event::WallTime);
             sys::exit_group(128 + sys::SIGKILL)
         }
-        let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, timeout) {
+        let mut wait = timeout;
+        if let Some(fds) = watch {
+            // Milliseconds, rounded up: the deadline is checked again above.
+            let ms = timeout.map(|ns| ns.div_ceil(1_000_000));
+            match sys::poll_in(fds, ms) {
+                // The host process ended: ending PID 1 ends the whole sandbox.
+                Ok([_, true]) => sys::exit_group(128 + sys::SIGKILL),
+                Ok([true, false]) => wait = Some(0), // a signal is pending: take it
+                Ok([false, false]) => continue,      // the deadline, or a stop and continue
+                // Cannot happen with the filter checked before the spawn; if it does, wait
+                // for signals only: the host's end is then seen at the next one.
+                Err(_) => {}
+            }
+        }
+        let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, wait) {
             Ok(s) => s,
             Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
             Err(_) => continue,
@@ -338,15 +358,6 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
                     let _ = sys::set_foreground(0, program);
                 }
                 let _ = sys::kill(-program, sys::SIGCONT);
-            }
-            proto::HOST_CHECK_SIGNAL if from_engine && ctl.host_pidfd >= 0 => {
-                // The thread that cloned the sandbox ended: was it the host's last? A poll
-                // that fails counts as yes (no sandbox may outlive its host).
-                let gone = sys::readable_within(ctl.host_pidfd, proto::HOST_CHECK_TIMEOUT_MS)
-                    .unwrap_or(true);
-                if gone {
-                    sys::exit_group(128 + sys::SIGKILL)
-                }
             }
             sys::SIGCONT => {
                 let _ = sys::kill(-program, sys::SIGCONT);

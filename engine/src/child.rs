@@ -208,8 +208,8 @@ impl Child {
     /// Send a signal to the program. With the init (the default with a PID namespace) the
     /// init forwards it (`SIGCONT` to the program's process group), and SIGKILL ends the
     /// whole sandbox. With `Container::init(false)` the program is PID 1 and ignores signals
-    /// it has no handler for, except SIGKILL and SIGSTOP. With the init, signals 62, 63 and
-    /// 64 (`SIGRTMAX-2` to `SIGRTMAX`) are the engine's requests to it and do not reach the
+    /// it has no handler for, except SIGKILL and SIGSTOP. With the init, signals 63 and 64
+    /// (`SIGRTMAX-1`, `SIGRTMAX`) are the engine's requests to it and do not reach the
     /// program.
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {

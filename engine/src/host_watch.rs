@@ -2,37 +2,39 @@
 //! the host process, without a hand-off to a spawner thread.
 //!
 //! The kernel sends a child's parent-death signal when the *thread* that cloned it ends
-//! (`spawn.rs`, "Which thread clones"). A sandbox with an init can tell the two ends apart
-//! itself: its init keeps a pidfd of the host process and gets
-//! `init_proto::HOST_CHECK_SIGNAL` instead of `SIGKILL`; on that signal it waits a moment
-//! for the pidfd to report the end of the whole process and ends the sandbox only then. So a
-//! thread other than the main thread may clone such a sandbox itself, which saves the two
-//! thread switches of the hand-off (measured: 2 threads spawning `/bin/true` in a loop,
-//! 16-18% more sandboxes per second).
+//! (`spawn.rs`, "Which thread clones"). A sandbox with an init does without it: its init
+//! watches a pidfd of the host process, which reports the end of the whole process (every
+//! thread gone), and ends the sandbox then. So a thread other than the main thread may clone
+//! such a sandbox itself, which saves the two thread switches of the hand-off (measured: 2
+//! threads spawning `/bin/true` in a loop, 16-18% more sandboxes per second).
+//!
+//! What differs from a parent-death signal, which the kernel sends from the exiting thread:
+//! - the host's end counts once its last thread is reaped: a tracer that keeps the host's
+//!   threads as zombies (a debugger attached when the host is killed) keeps the sandbox
+//!   until it lets them go;
+//! - an init stopped from outside (`kill -STOP` on the sandbox's PID 1) ends only once it
+//!   is continued;
+//! - an `execve` of the host from another thread is not its end (as for a sandbox spawned
+//!   from the main thread by the thread that calls `execve`).
 //!
 //! The pidfd must stay the init's: a program that could `ptrace` the init (which makes
-//! itself non-dumpable, so only with `CAP_SYS_PTRACE` in its user namespace) could signal the
-//! host through it. So the watch is used only where the program can never hold that
-//! capability: its bounding set is planned without it.
+//! itself non-dumpable, so only with `CAP_SYS_PTRACE` in its user namespace) could reach it.
+//! So the watch is used only where the program can never hold that capability (its bounding
+//! set is planned without it), and where the seccomp filter lets the init make the calls of
+//! the watch (`init::allows_host_watch`).
 
-use std::os::fd::RawFd;
+use std::os::fd::OwnedFd;
 
-use crate::cached_fd::CachedFd;
-use crate::error::{Error, Result};
-
-/// One pidfd of this process, per process (a forked host opens its own).
-static HOST_PIDFD: CachedFd = CachedFd::new("fstat host pidfd");
-
-/// A pidfd of the calling process (close-on-exec; valid while the process does not close
-/// it).
-pub(crate) fn pidfd() -> Result<RawFd> {
-    HOST_PIDFD.get(|| {
-        rustix::process::pidfd_open(
-            rustix::process::getpid(),
-            rustix::process::PidfdFlags::empty(),
-        )
-        .map_err(|e| Error::io("pidfd_open", e))
-    })
+/// A new pidfd of the calling process (close-on-exec), one per spawn: the init gets a copy
+/// with the descriptor table, and the host's is closed after the clone. `None` where the
+/// kernel has no `pidfd_open` (before 5.3) or no descriptor is free: the spawn then goes
+/// through a spawner thread.
+pub(crate) fn pidfd() -> Option<OwnedFd> {
+    rustix::process::pidfd_open(
+        rustix::process::getpid(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .ok()
 }
 
 /// `CAP_SYS_PTRACE`.

@@ -166,10 +166,22 @@ pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool
     .all(|args| allows(prog, 56, args))
 }
 
-/// Whether the seccomp program lets the init wait for the host's pidfd after its
-/// parent-death signal (`poll` of one descriptor with a timeout; see `host_watch.rs`).
+/// Whether the seccomp program lets the init watch the host's pidfd (see `host_watch.rs`):
+/// a signalfd for every signal (`signalfd4(-1, mask, 8, SFD_CLOEXEC)`) and `poll` of it and
+/// the pidfd, with and without a timeout.
 pub(crate) fn allows_host_watch(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
-    allows(prog, 7, [0x7ffd_0000_0000, 1, 100, 0, 0, 0])
+    const SFD_CLOEXEC: u64 = 0o2000000;
+    allows(
+        prog,
+        289,
+        [u32::MAX as u64, 0x7ffd_0000_0000, 8, SFD_CLOEXEC, 0, 0],
+    ) && allows(
+        prog,
+        289,
+        [u64::MAX, 0x7ffd_0000_0000, 8, SFD_CLOEXEC, 0, 0],
+    ) && [u64::MAX, u32::MAX as u64, 0, 1000]
+        .iter()
+        .all(|&t| allows(prog, 7, [0x7ffd_0000_0000, 2, t, 0, 0, 0]))
 }
 
 /// Whether `prog` lets the x86_64 system call `nr` with `args` run (allowed or logged).
@@ -252,6 +264,31 @@ mod tests {
             init_shared_clone: false,
             init_host_watch: false,
         }
+    }
+
+    #[test]
+    fn the_init_watches_the_host_only_where_the_filter_allows_signalfd_and_poll() {
+        use hakoniwa_runtime::SockFilter;
+        let op = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+        // ld [nr]; jeq NR ? errno : allow
+        let denying = |nr| {
+            vec![
+                op(0x20, 0, 0, 0),
+                op(0x15, 0, 1, nr),
+                op(0x06, 0, 0, 0x0005_0001),
+                op(0x06, 0, 0, 0x7fff_0000),
+            ]
+        };
+        assert!(allows_host_watch(&denying(16)), "ioctl is not needed");
+        assert!(!allows_host_watch(&denying(289)), "signalfd4 is");
+        assert!(!allows_host_watch(&denying(7)), "poll is");
+        let podman = crate::seccomp::compile(&crate::seccomp::Seccomp::Podman, 0, false, false)
+            .unwrap()
+            .unwrap();
+        assert!(
+            podman.init_host_watch,
+            "the default profile allows the watch"
+        );
     }
 
     #[test]

@@ -51,8 +51,9 @@
 //!   are busy (the pool grows to the largest number of such concurrent spawns and stays).
 //!   The sandbox's parent-death signal then follows a thread that lives as long as the
 //!   process. Any other spawn clones from the calling thread and starts no thread: from the
-//!   main thread, or with an init, which keeps a pidfd of the host process and, when the
-//!   spawning thread ends, ends the sandbox only if the whole process has ended.
+//!   main thread, or with an init, which then has no parent-death signal and watches a
+//!   pidfd of the host process instead: the sandbox ends with the whole process, not with
+//!   the spawning thread.
 //! - **`hakoniwa-exit-hook`**: one per process, started by the first spawn with
 //!   [`Container::peak_memory`] that has no init (the init reports the program's rusage
 //!   itself); it answers the sandboxes' `exit_group` notifications.
@@ -88,9 +89,9 @@
 //!   child on the shared address space; the child resets every disposition and its mask
 //!   before `execve`;
 //! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta; an init cloned by a
-//!   thread other than the main thread gets signal 62 instead, on which it checks whether
-//!   the host process has ended (see `hakoniwa-spawner` above). Signals 62, 63 and 64 sent
-//!   from outside the sandbox are requests to the init and never reach the program;
+//!   thread other than the main thread has none and watches a pidfd of the host process
+//!   instead (see `hakoniwa-spawner` above). Signals 63 and 64 sent from outside the
+//!   sandbox are requests to the init and never reach the program;
 //! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
 //!   pidfd (SIGSTOP, which would stop the init, is sent to the init as a plain signal 64,
 //!   and the init stops the program); a failed setup

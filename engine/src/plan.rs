@@ -79,9 +79,9 @@ pub(crate) struct InitStorage {
     pub(crate) flags: u32,
     pub(crate) nproc: u64,
     pub(crate) deadline_ns: u64,
-    /// The host's pidfd for the init to watch (see `host_watch.rs`), or -1: the sandbox is
-    /// then cloned by the main thread or a spawner thread (see `spawn.rs`).
-    pub(crate) host_pidfd: RawFd,
+    /// The host's pidfd for the init to watch (see `host_watch.rs`); without one the
+    /// sandbox is cloned by the main thread or a spawner thread (see `spawn.rs`).
+    pub(crate) host_pidfd: Option<std::os::fd::OwnedFd>,
 }
 
 /// What the caller's terminal means for one spawn (found from its wired streams).
@@ -254,7 +254,7 @@ impl Storage {
             flags |= hakoniwa_runtime::init_proto::terminal_fd_flags(tty.terminal_fd);
             Some(InitStorage {
                 memfd: -1,
-                host_pidfd: -1,
+                host_pidfd: None,
                 search_path: CString::new(search_path.clone())
                     .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
                 control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
@@ -318,7 +318,7 @@ impl Storage {
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
             if watch_host {
-                init.host_pidfd = crate::host_watch::pidfd()?;
+                init.host_pidfd = crate::host_watch::pidfd();
             }
         }
         Ok(storage)
@@ -528,7 +528,10 @@ impl Storage {
                 flags: i.flags,
                 nproc: i.nproc,
                 deadline_ns: i.deadline_ns,
-                host_pidfd: i.host_pidfd,
+                host_pidfd: i
+                    .host_pidfd
+                    .as_ref()
+                    .map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
             }),
             credentials: self
                 .credentials

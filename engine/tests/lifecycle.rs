@@ -214,6 +214,16 @@ fn wall_clock_limit_applies_to_output_too() {
     assert_eq!(out.stdout, b"started\n");
 }
 
+#[test]
+fn signal_62_reaches_the_program_of_a_sandbox_spawned_from_another_thread() {
+    // Like any signal the engine does not use itself (63 and 64 are its requests to the
+    // init), whichever thread cloned the sandbox.
+    let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
+    child.signal(62).unwrap();
+    let s = child.wait().unwrap();
+    assert_eq!(s.signal, Some(62), "{s:?}");
+}
+
 /// Spawn `sleep 0.5` in `c` from a thread that ends at once; it must run to its end.
 fn outlives_the_thread_that_spawned_it(c: hakoniwa::Container) {
     let mut child = std::thread::spawn(move || c.command("/bin/sleep").arg("0.5").spawn().unwrap())
@@ -226,7 +236,7 @@ fn outlives_the_thread_that_spawned_it(c: hakoniwa::Container) {
 
 #[test]
 fn sandbox_outlives_the_thread_that_spawned_it() {
-    // Its init watches the host and gets the parent-death signal for the thread's end.
+    // Cloned by the thread itself: its init has no parent-death signal and watches the host.
     outlives_the_thread_that_spawned_it(sandbox());
 }
 
@@ -354,7 +364,7 @@ fn sandbox_spawned_from_another_thread_dies_with_the_host_process() {
 
 #[test]
 fn sandbox_spawned_from_an_ended_thread_dies_with_the_host_process() {
-    // The init already had its parent-death signal once, for the thread, and kept running.
+    // The thread's end was not the host's: the init kept running until the host's.
     sandbox_dies_with_the_host_process_spawned_from("ended-thread", 141421);
 }
 

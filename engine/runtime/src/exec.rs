@@ -54,10 +54,10 @@ pub fn exec_init(
     }
     if host_pidfd >= 0 {
         // The thread that cloned this child waits for its execve, so until here its end is
-        // the host's end, and SIGKILL stays. From here on the init tells the two apart;
-        // until it blocks the signal, the signal's default action still ends it.
-        let sig = crate::init_proto::HOST_CHECK_SIGNAL as u64;
-        if let Err(e) = sys::prctl(sys::PR_SET_PDEATHSIG, sig, 0, 0, 0) {
+        // the host's end, and SIGKILL stays. From here on that thread may end first; the
+        // init watches the host's pidfd instead (an end before it looks is still seen: the
+        // pidfd stays readable).
+        if let Err(e) = sys::prctl(sys::PR_SET_PDEATHSIG, 0, 0, 0, 0) {
             return e;
         }
     }

@@ -63,18 +63,6 @@ pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
 /// ancestor it would stop the init itself).
 pub const RELAY_SIGNAL: i32 = 64;
 
-/// The init's parent-death signal when it watches the host process ([`Control::host_pidfd`]):
-/// sent by the kernel when the thread that cloned the sandbox ends, which may be the end of
-/// the whole host process or of that one thread. The init then waits up to
-/// [`HOST_CHECK_TIMEOUT_MS`] for the host's pidfd to report the process's end, and ends the
-/// sandbox if it does. Like the requests above, it counts only with `si_pid` 0 and `SI_USER`.
-pub const HOST_CHECK_SIGNAL: i32 = 62;
-
-/// How long the init waits, after [`HOST_CHECK_SIGNAL`], for the host process's end. The
-/// kernel sends the signal from the exiting thread's own exit; when that thread is the
-/// process's last, the pidfd reports the end microseconds later.
-pub const HOST_CHECK_TIMEOUT_MS: usize = 100;
-
 const MAGIC: &[u8; 4] = b"HKI2";
 
 /// Length of the control string (without its NUL).
@@ -98,9 +86,10 @@ pub struct Control {
     pub nproc: u64,
     /// Wall-clock deadline, `CLOCK_MONOTONIC` nanoseconds (0: none).
     pub deadline_ns: u64,
-    /// A pidfd of the host process, or -1. With one, the init's parent-death signal is
-    /// [`HOST_CHECK_SIGNAL`] instead of `SIGKILL`: the sandbox was cloned by a thread that
-    /// may end before the host process does, and must then keep running.
+    /// A pidfd of the host process, or -1. With one, the init has no parent-death signal
+    /// (the sandbox was cloned by a thread that may end before the host process does, and
+    /// must then keep running); it waits for signals and for this pidfd together, and ends
+    /// the sandbox when the pidfd reports the end of the host process.
     pub host_pidfd: i32,
 }
 

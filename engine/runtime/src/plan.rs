@@ -266,8 +266,8 @@ pub struct InitPlan<'a> {
     pub nproc: u64,
     /// Wall-clock deadline in `CLOCK_MONOTONIC` nanoseconds (0: none).
     pub deadline_ns: u64,
-    /// A pidfd of the host process for the init to keep, or -1: then its parent-death
-    /// signal becomes `init_proto::HOST_CHECK_SIGNAL` just before its `execveat` (see
+    /// A pidfd of the host process for the init to watch, or -1: with one, the parent-death
+    /// signal is cleared just before the init's `execveat` (see
     /// `init_proto::Control::host_pidfd`).
     pub host_pidfd: RawFd,
 }

@@ -1,18 +1,24 @@
 //! Test helper: spawn `sleep MARKER` in a sandbox, say so, then wait forever. The test kills
 //! this process and checks that the sandbox died with it.
 //!
-//! `hold MARKER [main | thread | ended-thread]`: spawn from the main thread (the default),
-//! from another thread that stays alive, or from another thread that has ended before
-//! "spawned" is printed.
+//! `hold MARKER [main | thread | ended-thread] [SCRIPT]`: spawn from the main thread (the
+//! default), from another thread that stays alive, or from another thread that has ended
+//! before "spawned" is printed; with SCRIPT, run `sh -c SCRIPT sh MARKER` instead (the
+//! script ends in `exec sleep "$1"`).
 use std::io::Write;
 
 fn main() {
     let marker = std::env::args().nth(1).expect("usage: hold MARKER [FROM]");
     let from = std::env::args().nth(2).unwrap_or_else(|| "main".into());
+    let script = std::env::args().nth(3);
     let spawn = move || {
         let mut c = hakoniwa::Container::new();
         c.rootfs("/");
-        c.command("/bin/sleep").arg(&marker).spawn().expect("spawn")
+        match &script {
+            None => c.command("/bin/sleep").arg(&marker).spawn(),
+            Some(s) => c.command("/bin/sh").args(["-c", s, "sh", &marker]).spawn(),
+        }
+        .expect("spawn")
     };
     let _child = match from.as_str() {
         "main" => spawn(),

@@ -175,8 +175,10 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFD, sys::FD_CLOEXEC);
     let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFL, sys::O_NONBLOCK);
     let _ = sys::fcntl(ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC);
-    if ctl.host_pidfd >= 0 {
-        let _ = sys::fcntl(ctl.host_pidfd, sys::F_SETFD, sys::FD_CLOEXEC);
+    for fd in [ctl.host_pidfd, ctl.signal_fd, ctl.watch_fd] {
+        if fd >= 0 {
+            let _ = sys::fcntl(fd, sys::F_SETFD, sys::FD_CLOEXEC);
+        }
     }
     // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
     let (prog_argv, prog_envp) = unsafe { (argv.add(1), envp.add(proto::ENV_PREFIX)) };
@@ -228,9 +230,15 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         sys::close(0);
         let _ = sys::fcntl(tty, sys::F_DUPFD, 0);
     }
-    // Close everything from `first` on but the events pipe's two ends and the host's pidfd.
+    // Close everything from `first` on but the events pipe's two ends and the host watch.
     let first = if keep_tty { 1 } else { 0 };
-    let mut keep = [ctl.events_fd, ctl.events_read_fd, ctl.host_pidfd];
+    let mut keep = [
+        ctl.events_fd,
+        ctl.events_read_fd,
+        ctl.host_pidfd,
+        ctl.signal_fd,
+        ctl.watch_fd,
+    ];
     keep.sort_unstable();
     let mut from = first as usize;
     for fd in keep {
@@ -311,12 +319,9 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
 /// Wait for signals until the program ends; never returns.
 fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
     let mut info = [0i32; 32];
-    // Watching the host (see `proto::Control::host_pidfd`): wait for a pending signal (a
+    // Watching the host (see `proto::Control::watch_fd`): wait for a pending signal (the
     // signalfd is readable then) or the host's end, whichever comes first.
-    let watch = match ctl.host_pidfd {
-        -1 => None,
-        host => sys::signalfd_all().ok().map(|sfd| [sfd, host]),
-    };
+    let watch = (ctl.host_pidfd >= 0 && ctl.signal_fd >= 0 && ctl.watch_fd >= 0).then_some(ctl.watch_fd);
     loop {
         let timeout = match ctl.deadline_ns {
             0 => None,
@@ -327,17 +332,17 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             sys::exit_group(128 + sys::SIGKILL)
         }
         let mut wait = timeout;
-        if let Some(fds) = watch {
+        if let Some(ep) = watch {
             // Milliseconds, rounded up: the deadline is checked again above.
             let ms = timeout.map(|ns| ns.div_ceil(1_000_000));
-            match sys::poll_in(fds, ms) {
+            match sys::epoll_ready(ep, ms) {
                 // The host process ended: ending PID 1 ends the whole sandbox.
                 Ok([_, true]) => sys::exit_group(128 + sys::SIGKILL),
                 Ok([true, false]) => wait = Some(0), // a signal is pending: take it
-                Ok([false, false]) => continue,      // the deadline, or a stop and continue
-                // Cannot happen with the filter checked before the spawn; if it does, wait
-                // for signals only: the host's end is then seen at the next one.
-                Err(_) => {}
+                Ok([false, false]) => continue,      // the deadline
+                // The filter was checked before the spawn and the program cannot make the
+                // call fail (no limit applies to it): never go on without the watch.
+                Err(_) => sys::exit_group(128 + sys::SIGKILL),
             }
         }
         let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, wait) {

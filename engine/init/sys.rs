@@ -7,8 +7,7 @@ pub type SysResult<T> = Result<T, i32>;
 
 pub const SYS_READ: usize = 0;
 pub const SYS_WRITE: usize = 1;
-pub const SYS_POLL: usize = 7;
-pub const SYS_SIGNALFD4: usize = 289;
+pub const SYS_EPOLL_WAIT: usize = 232;
 pub const SYS_CLOSE: usize = 3;
 pub const SYS_RT_SIGPROCMASK: usize = 14;
 pub const SYS_IOCTL: usize = 16;
@@ -255,42 +254,35 @@ pub fn sigtimedwait(set: u64, info: &mut [i32; 32], timeout_ns: Option<u64>) -> 
     .map(|s| s as i32)
 }
 
-/// A signalfd for every signal (`SFD_CLOEXEC`): readable while a signal is pending.
-pub fn signalfd_all() -> SysResult<i32> {
-    const SFD_CLOEXEC: usize = 0o2000000;
-    let mask: u64 = !0;
-    // SAFETY: `mask` is a live sigset of the 8 bytes the kernel reads.
-    unsafe {
+/// `epoll_wait` on `ep`, whose two watched descriptors carry data 0 and 1 (`timeout_ms`
+/// `None` waits forever): which of them are ready.
+pub fn epoll_ready(ep: i32, timeout_ms: Option<u64>) -> SysResult<[bool; 2]> {
+    // struct epoll_event is packed on x86_64: u32 events, u64 data (12 bytes).
+    let mut evs = [0u8; 24];
+    let timeout = timeout_ms.map_or(-1, |ms| ms.min(i32::MAX as u64) as i64);
+    // SAFETY: `evs` holds two live struct epoll_event the kernel writes.
+    let n = unsafe {
         syscall6(
-            SYS_SIGNALFD4,
+            SYS_EPOLL_WAIT,
             [
-                usize::MAX,
-                &mask as *const u64 as usize,
-                8,
-                SFD_CLOEXEC,
+                ep as usize,
+                evs.as_mut_ptr() as usize,
+                2,
+                timeout as usize,
                 0,
                 0,
             ],
         )
-    }
-    .map(|fd| fd as i32)
-}
-
-/// `poll` for input on `fds` (`timeout_ms` `None` waits forever): which of them are ready.
-pub fn poll_in<const N: usize>(fds: [i32; N], timeout_ms: Option<u64>) -> SysResult<[bool; N]> {
-    const POLLIN: i32 = 1;
-    // struct pollfd { int fd; short events; short revents; }: the second int holds events
-    // in its low half and revents in its high half (little-endian).
-    let mut pfds = fds.map(|fd| [fd, POLLIN]);
-    let timeout = timeout_ms.map_or(-1, |ms| ms.min(i32::MAX as u64) as i64);
-    // SAFETY: `pfds` is N live struct pollfd the kernel writes `revents` into.
-    unsafe {
-        syscall6(
-            SYS_POLL,
-            [pfds.as_mut_ptr() as usize, N, timeout as usize, 0, 0, 0],
-        )
     }?;
-    Ok(pfds.map(|p| p[1] >> 16 != 0))
+    let mut ready = [false; 2];
+    for ev in evs.chunks_exact(12).take(n) {
+        let mut data = [0u8; 8];
+        data.copy_from_slice(&ev[4..12]);
+        if let Some(r) = ready.get_mut(u64::from_ne_bytes(data) as usize) {
+            *r = true;
+        }
+    }
+    Ok(ready)
 }
 
 /// `clock_gettime(CLOCK_MONOTONIC)` in nanoseconds.

@@ -243,6 +243,11 @@ fn sandbox_outlives_the_thread_that_spawned_it() {
 /// Spawn `sleep MARKER` from the `hold` example (its thread `from`), kill the example, and
 /// check that the sandbox died with it.
 fn sandbox_dies_with_the_host_process_spawned_from(from: &str, salt: u32) {
+    sandbox_running_dies_with_the_host_process(from, None, salt)
+}
+
+/// As above, the program being `sh -c SCRIPT sh MARKER` when `script` is given.
+fn sandbox_running_dies_with_the_host_process(from: &str, script: Option<&str>, salt: u32) {
     let marker = format!("{}.{}", 5000 + std::process::id() % 1000, salt);
     /// The host process, killed and reaped however the test ends (a failed assertion
     /// must not leave it holding its sandbox forever).
@@ -256,6 +261,7 @@ fn sandbox_dies_with_the_host_process_spawned_from(from: &str, salt: u32) {
     let mut host = Host(
         std::process::Command::new(example("hold"))
             .args([marker.as_str(), from])
+            .args(script)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap(),
@@ -360,6 +366,15 @@ fn sandbox_dies_with_the_host_process() {
 fn sandbox_spawned_from_another_thread_dies_with_the_host_process() {
     // Cloned by that thread itself (its init watches the host's pidfd; see host_watch.rs).
     sandbox_dies_with_the_host_process_spawned_from("thread", 271828);
+}
+
+#[test]
+fn a_program_that_lowers_the_inits_open_file_limit_still_dies_with_the_host() {
+    // The program has the init's ids, so it may lower the init's limits. A `poll` of two
+    // descriptors under RLIMIT_NOFILE 1 fails (EINVAL); an orphan's end then made the init
+    // wait for signals alone, and the sandbox outlived its host. `epoll_wait` has no limit.
+    let script = "prlimit --pid 1 --nofile=1:1 || exit 9; (sleep 0.2 &); exec sleep \"$1\"";
+    sandbox_running_dies_with_the_host_process("thread", Some(script), 173205);
 }
 
 #[test]

@@ -18,14 +18,15 @@ pub fn exec(plan: &Plan<'_>) -> i32 {
 }
 
 /// Start the init from its memfd, handing it the error pipe, the events pipe's write and
-/// read ends and the host's pidfd (-1: none); returns the errno.
+/// read ends and the host watch (`[pidfd, signalfd, epoll]`, -1s: none); returns the errno.
 pub fn exec_init(
     init: &InitPlan<'_>,
     err: RawFd,
     events: [RawFd; 2],
-    host_pidfd: RawFd,
+    watch: [RawFd; 3],
     memfd: RawFd,
 ) -> i32 {
+    let [host_pidfd, signal_fd, watch_fd] = watch;
     let control = Control {
         err_fd: err,
         events_fd: events[0],
@@ -34,6 +35,8 @@ pub fn exec_init(
         nproc: init.nproc,
         deadline_ns: init.deadline_ns,
         host_pidfd,
+        signal_fd,
+        watch_fd,
     }
     .encode();
     if init.control.len() != control.len() {
@@ -44,7 +47,7 @@ pub fn exec_init(
     }
     // The pipes (and the pidfd) must survive this execve (the init marks them close-on-exec
     // again).
-    for fd in [err, events[0], events[1], host_pidfd] {
+    for fd in [err, events[0], events[1], host_pidfd, signal_fd, watch_fd] {
         if fd < 0 {
             continue;
         }

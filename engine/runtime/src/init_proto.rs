@@ -66,7 +66,7 @@ pub const RELAY_SIGNAL: i32 = 64;
 const MAGIC: &[u8; 4] = b"HKI2";
 
 /// Length of the control string (without its NUL).
-pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8;
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8;
 
 /// The init's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,9 +88,18 @@ pub struct Control {
     pub deadline_ns: u64,
     /// A pidfd of the host process, or -1. With one, the init has no parent-death signal
     /// (the sandbox was cloned by a thread that may end before the host process does, and
-    /// must then keep running); it waits for signals and for this pidfd together, and ends
-    /// the sandbox when the pidfd reports the end of the host process.
+    /// must then keep running); it waits for signals and for this pidfd together, with
+    /// [`Control::watch_fd`], and ends the sandbox when the pidfd reports the end of the
+    /// host process.
     pub host_pidfd: i32,
+    /// With `host_pidfd`: a signalfd of every signal (kept open: the epoll instance watches
+    /// the file through it).
+    pub signal_fd: i32,
+    /// With `host_pidfd`: an epoll instance watching `signal_fd` (event data 0) and
+    /// `host_pidfd` (data 1) for input. Made by the runtime before the program's limits:
+    /// `epoll_wait`, unlike `poll`, does not depend on `RLIMIT_NOFILE`, which the program
+    /// may lower for the init (same ids).
+    pub watch_fd: i32,
 }
 
 fn put_hex(out: &mut [u8], v: u64) {
@@ -120,7 +129,7 @@ impl Control {
     /// Encode as text (followed by a NUL).
     pub fn encode(&self) -> [u8; CONTROL_LEN + 1] {
         let mut out = [0u8; CONTROL_LEN + 1];
-        let fields: [(usize, u64); 7] = [
+        let fields: [(usize, u64); 9] = [
             (8, self.err_fd as u32 as u64),
             (8, self.events_fd as u32 as u64),
             (8, self.events_read_fd as u32 as u64),
@@ -128,6 +137,8 @@ impl Control {
             (16, self.nproc),
             (16, self.deadline_ns),
             (8, self.host_pidfd as u32 as u64),
+            (8, self.signal_fd as u32 as u64),
+            (8, self.watch_fd as u32 as u64),
         ];
         if let Some(m) = out.get_mut(..4) {
             m.copy_from_slice(MAGIC);
@@ -156,6 +167,8 @@ impl Control {
             nproc: f(36, 16)?,
             deadline_ns: f(52, 16)?,
             host_pidfd: f(68, 8)? as u32 as i32,
+            signal_fd: f(76, 8)? as u32 as i32,
+            watch_fd: f(84, 8)? as u32 as i32,
         })
     }
 }
@@ -234,6 +247,8 @@ mod tests {
             nproc: u64::MAX,
             deadline_ns: 123_456_789_000,
             host_pidfd: 1021,
+            signal_fd: 1020,
+            watch_fd: 1019,
         };
         let text = c.encode();
         assert_eq!(text[CONTROL_LEN], 0);
@@ -241,6 +256,8 @@ mod tests {
         assert_eq!(Control::decode(&text[..CONTROL_LEN]), Some(c));
         let none = Control {
             host_pidfd: -1,
+            signal_fd: -1,
+            watch_fd: -1,
             ..c
         };
         assert_eq!(Control::decode(&none.encode()[..CONTROL_LEN]), Some(none));

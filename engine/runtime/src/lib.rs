@@ -75,6 +75,8 @@ pub fn child_main(plan: &Plan<'_>) -> ! {
         events: plan.init.map_or(-1, |i| i.events_fd),
         events_read: plan.init.map_or(-1, |i| i.events_read_fd),
         host_pidfd: plan.init.map_or(-1, |i| i.host_pidfd),
+        signal_fd: -1,
+        watch_fd: -1,
     };
     let fail = run(plan, &mut buf, &mut fds);
     let _ = sys::write_all(fds.err, &fail.record().to_bytes());
@@ -89,6 +91,9 @@ struct ChildFds {
     events: RawFd,
     events_read: RawFd,
     host_pidfd: RawFd,
+    /// The init's watch of the host (see `init_proto::Control::watch_fd`).
+    signal_fd: RawFd,
+    watch_fd: RawFd,
 }
 
 fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
@@ -101,7 +106,7 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
                 init,
                 fds.err,
                 [fds.events, fds.events_read],
-                fds.host_pidfd,
+                [fds.host_pidfd, fds.signal_fd, fds.watch_fd],
                 fds.init_memfd,
             ),
             NO_INDEX,
@@ -256,6 +261,13 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     if let Some(l) = plan.landlock {
         landlock::apply(l)?;
     }
+    if fds.host_pidfd >= 0 {
+        // The init's watch of the host, made here: before the limits (a low RLIMIT_NOFILE
+        // would refuse new descriptors) and the filter (which need not allow making them).
+        fds.signal_fd = sys::signalfd_all().at(Stage::Init, NO_INDEX)?;
+        fds.watch_fd =
+            sys::epoll_watching(&[fds.signal_fd, fds.host_pidfd]).at(Stage::Init, NO_INDEX)?;
+    }
     // The program's descriptors are put in place with dup3: keep the child's own (a parent
     // with closed stdio may have given them low numbers) above every target first.
     let top = plan.fds.iter().map(|m| m.dst).max().unwrap_or(2).max(2);
@@ -265,6 +277,8 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         &mut fds.events,
         &mut fds.events_read,
         &mut fds.host_pidfd,
+        &mut fds.signal_fd,
+        &mut fds.watch_fd,
     ] {
         if *fd >= 0 && *fd <= top {
             *fd = sys::fcntl(*fd, sys::F_DUPFD_CLOEXEC, (top + 1) as u64)

@@ -201,6 +201,48 @@ pub fn openat(dirfd: RawFd, path: &CStr, flags: u64, mode: u64) -> SysResult<Raw
     res(unsafe { syscall!(Sysno::openat, dirfd, path.as_ptr(), flags, mode) }).map(|fd| fd as RawFd)
 }
 
+/// A signalfd for every signal (`signalfd4(-1, ~0, 8, SFD_CLOEXEC)`): readable while a
+/// signal is pending for the process that waits on it.
+pub fn signalfd_all() -> SysResult<RawFd> {
+    const SFD_CLOEXEC: u64 = 0o2000000;
+    let mask: u64 = !0;
+    // SAFETY: `mask` is a live 8-byte sigset the kernel reads.
+    res(unsafe {
+        syscall!(
+            Sysno::signalfd4,
+            -1i32,
+            &mask as *const u64,
+            8usize,
+            SFD_CLOEXEC
+        )
+    })
+    .map(|fd| fd as RawFd)
+}
+
+/// An epoll instance (`EPOLL_CLOEXEC`) watching `fds` for input, each with its index in
+/// `fds` as the event's data.
+pub fn epoll_watching(fds: &[RawFd]) -> SysResult<RawFd> {
+    const EPOLL_CLOEXEC: u64 = 0o2000000;
+    const EPOLL_CTL_ADD: u64 = 1;
+    const EPOLLIN: u32 = 1;
+    // SAFETY: no pointer arguments.
+    let ep = res(unsafe { syscall!(Sysno::epoll_create1, EPOLL_CLOEXEC) })? as RawFd;
+    for (i, fd) in fds.iter().enumerate() {
+        // struct epoll_event is packed on x86_64: u32 events, u64 data.
+        let mut ev = [0u8; 12];
+        let (e, d) = ev.split_at_mut(4);
+        e.copy_from_slice(&EPOLLIN.to_ne_bytes());
+        d.copy_from_slice(&(i as u64).to_ne_bytes());
+        // SAFETY: `ev` is a live struct epoll_event the kernel reads.
+        let r = res(unsafe { syscall!(Sysno::epoll_ctl, ep, EPOLL_CTL_ADD, *fd, ev.as_ptr()) });
+        if let Err(e) = r {
+            close(ep);
+            return Err(e);
+        }
+    }
+    Ok(ep)
+}
+
 /// `mkdirat(2)`.
 pub fn mkdirat(dirfd: RawFd, path: &CStr, mode: u32) -> SysResult<()> {
     // SAFETY: `path` is NUL-terminated.

@@ -321,7 +321,12 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
     let mut info = [0i32; 32];
     // Watching the host (see `proto::Control::watch_fd`): wait for a pending signal (the
     // signalfd is readable then) or the host's end, whichever comes first.
-    let watch = (ctl.host_pidfd >= 0 && ctl.signal_fd >= 0 && ctl.watch_fd >= 0).then_some(ctl.watch_fd);
+    let watch = match (ctl.host_pidfd, ctl.signal_fd, ctl.watch_fd) {
+        (-1, _, _) => None,
+        (_, sfd, ep) if sfd >= 0 && ep >= 0 => Some(ep),
+        // A pidfd without its watch: never run without both a parent-death signal and it.
+        _ => sys::exit_group(127),
+    };
     loop {
         let timeout = match ctl.deadline_ns {
             0 => None,

@@ -1,8 +1,9 @@
-//! A descriptor the engine opens once per process and reuses for every spawn (the init's
-//! memfd; a file with its own inode, which the identity check below needs: pidfds share
-//! one before Linux 6.9, so the host's pidfd is opened per spawn instead). The host owns its descriptor table: it may close the number or
-//! reuse it for something else behind the engine's back (a C host closing every descriptor
-//! before it forks, a Python test harness). So the file's identity (device and inode) is
+//! A descriptor the engine opens once per process and reuses for every spawn: the init's
+//! memfd, a file with an inode of its own, which the identity check below needs (pidfds
+//! share one before Linux 6.9, so the host's pidfd is opened per spawn instead). The host
+//! owns its descriptor table: it may close the number or reuse it for something else
+//! behind the engine's back (a C host closing every descriptor before it forks, a Python
+//! test harness). So the file's identity (device and inode) is
 //! checked before each use, and a number that no longer holds it is forgotten, never closed,
 //! and a new descriptor made.
 

@@ -40,7 +40,10 @@ impl Stack {
 
     /// An idle stack of this process, or a new one.
     pub(crate) fn take() -> Result<Stack> {
-        let idle = IDLE.get_or_init(|| Mutex::new(Vec::new()));
+        Self::take_from(IDLE.get_or_init(|| Mutex::new(Vec::new())))
+    }
+
+    fn take_from(idle: &Mutex<Vec<Stack>>) -> Result<Stack> {
         match idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             Some(s) => Ok(s),
             None => Stack::map(),
@@ -93,7 +96,10 @@ impl Stack {
     /// Give the stack back once no child runs on it any more: the child exec'd, exited or
     /// was reaped (see the module docs), or no child was made.
     pub(crate) fn release(self) {
-        let idle = IDLE.get_or_init(|| Mutex::new(Vec::new()));
+        self.release_into(IDLE.get_or_init(|| Mutex::new(Vec::new())));
+    }
+
+    fn release_into(self, idle: &Mutex<Vec<Stack>>) {
         let mut idle = idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < KEPT {
             idle.push(self);
@@ -116,14 +122,27 @@ mod tests {
 
     #[test]
     fn the_idle_pool_keeps_only_returned_stacks_and_at_most_its_bound() {
-        let many: Vec<Stack> = (0..KEPT + 4).map(|_| Stack::take().unwrap()).collect();
+        // A pool of its own: the process's pool is shared with the tests that spawn.
+        let pool = Mutex::new(Vec::new());
+        let many: Vec<Stack> = (0..KEPT + 4)
+            .map(|_| Stack::take_from(&pool).unwrap())
+            .collect();
         let mut bases: Vec<usize> = many.iter().map(|s| s.base).collect();
-        many.into_iter().for_each(Stack::release);
-        let idle = IDLE.get().unwrap().lock().unwrap();
-        assert!(idle.len() <= KEPT);
+        many.into_iter().for_each(|s| s.release_into(&pool));
+        let mut idle = pool.into_inner().unwrap();
+        assert_eq!(idle.len(), KEPT);
         // What is kept is among what was given back (no stack is handed out twice).
         bases.sort();
         assert!(idle.iter().all(|s| bases.binary_search(&s.base).is_ok()));
+        // And handed out again before a new one is mapped.
+        let pool = Mutex::new(std::mem::take(&mut idle));
+        let again = Stack::take_from(&pool).unwrap();
+        assert!(bases.binary_search(&again.base).is_ok());
+        again.unmap();
+        pool.into_inner()
+            .unwrap()
+            .into_iter()
+            .for_each(Stack::unmap);
     }
 
     #[test]

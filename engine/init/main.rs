@@ -170,14 +170,27 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     let _ = sys::set_sigmask(ALL_SIGNALS);
     let _ = sys::plain(sys::SYS_PRCTL, [sys::PR_SET_DUMPABLE, 0, 0, 0, 0, 0]);
     sys::set_name(proto::INIT_NAME);
-    let _ = sys::fcntl(ctl.events_fd, sys::F_SETFD, sys::FD_CLOEXEC);
-    let _ = sys::fcntl(ctl.events_fd, sys::F_SETFL, sys::O_NONBLOCK);
-    let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFD, sys::FD_CLOEXEC);
-    let _ = sys::fcntl(ctl.events_read_fd, sys::F_SETFL, sys::O_NONBLOCK);
-    let _ = sys::fcntl(ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC);
-    for fd in [ctl.host_pidfd, ctl.signal_fd, ctl.watch_fd] {
-        if fd >= 0 {
-            let _ = sys::fcntl(fd, sys::F_SETFD, sys::FD_CLOEXEC);
+    // The engine's descriptors must not reach the program (the host's pidfd would let it
+    // take the host out of the watch; the error pipe's EOF is how the engine learns of the
+    // execve), and the events pipe must not block PID 1: a filter refusing these calls
+    // (the engine checks the usual arguments before the spawn) fails the spawn here.
+    let setups = [
+        (ctl.events_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.events_fd, sys::F_SETFL, sys::O_NONBLOCK),
+        (ctl.events_read_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.events_read_fd, sys::F_SETFL, sys::O_NONBLOCK),
+        (ctl.err_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.host_pidfd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.signal_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.watch_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+    ];
+    for (fd, cmd, arg) in setups {
+        if fd < 0 {
+            continue;
+        }
+        if let Err(e) = sys::fcntl(fd, cmd, arg) {
+            report_setup_error(ctl.err_fd, Stage::Init, e);
+            sys::exit_group(127)
         }
     }
     // SAFETY: argv[1..] and envp[ENV_PREFIX..] are the program's NULL-terminated arrays.
@@ -298,8 +311,19 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
         // SIGTTOU is blocked (the whole mask is), so a background group may do this.
         let _ = sys::set_foreground(proto::terminal_fd(ctl.flags), me);
     }
-    sys::close(ctl.events_fd);
-    sys::close(ctl.events_read_fd);
+    // Close-on-exec already (`main`); closed here too, as nothing of PID 1's may reach the
+    // program.
+    for fd in [
+        ctl.events_fd,
+        ctl.events_read_fd,
+        ctl.host_pidfd,
+        ctl.signal_fd,
+        ctl.watch_fd,
+    ] {
+        if fd >= 0 {
+            sys::close(fd);
+        }
+    }
     if ctl.nproc != u64::MAX {
         if let Err(e) = sys::set_rlimit(sys::RLIMIT_NPROC, ctl.nproc) {
             report_setup_error(ctl.err_fd, Stage::Rlimit, e);
@@ -345,6 +369,9 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
                 Ok([_, true]) => sys::exit_group(128 + sys::SIGKILL),
                 Ok([true, false]) => wait = Some(0), // a signal is pending: take it
                 Ok([false, false]) => continue,      // the deadline
+                // A stop and continue, a freeze and thaw, or a tracer's attach interrupts
+                // the wait (the kernel does not restart epoll_wait): wait again.
+                Err(sys::EINTR) => continue,
                 // The filter was checked before the spawn and the program cannot make the
                 // call fail (no limit applies to it): never go on without the watch.
                 Err(_) => sys::exit_group(128 + sys::SIGKILL),

@@ -83,12 +83,35 @@ pub(crate) fn program_pid(init_pid: i32) -> Option<i32> {
 /// The system calls the init makes (x86_64 numbers and the arguments that matter), with
 /// the condition under which it makes them: (name, nr, args, needs job control, needs a
 /// deadline, needs a process limit).
-const NEEDS: [(&str, u32, [u64; 6], Need); 18] = {
+const NEEDS: [(&str, u32, [u64; 6], Need); 21] = {
     const SIGCHLD: u64 = 17;
     const TIOCSPGRP: u64 = 0x5410;
+    const F_SETFD: u64 = 2;
+    const F_SETFL: u64 = 4;
+    const O_NONBLOCK: u64 = 0o4000;
     [
         ("execveat", 322, [0, 0, 0, 0, 0x1000, 0], Need::Always),
         ("fcntl", 72, [0; 6], Need::Always),
+        // Its descriptors kept across its execve (the child), then close-on-exec again and
+        // the events pipe non-blocking (the init), with the usual descriptor numbers.
+        (
+            "fcntl(F_SETFD, 0)",
+            72,
+            [5, F_SETFD, 0, 0, 0, 0],
+            Need::Always,
+        ),
+        (
+            "fcntl(F_SETFD, FD_CLOEXEC)",
+            72,
+            [5, F_SETFD, 1, 0, 0, 0],
+            Need::Always,
+        ),
+        (
+            "fcntl(F_SETFL, O_NONBLOCK)",
+            72,
+            [5, F_SETFL, O_NONBLOCK, 0, 0, 0],
+            Need::Always,
+        ),
         ("rt_sigprocmask", 14, [2, 0, 0, 8, 0, 0], Need::Always),
         ("prctl", 157, [4, 0, 0, 0, 0, 0], Need::Always),
         ("prctl", 157, [15, 0, 0, 0, 0, 0], Need::Always),

@@ -251,3 +251,44 @@ fn capability_conditions_follow_the_programs_real_capabilities() {
         .cap_drop(hakoniwa::caps::from_name("SYS_CHROOT").unwrap());
     assert_eq!(probe(&dropped, "161, $d"), "1");
 }
+
+/// An OCI profile refusing `fcntl(fd, F_SETFD, FD_CLOEXEC)` for descriptors above `above`.
+fn refusing_cloexec_above(above: u32) -> hakoniwa::seccomp::Seccomp {
+    let json = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["fcntl"],"action":"SCMP_ACT_ERRNO","args":[{{"index":0,"value":{above},"op":"SCMP_CMP_GT"}},{{"index":1,"value":2,"op":"SCMP_CMP_EQ"}},{{"index":2,"value":1,"op":"SCMP_CMP_EQ"}}]}}]}}"#
+    );
+    hakoniwa::seccomp::Seccomp::Oci {
+        name: format!("no-cloexec-above-{above}"),
+        json,
+    }
+}
+
+#[test]
+fn a_profile_refusing_the_inits_close_on_exec_is_refused_by_name() {
+    // The init marks the engine's descriptors close-on-exec again; refused, they would
+    // reach the program (the host's pidfd, the error pipe the engine waits on).
+    let mut c = sandbox();
+    c.seccomp(refusing_cloexec_above(0));
+    let e = c.command("/bin/true").status().unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("does not allow fcntl(F_SETFD, FD_CLOEXEC)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_init_refused_close_on_exec_for_other_descriptors_fails_the_spawn() {
+    // The check before the spawn tries the usual descriptor numbers; a profile refusing
+    // the call for others passes it, and the init then fails the spawn rather than hand
+    // its descriptors to the program (which ran with them, and the spawn waited for it to end).
+    let mut c = sandbox();
+    c.seccomp(refusing_cloexec_above(5));
+    let e = c
+        .command("/bin/sh")
+        .args(["-c", "ls -l /proc/self/fd; sleep 2"])
+        .output()
+        .unwrap_err();
+    assert_eq!(e.stage(), Some(Stage::Init), "{e:?}");
+}

@@ -488,3 +488,37 @@ fn program_id_is_the_host_pid_of_the_program_not_of_the_init() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_stop_and_continue_of_the_init_of_a_sandbox_spawned_from_another_thread_does_not_end_it() {
+    // Its init waits for signals and the host's end together; a stop and continue (as
+    // `kill -STOP`/`-CONT`, a freezer's freeze and thaw, a tracer's attach) interrupts that
+    // wait, which is then waited again, as the init of a main-thread spawn does.
+    assert_ne!(
+        rustix_free_gettid(),
+        std::process::id(),
+        "runs on a test thread"
+    );
+    let mut child = sandbox().command("/bin/sleep").arg("1").spawn().unwrap();
+    let init = child.id().to_string();
+    let state = || {
+        let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .and_then(|r| r.trim().chars().next())
+    };
+    for (sig, want) in [("-STOP", 'T'), ("-CONT", 'S')] {
+        assert!(std::process::Command::new("kill")
+            .args([sig, &init])
+            .status()
+            .unwrap()
+            .success());
+        let start = Instant::now();
+        while state() != Some(want) {
+            assert!(start.elapsed() < Duration::from_secs(10), "{:?}", state());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let s = child.wait().unwrap();
+    assert!(s.success(), "{s:?}");
+}

@@ -114,16 +114,24 @@ unsafe fn scrub_arguments(argv: *const *const u8) {
         if p.is_null() {
             return;
         }
-        // SAFETY: each entry is a NUL-terminated string on our own, writable stack; we stop
-        // at its NUL.
-        unsafe {
-            let mut q = p;
-            while q.read_volatile() != 0 {
-                q.write_volatile(0);
-                q = q.add(1);
-            }
-        }
+        // SAFETY: each entry is a NUL-terminated string on our own, writable stack.
+        unsafe { blank(p) };
         i += 1;
+    }
+}
+
+/// Overwrite the NUL-terminated string at `p` with NULs.
+///
+/// # Safety
+/// `p` points at a NUL-terminated string in writable memory of this process.
+unsafe fn blank(p: *mut u8) {
+    let mut q = p;
+    // SAFETY: the caller's contract; we stop at the NUL.
+    unsafe {
+        while q.read_volatile() != 0 {
+            q.write_volatile(0);
+            q = q.add(1);
+        }
     }
 }
 
@@ -163,9 +171,14 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
     let (Some(ctl), Some(program), Some(search_path)) = (ctl, program, search_path) else {
         sys::exit_group(127)
     };
-    let Some(ctl) = Control::decode(ctl.to_bytes()) else {
+    let Some(ctl_text) = Control::decode(ctl.to_bytes()) else {
         sys::exit_group(127)
     };
+    // The request key stays in this frame only (the program cannot read our environment
+    // either: we are not dumpable).
+    // SAFETY: envp[0] is a NUL-terminated string on our own, writable stack.
+    unsafe { blank(ctl.as_ptr() as *mut u8) };
+    let ctl = ctl_text;
     // Nothing may interrupt PID 1's bookkeeping: every signal is taken with sigtimedwait.
     let _ = sys::set_sigmask(ALL_SIGNALS);
     let _ = sys::plain(sys::SYS_PRCTL, [sys::PR_SET_DUMPABLE, 0, 0, 0, 0, 0]);
@@ -382,9 +395,10 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
             Err(_) => continue,
         };
-        // siginfo: signo, errno, code, pad, pid, ... A plain signal from outside the
-        // namespace (pid 0 here) is an engine request; see `proto::CONT_FOREGROUND_SIGNAL`.
-        let from_engine = info[4] == 0 && info[2] == sys::SI_USER;
+        // siginfo: signo, errno, code, pad, pid, uid, value. An engine request is queued
+        // with the sandbox's key as its value; see `proto::CONT_FOREGROUND_SIGNAL`.
+        let value = u64::from(info[6] as u32) | u64::from(info[7] as u32) << 32;
+        let from_engine = info[2] == sys::SI_QUEUE && value == ctl.request_key;
         match sig {
             sys::SIGCHLD => reap(ctl, program),
             proto::RELAY_SIGNAL if from_engine => {

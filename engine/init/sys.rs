@@ -32,7 +32,7 @@ pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
 pub const SIGSTOP: i32 = 19;
 /// `si_code` of a signal sent with `kill` (the kernel fills in the sender's pid).
-pub const SI_USER: i32 = 0;
+pub const SI_QUEUE: i32 = -1;
 
 pub const F_DUPFD: usize = 0;
 pub const F_SETFD: usize = 2;

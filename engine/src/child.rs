@@ -136,6 +136,8 @@ pub struct Child {
     pub(crate) peak: Option<crate::exit_hook::Peak>,
     /// The init's events pipe (`None` without an init, or after its EOF).
     pub(crate) events: Option<File>,
+    /// The value of the engine's requests to the init (see `init_proto::Control::request_key`).
+    pub(crate) request_key: u64,
     /// The caller's controlling terminal, when the program runs under job control.
     pub(crate) terminal: Option<crate::jobctl::Terminal>,
     /// What the supervisor does when the program stops on a terminal stop signal under
@@ -208,18 +210,18 @@ impl Child {
     /// Send a signal to the program. With the init (the default with a PID namespace) the
     /// init forwards it (`SIGCONT` to the program's process group), and SIGKILL ends the
     /// whole sandbox. With `Container::init(false)` the program is PID 1 and ignores signals
-    /// it has no handler for, except SIGKILL and SIGSTOP. With the init, signals 63 and 64
-    /// (`SIGRTMAX-1`, `SIGRTMAX`) are the engine's requests to it and do not reach the
-    /// program.
+    /// it has no handler for, except SIGKILL and SIGSTOP. Signals 63 and 64 reach the
+    /// program like any other (the engine's own requests to the init use them too, but
+    /// carry a key of the sandbox's that a plain signal lacks).
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
         let sent = match sys::signal(sig) {
             // SIGSTOP to PID 1 would stop the init; it relays this one instead.
-            Some(Signal::STOP) if self.events.is_some() => sys::signal(RELAY_SIGNAL)
-                .ok_or(Errno::INVAL)
-                .and_then(|relay| sys::pidfd_send_signal(self.pidfd.as_fd(), relay)),
+            Some(Signal::STOP) if self.events.is_some() => {
+                sys::send_request(self.pidfd.as_fd(), RELAY_SIGNAL, self.request_key)
+            }
             Some(s) => sys::pidfd_send_signal(self.pidfd.as_fd(), s),
             // Signal 0 checks that the process exists: it does until reaped.
             None if sig == 0 => Ok(()),
@@ -374,9 +376,7 @@ impl Child {
             }
             sys::pidfd_send_signal(pidfd, Signal::CONT)
         } else if foreground {
-            sys::signal(CONT_FOREGROUND_SIGNAL)
-                .ok_or(Errno::INVAL)
-                .and_then(|s| sys::pidfd_send_signal(pidfd, s))
+            sys::send_request(pidfd, CONT_FOREGROUND_SIGNAL, self.request_key)
         } else {
             sys::pidfd_send_signal(pidfd, Signal::CONT)
         };

@@ -90,10 +90,11 @@
 //!   before `execve`;
 //! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta; an init cloned by a
 //!   thread other than the main thread has none and watches a pidfd of the host process
-//!   instead (see `hakoniwa-spawner` above). Signals 63 and 64 sent from outside the
-//!   sandbox are requests to the init and never reach the program;
+//!   instead (see `hakoniwa-spawner` above). The engine's requests to the init are
+//!   signals 63 and 64 queued with a random key of the sandbox's, which the program cannot
+//!   read; without it (a plain `kill`) they are forwarded to the program like any signal;
 //! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
-//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as a plain signal 64,
+//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as the request 64,
 //!   and the init stops the program); a failed setup
 //!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
 //!   SIGKILL;
@@ -102,7 +103,7 @@
 //!   signal, so the caller's shell regains the terminal), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
-//!   continued (through the init: a plain signal 63 asks it to hand the terminal back
+//!   continued (through the init: the request 63 asks it to hand the terminal back
 //!   first); with [`Command::controlling_terminal`] the caller's hook
 //!   ([`Child::on_terminal_stop`]) decides instead, and the engine stops nothing itself.
 //!

@@ -82,6 +82,9 @@ pub(crate) struct InitStorage {
     /// The host's pidfd for the init to watch (see `host_watch.rs`); without one the
     /// sandbox is cloned by the main thread or a spawner thread (see `spawn.rs`).
     pub(crate) host_pidfd: Option<std::os::fd::OwnedFd>,
+    /// The value the engine's requests to this sandbox's init carry (random per spawn; see
+    /// `init_proto::Control::request_key`).
+    pub(crate) request_key: u64,
 }
 
 /// What the caller's terminal means for one spawn (found from its wired streams).
@@ -255,6 +258,7 @@ impl Storage {
             Some(InitStorage {
                 memfd: -1,
                 host_pidfd: None,
+                request_key: 0,
                 search_path: CString::new(search_path.clone())
                     .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
                 control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
@@ -317,6 +321,8 @@ impl Storage {
             && storage.seccomp.as_ref().is_none_or(|f| f.init_host_watch);
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
+            init.request_key = hakoniwa_runtime::sys::random_u64()
+                .map_err(|e| Error::io("getrandom", rustix::io::Errno::from_raw_os_error(e)))?;
             if watch_host {
                 init.host_pidfd = crate::host_watch::pidfd();
             }
@@ -532,6 +538,7 @@ impl Storage {
                     .host_pidfd
                     .as_ref()
                     .map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
+                request_key: i.request_key,
             }),
             credentials: self
                 .credentials

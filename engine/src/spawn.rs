@@ -135,6 +135,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         enforcement: Enforcement::new(c, &plan, timings),
         peak,
         events,
+        request_key: plan.init.as_ref().map_or(0, |i| i.request_key),
         terminal,
         stop_hook: None,
         controlling_terminal: spec.controlling_terminal,

@@ -216,8 +216,7 @@ fn wall_clock_limit_applies_to_output_too() {
 
 #[test]
 fn signal_62_reaches_the_program_of_a_sandbox_spawned_from_another_thread() {
-    // Like any signal the engine does not use itself (63 and 64 are its requests to the
-    // init), whichever thread cloned the sandbox.
+    // Like any signal, whichever thread cloned the sandbox.
     let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
     child.signal(62).unwrap();
     let s = child.wait().unwrap();

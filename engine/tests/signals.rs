@@ -375,3 +375,33 @@ fn ctrl_c_and_ctrl_z_typed_in_its_own_terminal_reach_the_program_and_the_stop_ho
     let s = waiter.join().unwrap().unwrap();
     assert_eq!(s.signal, Some(2), "{s:?}");
 }
+
+#[test]
+fn signals_63_and_64_sent_by_the_caller_reach_the_program() {
+    // The engine's requests to the init use them with a key of the sandbox's; a plain
+    // signal is the caller's own, forwarded like any other.
+    for sig in [63, 64] {
+        let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
+        child.signal(sig).unwrap();
+        let s = child.wait().unwrap();
+        assert_eq!(s.signal, Some(sig), "{s:?}");
+    }
+}
+
+#[test]
+fn the_program_cannot_forge_the_engines_requests_to_the_init() {
+    // A real-time signal the kernel cannot queue (the program may lower the init's
+    // RLIMIT_SIGPENDING: same ids) arrives without its sender, as the engine's requests
+    // from outside the namespace would: it used to make the init stop the program. It is
+    // the program's own signal, forwarded to it.
+    let s = sandbox()
+        .command("/bin/sh")
+        .args([
+            "-c",
+            "prlimit --pid 1 --sigpending=0:0 && kill -64 1; sleep 2; echo after",
+        ])
+        .wait_timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(s.status.signal, Some(64), "{:?}", s);
+}

@@ -37,6 +37,7 @@ pub fn exec_init(
         host_pidfd,
         signal_fd,
         watch_fd,
+        request_key: init.request_key,
     }
     .encode();
     if init.control.len() != control.len() {

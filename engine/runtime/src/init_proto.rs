@@ -51,10 +51,13 @@ pub const fn terminal_fd(flags: u32) -> i32 {
     ((flags >> TERMINAL_FD_SHIFT) & 0xff) as i32
 }
 
-/// The engine's requests to the init are plain signals (`SI_USER`) sent from outside the
-/// namespace, which the kernel delivers with `si_pid` 0. A process inside cannot forge one:
-/// its `kill` carries its own (non-zero) pid, and `rt_sigqueueinfo` to another process only
-/// takes negative codes such as `SI_QUEUE`, whatever pid it claims.
+/// The engine's requests to the init are these signals queued (`SI_QUEUE`) with the
+/// sandbox's [`Control::request_key`] as their value. A process inside cannot forge one:
+/// it cannot read the key (the init is not dumpable, and the program holds no
+/// `CAP_SYS_PTRACE` over it). A sender's pid proves nothing: a plain `kill` whose
+/// siginfo the kernel could not queue (the program may lower the init's
+/// `RLIMIT_SIGPENDING`) arrives with pid 0, as the engine's own would from outside the
+/// namespace. Without the key, 63 and 64 are forwarded to the program like any signal.
 ///
 /// Request: give the terminal back to the program's process group, then continue it.
 pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
@@ -63,10 +66,10 @@ pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
 /// ancestor it would stop the init itself).
 pub const RELAY_SIGNAL: i32 = 64;
 
-const MAGIC: &[u8; 4] = b"HKI2";
+const MAGIC: &[u8; 4] = b"HKI3";
 
 /// Length of the control string (without its NUL).
-pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8;
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8 + 16;
 
 /// The init's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +103,9 @@ pub struct Control {
     /// `epoll_wait`, unlike `poll`, does not depend on `RLIMIT_NOFILE`, which the program
     /// may lower for the init (same ids).
     pub watch_fd: i32,
+    /// The value the engine's requests ([`CONT_FOREGROUND_SIGNAL`], [`RELAY_SIGNAL`])
+    /// carry: random per sandbox, known only to the engine and the init.
+    pub request_key: u64,
 }
 
 fn put_hex(out: &mut [u8], v: u64) {
@@ -129,7 +135,7 @@ impl Control {
     /// Encode as text (followed by a NUL).
     pub fn encode(&self) -> [u8; CONTROL_LEN + 1] {
         let mut out = [0u8; CONTROL_LEN + 1];
-        let fields: [(usize, u64); 9] = [
+        let fields: [(usize, u64); 10] = [
             (8, self.err_fd as u32 as u64),
             (8, self.events_fd as u32 as u64),
             (8, self.events_read_fd as u32 as u64),
@@ -139,6 +145,7 @@ impl Control {
             (8, self.host_pidfd as u32 as u64),
             (8, self.signal_fd as u32 as u64),
             (8, self.watch_fd as u32 as u64),
+            (16, self.request_key),
         ];
         if let Some(m) = out.get_mut(..4) {
             m.copy_from_slice(MAGIC);
@@ -169,6 +176,7 @@ impl Control {
             host_pidfd: f(68, 8)? as u32 as i32,
             signal_fd: f(76, 8)? as u32 as i32,
             watch_fd: f(84, 8)? as u32 as i32,
+            request_key: f(92, 16)?,
         })
     }
 }
@@ -249,6 +257,7 @@ mod tests {
             host_pidfd: 1021,
             signal_fd: 1020,
             watch_fd: 1019,
+            request_key: 0xfedc_ba98_7654_3210,
         };
         let text = c.encode();
         assert_eq!(text[CONTROL_LEN], 0);

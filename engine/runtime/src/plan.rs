@@ -270,6 +270,8 @@ pub struct InitPlan<'a> {
     /// signal is cleared just before the init's `execveat` (see
     /// `init_proto::Control::host_pidfd`).
     pub host_pidfd: RawFd,
+    /// The value the engine's requests to the init carry (`init_proto::Control::request_key`).
+    pub request_key: u64,
 }
 
 /// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in

@@ -521,3 +521,45 @@ fn a_stop_and_continue_of_the_init_of_a_sandbox_spawned_from_another_thread_does
     let s = child.wait().unwrap();
     assert!(s.success(), "{s:?}");
 }
+
+#[test]
+fn a_host_out_of_descriptors_gets_an_error_naming_the_call_and_the_spawn_works_again() {
+    // Every descriptor the host may open is in use: the spawn fails with EMFILE naming what
+    // it could not open, from the main thread and from another one, leaves nothing behind,
+    // and works again once descriptors are free.
+    let code = in_forked_process(|| {
+        let limit = libc::rlimit {
+            rlim_cur: 64,
+            rlim_max: 64,
+        };
+        // SAFETY: a valid rlimit struct; lowers this forked process's own limit.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+        let c = sandbox();
+        c.command("/bin/true").status().unwrap(); // the init's memfd, opened once
+        let mut held = Vec::new();
+        while let Ok(f) = std::fs::File::open("/dev/null") {
+            held.push(f);
+        }
+        let from_main = c.command("/bin/true").status().unwrap_err();
+        let c2 = c.clone();
+        let from_thread = std::thread::spawn(move || c2.command("/bin/true").status().unwrap_err())
+            .join()
+            .unwrap();
+        for e in [&from_main, &from_thread] {
+            let text = e.to_string();
+            if e.errno() != Some(24) || !text.contains("Too many open files") {
+                panic!("{e:?}: {text}");
+            }
+        }
+        held.truncate(held.len() - 20);
+        let leftover = std::fs::read_to_string(format!(
+            "/proc/{}/task/{}/children",
+            std::process::id(),
+            std::process::id()
+        ))
+        .unwrap();
+        assert_eq!(leftover.trim(), "", "children left");
+        c.command("/bin/true").status().unwrap().success()
+    });
+    assert_eq!(code, OK);
+}

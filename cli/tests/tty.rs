@@ -581,13 +581,33 @@ fn with_stdin_redirected_ctrl_z_stops_the_program_and_fg_resumes_it() {
     ctrl_z_and_fg("tstpout", "", "< /dev/null");
 }
 
+#[test]
+fn fg_resumes_a_program_that_used_up_its_inits_pending_signals() {
+    // The engine's requests to the init (here: give the program the terminal and continue
+    // it) are a pipe and a plain doorbell signal, which the kernel delivers even when it
+    // cannot queue a signal's information: a program that lowered its init's
+    // RLIMIT_SIGPENDING (or filled its user's queue) does not make `fg` hang.
+    let program = "sh -c 'prlimit --pid 1 --sigpending=0:0 && \
+                   exec python3 -c \"while True: pass\" MARKER'";
+    ctrl_z_and_fg_of("tstpq", "", "", program);
+    ctrl_z_and_fg_of("tstpqnp", "--no-pty", "", program);
+}
+
 fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
+    ctrl_z_and_fg_of(
+        name,
+        flags,
+        redirect,
+        "python3 -c 'while True: pass' MARKER",
+    );
+}
+
+/// Ctrl-Z and `fg` with `program` (`MARKER` in it: a python3 argument to find it by).
+fn ctrl_z_and_fg_of(name: &str, flags: &str, redirect: &str, program: &str) {
     let t = Tty::shell(name);
     let marker = format!("hk-{name}-{}", std::process::id());
-    t.line_checking_modes(&format!(
-        "{} run {flags} -- python3 -c 'while True: pass' {marker} {redirect}",
-        hk()
-    ));
+    let program = program.replace("MARKER", &marker);
+    t.line_checking_modes(&format!("{} run {flags} -- {program} {redirect}", hk()));
     wait_state("python3", &marker, |c| c == 'R', "python never ran");
     t.keys(&["C-z"]);
     t.wait_for("Stopped");

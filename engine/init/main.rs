@@ -196,6 +196,7 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         (ctl.host_pidfd, sys::F_SETFD, sys::FD_CLOEXEC),
         (ctl.signal_fd, sys::F_SETFD, sys::FD_CLOEXEC),
         (ctl.watch_fd, sys::F_SETFD, sys::FD_CLOEXEC),
+        (ctl.request_fd, sys::F_SETFD, sys::FD_CLOEXEC),
     ];
     for (fd, cmd, arg) in setups {
         if fd < 0 {
@@ -264,6 +265,7 @@ unsafe fn main(argv: *const *const u8, envp: *const *const u8) -> ! {
         ctl.host_pidfd,
         ctl.signal_fd,
         ctl.watch_fd,
+        ctl.request_fd,
     ];
     keep.sort_unstable();
     let mut from = first as usize;
@@ -332,6 +334,7 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
         ctl.host_pidfd,
         ctl.signal_fd,
         ctl.watch_fd,
+        ctl.request_fd,
     ] {
         if fd >= 0 {
             sys::close(fd);
@@ -395,28 +398,43 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
             Err(_) => continue,
         };
-        // siginfo: signo, errno, code, pad, pid, uid, value. An engine request is queued
-        // with the sandbox's key as its value; see `proto::CONT_FOREGROUND_SIGNAL`.
-        let value = u64::from(info[6] as u32) | u64::from(info[7] as u32) << 32;
-        let from_engine = info[2] == sys::SI_QUEUE && value == ctl.request_key;
-        match sig {
-            sys::SIGCHLD => reap(ctl, program),
-            proto::RELAY_SIGNAL if from_engine => {
+        // 63 and 64 ring for a request waiting in the request pipe; without one they are
+        // someone else's (see `proto::CONT_FOREGROUND_SIGNAL`). Two pending doorbells are
+        // taken lowest number first, whatever the order of their requests: each takes the
+        // request that is first in the pipe.
+        let asked = match sig {
+            proto::RELAY_SIGNAL | proto::CONT_FOREGROUND_SIGNAL => request(ctl),
+            _ => None,
+        };
+        match (asked, sig) {
+            (Some(proto::RELAY_SIGNAL), _) => {
                 let _ = sys::kill(program, sys::SIGSTOP);
             }
-            proto::CONT_FOREGROUND_SIGNAL if from_engine => {
+            (Some(_), _) => {
+                // CONT_FOREGROUND_SIGNAL (the pipe holds nothing else).
                 if keep_tty {
                     let _ = sys::set_foreground(0, program);
                 }
                 let _ = sys::kill(-program, sys::SIGCONT);
             }
-            sys::SIGCONT => {
+            (None, sys::SIGCHLD) => reap(ctl, program),
+            (None, sys::SIGCONT) => {
                 let _ = sys::kill(-program, sys::SIGCONT);
             }
-            other => {
+            (None, other) => {
                 let _ = sys::kill(program, other);
             }
         }
+    }
+}
+
+/// The engine's next request from the request pipe (the signal number it wrote), if one
+/// waits.
+fn request(ctl: &Control) -> Option<i32> {
+    let mut b = [0u8; 1];
+    match ctl.request_fd >= 0 && sys::read(ctl.request_fd, &mut b) == Ok(1) {
+        true => Some(i32::from(b[0])),
+        false => None,
     }
 }
 

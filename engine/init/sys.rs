@@ -31,9 +31,6 @@ pub const SIGKILL: i32 = 9;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
 pub const SIGSTOP: i32 = 19;
-/// `si_code` of a signal sent with `kill` (the kernel fills in the sender's pid).
-pub const SI_QUEUE: i32 = -1;
-
 pub const F_DUPFD: usize = 0;
 pub const F_SETFD: usize = 2;
 pub const F_SETFL: usize = 4;

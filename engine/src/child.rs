@@ -136,8 +136,8 @@ pub struct Child {
     pub(crate) peak: Option<crate::exit_hook::Peak>,
     /// The init's events pipe (`None` without an init, or after its EOF).
     pub(crate) events: Option<File>,
-    /// The value of the engine's requests to the init (see `init_proto::Control::request_key`).
-    pub(crate) request_key: u64,
+    /// The request pipe's write end, with an init (see `init_proto::CONT_FOREGROUND_SIGNAL`).
+    pub(crate) requests: Option<OwnedFd>,
     /// The caller's controlling terminal, when the program runs under job control.
     pub(crate) terminal: Option<crate::jobctl::Terminal>,
     /// What the supervisor does when the program stops on a terminal stop signal under
@@ -212,16 +212,14 @@ impl Child {
     /// whole sandbox. With `Container::init(false)` the program is PID 1 and ignores signals
     /// it has no handler for, except SIGKILL and SIGSTOP. Signals 63 and 64 reach the
     /// program like any other (the engine's own requests to the init use them too, but
-    /// carry a key of the sandbox's that a plain signal lacks).
+    /// first write to a pipe the program has no end of).
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
         let sent = match sys::signal(sig) {
             // SIGSTOP to PID 1 would stop the init; it relays this one instead.
-            Some(Signal::STOP) if self.events.is_some() => {
-                sys::send_request(self.pidfd.as_fd(), RELAY_SIGNAL, self.request_key)
-            }
+            Some(Signal::STOP) if self.events.is_some() => self.request(RELAY_SIGNAL),
             Some(s) => sys::pidfd_send_signal(self.pidfd.as_fd(), s),
             // Signal 0 checks that the process exists: it does until reaped.
             None if sig == 0 => Ok(()),
@@ -367,19 +365,31 @@ impl Child {
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,
         };
-        let pidfd = self.pidfd.as_fd();
         let _ = if self.events.is_none() {
             // No init: the program is our child; the runtime gave it its own group (with a
             // terminal of its own, that group leads the session and keeps the foreground).
             if let (true, Some(t)) = (foreground, &self.terminal) {
                 t.give_to_group(self.pid);
             }
-            sys::pidfd_send_signal(pidfd, Signal::CONT)
+            sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::CONT)
         } else if foreground {
-            sys::send_request(pidfd, CONT_FOREGROUND_SIGNAL, self.request_key)
+            self.request(CONT_FOREGROUND_SIGNAL)
         } else {
-            sys::pidfd_send_signal(pidfd, Signal::CONT)
+            sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::CONT)
         };
+    }
+
+    /// Ask the init for `sig`'s request: the signal number into the request pipe, then the
+    /// signal itself as the doorbell (see `init_proto::CONT_FOREGROUND_SIGNAL`).
+    fn request(&self, sig: i32) -> std::result::Result<(), Errno> {
+        let (Some(requests), Some(bell)) = (&self.requests, sys::signal(sig)) else {
+            return Err(Errno::INVAL);
+        };
+        match rustix::io::write(requests, &[sig as u8]) {
+            Ok(1) => sys::pidfd_send_signal(self.pidfd.as_fd(), bell),
+            Ok(_) => Err(Errno::AGAIN),
+            Err(e) => Err(e),
+        }
     }
 
     fn expire(&mut self) -> Result<()> {

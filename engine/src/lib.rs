@@ -90,9 +90,9 @@
 //!   before `execve`;
 //! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta; an init cloned by a
 //!   thread other than the main thread has none and watches a pidfd of the host process
-//!   instead (see `hakoniwa-spawner` above). The engine's requests to the init are
-//!   signals 63 and 64 queued with a random key of the sandbox's, which the program cannot
-//!   read; without it (a plain `kill`) they are forwarded to the program like any signal;
+//!   instead (see `hakoniwa-spawner` above). The engine's requests to the init go through
+//!   a pipe the program has no end of, with signal 63 or 64 as the doorbell; without a
+//!   request waiting, 63 and 64 are forwarded to the program like any signal;
 //! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
 //!   pidfd (SIGSTOP, which would stop the init, is sent to the init as the request 64,
 //!   and the init stops the program); a failed setup

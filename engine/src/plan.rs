@@ -82,9 +82,6 @@ pub(crate) struct InitStorage {
     /// The host's pidfd for the init to watch (see `host_watch.rs`); without one the
     /// sandbox is cloned by the main thread or a spawner thread (see `spawn.rs`).
     pub(crate) host_pidfd: Option<std::os::fd::OwnedFd>,
-    /// The value the engine's requests to this sandbox's init carry (random per spawn; see
-    /// `init_proto::Control::request_key`).
-    pub(crate) request_key: u64,
 }
 
 /// What the caller's terminal means for one spawn (found from its wired streams).
@@ -123,6 +120,8 @@ pub(crate) struct ChildEnds {
     pub(crate) events_fd: RawFd,
     /// A read end of the same pipe for the init, with an init.
     pub(crate) events_read_fd: RawFd,
+    /// The request pipe's read end, with an init (see `init_proto::Control::request_fd`).
+    pub(crate) requests_fd: RawFd,
 }
 
 /// Whether the program gets a new session: always, unless stdin is a terminal (job
@@ -258,7 +257,6 @@ impl Storage {
             Some(InitStorage {
                 memfd: -1,
                 host_pidfd: None,
-                request_key: 0,
                 search_path: CString::new(search_path.clone())
                     .map_err(|_| Error::config("env", "NUL byte in PATH"))?,
                 control: (0..=hakoniwa_runtime::init_proto::CONTROL_LEN)
@@ -321,8 +319,6 @@ impl Storage {
             && storage.seccomp.as_ref().is_none_or(|f| f.init_host_watch);
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
-            init.request_key = hakoniwa_runtime::sys::random_u64()
-                .map_err(|e| Error::io("getrandom", rustix::io::Errno::from_raw_os_error(e)))?;
             if watch_host {
                 init.host_pidfd = crate::host_watch::pidfd();
             }
@@ -538,7 +534,7 @@ impl Storage {
                     .host_pidfd
                     .as_ref()
                     .map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
-                request_key: i.request_key,
+                requests_fd: ends.requests_fd,
             }),
             credentials: self
                 .credentials

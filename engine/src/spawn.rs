@@ -107,12 +107,12 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         child.release_and_await_exec(&mut ends, &plan)?;
         marks.exec = crate::enforcement::now_ns();
         let peak = watch_peak(c, &plan, ends.hook, child.pid);
-        Ok((child, ends.events, pasta, peak))
+        Ok((child, ends.events, ends.requests, pasta, peak))
     });
     // The child is past execve (or gone, or never made): its stack can be reused and the
     // plan can go. (A panic above unwinds past this line and leaks the stack instead.)
     stack.release();
-    let (child, events, pasta, peak) = outcome.map_err(|e| explain_emfile(e, &plan))?;
+    let (child, events, requests, pasta, peak) = outcome.map_err(|e| explain_emfile(e, &plan))?;
     // Phase 5: hand over the Child with its reports.
     let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
     let [stdin, stdout, stderr] = wired.parent_ends;
@@ -135,7 +135,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         enforcement: Enforcement::new(c, &plan, timings),
         peak,
         events,
-        request_key: plan.init.as_ref().map_or(0, |i| i.request_key),
+        requests,
         terminal,
         stop_hook: None,
         controlling_terminal: spec.controlling_terminal,
@@ -245,6 +245,8 @@ struct Channels {
     /// write end and a second read end, both for the init: with it, the init drops reports
     /// the parent has not read when the pipe is full, never the last one).
     events: Option<(std::fs::File, OwnedFd, OwnedFd)>,
+    /// The engine's requests to the init (read end for the init, then the write end).
+    requests: Option<(OwnedFd, OwnedFd)>,
 }
 
 /// The parent's ends of the channels, once the child holds its own copies.
@@ -253,6 +255,7 @@ struct ParentEnds {
     sync: std::fs::File,
     hook: Option<OwnedFd>,
     events: Option<std::fs::File>,
+    requests: Option<OwnedFd>,
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -283,11 +286,20 @@ impl Channels {
             }
             None => None,
         };
+        // Non-blocking at both ends: the init reads it only when a doorbell rang.
+        let requests = match &plan.init {
+            Some(_) => Some(
+                pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
+                    .map_err(|e| Error::io("pipe2", e))?,
+            ),
+            None => None,
+        };
         Ok(Channels {
             err: (std::fs::File::from(err_r), err_w),
             sync,
             hook,
             events,
+            requests,
         })
     }
 
@@ -296,6 +308,7 @@ impl Channels {
         let mut close_first = vec![self.err.0.as_raw_fd(), self.sync.1.as_raw_fd()];
         close_first.extend(self.hook.as_ref().map(|(mine, _)| mine.as_raw_fd()));
         close_first.extend(self.events.as_ref().map(|(r, _, _)| r.as_raw_fd()));
+        close_first.extend(self.requests.as_ref().map(|(_, w)| w.as_raw_fd()));
         ChildEnds {
             err_fd: self.err.1.as_raw_fd(),
             sync_fd: self.sync.0.as_raw_fd(),
@@ -303,6 +316,7 @@ impl Channels {
             exit_hook_socket: self.hook.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
             events_fd: self.events.as_ref().map_or(-1, |(_, w, _)| w.as_raw_fd()),
             events_read_fd: self.events.as_ref().map_or(-1, |(_, _, r)| r.as_raw_fd()),
+            requests_fd: self.requests.as_ref().map_or(-1, |(r, _)| r.as_raw_fd()),
         }
     }
 
@@ -314,6 +328,7 @@ impl Channels {
             sync: std::fs::File::from(self.sync.1),
             hook: self.hook.map(|(mine, _theirs)| mine),
             events: self.events.map(|(r, _w, _init_r)| r),
+            requests: self.requests.map(|(_init_r, w)| w),
         }
     }
 }

@@ -75,12 +75,6 @@ pub fn pidfd_send_signal(fd: BorrowedFd<'_>, sig: Signal) -> Result<(), Errno> {
     rustix::process::pidfd_send_signal(fd, sig)
 }
 
-/// Queue the engine's request `sig` to a sandbox's init, carrying the sandbox's `key` (see
-/// `init_proto::CONT_FOREGROUND_SIGNAL`).
-pub fn send_request(fd: BorrowedFd<'_>, sig: i32, key: u64) -> Result<(), Errno> {
-    raw::pidfd_send_queued(fd.as_raw_fd(), sig, key).map_err(errno)
-}
-
 /// The bit of `sig` in a kernel signal set.
 fn bit(sig: Signal) -> u64 {
     1 << (sig.as_raw() - 1)

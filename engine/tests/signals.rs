@@ -405,3 +405,46 @@ fn the_program_cannot_forge_the_engines_requests_to_the_init() {
         .unwrap();
     assert_eq!(s.status.signal, Some(64), "{:?}", s);
 }
+
+#[test]
+fn sigstop_from_the_caller_works_when_the_program_used_up_its_inits_pending_signals() {
+    // The engine's request to stop the program is a pipe and a plain doorbell signal, which
+    // the kernel delivers even when it cannot queue a signal's information.
+    use std::io::{BufRead, BufReader};
+    let mut child = sandbox()
+        .command("/bin/sh")
+        .args([
+            "-c",
+            "prlimit --pid 1 --sigpending=0:0 && echo lowered && exec sleep 30",
+        ])
+        .stdout(Stdio::piped())
+        .wait_timeout(Duration::from_secs(20))
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "lowered\n");
+    child.signal(19).unwrap();
+    let init = child.id();
+    let t = std::time::Instant::now();
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
+            .unwrap_or_default();
+        let stopped = children.split_whitespace().any(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| r.starts_with('T')))
+        });
+        if stopped {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the program never stopped"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

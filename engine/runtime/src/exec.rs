@@ -22,7 +22,7 @@ pub fn exec(plan: &Plan<'_>) -> i32 {
 pub fn exec_init(
     init: &InitPlan<'_>,
     err: RawFd,
-    events: [RawFd; 2],
+    events: [RawFd; 3],
     watch: [RawFd; 3],
     memfd: RawFd,
 ) -> i32 {
@@ -37,7 +37,7 @@ pub fn exec_init(
         host_pidfd,
         signal_fd,
         watch_fd,
-        request_key: init.request_key,
+        request_fd: events[2],
     }
     .encode();
     if init.control.len() != control.len() {
@@ -48,7 +48,9 @@ pub fn exec_init(
     }
     // The pipes (and the pidfd) must survive this execve (the init marks them close-on-exec
     // again).
-    for fd in [err, events[0], events[1], host_pidfd, signal_fd, watch_fd] {
+    for fd in [
+        err, events[0], events[1], events[2], host_pidfd, signal_fd, watch_fd,
+    ] {
         if fd < 0 {
             continue;
         }

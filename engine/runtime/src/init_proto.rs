@@ -51,13 +51,14 @@ pub const fn terminal_fd(flags: u32) -> i32 {
     ((flags >> TERMINAL_FD_SHIFT) & 0xff) as i32
 }
 
-/// The engine's requests to the init are these signals queued (`SI_QUEUE`) with the
-/// sandbox's [`Control::request_key`] as their value. A process inside cannot forge one:
-/// it cannot read the key (the init is not dumpable, and the program holds no
-/// `CAP_SYS_PTRACE` over it). A sender's pid proves nothing: a plain `kill` whose
-/// siginfo the kernel could not queue (the program may lower the init's
-/// `RLIMIT_SIGPENDING`) arrives with pid 0, as the engine's own would from outside the
-/// namespace. Without the key, 63 and 64 are forwarded to the program like any signal.
+/// The engine's requests to the init: it writes the request's signal number as one byte
+/// to the request pipe ([`Control::request_fd`]), then sends that signal as a doorbell.
+/// On 63 or 64 the init takes one byte from the pipe and does what it asks; with the pipe
+/// empty the signal was someone else's and goes to the program like any other. A process
+/// inside cannot forge a request: it has no end of the pipe. (Neither the sender's pid nor
+/// a value queued with the signal would do: a signal the kernel cannot queue, as when the
+/// program lowers the init's `RLIMIT_SIGPENDING` or fills its user's queue, arrives
+/// without them, and a queued one may be refused.)
 ///
 /// Request: give the terminal back to the program's process group, then continue it.
 pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
@@ -69,7 +70,7 @@ pub const RELAY_SIGNAL: i32 = 64;
 const MAGIC: &[u8; 4] = b"HKI3";
 
 /// Length of the control string (without its NUL).
-pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8 + 16;
+pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8 + 8;
 
 /// The init's parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +104,8 @@ pub struct Control {
     /// `epoll_wait`, unlike `poll`, does not depend on `RLIMIT_NOFILE`, which the program
     /// may lower for the init (same ids).
     pub watch_fd: i32,
-    /// The value the engine's requests ([`CONT_FOREGROUND_SIGNAL`], [`RELAY_SIGNAL`])
-    /// carry: random per sandbox, known only to the engine and the init.
-    pub request_key: u64,
+    /// Read end of the request pipe (non-blocking), or -1: see [`CONT_FOREGROUND_SIGNAL`].
+    pub request_fd: i32,
 }
 
 fn put_hex(out: &mut [u8], v: u64) {
@@ -145,7 +145,7 @@ impl Control {
             (8, self.host_pidfd as u32 as u64),
             (8, self.signal_fd as u32 as u64),
             (8, self.watch_fd as u32 as u64),
-            (16, self.request_key),
+            (8, self.request_fd as u32 as u64),
         ];
         if let Some(m) = out.get_mut(..4) {
             m.copy_from_slice(MAGIC);
@@ -176,7 +176,7 @@ impl Control {
             host_pidfd: f(68, 8)? as u32 as i32,
             signal_fd: f(76, 8)? as u32 as i32,
             watch_fd: f(84, 8)? as u32 as i32,
-            request_key: f(92, 16)?,
+            request_fd: f(92, 8)? as u32 as i32,
         })
     }
 }
@@ -257,7 +257,7 @@ mod tests {
             host_pidfd: 1021,
             signal_fd: 1020,
             watch_fd: 1019,
-            request_key: 0xfedc_ba98_7654_3210,
+            request_fd: 1018,
         };
         let text = c.encode();
         assert_eq!(text[CONTROL_LEN], 0);
@@ -267,6 +267,7 @@ mod tests {
             host_pidfd: -1,
             signal_fd: -1,
             watch_fd: -1,
+            request_fd: -1,
             ..c
         };
         assert_eq!(Control::decode(&none.encode()[..CONTROL_LEN]), Some(none));

@@ -74,6 +74,7 @@ pub fn child_main(plan: &Plan<'_>) -> ! {
         init_memfd: plan.init.map_or(-1, |i| i.memfd),
         events: plan.init.map_or(-1, |i| i.events_fd),
         events_read: plan.init.map_or(-1, |i| i.events_read_fd),
+        requests: plan.init.map_or(-1, |i| i.requests_fd),
         host_pidfd: plan.init.map_or(-1, |i| i.host_pidfd),
         signal_fd: -1,
         watch_fd: -1,
@@ -90,6 +91,7 @@ struct ChildFds {
     init_memfd: RawFd,
     events: RawFd,
     events_read: RawFd,
+    requests: RawFd,
     host_pidfd: RawFd,
     /// The init's watch of the host (see `init_proto::Control::watch_fd`).
     signal_fd: RawFd,
@@ -105,7 +107,7 @@ fn run(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Fail {
             exec::exec_init(
                 init,
                 fds.err,
-                [fds.events, fds.events_read],
+                [fds.events, fds.events_read, fds.requests],
                 [fds.host_pidfd, fds.signal_fd, fds.watch_fd],
                 fds.init_memfd,
             ),
@@ -276,6 +278,7 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
         &mut fds.init_memfd,
         &mut fds.events,
         &mut fds.events_read,
+        &mut fds.requests,
         &mut fds.host_pidfd,
         &mut fds.signal_fd,
         &mut fds.watch_fd,

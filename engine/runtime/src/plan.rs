@@ -270,8 +270,8 @@ pub struct InitPlan<'a> {
     /// signal is cleared just before the init's `execveat` (see
     /// `init_proto::Control::host_pidfd`).
     pub host_pidfd: RawFd,
-    /// The value the engine's requests to the init carry (`init_proto::Control::request_key`).
-    pub request_key: u64,
+    /// The request pipe's read end for the init (see `init_proto::Control::request_fd`).
+    pub requests_fd: RawFd,
 }
 
 /// Points in the child's setup whose `CLOCK_MONOTONIC` time (ns) is recorded in

@@ -851,36 +851,6 @@ pub fn waitid_pidfd(
     }
 }
 
-/// `si_code` of a signal queued with its own value (`sigqueue`).
-pub const SI_QUEUE: i32 = -1;
-
-/// `pidfd_send_signal(pidfd, sig, info, 0)` with `info` an `SI_QUEUE` siginfo carrying
-/// `value` (its `sigval`) and no sender. The kernel refuses (EAGAIN) rather than drop the
-/// value when the receiver's queue is full.
-pub fn pidfd_send_queued(pidfd: RawFd, sig: i32, value: u64) -> SysResult<()> {
-    // x86_64 siginfo: signo, errno, code, pad, then pid, uid, sigval (8 bytes).
-    let mut info = [0i32; SIGINFO_WORDS];
-    info[0] = sig;
-    info[2] = SI_QUEUE;
-    info[6] = value as u32 as i32;
-    info[7] = (value >> 32) as u32 as i32;
-    // SAFETY: `info` is a live siginfo-sized buffer the kernel only reads.
-    res(unsafe { syscall!(Sysno::pidfd_send_signal, pidfd, sig, info.as_ptr(), 0) }).map(drop)
-}
-
-/// Eight bytes from `getrandom(2)` (blocking only until the kernel's pool is ready).
-pub fn random_u64() -> SysResult<u64> {
-    let mut buf = [0u8; 8];
-    loop {
-        // SAFETY: `buf` is a live 8-byte buffer the kernel fills.
-        match res(unsafe { syscall!(Sysno::getrandom, buf.as_mut_ptr(), buf.len(), 0) }) {
-            Ok(8) => return Ok(u64::from_ne_bytes(buf)),
-            Ok(_) | Err(EINTR) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// `timer_create(CLOCK_MONOTONIC, {SIGEV_SIGNAL, sig})`: a POSIX timer that sends `sig` to
 /// the calling process; returns its id. Used by the parent, not the child.
 pub fn timer_create_signal(sig: i32) -> SysResult<i32> {

@@ -593,8 +593,11 @@ int hakoniwa_child_close_stdin(hakoniwa_child_t *child);
 int hakoniwa_child_kill(hakoniwa_child_t *child);
 
 /**
- * Send signal `sig` (a named signal, 1..31) to the program. A program that is PID 1 of
- * its namespace ignores signals it has no handler for, except SIGKILL and SIGSTOP.
+ * Send signal `sig` (1 to 64) to the program. With the sandbox's init (the default with a
+ * PID namespace), the init forwards the signals in the order they were sent: `SIGSTOP`
+ * stops the program, `SIGCONT` continues its process group, and `SIGKILL` ends the whole
+ * sandbox. A program that is PID 1 itself (`hakoniwa_container_init(c, 0)`) ignores
+ * signals it has no handler for, except SIGKILL and SIGSTOP.
  *
  * Thread-safe: may be called while another thread waits for the child.
  */

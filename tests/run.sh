@@ -145,7 +145,7 @@ as_user() {
 
 for user in "${users[@]}"; do
   echo "== C: run as $user"
-  for prog in shell shell-static setup_failure walltime seccomp landlock pipes features terminal hostile readme header-cpp; do
+  for prog in shell shell-static setup_failure walltime seccomp landlock pipes features terminal hostile signals readme header-cpp; do
     as_user "$user" "$bin/$prog" >"$work/$prog.$user.out" 2>&1 || {
       echo "-- $prog failed as $user:" >&2
       cat "$work/$prog.$user.out" >&2

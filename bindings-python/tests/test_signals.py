@@ -72,3 +72,44 @@ def test_ctrl_c_while_run_waits_raises_keyboard_interrupt_and_kills_the_sandbox(
                     assert b"sleep\x003141" not in f.read()
             except OSError:
                 pass
+
+
+def _program_state(init: int) -> str:
+    """The state letter (R, S, T, ...) of the sandbox's program, the init's child."""
+    with open(f"/proc/{init}/task/{init}/children") as f:
+        program = f.read().split()[0]
+    with open(f"/proc/{program}/stat") as f:
+        return f.read().rsplit(") ", 1)[1][0]
+
+
+def _await_state(init: int, stopped: bool) -> None:
+    import time
+
+    end = time.monotonic() + 30  # a hang guard, not a timing goal
+    while True:
+        try:
+            if (_program_state(init) == "T") == stopped:
+                return
+        except (OSError, IndexError):
+            pass  # the program is not started yet
+        assert time.monotonic() < end, "the program's state never changed"
+        time.sleep(0.01)
+
+
+def test_sigstop_and_sigcont_stop_and_resume_the_program_not_the_init() -> None:
+    with hakoniwa.Popen(["sh", "-c", "read x; echo got $x"], stdin=hakoniwa.PIPE,
+                        stdout=hakoniwa.PIPE, wait_timeout=60) as p:
+        _await_state(p.pid, stopped=False)
+        p.send_signal(signal.SIGSTOP)
+        _await_state(p.pid, stopped=True)
+        with open(f"/proc/{p.pid}/stat") as f:
+            assert f.read().rsplit(") ", 1)[1][0] != "T"  # the init relayed it
+        p.send_signal(signal.SIGCONT)
+        _await_state(p.pid, stopped=False)
+        # Sent back to back, they arrive in the order sent: the program runs on.
+        for _ in range(20):
+            p.send_signal(signal.SIGSTOP)
+            p.send_signal(signal.SIGCONT)
+        out, _ = p.communicate(b"on\n")
+    assert out == b"got on\n"
+    assert p.returncode == 0

@@ -7,11 +7,11 @@
 //! the handle to itself.
 
 use std::ffi::c_int;
-use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
-use hakoniwa::{Child, Enforcement};
+use hakoniwa::{Child, Enforcement, Signaller};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::args::out;
@@ -28,9 +28,9 @@ pub struct hakoniwa_child_t {
     /// `None` once `hakoniwa_child_wait_output` consumed it.
     child: Mutex<Option<Child>>,
     pid: i32,
-    /// A duplicate of the child's pidfd: signals from any thread, and the pidfd callers
-    /// poll, valid until the handle is freed.
-    pidfd: OwnedFd,
+    /// Signals from any thread, and the pidfd callers poll, valid until the handle is
+    /// freed.
+    signaller: Signaller,
     /// Shared with every status of this child.
     enforcement: Arc<Enforcement>,
 }
@@ -47,10 +47,7 @@ impl hakoniwa_child_t {
     pub(crate) fn new(child: Child) -> Result<Self> {
         Ok(hakoniwa_child_t {
             pid: child.id() as i32,
-            pidfd: child
-                .pidfd()
-                .try_clone_to_owned()
-                .map_err(|e| Failure::io("dup of the pidfd", e))?,
+            signaller: child.signaller()?,
             enforcement: Arc::new(child.enforcement().clone()),
             child: Mutex::new(Some(child)),
         })
@@ -142,7 +139,7 @@ pub extern "C" fn hakoniwa_child_pid(child: *mut hakoniwa_child_t) -> c_int {
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn hakoniwa_child_pidfd(child: *mut hakoniwa_child_t) -> c_int {
-    with(child, |c| c, |c| Ok(c.pidfd.as_raw_fd()))
+    with(child, |c| c, |c| Ok(c.signaller.pidfd().as_raw_fd()))
 }
 
 /// The caller's end of a piped stream, if it is still held.
@@ -225,14 +222,12 @@ pub extern "C" fn hakoniwa_child_close_stdin(child: *mut hakoniwa_child_t) -> c_
     )
 }
 
-/// Send a signal through the pidfd; a program that has ended is not an error.
+/// Send a signal as `Child::signal` does; a program that has ended is not an error.
 fn send(c: &hakoniwa_child_t, sig: c_int) -> Result<()> {
-    let signal = rustix::process::Signal::from_named_raw(sig)
-        .ok_or_else(|| Failure::invalid(format!("invalid signal {sig}")))?;
-    match rustix::process::pidfd_send_signal(&c.pidfd, signal) {
-        Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
-        Err(e) => Err(Failure::io("pidfd_send_signal", e.into())),
+    if sig == 0 {
+        return Err(Failure::invalid("invalid signal 0"));
     }
+    Ok(c.signaller.signal(sig)?)
 }
 
 /// Kill the sandbox (SIGKILL to its PID 1 ends everything in it). No effect once the
@@ -258,8 +253,11 @@ pub extern "C" fn hakoniwa_child_kill(child: *mut hakoniwa_child_t) -> c_int {
     )
 }
 
-/// Send signal `sig` (a named signal, 1..31) to the program. A program that is PID 1 of
-/// its namespace ignores signals it has no handler for, except SIGKILL and SIGSTOP.
+/// Send signal `sig` (1 to 64) to the program. With the sandbox's init (the default with a
+/// PID namespace), the init forwards the signals in the order they were sent: `SIGSTOP`
+/// stops the program, `SIGCONT` continues its process group, and `SIGKILL` ends the whole
+/// sandbox. A program that is PID 1 itself (`hakoniwa_container_init(c, 0)`) ignores
+/// signals it has no handler for, except SIGKILL and SIGSTOP.
 ///
 /// Thread-safe: may be called while another thread waits for the child.
 #[no_mangle]
@@ -360,7 +358,8 @@ pub extern "C" fn hakoniwa_child_wait_timeout(
                         tv_sec: 0,
                         tv_nsec: 50_000_000,
                     });
-                let mut fds = [PollFd::new(&c.pidfd, PollFlags::IN)];
+                let pidfd = c.signaller.pidfd();
+                let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
                 match poll(&mut fds, Some(&step)) {
                     Ok(_) | Err(rustix::io::Errno::INTR) => {}
                     Err(e) => return Err(Failure::io("poll", e.into())),

@@ -1,10 +1,12 @@
 //! Test helper: spawn `sleep MARKER` in a sandbox, say so, then wait forever. The test kills
 //! this process and checks that the sandbox died with it.
 //!
-//! `hold MARKER [main | thread | ended-thread] [SCRIPT]`: spawn from the main thread (the
-//! default), from another thread that stays alive, or from another thread that has ended
-//! before "spawned" is printed; with SCRIPT, run `sh -c SCRIPT sh MARKER` instead (the
-//! script ends in `exec sleep "$1"`).
+//! `hold MARKER [main | thread | ended-thread | exec] [SCRIPT]`: spawn from the main thread
+//! (the default), from another thread that stays alive, or from another thread that has
+//! ended before "spawned" is printed; `exec`: from the main thread, then replace this
+//! process with `sleep 60` (whose end still ends the sandbox, but which has none of the
+//! engine's descriptors); with SCRIPT, run `sh -c SCRIPT sh MARKER` instead (the script ends
+//! in `exec sleep "$1"`).
 use std::io::Write;
 
 fn main() {
@@ -22,6 +24,14 @@ fn main() {
     };
     let _child = match from.as_str() {
         "main" => spawn(),
+        "exec" => {
+            use std::os::unix::process::CommandExt;
+            std::mem::forget(spawn());
+            println!("spawned");
+            std::io::stdout().flush().unwrap();
+            let e = std::process::Command::new("/bin/sleep").arg("60").exec();
+            panic!("exec: {e}");
+        }
         "thread" => {
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {

@@ -356,17 +356,19 @@ fn program_child(child: &ProgramChild<'_>) -> ! {
     sys::exit_group(127)
 }
 
-/// Wait for signals until the program ends; never returns.
+/// Wait for signals and the engine's requests until the program ends; never returns.
 fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
     let mut info = [0i32; 32];
-    // Watching the host (see `proto::Control::watch_fd`): wait for a pending signal (the
-    // signalfd is readable then) or the host's end, whichever comes first.
-    let watch = match (ctl.host_pidfd, ctl.signal_fd, ctl.watch_fd) {
-        (-1, _, _) => None,
-        (_, sfd, ep) if sfd >= 0 && ep >= 0 => Some(ep),
-        // A pidfd without its watch: never run without both a parent-death signal and it.
-        _ => sys::exit_group(127),
+    // The watch (see `proto::Control::watch_fd`): wait for a pending signal (the signalfd
+    // is readable then), a request, or the host's end, whichever comes first.
+    let watch = match (ctl.signal_fd, ctl.watch_fd) {
+        (sfd, ep) if sfd >= 0 && ep >= 0 => Some(ep),
+        // Requests or a host pidfd without the watch: never run without both a
+        // parent-death signal and the host's pidfd watched, nor ignore the engine.
+        _ if ctl.host_pidfd >= 0 || ctl.request_fd >= 0 => sys::exit_group(127),
+        _ => None,
     };
+    let mut request_fd = ctl.request_fd;
     loop {
         let timeout = match ctl.deadline_ns {
             0 => None,
@@ -382,9 +384,19 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
             let ms = timeout.map(|ns| ns.div_ceil(1_000_000));
             match sys::epoll_ready(ep, ms) {
                 // The host process ended: ending PID 1 ends the whole sandbox.
-                Ok([_, true]) => sys::exit_group(128 + sys::SIGKILL),
-                Ok([true, false]) => wait = Some(0), // a signal is pending: take it
-                Ok([false, false]) => continue,      // the deadline
+                Ok([_, _, true]) => sys::exit_group(128 + sys::SIGKILL),
+                Ok([signal, requested, false]) => {
+                    if requested && request_fd >= 0 && !requests(ctl, request_fd, program, keep_tty) {
+                        // Every write end is closed: closing the last read end here takes
+                        // it out of the watch, which would report its EOF forever.
+                        sys::close(request_fd);
+                        request_fd = -1;
+                    }
+                    if !signal {
+                        continue; // the deadline, or requests only
+                    }
+                    wait = Some(0); // a signal is pending: take it
+                }
                 // A stop and continue, a freeze and thaw, or a tracer's attach interrupts
                 // the wait (the kernel does not restart epoll_wait): wait again.
                 Err(sys::EINTR) => continue,
@@ -393,48 +405,50 @@ fn supervise(ctl: &Control, program: i32, keep_tty: bool) -> ! {
                 Err(_) => sys::exit_group(128 + sys::SIGKILL),
             }
         }
-        let sig = match sys::sigtimedwait(ALL_SIGNALS, &mut info, wait) {
-            Ok(s) => s,
-            Err(sys::EAGAIN) | Err(sys::EINTR) => continue,
-            Err(_) => continue,
-        };
-        // 63 and 64 ring for a request waiting in the request pipe; without one they are
-        // someone else's (see `proto::CONT_FOREGROUND_SIGNAL`). Two pending doorbells are
-        // taken lowest number first, whatever the order of their requests: each takes the
-        // request that is first in the pipe.
-        let asked = match sig {
-            proto::RELAY_SIGNAL | proto::CONT_FOREGROUND_SIGNAL => request(ctl),
-            _ => None,
-        };
-        match (asked, sig) {
-            (Some(proto::RELAY_SIGNAL), _) => {
-                let _ = sys::kill(program, sys::SIGSTOP);
-            }
-            (Some(_), _) => {
-                // CONT_FOREGROUND_SIGNAL (the pipe holds nothing else).
-                if keep_tty {
-                    let _ = sys::set_foreground(0, program);
-                }
-                let _ = sys::kill(-program, sys::SIGCONT);
-            }
-            (None, sys::SIGCHLD) => reap(ctl, program),
-            (None, sys::SIGCONT) => {
-                let _ = sys::kill(-program, sys::SIGCONT);
-            }
-            (None, other) => {
-                let _ = sys::kill(program, other);
-            }
+        match sys::sigtimedwait(ALL_SIGNALS, &mut info, wait) {
+            Ok(sig) => forward(ctl, program, sig),
+            Err(_) => continue, // EAGAIN (nothing pending, or the deadline), EINTR
         }
     }
 }
 
-/// The engine's next request from the request pipe (the signal number it wrote), if one
-/// waits.
-fn request(ctl: &Control) -> Option<i32> {
-    let mut b = [0u8; 1];
-    match ctl.request_fd >= 0 && sys::read(ctl.request_fd, &mut b) == Ok(1) {
-        true => Some(i32::from(b[0])),
-        false => None,
+/// Act on a signal the init received, or one the engine asked it to forward.
+fn forward(ctl: &Control, program: i32, sig: i32) {
+    match sig {
+        sys::SIGCHLD => reap(ctl, program),
+        // The whole group: a shell's jobs stopped with it continue too.
+        sys::SIGCONT => {
+            let _ = sys::kill(-program, sys::SIGCONT);
+        }
+        // SIGSTOP (the engine's request only: PID 1 never receives it) and every other.
+        other => {
+            let _ = sys::kill(program, other);
+        }
+    }
+}
+
+/// Carry out every request waiting in the request pipe `fd`, in order (see
+/// `proto::REQUEST_CONT_FOREGROUND`); `false` once no one can write to it any more.
+fn requests(ctl: &Control, fd: i32, program: i32, keep_tty: bool) -> bool {
+    let mut buf = [0u8; 64];
+    loop {
+        let n = match sys::read(fd, &mut buf) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(_) => return true, // EAGAIN: all taken
+        };
+        for &code in buf.iter().take(n) {
+            match code {
+                proto::REQUEST_CONT_FOREGROUND => {
+                    if keep_tty {
+                        let _ = sys::set_foreground(0, program);
+                    }
+                    let _ = sys::kill(-program, sys::SIGCONT);
+                }
+                1..=64 => forward(ctl, program, i32::from(code)),
+                _ => {}
+            }
+        }
     }
 }
 

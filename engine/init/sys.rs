@@ -251,27 +251,27 @@ pub fn sigtimedwait(set: u64, info: &mut [i32; 32], timeout_ns: Option<u64>) -> 
     .map(|s| s as i32)
 }
 
-/// `epoll_wait` on `ep`, whose two watched descriptors carry data 0 and 1 (`timeout_ms`
+/// `epoll_wait` on `ep`, whose watched descriptors carry data 0, 1 and 2 (`timeout_ms`
 /// `None` waits forever): which of them are ready.
-pub fn epoll_ready(ep: i32, timeout_ms: Option<u64>) -> SysResult<[bool; 2]> {
+pub fn epoll_ready(ep: i32, timeout_ms: Option<u64>) -> SysResult<[bool; 3]> {
     // struct epoll_event is packed on x86_64: u32 events, u64 data (12 bytes).
-    let mut evs = [0u8; 24];
+    let mut evs = [0u8; 36];
     let timeout = timeout_ms.map_or(-1, |ms| ms.min(i32::MAX as u64) as i64);
-    // SAFETY: `evs` holds two live struct epoll_event the kernel writes.
+    // SAFETY: `evs` holds three live struct epoll_event the kernel writes.
     let n = unsafe {
         syscall6(
             SYS_EPOLL_WAIT,
             [
                 ep as usize,
                 evs.as_mut_ptr() as usize,
-                2,
+                3,
                 timeout as usize,
                 0,
                 0,
             ],
         )
     }?;
-    let mut ready = [false; 2];
+    let mut ready = [false; 3];
     for ev in evs.chunks_exact(12).take(n) {
         let mut data = [0u8; 8];
         data.copy_from_slice(&ev[4..12]);

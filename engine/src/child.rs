@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -18,7 +18,7 @@ use hakoniwa_runtime::init_proto::{Event, EVENT_SIZE};
 
 use crate::error::{Error, Result};
 use crate::exit_status::{ExitReason, ExitStatus, Usage};
-use crate::sys::{self, Errno, Signal, WaitIdOptions};
+use crate::sys::{self, Signal, WaitIdOptions};
 
 /// Captured output of a finished program.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +117,8 @@ impl AsFd for ChildStderr {
 #[derive(Debug)]
 pub struct Child {
     pub(crate) pid: i32,
-    pub(crate) pidfd: OwnedFd,
+    /// The pidfd, and the request pipe with an init.
+    pub(crate) signaller: crate::signaller::Signaller,
     /// Piped stdin, if requested.
     pub stdin: Option<ChildStdin>,
     /// Piped stdout, if requested.
@@ -136,8 +137,6 @@ pub struct Child {
     pub(crate) peak: Option<crate::exit_hook::Peak>,
     /// The init's events pipe (`None` without an init, or after its EOF).
     pub(crate) events: Option<File>,
-    /// The request pipe's write end, with an init (see `init_proto::CONT_FOREGROUND_SIGNAL`).
-    pub(crate) requests: Option<OwnedFd>,
     /// The caller's controlling terminal, when the program runs under job control.
     pub(crate) terminal: Option<crate::jobctl::Terminal>,
     /// What the supervisor does when the program stops on a terminal stop signal under
@@ -151,8 +150,6 @@ pub struct Child {
     /// does not kill it when dropped.
     pub(crate) owner: u32,
 }
-
-use hakoniwa_runtime::init_proto::{CONT_FOREGROUND_SIGNAL, RELAY_SIGNAL};
 
 /// How often a supervisor without an init checks for a stopped program under job control.
 const JOBCTL_POLL: Timespec = Timespec {
@@ -198,7 +195,13 @@ impl Child {
     /// # References
     /// - [pidfd_open(2)](https://man7.org/linux/man-pages/man2/pidfd_open.2.html)
     pub fn pidfd(&self) -> BorrowedFd<'_> {
-        self.pidfd.as_fd()
+        self.signaller.pidfd()
+    }
+
+    /// A [`crate::Signaller`] for this sandbox: signals from any thread, while another one
+    /// waits for this `Child`.
+    pub fn signaller(&self) -> Result<crate::Signaller> {
+        self.signaller.try_clone()
     }
 
     /// Kill the sandbox (SIGKILL to its PID 1 ends the whole PID namespace).
@@ -208,30 +211,16 @@ impl Child {
     }
 
     /// Send a signal to the program. With the init (the default with a PID namespace) the
-    /// init forwards it (`SIGCONT` to the program's process group), and SIGKILL ends the
-    /// whole sandbox. With `Container::init(false)` the program is PID 1 and ignores signals
-    /// it has no handler for, except SIGKILL and SIGSTOP. Signals 63 and 64 reach the
-    /// program like any other (the engine's own requests to the init use them too, but
-    /// first write to a pipe the program has no end of).
+    /// init forwards it, in the order they were sent (`SIGSTOP` stops the program,
+    /// `SIGCONT` continues its process group), and SIGKILL ends the whole sandbox. With
+    /// `Container::init(false)` the program is PID 1 and ignores signals it has no handler
+    /// for, except SIGKILL and SIGSTOP. Once the sandbox has ended, signals have no effect
+    /// and are no error. From another thread, while this one waits: [`Child::signaller`].
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
-        let sent = match sys::signal(sig) {
-            // SIGSTOP to PID 1 would stop the init; it relays this one instead.
-            Some(Signal::STOP) if self.events.is_some() => self.request(RELAY_SIGNAL),
-            Some(s) => sys::pidfd_send_signal(self.pidfd.as_fd(), s),
-            // Signal 0 checks that the process exists: it does until reaped.
-            None if sig == 0 => Ok(()),
-            None => Err(Errno::INVAL),
-        };
-        match sent {
-            Ok(()) | Err(Errno::SRCH) => Ok(()), // already gone
-            Err(e) => Err(Error::Io {
-                op: "pidfd_send_signal",
-                errno: e.raw_os_error(),
-            }),
-        }
+        self.signaller.signal(sig)
     }
 
     /// Under [`crate::Command::controlling_terminal`]: when the program stops on a terminal
@@ -365,31 +354,12 @@ impl Child {
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,
         };
-        let _ = if self.events.is_none() {
+        if let (None, true, Some(t)) = (&self.events, foreground, &self.terminal) {
             // No init: the program is our child; the runtime gave it its own group (with a
             // terminal of its own, that group leads the session and keeps the foreground).
-            if let (true, Some(t)) = (foreground, &self.terminal) {
-                t.give_to_group(self.pid);
-            }
-            sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::CONT)
-        } else if foreground {
-            self.request(CONT_FOREGROUND_SIGNAL)
-        } else {
-            sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::CONT)
-        };
-    }
-
-    /// Ask the init for `sig`'s request: the signal number into the request pipe, then the
-    /// signal itself as the doorbell (see `init_proto::CONT_FOREGROUND_SIGNAL`).
-    fn request(&self, sig: i32) -> std::result::Result<(), Errno> {
-        let (Some(requests), Some(bell)) = (&self.requests, sys::signal(sig)) else {
-            return Err(Errno::INVAL);
-        };
-        match rustix::io::write(requests, &[sig as u8]) {
-            Ok(1) => sys::pidfd_send_signal(self.pidfd.as_fd(), bell),
-            Ok(_) => Err(Errno::AGAIN),
-            Err(e) => Err(e),
+            t.give_to_group(self.pid);
         }
+        let _ = self.signaller.continue_program(foreground);
     }
 
     fn expire(&mut self) -> Result<()> {
@@ -426,7 +396,8 @@ impl Child {
                 (false, t) => t,
             };
             let (exited, events) = {
-                let mut fds = vec![PollFd::new(&self.pidfd, PollFlags::IN)];
+                let pidfd = self.signaller.pidfd();
+                let mut fds = vec![PollFd::new(&pidfd, PollFlags::IN)];
                 if let Some(e) = &self.events {
                     fds.push(PollFd::new(e, PollFlags::IN));
                 }
@@ -456,7 +427,7 @@ impl Child {
     /// report.
     fn check_direct_stop(&mut self) {
         let w = sys::waitid_pidfd(
-            self.pidfd.as_fd(),
+            self.signaller.pidfd(),
             WaitIdOptions::STOPPED | WaitIdOptions::NOHANG,
         );
         if let Ok(w) = w {
@@ -467,12 +438,11 @@ impl Child {
     }
 
     fn reap(&mut self, options: WaitIdOptions) -> Result<Option<ExitStatus>> {
-        let w = sys::waitid_pidfd(self.pidfd.as_fd(), WaitIdOptions::EXITED | options).map_err(
-            |e| Error::Io {
+        let w = sys::waitid_pidfd(self.signaller.pidfd(), WaitIdOptions::EXITED | options)
+            .map_err(|e| Error::Io {
                 op: "waitid",
                 errno: e.raw_os_error(),
-            },
-        )?;
+            })?;
         if w.pid == 0 {
             return Ok(None);
         }
@@ -680,7 +650,7 @@ impl Drop for Child {
         // A forked process's copy (a Python object collected in a `multiprocessing` worker)
         // refers to the spawner's sandbox through a shared pidfd: only the spawner kills it.
         if self.status.is_none() && self.owner == crate::process_local::current_pid() {
-            let _ = sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::KILL);
+            let _ = sys::pidfd_send_signal(self.signaller.pidfd(), Signal::KILL);
             let _ = self.reap(WaitIdOptions::empty());
         }
     }

@@ -17,8 +17,9 @@
 //! - an `execve` of the host from another thread is not its end (as for a sandbox spawned
 //!   from the main thread by the thread that calls `execve`).
 //!
-//! The runtime makes the init's signalfd and epoll instance before the program's limits and
-//! seccomp filter; the init then needs only `epoll_wait`, which no resource limit affects:
+//! The runtime makes the init's signalfd and epoll instance (which also watches the engine's
+//! request pipe, with or without the host's pidfd) before the program's limits and seccomp
+//! filter; the init then needs only `epoll_wait`, which no resource limit affects:
 //! the program, which has the init's ids, may lower the init's `RLIMIT_NOFILE` (`prlimit`),
 //! and `poll` of two descriptors under a limit of one fails. A failing wait ends the
 //! sandbox: the watch never silently stops.
@@ -27,7 +28,7 @@
 //! itself non-dumpable, so only with `CAP_SYS_PTRACE` in its user namespace) could reach it.
 //! So the watch is used only where the program can never hold that capability (its bounding
 //! set is planned without it), and where the seccomp filter lets the init make the calls of
-//! the watch (`init::allows_host_watch`).
+//! the watch (`init::allows_watch`).
 
 use std::os::fd::OwnedFd;
 

@@ -189,12 +189,13 @@ pub(crate) fn allows_shared_clone(prog: &[hakoniwa_runtime::SockFilter]) -> bool
     .all(|args| allows(prog, 56, args))
 }
 
-/// Whether the seccomp program lets the init watch the host's pidfd (see `host_watch.rs`):
-/// `epoll_wait` of the epoll instance the runtime made before the filter, for two events,
+/// Whether the seccomp program lets the init wait on its watch (its signals, the engine's
+/// requests, and the host's pidfd: see `host_watch.rs`): `epoll_wait` of the epoll
+/// instance the runtime made before the filter, for three events,
 /// with no timeout and with the milliseconds left until a deadline (tried as typical
 /// values; a filter refusing another one ends the sandbox when it is refused, rather than
 /// leave it without the watch).
-pub(crate) fn allows_host_watch(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
+pub(crate) fn allows_watch(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
     [
         u64::MAX,
         u32::MAX as u64,
@@ -205,7 +206,7 @@ pub(crate) fn allows_host_watch(prog: &[hakoniwa_runtime::SockFilter]) -> bool {
         i32::MAX as u64,
     ]
     .iter()
-    .all(|&t| allows(prog, 232, [3, 0x7ffd_0000_0000, 2, t, 0, 0]))
+    .all(|&t| allows(prog, 232, [3, 0x7ffd_0000_0000, 3, t, 0, 0]))
 }
 
 /// Whether `prog` lets the x86_64 system call `nr` with `args` run (allowed or logged).
@@ -237,6 +238,19 @@ pub(crate) fn check_filter(
     deadline: bool,
     process_limit: bool,
 ) -> Result<()> {
+    let refused = |name: &str| {
+        Error::config(
+            "seccomp",
+            format!(
+                "profile {profile} does not allow {name}, which the sandbox's init (PID 1) \
+                 needs; allow it, or run the program as PID 1 without the init \
+                 (Container::init(false), --no-init)"
+            ),
+        )
+    };
+    if !allows_watch(prog) {
+        return Err(refused("epoll_wait"));
+    }
     for (name, nr, args, need) in NEEDS {
         let needed = match need {
             Need::Always => true,
@@ -248,14 +262,7 @@ pub(crate) fn check_filter(
             continue;
         }
         if !allows(prog, nr, args) {
-            return Err(Error::config(
-                "seccomp",
-                format!(
-                    "profile {profile} does not allow {name}, which the sandbox's init (PID 1) \
-                     needs; allow it, or run the program as PID 1 without the init \
-                     (Container::init(false), --no-init)"
-                ),
-            ));
+            return Err(refused(name));
         }
     }
     Ok(())
@@ -286,12 +293,12 @@ mod tests {
             rules: 1,
             init_allowed: Default::default(),
             init_shared_clone: false,
-            init_host_watch: false,
+            init_watch: false,
         }
     }
 
     #[test]
-    fn the_init_watches_the_host_only_where_the_filter_allows_epoll_wait() {
+    fn the_init_watches_only_where_the_filter_allows_epoll_wait() {
         use hakoniwa_runtime::SockFilter;
         let op = |code, jt, jf, k| SockFilter { code, jt, jf, k };
         // ld [nr]; jeq NR ? errno : allow
@@ -303,15 +310,12 @@ mod tests {
                 op(0x06, 0, 0, 0x7fff_0000),
             ]
         };
-        assert!(allows_host_watch(&denying(16)), "ioctl is not needed");
-        assert!(!allows_host_watch(&denying(232)), "epoll_wait is");
+        assert!(allows_watch(&denying(16)), "ioctl is not needed");
+        assert!(!allows_watch(&denying(232)), "epoll_wait is");
         let podman = crate::seccomp::compile(&crate::seccomp::Seccomp::Podman, 0, false, false)
             .unwrap()
             .unwrap();
-        assert!(
-            podman.init_host_watch,
-            "the default profile allows the watch"
-        );
+        assert!(podman.init_watch, "the default profile allows the watch");
     }
 
     #[test]

@@ -90,12 +90,12 @@
 //!   before `execve`;
 //! - the child gets `PR_SET_PDEATHSIG(SIGKILL)`, and so does pasta; an init cloned by a
 //!   thread other than the main thread has none and watches a pidfd of the host process
-//!   instead (see `hakoniwa-spawner` above). The engine's requests to the init go through
-//!   a pipe the program has no end of, with signal 63 or 64 as the doorbell; without a
-//!   request waiting, 63 and 64 are forwarded to the program like any signal;
-//! - [`Child::kill`] and [`Child::signal`] send signals to the sandbox's PID 1 through its
-//!   pidfd (SIGSTOP, which would stop the init, is sent to the init as the request 64,
-//!   and the init stops the program); a failed setup
+//!   instead (see `hakoniwa-spawner` above);
+//! - [`Child::kill`] sends SIGKILL to the sandbox's PID 1 through its pidfd. With the init,
+//!   [`Child::signal`] (and [`Signaller::signal`]) writes every other signal to a pipe the
+//!   init watches and the program has no end of, and the init forwards them in the order
+//!   they were sent (SIGSTOP, which sent to PID 1 would stop the init, stops the program);
+//!   signals others send to the init with `kill` are forwarded too; a failed setup
 //!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
 //!   SIGKILL;
 //! - under job control (the caller's terminal on stdin), when the program stops on a
@@ -103,7 +103,7 @@
 //!   signal, so the caller's shell regains the terminal), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
-//!   continued (through the init: the request 63 asks it to hand the terminal back
+//!   continued (through the init, asked through the same pipe to hand the terminal back
 //!   first); with [`Command::controlling_terminal`] the caller's hook
 //!   ([`Child::on_terminal_stop`]) decides instead, and the engine stops nothing itself.
 //!
@@ -162,6 +162,7 @@ mod process_spec;
 mod rlimit;
 mod runctl;
 pub mod seccomp;
+mod signaller;
 mod spawn;
 pub mod status_json;
 mod stdio;
@@ -182,4 +183,5 @@ pub use network::{Network, Pasta};
 pub use plan::DEFAULT_PATH;
 pub use rlimit::{Rlimit, RLIM_INFINITY};
 pub use runctl::Runctl;
+pub use signaller::Signaller;
 pub use stdio::Stdio;

@@ -316,7 +316,7 @@ impl Storage {
         storage.plan_confinement(c, euid, egid)?;
         let watch_host = !crate::spawn::on_main_thread()
             && crate::host_watch::program_cannot_ptrace_init(storage.caps.as_ref())
-            && storage.seccomp.as_ref().is_none_or(|f| f.init_host_watch);
+            && storage.seccomp.as_ref().is_none_or(|f| f.init_watch);
         if let Some(init) = storage.init.as_mut() {
             init.memfd = crate::init::memfd()?;
             if watch_host {

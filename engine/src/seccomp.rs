@@ -64,8 +64,8 @@ pub(crate) struct Compiled {
     /// `program` lets the init start the program with a shared-memory clone
     /// (`init::allows_shared_clone`).
     pub(crate) init_shared_clone: bool,
-    /// `program` lets the init wait for the host's pidfd (`init::allows_host_watch`).
-    pub(crate) init_host_watch: bool,
+    /// `program` lets the init wait on its watch (`init::allows_watch`).
+    pub(crate) init_watch: bool,
 }
 
 type Cache = Mutex<HashMap<(Seccomp, u64, bool, bool), Arc<Compiled>>>;
@@ -114,7 +114,7 @@ fn precompiled(
         rules: p.rules,
         init_allowed: Default::default(),
         init_shared_clone: crate::init::allows_shared_clone(p.plain),
-        init_host_watch: crate::init::allows_host_watch(p.plain),
+        init_watch: crate::init::allows_watch(p.plain),
     })
 }
 
@@ -187,7 +187,7 @@ fn compile_now(
     };
     Ok(Compiled {
         init_shared_clone: crate::init::allows_shared_clone(&program.instructions),
-        init_host_watch: crate::init::allows_host_watch(&program.instructions),
+        init_watch: crate::init::allows_watch(&program.instructions),
         program,
         hooked,
         warnings,

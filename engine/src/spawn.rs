@@ -118,7 +118,7 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
     let [stdin, stdout, stderr] = wired.parent_ends;
     Ok(Child {
         pid: child.pid,
-        pidfd: child.pidfd,
+        signaller: crate::signaller::Signaller::new(child.pidfd, requests),
         stdin: stdin.map(ChildStdin),
         stdout: stdout.map(ChildStdout),
         stderr: stderr.map(ChildStderr),
@@ -135,7 +135,6 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
         enforcement: Enforcement::new(c, &plan, timings),
         peak,
         events,
-        requests,
         terminal,
         stop_hook: None,
         controlling_terminal: spec.controlling_terminal,
@@ -255,7 +254,7 @@ struct ParentEnds {
     sync: std::fs::File,
     hook: Option<OwnedFd>,
     events: Option<std::fs::File>,
-    requests: Option<OwnedFd>,
+    requests: Option<crate::signaller::Requests>,
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -286,7 +285,8 @@ impl Channels {
             }
             None => None,
         };
-        // Non-blocking at both ends: the init reads it only when a doorbell rang.
+        // Non-blocking at both ends: the init reads until it is empty, and a full pipe
+        // (an init that has ended) must not block the caller.
         let requests = match &plan.init {
             Some(_) => Some(
                 pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)
@@ -328,7 +328,10 @@ impl Channels {
             sync: std::fs::File::from(self.sync.1),
             hook: self.hook.map(|(mine, _theirs)| mine),
             events: self.events.map(|(r, _w, _init_r)| r),
-            requests: self.requests.map(|(_init_r, w)| w),
+            // The parent keeps a read end too: see `signaller::Requests`.
+            requests: self
+                .requests
+                .map(|(r, w)| crate::signaller::Requests::new(w, r)),
         }
     }
 }

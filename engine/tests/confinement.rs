@@ -292,3 +292,22 @@ fn an_init_refused_close_on_exec_for_other_descriptors_fails_the_spawn() {
         .unwrap_err();
     assert_eq!(e.stage(), Some(Stage::Init), "{e:?}");
 }
+
+#[test]
+fn a_profile_refusing_the_inits_epoll_wait_is_refused_by_name() {
+    // The init waits for its signals and the engine's requests with epoll_wait; the
+    // program alone (no init) does not need it.
+    let json = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["epoll_wait"],"action":"SCMP_ACT_ERRNO"}]}"#;
+    let refusing = || hakoniwa::seccomp::Seccomp::Oci {
+        name: "no-epoll-wait".into(),
+        json: json.into(),
+    };
+    let mut c = sandbox();
+    c.seccomp(refusing());
+    let e = c.command("/bin/true").status().unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+    assert!(e.to_string().contains("does not allow epoll_wait"), "{e}");
+    let mut alone = sandbox();
+    alone.seccomp(refusing()).init(false);
+    assert!(alone.command("/bin/true").status().unwrap().success());
+}

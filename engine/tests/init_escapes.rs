@@ -80,7 +80,7 @@ fn signals_from_inside_neither_stop_nor_kill_the_init_and_the_status_stays_true(
 #[test]
 fn a_request_to_the_init_forged_from_inside_is_forwarded_as_a_plain_signal() {
     // The engine asks the init for things (relay SIGSTOP, hand the terminal back before a
-    // SIGCONT) through a pipe, with signal 63 or 64 as the doorbell. A process inside can
+    // SIGCONT) through a pipe; 64 once asked it to relay a signal. A process inside can
     // queue a signal with any siginfo it likes (`rt_sigqueueinfo`, si_code SI_QUEUE, si_pid
     // 0): the init must not take it for the engine's. Here the forged request asks for SIGUSR1 to be
     // relayed to the program; the init must instead forward the signal as it came.

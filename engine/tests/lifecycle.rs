@@ -239,6 +239,38 @@ fn sandbox_outlives_the_thread_that_spawned_it() {
     outlives_the_thread_that_spawned_it(sandbox());
 }
 
+/// The `hold` example as the host process, killed and reaped however the test ends (a
+/// failed assertion must not leave it holding its sandbox forever).
+struct Host(std::process::Child);
+
+impl Host {
+    /// Start `hold ARGS [SCRIPT]` and wait until it has spawned its sandbox.
+    fn hold(args: &[&str], script: Option<&str>) -> Host {
+        let mut host = Host(
+            std::process::Command::new(example("hold"))
+                .args(args)
+                .args(script)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(host.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "spawned");
+        host
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Spawn `sleep MARKER` from the `hold` example (its thread `from`), kill the example, and
 /// check that the sandbox died with it.
 fn sandbox_dies_with_the_host_process_spawned_from(from: &str, salt: u32) {
@@ -248,29 +280,7 @@ fn sandbox_dies_with_the_host_process_spawned_from(from: &str, salt: u32) {
 /// As above, the program being `sh -c SCRIPT sh MARKER` when `script` is given.
 fn sandbox_running_dies_with_the_host_process(from: &str, script: Option<&str>, salt: u32) {
     let marker = format!("{}.{}", 5000 + std::process::id() % 1000, salt);
-    /// The host process, killed and reaped however the test ends (a failed assertion
-    /// must not leave it holding its sandbox forever).
-    struct Host(std::process::Child);
-    impl Drop for Host {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut host = Host(
-        std::process::Command::new(example("hold"))
-            .args([marker.as_str(), from])
-            .args(script)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(host.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "spawned");
+    let host = Host::hold(&[marker.as_str(), from], script);
     // `spawn` returns once the program's execve has closed the error pipe, which the
     // kernel does before it writes the new image's arguments (`/proc/PID/cmdline` reads
     // empty for that moment): wait for them rather than read once.
@@ -290,6 +300,51 @@ fn sandbox_running_dies_with_the_host_process(from: &str, script: Option<&str>, 
             t.elapsed() < Duration::from_secs(20),
             "sandbox survived its host"
         );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_init_whose_engine_is_gone_without_killing_it_does_not_spin() {
+    // The host replaces itself (execve): the sandbox stays its child, but the engine's
+    // end of the request pipe is closed. The init's watch would report that end forever;
+    // the init stops watching the pipe instead and goes on sleeping.
+    let marker = format!("{}.7", 5000 + std::process::id() % 1000);
+    let host = Host::hold(&[marker.as_str(), "exec"], None);
+    let t = Instant::now();
+    let program = loop {
+        if let Some(p) = host_pids_with(&format!("sleep {marker}")).first() {
+            break *p;
+        }
+        assert!(t.elapsed() < Duration::from_secs(20), "never ran");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let field = |pid: u32, n: usize| -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let rest: Vec<&str> = stat.rsplit(") ").next().unwrap().split(' ').collect();
+        rest[n - 3].parse().unwrap() // fields counted from 1; the rest starts at field 3
+    };
+    let init = field(program, 4) as u32; // the program's parent
+                                         // Wait until the host has exec'd (its descriptors are closed then).
+    while !std::fs::read_to_string(format!("/proc/{}/cmdline", host.0.id()))
+        .unwrap_or_default()
+        .starts_with("/bin/sleep\u{0}60")
+    {
+        assert!(t.elapsed() < Duration::from_secs(20), "never exec'd");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ticks = |pid| field(pid, 14) + field(pid, 15); // utime + stime
+    let before = ticks(init);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = ticks(init) - before;
+    // A spinning init uses about every tick of the second (100 per second); a sleeping one
+    // none.
+    assert!(used < 50, "the init used {used} clock ticks in 1 s");
+    assert_eq!(host_pids_with(&format!("sleep {marker}")), vec![program]);
+    drop(host);
+    let t = Instant::now();
+    while !host_pids_with(&format!("sleep {marker}")).is_empty() {
+        assert!(t.elapsed() < Duration::from_secs(20), "outlived its host");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

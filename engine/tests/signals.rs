@@ -378,8 +378,7 @@ fn ctrl_c_and_ctrl_z_typed_in_its_own_terminal_reach_the_program_and_the_stop_ho
 
 #[test]
 fn signals_63_and_64_sent_by_the_caller_reach_the_program() {
-    // The engine's requests to the init use them with a key of the sandbox's; a plain
-    // signal is the caller's own, forwarded like any other.
+    // No signal number is the engine's own: its requests to the init go through a pipe.
     for sig in [63, 64] {
         let mut child = sandbox().command("/bin/sleep").arg("30").spawn().unwrap();
         child.signal(sig).unwrap();
@@ -388,12 +387,128 @@ fn signals_63_and_64_sent_by_the_caller_reach_the_program() {
     }
 }
 
+/// The state letter (R, S, T, ...) of the program, the init's child.
+fn program_state(init: u32) -> Option<char> {
+    let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children")).ok()?;
+    let program = children.split_whitespace().next()?.to_string();
+    let stat = std::fs::read_to_string(format!("/proc/{program}/stat")).ok()?;
+    stat.rsplit(") ").next()?.chars().next()
+}
+
+/// Wait (10 s at most) until the program's state satisfies `want`.
+fn await_program(init: u32, what: &str, want: impl Fn(Option<char>) -> bool) {
+    let t = std::time::Instant::now();
+    while !want(program_state(init)) {
+        assert!(t.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `sh -c 'read x; echo got $x'` with piped stdin and stdout, ended after 20 s at the latest.
+fn reading() -> hakoniwa::Child {
+    let child = sandbox()
+        .command("/bin/sh")
+        .args(["-c", "read x; echo got $x"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .wait_timeout(Duration::from_secs(20))
+        .spawn()
+        .unwrap();
+    await_program(child.id(), "no program", |s| s.is_some());
+    child
+}
+
+/// Feed `on` to [`reading`]'s program: it must answer and end normally.
+fn answers(mut child: hakoniwa::Child) {
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"on\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got on\n");
+    assert!(out.status.success(), "{:?}", out.status);
+}
+
+#[test]
+fn sigstop_then_sigcont_sent_back_to_back_leave_the_program_running() {
+    // Both go through the init, in the order they were sent; a SIGCONT taken before the
+    // stop request (as when the stop was a separate signal and the init took the lower
+    // number first) would leave the program stopped, and the wall-time limit would end it.
+    let mut child = reading();
+    for _ in 0..50 {
+        child.signal(19).unwrap();
+        child.signal(18).unwrap();
+    }
+    answers(child);
+}
+
+#[test]
+fn sigcont_then_sigstop_sent_back_to_back_leave_the_program_stopped() {
+    let mut child = reading();
+    for _ in 0..50 {
+        child.signal(18).unwrap();
+        child.signal(19).unwrap();
+    }
+    await_program(child.id(), "never stopped", |s| s == Some('T'));
+    child.signal(18).unwrap();
+    answers(child);
+}
+
+#[test]
+fn a_signaller_signals_from_another_thread_while_this_one_waits() {
+    let mut child = sleeping();
+    let signaller = child.signaller().unwrap();
+    let init = child.id();
+    let sender = std::thread::spawn(move || {
+        await_program(init, "no program", |s| s.is_some());
+        signaller.signal(19).unwrap();
+        await_program(init, "never stopped", |s| s == Some('T'));
+        // The init relayed the stop and runs on.
+        let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap();
+        assert!(
+            !stat.rsplit(") ").next().unwrap().starts_with('T'),
+            "{stat}"
+        );
+        signaller.signal(18).unwrap();
+        signaller.signal(15).unwrap();
+        signaller
+    });
+    let s = child.wait().unwrap();
+    assert_eq!(s.signal, Some(15), "{s:?}");
+    // Once the sandbox has ended, signals are no error.
+    let signaller = sender.join().unwrap();
+    signaller.signal(19).unwrap();
+    signaller.signal(9).unwrap();
+}
+
+#[test]
+fn signals_to_a_sandbox_whose_init_has_ended_are_no_error() {
+    // The init's end closes its end of the request pipe; the caller's writes neither fail
+    // (EPIPE, and SIGPIPE where it is not ignored) nor block once the pipe is full.
+    use rustix::event::{poll, PollFd, PollFlags};
+    let mut child = sandbox().command("/bin/true").spawn().unwrap();
+    {
+        let pidfd = child.pidfd();
+        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+        let ten_s = rustix::event::Timespec {
+            tv_sec: 10,
+            tv_nsec: 0,
+        };
+        assert_eq!(poll(&mut fds, Some(&ten_s)).unwrap(), 1, "not ended");
+    }
+    for _ in 0..70_000 {
+        child.signal(19).unwrap();
+    }
+    for sig in [18, 63, 64, 15, 9] {
+        child.signal(sig).unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn the_program_cannot_forge_the_engines_requests_to_the_init() {
     // A real-time signal the kernel cannot queue (the program may lower the init's
-    // RLIMIT_SIGPENDING: same ids) arrives without its sender, as the engine's requests
-    // from outside the namespace would: it used to make the init stop the program. It is
-    // the program's own signal, forwarded to it.
+    // RLIMIT_SIGPENDING: same ids) arrives without its sender, as a signal from outside
+    // the namespace would: 64 used to ask the init to stop the program. It is the
+    // program's own signal, forwarded to it.
     let s = sandbox()
         .command("/bin/sh")
         .args([
@@ -408,8 +523,8 @@ fn the_program_cannot_forge_the_engines_requests_to_the_init() {
 
 #[test]
 fn sigstop_from_the_caller_works_when_the_program_used_up_its_inits_pending_signals() {
-    // The engine's request to stop the program is a pipe and a plain doorbell signal, which
-    // the kernel delivers even when it cannot queue a signal's information.
+    // The engine's request to stop the program goes through a pipe: no signal to the init
+    // has to be queued.
     use std::io::{BufRead, BufReader};
     let mut child = sandbox()
         .command("/bin/sh")

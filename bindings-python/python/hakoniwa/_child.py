@@ -208,7 +208,8 @@ class NativeChild:
             return self._take_status(out)
 
     def send_signal(self, sig: int) -> None:
-        """Send ``sig`` to the program (through its pidfd); a no-op once it was reaped."""
+        """Send ``sig`` to the program (the sandbox's init forwards it, in order; SIGSTOP
+        stops the program); a no-op once it was reaped."""
         with self._lock:
             if self._status is None and self._handle is not None:
                 _, lib = _lib.get()

@@ -301,7 +301,8 @@ class Popen:
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the program (nothing once it has been reaped). The sandbox's init
-        passes it on; with ``Container().init(False)`` the program is PID 1 of its namespace
+        passes it on, in the order sent (SIGSTOP stops the program, SIGCONT continues its
+        process group); with ``Container().init(False)`` the program is PID 1 of its namespace
         and only receives the signals it handles, except SIGKILL."""
         if isinstance(sig, bool):
             raise TypeError("sig must be a signal number, not bool")

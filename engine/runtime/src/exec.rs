@@ -18,7 +18,8 @@ pub fn exec(plan: &Plan<'_>) -> i32 {
 }
 
 /// Start the init from its memfd, handing it the error pipe, the events pipe's write and
-/// read ends and the host watch (`[pidfd, signalfd, epoll]`, -1s: none); returns the errno.
+/// read ends and the request pipe's read end, and the watch (`[host pidfd, signalfd, epoll]`,
+/// -1s: none); returns the errno.
 pub fn exec_init(
     init: &InitPlan<'_>,
     err: RawFd,

@@ -51,23 +51,21 @@ pub const fn terminal_fd(flags: u32) -> i32 {
     ((flags >> TERMINAL_FD_SHIFT) & 0xff) as i32
 }
 
-/// The engine's requests to the init: it writes the request's signal number as one byte
-/// to the request pipe ([`Control::request_fd`]), then sends that signal as a doorbell.
-/// On 63 or 64 the init takes one byte from the pipe and does what it asks; with the pipe
-/// empty the signal was someone else's and goes to the program like any other. A process
-/// inside cannot forge a request: it has no end of the pipe. (Neither the sender's pid nor
-/// a value queued with the signal would do: a signal the kernel cannot queue, as when the
-/// program lowers the init's `RLIMIT_SIGPENDING` or fills its user's queue, arrives
-/// without them, and a queued one may be refused.)
+/// The engine's requests to the init: one byte each, written to the request pipe
+/// ([`Control::request_fd`]), which the init watches with its signals. A byte from 1 to 64
+/// asks the init to forward that signal as if it had received it (SIGSTOP stops the
+/// program: PID 1 cannot receive it to forward, and sent from an ancestor it would stop the
+/// init itself); [`REQUEST_CONT_FOREGROUND`] asks for the terminal's foreground and a
+/// continue. Through the pipe, the caller's signals arrive in the order they were sent, and
+/// none is mistaken for a request: a process inside cannot forge one, having no end of the
+/// pipe, and no signal number is taken for the engine's use (neither the sender's pid nor a
+/// value queued with a signal would do: a signal the kernel cannot queue, as when the
+/// program lowers the init's `RLIMIT_SIGPENDING`, arrives without them).
 ///
 /// Request: give the terminal back to the program's process group, then continue it.
-pub const CONT_FOREGROUND_SIGNAL: i32 = 63;
+pub const REQUEST_CONT_FOREGROUND: u8 = 0x80;
 
-/// Request: stop the program with SIGSTOP, which PID 1 cannot receive to forward (from an
-/// ancestor it would stop the init itself).
-pub const RELAY_SIGNAL: i32 = 64;
-
-const MAGIC: &[u8; 4] = b"HKI3";
+const MAGIC: &[u8; 4] = b"HKI4";
 
 /// Length of the control string (without its NUL).
 pub const CONTROL_LEN: usize = 4 + 8 + 8 + 8 + 8 + 16 + 16 + 8 + 8 + 8 + 8;
@@ -92,19 +90,20 @@ pub struct Control {
     pub deadline_ns: u64,
     /// A pidfd of the host process, or -1. With one, the init has no parent-death signal
     /// (the sandbox was cloned by a thread that may end before the host process does, and
-    /// must then keep running); it waits for signals and for this pidfd together, with
-    /// [`Control::watch_fd`], and ends the sandbox when the pidfd reports the end of the
-    /// host process.
+    /// must then keep running); its watch ([`Control::watch_fd`]) reports the end of the
+    /// host process, and the init ends the sandbox then.
     pub host_pidfd: i32,
-    /// With `host_pidfd`: a signalfd of every signal (kept open: the epoll instance watches
-    /// the file through it).
+    /// A signalfd of every signal (kept open: the epoll instance watches the file through
+    /// it), or -1 without a watch.
     pub signal_fd: i32,
-    /// With `host_pidfd`: an epoll instance watching `signal_fd` (event data 0) and
-    /// `host_pidfd` (data 1) for input. Made by the runtime before the program's limits:
-    /// `epoll_wait`, unlike `poll`, does not depend on `RLIMIT_NOFILE`, which the program
-    /// may lower for the init (same ids).
+    /// An epoll instance watching `signal_fd` (event data 0), `request_fd` (data 1) and
+    /// `host_pidfd` (data 2, if any) for input, or -1 when there are neither requests nor a
+    /// host pidfd. Made by the runtime before the program's limits: `epoll_wait`, unlike
+    /// `poll`, does not depend on `RLIMIT_NOFILE`, which the program may lower for the init
+    /// (same ids).
     pub watch_fd: i32,
-    /// Read end of the request pipe (non-blocking), or -1: see [`CONT_FOREGROUND_SIGNAL`].
+    /// Read end of the request pipe (non-blocking), or -1: see
+    /// [`REQUEST_CONT_FOREGROUND`].
     pub request_fd: i32,
 }
 

@@ -93,7 +93,7 @@ struct ChildFds {
     events_read: RawFd,
     requests: RawFd,
     host_pidfd: RawFd,
-    /// The init's watch of the host (see `init_proto::Control::watch_fd`).
+    /// The init's watch (see `init_proto::Control::watch_fd`).
     signal_fd: RawFd,
     watch_fd: RawFd,
 }
@@ -263,12 +263,13 @@ fn setup(plan: &Plan<'_>, buf: &mut PathBuf, fds: &mut ChildFds) -> Result<(), F
     if let Some(l) = plan.landlock {
         landlock::apply(l)?;
     }
-    if fds.host_pidfd >= 0 {
-        // The init's watch of the host, made here: before the limits (a low RLIMIT_NOFILE
-        // would refuse new descriptors) and the filter (which need not allow making them).
+    if fds.requests >= 0 || fds.host_pidfd >= 0 {
+        // The init's watch of its signals, the engine's requests and the host, made here:
+        // before the limits (a low RLIMIT_NOFILE would refuse new descriptors) and the
+        // filter (which need not allow making them).
         fds.signal_fd = sys::signalfd_all().at(Stage::Init, NO_INDEX)?;
-        fds.watch_fd =
-            sys::epoll_watching(&[fds.signal_fd, fds.host_pidfd]).at(Stage::Init, NO_INDEX)?;
+        fds.watch_fd = sys::epoll_watching(&[fds.signal_fd, fds.requests, fds.host_pidfd])
+            .at(Stage::Init, NO_INDEX)?;
     }
     // The program's descriptors are put in place with dup3: keep the child's own (a parent
     // with closed stdio may have given them low numbers) above every target first.

@@ -220,14 +220,14 @@ pub fn signalfd_all() -> SysResult<RawFd> {
 }
 
 /// An epoll instance (`EPOLL_CLOEXEC`) watching `fds` for input, each with its index in
-/// `fds` as the event's data.
+/// `fds` as the event's data; negative entries are skipped (their index stays unused).
 pub fn epoll_watching(fds: &[RawFd]) -> SysResult<RawFd> {
     const EPOLL_CLOEXEC: u64 = 0o2000000;
     const EPOLL_CTL_ADD: u64 = 1;
     const EPOLLIN: u32 = 1;
     // SAFETY: no pointer arguments.
     let ep = res(unsafe { syscall!(Sysno::epoll_create1, EPOLL_CLOEXEC) })? as RawFd;
-    for (i, fd) in fds.iter().enumerate() {
+    for (i, fd) in fds.iter().enumerate().filter(|(_, fd)| **fd >= 0) {
         // struct epoll_event is packed on x86_64: u32 events, u64 data.
         let mut ev = [0u8; 12];
         let (e, d) = ev.split_at_mut(4);

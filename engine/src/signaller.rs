@@ -1,0 +1,131 @@
+//! [`Signaller`]: signals to a sandbox from any thread, with or without its [`crate::Child`].
+//!
+//! With an init, every signal but SIGKILL goes through the init's request pipe as one byte
+//! (see `init_proto::REQUEST_CONT_FOREGROUND`): the init forwards it to the program in the
+//! order the caller sent it, stops the program for SIGSTOP (which sent to PID 1 would stop
+//! the init, or nothing), and a process inside cannot forge one, having no end of the pipe.
+//! SIGKILL goes to PID 1 itself through the pidfd and ends the whole sandbox.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use crate::error::{Error, Result};
+use crate::sys::{self, Errno, Signal};
+
+/// Sends signals to one sandbox; made by [`crate::Child::signaller`]. Unlike the `Child`,
+/// it is used through a shared reference, so one thread can signal a sandbox another thread
+/// waits for. Valid for as long as it lives (its pidfd and pipe end are its own); signals
+/// to a sandbox that has ended are no error and have no effect.
+#[derive(Debug)]
+pub struct Signaller {
+    pidfd: OwnedFd,
+    requests: Option<Requests>,
+}
+
+/// The request pipe's write end, and a read end that keeps the pipe from hanging up when
+/// the init has ended (a write would fail with EPIPE and raise SIGPIPE in the caller).
+#[derive(Debug)]
+pub(crate) struct Requests {
+    write: OwnedFd,
+    read: OwnedFd,
+}
+
+impl Requests {
+    pub(crate) fn new(write: OwnedFd, read: OwnedFd) -> Requests {
+        Requests { write, read }
+    }
+
+    fn try_clone(&self) -> Result<Requests> {
+        let dup = |fd: &OwnedFd| fd.try_clone().map_err(|e| Error::io("dup", e));
+        Ok(Requests {
+            write: dup(&self.write)?,
+            read: dup(&self.read)?,
+        })
+    }
+}
+
+impl Signaller {
+    pub(crate) fn new(pidfd: OwnedFd, requests: Option<Requests>) -> Signaller {
+        Signaller { pidfd, requests }
+    }
+
+    /// Another `Signaller` for the same sandbox (its own duplicates of the descriptors).
+    pub fn try_clone(&self) -> Result<Signaller> {
+        Ok(Signaller {
+            pidfd: self.pidfd.try_clone().map_err(|e| Error::io("dup", e))?,
+            requests: self
+                .requests
+                .as_ref()
+                .map(Requests::try_clone)
+                .transpose()?,
+        })
+    }
+
+    /// The sandbox's pidfd (its PID 1's): readable once it has ended.
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// Send `sig` (1 to 64; 0 only checks the number) as [`crate::Child::signal`] does.
+    pub fn signal(&self, sig: i32) -> Result<()> {
+        let invalid = Error::Io {
+            op: "pidfd_send_signal",
+            errno: Errno::INVAL.raw_os_error(),
+        };
+        let s = match sys::signal(sig) {
+            Some(s) => s,
+            // Signal 0 would only check that the process exists: it does until reaped.
+            None if sig == 0 => return Ok(()),
+            None => return Err(invalid),
+        };
+        let (op, sent) = match &self.requests {
+            Some(r) if s != Signal::KILL => (
+                "write to the init's request pipe",
+                self.request(r, sig as u8),
+            ),
+            _ => ("pidfd_send_signal", sys::pidfd_send_signal(self.pidfd(), s)),
+        };
+        match sent {
+            Ok(()) | Err(Errno::SRCH) => Ok(()), // already gone
+            Err(e) => Err(Error::Io {
+                op,
+                errno: e.raw_os_error(),
+            }),
+        }
+    }
+
+    /// Continue the program's process group, first handing it the terminal's foreground if
+    /// `foreground` (the init's request `REQUEST_CONT_FOREGROUND`); without an init, continue
+    /// PID 1 (the program, whose caller gives it the terminal).
+    pub(crate) fn continue_program(&self, foreground: bool) -> std::result::Result<(), Errno> {
+        use hakoniwa_runtime::init_proto::REQUEST_CONT_FOREGROUND;
+        match &self.requests {
+            Some(r) if foreground => self.request(r, REQUEST_CONT_FOREGROUND),
+            Some(r) => self.request(r, Signal::CONT.as_raw() as u8),
+            None => sys::pidfd_send_signal(self.pidfd.as_fd(), Signal::CONT),
+        }
+    }
+
+    /// Write one request. The pipe is non-blocking: a full one (an init that stopped
+    /// reading because it ended, or is frozen) refuses with EAGAIN, which is no error when
+    /// the sandbox has ended.
+    fn request(&self, r: &Requests, code: u8) -> std::result::Result<(), Errno> {
+        match rustix::io::write(&r.write, &[code]) {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(Errno::AGAIN),
+            Err(Errno::AGAIN) if self.ended() => Err(Errno::SRCH),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PID 1 has ended (its pidfd is readable).
+    fn ended(&self) -> bool {
+        let mut fds = [PollFd::new(&self.pidfd, PollFlags::IN)];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+    }
+}

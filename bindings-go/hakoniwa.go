@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -345,6 +346,21 @@ func (p *Process) Pipe(stream int) (*os.File, error) {
 // Kill kills the whole sandbox. It may be called while another goroutine waits.
 func (p *Process) Kill() error {
 	_, err := call(func() C.int { return C.hakoniwa_child_kill(p.ch) })
+	runtime.KeepAlive(p)
+	return err
+}
+
+// Signal sends sig (a syscall.Signal, 1 to 64) to the program, as os.Process.Signal does.
+// The sandbox's init forwards signals in the order sent: syscall.SIGSTOP stops the
+// program, syscall.SIGCONT continues it, and SIGKILL ends the whole sandbox. Once the
+// program has ended, signals have no effect. It may be called while another goroutine
+// waits.
+func (p *Process) Signal(sig os.Signal) error {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		return &Error{Code: int(C.HAKONIWA_ERROR_INVALID_ARGUMENT), Message: fmt.Sprintf("unsupported signal %v", sig)}
+	}
+	_, err := call(func() C.int { return C.hakoniwa_child_signal(p.ch, C.int(s)) })
 	runtime.KeepAlive(p)
 	return err
 }

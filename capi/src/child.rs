@@ -224,8 +224,8 @@ pub extern "C" fn hakoniwa_child_close_stdin(child: *mut hakoniwa_child_t) -> c_
 
 /// Send a signal as `Child::signal` does; a program that has ended is not an error.
 fn send(c: &hakoniwa_child_t, sig: c_int) -> Result<()> {
-    if sig == 0 {
-        return Err(Failure::invalid("invalid signal 0"));
+    if !(1..=64).contains(&sig) {
+        return Err(Failure::invalid(format!("invalid signal {sig}")));
     }
     Ok(c.signaller.signal(sig)?)
 }

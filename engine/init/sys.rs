@@ -30,7 +30,6 @@ pub const EAGAIN: i32 = 11;
 pub const SIGKILL: i32 = 9;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
-pub const SIGSTOP: i32 = 19;
 pub const F_DUPFD: usize = 0;
 pub const F_SETFD: usize = 2;
 pub const F_SETFL: usize = 4;

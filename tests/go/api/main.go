@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
+	"time"
 
 	hakoniwa "hakoniwa.example/bindings-go"
 )
@@ -88,5 +90,51 @@ func main() {
 	}
 	r.Close()
 	w.Close()
-	fmt.Println("go api: the stream and descriptor errors name their problem")
+	signals(c)
+	fmt.Println("go api: the stream and descriptor errors name their problem; signals reach the program")
 }
+
+// signals: SIGSTOP and SIGCONT from this goroutine while another one waits, then SIGTERM
+// ends the program; a signal that is not a syscall.Signal, or not one of Linux's, is an
+// error.
+func signals(c *hakoniwa.Container) {
+	cmd, err := c.Command("/bin/sleep", "30")
+	if err != nil {
+		fail("%v", err)
+	}
+	defer cmd.Close()
+	if err := cmd.WaitTimeout(20 * time.Second); err != nil { // never hangs
+		fail("%v", err)
+	}
+	p, err := cmd.Start()
+	if err != nil {
+		fail("%v", err)
+	}
+	defer p.Close()
+	done := make(chan *hakoniwa.Status)
+	go func() {
+		st, err := p.Wait()
+		if err != nil {
+			fail("wait: %v", err)
+		}
+		done <- st
+	}()
+	for _, s := range []syscall.Signal{syscall.SIGSTOP, syscall.SIGCONT, syscall.SIGTERM} {
+		if err := p.Signal(s); err != nil {
+			fail("Signal(%v): %v", s, err)
+		}
+	}
+	wantError("Signal(os.Interrupt-like non-syscall signal)", p.Signal(fakeSignal{}), "unsupported signal")
+	wantError("Signal(65)", p.Signal(syscall.Signal(65)), "65")
+	if st := <-done; st.Signal != int(syscall.SIGTERM) {
+		fail("the program ended with %+v, not SIGTERM", st)
+	}
+	if err := p.Signal(syscall.SIGSTOP); err != nil { // after the end: no effect
+		fail("Signal after the end: %v", err)
+	}
+}
+
+type fakeSignal struct{}
+
+func (fakeSignal) String() string { return "fake" }
+func (fakeSignal) Signal()        {}

@@ -517,7 +517,19 @@ pub fn main(args: &RunArgs) -> i32 {
     if let Some(r) = &relay {
         r.attach(&mut child);
     }
-    if let Some(sig) = signals.forward_to(child.pidfd()) {
+    let signaller = match child.signaller() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            if let Some(r) = relay.as_mut() {
+                r.finish();
+            }
+            let e = CliError::setup(format!("cannot forward signals to the sandbox: {e}"));
+            return report_err(e, prepared.namespaces);
+        }
+    };
+    if let Some(sig) = signals.forward_to(signaller, !child.job_control()) {
         // Ended before the program could run for long: tear the sandbox down (pasta
         // stopped) and end as the signal asked.
         let _ = child.kill();

@@ -11,7 +11,8 @@
 //! pending in the kernel and is taken at the next checkpoint, at once while the program
 //! runs, or by the thread as soon as it starts; of several different ones pending at once
 //! the lowest-numbered is taken first (the kernel keeps no arrival order):
-//! - while the program runs, each is forwarded to it (through the sandbox's init); if it
+//! - while the program runs, each is forwarded to it (through the sandbox's init, in the
+//!   order taken: [`hakoniwa::Signaller`]); if it
 //!   ends the program, `hakoniwa` exits with the program's 128+N after the engine has torn
 //!   the sandbox down (pasta stopped), or for SIGINT and SIGQUIT ends by the same signal
 //!   then ([`end_like`]);
@@ -24,16 +25,22 @@
 //! handed over (`--no-pty`), Ctrl-Z goes to the program's process group, and the engine
 //! stops `hakoniwa` in turn (job control).
 //!
+//! SIGCONT (also taken here; blocking it does not keep it from continuing the process) is
+//! passed on to the program while it runs, as to any other process: `timeout` sends SIGTERM
+//! then SIGCONT, so that a stopped program wakes up to end. Not in the caller's own terminal
+//! under job control (`--no-pty`, [`hakoniwa::Child::job_control`]): there the engine
+//! continues the program itself once it has handed it the terminal's foreground again, and
+//! a SIGCONT passed on meanwhile could let the program run in the background first.
+//!
 //! With a pseudo-terminal relayed for the program ([`crate::relay`]), SIGWINCH is not
 //! forwarded: the relay copies the window size to the pseudo-terminal, whose kernel side
-//! signals the program's foreground group. SIGCONT (also taken here; blocking it does not
-//! keep it from continuing the process) tells the relay to look again whether `hakoniwa`
-//! is in the foreground. When the relay only copies output (stdin is not the terminal, so
+//! signals the program's foreground group. SIGCONT also tells the relay to look again
+//! whether `hakoniwa` is in the foreground. When the relay only copies output (stdin is not the terminal, so
 //! the caller's terminal stays in its modes and its Ctrl-C, Ctrl-\ and Ctrl-Z signal
 //! `hakoniwa`'s group), the relay passes SIGINT, SIGQUIT and SIGTSTP to the program's
 //! terminal as if typed there.
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use syscalls::{syscall, Sysno};
@@ -42,7 +49,7 @@ use syscalls::{syscall, Sysno};
 const FORWARDED: [i32; 8] = [1, 2, 3, 10, 12, 14, 15, 28];
 /// Signals whose default action does not end a process (only forwarded).
 const HARMLESS: [i32; 1] = [28];
-/// SIGCONT: taken for the relay only, never forwarded.
+/// SIGCONT: passed on to the program (see the module docs), and to the relay.
 const SIGCONT: i32 = 18;
 /// SIGTSTP: given to the relay, or acted upon as its default action would (stop).
 const SIGTSTP: i32 = 20;
@@ -53,8 +60,10 @@ type TerminalHandler = std::sync::Arc<dyn Fn(i32) -> bool + Send + Sync>;
 
 #[derive(Default)]
 struct State {
-    /// Where to forward: a duplicate of the sandbox's pidfd, while it runs.
-    target: Option<OwnedFd>,
+    /// Where to forward, while the sandbox runs.
+    target: Option<hakoniwa::Signaller>,
+    /// Whether SIGCONT is passed on to the program (not under job control).
+    pass_continue: bool,
     /// The first ending signal that arrived before the sandbox ran.
     pending: Option<i32>,
     /// The pseudo-terminal relay, while it runs.
@@ -147,10 +156,16 @@ fn act(state: &Mutex<State>, sig: i32) {
     if s.ignored & (1 << sig) != 0 {
         return;
     }
-    if s.terminal.as_ref().is_some_and(|t| t(sig)) {
+    if sig == SIGCONT {
+        if let Some(t) = &s.terminal {
+            t(sig);
+        }
+        if let (Some(target), true) = (&s.target, s.pass_continue) {
+            let _ = target.signal(sig);
+        }
         return;
     }
-    if sig == SIGCONT {
+    if s.terminal.as_ref().is_some_and(|t| t(sig)) {
         return;
     }
     if sig == SIGTSTP {
@@ -159,17 +174,10 @@ fn act(state: &Mutex<State>, sig: i32) {
         return;
     }
     match &s.target {
-        Some(fd) => {
-            // SAFETY: NULL siginfo asks the kernel to build one.
-            let _ = unsafe {
-                syscall!(
-                    Sysno::pidfd_send_signal,
-                    fd.as_raw_fd(),
-                    sig,
-                    0usize,
-                    0usize
-                )
-            };
+        Some(target) => {
+            // Gone already, or a full request pipe (an init frozen from outside): nothing
+            // better to do than drop it, as the kernel drops a second pending signal.
+            let _ = target.signal(sig);
         }
         None if !HARMLESS.contains(&sig) && s.pending.is_none() => s.pending = Some(sig),
         None => {}
@@ -246,16 +254,17 @@ impl Signals {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).pending
     }
 
-    /// The sandbox runs: forward from now on, unless an ending signal arrived during setup
-    /// (returned; the caller ends the sandbox). See [`Signals::wait_for_end`] for what
-    /// takes the signals next.
-    pub fn forward_to(&self, pidfd: BorrowedFd<'_>) -> Option<i32> {
+    /// The sandbox runs: forward to `target` from now on (SIGCONT too if `pass_continue`),
+    /// unless an ending signal arrived during setup (returned; the caller ends the
+    /// sandbox). See [`Signals::wait_for_end`] for what takes the signals next.
+    pub fn forward_to(&self, target: hakoniwa::Signaller, pass_continue: bool) -> Option<i32> {
         self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.pending.is_some() {
             return s.pending;
         }
-        s.target = pidfd.try_clone_to_owned().ok();
+        s.target = Some(target);
+        s.pass_continue = pass_continue;
         None
     }
 
@@ -398,61 +407,85 @@ mod tests {
         std::thread::spawn(f).join().unwrap();
     }
 
-    #[test]
-    fn an_ending_signal_during_setup_is_taken_at_the_checkpoint_before_any_thread_runs() {
-        in_own_thread(|| {
-            let signals = Signals::install();
-            to_this_thread(15);
-            assert_eq!(signals.pending(), Some(15));
-            assert!(!signals.started.get(), "no thread during setup");
-            let me = rustix::process::pidfd_open(
-                rustix::process::getpid(),
-                rustix::process::PidfdFlags::empty(),
-            )
-            .unwrap();
-            use std::os::fd::AsFd;
-            assert_eq!(signals.forward_to(me.as_fd()), Some(15), "the run ends");
-        });
-    }
-
-    /// A `sleep 30` child, then this thread's signal handling installed (the child is
-    /// started first: it would inherit the blocked mask), and the child's pidfd.
-    fn sleeping_program_then_signals() -> (std::process::Child, Signals, std::os::fd::OwnedFd) {
-        let program = std::process::Command::new("sleep")
+    /// A sandbox running `sleep 30`, then this thread's signal handling installed (the
+    /// sandbox is started first, as `hakoniwa run` starts it after blocking: here nothing
+    /// depends on the runtime resetting the mask).
+    fn sleeping_sandbox_then_signals() -> (hakoniwa::Child, Signals) {
+        let child = hakoniwa::Container::new()
+            .rootfs("/")
+            .command("/bin/sleep")
             .arg("30")
             .spawn()
             .unwrap();
-        let signals = Signals::install();
-        let pid = rustix::process::Pid::from_raw(program.id() as i32).unwrap();
-        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).unwrap();
-        (program, signals, pidfd)
+        (child, Signals::install())
+    }
+
+    #[test]
+    fn an_ending_signal_during_setup_is_taken_at_the_checkpoint_before_any_thread_runs() {
+        in_own_thread(|| {
+            let (mut child, signals) = sleeping_sandbox_then_signals();
+            to_this_thread(15);
+            assert_eq!(signals.pending(), Some(15));
+            assert!(!signals.started.get(), "no thread during setup");
+            let target = child.signaller().unwrap();
+            assert_eq!(signals.forward_to(target, true), Some(15), "the run ends");
+            child.kill().unwrap();
+            child.wait().unwrap();
+        });
     }
 
     #[test]
     fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
         in_own_thread(|| {
-            let (mut program, signals, pidfd) = sleeping_program_then_signals();
-            use std::os::fd::AsFd;
-            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
+            let (mut child, signals) = sleeping_sandbox_then_signals();
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), true), None);
             to_this_thread(15);
-            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_secs(20));
-            let status = program.wait().unwrap();
+            let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(20));
+            let status = child.wait().unwrap();
             assert!(ended, "the program did not end: {status:?}");
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(15), "SIGTERM forwarded");
+            assert_eq!(status.signal(), Some(15), "SIGTERM forwarded: {status:?}");
             assert!(!signals.started.get(), "no thread was needed");
         });
     }
 
     #[test]
+    fn sigcont_is_passed_on_unless_the_engine_continues_the_program_itself() {
+        for pass_continue in [true, false] {
+            in_own_thread(move || {
+                let (mut child, signals) = sleeping_sandbox_then_signals();
+                assert_eq!(
+                    signals.forward_to(child.signaller().unwrap(), pass_continue),
+                    None
+                );
+                // Stopped, with a SIGTERM pending that only a SIGCONT lets it act on (what
+                // `timeout` does: SIGTERM, then SIGCONT).
+                child.signal(19).unwrap();
+                child.signal(15).unwrap();
+                to_this_thread(SIGCONT);
+                let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(2));
+                if !ended {
+                    child.kill().unwrap();
+                }
+                let status = child.wait().unwrap();
+                if pass_continue {
+                    assert!(ended, "still stopped: {status:?}");
+                    assert_eq!(status.signal(), Some(15), "{status:?}");
+                } else {
+                    assert!(!ended, "continued although told not to: {status:?}");
+                    assert_eq!(status.signal(), Some(9), "{status:?}");
+                }
+            });
+        }
+    }
+
+    #[test]
     fn the_thread_starts_when_the_program_outlives_the_first_moments() {
         in_own_thread(|| {
-            let (mut program, signals, pidfd) = sleeping_program_then_signals();
-            use std::os::fd::AsFd;
-            assert_eq!(signals.forward_to(pidfd.as_fd()), None);
-            let ended = signals.wait_for_end(pidfd.as_fd(), std::time::Duration::from_millis(20));
-            let _ = program.kill();
-            let _ = program.wait();
+            let (mut child, signals) = sleeping_sandbox_then_signals();
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), true), None);
+            let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_millis(20));
+            let _ = child.kill();
+            let _ = child.wait();
             assert!(!ended);
             assert!(
                 signals.started.get(),

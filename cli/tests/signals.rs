@@ -333,3 +333,39 @@ fn an_ending_signal_before_and_after_the_signal_thread_starts_gives_128_plus_n()
         }
     }
 }
+
+/// `timeout` ends its command with SIGTERM, then SIGCONT, so that a stopped one wakes up to
+/// end; a program that stopped itself inside the sandbox must end the same way (found by an
+/// attack session: the run hung for ever, as SIGCONT was not passed on).
+#[test]
+fn timeout_ends_a_program_that_stopped_itself() {
+    let mut child = Command::new("timeout")
+        .args([
+            "2",
+            &bin(),
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "kill -STOP $$; echo resumed",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // `timeout` leads a process group of its own: if the run hangs, end that whole group
+    // (hakoniwa, and with it the sandbox), not only `timeout`.
+    let group = child.id() as i32;
+    let status = wait(child).unwrap_or_else(|seen| {
+        let _ = rustix::process::kill_process_group(
+            rustix::process::Pid::from_raw(group).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+        panic!("not ended:\n{seen}")
+    });
+    assert_eq!(status.code(), Some(124), "timeout's own code: {status:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut BufReader::new(stdout), &mut out).unwrap();
+    assert_eq!(out, "", "SIGTERM came first: the program never printed");
+}

@@ -223,6 +223,17 @@ impl Child {
         self.signaller.signal(sig)
     }
 
+    /// The program runs in the caller's own terminal under job control (stdin is the
+    /// caller's controlling terminal, this process in its foreground, and no
+    /// [`crate::Command::controlling_terminal`]): a terminal stop of the program stops this
+    /// process too, and once this process is continued the program is continued in the
+    /// terminal's foreground by [`Child::wait`] itself (see the crate's job control docs). A
+    /// caller that passes its own `SIGCONT` on to the program ([`Child::signal`]) should not
+    /// do so then: the program could run before it has the terminal's foreground again.
+    pub fn job_control(&self) -> bool {
+        self.terminal.is_some()
+    }
+
     /// Under [`crate::Command::controlling_terminal`]: when the program stops on a terminal
     /// stop signal (`sig`: Ctrl-Z typed in its terminal, or a background read or write),
     /// call `hook` from the thread that waits; once it returns, the program is continued,

@@ -402,6 +402,12 @@ mod tests {
             .unwrap();
     }
 
+    /// Whether process `pid` is stopped (state `T` in `/proc/PID/stat`).
+    fn stopped(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| r.starts_with('T')))
+    }
+
     /// Run `f` in a thread of its own: the mask `install` sets stays there.
     fn in_own_thread(f: impl FnOnce() + Send + 'static) {
         std::thread::spawn(f).join().unwrap();
@@ -460,6 +466,14 @@ mod tests {
                 // Stopped, with a SIGTERM pending that only a SIGCONT lets it act on (what
                 // `timeout` does: SIGTERM, then SIGCONT).
                 child.signal(19).unwrap();
+                // Only once it has stopped: a SIGTERM that finds it still running (the stop
+                // sent but not yet taken) ends it at once, as for any process.
+                let program = child.program_id().unwrap();
+                let t = std::time::Instant::now();
+                while !stopped(program) {
+                    assert!(t.elapsed().as_secs() < 10, "never stopped");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
                 child.signal(15).unwrap();
                 to_this_thread(SIGCONT);
                 let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(2));

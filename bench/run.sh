@@ -7,6 +7,11 @@
 #
 #   bash bench/run.sh            # full run, release build (several minutes)
 #   bash bench/run.sh --quick    # a few samples of everything, debug build (proves it works)
+#
+# After a full run, the harness alone (it prints the report; only --out writes a file):
+#   HK_BENCH_ONLY=library,mounts ./target/release/harness   # some sections only
+#   ./target/release/harness lib-rate 2 500   # 2 threads x 500 library spawns: rate only
+#                                             # (a steady load to profile, e.g. perf record)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The CLI is measured as released (README, "Install"): a static, non-PIE musl executable

@@ -396,6 +396,24 @@ fn lib_spawn(n: usize, mib: usize) {
     }
 }
 
+/// `harness lib-rate THREADS N`: each of THREADS threads spawns and waits for N sandboxes of
+/// `/bin/true` (as the library section does); print sandboxes per second. For profiling.
+fn lib_rate_cmd(threads: usize, n: usize) {
+    let mut c = Container::new();
+    c.rootfs("/");
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..n {
+                    assert!(c.command("/bin/true").status().unwrap().success());
+                }
+            });
+        }
+    });
+    println!("{:.1}", (threads * n) as f64 / t.elapsed().as_secs_f64());
+}
+
 fn mounts(env: &Env, rep: &mut Report) {
     rep.section("Mount scaling (library spawn + wait with N read-only binds, ms)");
     rep.line("| binds | total | per bind |");
@@ -767,6 +785,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("lib-spawn") {
         lib_spawn(args[1].parse().unwrap(), args[2].parse().unwrap());
+        return;
+    }
+    if args.first().map(String::as_str) == Some("lib-rate") {
+        lib_rate_cmd(args[1].parse().unwrap(), args[2].parse().unwrap());
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");

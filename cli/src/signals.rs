@@ -27,7 +27,9 @@
 //!
 //! SIGCONT (also taken here; blocking it does not keep it from continuing the process) is
 //! passed on to the program while it runs, as to any other process: `timeout` sends SIGTERM
-//! then SIGCONT, so that a stopped program wakes up to end. Not in the caller's own terminal
+//! then SIGCONT, so that a stopped program wakes up to end. One taken before `hakoniwa`
+//! forwards anything is passed on as soon as it does (the program runs from the moment
+//! `spawn` returns and may have stopped itself already). Not in the caller's own terminal
 //! under job control (`--no-pty`, [`hakoniwa::Child::job_control`]): there the engine
 //! continues the program itself once it has handed it the terminal's foreground again, and
 //! a SIGCONT passed on meanwhile could let the program run in the background first.
@@ -66,6 +68,8 @@ struct State {
     pass_continue: bool,
     /// The first ending signal that arrived before the sandbox ran.
     pending: Option<i32>,
+    /// A SIGCONT arrived before the sandbox ran (see [`Signals::forward_to`]).
+    continue_pending: bool,
     /// The pseudo-terminal relay, while it runs.
     terminal: Option<TerminalHandler>,
     /// Bits (1 << signal) of the forwarded signals `hakoniwa` was started with ignored
@@ -160,8 +164,12 @@ fn act(state: &Mutex<State>, sig: i32) {
         if let Some(t) = &s.terminal {
             t(sig);
         }
-        if let (Some(target), true) = (&s.target, s.pass_continue) {
-            let _ = target.signal(sig);
+        match (&s.target, s.pass_continue) {
+            (Some(target), true) => {
+                let _ = target.signal(sig);
+            }
+            (Some(_), false) => {}
+            (None, _) => s.continue_pending = true,
         }
         return;
     }
@@ -257,11 +265,17 @@ impl Signals {
     /// The sandbox runs: forward to `target` from now on (SIGCONT too if `pass_continue`),
     /// unless an ending signal arrived during setup (returned; the caller ends the
     /// sandbox). See [`Signals::wait_for_end`] for what takes the signals next.
+    ///
+    /// A SIGCONT taken before this call is passed on now (if `pass_continue`): the program
+    /// runs from the moment `spawn` returns, and may have stopped itself already.
     pub fn forward_to(&self, target: hakoniwa::Signaller, pass_continue: bool) -> Option<i32> {
         self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.pending.is_some() {
             return s.pending;
+        }
+        if std::mem::take(&mut s.continue_pending) && pass_continue {
+            let _ = target.signal(SIGCONT);
         }
         s.target = Some(target);
         s.pass_continue = pass_continue;
@@ -408,6 +422,15 @@ mod tests {
             .is_ok_and(|s| s.rsplit(") ").next().is_some_and(|r| r.starts_with('T')))
     }
 
+    /// Wait (up to 10 s) until process `pid` is stopped, or running if `!want_stopped`.
+    fn await_stopped(pid: u32, want_stopped: bool) {
+        let t = std::time::Instant::now();
+        while stopped(pid) != want_stopped {
+            assert!(t.elapsed().as_secs() < 10, "never stopped = {want_stopped}");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     /// Run `f` in a thread of its own: the mask `install` sets stays there.
     fn in_own_thread(f: impl FnOnce() + Send + 'static) {
         std::thread::spawn(f).join().unwrap();
@@ -468,12 +491,7 @@ mod tests {
                 child.signal(19).unwrap();
                 // Only once it has stopped: a SIGTERM that finds it still running (the stop
                 // sent but not yet taken) ends it at once, as for any process.
-                let program = child.program_id().unwrap();
-                let t = std::time::Instant::now();
-                while !stopped(program) {
-                    assert!(t.elapsed().as_secs() < 10, "never stopped");
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
+                await_stopped(child.program_id().unwrap(), true);
                 child.signal(15).unwrap();
                 to_this_thread(SIGCONT);
                 let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(2));
@@ -488,6 +506,34 @@ mod tests {
                     assert!(!ended, "continued although told not to: {status:?}");
                     assert_eq!(status.signal(), Some(9), "{status:?}");
                 }
+            });
+        }
+    }
+
+    #[test]
+    fn a_sigcont_taken_before_forwarding_starts_is_passed_on_then() {
+        // The program runs from the moment `spawn` returns; one that stops itself at once
+        // may get its SIGCONT before `forward_to` (a lone `kill -CONT`, which used to be
+        // dropped and left it stopped for good).
+        for pass_continue in [true, false] {
+            in_own_thread(move || {
+                let (mut child, signals) = sleeping_sandbox_then_signals();
+                let program = child.program_id().unwrap();
+                child.signal(19).unwrap();
+                await_stopped(program, true);
+                to_this_thread(SIGCONT);
+                assert_eq!(
+                    signals.forward_to(child.signaller().unwrap(), pass_continue),
+                    None
+                );
+                if pass_continue {
+                    await_stopped(program, false);
+                } else {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    assert!(stopped(program), "continued although told not to");
+                }
+                child.kill().unwrap();
+                child.wait().unwrap();
             });
         }
     }

@@ -224,8 +224,8 @@ impl Child {
     }
 
     /// The program runs in the caller's own terminal under job control (stdin is the
-    /// caller's controlling terminal, this process in its foreground, and no
-    /// [`crate::Command::controlling_terminal`]): a terminal stop of the program stops this
+    /// caller's controlling terminal, whether or not this process is in its foreground, and
+    /// no [`crate::Command::controlling_terminal`]): a terminal stop of the program stops this
     /// process too, and once this process is continued the program is continued in the
     /// terminal's foreground by [`Child::wait`] itself (see the crate's job control docs). A
     /// caller that passes its own `SIGCONT` on to the program ([`Child::signal`]) should not

@@ -23,16 +23,18 @@
 //! SIGTSTP is taken here too (SIGTTIN and SIGTTOU are left alone): unless the relay takes
 //! it (below), `hakoniwa` stops as its default action would stop it. With the terminal
 //! handed over (`--no-pty`), Ctrl-Z goes to the program's process group, and the engine
-//! stops `hakoniwa` in turn (job control).
+//! stops `hakoniwa` in turn (job control); a SIGTSTP that reaches `hakoniwa` itself then
+//! (its group has the terminal's foreground after `bg` and `fg`, or a `kill -TSTP`) is
+//! passed on to the program, whose stop stops `hakoniwa` the same way.
 //!
 //! SIGCONT (also taken here; blocking it does not keep it from continuing the process) is
 //! passed on to the program while it runs, as to any other process: `timeout` sends SIGTERM
 //! then SIGCONT, so that a stopped program wakes up to end. One taken before `hakoniwa`
 //! forwards anything is passed on as soon as it does (the program runs from the moment
-//! `spawn` returns and may have stopped itself already). Not in the caller's own terminal
-//! under job control (`--no-pty`, [`hakoniwa::Child::job_control`]): there the engine
-//! continues the program itself once it has handed it the terminal's foreground again, and
-//! a SIGCONT passed on meanwhile could let the program run in the background first.
+//! `spawn` returns and may have stopped itself already). In the caller's own terminal under
+//! job control (`--no-pty`), the engine's [`hakoniwa::Signaller`] first hands the program
+//! the terminal's foreground when `hakoniwa` has it: a shell's `fg`, also after `bg` while
+//! the program ran on in the background.
 //!
 //! With a pseudo-terminal relayed for the program ([`crate::relay`]), SIGWINCH is not
 //! forwarded: the relay copies the window size to the pseudo-terminal, whose kernel side
@@ -64,12 +66,13 @@ type TerminalHandler = std::sync::Arc<dyn Fn(i32) -> bool + Send + Sync>;
 struct State {
     /// Where to forward, while the sandbox runs.
     target: Option<hakoniwa::Signaller>,
-    /// Whether SIGCONT is passed on to the program (not under job control).
-    pass_continue: bool,
     /// The first ending signal that arrived before the sandbox ran.
     pending: Option<i32>,
     /// A SIGCONT arrived before the sandbox ran (see [`Signals::forward_to`]).
     continue_pending: bool,
+    /// The program runs in the caller's terminal under job control
+    /// ([`hakoniwa::Child::job_control`]): SIGTSTP is passed on to it.
+    job_control: bool,
     /// The pseudo-terminal relay, while it runs.
     terminal: Option<TerminalHandler>,
     /// Bits (1 << signal) of the forwarded signals `hakoniwa` was started with ignored
@@ -164,12 +167,11 @@ fn act(state: &Mutex<State>, sig: i32) {
         if let Some(t) = &s.terminal {
             t(sig);
         }
-        match (&s.target, s.pass_continue) {
-            (Some(target), true) => {
+        match &s.target {
+            Some(target) => {
                 let _ = target.signal(sig);
             }
-            (Some(_), false) => {}
-            (None, _) => s.continue_pending = true,
+            None => s.continue_pending = true,
         }
         return;
     }
@@ -177,6 +179,14 @@ fn act(state: &Mutex<State>, sig: i32) {
         return;
     }
     if sig == SIGTSTP {
+        if let (Some(target), true) = (&s.target, s.job_control) {
+            // Ctrl-Z reached this process, not the program: the program runs in the
+            // background (a shell's `fg` of a job that ran on after `bg` hands the terminal
+            // over without a signal). Its stop stops this process in turn (the engine's job
+            // control), and `fg` gives it the terminal back.
+            let _ = target.signal(sig);
+            return;
+        }
         drop(s);
         stop_self(sig);
         return;
@@ -262,23 +272,23 @@ impl Signals {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).pending
     }
 
-    /// The sandbox runs: forward to `target` from now on (SIGCONT too if `pass_continue`),
-    /// unless an ending signal arrived during setup (returned; the caller ends the
-    /// sandbox). See [`Signals::wait_for_end`] for what takes the signals next.
+    /// The sandbox runs: forward to `target` from now on, unless an ending signal arrived
+    /// during setup (returned; the caller ends the sandbox). See [`Signals::wait_for_end`]
+    /// for what takes the signals next.
     ///
-    /// A SIGCONT taken before this call is passed on now (if `pass_continue`): the program
-    /// runs from the moment `spawn` returns, and may have stopped itself already.
-    pub fn forward_to(&self, target: hakoniwa::Signaller, pass_continue: bool) -> Option<i32> {
+    /// A SIGCONT taken before this call is passed on now: the program runs from the moment
+    /// `spawn` returns, and may have stopped itself already.
+    pub fn forward_to(&self, target: hakoniwa::Signaller, job_control: bool) -> Option<i32> {
         self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.pending.is_some() {
             return s.pending;
         }
-        if std::mem::take(&mut s.continue_pending) && pass_continue {
+        if std::mem::take(&mut s.continue_pending) {
             let _ = target.signal(SIGCONT);
         }
         s.target = Some(target);
-        s.pass_continue = pass_continue;
+        s.job_control = job_control;
         None
     }
 
@@ -457,7 +467,7 @@ mod tests {
             assert_eq!(signals.pending(), Some(15));
             assert!(!signals.started.get(), "no thread during setup");
             let target = child.signaller().unwrap();
-            assert_eq!(signals.forward_to(target, true), Some(15), "the run ends");
+            assert_eq!(signals.forward_to(target, false), Some(15), "the run ends");
             child.kill().unwrap();
             child.wait().unwrap();
         });
@@ -467,7 +477,7 @@ mod tests {
     fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
         in_own_thread(|| {
             let (mut child, signals) = sleeping_sandbox_then_signals();
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), true), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
             to_this_thread(15);
             let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(20));
             let status = child.wait().unwrap();
@@ -478,36 +488,26 @@ mod tests {
     }
 
     #[test]
-    fn sigcont_is_passed_on_unless_the_engine_continues_the_program_itself() {
-        for pass_continue in [true, false] {
-            in_own_thread(move || {
-                let (mut child, signals) = sleeping_sandbox_then_signals();
-                assert_eq!(
-                    signals.forward_to(child.signaller().unwrap(), pass_continue),
-                    None
-                );
-                // Stopped, with a SIGTERM pending that only a SIGCONT lets it act on (what
-                // `timeout` does: SIGTERM, then SIGCONT).
-                child.signal(19).unwrap();
-                // Only once it has stopped: a SIGTERM that finds it still running (the stop
-                // sent but not yet taken) ends it at once, as for any process.
-                await_stopped(child.program_id().unwrap(), true);
-                child.signal(15).unwrap();
-                to_this_thread(SIGCONT);
-                let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(2));
-                if !ended {
-                    child.kill().unwrap();
-                }
-                let status = child.wait().unwrap();
-                if pass_continue {
-                    assert!(ended, "still stopped: {status:?}");
-                    assert_eq!(status.signal(), Some(15), "{status:?}");
-                } else {
-                    assert!(!ended, "continued although told not to: {status:?}");
-                    assert_eq!(status.signal(), Some(9), "{status:?}");
-                }
-            });
-        }
+    fn sigcont_is_passed_on() {
+        in_own_thread(|| {
+            let (mut child, signals) = sleeping_sandbox_then_signals();
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            // Stopped, with a SIGTERM pending that only a SIGCONT lets it act on (what
+            // `timeout` does: SIGTERM, then SIGCONT).
+            child.signal(19).unwrap();
+            // Only once it has stopped: a SIGTERM that finds it still running (the stop
+            // sent but not yet taken) ends it at once, as for any process.
+            await_stopped(child.program_id().unwrap(), true);
+            child.signal(15).unwrap();
+            to_this_thread(SIGCONT);
+            let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(10));
+            if !ended {
+                child.kill().unwrap();
+            }
+            let status = child.wait().unwrap();
+            assert!(ended, "still stopped: {status:?}");
+            assert_eq!(status.signal(), Some(15), "{status:?}");
+        });
     }
 
     #[test]
@@ -515,34 +515,24 @@ mod tests {
         // The program runs from the moment `spawn` returns; one that stops itself at once
         // may get its SIGCONT before `forward_to` (a lone `kill -CONT`, which used to be
         // dropped and left it stopped for good).
-        for pass_continue in [true, false] {
-            in_own_thread(move || {
-                let (mut child, signals) = sleeping_sandbox_then_signals();
-                let program = child.program_id().unwrap();
-                child.signal(19).unwrap();
-                await_stopped(program, true);
-                to_this_thread(SIGCONT);
-                assert_eq!(
-                    signals.forward_to(child.signaller().unwrap(), pass_continue),
-                    None
-                );
-                if pass_continue {
-                    await_stopped(program, false);
-                } else {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    assert!(stopped(program), "continued although told not to");
-                }
-                child.kill().unwrap();
-                child.wait().unwrap();
-            });
-        }
+        in_own_thread(|| {
+            let (mut child, signals) = sleeping_sandbox_then_signals();
+            let program = child.program_id().unwrap();
+            child.signal(19).unwrap();
+            await_stopped(program, true);
+            to_this_thread(SIGCONT);
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            await_stopped(program, false);
+            child.kill().unwrap();
+            child.wait().unwrap();
+        });
     }
 
     #[test]
     fn the_thread_starts_when_the_program_outlives_the_first_moments() {
         in_own_thread(|| {
             let (mut child, signals) = sleeping_sandbox_then_signals();
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), true), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
             let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_millis(20));
             let _ = child.kill();
             let _ = child.wait();

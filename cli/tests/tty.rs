@@ -593,6 +593,125 @@ fn fg_resumes_a_program_that_used_up_its_inits_pending_signals() {
     ctrl_z_and_fg_of("tstpqnp", "--no-pty", "", program);
 }
 
+#[test]
+fn with_no_pty_after_bg_and_fg_ctrl_z_stops_the_program_again() {
+    // `bg` continues hakoniwa in the background, and the program with it; `fg` of a job
+    // that runs only gives hakoniwa's group the terminal, without a signal. Ctrl-Z then
+    // reaches hakoniwa, not the program: it must stop the program (and so hakoniwa), not
+    // hakoniwa alone while the program runs on.
+    let (t, marker) =
+        no_pty_job_sent_to_background("bgfg", "python3", "python3 -c 'while True: pass'", 'R');
+    t.line("fg");
+    std::thread::sleep(Duration::from_millis(500)); // the shell has run `fg`
+    t.keys(&["C-z"]);
+    wait_state(
+        "python3",
+        &marker,
+        |c| c == 'T',
+        "Ctrl-Z after bg and fg: python ran on",
+    );
+    t.line("fg");
+    wait_state("python3", &marker, |c| c == 'R', "python did not resume");
+    t.keys(&["C-c"]);
+    t.wait_for("KeyboardInterrupt");
+}
+
+#[test]
+fn with_no_pty_after_bg_and_fg_the_program_reads_the_terminal_without_a_second_fg() {
+    // After `bg` and `fg`, the program still runs in the background when it reads: its
+    // SIGTTIN must hand it the terminal (hakoniwa has it), not stop hakoniwa once more.
+    let (t, marker) =
+        no_pty_job_sent_to_background("bgread", "sh", "sh -c 'sleep 3; read x; echo got-$x'", 'S');
+    t.line("fg");
+    // The read: the program waits in it, in the terminal's foreground.
+    let t0 = Instant::now();
+    loop {
+        let fg = states("sh", &marker) == ['S'] && foreground_is(&marker);
+        if fg {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "the program never got the terminal:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.line("abc");
+    t.wait_for("got-abc");
+    assert_eq!(t.screen().matches("Stopped").count(), 1, "{}", t.screen());
+}
+
+/// `hakoniwa run --no-pty -- PROGRAM MARKER` in a shell, stopped with Ctrl-Z and sent on
+/// with `bg`: the shell has the terminal, the program (a `comm` process) runs on in the
+/// background, in state `running` (`R`, or `S` while it sleeps).
+fn no_pty_job_sent_to_background(
+    name: &str,
+    comm: &str,
+    program: &str,
+    running: char,
+) -> (Tty, String) {
+    let t = Tty::shell(name);
+    let marker = format!("hk-{name}-{}", std::process::id());
+    t.line_checking_modes(&format!("{} run --no-pty -- {program} {marker}", hk()));
+    wait_state(comm, &marker, |c| c == running, "the program never ran");
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    wait_state(
+        comm,
+        &marker,
+        |c| c == 'T',
+        "Ctrl-Z did not stop the program",
+    );
+    t.line("bg");
+    wait_state(
+        comm,
+        &marker,
+        |c| c == running,
+        "it did not run on after bg",
+    );
+    (t, marker)
+}
+
+/// Whether the host process whose command line holds `marker` and is named `sh` leads the
+/// terminal's foreground process group (`tpgid` equals its `pgrp` in `/proc/PID/stat`).
+fn foreground_is(marker: &str) -> bool {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let p = e.path();
+        let cmd = std::fs::read(p.join("cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&cmd).contains(marker) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        if !stat[..close].ends_with("(sh") {
+            continue;
+        }
+        // After the name: state ppid pgrp session tty_nr tpgid ...
+        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        if f.len() > 5 && f[2] == f[5] {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn with_no_pty_timeout_ends_a_program_that_stopped_itself() {
+    // timeout runs hakoniwa in a process group of its own, in the terminal's background:
+    // its SIGCONT (after SIGTERM) continues the program there.
+    let t = Tty::shell("npto");
+    t.line(&format!(
+        "timeout 2 {} run --no-pty -- sh -c 'kill -STOP $$; echo not-ended'; echo \"r\"c=$?",
+        hk()
+    ));
+    let screen = t.wait_for("rc=");
+    assert!(screen.contains("rc=124"), "{screen}");
+    assert!(!screen.contains("not-ended\n"), "{screen}");
+}
+
 fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
     ctrl_z_and_fg_of(
         name,

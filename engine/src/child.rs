@@ -138,7 +138,7 @@ pub struct Child {
     /// The init's events pipe (`None` without an init, or after its EOF).
     pub(crate) events: Option<File>,
     /// The caller's controlling terminal, when the program runs under job control.
-    pub(crate) terminal: Option<crate::jobctl::Terminal>,
+    pub(crate) terminal: Option<std::sync::Arc<crate::jobctl::Terminal>>,
     /// What the supervisor does when the program stops on a terminal stop signal under
     /// [`crate::Command::controlling_terminal`].
     pub(crate) stop_hook: Option<crate::jobctl::StopHook>,
@@ -214,8 +214,11 @@ impl Child {
     /// init forwards it, in the order they were sent (`SIGSTOP` stops the program,
     /// `SIGCONT` continues its process group), and SIGKILL ends the whole sandbox. With
     /// `Container::init(false)` the program is PID 1 and ignores signals it has no handler
-    /// for, except SIGKILL and SIGSTOP. Once the sandbox has ended, signals have no effect
-    /// and are no error. From another thread, while this one waits: [`Child::signaller`].
+    /// for, except SIGKILL and SIGSTOP. Under job control (the program in the caller's own
+    /// terminal), `SIGCONT` first hands the program the terminal's foreground if this
+    /// process's group has it (a shell's `fg`), so a caller can pass its own `SIGCONT` on.
+    /// Once the sandbox has ended, signals have no effect and are no error. From another
+    /// thread, while this one waits: [`Child::signaller`].
     pub fn signal(&mut self, sig: i32) -> Result<()> {
         if self.status.is_some() {
             return Ok(());
@@ -226,10 +229,12 @@ impl Child {
     /// The program runs in the caller's own terminal under job control (stdin is the
     /// caller's controlling terminal, whether or not this process is in its foreground, and
     /// no [`crate::Command::controlling_terminal`]): a terminal stop of the program stops this
-    /// process too, and once this process is continued the program is continued in the
-    /// terminal's foreground by [`Child::wait`] itself (see the crate's job control docs). A
-    /// caller that passes its own `SIGCONT` on to the program ([`Child::signal`]) should not
-    /// do so then: the program could run before it has the terminal's foreground again.
+    /// process too, and once this process is continued the program is continued by
+    /// [`Child::wait`] itself, in the terminal's foreground if this process has it (see the
+    /// crate's job control docs). A `SIGTSTP` this process gets itself then means the program
+    /// is not in the terminal's foreground (the shell's `fg` of a job running in the
+    /// background hands the foreground over without a signal): a caller that passes it on
+    /// ([`Child::signal`]) stops the program, and through it this process.
     pub fn job_control(&self) -> bool {
         self.terminal.is_some()
     }
@@ -361,15 +366,14 @@ impl Child {
             None => None,
         };
         let foreground = match (&self.terminal, &mut self.stop_hook) {
+            // A read or write of the terminal stopped the program while this process has
+            // its foreground (the shell's `fg` of a job that ran on in the background hands
+            // the foreground over without a signal): it is the program's again, no stop.
+            (Some(t), _) if sig != Signal::TSTP.as_raw() && t.we_are_foreground() => true,
             (Some(t), _) => t.stop_like_program(sig),
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,
         };
-        if let (None, true, Some(t)) = (&self.events, foreground, &self.terminal) {
-            // No init: the program is our child; the runtime gave it its own group (with a
-            // terminal of its own, that group leads the session and keeps the foreground).
-            t.give_to_group(self.pid);
-        }
         let _ = self.signaller.continue_program(foreground);
     }
 

@@ -104,7 +104,9 @@
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
 //!   continued (through the init, asked through the same pipe to hand the terminal back
-//!   first); with [`Command::controlling_terminal`] the caller's hook
+//!   first), and a `SIGCONT` sent with [`Child::signal`] hands the terminal back the same way
+//!   when the supervisor's group is in the foreground (a shell's `fg` after `bg`); with
+//!   [`Command::controlling_terminal`] the caller's hook
 //!   ([`Child::on_terminal_stop`]) decides instead, and the engine stops nothing itself.
 //!
 //! # Peak memory

@@ -5,8 +5,16 @@
 //! order the caller sent it, stops the program for SIGSTOP (which sent to PID 1 would stop
 //! the init, or nothing), and a process inside cannot forge one, having no end of the pipe.
 //! SIGKILL goes to PID 1 itself through the pidfd and ends the whole sandbox.
+//!
+//! Under job control (the program runs in the caller's own terminal, `jobctl.rs`), SIGCONT
+//! also hands the program the terminal's foreground when this process's group has it: a
+//! shell's `fg` of a stopped job gives the foreground to this process and continues it, and
+//! the program must have the terminal again, not only run (else the next Ctrl-Z stops this
+//! process alone while the program runs on in the background). Continued in the
+//! background (`bg`), the program runs in the background too.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
@@ -19,8 +27,12 @@ use crate::sys::{self, Errno, Signal};
 /// to a sandbox that has ended are no error and have no effect.
 #[derive(Debug)]
 pub struct Signaller {
+    /// PID 1's pid (in the caller's PID namespace).
+    pid: i32,
     pidfd: OwnedFd,
     requests: Option<Requests>,
+    /// The caller's terminal, under job control.
+    terminal: Option<Arc<crate::jobctl::Terminal>>,
 }
 
 /// The request pipe's write end, and a read end that keeps the pipe from hanging up when
@@ -46,19 +58,31 @@ impl Requests {
 }
 
 impl Signaller {
-    pub(crate) fn new(pidfd: OwnedFd, requests: Option<Requests>) -> Signaller {
-        Signaller { pidfd, requests }
+    pub(crate) fn new(
+        pid: i32,
+        pidfd: OwnedFd,
+        requests: Option<Requests>,
+        terminal: Option<Arc<crate::jobctl::Terminal>>,
+    ) -> Signaller {
+        Signaller {
+            pid,
+            pidfd,
+            requests,
+            terminal,
+        }
     }
 
     /// Another `Signaller` for the same sandbox (its own duplicates of the descriptors).
     pub fn try_clone(&self) -> Result<Signaller> {
         Ok(Signaller {
+            pid: self.pid,
             pidfd: self.pidfd.try_clone().map_err(|e| Error::io("dup", e))?,
             requests: self
                 .requests
                 .as_ref()
                 .map(Requests::try_clone)
                 .transpose()?,
+            terminal: self.terminal.clone(),
         })
     }
 
@@ -79,8 +103,12 @@ impl Signaller {
             None if sig == 0 => return Ok(()),
             None => return Err(invalid),
         };
-        let (op, sent) = match &self.requests {
-            Some(r) if s != Signal::KILL => (
+        let (op, sent) = match (&self.requests, &self.terminal) {
+            (_, Some(t)) if s == Signal::CONT => (
+                "continue the program",
+                self.continue_program(t.we_are_foreground()),
+            ),
+            (Some(r), _) if s != Signal::KILL => (
                 "write to the init's request pipe",
                 self.request(r, sig as u8),
             ),
@@ -97,9 +125,14 @@ impl Signaller {
 
     /// Continue the program's process group, first handing it the terminal's foreground if
     /// `foreground` (the init's request `REQUEST_CONT_FOREGROUND`); without an init, continue
-    /// PID 1 (the program, whose caller gives it the terminal).
+    /// PID 1, the program, after giving its group the caller's terminal's foreground (the
+    /// runtime gave it a group of its own; with a terminal of its own, that group leads the
+    /// session and keeps the foreground).
     pub(crate) fn continue_program(&self, foreground: bool) -> std::result::Result<(), Errno> {
         use hakoniwa_runtime::init_proto::REQUEST_CONT_FOREGROUND;
+        if let (None, true, Some(t)) = (&self.requests, foreground, &self.terminal) {
+            t.give_to_group(self.pid);
+        }
         match &self.requests {
             Some(r) if foreground => self.request(r, REQUEST_CONT_FOREGROUND),
             Some(r) => self.request(r, Signal::CONT.as_raw() as u8),

@@ -116,9 +116,17 @@ pub(crate) fn spawn(c: &Container, mut spec: ProcessSpec<'_>) -> Result<Child> {
     // Phase 5: hand over the Child with its reports.
     let timings = SetupTimings::from_marks(&marks, plan.timings.each_ref().map(|c| c.get()));
     let [stdin, stdout, stderr] = wired.parent_ends;
+    // Shared with every Signaller: under job control, SIGCONT hands the program the
+    // terminal's foreground when this process has it (see signaller.rs).
+    let terminal = terminal.map(std::sync::Arc::new);
     Ok(Child {
         pid: child.pid,
-        signaller: crate::signaller::Signaller::new(child.pidfd, requests),
+        signaller: crate::signaller::Signaller::new(
+            child.pid,
+            child.pidfd,
+            requests,
+            terminal.clone(),
+        ),
         stdin: stdin.map(ChildStdin),
         stdout: stdout.map(ChildStdout),
         stderr: stderr.map(ChildStderr),

@@ -23,9 +23,11 @@
 //! SIGTSTP is taken here too (SIGTTIN and SIGTTOU are left alone): unless the relay takes
 //! it (below), `hakoniwa` stops as its default action would stop it. With the terminal
 //! handed over (`--no-pty`), Ctrl-Z goes to the program's process group, and the engine
-//! stops `hakoniwa` in turn (job control); a SIGTSTP that reaches `hakoniwa` itself then
-//! (its group has the terminal's foreground after `bg` and `fg`, or a `kill -TSTP`) is
-//! passed on to the program, whose stop stops `hakoniwa` the same way.
+//! stops `hakoniwa` in turn (job control). A SIGTSTP, SIGINT or SIGQUIT that reaches
+//! `hakoniwa` itself then (its group has the terminal's foreground after `bg` and `fg`, or
+//! a `kill`) goes to the program's whole group, which gets the terminal back
+//! ([`hakoniwa::Signaller::signal_from_terminal`]); the program's stop stops `hakoniwa` the
+//! same way.
 //!
 //! SIGCONT (also taken here; blocking it does not keep it from continuing the process) is
 //! passed on to the program while it runs, as to any other process: `timeout` sends SIGTERM
@@ -182,9 +184,9 @@ fn act(state: &Mutex<State>, sig: i32) {
         if let (Some(target), true) = (&s.target, s.job_control) {
             // Ctrl-Z reached this process, not the program: the program runs in the
             // background (a shell's `fg` of a job that ran on after `bg` hands the terminal
-            // over without a signal). Its stop stops this process in turn (the engine's job
-            // control), and `fg` gives it the terminal back.
-            let _ = target.signal(sig);
+            // over without a signal). It goes to the program's whole group, whose stop
+            // stops this process in turn (the engine's job control); `fg` continues both.
+            let _ = target.signal_from_terminal(sig);
             return;
         }
         drop(s);
@@ -192,6 +194,11 @@ fn act(state: &Mutex<State>, sig: i32) {
         return;
     }
     match &s.target {
+        // Ctrl-C or Ctrl-\ typed while this process's group holds the terminal (see
+        // SIGTSTP above): to the program's whole group, which gets the terminal back.
+        Some(target) if s.job_control && INTERRUPTING.contains(&sig) => {
+            let _ = target.signal_from_terminal(sig);
+        }
         Some(target) => {
             // Gone already, or a full request pipe (an init frozen from outside): nothing
             // better to do than drop it, as the kernel drops a second pending signal.

@@ -597,10 +597,15 @@ fn fg_resumes_a_program_that_used_up_its_inits_pending_signals() {
 fn with_no_pty_after_bg_and_fg_ctrl_z_stops_the_program_again() {
     // `bg` continues hakoniwa in the background, and the program with it; `fg` of a job
     // that runs only gives hakoniwa's group the terminal, without a signal. Ctrl-Z then
-    // reaches hakoniwa, not the program: it must stop the program (and so hakoniwa), not
-    // hakoniwa alone while the program runs on.
-    let (t, marker) =
-        no_pty_job_sent_to_background("bgfg", "python3", "python3 -c 'while True: pass'", 'R');
+    // reaches hakoniwa, not the program: it must stop the program's whole group (a shell
+    // and its child here), and so hakoniwa, not hakoniwa alone while the program runs on.
+    // Ctrl-C likewise reaches the whole group: the child, not only the shell.
+    let (t, marker) = no_pty_job_sent_to_background(
+        "bgfg",
+        "python3",
+        "sh -c \"python3 -c 'while True: pass' MARKER; echo sh-went-on\"",
+        'R',
+    );
     t.line("fg");
     std::thread::sleep(Duration::from_millis(500)); // the shell has run `fg`
     t.keys(&["C-z"]);
@@ -610,10 +615,16 @@ fn with_no_pty_after_bg_and_fg_ctrl_z_stops_the_program_again() {
         |c| c == 'T',
         "Ctrl-Z after bg and fg: python ran on",
     );
+    t.wait_for_prompt_after("fg");
+    t.line("bg");
+    wait_state("python3", &marker, |c| c == 'R', "python did not run on");
     t.line("fg");
-    wait_state("python3", &marker, |c| c == 'R', "python did not resume");
+    std::thread::sleep(Duration::from_millis(500));
     t.keys(&["C-c"]);
     t.wait_for("KeyboardInterrupt");
+    t.wait_for_prompt_after("KeyboardInterrupt");
+    assert!(states("python3", &marker).is_empty(), "python still runs");
+    assert!(!t.screen().contains("sh-went-on\n"), "{}", t.screen());
 }
 
 #[test]
@@ -642,8 +653,8 @@ fn with_no_pty_after_bg_and_fg_the_program_reads_the_terminal_without_a_second_f
     assert_eq!(t.screen().matches("Stopped").count(), 1, "{}", t.screen());
 }
 
-/// `hakoniwa run --no-pty -- PROGRAM MARKER` in a shell, stopped with Ctrl-Z and sent on
-/// with `bg`: the shell has the terminal, the program (a `comm` process) runs on in the
+/// `hakoniwa run --no-pty -- PROGRAM MARKER` (or with `MARKER` in `program` replaced) in a
+/// shell, stopped with Ctrl-Z and sent on with `bg`: the shell has the terminal, the program (a `comm` process) runs on in the
 /// background, in state `running` (`R`, or `S` while it sleeps).
 fn no_pty_job_sent_to_background(
     name: &str,
@@ -653,7 +664,11 @@ fn no_pty_job_sent_to_background(
 ) -> (Tty, String) {
     let t = Tty::shell(name);
     let marker = format!("hk-{name}-{}", std::process::id());
-    t.line_checking_modes(&format!("{} run --no-pty -- {program} {marker}", hk()));
+    let program = match program.contains("MARKER") {
+        true => program.replace("MARKER", &marker),
+        false => format!("{program} {marker}"),
+    };
+    t.line_checking_modes(&format!("{} run --no-pty -- {program}", hk()));
     wait_state(comm, &marker, |c| c == running, "the program never ran");
     t.keys(&["C-z"]);
     t.wait_for("Stopped");

@@ -428,7 +428,7 @@ fn forward(ctl: &Control, program: i32, sig: i32) {
 }
 
 /// Carry out every request waiting in the request pipe `fd`, in order (see
-/// `proto::REQUEST_CONT_FOREGROUND`); `false` once no one can write to it any more.
+/// `proto::REQUEST_FOREGROUND`); `false` once no one can write to it any more.
 fn requests(ctl: &Control, fd: i32, program: i32, keep_tty: bool) -> bool {
     let mut buf = [0u8; 64];
     loop {
@@ -439,11 +439,14 @@ fn requests(ctl: &Control, fd: i32, program: i32, keep_tty: bool) -> bool {
         };
         for &code in buf.iter().take(n) {
             match code {
-                proto::REQUEST_CONT_FOREGROUND => {
+                code @ proto::REQUEST_FOREGROUND.. => {
                     if keep_tty {
                         let _ = sys::set_foreground(0, program);
                     }
-                    let _ = sys::kill(-program, sys::SIGCONT);
+                    let sig = i32::from(code - proto::REQUEST_FOREGROUND);
+                    if (1..=64).contains(&sig) {
+                        let _ = sys::kill(-program, sig);
+                    }
                 }
                 1..=64 => forward(ctl, program, i32::from(code)),
                 _ => {}

@@ -365,11 +365,20 @@ impl Child {
             Some(d) => sys::ContinueTimer::arm(d),
             None => None,
         };
+        // A read or write of the terminal stopped the program while this process has its
+        // foreground (the shell's `fg` of a job that ran on in the background hands the
+        // foreground over without a signal): it is the program's again, no stop. Or another
+        // thread has handed it over since the stop (a SIGCONT passed on at `fg`): the stop
+        // is stale.
+        let not_ours_to_stop = match &self.terminal {
+            Some(t) if sig != Signal::TSTP.as_raw() => {
+                t.we_are_foreground()
+                    || self.program_id().is_some_and(|p| t.foreground_is(p as i32))
+            }
+            _ => false,
+        };
         let foreground = match (&self.terminal, &mut self.stop_hook) {
-            // A read or write of the terminal stopped the program while this process has
-            // its foreground (the shell's `fg` of a job that ran on in the background hands
-            // the foreground over without a signal): it is the program's again, no stop.
-            (Some(t), _) if sig != Signal::TSTP.as_raw() && t.we_are_foreground() => true,
+            (Some(_), _) if not_ours_to_stop => true,
             (Some(t), _) => t.stop_like_program(sig),
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,

@@ -52,7 +52,12 @@ impl Terminal {
 
     /// Whether the caller's process group is the terminal's foreground group.
     pub(crate) fn we_are_foreground(&self) -> bool {
-        tcgetpgrp(self.fd.as_fd()).is_ok_and(|p| p == getpgrp())
+        self.foreground_is(getpgrp().as_raw_nonzero().get())
+    }
+
+    /// Whether process group `pgrp` is the terminal's foreground group.
+    pub(crate) fn foreground_is(&self, pgrp: i32) -> bool {
+        tcgetpgrp(self.fd.as_fd()).is_ok_and(|p| p.as_raw_nonzero().get() == pgrp)
     }
 
     /// The program stopped on terminal stop signal `sig`: stop this process the same way

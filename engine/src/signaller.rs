@@ -114,12 +114,30 @@ impl Signaller {
             ),
             _ => ("pidfd_send_signal", sys::pidfd_send_signal(self.pidfd(), s)),
         };
-        match sent {
-            Ok(()) | Err(Errno::SRCH) => Ok(()), // already gone
-            Err(e) => Err(Error::Io {
-                op,
-                errno: e.raw_os_error(),
-            }),
+        outcome(op, sent)
+    }
+
+    /// Send `sig` as the caller's terminal sends what is typed there (`Ctrl-C`: SIGINT,
+    /// `Ctrl-\`: SIGQUIT, `Ctrl-Z`: SIGTSTP). Under job control, such a signal reaches the
+    /// caller when its group holds the terminal's foreground instead of the program's: a
+    /// shell's `fg` of a job that ran on in the background (`bg`) hands the foreground to the
+    /// caller without a signal. Then the program's process group gets the foreground back
+    /// and `sig` goes to the whole group, its children included, as the terminal would have
+    /// sent it. Otherwise the same as [`Signaller::signal`].
+    pub fn signal_from_terminal(&self, sig: i32) -> Result<()> {
+        use hakoniwa_runtime::init_proto::REQUEST_FOREGROUND;
+        match (&self.requests, &self.terminal) {
+            (Some(r), Some(t))
+                if (1..=64).contains(&sig)
+                    && sig != Signal::KILL.as_raw()
+                    && t.we_are_foreground() =>
+            {
+                outcome(
+                    "write to the init's request pipe",
+                    self.request(r, REQUEST_FOREGROUND + sig as u8),
+                )
+            }
+            _ => self.signal(sig),
         }
     }
 
@@ -160,5 +178,16 @@ impl Signaller {
             tv_nsec: 0,
         };
         matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+    }
+}
+
+/// A signal's delivery as the caller sees it: none is an error once the sandbox has ended.
+fn outcome(op: &'static str, sent: std::result::Result<(), Errno>) -> Result<()> {
+    match sent {
+        Ok(()) | Err(Errno::SRCH) => Ok(()), // already gone
+        Err(e) => Err(Error::Io {
+            op,
+            errno: e.raw_os_error(),
+        }),
     }
 }

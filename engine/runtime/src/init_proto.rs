@@ -55,15 +55,20 @@ pub const fn terminal_fd(flags: u32) -> i32 {
 /// ([`Control::request_fd`]), which the init watches with its signals. A byte from 1 to 64
 /// asks the init to forward that signal as if it had received it (SIGSTOP stops the
 /// program: PID 1 cannot receive it to forward, and sent from an ancestor it would stop the
-/// init itself); [`REQUEST_CONT_FOREGROUND`] asks for the terminal's foreground and a
-/// continue. Through the pipe, the caller's signals arrive in the order they were sent, and
+/// init itself); [`REQUEST_FOREGROUND`] with a signal number added asks for the terminal's
+/// foreground and that signal to the program's whole group. Through the pipe, the caller's signals arrive in the order they were sent, and
 /// none is mistaken for a request: a process inside cannot forge one, having no end of the
 /// pipe, and no signal number is taken for the engine's use (neither the sender's pid nor a
 /// value queued with a signal would do: a signal the kernel cannot queue, as when the
 /// program lowers the init's `RLIMIT_SIGPENDING`, arrives without them).
 ///
+/// Request `REQUEST_FOREGROUND + sig` (`sig` 1 to 64): give the terminal's foreground back
+/// to the program's process group (under job control), then send `sig` to the whole group,
+/// as the terminal itself signals its foreground group.
+pub const REQUEST_FOREGROUND: u8 = 0x80;
+
 /// Request: give the terminal back to the program's process group, then continue it.
-pub const REQUEST_CONT_FOREGROUND: u8 = 0x80;
+pub const REQUEST_CONT_FOREGROUND: u8 = REQUEST_FOREGROUND + 18;
 
 const MAGIC: &[u8; 4] = b"HKI4";
 

@@ -529,7 +529,7 @@ pub fn main(args: &RunArgs) -> i32 {
             return report_err(e, prepared.namespaces);
         }
     };
-    if let Some(sig) = signals.forward_to(signaller, child.job_control()) {
+    if let Some(sig) = signals.forward_to(signaller) {
         // Ended before the program could run for long: tear the sandbox down (pasta
         // stopped) and end as the signal asked.
         let _ = child.kill();

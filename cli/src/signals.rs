@@ -72,9 +72,6 @@ struct State {
     pending: Option<i32>,
     /// A SIGCONT arrived before the sandbox ran (see [`Signals::forward_to`]).
     continue_pending: bool,
-    /// The program runs in the caller's terminal under job control
-    /// ([`hakoniwa::Child::job_control`]): SIGTSTP is passed on to it.
-    job_control: bool,
     /// The pseudo-terminal relay, while it runs.
     terminal: Option<TerminalHandler>,
     /// Bits (1 << signal) of the forwarded signals `hakoniwa` was started with ignored
@@ -181,7 +178,7 @@ fn act(state: &Mutex<State>, sig: i32) {
         return;
     }
     if sig == SIGTSTP {
-        if let (Some(target), true) = (&s.target, s.job_control) {
+        if let Some(target) = s.target.as_ref().filter(|t| t.job_control()) {
             // Ctrl-Z reached this process, not the program: the program runs in the
             // background (a shell's `fg` of a job that ran on after `bg` hands the terminal
             // over without a signal). It goes to the program's whole group, whose stop
@@ -195,8 +192,9 @@ fn act(state: &Mutex<State>, sig: i32) {
     }
     match &s.target {
         // Ctrl-C or Ctrl-\ typed while this process's group holds the terminal (see
-        // SIGTSTP above): to the program's whole group, which gets the terminal back.
-        Some(target) if s.job_control && INTERRUPTING.contains(&sig) => {
+        // SIGTSTP above): to the program's whole group, which gets the terminal back
+        // (otherwise as any signal).
+        Some(target) if INTERRUPTING.contains(&sig) => {
             let _ = target.signal_from_terminal(sig);
         }
         Some(target) => {
@@ -285,7 +283,7 @@ impl Signals {
     ///
     /// A SIGCONT taken before this call is passed on now: the program runs from the moment
     /// `spawn` returns, and may have stopped itself already.
-    pub fn forward_to(&self, target: hakoniwa::Signaller, job_control: bool) -> Option<i32> {
+    pub fn forward_to(&self, target: hakoniwa::Signaller) -> Option<i32> {
         self.poll();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.pending.is_some() {
@@ -295,7 +293,6 @@ impl Signals {
             let _ = target.signal(SIGCONT);
         }
         s.target = Some(target);
-        s.job_control = job_control;
         None
     }
 
@@ -474,7 +471,7 @@ mod tests {
             assert_eq!(signals.pending(), Some(15));
             assert!(!signals.started.get(), "no thread during setup");
             let target = child.signaller().unwrap();
-            assert_eq!(signals.forward_to(target, false), Some(15), "the run ends");
+            assert_eq!(signals.forward_to(target), Some(15), "the run ends");
             child.kill().unwrap();
             child.wait().unwrap();
         });
@@ -484,7 +481,7 @@ mod tests {
     fn a_signal_in_the_programs_first_moments_is_forwarded_without_the_thread() {
         in_own_thread(|| {
             let (mut child, signals) = sleeping_sandbox_then_signals();
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap()), None);
             to_this_thread(15);
             let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_secs(20));
             let status = child.wait().unwrap();
@@ -498,7 +495,7 @@ mod tests {
     fn sigcont_is_passed_on() {
         in_own_thread(|| {
             let (mut child, signals) = sleeping_sandbox_then_signals();
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap()), None);
             // Stopped, with a SIGTERM pending that only a SIGCONT lets it act on (what
             // `timeout` does: SIGTERM, then SIGCONT).
             child.signal(19).unwrap();
@@ -528,7 +525,7 @@ mod tests {
             child.signal(19).unwrap();
             await_stopped(program, true);
             to_this_thread(SIGCONT);
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap()), None);
             await_stopped(program, false);
             child.kill().unwrap();
             child.wait().unwrap();
@@ -539,7 +536,7 @@ mod tests {
     fn the_thread_starts_when_the_program_outlives_the_first_moments() {
         in_own_thread(|| {
             let (mut child, signals) = sleeping_sandbox_then_signals();
-            assert_eq!(signals.forward_to(child.signaller().unwrap(), false), None);
+            assert_eq!(signals.forward_to(child.signaller().unwrap()), None);
             let ended = signals.wait_for_end(child.pidfd(), std::time::Duration::from_millis(20));
             let _ = child.kill();
             let _ = child.wait();

@@ -231,12 +231,12 @@ impl Child {
     /// no [`crate::Command::controlling_terminal`]): a terminal stop of the program stops this
     /// process too, and once this process is continued the program is continued by
     /// [`Child::wait`] itself, in the terminal's foreground if this process has it (see the
-    /// crate's job control docs). A `SIGTSTP` this process gets itself then means the program
-    /// is not in the terminal's foreground (the shell's `fg` of a job running in the
-    /// background hands the foreground over without a signal): a caller that passes it on
-    /// ([`Child::signal`]) stops the program, and through it this process.
+    /// crate's job control docs). A Ctrl-C, Ctrl-\\ or Ctrl-Z this process gets itself then
+    /// means the program is not in the terminal's foreground (the shell's `fg` of a job
+    /// running in the background hands the foreground over without a signal): pass it on
+    /// with [`crate::Signaller::signal_from_terminal`].
     pub fn job_control(&self) -> bool {
-        self.terminal.is_some()
+        self.signaller.job_control()
     }
 
     /// Under [`crate::Command::controlling_terminal`]: when the program stops on a terminal

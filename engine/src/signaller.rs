@@ -117,6 +117,12 @@ impl Signaller {
         outcome(op, sent)
     }
 
+    /// Whether the program runs in the caller's own terminal under job control (see
+    /// [`crate::Child::job_control`]).
+    pub fn job_control(&self) -> bool {
+        self.terminal.is_some()
+    }
+
     /// Send `sig` as the caller's terminal sends what is typed there (`Ctrl-C`: SIGINT,
     /// `Ctrl-\`: SIGQUIT, `Ctrl-Z`: SIGTSTP). Under job control, such a signal reaches the
     /// caller when its group holds the terminal's foreground instead of the program's: a

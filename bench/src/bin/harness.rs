@@ -301,19 +301,7 @@ fn library(env: &Env, rep: &mut Report) {
     rep.section("Library: spawn + wait of `/bin/true` from one process (sandboxes per second)");
     let mut c = Container::new();
     c.rootfs("/");
-    let lib_rate = |threads: usize, n: usize| {
-        let t = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    for _ in 0..n {
-                        assert!(c.command("/bin/true").status().unwrap().success());
-                    }
-                });
-            }
-        });
-        (threads * n) as f64 / t.elapsed().as_secs_f64()
-    };
+    let lib_rate = |threads: usize, n: usize| lib_rate(&c, threads, n);
     let spawn_rate = |threads: usize, n: usize| {
         rate(&words("/bin/true"), threads, n) // std's posix_spawn
     };
@@ -396,11 +384,9 @@ fn lib_spawn(n: usize, mib: usize) {
     }
 }
 
-/// `harness lib-rate THREADS N`: each of THREADS threads spawns and waits for N sandboxes of
-/// `/bin/true` (as the library section does); print sandboxes per second. For profiling.
-fn lib_rate_cmd(threads: usize, n: usize) {
-    let mut c = Container::new();
-    c.rootfs("/");
+/// Sandboxes per second when each of `threads` threads spawns and waits for `n` sandboxes
+/// of `/bin/true` from `c`.
+fn lib_rate(c: &Container, threads: usize, n: usize) -> f64 {
     let t = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -411,7 +397,15 @@ fn lib_rate_cmd(threads: usize, n: usize) {
             });
         }
     });
-    println!("{:.1}", (threads * n) as f64 / t.elapsed().as_secs_f64());
+    (threads * n) as f64 / t.elapsed().as_secs_f64()
+}
+
+/// `harness lib-rate THREADS N`: [`lib_rate`] of the library section's sandbox, printed.
+/// For profiling.
+fn lib_rate_cmd(threads: usize, n: usize) {
+    let mut c = Container::new();
+    c.rootfs("/");
+    println!("{:.1}", lib_rate(&c, threads, n));
 }
 
 fn mounts(env: &Env, rep: &mut Report) {

@@ -56,9 +56,9 @@ pub const fn terminal_fd(flags: u32) -> i32 {
 /// asks the init to forward that signal as if it had received it (SIGSTOP stops the
 /// program: PID 1 cannot receive it to forward, and sent from an ancestor it would stop the
 /// init itself); [`REQUEST_FOREGROUND`] with a signal number added asks for the terminal's
-/// foreground and that signal to the program's whole group. Through the pipe, the caller's signals arrive in the order they were sent, and
-/// none is mistaken for a request: a process inside cannot forge one, having no end of the
-/// pipe, and no signal number is taken for the engine's use (neither the sender's pid nor a
+/// foreground and that signal to the program's whole group. Through the pipe, the caller's
+/// signals arrive in the order they were sent, and none is mistaken for a request: a
+/// process inside cannot forge one, having no end of the pipe, and no signal number is taken for the engine's use (neither the sender's pid nor a
 /// value queued with a signal would do: a signal the kernel cannot queue, as when the
 /// program lowers the init's `RLIMIT_SIGPENDING`, arrives without them).
 ///

@@ -306,16 +306,28 @@ fn library(env: &Env, rep: &mut Report) {
         rate(&words("/bin/true"), threads, n) // std's posix_spawn
     };
     let bwrap = bwrap_same_mounts("", "/bin/true");
-    let (reps, n) = if env.quick { (1, 5) } else { (5, 100) };
+    // The ratio to bwrap is the goal, so each library run is paired with the bwrap run next
+    // to it, in alternating order (ABBA: drift in the machine's speed cancels), over enough
+    // rounds that one slow moment moves no median.
+    let (reps, n) = if env.quick { (1, 5) } else { (15, 200) };
     let mut s: Vec<Samples> = vec![Samples::default(); 6];
-    for _ in 0..reps {
-        s[0].0.push(lib_rate(1, n));
-        s[1].0.push(lib_rate(2, n));
-        s[2].0.push(spawn_rate(1, n));
-        s[3].0.push(spawn_rate(2, n));
-        if env.have_bwrap {
-            s[4].0.push(rate(&bwrap, 1, n));
-            s[5].0.push(rate(&bwrap, 2, n));
+    for round in 0..reps {
+        for threads in [1, 2] {
+            let i = threads - 1;
+            let lib = |s: &mut Vec<Samples>| s[i].0.push(lib_rate(threads, n));
+            let bw = |s: &mut Vec<Samples>| {
+                if env.have_bwrap {
+                    s[4 + i].0.push(rate(&bwrap, threads, n));
+                }
+            };
+            if round % 2 == 0 {
+                lib(&mut s);
+                bw(&mut s);
+            } else {
+                bw(&mut s);
+                lib(&mut s);
+            }
+            s[2 + i].0.push(spawn_rate(threads, n));
         }
     }
     rep.line("| threads | library | bare posix_spawn | bwrap CLI | library / bwrap |");

@@ -11,9 +11,10 @@
 //! shell's:
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
 //!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
-//!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, so
-//!   the shell shows the job stopped; on `fg` the terminal is made raw again and the
-//!   program continued;
+//!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, with
+//!   the rest of its process group (a script that ran it, the rest of a pipeline:
+//!   [`hakoniwa::stop_job`]), so the shell shows the job stopped; on `fg` the terminal is
+//!   made raw again and the program continued;
 //! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
 //!   keeps its input; output still goes out, as for any background job; the relay looks
 //!   again whether it is in the foreground on SIGCONT (`fg` of a stopped job) and every
@@ -395,9 +396,11 @@ fn hang_up(s: &Shared) {
     s.hang_up_pty();
 }
 
-/// Act on `sig` in this process (a stop signal returns once it is continued).
+/// Stop like the program on `sig`, with the rest of `hakoniwa`'s process group (a script
+/// that ran it, the rest of its pipeline), as the caller's terminal would have stopped them
+/// for a Ctrl-Z typed there; returns once continued.
 fn raise(sig: i32) {
-    crate::signals::stop_self(sig);
+    hakoniwa::stop_job(sig);
 }
 
 /// The running relay; dropping it ends it as [`Relay::finish`] does.

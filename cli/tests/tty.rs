@@ -582,6 +582,32 @@ fn with_stdin_redirected_ctrl_z_stops_the_program_and_fg_resumes_it() {
 }
 
 #[test]
+fn ctrl_z_stops_the_script_that_ran_hakoniwa_and_fg_resumes_it() {
+    // A Ctrl-Z typed in the relayed terminal stops the program; hakoniwa stops the rest of
+    // its process group with it, as the caller's terminal would have: otherwise the script
+    // (here `sh -c`) would run on, waiting for hakoniwa, its shell would never see the job
+    // stop, and the terminal would hang.
+    ctrl_z_and_fg_in_a_script("tstpsh", "");
+}
+
+#[test]
+fn with_no_pty_ctrl_z_stops_the_script_that_ran_hakoniwa_and_fg_resumes_it() {
+    // The same in the caller's own terminal: the program's group has its foreground, so
+    // Ctrl-Z reaches the program alone, and the engine stops the caller's whole group.
+    ctrl_z_and_fg_in_a_script("tstpshnp", "--no-pty");
+}
+
+fn ctrl_z_and_fg_in_a_script(name: &str, flags: &str) {
+    let marker = format!("hk-{name}-{}", std::process::id());
+    let inner = format!(
+        "{} run {flags} -- python3 -c 'while True: pass' {marker}",
+        hk()
+    );
+    let cmd = format!("sh -c {}", common::sh_quote(&inner));
+    ctrl_z_and_fg_line(name, &marker, &cmd, false);
+}
+
+#[test]
 fn fg_resumes_a_program_that_used_up_its_inits_pending_signals() {
     // The engine's requests to the init (here: give the program the terminal and continue
     // it) are a pipe and a plain doorbell signal, which the kernel delivers even when it
@@ -738,10 +764,18 @@ fn ctrl_z_and_fg(name: &str, flags: &str, redirect: &str) {
 
 /// Ctrl-Z and `fg` with `program` (`MARKER` in it: a python3 argument to find it by).
 fn ctrl_z_and_fg_of(name: &str, flags: &str, redirect: &str, program: &str) {
-    let t = Tty::shell(name);
     let marker = format!("hk-{name}-{}", std::process::id());
     let program = program.replace("MARKER", &marker);
-    t.line_checking_modes(&format!("{} run {flags} -- {program} {redirect}", hk()));
+    let cmd = format!("{} run {flags} -- {program} {redirect}", hk());
+    ctrl_z_and_fg_line(name, &marker, &cmd, redirect.starts_with('|'));
+}
+
+/// Ctrl-Z and `fg` of the shell command line `cmd`, which runs python3 with `marker` among
+/// its arguments (`pipe`: `cmd` ends in a pipeline to `cat`).
+fn ctrl_z_and_fg_line(name: &str, marker: &str, cmd: &str, pipe: bool) {
+    let t = Tty::shell(name);
+    let marker = marker.to_string();
+    t.line_checking_modes(cmd);
     wait_state("python3", &marker, |c| c == 'R', "python never ran");
     t.keys(&["C-z"]);
     t.wait_for("Stopped");
@@ -752,7 +786,7 @@ fn ctrl_z_and_fg_of(name: &str, flags: &str, redirect: &str, program: &str) {
     // Back in the foreground: Ctrl-C reaches it again.
     t.keys(&["C-c"]);
     t.wait_for("KeyboardInterrupt");
-    if redirect.starts_with('|') {
+    if pipe {
         // Ctrl-C also ended `cat`, so the shell dropped the rest of the line: the modes
         // are looked at by the next one, typed once the shell reads again (a line typed
         // before would go to the program, which reads lines in a pipeline).
@@ -883,17 +917,30 @@ fn the_wall_time_limit_holds_while_a_self_stopped_program_has_hakoniwa_stopped()
 }
 
 #[test]
-fn a_self_stopped_program_cannot_keep_hakoniwa_past_its_wall_time_in_a_script() {
-    // In a script (no job control) nobody sends `fg`: a hakoniwa stopped like its program
-    // would keep the script, and the terminal, waiting forever after the limit.
+fn a_self_stopped_program_stops_the_script_that_ran_hakoniwa_but_not_its_wall_time() {
+    // The program stops its own group: hakoniwa stops like it, with the rest of its process
+    // group, here the script that ran it, as the terminal would stop a job (else the shell
+    // would wait on the script, and the terminal hang, until the limit). The kernel still
+    // continues hakoniwa at the deadline: it ends the program and exits while the script
+    // waits for `fg`, which finds it ended.
     let t = Tty::shell("tstp1");
+    let marker = format!("30.{}", std::process::id());
     t.line(&format!(
         "bash -c {}",
         common::sh_quote(&format!(
-            "{} run --limit-walltime 1 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
+            "{} run --limit-walltime 3 -- sh -c \"kill -TSTP 0; sleep {marker}\"; echo r\"\"c=$?",
             hk()
         ))
     ));
+    t.wait_for("Stopped");
+    wait_state("hakoniwa", &marker, |c| c == 'T', "hakoniwa did not stop");
+    // A zombie has no command line left: gone from `states` once it exits.
+    assert!(
+        within_10s(|| states("hakoniwa", &marker).is_empty()),
+        "hakoniwa did not end at its deadline: {:?}",
+        states("hakoniwa", &marker)
+    );
+    t.line("fg");
     t.wait_for("rc=137");
 }
 

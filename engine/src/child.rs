@@ -243,8 +243,9 @@ impl Child {
     /// stop signal (`sig`: Ctrl-Z typed in its terminal, or a background read or write),
     /// call `hook` from the thread that waits; once it returns, the program is continued,
     /// given its terminal's foreground again if `hook` returned `true`. A relay of the
-    /// caller's terminal uses this to put that terminal back in its own mode and stop itself
-    /// the same way (job control of the caller's shell), then to take the terminal again when
+    /// caller's terminal uses this to put that terminal back in its own mode and stop its job
+    /// the same way ([`crate::stop_job`]: job control of the caller's shell), then to take
+    /// the terminal again when
     /// continued in the foreground. Without a hook the program stays stopped until it gets a
     /// `SIGCONT` ([`Child::signal`]). Past the wall-clock deadline (if any) the hook is not
     /// called, and while it runs the kernel continues this process at the deadline.

@@ -6,9 +6,12 @@
 //! The program always runs in its own process group (so `kill(0, sig)` from inside reaches
 //! nothing outside). That group is not the caller's shell job, so the shell would not notice
 //! the program stopping and the terminal would hang; mirroring the stop here is what `sudo`
-//! does for the same reason. Only terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are
-//! mirrored: a program stopped by SIGSTOP (e.g. its own `kill(0, SIGSTOP)`) does not stop
-//! the supervisor, which keeps enforcing the wall-clock limit.
+//! does for the same reason. The stop is mirrored onto the caller's whole process group, as
+//! the terminal would have stopped it ([`stop_job`]): when a shell script or a pipeline ran
+//! the caller, the shell sees its job stop only once every process of it has stopped. Only
+//! terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are mirrored: a program stopped by
+//! SIGSTOP (e.g. its own `kill(0, SIGSTOP)`) does not stop the supervisor, which keeps
+//! enforcing the wall-clock limit.
 //!
 //! With a terminal of its own (`Command::controlling_terminal`, e.g. a pseudo-terminal the
 //! caller relays) the sandbox has its own session and the caller's terminal is not touched
@@ -64,9 +67,7 @@ impl Terminal {
     /// (the shell notices and takes the terminal). Returns once continued, telling whether
     /// we were continued in the foreground (`fg`) rather than the background (`bg`).
     pub(crate) fn stop_like_program(&self, sig: i32) -> bool {
-        if let Some(sig) = crate::sys::signal(sig) {
-            crate::sys::raise(sig);
-        }
+        stop_job(sig);
         self.we_are_foreground()
     }
 
@@ -95,4 +96,84 @@ impl Terminal {
             let _ = tcsetpgrp(self.fd.as_fd(), mine);
         });
     }
+}
+
+/// Stop the caller's job on terminal stop signal `sig` (SIGTSTP, SIGTTIN or SIGTTOU) as the
+/// terminal would stop it: every other process of this process's group first (the shell
+/// script that ran this one, the rest of its pipeline), then this process, from the calling
+/// thread (with `sig` unblocked there for the moment). Returns once this process is
+/// continued (a shell's `fg` or `bg` continues the whole group). Other signals are sent to
+/// this process alone, acted upon as their default action would.
+///
+/// The engine does this itself under job control ([`crate::Child::job_control`]); a
+/// [`crate::Child::on_terminal_stop`] hook that relays the caller's terminal calls it after
+/// putting that terminal back in its own mode. The other processes are found in `/proc`
+/// (nothing is sent to them unless it shows this process's PID namespace), each signalled
+/// through a pidfd taken while it is seen in the group, so a reused pid is never hit.
+pub fn stop_job(sig: i32) {
+    let Some(sig) = crate::sys::signal(sig) else {
+        return;
+    };
+    if is_terminal_stop(sig.as_raw()) {
+        signal_group_peers(sig);
+    }
+    crate::sys::raise(sig);
+}
+
+/// Send `sig` to every process of this process's group but this one (see [`stop_job`]).
+fn signal_group_peers(sig: rustix::process::Signal) {
+    use rustix::fs::{openat, Dir, Mode, OFlags, CWD};
+    let me = rustix::process::getpid().as_raw_nonzero().get();
+    let group = getpgrp().as_raw_nonzero().get();
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(proc_fd) = openat(CWD, "/proc", flags, Mode::empty()) else {
+        return;
+    };
+    // Another PID namespace's procfs numbers other processes.
+    match rustix::fs::readlinkat(&proc_fd, "self", Vec::new()) {
+        Ok(s) if s.to_bytes() == me.to_string().as_bytes() => {}
+        _ => return,
+    }
+    let Ok(dir) = Dir::read_from(&proc_fd) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = std::str::from_utf8(entry.file_name().to_bytes())
+            .ok()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == me || group_of(&proc_fd, pid) != Some(group) {
+            continue;
+        }
+        let Some(p) = rustix::process::Pid::from_raw(pid) else {
+            continue;
+        };
+        let Ok(pidfd) = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) else {
+            continue;
+        };
+        // The pidfd holds the process now: is it the one seen in the group?
+        if group_of(&proc_fd, pid) == Some(group) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig);
+        }
+    }
+}
+
+/// The process group of process `pid`, from `/proc/PID/stat` (after the command name,
+/// which may hold anything: state, parent, group).
+fn group_of(proc_fd: &OwnedFd, pid: i32) -> Option<i32> {
+    let f = rustix::fs::openat(
+        proc_fd,
+        format!("{pid}/stat"),
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ok()?;
+    let mut buf = [0u8; 512];
+    let n = rustix::io::read(&f, &mut buf).ok()?;
+    let stat = buf.get(..n)?;
+    let after = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(after + 1..)?).ok()?;
+    rest.split_ascii_whitespace().nth(2)?.parse().ok()
 }

@@ -99,8 +99,9 @@
 //!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
 //!   SIGKILL;
 //! - under job control (the caller's terminal on stdin), when the program stops on a
-//!   terminal stop signal the supervisor stops itself the same way (`tgkill` with the same
-//!   signal, so the caller's shell regains the terminal), with a one-shot timer sending
+//!   terminal stop signal the supervisor stops the same way, with the rest of its process
+//!   group ([`stop_job`]: the same signal to each of them through a pidfd, then `tgkill`
+//!   to itself, so the caller's shell regains the terminal), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
 //!   continued (through the init, asked through the same pipe to hand the terminal back
@@ -178,6 +179,7 @@ pub use enforcement::{Enforced, Enforcement, LandlockReport, SeccompReport, Setu
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use exit_status::{ExitReason, ExitStatus, Usage};
 pub use idmap::IdMap;
+pub use jobctl::stop_job;
 pub use layout::{HOST_ROOT_DIRS, PROC_MASKED, PROC_READONLY};
 pub use mount::{BindAccess, Mount};
 pub use namespace::Namespace;

@@ -378,7 +378,7 @@ impl Shared {
                 self.term.restore(&saved);
             }
         }
-        raise(sig);
+        hakoniwa::stop_job(sig, self.term.fd());
         self.mode().paused = false;
         let fg = self.take_terminal();
         self.wake();
@@ -394,13 +394,6 @@ impl Shared {
 fn hang_up(s: &Shared) {
     let _ = rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::HUP);
     s.hang_up_pty();
-}
-
-/// Stop like the program on `sig`, with the rest of `hakoniwa`'s process group (a script
-/// that ran it, the rest of its pipeline), as the caller's terminal would have stopped them
-/// for a Ctrl-Z typed there; returns once continued.
-fn raise(sig: i32) {
-    hakoniwa::stop_job(sig);
 }
 
 /// The running relay; dropping it ends it as [`Relay::finish`] does.

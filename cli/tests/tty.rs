@@ -917,31 +917,38 @@ fn the_wall_time_limit_holds_while_a_self_stopped_program_has_hakoniwa_stopped()
 }
 
 #[test]
-fn a_self_stopped_program_stops_the_script_that_ran_hakoniwa_but_not_its_wall_time() {
-    // The program stops its own group: hakoniwa stops like it, with the rest of its process
-    // group, here the script that ran it, as the terminal would stop a job (else the shell
-    // would wait on the script, and the terminal hang, until the limit). The kernel still
-    // continues hakoniwa at the deadline: it ends the program and exits while the script
-    // waits for `fg`, which finds it ended.
+fn a_self_stopped_program_cannot_keep_hakoniwa_or_its_script_past_its_wall_time() {
+    // The script runs in the foreground: the program's stop stops hakoniwa and the rest of
+    // its job, the script, as the terminal would. The kernel continues hakoniwa at the
+    // deadline, which continues the script it stopped: nobody has to type `fg` for the limit
+    // to end the run and the script to go on.
     let t = Tty::shell("tstp1");
-    let marker = format!("30.{}", std::process::id());
     t.line(&format!(
         "bash -c {}",
         common::sh_quote(&format!(
-            "{} run --limit-walltime 3 -- sh -c \"kill -TSTP 0; sleep {marker}\"; echo r\"\"c=$?",
+            "{} run --limit-walltime 2 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
             hk()
         ))
     ));
     t.wait_for("Stopped");
-    wait_state("hakoniwa", &marker, |c| c == 'T', "hakoniwa did not stop");
-    // A zombie has no command line left: gone from `states` once it exits.
-    assert!(
-        within_10s(|| states("hakoniwa", &marker).is_empty()),
-        "hakoniwa did not end at its deadline: {:?}",
-        states("hakoniwa", &marker)
-    );
-    t.line("fg");
     t.wait_for("rc=137");
+}
+
+#[test]
+fn a_self_stopped_program_cannot_hold_a_timeout_that_runs_hakoniwa_in_a_script() {
+    // `timeout` runs hakoniwa in a process group of its own, in the terminal's background:
+    // no terminal would stop that group, so hakoniwa stops alone and timeout ends it.
+    for (name, flags) in [("tstpto", ""), ("tstptonp", "--no-pty")] {
+        let t = Tty::shell(name);
+        let inner = format!(
+            "timeout 2 {} run {flags} -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
+            hk()
+        );
+        t.line(&format!("sh -c {}", common::sh_quote(&inner)));
+        let screen = t.wait_for("rc=");
+        assert!(screen.contains("rc=124"), "{flags}: {screen}");
+        assert!(!screen.contains("Stopped"), "{flags}: {screen}");
+    }
 }
 
 /// A directory for the thief's files, writable by the program whatever its uid, removed

@@ -380,7 +380,10 @@ impl Child {
         };
         let foreground = match (&self.terminal, &mut self.stop_hook) {
             (Some(_), _) if not_ours_to_stop => true,
-            (Some(t), _) => t.stop_like_program(sig),
+            (Some(t), _) => {
+                let program_group = self.program_id().map(|p| p as i32);
+                t.stop_like_program(sig, program_group)
+            }
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,
         };

@@ -6,9 +6,10 @@
 //! The program always runs in its own process group (so `kill(0, sig)` from inside reaches
 //! nothing outside). That group is not the caller's shell job, so the shell would not notice
 //! the program stopping and the terminal would hang; mirroring the stop here is what `sudo`
-//! does for the same reason. The stop is mirrored onto the caller's whole process group, as
-//! the terminal would have stopped it ([`stop_job`]): when a shell script or a pipeline ran
-//! the caller, the shell sees its job stop only once every process of it has stopped. Only
+//! does for the same reason. When the caller's group is the terminal's foreground, the stop
+//! is mirrored onto that whole group, as the terminal would have stopped it ([`stop_job`]):
+//! when a shell script or a pipeline ran the caller, the shell sees its job stop only once
+//! every process of it has stopped. Only
 //! terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are mirrored: a program stopped by
 //! SIGSTOP (e.g. its own `kill(0, SIGSTOP)`) does not stop the supervisor, which keeps
 //! enforcing the wall-clock limit.
@@ -66,8 +67,8 @@ impl Terminal {
     /// The program stopped on terminal stop signal `sig`: stop this process the same way
     /// (the shell notices and takes the terminal). Returns once continued, telling whether
     /// we were continued in the foreground (`fg`) rather than the background (`bg`).
-    pub(crate) fn stop_like_program(&self, sig: i32) -> bool {
-        stop_job(sig);
+    pub(crate) fn stop_like_program(&self, sig: i32, program_group: Option<i32>) -> bool {
+        stop_job_with(sig, self.fd.as_fd(), program_group);
         self.we_are_foreground()
     }
 
@@ -99,43 +100,70 @@ impl Terminal {
 }
 
 /// Stop the caller's job on terminal stop signal `sig` (SIGTSTP, SIGTTIN or SIGTTOU) as the
-/// terminal would stop it: every other process of this process's group first (the shell
-/// script that ran this one, the rest of its pipeline), then this process, from the calling
-/// thread (with `sig` unblocked there for the moment). Returns once this process is
-/// continued (a shell's `fg` or `bg` continues the whole group). Other signals are sent to
-/// this process alone, acted upon as their default action would.
+/// terminal would have stopped it: when this process's group is the foreground group of
+/// `terminal` (the caller's controlling terminal), every other process of the group first
+/// (the shell script that ran this one, the rest of its pipeline), then this process, from
+/// the calling thread (with `sig` unblocked there for the moment). Returns once this process
+/// is continued. A shell's `fg` or `bg` continues the whole group; when this process alone
+/// is continued (the wall-clock deadline of [`crate::Child::wait`], a `kill -CONT` of this
+/// process), the others it stopped are continued too.
+///
+/// A group in the background, or one that is not the terminal's (`timeout` runs its command
+/// in a group of its own; so may a script's caller), is left alone: a terminal would not
+/// have stopped it, and a stop there would hold whoever waits to end this process. Other
+/// signals are sent to this process alone, acted upon as their default action would.
 ///
 /// The engine does this itself under job control ([`crate::Child::job_control`]); a
 /// [`crate::Child::on_terminal_stop`] hook that relays the caller's terminal calls it after
 /// putting that terminal back in its own mode. The other processes are found in `/proc`
 /// (nothing is sent to them unless it shows this process's PID namespace), each signalled
 /// through a pidfd taken while it is seen in the group, so a reused pid is never hit.
-pub fn stop_job(sig: i32) {
+pub fn stop_job(sig: i32, terminal: BorrowedFd<'_>) {
+    stop_job_with(sig, terminal, None);
+}
+
+/// [`stop_job`], counting `program_group` as this process's own when it holds the terminal's
+/// foreground (under job control the program's group gets it from the caller's).
+pub(crate) fn stop_job_with(sig: i32, terminal: BorrowedFd<'_>, program_group: Option<i32>) {
     let Some(sig) = crate::sys::signal(sig) else {
         return;
     };
-    if is_terminal_stop(sig.as_raw()) {
-        signal_group_peers(sig);
-    }
+    let own = getpgrp().as_raw_nonzero().get();
+    let job_has_terminal = tcgetpgrp(terminal).is_ok_and(|fg| {
+        let fg = fg.as_raw_nonzero().get();
+        fg == own || Some(fg) == program_group
+    });
+    let peers = if is_terminal_stop(sig.as_raw()) && job_has_terminal {
+        signal_group_peers(sig)
+    } else {
+        Vec::new()
+    };
     crate::sys::raise(sig);
+    for (pid, pidfd) in peers {
+        if state_of(pid) == Some(b'T') {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), rustix::process::Signal::CONT);
+        }
+    }
 }
 
-/// Send `sig` to every process of this process's group but this one (see [`stop_job`]).
-fn signal_group_peers(sig: rustix::process::Signal) {
+/// Send `sig` to every process of this process's group but this one (see [`stop_job`]);
+/// returns them, each with the pidfd it was signalled through.
+fn signal_group_peers(sig: rustix::process::Signal) -> Vec<(i32, OwnedFd)> {
     use rustix::fs::{openat, Dir, Mode, OFlags, CWD};
+    let mut peers = Vec::new();
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let group = getpgrp().as_raw_nonzero().get();
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let Ok(proc_fd) = openat(CWD, "/proc", flags, Mode::empty()) else {
-        return;
+        return peers;
     };
     // Another PID namespace's procfs numbers other processes.
     match rustix::fs::readlinkat(&proc_fd, "self", Vec::new()) {
         Ok(s) if s.to_bytes() == me.to_string().as_bytes() => {}
-        _ => return,
+        _ => return peers,
     }
     let Ok(dir) = Dir::read_from(&proc_fd) else {
-        return;
+        return peers;
     };
     for entry in dir.flatten() {
         let Some(pid) = std::str::from_utf8(entry.file_name().to_bytes())
@@ -144,7 +172,7 @@ fn signal_group_peers(sig: rustix::process::Signal) {
         else {
             continue;
         };
-        if pid == me || group_of(&proc_fd, pid) != Some(group) {
+        if pid == me || stat_of(&proc_fd, pid).map(|s| s.1) != Some(group) {
             continue;
         }
         let Some(p) = rustix::process::Pid::from_raw(pid) else {
@@ -154,15 +182,26 @@ fn signal_group_peers(sig: rustix::process::Signal) {
             continue;
         };
         // The pidfd holds the process now: is it the one seen in the group?
-        if group_of(&proc_fd, pid) == Some(group) {
-            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig);
+        if stat_of(&proc_fd, pid).map(|s| s.1) == Some(group)
+            && crate::sys::pidfd_send_signal(pidfd.as_fd(), sig).is_ok()
+        {
+            peers.push((pid, pidfd));
         }
     }
+    peers
 }
 
-/// The process group of process `pid`, from `/proc/PID/stat` (after the command name,
-/// which may hold anything: state, parent, group).
-fn group_of(proc_fd: &OwnedFd, pid: i32) -> Option<i32> {
+/// The state letter of process `pid` (which the caller holds a pidfd of).
+fn state_of(pid: i32) -> Option<u8> {
+    use rustix::fs::{openat, Mode, OFlags, CWD};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let proc_fd = openat(CWD, "/proc", flags, Mode::empty()).ok()?;
+    stat_of(&proc_fd, pid).map(|s| s.0)
+}
+
+/// The state letter and process group of process `pid`, from `/proc/PID/stat` (after the
+/// command name, which may hold anything: state, parent, group).
+fn stat_of(proc_fd: &OwnedFd, pid: i32) -> Option<(u8, i32)> {
     let f = rustix::fs::openat(
         proc_fd,
         format!("{pid}/stat"),
@@ -175,5 +214,7 @@ fn group_of(proc_fd: &OwnedFd, pid: i32) -> Option<i32> {
     let stat = buf.get(..n)?;
     let after = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(stat.get(after + 1..)?).ok()?;
-    rest.split_ascii_whitespace().nth(2)?.parse().ok()
+    let mut fields = rest.split_ascii_whitespace();
+    let state = *fields.next()?.as_bytes().first()?;
+    Some((state, fields.nth(1)?.parse().ok()?))
 }

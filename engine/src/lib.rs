@@ -100,8 +100,9 @@
 //!   SIGKILL;
 //! - under job control (the caller's terminal on stdin), when the program stops on a
 //!   terminal stop signal the supervisor stops the same way, with the rest of its process
-//!   group ([`stop_job`]: the same signal to each of them through a pidfd, then `tgkill`
-//!   to itself, so the caller's shell regains the terminal), with a one-shot timer sending
+//!   group when that group is the terminal's foreground ([`stop_job`]: the same signal to
+//!   each of them through a pidfd, then `tgkill` to itself, so the caller's shell regains
+//!   the terminal), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
 //!   continued (through the init, asked through the same pipe to hand the terminal back

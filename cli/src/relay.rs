@@ -12,9 +12,9 @@
 //! - Ctrl-Z typed reaches the pseudo-terminal as a byte, its line discipline stops the
 //!   program, the engine sees the stop and calls the hook [`Prepared::start`] gave it: the
 //!   caller's terminal gets its modes back and `hakoniwa` stops with the same signal, with
-//!   the rest of its process group (a script that ran it, the rest of a pipeline:
-//!   [`hakoniwa::stop_job`]), so the shell shows the job stopped; on `fg` the terminal is
-//!   made raw again and the program continued;
+//!   the rest of its process group when the user typed the suspend key (a script that ran
+//!   it, the rest of a pipeline: [`hakoniwa::stop_job`]), so the shell shows the job
+//!   stopped; on `fg` the terminal is made raw again and the program continued;
 //! - in the background (`&`, `bg`) nothing is read from the caller's terminal, so the shell
 //!   keeps its input; output still goes out, as for any background job; the relay looks
 //!   again whether it is in the foreground on SIGCONT (`fg` of a stopped job) and every
@@ -176,6 +176,7 @@ impl Prepared {
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
             continued: AtomicBool::new(false),
+            suspend_typed: AtomicBool::new(false),
             attached: AtomicBool::new(false),
             signal_request: AtomicU32::new(0),
             relaying: AtomicBool::new(true),
@@ -241,6 +242,10 @@ struct Shared {
     /// We were continued: the shell may have reset the terminal's modes while we were
     /// stopped (by someone else than the stop hook), so raw mode is applied again.
     continued: AtomicBool,
+    /// The last key typed was the suspend key (Ctrl-Z), or the caller's terminal sent
+    /// SIGTSTP: a stop of the program now is the user's, which stops the whole job
+    /// ([`Shared::program_stopped`]).
+    suspend_typed: AtomicBool,
     wake_w: OwnedFd,
 }
 
@@ -336,6 +341,9 @@ impl Shared {
         if m.paused {
             return false;
         }
+        if sig == SIGTSTP {
+            self.suspend_typed.store(true, Ordering::SeqCst);
+        }
         if !self.attached.load(Ordering::SeqCst) {
             m.deferred_stop |= sig == SIGTSTP;
             return sig == SIGTSTP;
@@ -368,8 +376,28 @@ impl Shared {
         all_sent
     }
 
+    /// Typed bytes relayed in raw mode: note whether the last was the suspend key (the
+    /// caller's terminal's own, from the modes to put back; Ctrl-Z if they are not known).
+    fn note_typed(&self, typed: &[u8]) {
+        use rustix::termios::SpecialCodeIndex;
+        let Some(&last) = typed.last() else {
+            return;
+        };
+        let key = self
+            .mode()
+            .raw
+            .as_ref()
+            .map_or(0x1a, |t| t.special_codes[SpecialCodeIndex::VSUSP]);
+        self.suspend_typed
+            .store(key != 0 && last == key, Ordering::SeqCst);
+    }
+
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
-    /// program, and once continued take the terminal again if in the foreground.
+    /// program, and once continued take the terminal again if in the foreground. A stop the
+    /// user typed stops the rest of `hakoniwa`'s process group too, as the caller's terminal
+    /// would have (a script that ran it: else its shell would never see the job stop);
+    /// any other (the program's own `kill -TSTP 0`, a background read) stops `hakoniwa`
+    /// alone, so that the program cannot stop the script or `timeout` that runs it.
     fn program_stopped(&self, sig: i32) -> bool {
         {
             let mut m = self.mode();
@@ -378,7 +406,11 @@ impl Shared {
                 self.term.restore(&saved);
             }
         }
-        hakoniwa::stop_job(sig, self.term.fd());
+        if sig == SIGTSTP && self.suspend_typed.swap(false, Ordering::SeqCst) {
+            hakoniwa::stop_job(sig, self.term.fd());
+        } else {
+            crate::signals::stop_self(sig);
+        }
         self.mode().paused = false;
         let fg = self.take_terminal();
         self.wake();
@@ -640,6 +672,9 @@ fn relay(s: &Shared, out: BorrowedFd<'_>, wake: BorrowedFd<'_>) {
                 Ok(n) => {
                     if !s.attached.load(Ordering::SeqCst) {
                         s.signal_keys(&buf[..n]);
+                    }
+                    if !s.cooked {
+                        s.note_typed(&buf[..n]);
                     }
                     pending.extend_from_slice(&buf[..n]);
                     // A line ended by Ctrl-D rather than Enter: passed on at once, too.

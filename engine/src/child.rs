@@ -243,10 +243,10 @@ impl Child {
     /// stop signal (`sig`: Ctrl-Z typed in its terminal, or a background read or write),
     /// call `hook` from the thread that waits; once it returns, the program is continued,
     /// given its terminal's foreground again if `hook` returned `true`. A relay of the
-    /// caller's terminal uses this to put that terminal back in its own mode and stop its job
-    /// the same way ([`crate::stop_job`]: job control of the caller's shell), then to take
-    /// the terminal again when
-    /// continued in the foreground. Without a hook the program stays stopped until it gets a
+    /// caller's terminal uses this to put that terminal back in its own mode and stop itself
+    /// the same way (job control of the caller's shell; its whole job with
+    /// [`crate::stop_job`] when the user typed the suspend key), then to take the terminal
+    /// again when continued in the foreground. Without a hook the program stays stopped until it gets a
     /// `SIGCONT` ([`Child::signal`]). Past the wall-clock deadline (if any) the hook is not
     /// called, and while it runs the kernel continues this process at the deadline.
     pub fn on_terminal_stop(&mut self, hook: impl FnMut(i32) -> bool + Send + Sync + 'static) {
@@ -380,10 +380,7 @@ impl Child {
         };
         let foreground = match (&self.terminal, &mut self.stop_hook) {
             (Some(_), _) if not_ours_to_stop => true,
-            (Some(t), _) => {
-                let program_group = self.program_id().map(|p| p as i32);
-                t.stop_like_program(sig, program_group)
-            }
+            (Some(t), _) => t.stop_like_program(sig),
             (None, Some(h)) => (h.0)(sig),
             (None, None) => return,
         };

@@ -6,10 +6,11 @@
 //! The program always runs in its own process group (so `kill(0, sig)` from inside reaches
 //! nothing outside). That group is not the caller's shell job, so the shell would not notice
 //! the program stopping and the terminal would hang; mirroring the stop here is what `sudo`
-//! does for the same reason. When the caller's group is the terminal's foreground, the stop
-//! is mirrored onto that whole group, as the terminal would have stopped it ([`stop_job`]):
-//! when a shell script or a pipeline ran the caller, the shell sees its job stop only once
-//! every process of it has stopped. Only
+//! does for the same reason. Only this process stops: the program may have stopped itself
+//! (`kill -TSTP 0` reaches only its own group), and the caller's group may be one that a
+//! terminal would never stop, e.g. the background group `timeout` runs its command in,
+//! whose end must not wait on a `fg`. A caller that knows a stop came from the keyboard
+//! (a relay that passed the suspend key on) stops its whole job with [`stop_job`]. Only
 //! terminal stop signals (SIGTSTP, SIGTTIN, SIGTTOU) are mirrored: a program stopped by
 //! SIGSTOP (e.g. its own `kill(0, SIGSTOP)`) does not stop the supervisor, which keeps
 //! enforcing the wall-clock limit.
@@ -67,8 +68,10 @@ impl Terminal {
     /// The program stopped on terminal stop signal `sig`: stop this process the same way
     /// (the shell notices and takes the terminal). Returns once continued, telling whether
     /// we were continued in the foreground (`fg`) rather than the background (`bg`).
-    pub(crate) fn stop_like_program(&self, sig: i32, program_group: Option<i32>) -> bool {
-        stop_job_with(sig, self.fd.as_fd(), program_group);
+    pub(crate) fn stop_like_program(&self, sig: i32) -> bool {
+        if let Some(sig) = crate::sys::signal(sig) {
+            crate::sys::raise(sig);
+        }
         self.we_are_foreground()
     }
 
@@ -100,70 +103,50 @@ impl Terminal {
 }
 
 /// Stop the caller's job on terminal stop signal `sig` (SIGTSTP, SIGTTIN or SIGTTOU) as the
-/// terminal would have stopped it: when this process's group is the foreground group of
-/// `terminal` (the caller's controlling terminal), every other process of the group first
-/// (the shell script that ran this one, the rest of its pipeline), then this process, from
-/// the calling thread (with `sig` unblocked there for the moment). Returns once this process
-/// is continued. A shell's `fg` or `bg` continues the whole group; when this process alone
-/// is continued (the wall-clock deadline of [`crate::Child::wait`], a `kill -CONT` of this
-/// process), the others it stopped are continued too.
+/// terminal stops a job: when this process's group is the foreground group of `terminal`
+/// (the caller's controlling terminal), every other process of the group first (the shell
+/// script that ran this one, the rest of its pipeline), then this process, from the calling
+/// thread (with `sig` unblocked there for the moment). Returns once this process is
+/// continued (a shell's `fg` or `bg` continues the whole group). A group in the background
+/// is left alone, and so is any signal other than a terminal stop: this process alone acts
+/// on it as its default action would.
 ///
-/// A group in the background, or one that is not the terminal's (`timeout` runs its command
-/// in a group of its own; so may a script's caller), is left alone: a terminal would not
-/// have stopped it, and a stop there would hold whoever waits to end this process. Other
-/// signals are sent to this process alone, acted upon as their default action would.
-///
-/// The engine does this itself under job control ([`crate::Child::job_control`]); a
-/// [`crate::Child::on_terminal_stop`] hook that relays the caller's terminal calls it after
-/// putting that terminal back in its own mode. The other processes are found in `/proc`
-/// (nothing is sent to them unless it shows this process's PID namespace), each signalled
-/// through a pidfd taken while it is seen in the group, so a reused pid is never hit.
+/// For a [`crate::Child::on_terminal_stop`] hook that relays the caller's terminal, when the
+/// stop came from the user's suspend key: a program's own `kill -TSTP 0` reaches only its
+/// group, and mirroring that onto the caller's job would let it stop a script (or a
+/// `timeout`) that runs the sandbox. The engine itself stops only its own process under job
+/// control, since it cannot tell a typed Ctrl-Z from the program's own stop. The other
+/// processes are found in `/proc` (nothing is sent unless it shows this process's PID
+/// namespace); each is signalled through a pidfd taken while it is seen in the group, so a
+/// reused pid is never hit, and one stopped already is left as it is.
 pub fn stop_job(sig: i32, terminal: BorrowedFd<'_>) {
-    stop_job_with(sig, terminal, None);
-}
-
-/// [`stop_job`], counting `program_group` as this process's own when it holds the terminal's
-/// foreground (under job control the program's group gets it from the caller's).
-pub(crate) fn stop_job_with(sig: i32, terminal: BorrowedFd<'_>, program_group: Option<i32>) {
     let Some(sig) = crate::sys::signal(sig) else {
         return;
     };
-    let own = getpgrp().as_raw_nonzero().get();
-    let job_has_terminal = tcgetpgrp(terminal).is_ok_and(|fg| {
-        let fg = fg.as_raw_nonzero().get();
-        fg == own || Some(fg) == program_group
-    });
-    let peers = if is_terminal_stop(sig.as_raw()) && job_has_terminal {
-        signal_group_peers(sig)
-    } else {
-        Vec::new()
-    };
-    crate::sys::raise(sig);
-    for (pid, pidfd) in peers {
-        if state_of(pid) == Some(b'T') {
-            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), rustix::process::Signal::CONT);
-        }
+    let own = getpgrp();
+    if is_terminal_stop(sig.as_raw()) && tcgetpgrp(terminal).is_ok_and(|fg| fg == own) {
+        signal_group_peers(sig);
     }
+    crate::sys::raise(sig);
 }
 
-/// Send `sig` to every process of this process's group but this one (see [`stop_job`]);
-/// returns them, each with the pidfd it was signalled through.
-fn signal_group_peers(sig: rustix::process::Signal) -> Vec<(i32, OwnedFd)> {
+/// Send `sig` to every process of this process's group but this one that is not stopped
+/// already (see [`stop_job`]).
+fn signal_group_peers(sig: rustix::process::Signal) {
     use rustix::fs::{openat, Dir, Mode, OFlags, CWD};
-    let mut peers = Vec::new();
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let group = getpgrp().as_raw_nonzero().get();
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let Ok(proc_fd) = openat(CWD, "/proc", flags, Mode::empty()) else {
-        return peers;
+        return;
     };
     // Another PID namespace's procfs numbers other processes.
     match rustix::fs::readlinkat(&proc_fd, "self", Vec::new()) {
         Ok(s) if s.to_bytes() == me.to_string().as_bytes() => {}
-        _ => return peers,
+        _ => return,
     }
     let Ok(dir) = Dir::read_from(&proc_fd) else {
-        return peers;
+        return;
     };
     for entry in dir.flatten() {
         let Some(pid) = std::str::from_utf8(entry.file_name().to_bytes())
@@ -172,8 +155,11 @@ fn signal_group_peers(sig: rustix::process::Signal) -> Vec<(i32, OwnedFd)> {
         else {
             continue;
         };
-        if pid == me || stat_of(&proc_fd, pid).map(|s| s.1) != Some(group) {
-            continue;
+        // One stopped already is left as it is (a pending SIGTSTP would stop it again
+        // when it is continued).
+        match stat_of(&proc_fd, pid) {
+            Some((state, g)) if pid != me && g == group && !matches!(state, b'T' | b't') => {}
+            _ => continue,
         }
         let Some(p) = rustix::process::Pid::from_raw(pid) else {
             continue;
@@ -182,21 +168,10 @@ fn signal_group_peers(sig: rustix::process::Signal) -> Vec<(i32, OwnedFd)> {
             continue;
         };
         // The pidfd holds the process now: is it the one seen in the group?
-        if stat_of(&proc_fd, pid).map(|s| s.1) == Some(group)
-            && crate::sys::pidfd_send_signal(pidfd.as_fd(), sig).is_ok()
-        {
-            peers.push((pid, pidfd));
+        if stat_of(&proc_fd, pid).map(|s| s.1) == Some(group) {
+            let _ = crate::sys::pidfd_send_signal(pidfd.as_fd(), sig);
         }
     }
-    peers
-}
-
-/// The state letter of process `pid` (which the caller holds a pidfd of).
-fn state_of(pid: i32) -> Option<u8> {
-    use rustix::fs::{openat, Mode, OFlags, CWD};
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let proc_fd = openat(CWD, "/proc", flags, Mode::empty()).ok()?;
-    stat_of(&proc_fd, pid).map(|s| s.0)
 }
 
 /// The state letter and process group of process `pid`, from `/proc/PID/stat` (after the
@@ -211,10 +186,51 @@ fn stat_of(proc_fd: &OwnedFd, pid: i32) -> Option<(u8, i32)> {
     .ok()?;
     let mut buf = [0u8; 512];
     let n = rustix::io::read(&f, &mut buf).ok()?;
-    let stat = buf.get(..n)?;
+    parse_stat(buf.get(..n)?)
+}
+
+/// State letter and process group from the text of `/proc/PID/stat`: `pid (comm) state
+/// ppid pgrp ...`, where `comm` may hold spaces and parentheses (the last `)` ends it).
+fn parse_stat(stat: &[u8]) -> Option<(u8, i32)> {
     let after = stat.iter().rposition(|&b| b == b')')?;
     let rest = std::str::from_utf8(stat.get(after + 1..)?).ok()?;
     let mut fields = rest.split_ascii_whitespace();
     let state = *fields.next()?.as_bytes().first()?;
     Some((state, fields.nth(1)?.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_give_the_state_and_group_whatever_the_command_name() {
+        assert_eq!(
+            parse_stat(b"42 (sh) S 1 40 40 34816 40 0"),
+            Some((b'S', 40))
+        );
+        // A name made to look like the fields that follow it.
+        assert_eq!(
+            parse_stat(b"43 (x) T 1 1 1 (y) R 7 99 99 0 0"),
+            Some((b'R', 99))
+        );
+        assert_eq!(parse_stat(b"44 (a b) T 2 77 77"), Some((b'T', 77)));
+        assert_eq!(parse_stat(b"45 (sh) S 1"), None);
+        assert_eq!(parse_stat(b"garbage"), None);
+        assert_eq!(parse_stat(b""), None);
+    }
+
+    #[test]
+    fn stat_of_this_process_gives_its_state_and_group() {
+        let proc_fd = rustix::fs::open(
+            "/proc",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let (state, group) = stat_of(&proc_fd, me).unwrap();
+        assert_eq!(group, getpgrp().as_raw_nonzero().get());
+        assert!(matches!(state, b'R' | b'S'), "{}", state as char);
+    }
 }

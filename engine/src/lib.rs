@@ -99,10 +99,9 @@
 //!   and a dropped, unwaited [`Child`] send SIGKILL; an expired wall-clock limit sends
 //!   SIGKILL;
 //! - under job control (the caller's terminal on stdin), when the program stops on a
-//!   terminal stop signal the supervisor stops the same way, with the rest of its process
-//!   group when that group is the terminal's foreground ([`stop_job`]: the same signal to
-//!   each of them through a pidfd, then `tgkill` to itself, so the caller's shell regains
-//!   the terminal), with a one-shot timer sending
+//!   terminal stop signal the supervisor stops itself the same way (`tgkill` with the same
+//!   signal, so the caller's shell regains the terminal; a relay that knows the stop was
+//!   typed stops its whole job with [`stop_job`]), with a one-shot timer sending
 //!   SIGCONT to the process at the wall-clock deadline; SIGTTOU is blocked in the calling
 //!   thread around `tcsetpgrp`, and the program is sent SIGCONT when the supervisor is
 //!   continued (through the init, asked through the same pipe to hand the terminal back

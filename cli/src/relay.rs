@@ -68,6 +68,10 @@ const DRAIN_IDLE: Timespec = Timespec {
 /// The longest drain after the end, for a writer that keeps the slave busy (again only
 /// possible without a PID namespace, e.g. a daemon left by a profile that shares it).
 const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long after the suspend key a stop of the program counts as the user's (a program
+/// stops on it at once, or after reading it, as an editor does; two seconds leave room
+/// for a loaded machine).
+const SUSPEND_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often the relay looks whether it is in the foreground again while it is not: `fg`
 /// of a job that runs in the background sends no signal (bash continues only stopped jobs).
@@ -176,7 +180,7 @@ impl Prepared {
             mode: Mutex::new(Mode::default()),
             ended: AtomicBool::new(false),
             continued: AtomicBool::new(false),
-            suspend_typed: AtomicBool::new(false),
+            suspend_typed: Mutex::new(None),
             attached: AtomicBool::new(false),
             signal_request: AtomicU32::new(0),
             relaying: AtomicBool::new(true),
@@ -242,10 +246,11 @@ struct Shared {
     /// We were continued: the shell may have reset the terminal's modes while we were
     /// stopped (by someone else than the stop hook), so raw mode is applied again.
     continued: AtomicBool,
-    /// The last key typed was the suspend key (Ctrl-Z), or the caller's terminal sent
-    /// SIGTSTP: a stop of the program now is the user's, which stops the whole job
-    /// ([`Shared::program_stopped`]).
-    suspend_typed: AtomicBool,
+    /// When the last key typed was the suspend key (Ctrl-Z), or the caller's terminal sent
+    /// SIGTSTP: a stop of the program within [`SUSPEND_WINDOW`] of it is the user's, which
+    /// stops the whole job ([`Shared::program_stopped`]). A program that ignored the key
+    /// cannot use it later to stop whoever runs `hakoniwa`.
+    suspend_typed: Mutex<Option<std::time::Instant>>,
     wake_w: OwnedFd,
 }
 
@@ -342,7 +347,7 @@ impl Shared {
             return false;
         }
         if sig == SIGTSTP {
-            self.suspend_typed.store(true, Ordering::SeqCst);
+            self.note_suspend(true);
         }
         if !self.attached.load(Ordering::SeqCst) {
             m.deferred_stop |= sig == SIGTSTP;
@@ -388,8 +393,20 @@ impl Shared {
             .raw
             .as_ref()
             .map_or(0x1a, |t| t.special_codes[SpecialCodeIndex::VSUSP]);
-        self.suspend_typed
-            .store(key != 0 && last == key, Ordering::SeqCst);
+        self.note_suspend(key != 0 && last == key);
+    }
+
+    /// Note that the suspend key was just typed (`true`), or that another key came after it.
+    fn note_suspend(&self, typed: bool) {
+        let mut t = self.suspend_typed.lock().unwrap_or_else(|e| e.into_inner());
+        *t = typed.then(std::time::Instant::now);
+    }
+
+    /// Whether the suspend key was typed within [`SUSPEND_WINDOW`] (and no key since);
+    /// forgotten once asked.
+    fn suspend_just_typed(&self) -> bool {
+        let mut t = self.suspend_typed.lock().unwrap_or_else(|e| e.into_inner());
+        t.take().is_some_and(|at| at.elapsed() <= SUSPEND_WINDOW)
     }
 
     /// The engine's stop hook (see the module docs): give the terminal back, stop like the
@@ -406,7 +423,7 @@ impl Shared {
                 self.term.restore(&saved);
             }
         }
-        if sig == SIGTSTP && self.suspend_typed.swap(false, Ordering::SeqCst) {
+        if sig == SIGTSTP && self.suspend_just_typed() {
             hakoniwa::stop_job(sig, self.term.fd());
         } else {
             crate::signals::stop_self(sig);

@@ -623,6 +623,32 @@ fn ctrl_z_read_by_a_raw_mode_program_that_suspends_itself_stops_the_script_too()
     t.wait_for_prompt_after("resumed after");
 }
 
+#[test]
+fn a_ctrl_z_the_program_ignored_cannot_stop_the_timeout_that_runs_hakoniwa_later() {
+    // Only output is relayed: the terminal's Ctrl-Z stops `timeout` and hakoniwa itself
+    // (their group has the foreground); the program ignores it. After `fg`, its own stop
+    // long after the key is not the user's: it stops hakoniwa alone, and timeout ends it.
+    let t = Tty::shell("tstplate");
+    let marker = format!("hk-tstplate-{}", std::process::id());
+    let code = "import os, signal, time; signal.signal(signal.SIGTSTP, signal.SIG_IGN); \
+                time.sleep(4); signal.signal(signal.SIGTSTP, signal.SIG_DFL); \
+                os.kill(0, signal.SIGTSTP); time.sleep(60)";
+    t.line(&format!(
+        "timeout 8 {} run -- python3 -c {} {marker} < /dev/null",
+        hk(),
+        common::sh_quote(code)
+    ));
+    wait_state("python3", &marker, |c| c == 'S', "python never ran");
+    t.keys(&["C-z"]);
+    t.wait_for("Stopped");
+    t.line("fg");
+    // Read by the shell once the job has ended (the program's stdin is not the terminal).
+    t.line("echo r\"\"c=$?");
+    let screen = t.wait_for("rc=");
+    assert!(screen.contains("rc=124"), "{screen}");
+    assert_eq!(screen.matches("Stopped").count(), 1, "{screen}");
+}
+
 fn ctrl_z_and_fg_in_a_script(name: &str, flags: &str) {
     let marker = format!("hk-{name}-{}", std::process::id());
     let inner = format!(

@@ -121,9 +121,9 @@ fn hk() -> String {
     common::sh_quote(&common::bin())
 }
 
-/// State letters (`R`, `S`, `T`, ...) of host processes named `comm` whose command line
-/// contains `marker`.
-fn states(comm: &str, marker: &str) -> Vec<char> {
+/// The host processes whose command line contains `marker`: each one's name and the fields
+/// of `/proc/PID/stat` after it (state, ppid, pgrp, session, tty_nr, tpgid, ...).
+fn procs_with(marker: &str) -> Vec<(String, Vec<String>)> {
     let mut v = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let p = e.path();
@@ -135,11 +135,20 @@ fn states(comm: &str, marker: &str) -> Vec<char> {
         let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
             continue;
         };
-        if &stat[open + 1..close] == comm {
-            v.extend(stat[close + 2..].chars().next());
-        }
+        let fields = stat[close + 1..].split_whitespace().map(String::from);
+        v.push((stat[open + 1..close].to_string(), fields.collect()));
     }
     v
+}
+
+/// State letters (`R`, `S`, `T`, ...) of host processes named `comm` whose command line
+/// contains `marker`.
+fn states(comm: &str, marker: &str) -> Vec<char> {
+    procs_with(marker)
+        .into_iter()
+        .filter(|(name, _)| name == comm)
+        .filter_map(|(_, f)| f.first().and_then(|s| s.chars().next()))
+        .collect()
 }
 
 fn wait_state(comm: &str, marker: &str, want: impl Fn(char) -> bool, what: &str) {
@@ -169,6 +178,13 @@ fn wait_gone(tag: &str, comms: &[&str], marker: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Run `line` in a fresh shell; its screen once `needle` shows (the shell ends with it).
+fn screen_after(name: &str, line: &str, needle: &str) -> String {
+    let t = Tty::shell(name);
+    t.line(line);
+    t.wait_for(needle)
 }
 
 /// Whether `done` holds within 10 s (looked at every 50 ms).
@@ -588,7 +604,7 @@ fn ctrl_z_stops_the_script_that_ran_hakoniwa_and_fg_resumes_it() {
     // (here `sh -c`) would run on, waiting for hakoniwa, its shell would never see the job
     // stop, and the terminal would hang. (With `--no-pty` the engine cannot tell a typed
     // Ctrl-Z from the program's own stop, and stops hakoniwa alone: README, "Job control".)
-    ctrl_z_and_fg_in_a_script("tstpsh", "");
+    ctrl_z_and_fg_in_a_script("tstpsh");
 }
 
 #[test]
@@ -649,12 +665,9 @@ fn a_ctrl_z_the_program_ignored_cannot_stop_the_timeout_that_runs_hakoniwa_later
     assert_eq!(screen.matches("Stopped").count(), 1, "{screen}");
 }
 
-fn ctrl_z_and_fg_in_a_script(name: &str, flags: &str) {
+fn ctrl_z_and_fg_in_a_script(name: &str) {
     let marker = format!("hk-{name}-{}", std::process::id());
-    let inner = format!(
-        "{} run {flags} -- python3 -c 'while True: pass' {marker}",
-        hk()
-    );
+    let inner = format!("{} run -- python3 -c 'while True: pass' {marker}", hk());
     let cmd = format!("sh -c {}", common::sh_quote(&inner));
     ctrl_z_and_fg_line(name, &marker, &cmd, false);
 }
@@ -769,38 +782,23 @@ fn no_pty_job_sent_to_background(
 /// Whether the host process whose command line holds `marker` and is named `sh` leads the
 /// terminal's foreground process group (`tpgid` equals its `pgrp` in `/proc/PID/stat`).
 fn foreground_is(marker: &str) -> bool {
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let p = e.path();
-        let cmd = std::fs::read(p.join("cmdline")).unwrap_or_default();
-        if !String::from_utf8_lossy(&cmd).contains(marker) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        if !stat[..close].ends_with("(sh") {
-            continue;
-        }
-        // After the name: state ppid pgrp session tty_nr tpgid ...
-        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        if f.len() > 5 && f[2] == f[5] {
-            return true;
-        }
-    }
-    false
+    procs_with(marker)
+        .iter()
+        .any(|(name, f)| name == "sh" && f.len() > 5 && f[2] == f[5])
 }
 
 #[test]
 fn with_no_pty_timeout_ends_a_program_that_stopped_itself() {
     // timeout runs hakoniwa in a process group of its own, in the terminal's background:
     // its SIGCONT (after SIGTERM) continues the program there.
-    let t = Tty::shell("npto");
-    t.line(&format!(
-        "timeout 2 {} run --no-pty -- sh -c 'kill -STOP $$; echo not-ended'; echo \"r\"c=$?",
-        hk()
-    ));
-    let screen = t.wait_for("rc=");
+    let screen = screen_after(
+        "npto",
+        &format!(
+            "timeout 2 {} run --no-pty -- sh -c 'kill -STOP $$; echo not-ended'; echo \"r\"c=$?",
+            hk()
+        ),
+        "rc=",
+    );
     assert!(screen.contains("rc=124"), "{screen}");
     assert!(!screen.contains("not-ended\n"), "{screen}");
 }
@@ -973,15 +971,15 @@ fn a_self_stopped_program_cannot_keep_hakoniwa_past_its_wall_time_in_a_script() 
     // In a script (no job control) nobody sends `fg`: a hakoniwa stopped like its program
     // would keep the script, and the terminal, waiting forever after the limit. The
     // program's own stop stops hakoniwa alone, never the script that runs it.
-    let t = Tty::shell("tstp1");
-    t.line(&format!(
-        "bash -c {}",
-        common::sh_quote(&format!(
-            "{} run --limit-walltime 1 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
-            hk()
-        ))
-    ));
-    let screen = t.wait_for("rc=137");
+    let script = format!(
+        "{} run --limit-walltime 1 -- sh -c \"kill -TSTP 0; sleep 30\"; echo r\"\"c=$?",
+        hk()
+    );
+    let screen = screen_after(
+        "tstp1",
+        &format!("bash -c {}", common::sh_quote(&script)),
+        "rc=137",
+    );
     assert!(!screen.contains("Stopped"), "{screen}");
 }
 
@@ -997,9 +995,7 @@ fn a_self_stopped_program_cannot_hold_the_timeout_that_runs_hakoniwa() {
             hk()
         );
         for line in [cmd.clone(), format!("sh -c {}", common::sh_quote(&cmd))] {
-            let t = Tty::shell(name);
-            t.line(&line);
-            let screen = t.wait_for("rc=");
+            let screen = screen_after(name, &line, "rc=");
             assert!(screen.contains("rc=124"), "{line}: {screen}");
             assert!(!screen.contains("Stopped"), "{line}: {screen}");
         }

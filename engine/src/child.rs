@@ -246,9 +246,10 @@ impl Child {
     /// caller's terminal uses this to put that terminal back in its own mode and stop itself
     /// the same way (job control of the caller's shell; its whole job with
     /// [`crate::stop_job`] when the user typed the suspend key), then to take the terminal
-    /// again when continued in the foreground. Without a hook the program stays stopped until it gets a
-    /// `SIGCONT` ([`Child::signal`]). Past the wall-clock deadline (if any) the hook is not
-    /// called, and while it runs the kernel continues this process at the deadline.
+    /// again when continued in the foreground. Without a hook the program stays stopped
+    /// until it gets a `SIGCONT` ([`Child::signal`]). Past the wall-clock deadline (if any)
+    /// the hook is not called, and while it runs the kernel continues this process at the
+    /// deadline.
     pub fn on_terminal_stop(&mut self, hook: impl FnMut(i32) -> bool + Send + Sync + 'static) {
         self.stop_hook = Some(crate::jobctl::StopHook(Box::new(hook)));
     }

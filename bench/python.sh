@@ -15,7 +15,7 @@ export PATH="$work/venv/bin:$PATH"  # maturin runs cffi with the first python3 o
 "$work/venv/bin/pip" install -q --disable-pip-version-check "$work"/dist/*.whl
 cd "$work"
 "$work/venv/bin/python" - "${1:-300}" <<'PY'
-import statistics, subprocess, sys, time
+import random, statistics, subprocess, sys, time
 import hakoniwa
 from hakoniwa import _handle, _lib  # only for the library-floor line below
 
@@ -47,13 +47,16 @@ cases = [
 for _, fn in cases:
     for _ in range(20):
         fn()
-# Interleaved rounds (the order rotates), so that load hits every case alike; each case's
-# ratio to subprocess is the median of the per-round ratios (and, in brackets, the ratio of
-# the medians).
+# Interleaved rounds, so that load hits every case alike; each case's ratio to subprocess is
+# the median of the per-round ratios (and, in brackets, the ratio of the medians). The order
+# is new every round (the same sequence in every run), so that no case always runs behind
+# the same other one (see round_order in bench/src/bin/harness.rs).
 times = [[] for _ in cases]
+order = random.Random(1)
 for r in range(n):
-    for k in range(len(cases)):
-        i = (k + r) % len(cases)
+    rnd = list(range(len(cases)))
+    order.shuffle(rnd)
+    for i in rnd:
         t = time.perf_counter()
         cases[i][1]()
         times[i].append(time.perf_counter() - t)

@@ -77,6 +77,27 @@ fi
 "$bin" --version
 echo "built in $((SECONDS - start)) s: static, non-PIE, musl"
 
+# cli/hot-text.ld (cli/build.rs; CONTRIBUTING.md, "Build"): the default sandbox's start-up
+# runs code in few 64 KiB windows of text, 7 when the script was made, 28 without it. More
+# than 12 means the script went stale (its sections renamed or gone): regenerate it.
+windows=$(bash bench/hot-text/windows.sh "$bin")
+echo "the default sandbox's start-up runs code in $windows windows of 64 KiB of text"
+if [ "$windows" -gt 12 ]; then
+  echo "cli/hot-text.ld no longer lays out the start-up code: run bash bench/hot-text/regen.sh" >&2
+  exit 1
+fi
+# HAKONIWA_HOT_TEXT=0 links without it (then builds as before again).
+HAKONIWA_HOT_TEXT=0 CARGO_NET_OFFLINE=true \
+  cargo build -q --release --locked -p hakoniwa-sandbox-cli --target $musl
+plain=target/$musl/release/hakoniwa
+if readelf -SW "$plain" | grep -q '\.text\.hot'; then
+  echo "HAKONIWA_HOT_TEXT=0 still linked $plain with cli/hot-text.ld" >&2
+  exit 1
+fi
+echo "HAKONIWA_HOT_TEXT=0: linked without it ($(bash bench/hot-text/windows.sh "$plain") windows)"
+CARGO_NET_OFFLINE=true cargo build -q --release --locked -p hakoniwa-sandbox-cli --target $musl
+readelf -SW "$plain" | grep -q '\.text\.hot'
+
 # CONTRIBUTING.md, "Build": the same build in the tree (cargo reuses what cargo install built).
 build=$(python3 - "$root/CONTRIBUTING.md" <<'PY'
 import re, sys

@@ -10,8 +10,9 @@ use std::process::Command;
 /// The musl build of `hakoniwa` (README, "Install") is linked with `hot-text.ld`: the code
 /// the CLI runs on its start-up path, in the order it first runs, as one output section
 /// before the rest of the text. Each 64 KiB of text the start-up touches costs a page fault
-/// (~3 µs here, with the kernel's fault-around); the default toolchain scatters that code
-/// over ~30 such windows, laid out together it takes ~10. The script only adds an output
+/// (~3 µs on a 2-core VM, with the kernel's fault-around); the default toolchain scatters
+/// that code over 28 such windows, laid out together it takes 7 (`tests/musl.sh` checks
+/// at most 12). The script only adds an output
 /// section (`INSERT BEFORE .text`) to the linker's default one: GNU ld and lld read it.
 /// `HAKONIWA_HOT_TEXT=0` links without it (a linker that cannot read it, such as mold);
 /// `bench/hot-text/regen.sh` regenerates it.

@@ -96,7 +96,33 @@ if readelf -SW "$plain" | grep -q '\.text\.hot'; then
 fi
 echo "HAKONIWA_HOT_TEXT=0: linked without it ($(bash bench/hot-text/windows.sh "$plain") windows)"
 CARGO_NET_OFFLINE=true cargo build -q --release --locked -p hakoniwa-sandbox-cli --target $musl
-readelf -SW "$plain" | grep -q '\.text\.hot'
+if ! readelf -SW "$plain" | grep -q '\.text\.hot'; then
+  echo "without HAKONIWA_HOT_TEXT, $plain was linked without cli/hot-text.ld" >&2
+  exit 1
+fi
+# CONTRIBUTING.md, "Build": the script regenerates as printed and still lays out the code;
+# the committed script is put back afterwards (the build relinks with it).
+regen=$(python3 - "$root/CONTRIBUTING.md" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().split("\n## Build\n")[1].split("\n## ")[0]
+for block in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M):
+    if "regen.sh" in block:
+        print(block.strip())
+PY
+)
+if [ "$regen" != "bash bench/hot-text/regen.sh" ]; then
+  echo "CONTRIBUTING.md, Build: the regen command is not the one this test mirrors: $regen" >&2
+  exit 1
+fi
+echo "== CONTRIBUTING.md, Build: $regen"
+cp cli/hot-text.ld "$work/hot-text.ld.committed"
+CARGO_NET_OFFLINE=true sh -c "$regen" | tee "$work/regen.out"
+cp "$work/hot-text.ld.committed" cli/hot-text.ld
+now=$(tail -n1 "$work/regen.out" | sed -n 's/.* \([0-9][0-9]*\) now$/\1/p')
+if [ -z "$now" ] || [ "$now" -gt 12 ]; then
+  echo "regen.sh did not lay out the start-up code (last line: $(tail -n1 "$work/regen.out"))" >&2
+  exit 1
+fi
 
 # CONTRIBUTING.md, "Build": the same build in the tree (cargo reuses what cargo install built).
 build=$(python3 - "$root/CONTRIBUTING.md" <<'PY'

@@ -14,7 +14,8 @@
 #    sandbox's start-up touches, before and after.
 #
 # Needs what the build needs, plus gcc and python3. Run it after changes to the start-up
-# path (tests/musl.sh fails when most of the script's sections no longer exist). As root,
+# path (tests/musl.sh fails when the default start-up runs code in more than 12 windows,
+# and runs this script as CONTRIBUTING.md prints it). As root,
 # the commands run as root: the paths of an unprivileged caller differ little (a few
 # functions), and those still run, only from outside the hot section.
 set -euo pipefail

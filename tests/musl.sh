@@ -26,6 +26,17 @@ trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
 start=$SECONDS
 
+# The sh blocks of CONTRIBUTING.md's "Build" section that contain WORD.
+build_blocks() {
+  python3 - "$root/CONTRIBUTING.md" "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().split("\n## Build\n")[1].split("\n## ")[0]
+for block in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M):
+    if sys.argv[2] in block:
+        print(block.strip())
+PY
+}
+
 mapfile -t lines < <(python3 - "$root/README.md" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read().split("\n## Install\n")[1].split("\n## ")[0]
@@ -102,14 +113,7 @@ if ! readelf -SW "$plain" | grep -q '\.text\.hot'; then
 fi
 # CONTRIBUTING.md, "Build": the script regenerates as printed and still lays out the code;
 # the committed script is put back afterwards (the build relinks with it).
-regen=$(python3 - "$root/CONTRIBUTING.md" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("\n## Build\n")[1].split("\n## ")[0]
-for block in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M):
-    if "regen.sh" in block:
-        print(block.strip())
-PY
-)
+regen=$(build_blocks regen.sh)
 if [ "$regen" != "bash bench/hot-text/regen.sh" ]; then
   echo "CONTRIBUTING.md, Build: the regen command is not the one this test mirrors: $regen" >&2
   exit 1
@@ -125,14 +129,7 @@ if [ -z "$now" ] || [ "$now" -gt 12 ]; then
 fi
 
 # CONTRIBUTING.md, "Build": the same build in the tree (cargo reuses what cargo install built).
-build=$(python3 - "$root/CONTRIBUTING.md" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("\n## Build\n")[1].split("\n## ")[0]
-for block in re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M):
-    if "musl" in block:
-        print(block.strip())
-PY
-)
+build=$(build_blocks musl)
 want="rustup target add $musl
 cargo build --release --locked -p hakoniwa-sandbox-cli --target $musl
 target/$musl/release/hakoniwa --version"

@@ -2,6 +2,7 @@
 //! records the child's [`MountPlan`] borrows (C strings, bind sources to clone first).
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::ffi::{CStr, CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ struct Op {
     tmpfs: [Option<CString>; 2],
     /// A link's contents.
     original: Option<CString>,
+    /// See [`MountOp::fresh`].
+    fresh: bool,
 }
 
 /// The owned mount plan: the layout, and per step what the child borrows.
@@ -115,6 +118,7 @@ impl MountStorage {
                 console: None,
                 tmpfs: [None, None],
                 original: None,
+                fresh: false,
             };
             match step.action {
                 Action::ProcReadOnly | Action::ProcMask { dir: true } => {}
@@ -128,6 +132,11 @@ impl MountStorage {
                 }
             }
             m.ops.push(op);
+        }
+        if matches!(layout.root(), Root::Tmpfs) {
+            for (op, fresh) in m.ops.iter_mut().zip(fresh_steps(&layout)) {
+                op.fresh = fresh;
+            }
         }
         m.layout = layout;
         m.check_rw_mount_points()?;
@@ -280,6 +289,7 @@ impl MountStorage {
             target: &op.target,
             kind,
             create: step.host_mount_point.is_none(),
+            fresh: op.fresh,
         }
     }
 
@@ -325,6 +335,37 @@ impl MountStorage {
             .get(index)
             .map(|s| s.path.display().to_string())
     }
+}
+
+/// For each step of `layout` (on a tmpfs root), whether it is fresh (see
+/// [`MountOp::fresh`]): a bind of a directory, a tmpfs or a procfs whose target is neither
+/// an earlier step's target nor below one. Targets are normalised, so the ancestors of one
+/// are its prefixes up to a `/`; one hash lookup per path component.
+fn fresh_steps(layout: &Layout) -> Vec<bool> {
+    let mut earlier: HashSet<&[u8]> = HashSet::with_capacity(layout.steps().len());
+    layout
+        .steps()
+        .iter()
+        .map(|step| {
+            let target = step.target.as_os_str().as_bytes();
+            let dir_mount_point = match step.action {
+                Action::Entry { index, file } => {
+                    matches!(
+                        layout.entries()[index].mount,
+                        Mount::Bind { .. } | Mount::Tmpfs { .. } | Mount::Proc { .. }
+                    ) && !file
+                }
+                Action::ProcReadOnly | Action::ProcMask { .. } => false,
+            };
+            let below_earlier = (1..target.len())
+                .filter(|&i| target[i] == b'/')
+                .map(|i| &target[..i])
+                .chain([target])
+                .any(|a| earlier.contains(a));
+            earlier.insert(target);
+            dir_mount_point && step.host_mount_point.is_none() && !below_earlier
+        })
+        .collect()
 }
 
 /// A missing mount point's host path for a message, with where creating it would really put
@@ -386,6 +427,43 @@ mod tests {
         let mut unique = masks.clone();
         unique.dedup();
         assert_eq!(masks, unique);
+    }
+
+    #[test]
+    fn fresh_steps_are_new_directory_mount_points_below_no_earlier_target() {
+        let mut c = crate::Container::empty();
+        c.unshare(Namespace::Mount)
+            .bindmount_ro("/usr", "/a")
+            .bindmount_ro("/usr/share", "/a/b")
+            .bindmount_ro("/usr/share", "/c/d")
+            .bindmount_ro("/etc/passwd", "/c/passwd")
+            .tmpfsmount("/t")
+            .bindmount_ro("/usr", "/t/x")
+            .symlink("/t", "/l")
+            .bindmount_ro("/usr", "/l/y")
+            .dir("/e", 0o700)
+            .bindmount_ro("/usr", "/e/f")
+            .file("/g/h", "x")
+            .bindmount_ro("/usr", "/g/i")
+            .bindmount_ro("/usr", "/ab");
+        let m = MountStorage::build(Layout::of(&c).unwrap(), false, None).unwrap();
+        let fresh: Vec<String> = m
+            .ops
+            .iter()
+            .filter(|op| op.fresh)
+            .map(|op| op.target.to_string_lossy().into_owned())
+            .collect();
+        // /a/b, /t/x, /l/y, /e/f lie below an earlier target; /c/passwd is a file; /l, /e
+        // and /g/h are no mount points. /ab only shares a prefix with /a.
+        assert_eq!(fresh, ["/a", "/t", "/ab", "/c/d", "/g/i"]);
+        // Nothing is fresh with a host directory as the root (read-write: a read-only one
+        // is a tmpfs with the directory's entries bound).
+        let mut c = crate::Container::empty();
+        c.unshare(Namespace::Mount)
+            .rootdir("/", true)
+            .bindmount_ro("/usr", "/usr");
+        let m = MountStorage::build(Layout::of(&c).unwrap(), false, None).unwrap();
+        assert!(m.ops.iter().all(|op| !op.fresh));
     }
 
     #[test]

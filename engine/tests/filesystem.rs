@@ -185,6 +185,31 @@ fn many_siblings_of_every_kind_under_one_directory_all_land_there() {
     std::fs::remove_dir_all(a).unwrap();
 }
 
+#[test]
+fn a_mount_point_that_cannot_be_made_fails_its_own_step_among_many() {
+    // With many fresh mount points the child makes them while the sources are cloned on a
+    // helper thread; one it cannot make must fail as it does alone: at its own step.
+    let long = format!("/m/{}", "x".repeat(300));
+    let mut alone = sandbox();
+    alone.bindmount_ro("/usr/share", &long);
+    let mut many = sandbox();
+    for i in 0..100 {
+        many.bindmount_ro("/usr/share", format!("/m/{i}"));
+    }
+    many.bindmount_ro("/usr/share", &long);
+    for c in [&alone, &many] {
+        match c.command("/bin/true").status() {
+            Err(e @ Error::Setup { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("mount-target"), "{text}");
+                assert!(text.contains(&format!("/usr/share -> {long}")), "{text}");
+                assert!(text.contains("errno 36"), "{text}");
+            }
+            other => panic!("expected a setup error, got {other:?}"),
+        }
+    }
+}
+
 /// Run `ro_probe [flag] DIR` inside `unshare -Urm` (works as root and as an unprivileged
 /// user) after giving DIR a tmpfs submount there; returns the probe's stdout.
 fn ro_probe_over_a_submount(tag: &str, flag: &str) -> String {

@@ -44,8 +44,21 @@ bitflags::bitflags! {
     pub struct CloneFlags: u64 {
         /// `CLONE_VM`: the child runs in the parent's address space.
         const VM = 0x100;
+        /// `CLONE_FS`: share root, cwd and umask.
+        const FS = 0x200;
+        /// `CLONE_FILES`: share the descriptor table.
+        const FILES = 0x400;
+        /// `CLONE_SIGHAND`: share signal handlers.
+        const SIGHAND = 0x800;
         /// `CLONE_PIDFD`: the parent gets a pidfd for the child.
         const PIDFD = 0x1000;
+        /// `CLONE_THREAD`: a thread of the caller's process.
+        const THREAD = 0x1_0000;
+        /// `CLONE_SYSVSEM`: share System V semaphore undo values.
+        const SYSVSEM = 0x4_0000;
+        /// `CLONE_CHILD_CLEARTID`: zero the given word and wake a futex waiter on it when
+        /// the thread exits.
+        const CHILD_CLEARTID = 0x20_0000;
         /// `CLONE_NEWNS`: a new mount namespace.
         const NEWNS = 0x0002_0000;
         /// `CLONE_NEWCGROUP`: a new cgroup namespace.
@@ -128,4 +141,34 @@ pub unsafe fn clone2(
     let regs = [flags as usize, stack_top as usize, pidfd as usize, 0, 0];
     // SAFETY: forwarded from the caller.
     unsafe { clone_into_entry(Sysno::clone, regs, plan) }
+}
+
+/// Start a thread of the calling process on `stack` that runs `entry(arg)` (which ends with
+/// [`crate::sys::exit_thread`]). `running` must hold a nonzero value: the kernel zeroes it
+/// and wakes futex waiters when the thread has exited (`CLONE_CHILD_CLEARTID`), which is
+/// how the caller joins it. Uses `clone(2)`, which container filters allow for threads.
+///
+/// # Safety
+/// `stack` must stay unused by anything else until `running` reads zero, `entry` must never
+/// return, and `arg` (and everything `entry` reaches through it) must stay valid until then.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn spawn_thread(
+    stack: &mut [u8],
+    running: &core::sync::atomic::AtomicU32,
+    entry: unsafe extern "C" fn(*mut u8) -> !,
+    arg: *mut u8,
+) -> Result<i32, i32> {
+    let flags = CloneFlags::VM
+        | CloneFlags::FS
+        | CloneFlags::FILES
+        | CloneFlags::SIGHAND
+        | CloneFlags::THREAD
+        | CloneFlags::SYSVSEM
+        | CloneFlags::CHILD_CLEARTID;
+    let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+    // x86_64 clone takes (flags, newsp, parent_tid, child_tid, tls); exit_signal 0.
+    let regs = [flags.bits() as usize, top, 0, running.as_ptr() as usize, 0];
+    // SAFETY: a CLONE_VM thread on `stack`, which the caller keeps for it alone; `entry`
+    // never returns; the caller keeps `arg` and `running` alive until the thread exited.
+    unsafe { crate::trampoline::clone_into(Sysno::clone as usize, regs, entry, arg) }
 }

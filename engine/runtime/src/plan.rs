@@ -160,6 +160,11 @@ pub struct MountOp<'a> {
     /// created there would be created on the host and could outlive a killed supervisor, so
     /// a missing component fails the step with `ENOENT` instead.
     pub create: bool,
+    /// The mount point is a new directory on the root tmpfs that no earlier step touches
+    /// (none targets it or one of its ancestors): the child may make it before anything is
+    /// mounted, while the sources are being cloned. Only binds of directories, tmpfs and
+    /// procfs steps; never with a `rootdir`.
+    pub fresh: bool,
 }
 
 /// Everything needed to build the new root.

@@ -159,6 +159,33 @@ pub fn exit_group(code: i32) -> ! {
     }
 }
 
+/// `exit(2)`: ends the calling thread only (a helper thread of the child).
+pub fn exit_thread() -> ! {
+    loop {
+        // SAFETY: exit takes no pointers and does not return.
+        let _ = unsafe { syscall!(Sysno::exit, 0usize) };
+    }
+}
+
+/// Wait until `word` no longer holds `val` (`FUTEX_WAIT`, shared: the kernel's wake-up for
+/// `CLONE_CHILD_CLEARTID` is not a private futex). Returns at once when it already differs;
+/// may also return early (a signal), so callers check again.
+pub fn futex_wait(word: &core::sync::atomic::AtomicU32, val: u32) {
+    const FUTEX_WAIT: usize = 0;
+    // SAFETY: `word` is a live, aligned u32 for the duration of the call; no timeout.
+    let _ = unsafe {
+        syscall!(
+            Sysno::futex,
+            word.as_ptr(),
+            FUTEX_WAIT,
+            val,
+            0usize,
+            0usize,
+            0usize
+        )
+    };
+}
+
 /// Whether the other end of a pipe is closed (`poll` with no timeout reports `POLLHUP`).
 pub fn hung_up(fd: RawFd) -> bool {
     const POLLHUP: i16 = 0x10;

@@ -467,6 +467,42 @@ mod tests {
     }
 
     #[test]
+    fn no_two_steps_share_a_source() {
+        // The child clones the sources of the steps on two threads, step by step: a
+        // source two steps used would be cloned by both.
+        let mut c = crate::Container::new();
+        c.rootfs("/")
+            .devfsmount("/dev")
+            .bindmount_ro("/usr", "/a")
+            .bindmount_ro("/usr", "/b")
+            .bindmount_ro("/etc/passwd", "/c");
+        let m = MountStorage::build(Layout::of(&c).unwrap(), true, Some(Path::new("/dev/tty")))
+            .unwrap();
+        let lent = m.lend();
+        let plan = lent.plan();
+        let mut owner = vec![None; plan.sources.len()];
+        for (i, op) in plan.ops.iter().enumerate() {
+            let used: Vec<u32> = match op.kind {
+                MountKind::Bind { source, .. } => vec![source],
+                MountKind::Mask { null } => vec![null],
+                MountKind::Devfs {
+                    first_node,
+                    console,
+                } => (first_node..first_node + DEVFS_NODES.len() as u32)
+                    .chain(console)
+                    .collect(),
+                _ => vec![],
+            };
+            // A masked directory has no source (NO_SOURCE).
+            for s in used.into_iter().filter(|&s| s != NO_SOURCE) {
+                assert_eq!(owner[s as usize], None, "source {s} of step {i}");
+                owner[s as usize] = Some(i);
+            }
+        }
+        assert!(owner.iter().all(Option::is_some), "{owner:?}");
+    }
+
+    #[test]
     fn a_procfs_without_a_pid_namespace_is_refused() {
         let mut c = crate::Container::empty();
         c.unshare(Namespace::Mount).procfsmount("/proc");

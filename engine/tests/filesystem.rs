@@ -210,6 +210,38 @@ fn a_mount_point_that_cannot_be_made_fails_its_own_step_among_many() {
     }
 }
 
+#[test]
+fn a_source_the_child_cannot_clone_fails_as_it_does_alone_among_many() {
+    // /proc/self/task/TID is this thread's directory here, and missing in the child (its
+    // /proc/self is the child): the parent's check passes, the child's clone fails. With
+    // many fresh mount points two threads clone; the error must be the one a single
+    // thread gives.
+    let link = std::fs::read_link("/proc/thread-self").unwrap();
+    let tid = link.file_name().unwrap().to_string_lossy().into_owned();
+    let source = format!("/proc/self/task/{tid}");
+    let mut alone = sandbox();
+    alone.bindmount_ro(&source, "/z");
+    let mut many = sandbox();
+    for i in 0..100 {
+        many.bindmount_ro("/usr/share", format!("/m/{i}"));
+    }
+    many.bindmount_ro(&source, "/z");
+    for i in 100..200 {
+        many.bindmount_ro("/usr/share", format!("/m/{i}"));
+    }
+    for c in [&alone, &many] {
+        match c.command("/bin/true").status() {
+            Err(e @ Error::Setup { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("mount-source"), "{text}");
+                assert!(text.contains(&source), "{text}");
+                assert!(text.contains("errno 2"), "{text}");
+            }
+            other => panic!("expected a setup error, got {other:?}"),
+        }
+    }
+}
+
 /// Run `ro_probe [flag] DIR` inside `unshare -Urm` (works as root and as an unprivileged
 /// user) after giving DIR a tmpfs submount there; returns the probe's stdout.
 fn ro_probe_over_a_submount(tag: &str, flag: &str) -> String {

@@ -37,7 +37,7 @@
 
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::fail::{Fail, Step};
 use crate::path::{self, PathBuf};
@@ -393,18 +393,34 @@ fn source_attrs(op: &MountOp<'_>) -> impl Iterator<Item = (u32, u64)> {
 /// `chmod 000 /dev/null` would break the host).
 const NODE_ATTRS: u64 = sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOEXEC;
 
+/// Flags of every source clone.
+const CLONE_FLAGS: u32 = sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE;
+
 /// Clone every source with `open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)`, before anything is
 /// mounted. A source gets the flags of the step that attaches it (and private propagation)
 /// in the same call with `open_tree_attr` where the kernel has it (6.15); returns whether
 /// every such source got them that way, else each step sets them before it attaches its
 /// source (setting them twice is harmless).
 fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
-    const FLAGS: u32 = sys::OPEN_TREE_CLONE | sys::OPEN_TREE_CLOEXEC | sys::AT_RECURSIVE;
     for slot in plan.source_fds {
         slot.set(-1);
     }
     let mut all_set = true;
-    for (source, attrs) in plan.ops.iter().flat_map(source_attrs) {
+    for op in plan.ops {
+        clone_step_sources(plan, op, &mut all_set)?;
+    }
+    clone_other_sources(plan)?;
+    Ok(all_set)
+}
+
+/// Clone the sources of one step that are not cloned yet (see [`clone_sources`]);
+/// `all_set` turns false at the first `open_tree_attr` that fails.
+fn clone_step_sources(
+    plan: &MountPlan<'_>,
+    op: &MountOp<'_>,
+    all_set: &mut bool,
+) -> Result<(), Fail> {
+    for (source, attrs) in source_attrs(op) {
         let (Some(src), Some(slot)) = (
             plan.sources.get(source as usize),
             plan.source_fds.get(source as usize),
@@ -415,25 +431,33 @@ fn clone_sources(plan: &MountPlan<'_>) -> Result<bool, Fail> {
             continue;
         }
         let mut fd = None;
-        if all_set {
-            match sys::open_tree_attr(sys::AT_FDCWD, src, FLAGS, attrs, sys::MS_PRIVATE) {
+        if *all_set {
+            match sys::open_tree_attr(sys::AT_FDCWD, src, CLONE_FLAGS, attrs, sys::MS_PRIVATE) {
                 Ok(f) => fd = Some(f),
                 // An older kernel (ENOSYS), a filter, or a failure open_tree reports again.
-                Err(_) => all_set = false,
+                Err(_) => *all_set = false,
             }
         }
         let fd = match fd {
             Some(fd) => fd,
-            None => sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, source)?,
+            None => {
+                sys::open_tree(sys::AT_FDCWD, src, CLONE_FLAGS).at(Stage::MountSource, source)?
+            }
         };
         slot.set(fd);
     }
+    Ok(())
+}
+
+/// Clone the sources no step attaches (a rootdir).
+fn clone_other_sources(plan: &MountPlan<'_>) -> Result<(), Fail> {
     for (i, (src, slot)) in plan.sources.iter().zip(plan.source_fds).enumerate() {
         if slot.get() < 0 {
-            slot.set(sys::open_tree(sys::AT_FDCWD, src, FLAGS).at(Stage::MountSource, i as u32)?);
+            let fd = sys::open_tree(sys::AT_FDCWD, src, CLONE_FLAGS);
+            slot.set(fd.at(Stage::MountSource, i as u32)?);
         }
     }
-    Ok(all_set)
+    Ok(())
 }
 
 /// Below this many fresh steps their mount points are made as the steps come, after the
@@ -445,11 +469,14 @@ const HELPER_STACK: usize = 16 * 1024;
 
 /// Clone the sources (see [`clone_sources`]) and, for a plan with at least [`PARALLEL_MIN`]
 /// fresh steps (see [`MountOp::fresh`]), make their mount points on the detached tmpfs
-/// `root` at the same time: the sources on a helper thread of this process, the mount
-/// points on this one. Both are mostly kernel work that does not contend, so with a free
-/// core the two take the time of the longer (with 1,000 binds here ~4 ms each). Returns
+/// `root` at the same time: a helper thread of this process clones the steps' sources from
+/// the first step on while this one makes the mount points, then clones from the last step
+/// back until the two meet. Both are mostly kernel work that does not contend, so with a
+/// free core they take about half the time (with 1,000 binds here ~4 ms each). Returns
 /// `clone_sources`'s answer and the index of the first step whose mount point was not made
-/// here (see [`premake`]). Without a thread (an error, a filter) everything runs on this one.
+/// here (see [`premake`]). Without a thread (an error, a filter) everything runs on this
+/// one; where a clone fails, all are closed and cloned again on this thread, so the error
+/// is the one the steps' order gives.
 fn clone_sources_and_premake(
     plan: &MountPlan<'_>,
     root: RawFd,
@@ -468,9 +495,13 @@ fn clone_sources_and_premake(
             sys::close(high as RawFd);
         }
     }
+    for slot in plan.source_fds {
+        slot.set(-1);
+    }
     let helper = Helper {
         plan,
-        cloned: UnsafeCell::new(None),
+        steps: Steps::new(plan.ops.len()),
+        cloned: UnsafeCell::new(Ok(true)),
         running: AtomicU32::new(1),
     };
     let mut stack = [0u8; HELPER_STACK];
@@ -489,6 +520,16 @@ fn clone_sources_and_premake(
         return Ok((clone_sources(plan)?, 0));
     }
     let made_until = premake(plan.ops, root, buf);
+    let mut all_set = true;
+    let mut ours = Ok(());
+    while let Some(i) = helper.steps.take_last() {
+        if let Some(op) = plan.ops.get(i) {
+            ours = clone_step_sources(plan, op, &mut all_set);
+            if ours.is_err() {
+                break;
+            }
+        }
+    }
     loop {
         let v = helper.running.load(Ordering::Acquire);
         if v == 0 {
@@ -497,35 +538,97 @@ fn clone_sources_and_premake(
         sys::futex_wait(&helper.running, v);
     }
     // SAFETY: the helper has exited: nothing else touches `cloned` any more.
-    let cloned = unsafe { (*helper.cloned.get()).take() };
-    match cloned {
-        Some(r) => Ok((r?, made_until)),
-        // Not reached: the helper always answers before it exits.
-        None => Ok((clone_sources(plan)?, made_until)),
+    let theirs = unsafe { *helper.cloned.get() };
+    match (theirs, ours) {
+        (Ok(set), Ok(())) => {
+            clone_other_sources(plan)?;
+            Ok((set && all_set, made_until))
+        }
+        _ => {
+            close_all(plan.source_fds);
+            Ok((clone_sources(plan)?, made_until))
+        }
+    }
+}
+
+/// The steps whose sources are still to be cloned, taken from both ends: the helper takes
+/// the first, the other thread the last, until none is left.
+struct Steps(AtomicU64);
+
+impl Steps {
+    /// Steps `0..n`.
+    fn new(n: usize) -> Self {
+        Steps(AtomicU64::new(n as u64 & 0xffff_ffff))
+    }
+
+    /// Take the first step left (its index).
+    fn take_first(&self) -> Option<usize> {
+        self.take(true)
+    }
+
+    /// Take the last step left (its index).
+    fn take_last(&self) -> Option<usize> {
+        self.take(false)
+    }
+
+    /// The range left is `first..end`, kept as `first << 32 | end`.
+    fn take(&self, first: bool) -> Option<usize> {
+        let mut cur = self.0.load(Ordering::Relaxed);
+        loop {
+            let (start, end) = (cur >> 32, cur & 0xffff_ffff);
+            if start >= end {
+                return None;
+            }
+            let (next, taken) = if first {
+                ((start + 1) << 32 | end, start)
+            } else {
+                (start << 32 | (end - 1), end - 1)
+            };
+            match self
+                .0
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(taken as usize),
+                Err(now) => cur = now,
+            }
+        }
     }
 }
 
 /// What the helper thread of [`clone_sources_and_premake`] works on.
 struct Helper<'p> {
     plan: &'p MountPlan<'p>,
-    /// [`clone_sources`]'s answer, written by the helper before it exits.
-    cloned: UnsafeCell<Option<Result<bool, Fail>>>,
+    steps: Steps,
+    /// Whether its clones all got their flags, or the first failure; written by the helper
+    /// before it exits.
+    cloned: UnsafeCell<Result<bool, Fail>>,
     /// Nonzero until the helper has exited: the kernel zeroes it then and wakes the waiter
     /// (`CLONE_CHILD_CLEARTID`).
     running: AtomicU32,
 }
 
-/// The helper thread: clone the sources, leave the answer, exit.
+/// The helper thread: clone the sources of the steps it takes, leave the answer, exit.
 ///
 /// # Safety
 /// `arg` points at a [`Helper`] that stays alive until the thread has exited.
 unsafe extern "C" fn helper_main(arg: *mut u8) -> ! {
     // SAFETY: the function contract.
     let helper = unsafe { &*(arg as *const Helper<'_>) };
-    // The other thread does not touch `source_fds` (nor `cloned`) until this one exited.
-    let r = clone_sources(helper.plan);
+    let plan = helper.plan;
+    let mut all_set = true;
+    let mut r = Ok(true);
+    // Each step's sources are its own (no two steps share one), so the two threads never
+    // touch the same slot of `source_fds`; the other reads them only after this one exited.
+    while let Some(i) = helper.steps.take_first() {
+        if let Some(op) = plan.ops.get(i) {
+            if let Err(f) = clone_step_sources(plan, op, &mut all_set) {
+                r = Err(f);
+                break;
+            }
+        }
+    }
     // SAFETY: as above; this thread is the only one using `cloned` until it has exited.
-    unsafe { *helper.cloned.get() = Some(r) };
+    unsafe { *helper.cloned.get() = r.map(|_| all_set) };
     sys::exit_thread()
 }
 
@@ -566,8 +669,8 @@ fn premake(ops: &[MountOp<'_>], root: RawFd, buf: &mut PathBuf) -> usize {
 
 /// Close the source descriptors: with one `close_range` when they are consecutive numbers
 /// (the usual case: they were opened one after the other, in whatever order), else one
-/// `close_range` per run of consecutive numbers in slot order (a few runs where the other
-/// thread of [`clone_sources_and_premake`] opened a directory in between).
+/// `close_range` per run of consecutive numbers, rising or falling, in slot order (a few
+/// runs where two threads cloned them, see [`clone_sources_and_premake`]).
 fn close_all(fds: &[Cell<RawFd>]) {
     let min = fds.iter().map(Cell::get).min().unwrap_or(-1);
     let max = fds.iter().map(Cell::get).max().unwrap_or(-1);
@@ -576,19 +679,24 @@ fn close_all(fds: &[Cell<RawFd>]) {
     if min >= 0 && consecutive && sys::close_range(min as u32, max as u32, 0).is_ok() {
         return;
     }
+    // The run so far: its first and last descriptor.
     let mut run: Option<(RawFd, RawFd)> = None;
     for fd in fds.iter().map(Cell::get).filter(|&fd| fd >= 0) {
         run = match run {
-            Some((first, last)) if fd == last + 1 => Some((first, fd)),
+            Some((first, last))
+                if (fd == last + 1 && first <= last) || (fd == last - 1 && first >= last) =>
+            {
+                Some((first, fd))
+            }
             Some((first, last)) => {
-                close_run(first, last);
+                close_run(first.min(last), first.max(last));
                 Some((fd, fd))
             }
             None => Some((fd, fd)),
         };
     }
     if let Some((first, last)) = run {
-        close_run(first, last);
+        close_run(first.min(last), first.max(last));
     }
 }
 
@@ -1078,5 +1186,35 @@ mod tests {
         assert!(!changes(b"/ab", b"a/b"));
         assert!(!changes(b"/a/b/c", b"a/b"));
         assert!(!changes(b"/x", b""));
+    }
+
+    #[test]
+    fn steps_taken_from_both_ends_are_each_taken_once() {
+        for n in [0usize, 1, 2, 7] {
+            let steps = Steps::new(n);
+            let mut seen = [0u8; 7];
+            let mut k = 0;
+            loop {
+                let t = if k % 3 == 0 {
+                    steps.take_last()
+                } else {
+                    steps.take_first()
+                };
+                let Some(c) = t.and_then(|i| seen.get_mut(i)) else {
+                    break;
+                };
+                *c += 1;
+                k += 1;
+            }
+            assert_eq!(k, n);
+            assert!(seen.iter().take(n).all(|&c| c == 1), "{n}: {seen:?}");
+            assert_eq!(steps.take_first(), None);
+            assert_eq!(steps.take_last(), None);
+        }
+        let steps = Steps::new(3);
+        assert_eq!(steps.take_first(), Some(0));
+        assert_eq!(steps.take_last(), Some(2));
+        assert_eq!(steps.take_last(), Some(1));
+        assert_eq!(steps.take_first(), None);
     }
 }

@@ -56,9 +56,6 @@ bitflags::bitflags! {
         const THREAD = 0x1_0000;
         /// `CLONE_SYSVSEM`: share System V semaphore undo values.
         const SYSVSEM = 0x4_0000;
-        /// `CLONE_CHILD_CLEARTID`: zero the given word and wake a futex waiter on it when
-        /// the thread exits.
-        const CHILD_CLEARTID = 0x20_0000;
         /// `CLONE_NEWNS`: a new mount namespace.
         const NEWNS = 0x0002_0000;
         /// `CLONE_NEWCGROUP`: a new cgroup namespace.
@@ -144,31 +141,39 @@ pub unsafe fn clone2(
 }
 
 /// Start a thread of the calling process on `stack` that runs `entry(arg)` (which ends with
-/// [`crate::sys::exit_thread`]). `running` must hold a nonzero value: the kernel zeroes it
-/// and wakes futex waiters when the thread has exited (`CLONE_CHILD_CLEARTID`), which is
-/// how the caller joins it. Uses `clone(2)`, which container filters allow for threads.
+/// [`crate::sys::exit_thread`]); returns a pidfd for it (`CLONE_PIDFD`, Linux 6.9 for a
+/// thread), with which [`crate::sys::wait_thread_gone`] joins it. Uses `clone(2)`, which
+/// container filters allow for threads.
 ///
 /// # Safety
-/// `stack` must stay unused by anything else until `running` reads zero, `entry` must never
+/// `stack` must stay unused by anything else until the thread is gone, `entry` must never
 /// return, and `arg` (and everything `entry` reaches through it) must stay valid until then.
 #[cfg(target_arch = "x86_64")]
 pub unsafe fn spawn_thread(
     stack: &mut [u8],
-    running: &core::sync::atomic::AtomicU32,
     entry: unsafe extern "C" fn(*mut u8) -> !,
     arg: *mut u8,
-) -> Result<i32, i32> {
+) -> Result<crate::plan::RawFd, i32> {
     let flags = CloneFlags::VM
         | CloneFlags::FS
         | CloneFlags::FILES
         | CloneFlags::SIGHAND
         | CloneFlags::THREAD
         | CloneFlags::SYSVSEM
-        | CloneFlags::CHILD_CLEARTID;
+        | CloneFlags::PIDFD;
     let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
-    // x86_64 clone takes (flags, newsp, parent_tid, child_tid, tls); exit_signal 0.
-    let regs = [flags.bits() as usize, top, 0, running.as_ptr() as usize, 0];
+    let mut pidfd: crate::plan::RawFd = -1;
+    // x86_64 clone takes (flags, newsp, parent_tid, child_tid, tls); CLONE_PIDFD stores the
+    // pidfd through parent_tid; exit_signal 0.
+    let regs = [
+        flags.bits() as usize,
+        top,
+        &mut pidfd as *mut i32 as usize,
+        0,
+        0,
+    ];
     // SAFETY: a CLONE_VM thread on `stack`, which the caller keeps for it alone; `entry`
-    // never returns; the caller keeps `arg` and `running` alive until the thread exited.
-    unsafe { crate::trampoline::clone_into(Sysno::clone as usize, regs, entry, arg) }
+    // never returns; the caller keeps `arg` alive until the thread is gone.
+    unsafe { crate::trampoline::clone_into(Sysno::clone as usize, regs, entry, arg) }?;
+    Ok(pidfd)
 }

@@ -32,12 +32,13 @@
 //!    when it was cloned) one `move_mount`.
 //! 8. A tmpfs root is made (detached) before the sources are cloned. With many fresh steps
 //!    (new directories on it that no earlier step touches, [`MountOp::fresh`]) their mount
-//!    points are made in it while a helper thread clones the sources; the helper has exited
-//!    before anything is attached.
+//!    points are made in it while a helper thread clones the sources (then both threads
+//!    clone). The helper is gone (out of the thread group, see [`join`]) before anything is
+//!    attached.
 
 use core::cell::{Cell, UnsafeCell};
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::fail::{Fail, Step};
 use crate::path::{self, PathBuf};
@@ -154,6 +155,16 @@ pub fn setup(
     close_all(plan.source_fds);
     sys::close(root);
     Ok(())
+}
+
+/// Wait until the helper thread behind `pidfd` is gone (not only exiting: out of the thread
+/// group, so the process is single-threaded again for what needs that, like
+/// `unshare(CLONE_NEWUSER)`), then close the pidfd. What the helper wrote before it exited is
+/// visible after this.
+fn join(pidfd: RawFd) {
+    sys::wait_thread_gone(pidfd);
+    sys::close(pidfd);
+    core::sync::atomic::fence(Ordering::Acquire);
 }
 
 /// The directory that holds the previous step's target, kept open for the next step with the
@@ -487,10 +498,12 @@ fn clone_sources_and_premake(
     }
     // Grow the descriptor table for every source (and some) while it is not shared: shared,
     // each growth waits for an RCU grace period (9 ms over the five growths of 1,000 binds
-    // here), alone it does not. Without room (the open-file limit) it grows as it goes.
+    // here, 25 ms for an unprivileged user), alone it does not. Up to the open-file limit:
+    // no descriptor can lie beyond it.
     if let Ok(low) = sys::fcntl(root, sys::F_DUPFD_CLOEXEC, 0) {
         sys::close(low as RawFd);
-        let want = (low + plan.sources.len() + 64) as u64;
+        let limit = sys::getrlimit_soft(sys::RLIMIT_NOFILE).unwrap_or(u64::MAX);
+        let want = ((low + plan.sources.len() + 64) as u64).min(limit.saturating_sub(1));
         if let Ok(high) = sys::fcntl(root, sys::F_DUPFD_CLOEXEC, want) {
             sys::close(high as RawFd);
         }
@@ -502,23 +515,20 @@ fn clone_sources_and_premake(
         plan,
         steps: Steps::new(plan.ops.len()),
         cloned: UnsafeCell::new(Ok(true)),
-        running: AtomicU32::new(1),
     };
     let mut stack = [0u8; HELPER_STACK];
-    // SAFETY: `stack` and `helper` live in this frame, which waits below until the kernel
-    // has zeroed `running` (the thread has exited) before either goes away or is reused;
-    // `helper_main` never returns.
+    // SAFETY: `stack` and `helper` live in this frame, which waits below until the thread
+    // is gone before either goes away or is reused; `helper_main` never returns.
     let started = unsafe {
         crate::clone::spawn_thread(
             &mut stack,
-            &helper.running,
             helper_main,
             &helper as *const Helper<'_> as *mut u8,
         )
     };
-    if started.is_err() {
+    let Ok(thread) = started else {
         return Ok((clone_sources(plan)?, 0));
-    }
+    };
     let made_until = premake(plan.ops, root, buf);
     let mut all_set = true;
     let mut ours = Ok(());
@@ -530,14 +540,8 @@ fn clone_sources_and_premake(
             }
         }
     }
-    loop {
-        let v = helper.running.load(Ordering::Acquire);
-        if v == 0 {
-            break;
-        }
-        sys::futex_wait(&helper.running, v);
-    }
-    // SAFETY: the helper has exited: nothing else touches `cloned` any more.
+    join(thread);
+    // SAFETY: the helper is gone: nothing else touches `cloned` any more.
     let theirs = unsafe { *helper.cloned.get() };
     match (theirs, ours) {
         (Ok(set), Ok(())) => {
@@ -602,9 +606,6 @@ struct Helper<'p> {
     /// Whether its clones all got their flags, or the first failure; written by the helper
     /// before it exits.
     cloned: UnsafeCell<Result<bool, Fail>>,
-    /// Nonzero until the helper has exited: the kernel zeroes it then and wakes the waiter
-    /// (`CLONE_CHILD_CLEARTID`).
-    running: AtomicU32,
 }
 
 /// The helper thread: clone the sources of the steps it takes, leave the answer, exit.

@@ -88,6 +88,7 @@ pub const ENAMETOOLONG: i32 = 36;
 pub const EPIPE: i32 = 32;
 pub const EBUSY: i32 = 16;
 pub const EROFS: i32 = 30;
+pub const EBADF: i32 = 9;
 
 fn res(r: Result<usize, syscalls::Errno>) -> SysResult<usize> {
     r.map_err(|e| e.into_raw())
@@ -167,23 +168,25 @@ pub fn exit_thread() -> ! {
     }
 }
 
-/// Wait until `word` no longer holds `val` (`FUTEX_WAIT`, shared: the kernel's wake-up for
-/// `CLONE_CHILD_CLEARTID` is not a private futex). Returns at once when it already differs;
-/// may also return early (a signal), so callers check again.
-pub fn futex_wait(word: &core::sync::atomic::AtomicU32, val: u32) {
-    const FUTEX_WAIT: usize = 0;
-    // SAFETY: `word` is a live, aligned u32 for the duration of the call; no timeout.
-    let _ = unsafe {
-        syscall!(
-            Sysno::futex,
-            word.as_ptr(),
-            FUTEX_WAIT,
-            val,
-            0usize,
-            0usize,
-            0usize
-        )
-    };
+/// Wait until the thread behind the pidfd `pidfd` (`CLONE_PIDFD` with `CLONE_THREAD`) is
+/// gone: released from its thread group, its descriptor table and filesystem data dropped
+/// (`poll` reports `POLLHUP` only then; `POLLIN` already when it starts to exit). Polls
+/// with a 1 ms timeout in case no wake-up comes at the release.
+pub fn wait_thread_gone(pidfd: RawFd) {
+    const POLLHUP: i32 = 0x10;
+    loop {
+        // struct pollfd { int fd; short events; short revents; }: no events asked, POLLHUP
+        // is always reported.
+        let mut pfd: [i32; 2] = [pidfd, 0];
+        // SAFETY: `pfd` is one live struct pollfd.
+        let r = res(unsafe { syscall!(Sysno::poll, pfd.as_mut_ptr(), 1usize, 1usize) });
+        if r.is_ok_and(|n| n > 0) && (pfd[1] >> 16) & POLLHUP != 0 {
+            return;
+        }
+        if r == Err(EBADF) {
+            return;
+        }
+    }
 }
 
 /// Whether the other end of a pipe is closed (`poll` with no timeout reports `POLLHUP`).
@@ -513,6 +516,17 @@ pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> SysResult<()> {
     // SAFETY: `lim` is a live `struct rlimit64`; the old-limit pointer is NULL.
     res(unsafe { syscall!(Sysno::prlimit64, 0usize, resource, lim.as_ptr(), 0usize) }).map(drop)
 }
+
+/// The soft limit of `resource` (`prlimit64(0, resource, NULL, old)`).
+pub fn getrlimit_soft(resource: u32) -> SysResult<u64> {
+    let mut lim = [0u64; 2];
+    // SAFETY: `lim` is a live, writable `struct rlimit64`; the new-limit pointer is NULL.
+    res(unsafe { syscall!(Sysno::prlimit64, 0usize, resource, 0usize, lim.as_mut_ptr()) })?;
+    Ok(lim[0])
+}
+
+/// `RLIMIT_NOFILE`.
+pub const RLIMIT_NOFILE: u32 = 7;
 
 /// `prctl(2)` with integer arguments.
 pub fn prctl(option: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> SysResult<usize> {

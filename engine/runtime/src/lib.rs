@@ -4,7 +4,9 @@
 //! here allocates. The child shares the parent's address space (`CLONE_VM`), so a call into
 //! the allocator, into libc (errno, locks, TLS) or a panic could corrupt the host: every
 //! operation is a raw system call on memory the parent prepared in a [`Plan`] before cloning.
-//! The child leaves only through `execve` or `exit_group`; on failure it writes one
+//! The child leaves only through `execve` or `exit_group` (a helper thread that clones
+//! mount sources beside it, see [`mount`], through `exit`, joined before anything is
+//! attached); on failure it writes one
 //! [`ErrorRecord`] to the error pipe first.
 //!
 //! Order of the steps (each depends on the ones before):

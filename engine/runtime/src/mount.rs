@@ -33,7 +33,7 @@
 //! 8. A tmpfs root is made (detached) before the sources are cloned. With many fresh steps
 //!    (new directories on it that no earlier step touches, [`MountOp::fresh`]) their mount
 //!    points are made in it while a helper thread clones the sources (then both threads
-//!    clone). The helper is gone (out of the thread group, see [`join`]) before anything is
+//!    clone). The helper is gone (out of the thread group) before anything is
 //!    attached.
 
 use core::cell::{Cell, UnsafeCell};
@@ -475,7 +475,8 @@ fn clone_other_sources(plan: &MountPlan<'_>) -> Result<(), Fail> {
 /// sources were cloned on this thread (a helper thread costs more than it saves).
 const PARALLEL_MIN: usize = 32;
 
-/// Stack of the helper thread: it only loops over `open_tree` (a few hundred bytes deep).
+/// Stack of the helper thread: it only loops over `open_tree` (measured: under 1 KiB deep in
+/// a debug build).
 const HELPER_STACK: usize = 16 * 1024;
 
 /// Clone the sources (see [`clone_sources`]) and, for a plan with at least [`PARALLEL_MIN`]

@@ -4,14 +4,15 @@
 //! `ro_probe --without-open-tree-attr DIR` first installs a seccomp filter that makes
 //! `open_tree_attr` fail with ENOSYS (as on kernels before 6.15) for this process and the
 //! sandboxes it starts, and prints `open_tree_attr: ENOSYS` once it is in place.
-#[path = "../tests/common/no_open_tree_attr.rs"]
-mod no_open_tree_attr;
+#[path = "../tests/common/filters.rs"]
+#[allow(dead_code)]
+mod filters;
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--without-open-tree-attr") {
         args.remove(0);
-        no_open_tree_attr::without_open_tree_attr();
+        filters::without_open_tree_attr();
         println!("open_tree_attr: ENOSYS");
     }
     let dir = args

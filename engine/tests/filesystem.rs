@@ -242,6 +242,24 @@ fn a_source_the_child_cannot_clone_fails_as_it_does_alone_among_many() {
     }
 }
 
+#[test]
+fn many_binds_hold_where_the_child_cannot_make_a_thread() {
+    // A kernel before 6.9 (no pidfd for a thread) or a filter refusing threads: the child
+    // clones the sources and makes the mount points on its one thread, with the same result.
+    for flag in [None, Some("--without-clone-threads")] {
+        let out = std::process::Command::new(example("binds_probe"))
+            .args(flag)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{flag:?}: {out:?}");
+        let want = match flag {
+            Some(_) => "clone threads: EPERM\n100\nRead-only file system\n",
+            None => "100\nRead-only file system\n",
+        };
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{flag:?}");
+    }
+}
+
 /// Run `ro_probe [flag] DIR` inside `unshare -Urm` (works as root and as an unprivileged
 /// user) after giving DIR a tmpfs submount there; returns the probe's stdout.
 fn ro_probe_over_a_submount(tag: &str, flag: &str) -> String {
@@ -396,7 +414,7 @@ fn without_open_tree_attr_the_default_mount_table_is_the_same() {
     // open_tree and sets the flags with mount_setattr. A filter in a forked copy of this
     // process makes the call fail with ENOSYS for the sandbox it starts.
     let code = in_forked_process(|| {
-        no_open_tree_attr::without_open_tree_attr();
+        filters::without_open_tree_attr();
         assert_default_mount_table();
         true
     });

@@ -3,7 +3,7 @@
 
 use hakoniwa::Container;
 
-pub mod no_open_tree_attr;
+pub mod filters;
 
 /// The default sandbox plus the host's system directories.
 pub fn sandbox() -> Container {

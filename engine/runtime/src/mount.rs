@@ -67,34 +67,27 @@ pub fn setup(
         slot.set(fd);
     }
 
-    // A new tmpfs root is made first (detached, it covers nothing), so the fresh mount
-    // points can be made in it while the sources are cloned.
-    let tmpfs_root = match plan.root {
-        RootSpec::Tmpfs => Some(
-            new_fs(
-                c"tmpfs",
-                &[(c"mode", c"0755")],
-                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
-            )
-            .at(Stage::MountRoot, NO_INDEX)?,
-        ),
-        RootSpec::Dir { .. } => None,
-    };
-    let (attrs_set, made_until) = match tmpfs_root {
-        Some(root) => clone_sources_and_premake(plan, root, buf)?,
-        None => (clone_sources(plan)?, 0),
-    };
     let source = |i: u32| -> Result<RawFd, Fail> {
         plan.source_fds
             .get(i as usize)
             .map(Cell::get)
             .ok_or(Fail::new(Stage::Config, sys::EINVAL, i))
     };
-
-    let root = match (tmpfs_root, plan.root) {
-        (Some(root), _) => root,
-        (None, RootSpec::Tmpfs) => return Err(Fail::new(Stage::MountRoot, sys::EINVAL, NO_INDEX)),
-        (None, RootSpec::Dir { source: s }) => {
+    let (root, attrs_set, made_until) = match plan.root {
+        // A new tmpfs root is made first (detached, it covers nothing), so the fresh mount
+        // points can be made in it while the sources are cloned.
+        RootSpec::Tmpfs => {
+            let root = new_fs(
+                c"tmpfs",
+                &[(c"mode", c"0755")],
+                sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV,
+            )
+            .at(Stage::MountRoot, NO_INDEX)?;
+            let (attrs_set, made_until) = clone_sources_and_premake(plan, root, buf)?;
+            (root, attrs_set, made_until)
+        }
+        RootSpec::Dir { source: s } => {
+            let attrs_set = clone_sources(plan)?;
             let fd = source(s)?;
             sys::mount_setattr_fd(
                 fd,
@@ -104,7 +97,7 @@ pub fn setup(
                 sys::MS_PRIVATE,
             )
             .at(Stage::MountRoot, s)?;
-            fd
+            (fd, attrs_set, 0)
         }
     };
     attach_root(root, plan.attach_points).at(Stage::MountRoot, NO_INDEX)?;

@@ -173,17 +173,8 @@ pub fn exit_thread() -> ! {
 /// (`poll` reports `POLLHUP` only then; `POLLIN` already when it starts to exit). Polls
 /// with a 1 ms timeout in case no wake-up comes at the release.
 pub fn wait_thread_gone(pidfd: RawFd) {
-    const POLLHUP: i32 = 0x10;
     loop {
-        // struct pollfd { int fd; short events; short revents; }: no events asked, POLLHUP
-        // is always reported.
-        let mut pfd: [i32; 2] = [pidfd, 0];
-        // SAFETY: `pfd` is one live struct pollfd.
-        let r = res(unsafe { syscall!(Sysno::poll, pfd.as_mut_ptr(), 1usize, 1usize) });
-        if r.is_ok_and(|n| n > 0) && (pfd[1] >> 16) & POLLHUP != 0 {
-            return;
-        }
-        if r == Err(EBADF) {
+        if let Ok(true) | Err(EBADF) = poll_hup(pidfd, 1) {
             return;
         }
     }
@@ -191,14 +182,18 @@ pub fn wait_thread_gone(pidfd: RawFd) {
 
 /// Whether the other end of a pipe is closed (`poll` with no timeout reports `POLLHUP`).
 pub fn hung_up(fd: RawFd) -> bool {
-    const POLLHUP: i16 = 0x10;
-    // struct pollfd { int fd; short events; short revents; }
+    poll_hup(fd, 0).unwrap_or(false)
+}
+
+/// `poll` on `fd` for nothing but `POLLHUP` (always reported), waiting up to `timeout_ms`:
+/// whether it was reported.
+fn poll_hup(fd: RawFd, timeout_ms: usize) -> SysResult<bool> {
+    const POLLHUP: i32 = 0x10;
+    // struct pollfd { int fd; short events; short revents; }: no events asked.
     let mut pfd: [i32; 2] = [fd, 0];
-    // SAFETY: `pfd` is one live struct pollfd; a zero timeout never blocks.
-    match res(unsafe { syscall!(Sysno::poll, pfd.as_mut_ptr(), 1usize, 0usize) }) {
-        Ok(_) => ((pfd[1] >> 16) as i16) & POLLHUP != 0,
-        Err(_) => false,
-    }
+    // SAFETY: `pfd` is one live struct pollfd.
+    let n = res(unsafe { syscall!(Sysno::poll, pfd.as_mut_ptr(), 1usize, timeout_ms) })?;
+    Ok(n > 0 && (pfd[1] >> 16) & POLLHUP != 0)
 }
 
 /// `openat2(2)` with a resolve mask.

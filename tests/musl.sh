@@ -120,8 +120,11 @@ if [ "$regen" != "bash bench/hot-text/regen.sh" ]; then
 fi
 echo "== CONTRIBUTING.md, Build: $regen"
 cp cli/hot-text.ld "$work/hot-text.ld.committed"
+# Put the committed script back even when the regeneration fails half-way.
+trap 'cp "$work/hot-text.ld.committed" cli/hot-text.ld; rm -rf "$work"' EXIT
 CARGO_NET_OFFLINE=true sh -c "$regen" | tee "$work/regen.out"
 cp "$work/hot-text.ld.committed" cli/hot-text.ld
+trap 'rm -rf "$work"' EXIT
 now=$(tail -n1 "$work/regen.out" | sed -n 's/.* \([0-9][0-9]*\) now$/\1/p')
 if [ -z "$now" ] || [ "$now" -gt 12 ]; then
   echo "regen.sh did not lay out the start-up code (last line: $(tail -n1 "$work/regen.out"))" >&2
